@@ -1,0 +1,168 @@
+/**
+ * The experiment spec schema (zod). Field names follow PEFT (`rank` = r, `alpha` = lora_alpha,
+ * `dropout` = lora_dropout, `targetModules` = target_modules) and W&B sweeps (`strategy` = method,
+ * `parameters`, `values`, `distribution`, `min`, `max`, `q`).
+ *
+ * Unknown keys are errors everywhere (`.strict()`), so a typo such as `learning_rate` is caught.
+ */
+import { z } from 'zod';
+
+/** Fine-tuning methods: every weight trainable, LoRA adapters, or LoRA over a 4-bit NF4 base. */
+export const METHODS = ['full', 'lora', 'qlora'] as const;
+export type Method = (typeof METHODS)[number];
+
+/** GPT-2 module names that LoRA may target (PEFT's `target_modules`). */
+export const TARGET_MODULES = ['c_attn', 'attn.c_proj', 'c_fc', 'mlp.c_proj'] as const;
+export type TargetModule = (typeof TARGET_MODULES)[number];
+
+/** Learning-rate decay after warmup (a pure function of the step, see src/train/schedule.ts). */
+export const SCHEDULES = ['cosine', 'linear', 'constant'] as const;
+
+/**
+ * Hyperparameters of one training run. Every field has a default; a sweep overrides some of them.
+ */
+export const paramsSchema = z
+  .object({
+    /** LoRA rank r (PEFT `r`). Default 8. */
+    rank: z.number().int().positive().default(8),
+    /** LoRA alpha (PEFT `lora_alpha`); scaling = alpha / rank. Default: 2 x rank (resolved per variant). */
+    alpha: z.number().positive().optional(),
+    /** Dropout on the adapter input (PEFT `lora_dropout`). Default 0.05. */
+    dropout: z.number().min(0).max(1).default(0.05),
+    /** Modules that get adapters. Default `['c_attn']`, as PEFT's GPT-2 default. */
+    targetModules: z.array(z.enum(TARGET_MODULES)).min(1).default(['c_attn']),
+    /** rsLoRA scaling alpha / sqrt(rank) instead of alpha / rank (Kalajdzievski 2023). Default false. */
+    useRslora: z.boolean().default(false),
+    /** Peak learning rate for AdamW. Default 2e-4 (a common LoRA default; full fine-tuning wants less). */
+    learningRate: z.number().positive().default(2e-4),
+    /** Passes over the training split. Default 3. */
+    epochs: z.number().int().positive().default(3),
+    /** Sequences per micro-batch. Default 8. */
+    batchSize: z.number().int().positive().default(8),
+    /** Micro-batches per optimizer step. Default 1. */
+    gradientAccumulation: z.number().int().positive().default(1),
+    /** Linear warmup steps (optimizer steps). Default 10. */
+    warmupSteps: z.number().int().min(0).default(10),
+    /** Decay after warmup. Default cosine. */
+    schedule: z.enum(SCHEDULES).default('cosine'),
+    /** AdamW decoupled weight decay (Loshchilov & Hutter 2019). Default 0. */
+    weightDecay: z.number().min(0).default(0),
+    /** Global-norm gradient clipping; 0 disables. Default 1.0. */
+    maxGradNorm: z.number().min(0).default(1.0),
+    /** Sequences longer than this (prompt + completion, in tokens) are truncated from the left of the prompt. Default 256. */
+    maxSeqLen: z.number().int().positive().default(256),
+    /** Validation every N optimizer steps (and at each epoch end). Default 25. */
+    evalEvery: z.number().int().positive().default(25),
+    /** Seed for initialisation, dropout and data order. Default 42. */
+    seed: z.number().int().min(0).default(42),
+  })
+  .strict();
+export type Params = z.output<typeof paramsSchema>;
+export type ParamsInput = z.input<typeof paramsSchema>;
+
+/** A W&B-style distribution for the random strategy. */
+export const distributionSchema = z
+  .object({
+    distribution: z.enum(['uniform', 'log_uniform', 'log_uniform_values', 'int_uniform', 'q_uniform', 'q_log_uniform_values', 'categorical']),
+    min: z.number().optional(),
+    max: z.number().optional(),
+    q: z.number().positive().optional(),
+    values: z.array(z.any()).optional(),
+  })
+  .strict();
+export type Distribution = z.output<typeof distributionSchema>;
+
+/** A sweep parameter: a list of values, a distribution, or a function of the other resolved parameters. */
+export type SweepParameter = unknown[] | Distribution | ((resolved: Record<string, unknown>) => unknown);
+
+export const sweepSchema = z
+  .object({
+    /** `grid`: the cartesian product in declaration order; `random`: seeded draws. */
+    strategy: z.enum(['grid', 'random']).default('grid'),
+    /** Parameter name -> values | distribution | function of the others. Names are `params` fields or `method`. */
+    parameters: z.record(z.string(), z.any()).default({}),
+    /** Maximum number of variants (required for random sweeps over continuous distributions). */
+    runCap: z.number().int().positive().optional(),
+    /** Seed of the random strategy. Default 0. */
+    seed: z.number().int().min(0).default(0),
+  })
+  .strict();
+
+export const earlyStoppingSchema = z
+  .object({
+    /** Metric watched; only validation loss is available during training. */
+    metric: z.enum(['val_loss']).default('val_loss'),
+    /** Evaluations without improvement before stopping. Default 3. */
+    patience: z.number().int().positive().default(3),
+    /** Improvement smaller than this does not count. Default 0. */
+    minDelta: z.number().min(0).default(0),
+  })
+  .strict();
+
+export const evaluateSchema = z
+  .object({
+    /** Metric names from the metric registry (src/eval/metrics). Default: all that apply to each slice. */
+    metrics: z.array(z.string()).optional(),
+    /** Robustness perturbations by registry name (HELM). Default: typos, lowercase, spaces, contractions. */
+    perturbations: z.array(z.string()).default(['typos', 'lowercase', 'spaces', 'contractions']),
+    /** Baselines by registry name. Default all three. */
+    baselines: z.array(z.enum(['base', 'prompting', 'rag'])).default(['base', 'prompting', 'rag']),
+    /** Few-shot examples for the prompting baseline. Default 3. */
+    fewShotK: z.number().int().min(0).default(3),
+    /** Retrieved examples for the RAG baseline. Default 3. */
+    ragK: z.number().int().min(0).default(3),
+    /** Greedy decoding budget in tokens. Default 48. */
+    maxNewTokens: z.number().int().positive().default(48),
+    /** Test examples evaluated (all when absent). */
+    limit: z.number().int().positive().optional(),
+    /** Seed of the perturbations. Default 1. */
+    seed: z.number().int().min(0).default(1),
+  })
+  .strict();
+
+export const costSchema = z
+  .object({
+    /** Device the runs are priced on, a key of the price table (src/cost/prices). Default: measured device. */
+    device: z.string().optional(),
+    /** Device a production training run would use, for the "what would it cost there" figure. */
+    targetDevice: z.string().default('A100-80GB'),
+    /** Hosted API model the prompting and RAG baselines are priced as. */
+    apiModel: z.string().default('gpt-4o-mini'),
+    /** Price overrides: key -> partial entry (see src/cost/prices). */
+    prices: z.record(z.string(), z.any()).default({}),
+    /** Requests per month for the ROI view. Default 100,000. */
+    monthlyRequests: z.number().positive().default(100_000),
+    /** Amortisation horizon in months. Default 12. */
+    months: z.number().positive().default(12),
+    /** Monthly fixed cost of the RAG index (vector/BM25 store), USD. Default 70. */
+    ragIndexMonthlyUsd: z.number().min(0).default(70),
+    /** One-off data preparation cost, USD (labelling, review). Default 0. */
+    dataPreparationUsd: z.number().min(0).default(0),
+  })
+  .strict();
+
+export const experimentSchema = z
+  .object({
+    /** Experiment name: letters, digits, `-`, `_`. */
+    name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]*$/, 'letters, digits, - and _ only'),
+    description: z.string().default(''),
+    /** Base model: a folder with `config.json` + `model.safetensors` (relative to the spec file or cwd). */
+    model: z.object({ base: z.string().min(1) }).strict(),
+    /** An eval suite folder (with suite.json) or a JSONL file. */
+    dataset: z.string().min(1),
+    method: z.enum(METHODS).default('lora'),
+    params: paramsSchema.default(paramsSchema.parse({})),
+    sweep: sweepSchema.default(sweepSchema.parse({})),
+    earlyStopping: earlyStoppingSchema.default(earlyStoppingSchema.parse({})),
+    evaluate: evaluateSchema.default(evaluateSchema.parse({})),
+    cost: costSchema.default(costSchema.parse({})),
+    /** What "best variant" means: a metric key `<slice>/<metric>` (e.g. `classify/f1_macro`) or `val_loss`/`perplexity`. */
+    objective: z
+      .object({ metric: z.string().min(1).default('val_loss'), goal: z.enum(['minimize', 'maximize']).default('minimize') })
+      .strict()
+      .default({ metric: 'val_loss', goal: 'minimize' }),
+  })
+  .strict();
+
+export type ExperimentSpecInput = z.input<typeof experimentSchema>;
+export type ExperimentSpec = z.output<typeof experimentSchema>;
