@@ -4,3 +4,5 @@
 export { FteError, UserInputError, UnknownNameError } from './errors.js';
 export * from './spec/schema.js';
 export type * from './run/protocol.js';
+export { defineExperiment, expandSweep, variantKey, loadSpec, planSweep, specFromWandbYaml, SpecError } from './spec/index.js';
+export type { Variant, ResolvedParams, Fingerprints, LoadedSpec, PlannedSweep } from './spec/index.js';

@@ -9,7 +9,7 @@ import { FteError } from '../errors.js';
 export abstract class BaseCommand extends Command {
   static override enableJsonFlag = true;
 
-  static baseFlags = {
+  static override baseFlags = {
     db: Flags.string({
       description: 'DuckDB file (default: $FTE_DB or .fte/fte.duckdb)',
       env: 'FTE_DB',

@@ -138,6 +138,24 @@ export const costSchema = z
     ragIndexMonthlyUsd: z.number().min(0).default(70),
     /** One-off data preparation cost, USD (labelling, review). Default 0. */
     dataPreparationUsd: z.number().min(0).default(0),
+    /** Devices the runs used (cores for `cpu-core`). Default: measured (1 for the tfjs CPU/WASM backends). */
+    deviceCount: z.number().int().positive().optional(),
+    /** Devices a production training run would use on `targetDevice`. Default 1. */
+    targetDeviceCount: z.number().int().positive().default(1),
+    /** Device the fine-tuned model is served on (self-hosted), a price-table key. Default: `targetDevice`. */
+    servingDevice: z.string().optional(),
+    /** Measured or vendor serving throughput of the fine-tuned model on `servingDevice`, tokens/s. Default: from FLOPs x `servingMfu`. */
+    servingThroughputTokensPerSecond: z.number().positive().optional(),
+    /** Model FLOPs utilisation assumed for training on `targetDevice` (PaLM's MFU). Default 0.3. */
+    trainingMfu: z.number().positive().max(1).default(0.3),
+    /** Model FLOPs utilisation assumed for serving (decoding is memory-bound). Default 0.1. */
+    servingMfu: z.number().positive().max(1).default(0.1),
+    /** Price the fine-tuned model as a hosted fine-tuned API model (a price-table key such as `gpt-4o-mini-ft`) instead of self-hosting. */
+    hostedFinetunedModel: z.string().optional(),
+    /** Serving devices kept on 24/7 (730 h/month) whatever the volume; 0 = pay per token used. Default 0. */
+    servingAlwaysOnDevices: z.number().int().min(0).default(0),
+    /** System-prompt tokens added to every prompting and RAG request (beyond the measured prompt). Default 0. */
+    systemPromptTokens: z.number().int().min(0).default(0),
   })
   .strict();
 

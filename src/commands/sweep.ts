@@ -1,0 +1,76 @@
+import { Args, Flags } from '@oclif/core';
+import Table from 'cli-table3';
+import { BaseCommand } from '../cli/base-command.js';
+import { planSweep } from '../spec/index.js';
+import { BACKEND_CHOICES } from '../run/backends.js';
+
+export default class Sweep extends BaseCommand {
+  static override summary = 'Train and evaluate every variant of an experiment spec.';
+  static override description = `Expands the spec's sweep (grid or random) into variants, trains each (LoRA, QLoRA or full fine-tuning),
+evaluates it against the base model, a few-shot prompting baseline and a RAG baseline (with robustness
+perturbations), prices it, and stores everything in DuckDB. Finished variants are skipped on a re-run.`;
+  static override examples = [
+    '<%= config.bin %> sweep experiments/lora-rank.ts',
+    '<%= config.bin %> sweep experiments/lora-rank.ts --dry-run --json',
+    '<%= config.bin %> sweep experiments/lora-rank.ts --parallel 2 --max-steps 20 --limit-eval 20',
+  ];
+
+  static override args = {
+    spec: Args.string({ description: 'experiment spec (.ts/.js/.mjs with a default export, or a W&B sweep .yaml)', required: true }),
+  };
+
+  static override flags = {
+    'dry-run': Flags.boolean({ description: 'print the variants without training' }),
+    parallel: Flags.integer({ description: 'worker processes (default: CPU cores; 1 per GPU on a GPU backend)', min: 1 }),
+    backend: Flags.string({ description: 'tensor backend', options: [...BACKEND_CHOICES], default: 'auto' }),
+    resume: Flags.boolean({ description: 'skip variants that already have a completed run (--no-resume re-runs them)', default: true, allowNo: true }),
+    'limit-train': Flags.integer({ description: 'use at most N training examples (smoke tests, CI)', min: 1 }),
+    'limit-eval': Flags.integer({ description: 'evaluate at most N test examples', min: 1 }),
+    'max-steps': Flags.integer({ description: 'stop each variant after N optimizer steps', min: 1 }),
+    quiet: Flags.boolean({ char: 'q', description: 'print only the final summary' }),
+  };
+
+  async run(): Promise<unknown> {
+    const { args, flags } = await this.parse(Sweep);
+    if (flags['dry-run']) {
+      const plan = await planSweep(args.spec);
+      const result = {
+        experiment: plan.loaded.spec.name,
+        spec: plan.loaded.file,
+        strategy: plan.loaded.spec.sweep.strategy,
+        variants: plan.variants.map((v) => ({ key: v.key, method: v.method, params: v.params })),
+      };
+      if (!this.jsonEnabled()) {
+        const swept = Object.keys(plan.loaded.spec.sweep.parameters);
+        const cols = ['rank', 'alpha', 'learningRate', 'epochs', ...swept].filter((c, i, a) => a.indexOf(c) === i && c !== 'method');
+        const table = new Table({ head: ['#', 'key', 'method', ...cols], style: { head: process.env.NO_COLOR ? [] : ['cyan'] } });
+        for (const v of plan.variants) {
+          table.push([v.index + 1, v.key, v.method, ...cols.map((c) => formatCell((v.params as Record<string, unknown>)[c]))]);
+        }
+        this.log(`${plan.loaded.spec.name}: ${plan.variants.length} variant(s) (${plan.loaded.spec.sweep.strategy})`);
+        this.log(table.toString());
+      }
+      return result;
+    }
+    const { runSweep } = await import('../run/sweep.js');
+    const summary = await runSweep({
+      specFile: args.spec,
+      db: flags.db,
+      backend: flags.backend,
+      parallel: flags.parallel,
+      resume: flags.resume,
+      limits: { limitTrain: flags['limit-train'], limitEval: flags['limit-eval'], maxSteps: flags['max-steps'] },
+      quiet: flags.quiet || this.jsonEnabled(),
+      log: (line) => this.logToStderr(line),
+      print: (line) => { if (!this.jsonEnabled()) this.log(line); },
+    });
+    if (summary.exitCode !== 0) process.exitCode = summary.exitCode;
+    return summary.result;
+  }
+}
+
+function formatCell(v: unknown): string {
+  if (Array.isArray(v)) return v.join(',');
+  if (typeof v === 'number' && !Number.isInteger(v)) return v.toPrecision(3);
+  return String(v);
+}

@@ -1,0 +1,39 @@
+import type { Fingerprints, Variant } from './sweep.js';
+import { expandSweep } from './sweep.js';
+import { loadSpec, resolveSpecPath, type LoadedSpec } from './load.js';
+import { baseModelFingerprint, datasetSourceFingerprint } from './fingerprint.js';
+import { SpecError } from './errors.js';
+
+export { defineExperiment } from './define.js';
+export { expandSweep, variantKey, canonicalJson, mulberry32, type Variant, type ResolvedParams, type Fingerprints } from './sweep.js';
+export { loadSpec, resolveSpecPath, type LoadedSpec } from './load.js';
+export { specFromWandbYaml } from './wandb.js';
+export { SpecError } from './errors.js';
+
+/** A spec expanded into variants, with the resolved model and dataset paths and their fingerprints. */
+export interface PlannedSweep {
+  loaded: LoadedSpec;
+  baseModelDir: string;
+  datasetPath: string;
+  fingerprints: Fingerprints;
+  variants: Variant[];
+}
+
+/**
+ * Load a spec file and expand its sweep (what `fte sweep --dry-run` prints).
+ * @throws SpecError naming the file and field path.
+ */
+export async function planSweep(file: string): Promise<PlannedSweep> {
+  const loaded = await loadSpec(file);
+  const baseModelDir = resolveSpecPath(loaded, loaded.spec.model.base);
+  const datasetPath = resolveSpecPath(loaded, loaded.spec.dataset);
+  const fingerprints = { baseModel: baseModelFingerprint(baseModelDir), dataset: datasetSourceFingerprint(datasetPath) };
+  let variants: Variant[];
+  try {
+    variants = expandSweep(loaded.spec, fingerprints);
+  } catch (err) {
+    if (err instanceof SpecError) throw err.withFile(file);
+    throw err;
+  }
+  return { loaded, baseModelDir, datasetPath, fingerprints, variants };
+}

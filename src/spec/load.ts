@@ -1,0 +1,77 @@
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { extname, isAbsolute, relative, resolve } from 'node:path';
+import { defineExperiment } from './define.js';
+import { SpecError } from './errors.js';
+import type { ExperimentSpec } from './schema.js';
+import { specFromWandbYaml } from './wandb.js';
+
+/** A loaded spec with where it came from. */
+export interface LoadedSpec {
+  spec: ExperimentSpec;
+  /** The path as the user gave it (used in messages). */
+  file: string;
+  /** Absolute path. */
+  path: string;
+  /** Spec source text (hashed into experiments.spec_hash). */
+  source: string;
+}
+
+/**
+ * Load an experiment spec: a TypeScript/JavaScript module (`.ts`, `.mts`, `.js`, `.mjs`) whose default
+ * export is `defineExperiment({...})` or a plain object, compiled at run time by jiti (no build step),
+ * or a W&B sweep YAML (`.yaml`/`.yml`, see src/spec/wandb.ts).
+ *
+ * @throws SpecError (exit code 2) with one line naming the file: missing file, compile/runtime error,
+ *   no default export, or a validation error with its field path.
+ */
+export async function loadSpec(file: string): Promise<LoadedSpec> {
+  const path = resolve(file);
+  if (!existsSync(path) || !statSync(path).isFile()) throw new SpecError(file, '', 'file not found');
+  const source = readFileSync(path, 'utf8');
+  const ext = extname(path).toLowerCase();
+  let input: unknown;
+  if (ext === '.yaml' || ext === '.yml') {
+    input = specFromWandbYaml(source, file);
+  } else if (['.ts', '.mts', '.cts', '.js', '.mjs', '.cjs'].includes(ext)) {
+    const { createJiti } = await import('jiti');
+    const jiti = createJiti(import.meta.url, { moduleCache: false, fsCache: false, interopDefault: false });
+    let mod: Record<string, unknown>;
+    try {
+      mod = (await jiti.import(path)) as Record<string, unknown>;
+    } catch (err) {
+      if (err instanceof SpecError) throw err.withFile(file);
+      const msg = String((err as Error).message ?? err).split('\n').find((l) => l.trim()) ?? 'unknown error';
+      throw new SpecError(file, '', `cannot load: ${msg.trim()}`);
+    }
+    if (!mod || mod.default === undefined) throw new SpecError(file, '', 'no default export (write `export default defineExperiment({ ... })`)');
+    input = mod.default;
+  } else {
+    throw new SpecError(file, '', `unsupported spec type '${ext || '(none)'}'; expected .ts, .js, .mjs or a W&B sweep .yaml`);
+  }
+  let spec: ExperimentSpec;
+  try {
+    spec = defineExperiment(input as Parameters<typeof defineExperiment>[0]);
+  } catch (err) {
+    if (err instanceof SpecError) throw err.withFile(file);
+    throw err;
+  }
+  return { spec, file, path, source };
+}
+
+/**
+ * Resolve a path named in a spec (model.base, dataset): as given when it exists relative to the
+ * current directory, otherwise relative to the spec file's folder.
+ */
+export function resolveSpecPath(loaded: Pick<LoadedSpec, 'path'>, p: string): string {
+  if (isAbsolute(p)) return p;
+  const fromCwd = resolve(p);
+  if (existsSync(fromCwd)) return fromCwd;
+  const fromSpec = resolve(loaded.path, '..', p);
+  return existsSync(fromSpec) ? fromSpec : fromCwd;
+}
+
+/** A path for messages: relative to the current directory when under it. */
+export function displayPath(p: string): string {
+  const rel = relative(process.cwd(), p);
+  return rel && !rel.startsWith('..') ? rel : p;
+}

@@ -1,0 +1,187 @@
+import { createHash } from 'node:crypto';
+import { checkParamValue } from './define.js';
+import { SpecError } from './errors.js';
+import { paramsSchema, type Distribution, type ExperimentSpec, type Method, type Params } from './schema.js';
+
+/** A variant's fully resolved hyperparameters: every params field, with alpha resolved. */
+export type ResolvedParams = Params & { alpha: number };
+
+/** One variant of a sweep. */
+export interface Variant {
+  /** Stable key: hash of method, resolved params, base-model and dataset fingerprints (see variantKey). */
+  key: string;
+  /** Position in the sweep (0-based), in expansion order. */
+  index: number;
+  method: Method;
+  params: ResolvedParams;
+  /** Just the parameters the sweep varies (name -> value), for tables. */
+  swept: Record<string, unknown>;
+}
+
+/** Fingerprints that make a variant key change when the model or the data change. */
+export interface Fingerprints {
+  baseModel: string;
+  dataset: string;
+}
+
+/**
+ * mulberry32: a small seeded 32-bit PRNG (Tommy Ettinger's public-domain generator), returns
+ * floats in [0, 1). Deterministic across platforms, which Math.random is not.
+ */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** JSON with object keys sorted at every level, so equal values hash equally. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/**
+ * The stable variant key: the first 16 hex digits of sha256 over the canonical JSON of
+ * `{ method, params, baseModel, dataset }`. Same inputs -> same key; any change -> a different key.
+ */
+export function variantKey(method: Method, params: ResolvedParams, fp: Fingerprints): string {
+  const payload = canonicalJson({ v: 1, method, params, baseModel: fp.baseModel, dataset: fp.dataset });
+  return createHash('sha256').update(payload).digest('hex').slice(0, 16);
+}
+
+/** Draw one value from a W&B-style distribution (min/max are values, not logs; see src/spec/wandb.ts for W&B's log bounds). */
+export function sample(dist: Distribution, rand: () => number): unknown {
+  const min = dist.min ?? 0;
+  const max = dist.max ?? 0;
+  const q = dist.q;
+  const quantize = (x: number) => (q ? Math.round(x / q) * q : x);
+  switch (dist.distribution) {
+    case 'categorical':
+      return dist.values![Math.floor(rand() * dist.values!.length)];
+    case 'uniform':
+      return quantize(min + (max - min) * rand());
+    case 'q_uniform':
+      return quantize(min + (max - min) * rand());
+    case 'log_uniform':
+    case 'log_uniform_values':
+    case 'q_log_uniform_values':
+      return quantize(Math.exp(Math.log(min) + (Math.log(max) - Math.log(min)) * rand()));
+    case 'int_uniform':
+      return Math.floor(min + (max - min + 1) * rand());
+  }
+}
+
+type ParamDef = unknown[] | Distribution | ((resolved: Record<string, unknown>) => unknown);
+
+/**
+ * Expand a spec's sweep into its variants.
+ *
+ * - grid: the cartesian product of the list parameters in declaration order (the first parameter
+ *   varies slowest), then derived (function) parameters evaluated per combination in declaration order.
+ * - random: `runCap` seeded draws (mulberry32, `sweep.seed`) from lists and distributions, with no
+ *   repeated variant; a sweep of finite lists stops when every combination was drawn.
+ *
+ * Alpha defaults to 2 x rank when neither params nor the sweep sets it. Every variant is validated.
+ *
+ * @throws SpecError naming the field path (`sweep.parameters.alpha`) and the variant, on a bad value.
+ */
+export function expandSweep(spec: ExperimentSpec, fp: Fingerprints): Variant[] {
+  const params = spec.sweep.parameters as Record<string, ParamDef>;
+  const names = Object.keys(params);
+  const listNames = names.filter((n) => typeof params[n] !== 'function');
+  const derivedNames = names.filter((n) => typeof params[n] === 'function');
+
+  const combos: Record<string, unknown>[] = [];
+  if (spec.sweep.strategy === 'grid') {
+    let acc: Record<string, unknown>[] = [{}];
+    for (const name of listNames) {
+      const def = params[name]!;
+      const values = Array.isArray(def) ? def : (def as Distribution).values ?? [];
+      acc = acc.flatMap((partial) => values.map((v) => ({ ...partial, [name]: v })));
+    }
+    combos.push(...acc);
+    if (spec.sweep.runCap !== undefined) combos.splice(spec.sweep.runCap);
+  } else {
+    const finite = listNames.every((n) => Array.isArray(params[n]) || (params[n] as Distribution).distribution === 'categorical');
+    const total = finite
+      ? listNames.reduce((p, n) => p * (Array.isArray(params[n]) ? (params[n] as unknown[]).length : (params[n] as Distribution).values!.length), 1)
+      : Infinity;
+    const cap = Math.min(spec.sweep.runCap ?? total, total);
+    if (!Number.isFinite(cap)) throw new SpecError(undefined, 'sweep.runCap', 'a random sweep over continuous distributions needs runCap, got nothing');
+    const rand = mulberry32(spec.sweep.seed);
+    const seen = new Set<string>();
+    let attempts = 0;
+    while (combos.length < cap && attempts < cap * 1000) {
+      attempts++;
+      const combo: Record<string, unknown> = {};
+      for (const name of listNames) {
+        const def = params[name]!;
+        combo[name] = Array.isArray(def) ? def[Math.floor(rand() * def.length)] : sample(def as Distribution, rand);
+      }
+      const id = JSON.stringify(combo);
+      if (seen.has(id)) continue;
+      seen.add(id);
+      combos.push(combo);
+    }
+  }
+
+  const variants: Variant[] = [];
+  const keys = new Set<string>();
+  for (const combo of combos) {
+    const resolved: Record<string, unknown> = { method: spec.method, ...spec.params, ...combo };
+    for (const name of derivedNames) {
+      let value: unknown;
+      try {
+        value = (params[name] as (r: Record<string, unknown>) => unknown)({ ...resolved });
+      } catch (err) {
+        throw new SpecError(undefined, `sweep.parameters.${name}`, `the function threw for ${describeCombo(combo)}: ${(err as Error).message}`);
+      }
+      try {
+        checkParamValue(name, value, `sweep.parameters.${name}`);
+      } catch (err) {
+        throw new SpecError(undefined, `sweep.parameters.${name}`, `${(err as SpecError).message.replace(/^sweep\.parameters\.[\w.]+: /, '')} (for ${describeCombo(combo)})`);
+      }
+      resolved[name] = value;
+    }
+    const method = resolved.method as Method;
+    delete resolved.method;
+    if (resolved.alpha === undefined) resolved.alpha = 2 * (resolved.rank as number);
+    const checked = paramsSchema.safeParse(resolved);
+    if (!checked.success) {
+      const issue = checked.error.issues[0]!;
+      throw new SpecError(undefined, `params.${issue.path.join('.')}`, `${issue.message} (for ${describeCombo(combo)})`);
+    }
+    checkMethodRules(method, checked.data as ResolvedParams, combo);
+    const full = checked.data as ResolvedParams;
+    const key = variantKey(method, full, fp);
+    if (keys.has(key)) continue; // two combinations that resolve to the same variant run once
+    keys.add(key);
+    const swept: Record<string, unknown> = {};
+    for (const n of names) swept[n] = n === 'method' ? method : (full as Record<string, unknown>)[n];
+    variants.push({ key, index: variants.length, method, params: full, swept });
+  }
+  return variants;
+}
+
+/** Cross-field rules per method, checked per variant. */
+function checkMethodRules(method: Method, params: ResolvedParams, combo: Record<string, unknown>): void {
+  if (method === 'full') return;
+  if (!(params.alpha > 0)) throw new SpecError(undefined, 'params.alpha', `expected a positive number, got ${params.alpha} (for ${describeCombo(combo)})`);
+  if (params.targetModules.length === 0) throw new SpecError(undefined, 'params.targetModules', `LoRA needs at least one target module (for ${describeCombo(combo)})`);
+}
+
+function describeCombo(combo: Record<string, unknown>): string {
+  const parts = Object.entries(combo).map(([k, v]) => `${k}=${JSON.stringify(v)}`);
+  return parts.length ? parts.join(', ') : 'the base parameters';
+}

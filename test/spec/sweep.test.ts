@@ -1,0 +1,168 @@
+import { describe, expect, it } from 'vitest';
+import { defineExperiment } from '../../src/spec/define.js';
+import { expandSweep, variantKey, canonicalJson } from '../../src/spec/sweep.js';
+import { SpecError } from '../../src/spec/errors.js';
+import type { ExperimentSpecInput } from '../../src/spec/schema.js';
+
+const fp = { baseModel: 'model-a', dataset: 'data-a' };
+const base: ExperimentSpecInput = { name: 'x', model: { base: 'models/m' }, dataset: 'evals/d' };
+
+function spec(extra: Partial<ExperimentSpecInput>) {
+  return defineExperiment({ ...base, ...extra });
+}
+
+describe('defineExperiment defaults', () => {
+  it('fills every default, documented in the schema', () => {
+    const s = spec({});
+    expect(s.method).toBe('lora');
+    expect(s.params).toMatchObject({ rank: 8, learningRate: 2e-4, epochs: 3, batchSize: 8, gradientAccumulation: 1, targetModules: ['c_attn'], seed: 42 });
+    expect(s.params.alpha).toBeUndefined();
+    const [v] = expandSweep(s, fp);
+    expect(v!.params.alpha).toBe(16); // 2 x rank
+  });
+});
+
+describe('grid expansion', () => {
+  it('is the cartesian product in declaration order, first parameter slowest', () => {
+    const s = spec({ sweep: { strategy: 'grid', parameters: { rank: [4, 8], learningRate: [1e-4, 1e-3, 1e-2] } } });
+    const vs = expandSweep(s, fp);
+    expect(vs.map((v) => [v.params.rank, v.params.learningRate])).toEqual([
+      [4, 1e-4], [4, 1e-3], [4, 1e-2], [8, 1e-4], [8, 1e-3], [8, 1e-2],
+    ]);
+    expect(vs.map((v) => v.index)).toEqual([0, 1, 2, 3, 4, 5]);
+  });
+
+  it('resolves derived parameters from the others', () => {
+    const s = spec({ sweep: { strategy: 'grid', parameters: { rank: [4, 16], alpha: ({ rank }: Record<string, unknown>) => 4 * (rank as number) } } });
+    expect(expandSweep(s, fp).map((v) => v.params.alpha)).toEqual([16, 64]);
+  });
+
+  it('sweeps the method too', () => {
+    const s = spec({ sweep: { strategy: 'grid', parameters: { method: ['full', 'lora', 'qlora'] } } });
+    expect(expandSweep(s, fp).map((v) => v.method)).toEqual(['full', 'lora', 'qlora']);
+  });
+
+  it('never yields two variants with the same key', () => {
+    const s = spec({ sweep: { strategy: 'grid', parameters: { rank: [4, 4, 8] } } });
+    const keys = expandSweep(s, fp).map((v) => v.key);
+    expect(new Set(keys).size).toBe(keys.length);
+    expect(keys).toHaveLength(2);
+  });
+
+  it('honours runCap', () => {
+    const s = spec({ sweep: { strategy: 'grid', parameters: { rank: [4, 8, 16] }, runCap: 2 } });
+    expect(expandSweep(s, fp)).toHaveLength(2);
+  });
+});
+
+describe('random expansion', () => {
+  const s = spec({
+    sweep: {
+      strategy: 'random',
+      runCap: 12,
+      seed: 7,
+      parameters: {
+        rank: [4, 8, 16],
+        learningRate: { distribution: 'log_uniform', min: 1e-5, max: 1e-2 },
+        dropout: { distribution: 'uniform', min: 0, max: 0.2 },
+        epochs: { distribution: 'int_uniform', min: 1, max: 4 },
+        warmupSteps: { distribution: 'q_uniform', min: 0, max: 100, q: 10 },
+      },
+    },
+  });
+
+  it('is deterministic for a seed and differs for another', () => {
+    const a = expandSweep(s, fp).map((v) => v.key);
+    const b = expandSweep(s, fp).map((v) => v.key);
+    expect(a).toEqual(b);
+    const other = expandSweep({ ...s, sweep: { ...s.sweep, seed: 8 } }, fp).map((v) => v.key);
+    expect(other).not.toEqual(a);
+  });
+
+  it('draws within the bounds and on the q grid, without duplicates', () => {
+    const vs = expandSweep(s, fp);
+    expect(vs).toHaveLength(12);
+    expect(new Set(vs.map((v) => v.key)).size).toBe(12);
+    for (const v of vs) {
+      expect([4, 8, 16]).toContain(v.params.rank);
+      expect(v.params.learningRate).toBeGreaterThanOrEqual(1e-5);
+      expect(v.params.learningRate).toBeLessThanOrEqual(1e-2);
+      expect(v.params.dropout).toBeGreaterThanOrEqual(0);
+      expect(v.params.dropout).toBeLessThanOrEqual(0.2);
+      expect(Number.isInteger(v.params.epochs)).toBe(true);
+      expect(v.params.epochs).toBeGreaterThanOrEqual(1);
+      expect(v.params.epochs).toBeLessThanOrEqual(4);
+      expect(v.params.warmupSteps % 10).toBe(0);
+    }
+  });
+
+  it('stops at the number of distinct combinations of finite lists', () => {
+    const small = spec({ sweep: { strategy: 'random', runCap: 50, parameters: { rank: [4, 8], learningRate: [1e-4, 1e-3] } } });
+    expect(expandSweep(small, fp)).toHaveLength(4);
+  });
+
+  it('needs runCap for continuous distributions', () => {
+    const bad = spec({ sweep: { strategy: 'random', parameters: { dropout: { distribution: 'uniform', min: 0, max: 0.1 } } } });
+    expect(() => expandSweep(bad, fp)).toThrow(/sweep\.runCap: a random sweep/);
+  });
+});
+
+describe('variant keys', () => {
+  const s = spec({ sweep: { strategy: 'grid', parameters: { rank: [4, 8] } } });
+  const [v] = expandSweep(s, fp);
+
+  it('are stable: same params, same key (key order does not matter)', () => {
+    expect(expandSweep(s, fp)[0]!.key).toBe(v!.key);
+    const reordered = Object.fromEntries(Object.entries(v!.params).reverse()) as typeof v.params;
+    expect(variantKey(v!.method, reordered, fp)).toBe(v!.key);
+    expect(canonicalJson({ b: 1, a: [2, { d: 1, c: 2 }] })).toBe('{"a":[2,{"c":2,"d":1}],"b":1}');
+  });
+
+  it('change with any parameter, the method, the model or the data', () => {
+    const keys = new Set([
+      v!.key,
+      variantKey(v!.method, { ...v!.params, learningRate: 3e-4 }, fp),
+      variantKey(v!.method, { ...v!.params, targetModules: ['c_attn', 'c_fc'] }, fp),
+      variantKey('qlora', v!.params, fp),
+      variantKey(v!.method, v!.params, { ...fp, baseModel: 'model-b' }),
+      variantKey(v!.method, v!.params, { ...fp, dataset: 'data-b' }),
+    ]);
+    expect(keys.size).toBe(6);
+  });
+});
+
+describe('validation errors name the field path', () => {
+  const cases: Array<[string, Partial<ExperimentSpecInput>, RegExp]> = [
+    ['negative rank in a sweep list', { sweep: { strategy: 'grid', parameters: { rank: [4, 8, -4] } } }, /^sweep\.parameters\.rank\[2\]: expected a positive integer, got -4$/],
+    ['fractional rank', { sweep: { strategy: 'grid', parameters: { rank: [2.5] } } }, /^sweep\.parameters\.rank\[0\]: expected an integer, got 2\.5$/],
+    ['zero learning rate', { params: { learningRate: 0 } }, /^params\.learningRate: expected a positive number, got 0$/],
+    ['unknown param with a hint', { params: { learning_rate: 1e-4 } as never }, /^params\.learning_rate: unknown field \(did you mean 'learningRate'\?\)/],
+    ['unknown top-level field', { epochs: 3 } as never, /^epochs: unknown field/],
+    ['unknown sweep parameter', { sweep: { strategy: 'grid', parameters: { rnak: [4] } } }, /^sweep\.parameters\.rnak: unknown parameter \(did you mean 'rank'\?\)/],
+    ['bad method', { method: 'prefix' as never }, /^method: expected one of full, lora, qlora, got "prefix"$/],
+    ['bad method in sweep', { sweep: { strategy: 'grid', parameters: { method: ['lora', 'ia3'] } } }, /^sweep\.parameters\.method\[1\]: expected one of full, lora, qlora, got "ia3"$/],
+    ['distribution in a grid', { sweep: { strategy: 'grid', parameters: { dropout: { distribution: 'uniform', min: 0, max: 1 } } } }, /^sweep\.parameters\.dropout: a grid needs a list of values/],
+    ['min > max', { sweep: { strategy: 'random', runCap: 2, parameters: { dropout: { distribution: 'uniform', min: 1, max: 0 } } } }, /^sweep\.parameters\.dropout: expected min <= max/],
+    ['log distribution at zero', { sweep: { strategy: 'random', runCap: 2, parameters: { learningRate: { distribution: 'log_uniform', min: 0, max: 1 } } } }, /^sweep\.parameters\.learningRate\.min: expected a positive number/],
+    ['empty list', { sweep: { strategy: 'grid', parameters: { rank: [] } } }, /^sweep\.parameters\.rank: expected at least one value/],
+    ['bad target module', { params: { targetModules: ['q_proj'] as never } }, /^params\.targetModules\[0\]: expected one of c_attn/],
+    ['bad name', { name: 'has space' }, /^name: expected letters, digits/],
+    ['dropout above 1', { params: { dropout: 1.5 } }, /^params\.dropout: expected a number <= 1, got 1\.5$/],
+  ];
+  it.each(cases)('%s', (_label, extra, pattern) => {
+    let error: unknown;
+    try {
+      expandSweep(spec(extra), fp);
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(SpecError);
+    expect((error as Error).message).toMatch(pattern);
+    expect((error as Error).message).not.toContain('\n');
+  });
+
+  it('derived parameters are checked per variant', () => {
+    const s = spec({ sweep: { strategy: 'grid', parameters: { rank: [4, 8], alpha: ({ rank }: Record<string, unknown>) => (rank === 8 ? -1 : 8) } } });
+    expect(() => expandSweep(s, fp)).toThrow(/^sweep\.parameters\.alpha: expected a positive number, got -1 \(for rank=8\)$/);
+  });
+});
