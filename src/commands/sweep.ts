@@ -1,6 +1,6 @@
 import { Args, Flags } from '@oclif/core';
-import Table from 'cli-table3';
 import { BaseCommand } from '../cli/base-command.js';
+import { makeTable } from '../cli/table.js';
 import { planSweep } from '../spec/index.js';
 import { BACKEND_CHOICES } from '../run/backends.js';
 
@@ -43,7 +43,7 @@ perturbations), prices it, and stores everything in DuckDB. Finished variants ar
       if (!this.jsonEnabled()) {
         const swept = Object.keys(plan.loaded.spec.sweep.parameters);
         const cols = ['rank', 'alpha', 'learningRate', 'epochs', ...swept].filter((c, i, a) => a.indexOf(c) === i && c !== 'method');
-        const table = new Table({ head: ['#', 'key', 'method', ...cols], style: { head: process.env.NO_COLOR ? [] : ['cyan'] } });
+        const table = makeTable(['#', 'key', 'method', ...cols]);
         for (const v of plan.variants) {
           table.push([v.index + 1, v.key, v.method, ...cols.map((c) => formatCell((v.params as Record<string, unknown>)[c]))]);
         }

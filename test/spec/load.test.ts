@@ -1,0 +1,96 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadSpec } from '../../src/spec/load.js';
+import { expandSweep } from '../../src/spec/sweep.js';
+import { specFromWandbYaml } from '../../src/spec/wandb.js';
+import { defineExperiment } from '../../src/spec/define.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'fte-spec-'));
+function write(name: string, text: string): string {
+  const p = join(dir, name);
+  writeFileSync(p, text);
+  return p;
+}
+
+describe('loadSpec', () => {
+  it('loads a TypeScript spec with types and a derived parameter, no build step', async () => {
+    const p = write('ok.ts', `
+      const rank: number[] = [4, 8];
+      export default {
+        name: 'ok', model: { base: 'm' }, dataset: 'd',
+        sweep: { strategy: 'grid', parameters: { rank, alpha: ({ rank }: { rank: number }) => 2 * rank } },
+      };`);
+    const { spec } = await loadSpec(p);
+    expect(expandSweep(spec, { baseModel: 'a', dataset: 'b' }).map((v) => v.params.alpha)).toEqual([8, 16]);
+  });
+
+  it('loads .mjs', async () => {
+    const p = write('ok.mjs', `export default { name: 'm', model: { base: 'm' }, dataset: 'd' };`);
+    expect((await loadSpec(p)).spec.name).toBe('m');
+  });
+
+  const bad: Array<[string, string, string, RegExp]> = [
+    ['missing file', 'nope.ts', '', /nope\.ts: file not found$/],
+    ['no default export', 'nodefault.ts', `export const x = 1;`, /nodefault\.ts: no default export/],
+    ['syntax error', 'syntax.ts', `export default { name: 'x', ,, }`, /syntax\.ts: cannot load: /],
+    ['throws at load', 'throws.ts', `throw new Error('boom'); export default {}`, /throws\.ts: cannot load: boom$/],
+    ['validation error', 'invalid.ts', `export default { name: 'x', model: { base: 'm' }, dataset: 'd', params: { rank: -4 } }`, /invalid\.ts: params\.rank: expected a positive integer, got -4$/],
+    ['typo', 'typo.ts', `export default { name: 'x', model: { base: 'm' }, dataset: 'd', params: { learning_rate: 1 } }`, /typo\.ts: params\.learning_rate: unknown field \(did you mean 'learningRate'\?\)/],
+    ['unsupported type', 'spec.txt', 'x', /spec\.txt: unsupported spec type/],
+  ];
+  it.each(bad)('%s gives one line naming the file', async (_label, name, text, pattern) => {
+    const p = text ? write(name, text) : join(dir, name);
+    if (name === 'spec.txt') write(name, text);
+    const err = await loadSpec(p).then(() => undefined, (e: Error) => e);
+    expect(err).toBeDefined();
+    expect(err!.message).toMatch(pattern);
+    expect(err!.message.split('\n')).toHaveLength(1);
+    expect((err as { exitCode?: number }).exitCode).toBe(2);
+  });
+});
+
+describe('W&B sweep YAML', () => {
+  const yaml = `
+name: lr-sweep
+method: random
+run_cap: 5
+metric: { name: classify/f1_macro, goal: maximize }
+parameters:
+  lora_r: { values: [4, 8, 16] }
+  lora_alpha: { value: 32 }
+  learning_rate: { distribution: log_uniform_values, min: 0.0001, max: 0.01 }
+  weight_decay: { distribution: log_uniform, min: -9.2, max: -2.3 }
+  num_train_epochs: { values: [1, 2] }
+fte:
+  model: { base: models/m }
+  dataset: evals/d
+  method: qlora
+`;
+  it('maps W&B keys and PEFT/HF names to an fte spec', () => {
+    const spec = defineExperiment(specFromWandbYaml(yaml, 'sweep.yaml'));
+    expect(spec.name).toBe('lr-sweep');
+    expect(spec.method).toBe('qlora');
+    expect(spec.sweep.strategy).toBe('random');
+    expect(spec.sweep.runCap).toBe(5);
+    expect(spec.params.alpha).toBe(32);
+    expect(spec.objective).toEqual({ metric: 'classify/f1_macro', goal: 'maximize' });
+    expect(Object.keys(spec.sweep.parameters)).toEqual(['rank', 'learningRate', 'weightDecay', 'epochs']);
+    const vs = expandSweep(spec, { baseModel: 'a', dataset: 'b' });
+    expect(vs).toHaveLength(5);
+    for (const v of vs) {
+      // W&B's log_uniform takes log bounds: exp(-9.2) .. exp(-2.3)
+      expect(v.params.weightDecay).toBeGreaterThanOrEqual(Math.exp(-9.2));
+      expect(v.params.weightDecay).toBeLessThanOrEqual(Math.exp(-2.3));
+      expect(v.params.alpha).toBe(32);
+    }
+  });
+
+  it('loads from a file and rejects bayes and unknown keys', async () => {
+    expect((await loadSpec(write('s.yaml', yaml))).spec.name).toBe('lr-sweep');
+    await expect(loadSpec(write('b.yaml', 'method: bayes\nparameters: {}\n'))).rejects.toThrow(/b\.yaml: method: bayes is not supported/);
+    await expect(loadSpec(write('u.yaml', 'methd: grid\n'))).rejects.toThrow(/u\.yaml: methd: unknown W&B sweep key \(did you mean 'method'\?\)/);
+    await expect(loadSpec(write('i.yaml', 'a: [\n'))).rejects.toThrow(/i\.yaml: invalid YAML/);
+  });
+});
