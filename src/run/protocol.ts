@@ -7,7 +7,7 @@
  * evaluates (src/eval), sending `WorkerMessage`s; the parent is the only database writer (src/store)
  * and writes a `RunOutcome` in one transaction when the run ends.
  */
-import type { Method, Params } from '../spec/schema.js';
+import type { ExperimentSpec, Method, Params } from '../spec/schema.js';
 
 /** Status lifecycle of a run: queued -> running -> completed | failed | diverged | interrupted. */
 export type RunStatus = 'queued' | 'running' | 'completed' | 'failed' | 'diverged' | 'interrupted';
@@ -72,6 +72,8 @@ export interface CostRow {
   tokens: number;
   usd: number;
   priceSource: string;
+  /** Estimated FLOPs of the work the row prices (training 4N + 2n per token, inference 2N), when known. */
+  flops?: number;
 }
 
 /** One `artifacts` row. kind: `adapter`, `checkpoint`, `adapter_config`, `model`. */
@@ -135,7 +137,16 @@ export interface RunOutcome {
 /** Parent -> worker. */
 export type ParentMessage =
   | { type: 'task'; runId: string; variant: VariantTask; context: SweepContext }
-  | { type: 'cancel' };
+  | { type: 'baselines'; context: SweepContext }
+  | { type: 'shutdown' };
+
+/** Token usage of one subject's evaluation (drives the per-request cost of each approach). */
+export interface SubjectUsage {
+  examples: number;
+  promptTokens: number;
+  completionTokens: number;
+  wallSeconds: number;
+}
 
 /** Shared per-sweep context a worker needs (paths only, so a remote worker can fetch them). */
 export interface SweepContext {
@@ -148,6 +159,10 @@ export interface SweepContext {
   /** Folder where this sweep's checkpoints go. */
   outDir: string;
   limits: { maxSteps?: number; limitTrain?: number; limitEval?: number };
+  /** The spec's plain-data sections a worker needs (no functions, so it serialises). */
+  evaluate: ExperimentSpec['evaluate'];
+  earlyStopping: ExperimentSpec['earlyStopping'];
+  cost: ExperimentSpec['cost'];
 }
 
 /** Worker -> parent. */
@@ -158,4 +173,5 @@ export type WorkerMessage =
   | { type: 'eval'; runId: string; metrics: StepMetric[] }
   | { type: 'phase'; runId: string; phase: 'train' | 'evaluate' | 'cost' }
   | { type: 'end'; outcome: RunOutcome }
-  | { type: 'error'; runId: string; message: string };
+  | { type: 'baselines-done'; rows: EvalRow[]; predictions: PredictionRow[]; usage: Partial<Record<Subject, SubjectUsage>>; costs: CostRow[] }
+  | { type: 'error'; runId: string | null; message: string };
