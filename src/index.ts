@@ -6,3 +6,4 @@ export * from './spec/schema.js';
 export type * from './run/protocol.js';
 export { defineExperiment, expandSweep, variantKey, loadSpec, planSweep, specFromWandbYaml, SpecError } from './spec/index.js';
 export type { Variant, ResolvedParams, Fingerprints, LoadedSpec, PlannedSweep } from './spec/index.js';
+export * as metrics from './eval/metrics/index.js';
