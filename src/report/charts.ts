@@ -1,0 +1,195 @@
+/**
+ * The report's charts: Vega-Lite specs compiled to Vega and rendered to SVG strings in Node
+ * (`vl.compile(spec).spec` -> `new vega.View(vega.parse(spec), { renderer: 'none' }).toSVG()`),
+ * so the page needs no script and no network to show them. Vega and Vega-Lite load lazily (they
+ * are large) on the first chart.
+ *
+ * No chart refers to a font file or a URL: text uses the system font stack.
+ */
+import type { CurvesView, HeatmapView } from './view-model.js';
+
+type VlSpec = Record<string, unknown>;
+
+/** System font stack; nothing is fetched. */
+export const FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif';
+
+/** Subject colours shared by every chart (and the page's CSS): fine-tuned stands out. */
+export const SUBJECT_COLORS: Record<string, string> = { 'Fine-tuned': '#2563eb', 'Base model': '#9ca3af', Prompting: '#f59e0b', RAG: '#10b981' };
+
+const CONFIG = {
+  font: FONT,
+  background: '#ffffff',
+  view: { stroke: '#e5e7eb' },
+  axis: { labelColor: '#374151', titleColor: '#111827', gridColor: '#f1f5f9', domainColor: '#d1d5db', tickColor: '#d1d5db', labelFontSize: 11, titleFontSize: 12, titleFontWeight: 600 },
+  legend: { labelColor: '#374151', titleColor: '#111827', labelFontSize: 11, titleFontSize: 12, labelLimit: 220 },
+  header: { labelFontSize: 12, labelColor: '#111827', titleFontSize: 12 },
+  title: { fontSize: 13, color: '#111827' },
+};
+
+let libs: Promise<{ vl: typeof import('vega-lite'); vega: typeof import('vega') }> | undefined;
+
+function load(): Promise<{ vl: typeof import('vega-lite'); vega: typeof import('vega') }> {
+  libs ??= Promise.all([import('vega-lite'), import('vega')]).then(([vl, vega]) => ({ vl, vega }));
+  return libs;
+}
+
+/**
+ * Renders a Vega-Lite spec to an SVG string (inline data only).
+ * @throws Error when Vega-Lite rejects the spec (a bug in this module, not user input).
+ */
+export async function renderVegaLite(spec: VlSpec): Promise<string> {
+  const { vl, vega } = await load();
+  const full = { $schema: 'https://vega.github.io/schema/vega-lite/v6.json', config: CONFIG, ...spec };
+  const compiled = vl.compile(full as never).spec;
+  const view = new vega.View(vega.parse(compiled), { renderer: 'none' });
+  try {
+    const svg = await view.toSVG();
+    return svg.replace('<svg ', '<svg role="img" ');
+  } finally {
+    view.finalize();
+  }
+}
+
+function subjectColor(domain: string[]): { domain: string[]; range: string[] } {
+  return { domain, range: domain.map((d) => SUBJECT_COLORS[d] ?? '#6b7280') };
+}
+
+/** Train (solid) and validation (dashed) loss per variant on shared axes; early-stop and divergence marked. */
+export function curvesSpec(c: CurvesView): VlSpec {
+  const variants = [...new Set(c.points.map((p) => p.variant))];
+  return {
+    width: 640,
+    height: 300,
+    layer: [
+      {
+        data: { values: c.points },
+        mark: { type: 'line', strokeWidth: 1.6, interpolate: 'monotone' },
+        encoding: {
+          x: { field: 'step', type: 'quantitative', title: 'optimizer step' },
+          y: { field: 'loss', type: 'quantitative', title: 'loss (nats/token)', scale: { zero: false } },
+          color: { field: 'variant', type: 'nominal', title: 'variant', scale: { scheme: variants.length > 10 ? 'tableau20' : 'tableau10' }, sort: variants },
+          strokeDash: { field: 'split', type: 'nominal', title: 'split', scale: { domain: ['train', 'val'], range: [[1, 0], [5, 3]] } },
+          detail: { field: 'split' },
+          opacity: { condition: { test: "datum.split === 'val'", value: 1 }, value: 0.55 },
+        },
+      },
+      {
+        data: { values: c.markers.length > 0 ? c.markers : [{ variant: '', step: 0, loss: 0, kind: '' }] },
+        transform: [{ filter: 'datum.kind !== ""' }],
+        mark: { type: 'point', filled: true, size: 90 },
+        encoding: {
+          x: { field: 'step', type: 'quantitative' },
+          y: { field: 'loss', type: 'quantitative' },
+          shape: { field: 'kind', type: 'nominal', title: 'marker', scale: { domain: ['early stop', 'diverged'], range: ['triangle-down', 'cross'] } },
+          color: { field: 'variant', type: 'nominal', sort: variants },
+        },
+      },
+    ],
+    resolve: { scale: { color: 'shared' } },
+  };
+}
+
+/** Objective over two swept parameters; the best cell outlined. */
+export function heatmapSpec(h: HeatmapView, objectiveKey: string, goal: 'minimize' | 'maximize'): VlSpec {
+  const xs = [...new Map(h.cells.map((c) => [c.x, c.xSort])).entries()].sort((a, b) => a[1] - b[1]).map((e) => e[0]);
+  const ys = [...new Map(h.cells.map((c) => [c.y, c.ySort])).entries()].sort((a, b) => b[1] - a[1]).map((e) => e[0]);
+  const values = h.cells.map((c) => ({ ...c, value: c.value ?? undefined, bestMark: c.best ? 'best' : '' }));
+  return {
+    width: Math.max(160, 90 * xs.length),
+    height: Math.max(80, 48 * ys.length),
+    data: { values },
+    encoding: {
+      x: { field: 'x', type: 'ordinal', title: h.x, sort: xs, axis: { labelAngle: 0 } },
+      y: { field: 'y', type: 'ordinal', title: h.y || ' ', sort: ys },
+    },
+    layer: [
+      {
+        mark: { type: 'rect', stroke: '#ffffff', strokeWidth: 2 },
+        encoding: {
+          color: {
+            field: 'value',
+            type: 'quantitative',
+            title: objectiveKey,
+            scale: { scheme: 'viridis', reverse: goal === 'minimize' },
+          },
+        },
+      },
+      {
+        transform: [{ filter: 'datum.best' }],
+        mark: { type: 'rect', fill: null, stroke: '#dc2626', strokeWidth: 3 },
+      },
+      {
+        mark: { type: 'text', fontSize: 12, fontWeight: 600 },
+        encoding: {
+          text: { field: 'text' },
+          color: { value: '#ffffff' },
+        },
+      },
+    ],
+  };
+}
+
+/** Subjects side by side per metric (higher-is-better metrics), independent y per metric. */
+export function baselineBarsSpec(values: { metric: string; subject: string; value: number }[]): VlSpec {
+  const subjects = ['Fine-tuned', 'Base model', 'Prompting', 'RAG'].filter((s) => values.some((v) => v.subject === s));
+  const metrics = [...new Set(values.map((v) => v.metric))];
+  return {
+    data: { values },
+    facet: { field: 'metric', type: 'nominal', title: null, sort: metrics },
+    columns: Math.min(5, metrics.length),
+    spec: {
+      width: 110,
+      height: 120,
+      mark: { type: 'bar', cornerRadiusEnd: 2 },
+      encoding: {
+        x: { field: 'subject', type: 'nominal', title: null, sort: subjects, axis: { labels: false, ticks: false } },
+        y: { field: 'value', type: 'quantitative', title: null },
+        color: { field: 'subject', type: 'nominal', title: 'subject', scale: subjectColor(subjects), sort: subjects },
+        tooltip: [{ field: 'subject' }, { field: 'value', format: '.4g' }],
+      },
+    },
+    resolve: { scale: { y: 'independent' } },
+  };
+}
+
+/** Drop per perturbation (clean minus perturbed, positive = worse) per subject. */
+export function robustnessSpec(values: { perturbation: string; subject: string; drop: number }[], metric: string): VlSpec {
+  const subjects = ['Fine-tuned', 'Base model', 'Prompting', 'RAG'].filter((s) => values.some((v) => v.subject === s));
+  return {
+    width: 560,
+    height: 200,
+    data: { values },
+    mark: { type: 'bar', cornerRadiusEnd: 2 },
+    encoding: {
+      x: { field: 'perturbation', type: 'nominal', title: 'perturbation', axis: { labelAngle: 0 } },
+      xOffset: { field: 'subject', sort: subjects },
+      y: { field: 'drop', type: 'quantitative', title: `drop in ${metric} (positive = worse)` },
+      color: { field: 'subject', type: 'nominal', title: 'subject', scale: subjectColor(subjects), sort: subjects },
+    },
+  };
+}
+
+/** Monthly cost (USD, log scales) per approach as the monthly request volume varies. */
+export function sensitivitySpec(values: { requests: number; approach: string; usd: number }[], volume: number | null): VlSpec {
+  const approaches = [...new Set(values.map((v) => v.approach))];
+  const colors: Record<string, string> = { 'Fine-tuned': SUBJECT_COLORS['Fine-tuned']!, Prompting: SUBJECT_COLORS.Prompting!, RAG: SUBJECT_COLORS.RAG! };
+  const layers: VlSpec[] = [
+    {
+      data: { values: values.filter((v) => v.usd > 0) },
+      mark: { type: 'line', point: true, strokeWidth: 2 },
+      encoding: {
+        x: { field: 'requests', type: 'quantitative', scale: { type: 'log' }, title: 'requests per month', axis: { format: '~s' } },
+        y: { field: 'usd', type: 'quantitative', scale: { type: 'log' }, title: 'monthly cost (USD)', axis: { format: '$~s' } },
+        color: { field: 'approach', type: 'nominal', title: 'approach', scale: { domain: approaches, range: approaches.map((a) => colors[a] ?? '#6b7280') } },
+      },
+    },
+  ];
+  if (volume !== null) {
+    layers.push({
+      data: { values: [{ requests: volume }] },
+      mark: { type: 'rule', strokeDash: [4, 3], color: '#6b7280' },
+      encoding: { x: { field: 'requests', type: 'quantitative' } },
+    });
+  }
+  return { width: 560, height: 240, layer: layers };
+}

@@ -1,0 +1,85 @@
+/**
+ * The plain data a report or a comparison is built from: one sweep, its runs (with everything each
+ * run stored) and the sweep's baselines. `src/report/load.ts` fills it from the store; tests can
+ * build it by hand. Nothing here knows SQL or HTML.
+ */
+import type { ArtifactRow, CostRow, EvalRow, PredictionRow, RunStatus, StepMetric } from '../run/protocol.js';
+
+/** Limits a sweep was cut down with (`fte sweep --max-steps/--limit-train/--limit-eval`). */
+export interface SweepLimits {
+  maxSteps?: number;
+  limitTrain?: number;
+  limitEval?: number;
+}
+
+/** A prepared dataset's manifest, as far as the report shows it (see `fte data prepare`). */
+export interface DatasetManifestView {
+  source?: string;
+  fingerprint?: string;
+  counts?: Record<string, number>;
+  categories?: Record<string, Record<string, number>> | Record<string, number>;
+  piiReplaced?: Record<string, number>;
+  duplicatesRemoved?: number;
+  rejected?: number;
+}
+
+/** A sweep and its experiment. */
+export interface SweepInfo {
+  sweepId: string;
+  experimentId: string;
+  experimentName: string;
+  specPath?: string;
+  status: string;
+  startedAt?: string;
+  finishedAt?: string;
+  gitCommit?: string;
+  host?: string;
+  backend?: string;
+  /** The resolved experiment spec (as stored in `sweeps.spec_json`); unknown shape when old. */
+  spec: Record<string, unknown>;
+  limits: SweepLimits;
+  manifest?: DatasetManifestView;
+}
+
+/** One run with everything it stored. */
+export interface RunData {
+  runId: string;
+  sweepId: string;
+  variantKey: string;
+  method: string;
+  status: RunStatus | string;
+  startedAt?: string;
+  finishedAt?: string;
+  wallSeconds?: number;
+  device?: string;
+  backend?: string;
+  tokensTrained?: number;
+  trainableParams?: number;
+  totalParams?: number;
+  adapterBytes?: number;
+  peakMemoryBytes?: number;
+  bestStep?: number;
+  stoppedEarly?: boolean;
+  error?: string;
+  params: Record<string, number | string | boolean | string[]>;
+  stepMetrics: StepMetric[];
+  /** Rows of every subject this run stored (usually `finetuned`). */
+  evalRows: EvalRow[];
+  predictions: PredictionRow[];
+  costs: CostRow[];
+  artifacts: ArtifactRow[];
+}
+
+/** The sweep's baseline results (base, prompting, RAG), scored once per sweep on the same test split. */
+export interface BaselineData {
+  evalRows: EvalRow[];
+  predictions: PredictionRow[];
+  costs: CostRow[];
+}
+
+/** Everything one report is built from. */
+export interface ReportData {
+  sweep: SweepInfo;
+  runs: RunData[];
+  baselines: BaselineData;
+}

@@ -1,0 +1,98 @@
+/**
+ * Number and text formatting shared by the HTML report and the markdown comment. Every function
+ * returns plain text; escaping for HTML or markdown happens at the renderer.
+ */
+
+/** A metric value with a sensible precision: 4 significant digits, `—` for null/non-finite. */
+export function fmtNum(v: number | null | undefined, digits = 4): string {
+  if (v === null || v === undefined || !Number.isFinite(v)) return '—';
+  if (v === 0) return '0';
+  const a = Math.abs(v);
+  if (a >= 1e6 || a < 1e-3) return v.toExponential(Math.max(0, digits - 3)).replace('e+', 'e');
+  if (Number.isInteger(v) && a < 1e6) return String(v);
+  return Number(v.toPrecision(digits)).toString();
+}
+
+/** A hyperparameter value: `2e-4` for small floats, arrays joined with `,`. */
+export function fmtParam(v: unknown): string {
+  if (Array.isArray(v)) return v.map(fmtParam).join(',');
+  if (typeof v === 'number') {
+    if (v !== 0 && Math.abs(v) < 1e-2) {
+      const [m, e] = v.toExponential().split('e');
+      return `${Number(Number(m).toPrecision(3))}e${Number(e)}`;
+    }
+    return Number(v.toPrecision(6)).toString();
+  }
+  if (v === null || v === undefined) return '—';
+  return String(v);
+}
+
+/** A signed delta: `+0.0123`, `-1.5`, `±0`. */
+export function fmtDelta(v: number | null | undefined, digits = 3): string {
+  if (v === null || v === undefined || !Number.isFinite(v)) return '—';
+  if (v === 0) return '±0';
+  const s = fmtNum(Math.abs(v), digits);
+  return `${v > 0 ? '+' : '−'}${s}`;
+}
+
+/** USD with cents, or more digits below one cent: `$12.34`, `$0.000412`. */
+export function fmtUsd(v: number | null | undefined): string {
+  if (v === null || v === undefined || !Number.isFinite(v)) return '—';
+  const a = Math.abs(v);
+  const sign = v < 0 ? '-' : '';
+  if (a === 0) return '$0';
+  if (a >= 100) return `${sign}$${a.toLocaleString('en-US', { maximumFractionDigits: 0 })}`;
+  if (a >= 0.01) return `${sign}$${a.toFixed(2)}`;
+  return `${sign}$${Number(a.toPrecision(3))}`.replace(/e-(\d+)/, 'e-$1');
+}
+
+/** Bytes in binary units: `1.5 MiB`. */
+export function fmtBytes(v: number | null | undefined): string {
+  if (v === null || v === undefined || !Number.isFinite(v)) return '—';
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let x = v;
+  let i = 0;
+  while (Math.abs(x) >= 1024 && i < units.length - 1) {
+    x /= 1024;
+    i++;
+  }
+  return `${i === 0 ? x : Number(x.toPrecision(3))} ${units[i]}`;
+}
+
+/** A count with thousands separators; `1.2M` style above a million. */
+export function fmtCount(v: number | null | undefined): string {
+  if (v === null || v === undefined || !Number.isFinite(v)) return '—';
+  if (Math.abs(v) >= 1e6) return `${Number((v / 1e6).toPrecision(3))}M`;
+  return Math.round(v).toLocaleString('en-US');
+}
+
+/** Seconds as `1h 02m`, `3m 05s` or `12.3 s`. */
+export function fmtDuration(s: number | null | undefined): string {
+  if (s === null || s === undefined || !Number.isFinite(s)) return '—';
+  if (s < 60) return `${Number(s.toPrecision(3))} s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}m ${String(Math.round(s - m * 60)).padStart(2, '0')}s`;
+  const h = Math.floor(m / 60);
+  return `${h}h ${String(m - h * 60).padStart(2, '0')}m`;
+}
+
+/** A fraction as a percentage: 0.123 -> `12.3%`. */
+export function fmtPct(v: number | null | undefined, digits = 3): string {
+  if (v === null || v === undefined || !Number.isFinite(v)) return '—';
+  return `${Number((v * 100).toPrecision(digits))}%`;
+}
+
+/** Text cut to `max` characters with an ellipsis (by code point, so surrogate pairs survive). */
+export function truncate(s: string, max: number): string {
+  const cps = Array.from(s);
+  return cps.length <= max ? s : `${cps.slice(0, max - 1).join('')}…`;
+}
+
+/** Short names for common hyperparameters in variant labels. */
+const SHORT: Record<string, string> = { rank: 'r', learningRate: 'lr', alpha: 'alpha', dropout: 'drop', batchSize: 'bs', epochs: 'ep', method: 'method' };
+
+/** A variant's label from its swept parameters: `r=8 lr=2e-4`. */
+export function variantLabel(params: Record<string, unknown>, swept: readonly string[], fallback: string): string {
+  const parts = swept.filter((k) => k in params).map((k) => `${SHORT[k] ?? k}=${fmtParam(params[k])}`);
+  return parts.length > 0 ? parts.join(' ') : fallback;
+}

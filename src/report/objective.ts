@@ -1,0 +1,97 @@
+/**
+ * The sweep objective: which number ranks variants, and in which direction.
+ *
+ * A spec's `objective.metric` is `val_loss` (best validation loss seen during training),
+ * `perplexity` (the fine-tuned model's test perplexity, slice `all`) or `<slice>/<metric>`
+ * (e.g. `classify/f1_macro`, `subject/rougeL`): the fine-tuned subject's clean (`perturbation = none`)
+ * value on that slice.
+ */
+import type { EvalRow } from '../run/protocol.js';
+import type { RunData } from './data.js';
+
+export type Goal = 'minimize' | 'maximize';
+
+export interface Objective {
+  /** As written in the spec, e.g. `classify/f1_macro`. */
+  key: string;
+  goal: Goal;
+  /** `val_loss`, or the slice of an eval metric (`all` for a bare metric name). */
+  slice: string;
+  /** `val_loss`, or the eval metric name. */
+  metric: string;
+}
+
+/** Metrics where a smaller value is better (losses, perplexity, error rates). */
+const LOWER_IS_BETTER = new Set(['val_loss', 'loss', 'train_loss', 'perplexity', 'ppl', 'ter', 'wer', 'cer', 'bits_per_byte']);
+
+/** True when a smaller value of `metric` is better (perplexity, losses, TER/WER/CER). */
+export function lowerIsBetter(metric: string): boolean {
+  const name = metric.includes('/') ? metric.slice(metric.lastIndexOf('/') + 1) : metric;
+  return LOWER_IS_BETTER.has(name);
+}
+
+/**
+ * Reads the objective from a stored spec (`spec.objective = { metric, goal }`); defaults to
+ * `val_loss` / `minimize` as the schema does.
+ */
+export function parseObjective(spec: Record<string, unknown>): Objective {
+  const o = (spec.objective ?? {}) as { metric?: unknown; goal?: unknown };
+  const key = typeof o.metric === 'string' && o.metric.length > 0 ? o.metric : 'val_loss';
+  const goal: Goal = o.goal === 'maximize' || o.goal === 'minimize' ? o.goal : lowerIsBetter(key) ? 'minimize' : 'maximize';
+  if (key === 'val_loss') return { key, goal, slice: 'all', metric: 'val_loss' };
+  const i = key.indexOf('/');
+  if (i < 0) return { key, goal, slice: 'all', metric: key };
+  return { key, goal, slice: key.slice(0, i), metric: key.slice(i + 1) };
+}
+
+/** Best validation loss in a run's curves (nats/token), or null when it logged none. */
+export function bestValLoss(run: Pick<RunData, 'stepMetrics'>): number | null {
+  let best: number | null = null;
+  for (const m of run.stepMetrics) {
+    if (m.split === 'val' && m.name === 'loss' && Number.isFinite(m.value) && (best === null || m.value < best)) best = m.value;
+  }
+  return best;
+}
+
+/** The clean value of `slice`/`metric` for `subject` among `rows`, or null. */
+export function evalValue(rows: readonly EvalRow[], subject: string, slice: string, metric: string, perturbation = 'none'): number | null {
+  const r = rows.find((x) => x.subject === subject && x.slice === slice && x.metric === metric && x.perturbation === perturbation);
+  return r && Number.isFinite(r.value) ? r.value : null;
+}
+
+/** The objective's value for one fine-tuned run, or null when the run has no such number. */
+export function objectiveValue(objective: Objective, run: Pick<RunData, 'stepMetrics' | 'evalRows'>): number | null {
+  if (objective.metric === 'val_loss') return bestValLoss(run);
+  return evalValue(run.evalRows, 'finetuned', objective.slice, objective.metric);
+}
+
+/** The objective's value for a baseline subject (`base`, `prompting`, `rag`); null for `val_loss`. */
+export function baselineObjectiveValue(objective: Objective, rows: readonly EvalRow[], subject: string): number | null {
+  if (objective.metric === 'val_loss') return null;
+  return evalValue(rows, subject, objective.slice, objective.metric);
+}
+
+/** `a` is better than `b` under `goal` (nulls always lose). */
+export function isBetter(goal: Goal, a: number | null, b: number | null): boolean {
+  if (a === null) return false;
+  if (b === null) return true;
+  return goal === 'minimize' ? a < b : a > b;
+}
+
+/**
+ * The best run by the objective among completed runs (diverged/failed runs never win), or null.
+ * Ties keep the earlier run.
+ */
+export function pickBest<R extends Pick<RunData, 'status' | 'stepMetrics' | 'evalRows'>>(objective: Objective, runs: readonly R[]): R | null {
+  let best: R | null = null;
+  let bestV: number | null = null;
+  for (const r of runs) {
+    if (r.status !== 'completed') continue;
+    const v = objectiveValue(objective, r);
+    if (v !== null && isBetter(objective.goal, v, bestV)) {
+      best = r;
+      bestV = v;
+    }
+  }
+  return best;
+}
