@@ -16,3 +16,5 @@ export type { Averaged, ClassificationReport, ClassCounts } from './classificati
 export { perplexity, perplexityStatistics, perplexityFromStatistics, perplexitySignature } from './perplexity.js';
 export type { PerplexityScore, PerplexityStatistics } from './perplexity.js';
 export { FTE_VERSION } from './signature.js';
+export { METRICS, METRIC_NAMES, DEFAULT_METRICS, getMetric } from './registry.js';
+export type { MetricDef, MetricInput, MetricKind, MetricValue } from './registry.js';
