@@ -1,0 +1,133 @@
+/**
+ * The data stage's entry points: `loadDataset` (what the orchestrator calls), `validateDataset`
+ * (`fte data validate`), `prepareDataset` (`fte data prepare`), and the built-in suites.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import { UserInputError } from '../errors.js';
+import type { Example } from '../run/protocol.js';
+import { SPLIT_NAMES, type DatasetManifest, type SplitName } from './manifest.js';
+import { DEFAULT_SPLIT, prepareRows, writePrepared } from './prepare.js';
+import { readJsonlFile } from './read.js';
+import { takeStratified } from './split.js';
+import { buildSuite, type SuiteSizes } from './suites/index.js';
+import { resolveSuiteDir } from './suites/suite.js';
+
+export { detectFormat, normalizeRow, DATASET_FORMATS, type DatasetFormat, type RowError, type RowErrorKind } from './formats.js';
+export { readJsonlFile, parseJsonlBytes, type ReadResult, type SourceRow } from './read.js';
+export { findPii, scrubPii, maskPii, luhnValid, PII_KINDS, PII_PLACEHOLDERS, type PiiKind, type PiiMatch, type PiiCounts } from './pii.js';
+export { normalizeText } from './normalize.js';
+export { stratifiedSplit, splitSizes, mulberry32, takeStratified } from './split.js';
+export { fingerprintSplits, NO_CATEGORY, SPLIT_NAMES, type DatasetManifest, type SplitName } from './manifest.js';
+export { prepareDataset, prepareRows, writePrepared, parseSplit, DEFAULT_SPLIT, DEFAULT_SEED, type PrepareOptions, type PrepareResult, type RejectRow } from './prepare.js';
+export { buildSuite, SUITE_BUILDERS, type SuiteSizes, type SuiteBuildResult } from './suites/index.js';
+export { resolveSuiteDir, loadSuiteDescription, type SuiteDescription, type SuiteTask } from './suites/suite.js';
+
+export interface LoadDatasetOptions {
+  /** Split seed (and a suite's sampling seed). */
+  seed: number;
+  /** Fractions for a raw JSONL file. Default [0.8, 0.1, 0.1]. Ignored for suites and prepared folders. */
+  split?: [number, number, number];
+  /** Cache root for suites and prepared JSONL files. Default `.fte/cache`. */
+  cacheDir?: string;
+  /** Keep at most this many training examples (stratified by category). */
+  limitTrain?: number;
+  /** Keep at most this many val and this many test examples (stratified by category). */
+  limitEval?: number;
+  /** Suite sizes (all tasks together) instead of the suite's defaults. */
+  suiteSizes?: SuiteSizes;
+}
+
+export interface LoadedDataset {
+  train: Example[];
+  val: Example[];
+  test: Example[];
+  manifest: DatasetManifest;
+  /** Folder holding train/val/test.jsonl + manifest.json (the full splits, before limits). */
+  dir: string;
+}
+
+/** Stratum used by the limits: category, plus `meta.label` when present (e.g. spam/ham). */
+const limitStratum = (e: Example): string => `${e.category ?? ''}:${String(e.meta?.label ?? '')}`;
+
+/** Reads one prepared split file (Example per line, as `prepareRows` writes it). @throws UserInputError naming file and line. */
+export function readPreparedSplit(file: string): Example[] {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    throw new UserInputError(`${file}: cannot read`);
+  }
+  const out: Example[] = [];
+  text.split('\n').forEach((line, i) => {
+    if (line.trim() === '') return;
+    let v: Partial<Example>;
+    try {
+      v = JSON.parse(line) as Partial<Example>;
+    } catch {
+      throw new UserInputError(`${file}: line ${i + 1}: malformed JSON`);
+    }
+    if (typeof v.id !== 'string' || typeof v.prompt !== 'string' || typeof v.completion !== 'string') {
+      throw new UserInputError(`${file}: line ${i + 1}: expected a prepared example {id, prompt, completion}`);
+    }
+    out.push(v as Example);
+  });
+  return out;
+}
+
+/**
+ * Reads a prepared folder (train/val/test.jsonl + manifest.json), applying the limits.
+ * @throws UserInputError when a file is missing or malformed.
+ */
+export function readPrepared(dir: string, limits: { limitTrain?: number; limitEval?: number } = {}): LoadedDataset {
+  const manifestPath = join(dir, 'manifest.json');
+  if (!existsSync(manifestPath)) throw new UserInputError(`${dir}: not a prepared dataset (no manifest.json)`);
+  const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as DatasetManifest;
+  const splits = {} as Record<SplitName, Example[]>;
+  for (const name of SPLIT_NAMES) splits[name] = readPreparedSplit(join(dir, manifest.files?.[name] ?? `${name}.jsonl`));
+  const lim = (xs: Example[], n?: number) => (n === undefined ? xs : takeStratified(xs, n, limitStratum));
+  return {
+    train: lim(splits.train, limits.limitTrain),
+    val: lim(splits.val, limits.limitEval),
+    test: lim(splits.test, limits.limitEval),
+    manifest,
+    dir,
+  };
+}
+
+/**
+ * Loads a dataset for a sweep. `pathOrSuite` is one of:
+ * - an eval-suite folder holding `suite.json`, or a built-in suite's name (`email-triage`): built on
+ *   first use into `<cacheDir>/<suite>/<key>/` and read from there afterwards;
+ * - a prepared folder (`train.jsonl`, `val.jsonl`, `test.jsonl`, `manifest.json`): read as is;
+ * - a JSONL file: prepared with default options (no PII scrub, no dedup, `split`, `seed`) into
+ *   `<cacheDir>/files/<name>-<key>/`, key = sha256 of the file bytes, seed and split.
+ * Limits keep a stratified subset (by category and label) of the loaded splits.
+ * @throws UserInputError when the path does not exist or its content is invalid.
+ */
+export async function loadDataset(pathOrSuite: string, opts: LoadDatasetOptions): Promise<LoadedDataset> {
+  const cacheDir = opts.cacheDir ?? join('.fte', 'cache');
+  const limits = { limitTrain: opts.limitTrain, limitEval: opts.limitEval };
+  const suiteDir = resolveSuiteDir(pathOrSuite);
+  if (suiteDir) {
+    const built = await buildSuite(suiteDir, { seed: opts.seed, cacheDir, sizes: opts.suiteSizes });
+    return readPrepared(built.dir, limits);
+  }
+  if (!existsSync(pathOrSuite)) throw new UserInputError(`${pathOrSuite}: no such file, folder or built-in suite`);
+  if (statSync(pathOrSuite).isDirectory()) return readPrepared(resolve(pathOrSuite), limits);
+  const split = opts.split ?? DEFAULT_SPLIT;
+  const bytes = readFileSync(pathOrSuite);
+  const key = createHash('sha256').update(bytes).update(JSON.stringify({ seed: opts.seed, split })).digest('hex').slice(0, 16);
+  const name = basename(pathOrSuite).replace(/\.jsonl?$/i, '');
+  const dir = resolve(cacheDir, 'files', `${name}-${key}`);
+  if (!existsSync(join(dir, 'manifest.json'))) {
+    const prepared = prepareRows(readJsonlFile(pathOrSuite), { name, source: pathOrSuite, seed: opts.seed, split });
+    try {
+      writePrepared(dir, prepared, false);
+    } catch (err) {
+      if (!existsSync(join(dir, 'manifest.json'))) throw err;
+    }
+  }
+  return readPrepared(dir, limits);
+}

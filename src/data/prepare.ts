@@ -1,0 +1,254 @@
+/**
+ * `fte data prepare`: read -> (scrub PII) -> (dedup) -> stratified seeded split -> write
+ * train/val/test/rejects.jsonl + manifest.json atomically. Every source row ends up either in a
+ * split or in rejects (with its line and reason): kept + rejected = input.
+ */
+import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { UserInputError } from '../errors.js';
+import type { Example } from '../run/protocol.js';
+import type { DatasetFormat } from './formats.js';
+import { fingerprintSplits, NO_CATEGORY, SPLIT_NAMES, type DatasetManifest, type SplitName } from './manifest.js';
+import { exactKey, normalizedKey } from './normalize.js';
+import { emptyPiiCounts, scrubPii, type PiiCounts, type PiiKind } from './pii.js';
+import { readJsonlFile, type ReadResult } from './read.js';
+import { splitSizes, stratifiedSplit } from './split.js';
+
+export const DEFAULT_SPLIT: [number, number, number] = [0.8, 0.1, 0.1];
+export const DEFAULT_SEED = 42;
+
+/** A row left out of the splits: its source line, a reason kind and a sentence. */
+export interface RejectRow {
+  line: number;
+  kind: string;
+  reason: string;
+  /** The source line as read (PII-scrubbed when scrubbing is on), for rows that did not parse. */
+  raw?: string;
+  /** The normalised example, for rows that parsed but were left out (duplicates, over a size). */
+  example?: Example;
+}
+
+export interface PrepareOptions {
+  /** Seed of the split. Default 42. */
+  seed?: number;
+  /** Fractions [train, val, test], each >= 0, summing to 1. Default [0.8, 0.1, 0.1]. */
+  split?: [number, number, number];
+  /** Replace PII with typed placeholders. Default false. */
+  scrubPii?: boolean;
+  /** Reject exact and normalised duplicates (prompt + completion) after the first. Default false. */
+  dedup?: boolean;
+}
+
+/** Extra knobs for built-in suites (not exposed on the command line). */
+export interface PrepareCoreOptions extends PrepareOptions {
+  name: string;
+  source: string;
+  /** Exact split sizes instead of fractions (their sum must equal the selected count). */
+  sizes?: [number, number, number];
+  /** Picks the examples to keep after scrub + dedup; the rest become rejects with the given reason. */
+  select?: (kept: Example[]) => { selected: Example[]; dropped: { example: Example; kind: string; reason: string }[] };
+  /** Stratum of an example for the split. Default: its category. */
+  stratum?: (e: Example) => string;
+  suite?: Record<string, unknown>;
+}
+
+export interface PreparedDataset {
+  splits: Record<SplitName, Example[]>;
+  rejects: RejectRow[];
+  manifest: DatasetManifest;
+  /** Exact JSONL contents that are (or will be) written, one per file. */
+  contents: Record<SplitName | 'rejects', string>;
+}
+
+export interface PrepareResult {
+  outDir: string;
+  manifest: DatasetManifest;
+}
+
+/** Parses `"0.8,0.1,0.1"`. @throws UserInputError naming the flag when malformed or not summing to 1. */
+export function parseSplit(text: string, flag = '--split'): [number, number, number] {
+  const parts = text.split(',').map((p) => Number(p.trim()));
+  if (parts.length !== 3 || parts.some((p) => !Number.isFinite(p) || p < 0)) {
+    throw new UserInputError(`${flag}: expected three non-negative fractions like 0.8,0.1,0.1, got '${text}'`);
+  }
+  checkSplit(parts as [number, number, number], flag);
+  return parts as [number, number, number];
+}
+
+function checkSplit(split: readonly number[], what: string): void {
+  const sum = split.reduce((a, b) => a + b, 0);
+  if (split.length !== 3 || split.some((p) => !Number.isFinite(p) || p < 0) || Math.abs(sum - 1) > 1e-6 || split[0]! <= 0) {
+    throw new UserInputError(`${what}: fractions must be >= 0, train > 0, and sum to 1 (got ${split.join(',')})`);
+  }
+}
+
+const lineOf = (e: Example): number => (typeof e.meta?.line === 'number' ? e.meta.line : 0);
+
+function addCounts(into: PiiCounts, from: PiiCounts): void {
+  for (const k of Object.keys(from) as PiiKind[]) into[k] += from[k];
+}
+
+const toJsonl = (rows: readonly unknown[]): string => rows.map((r) => `${JSON.stringify(r)}\n`).join('');
+
+/**
+ * The pure part of preparation (no file writes): scrub, dedup, select, split, manifest.
+ * @throws UserInputError when no example survives (the message quotes the first row error).
+ */
+export function prepareRows(read: ReadResult, opts: PrepareCoreOptions): PreparedDataset {
+  const seed = opts.seed ?? DEFAULT_SEED;
+  const split = opts.split ?? DEFAULT_SPLIT;
+  checkSplit(split, 'split');
+  const scrub = opts.scrubPii ?? false;
+  const dedup = opts.dedup ?? false;
+  const pii = emptyPiiCounts();
+  const rejects: RejectRow[] = [];
+  const formats: Partial<Record<DatasetFormat, number>> = {};
+  let kept: Example[] = [];
+
+  // 1. Parse errors go to rejects; PII is scrubbed from prompt, completion and rejected raw lines.
+  for (const row of read.rows) {
+    if (!row.ok) {
+      rejects.push({ line: row.line, kind: row.error.kind, reason: row.error.message, raw: scrub ? scrubPii(row.raw).text : row.raw });
+      continue;
+    }
+    formats[row.format] = (formats[row.format] ?? 0) + 1;
+    let ex = row.example;
+    if (scrub) {
+      const p = scrubPii(ex.prompt);
+      const c = scrubPii(ex.completion);
+      addCounts(pii, p.counts);
+      addCounts(pii, c.counts);
+      ex = { ...ex, prompt: p.text, completion: c.text };
+    }
+    kept.push(ex);
+  }
+
+  // 2. Dedup: exact first, then normalised (case, whitespace, punctuation folded); first one wins.
+  if (dedup) {
+    const exact = new Map<string, number>();
+    const norm = new Map<string, number>();
+    kept = kept.filter((ex) => {
+      const line = lineOf(ex);
+      const ek = exactKey(ex.prompt, ex.completion);
+      const nk = normalizedKey(ex.prompt, ex.completion);
+      const e = exact.get(ek);
+      const n = norm.get(nk);
+      if (e !== undefined || n !== undefined) {
+        const reason = e !== undefined ? `line ${line}: exact duplicate of line ${e}` : `line ${line}: normalised duplicate of line ${n}`;
+        rejects.push({ line, kind: 'duplicate', reason, example: ex });
+        return false;
+      }
+      exact.set(ek, line);
+      norm.set(nk, line);
+      return true;
+    });
+  }
+
+  // 3. Optional selection (suites pick balanced subsets of a given size).
+  if (opts.select) {
+    const { selected, dropped } = opts.select(kept);
+    for (const d of dropped) rejects.push({ line: lineOf(d.example), kind: d.kind, reason: d.reason, example: d.example });
+    kept = selected;
+  }
+  if (kept.length === 0) {
+    const first = rejects[0]?.reason ?? 'no rows';
+    throw new UserInputError(`${opts.source}: no valid examples (${rejects.length} rejected; first: ${first})`);
+  }
+
+  // 4. Stratified seeded split.
+  const sizes = opts.sizes ?? (splitSizes(kept.length, split) as [number, number, number]);
+  const stratum = opts.stratum ?? ((e: Example) => e.category ?? NO_CATEGORY);
+  const [train, val, test] = stratifiedSplit(kept, sizes, seed, stratum) as [Example[], Example[], Example[]];
+  const splits: Record<SplitName, Example[]> = { train, val, test };
+  rejects.sort((a, b) => a.line - b.line);
+
+  const contents = {
+    train: toJsonl(train),
+    val: toJsonl(val),
+    test: toJsonl(test),
+    rejects: toJsonl(rejects),
+  };
+  const categories = {} as Record<SplitName, Record<string, number>>;
+  for (const name of SPLIT_NAMES) {
+    const c: Record<string, number> = {};
+    for (const e of splits[name]) c[e.category ?? NO_CATEGORY] = (c[e.category ?? NO_CATEGORY] ?? 0) + 1;
+    categories[name] = Object.fromEntries(Object.entries(c).sort(([a], [b]) => (a < b ? -1 : 1)));
+  }
+  const rejectKinds: Record<string, number> = {};
+  for (const r of rejects) rejectKinds[r.kind] = (rejectKinds[r.kind] ?? 0) + 1;
+  const total = sizes[0] + sizes[1] + sizes[2];
+  const manifest: DatasetManifest = {
+    manifestVersion: 1,
+    name: opts.name,
+    source: opts.source,
+    sourceSha256: read.sha256,
+    seed,
+    split: opts.sizes ? (sizes.map((s) => Number((s / total).toFixed(6))) as [number, number, number]) : split,
+    options: { scrubPii: scrub, dedup },
+    counts: {
+      lines: read.lines,
+      blankLines: read.blankLines,
+      input: read.rows.length,
+      kept: kept.length,
+      rejected: rejects.length,
+      train: train.length,
+      val: val.length,
+      test: test.length,
+    },
+    categories,
+    formats,
+    rejects: rejectKinds,
+    pii,
+    fingerprint: fingerprintSplits(contents),
+    files: { train: 'train.jsonl', val: 'val.jsonl', test: 'test.jsonl', rejects: 'rejects.jsonl' },
+    ...(opts.suite ? { suite: opts.suite } : {}),
+  };
+  return { splits, rejects, manifest, contents };
+}
+
+/** @throws UserInputError when `outDir` exists and `force` is not set. */
+export function assertWritable(outDir: string, force: boolean): void {
+  if (existsSync(outDir) && !force) throw new UserInputError(`${outDir}: already exists; pass --force to replace it`);
+}
+
+/**
+ * Writes a prepared dataset (plus `extraFiles`, name -> content) into `outDir` atomically: everything goes to a temporary sibling folder
+ * which is then renamed over `outDir`, so readers see either the old folder or the complete new one.
+ * @throws UserInputError when `outDir` exists and `force` is false.
+ */
+export function writePrepared(outDir: string, prepared: PreparedDataset, force = false, extraFiles: Record<string, string> = {}): void {
+  assertWritable(outDir, force);
+  const parent = dirname(resolve(outDir));
+  mkdirSync(parent, { recursive: true });
+  const tmp = mkdtempSync(join(parent, `.${basename(outDir)}.tmp-`));
+  try {
+    for (const name of [...SPLIT_NAMES, 'rejects'] as const) writeFileSync(join(tmp, `${name}.jsonl`), prepared.contents[name]);
+    for (const [name, content] of Object.entries(extraFiles)) writeFileSync(join(tmp, name), content);
+    writeFileSync(join(tmp, 'manifest.json'), `${JSON.stringify(prepared.manifest, null, 2)}\n`);
+    if (existsSync(outDir)) {
+      const old = `${tmp}-old`;
+      renameSync(outDir, old);
+      renameSync(tmp, outDir);
+      rmSync(old, { recursive: true, force: true });
+    } else {
+      renameSync(tmp, outDir);
+    }
+  } catch (err) {
+    rmSync(tmp, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+/**
+ * Prepares a JSONL dataset file into `out` (train/val/test/rejects.jsonl + manifest.json).
+ * Returns the output folder and the manifest.
+ * @throws UserInputError for an unreadable / empty / non-JSONL source, bad split fractions, no valid
+ *   examples, or an existing `out` without `force`.
+ */
+export async function prepareDataset(src: string, opts: PrepareOptions & { out: string; force?: boolean }): Promise<PrepareResult> {
+  assertWritable(opts.out, opts.force ?? false);
+  const read = readJsonlFile(src);
+  const prepared = prepareRows(read, { ...opts, name: basename(src).replace(/\.jsonl?$/i, ''), source: src });
+  writePrepared(opts.out, prepared, opts.force ?? false);
+  return { outDir: opts.out, manifest: prepared.manifest };
+}

@@ -1,0 +1,74 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { buildSuite, findPii, loadDataset, normalizeText, resolveSuiteDir } from '../../src/data/index.js';
+import { cleanBody, cleanSubject, cutAtWord, shortenLinks } from '../../src/data/suites/email-triage.js';
+
+const cacheDir = mkdtempSync(join(tmpdir(), 'fte-suite-'));
+const cacheDir2 = mkdtempSync(join(tmpdir(), 'fte-suite2-'));
+afterAll(() => {
+  rmSync(cacheDir, { recursive: true, force: true });
+  rmSync(cacheDir2, { recursive: true, force: true });
+});
+
+describe('email-triage text cleaning', () => {
+  it.each([
+    ['drops quoted lines, attributions and signatures', 'Hi all,\nOn Mon, Bob wrote:\n> quoted\nreal text here\n-- \nsig line', 'Hi all, real text here'],
+    ['collapses whitespace and folds to ASCII', 'caf\u00e9   \u201cquoted\u201d\t\tend', 'cafe "quoted" end'],
+    ['shortens links to hosts and drops bracketed links', 'see http://www.example.org/a/b?c=1 [http://img.example.org/x.jpg] now', 'see www.example.org now'],
+    ['stops at an original-message marker', 'answer\n-----Original Message-----\nold text', 'answer'],
+  ])('%s', (_name, input, expected) => {
+    expect(cleanBody(input)).toBe(expected);
+  });
+  it('keeps a URL with a token for the PII scrubber', () => {
+    expect(shortenLinks('go https://x.example.com/p?token=abc123 now')).toBe('go https://x.example.com/p?token=abc123 now');
+  });
+  it('cuts at a word boundary and cleans subjects', () => {
+    expect(cutAtWord('alpha beta gamma delta', 13)).toBe('alpha beta');
+    expect(cleanSubject('  Hello\n  World ')).toBe('Hello World');
+  });
+});
+
+describe('email-triage suite', () => {
+  it('builds a balanced, scrubbed, deduplicated multi-task dataset within the byte budget, cached and deterministic', async () => {
+    expect(resolveSuiteDir('email-triage')).toMatch(/evals[/\\]email-triage$/);
+    const ds = await loadDataset('email-triage', { seed: 7, cacheDir });
+    const all = [...ds.train, ...ds.val, ...ds.test];
+    expect([ds.train.length, ds.val.length, ds.test.length]).toEqual([400, 60, 60]);
+    // Both tasks and both labels in every split, in proportion.
+    for (const [split, n] of [[ds.train, 400], [ds.val, 60], [ds.test, 60]] as const) {
+      const buckets: Record<string, number> = {};
+      for (const e of split) buckets[`${e.category}:${String(e.meta?.label)}`] = (buckets[`${e.category}:${String(e.meta?.label)}`] ?? 0) + 1;
+      for (const b of ['classify:spam', 'classify:ham', 'subject:spam', 'subject:ham']) expect(buckets[b]).toBe(n / 4);
+    }
+    for (const e of all) {
+      expect(Buffer.byteLength(e.prompt + e.completion)).toBeLessThanOrEqual(240);
+      expect(e.prompt + e.completion).toMatch(/^[\x20-\x7e\n]*$/);
+      expect(findPii(e.prompt + e.completion)).toEqual([]);
+      if (e.category === 'classify') {
+        expect(e.prompt).toMatch(/^Is this e-mail spam or ham\?\nSubject: .*\nBody: .+\nAnswer:$/);
+        expect(e.completion).toBe(` ${String(e.meta?.label)}`);
+      } else {
+        expect(e.prompt).toMatch(/^Write the subject line for this e-mail\.\nBody: .+\nSubject:$/);
+        expect(e.completion).not.toMatch(/^ (re|fwd?):/i);
+      }
+    }
+    expect(new Set(all.map((e) => normalizeText(e.prompt))).size).toBe(all.length);
+    const m = ds.manifest;
+    expect(m.counts.kept + m.counts.rejected).toBe(m.counts.input);
+    expect(m.options).toEqual({ scrubPii: true, dedup: true });
+    for (const f of ['source.jsonl', 'train.jsonl', 'val.jsonl', 'test.jsonl', 'rejects.jsonl']) expect(existsSync(join(ds.dir, f))).toBe(true);
+    expect(readFileSync(join(ds.dir, 'rejects.jsonl'), 'utf8').trim().split('\n')).toHaveLength(m.counts.rejected);
+
+    // Cached: the second call reads the same folder; a fresh cache rebuilds the same content.
+    const again = await buildSuite(resolveSuiteDir('email-triage')!, { seed: 7, cacheDir });
+    expect(again.built).toBe(false);
+    expect(again.dir).toBe(ds.dir);
+    const fresh = await loadDataset('email-triage', { seed: 7, cacheDir: cacheDir2, limitTrain: 40, limitEval: 8 });
+    expect(fresh.manifest.fingerprint).toBe(m.fingerprint);
+    expect(fresh.train).toHaveLength(40);
+    expect(fresh.test).toHaveLength(8);
+    expect(fresh.train.filter((e) => e.category === 'classify')).toHaveLength(20);
+  }, 180_000);
+});
