@@ -1,0 +1,146 @@
+import { describe, expect, it } from 'vitest';
+import { breakEven, computeRoi, logSpaced, monthlyCost, type ApproachInput } from '../../src/cost/roi.js';
+
+const ft = (o: Partial<ApproachInput> = {}): ApproachInput => ({ approach: 'finetuned', quality: 0.8, perRequestUsd: 0.0001, oneOffUsd: 1200, fixedMonthlyUsd: 0, ...o });
+const prompting = (o: Partial<ApproachInput> = {}): ApproachInput => ({ approach: 'prompting', quality: 0.6, perRequestUsd: 0.0011, oneOffUsd: 0, fixedMonthlyUsd: 0, ...o });
+const rag = (o: Partial<ApproachInput> = {}): ApproachInput => ({ approach: 'rag', quality: 0.7, perRequestUsd: 0.0006, oneOffUsd: 0, fixedMonthlyUsd: 70, ...o });
+
+describe('monthly cost: amortised one-off + fixed + max(per-request x V, always-on)', () => {
+  it.each([
+    [ft(), 100_000, 12, 100 + 10],
+    [ft(), 0, 12, 100],
+    [ft(), 100_000, 6, 200 + 10],
+    [ft({ alwaysOnMonthlyUsd: 587.5 }), 100_000, 12, 100 + 587.5],
+    [ft({ alwaysOnMonthlyUsd: 5 }), 100_000, 12, 100 + 10],
+    [prompting(), 100_000, 12, 110],
+    [rag(), 100_000, 12, 70 + 60],
+  ])('%j at V=%d over %d months = %d', (a, v, m, want) => expect(monthlyCost(a, v, m)).toBeCloseTo(want, 9));
+});
+
+describe('break-even', () => {
+  it('above: (A - B) / (d - c)', () => {
+    // A = 1200/12 = 100, c = 0.0001; prompting B = 0, d = 0.0011 -> 100 / 0.001 = 100,000
+    expect(breakEven(ft(), prompting(), 12)).toMatchObject({ against: 'prompting', kind: 'above', untilVolume: null });
+    expect(breakEven(ft(), prompting(), 12).fromVolume).toBeCloseTo(100_000, 6);
+    // RAG: (100 - 70) / (0.0006 - 0.0001) = 60,000
+    expect(breakEven(ft(), rag(), 12).fromVolume).toBeCloseTo(60_000, 6);
+    // a longer horizon halves the amortised cost: 50 / 0.001 = 50,000
+    expect(breakEven(ft(), prompting(), 24).fromVolume).toBeCloseTo(50_000, 6);
+  });
+  it('never: per-request cost not lower and fixed cost higher, with the reason', () => {
+    const b = breakEven(ft({ perRequestUsd: 0.002 }), prompting(), 12);
+    expect(b).toMatchObject({ kind: 'never', fromVolume: null, untilVolume: null });
+    expect(b.reason).toBe("fine-tuning is never cheaper than prompting: its per-request cost ($0.002) is not below prompting's ($0.0011) and its fixed cost is higher ($100 vs $0 per month)");
+    // equal per-request cost, higher fixed cost: never
+    expect(breakEven(ft({ perRequestUsd: 0.0011 }), prompting(), 12).kind).toBe('never');
+  });
+  it('always: no more fixed cost and a lower per-request cost', () => {
+    expect(breakEven(ft({ oneOffUsd: 0 }), prompting(), 12)).toMatchObject({ kind: 'always', fromVolume: 0, untilVolume: null });
+    expect(breakEven(ft({ oneOffUsd: 600 }), rag(), 12)).toMatchObject({ kind: 'always' }); // 50 <= 70
+  });
+  it('below: lower fixed cost but a higher per-request cost', () => {
+    // A = 0, B = 70, c = 0.0011, d = 0.0006 -> cheaper up to 70 / 0.0005 = 140,000
+    const b = breakEven(ft({ oneOffUsd: 0, perRequestUsd: 0.0011 }), rag(), 12);
+    expect(b).toMatchObject({ kind: 'below', fromVolume: 0 });
+    expect(b.untilVolume).toBeCloseTo(140_000, 6);
+  });
+  it('always-on floor: above the volume where the alternative costs the floor', () => {
+    // A = 100, F = 200, c = 0.0001 vs B = 0, d = 0.0011: L1 -> V >= 100,000; L2: 300 - 0.0011 V <= 0 -> V >= 272,727.27
+    const b = breakEven(ft({ alwaysOnMonthlyUsd: 200 }), prompting(), 12);
+    expect(b.kind).toBe('above');
+    expect(b.fromVolume).toBeCloseTo(300 / 0.0011, 6);
+    expect(monthlyCost(ft({ alwaysOnMonthlyUsd: 200 }), b.fromVolume!, 12)).toBeCloseTo(monthlyCost(prompting(), b.fromVolume!, 12), 9);
+  });
+  it('between: a floor and a steeper per-request cost', () => {
+    // A = 10, F = 50, c = 0.002 vs B = 50, d = 0.001: L1: -40 + 0.001 V <= 0 -> V <= 40,000; L2: 10 - 0.001 V <= 0 -> V >= 10,000
+    const b = breakEven(ft({ oneOffUsd: 120, alwaysOnMonthlyUsd: 50, perRequestUsd: 0.002 }), rag({ fixedMonthlyUsd: 50, perRequestUsd: 0.001 }), 12);
+    expect(b.kind).toBe('between');
+    expect(b.fromVolume).toBeCloseTo(10_000, 6);
+    expect(b.untilVolume).toBeCloseTo(40_000, 6);
+  });
+});
+
+describe('logSpaced', () => {
+  it('4 per decade', () => {
+    const v = logSpaced(100, 1000, 4);
+    expect(v).toHaveLength(5);
+    [100, 177.827941, 316.227766, 562.341325, 1000].forEach((x, i) => expect(v[i]).toBeCloseTo(x, 5));
+  });
+  it('bounds not on the grid', () => expect(logSpaced(150, 950, 1)).toEqual([]));
+  it('rejects a bad range', () => expect(() => logSpaced(0, 10)).toThrow(RangeError));
+});
+
+describe('computeRoi', () => {
+  const base = { monthlyRequests: 100_000, months: 12, objective: { metric: 'classify/f1_macro', goal: 'maximize' as const } };
+  it('monthly cost, quality points, cost per point and break-evens at the volume', () => {
+    const r = computeRoi({ ...base, approaches: [ft(), prompting(), rag()], baseQuality: 0.4 });
+    const by = Object.fromEntries(r.approaches.map((a) => [a.approach, a]));
+    expect(by.finetuned).toMatchObject({ amortisedMonthlyUsd: 100, qualityPoints: 80 });
+    expect(by.finetuned!.variableMonthlyUsd).toBeCloseTo(10, 9);
+    expect(by.finetuned!.monthlyUsd).toBeCloseTo(110, 9);
+    expect(by.finetuned!.usdPerQualityPoint).toBeCloseTo(110 / 80, 9);
+    expect(by.prompting!.monthlyUsd).toBeCloseTo(110, 9);
+    expect(by.rag!.monthlyUsd).toBeCloseTo(130, 9);
+    expect(by.rag!.usdPerQualityPoint).toBeCloseTo(130 / 70, 9);
+    expect(r.breakEven.map((b) => [b.against, b.kind, Math.round(b.fromVolume!)])).toEqual([
+      ['prompting', 'above', 100_000],
+      ['rag', 'above', 60_000],
+    ]);
+    expect(r.bestQuality).toBe('finetuned');
+  });
+  it('sensitivity: log-spaced volumes with every approach cost and the cheapest; break-even per horizon', () => {
+    const r = computeRoi({ ...base, approaches: [ft(), prompting(), rag()], volumeRange: [1e3, 1e7], pointsPerDecade: 1, horizons: [6, 12, 24] });
+    expect(r.sensitivity.volume.map((p) => p.volume)).toEqual([1e3, 1e4, 1e5, 1e6, 1e7]);
+    // 1e5 is the break-even against prompting (a tie), so it is left out
+    expect(r.sensitivity.volume.filter((p) => p.volume !== 1e5).map((p) => p.cheapest)).toEqual(['prompting', 'prompting', 'finetuned', 'finetuned']);
+    expect(r.sensitivity.volume[3]!.monthlyUsd.finetuned).toBeCloseTo(200, 9);
+    expect(r.sensitivity.volume[3]!.monthlyUsd.rag).toBeCloseTo(670, 9);
+    const h = r.sensitivity.horizon.map((p) => [p.months, Math.round(p.breakEven.prompting!), Math.round(p.breakEven.rag!)]);
+    expect(h).toEqual([
+      [6, 200_000, 260_000],
+      [12, 100_000, 60_000],
+      [24, 50_000, 0],
+    ]);
+  });
+  it('never appears as null in the horizon series', () => {
+    const r = computeRoi({ ...base, approaches: [ft({ perRequestUsd: 0.01 }), prompting()], horizons: [12] });
+    expect(r.sensitivity.horizon).toEqual([{ months: 12, breakEven: { prompting: null } }]);
+    expect(r.breakEven[0]!.kind).toBe('never');
+  });
+  it('a minimised metric has no cost per quality point and no x100 scale', () => {
+    const r = computeRoi({ ...base, objective: { metric: 'perplexity', goal: 'minimize' }, approaches: [ft({ quality: 0.5 }), prompting({ quality: 0.9 })] });
+    expect(r.approaches.map((a) => [a.qualityPoints, a.usdPerQualityPoint])).toEqual([[0.5, null], [0.9, null]]);
+    expect(r.bestQuality).toBe('finetuned');
+  });
+  it.each([
+    [{ monthlyRequests: 0 }, /monthly requests must be > 0, got 0/],
+    [{ monthlyRequests: -5 }, /monthly requests must be > 0/],
+    [{ months: 0 }, /months must be > 0/],
+  ])('rejects %j', (o, msg) => expect(() => computeRoi({ ...base, ...o, approaches: [ft()] })).toThrow(msg));
+  it('needs the fine-tuned approach', () => expect(() => computeRoi({ ...base, approaches: [prompting()] })).toThrow(/finetuned/));
+});
+
+describe('recommendation follows quality and cost', () => {
+  const base = { monthlyRequests: 1_000_000, months: 12, objective: { metric: 'classify/f1_macro', goal: 'maximize' as const } };
+  it('fine-tune when best and cheapest', () => {
+    const r = computeRoi({ ...base, approaches: [ft(), prompting(), rag()] });
+    expect(r.recommendation).toBe('Fine-tune: best classify/f1_macro 0.800 vs prompting 0.600, rag 0.700, and cheapest at 1,000,000 requests/month ($200/month vs rag $670).');
+  });
+  it('best but dearer: says by how much and from which volume it pays', () => {
+    const r = computeRoi({ ...base, monthlyRequests: 10_000, approaches: [ft(), prompting(), rag()] });
+    expect(r.cheapest).toBe('prompting');
+    expect(r.recommendation).toBe('Fine-tuning scores best (classify/f1_macro 0.800 vs prompting 0.600, rag 0.700) but costs $90/month more than prompting at 10,000 requests/month; it becomes cheaper from 100,000 requests/month.');
+  });
+  it('best but never cheaper', () => {
+    const r = computeRoi({ ...base, approaches: [ft({ perRequestUsd: 0.01 }), prompting()] });
+    expect(r.recommendation).toMatch(/^Fine-tuning scores best .* but costs \$9,000\/month more than prompting .*; it never becomes cheaper \(its per-request cost/);
+  });
+  it('do not fine-tune when an alternative is better and no dearer', () => {
+    const r = computeRoi({ ...base, monthlyRequests: 10_000, approaches: [ft({ quality: 0.5 }), prompting()], baseQuality: 0.55 });
+    expect(r.recommendation).toBe('Do not fine-tune: prompting scores higher on classify/f1_macro (0.600 vs 0.500) and costs no more at 10,000 requests/month ($11 vs $101/month); note: the fine-tuned model does not beat the untuned base (0.500 vs 0.550).');
+  });
+  it('an alternative is better but dearer: names the saving', () => {
+    const r = computeRoi({ ...base, approaches: [ft({ quality: 0.5 }), prompting()] });
+    expect(r.recommendation).toBe('prompting scores higher on classify/f1_macro (0.600 vs 0.500) but fine-tuning is $900/month cheaper at 1,000,000 requests/month: fine-tune only if that saving outweighs the quality gap.');
+  });
+});
