@@ -93,7 +93,9 @@ export function curvesSpec(c: CurvesView): VlSpec {
 export function heatmapSpec(h: HeatmapView, objectiveKey: string, goal: 'minimize' | 'maximize'): VlSpec {
   const xs = [...new Map(h.cells.map((c) => [c.x, c.xSort])).entries()].sort((a, b) => a[1] - b[1]).map((e) => e[0]);
   const ys = [...new Map(h.cells.map((c) => [c.y, c.ySort])).entries()].sort((a, b) => b[1] - a[1]).map((e) => e[0]);
-  const values = h.cells.map((c) => ({ ...c, value: c.value ?? undefined, bestMark: c.best ? 'best' : '' }));
+  const values = h.cells.map((c) => ({ ...c, value: c.value ?? null }));
+  const known = h.cells.map((c) => c.value).filter((v): v is number => v !== null);
+  const mid = known.length > 0 ? (Math.min(...known) + Math.max(...known)) / 2 : 0;
   return {
     width: Math.max(160, 90 * xs.length),
     height: Math.max(80, 48 * ys.length),
@@ -106,7 +108,8 @@ export function heatmapSpec(h: HeatmapView, objectiveKey: string, goal: 'minimiz
       {
         mark: { type: 'rect', stroke: '#ffffff', strokeWidth: 2 },
         encoding: {
-          color: {
+          fill: {
+            condition: { test: 'datum.value == null', value: '#e5e7eb' },
             field: 'value',
             type: 'quantitative',
             title: objectiveKey,
@@ -122,7 +125,11 @@ export function heatmapSpec(h: HeatmapView, objectiveKey: string, goal: 'minimiz
         mark: { type: 'text', fontSize: 12, fontWeight: 600 },
         encoding: {
           text: { field: 'text' },
-          color: { value: '#ffffff' },
+          // Dark text on the light (yellow) end of viridis and on empty cells, white elsewhere.
+          color: {
+            condition: { test: `datum.value == null || datum.value ${goal === 'minimize' ? '<' : '>'} ${mid}`, value: '#111827' },
+            value: '#ffffff',
+          },
         },
       },
     ],
@@ -153,7 +160,7 @@ export function baselineBarsSpec(values: { metric: string; subject: string; valu
 }
 
 /** Drop per perturbation (clean minus perturbed, positive = worse) per subject. */
-export function robustnessSpec(values: { perturbation: string; subject: string; drop: number }[], metric: string): VlSpec {
+export function robustnessSpec(values: { perturbation: string; subject: string; drop: number }[]): VlSpec {
   const subjects = ['Fine-tuned', 'Base model', 'Prompting', 'RAG'].filter((s) => values.some((v) => v.subject === s));
   return {
     width: 560,
@@ -163,7 +170,7 @@ export function robustnessSpec(values: { perturbation: string; subject: string; 
     encoding: {
       x: { field: 'perturbation', type: 'nominal', title: 'perturbation', axis: { labelAngle: 0 } },
       xOffset: { field: 'subject', sort: subjects },
-      y: { field: 'drop', type: 'quantitative', title: `drop in ${metric} (positive = worse)` },
+      y: { field: 'drop', type: 'quantitative', title: 'drop vs clean (higher = worse)' },
       color: { field: 'subject', type: 'nominal', title: 'subject', scale: subjectColor(subjects), sort: subjects },
     },
   };

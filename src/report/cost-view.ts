@@ -3,6 +3,7 @@
  * the stored `costs` rows (priced by src/cost when the run ended) and src/cost's ROI model; this
  * module only selects and formats them.
  */
+import { APPROACHES, computeRoi, type ApproachInput, type BreakEven, type RoiInput } from '../cost/roi.js';
 import type { CostRow, EvalRow } from '../run/protocol.js';
 import type { ReportData, RunData } from './data.js';
 import { fmtCount, fmtNum, fmtUsd } from './format.js';
@@ -55,9 +56,14 @@ function componentUsd(rows: readonly CostRow[], component: string): number | nul
   return r.length === 0 ? null : r.reduce((s, c) => s + c.usd, 0);
 }
 
-/** Stored per-request inference cost (USD/request) of a subject, from `inference_per_request_<subject>` rows. */
+/**
+ * Stored per-request inference cost (USD/request) of a subject: the sum of its
+ * `inference_input_per_request_<subject>` and `inference_output_per_request_<subject>` rows
+ * (src/cost/inference.ts), or a single `inference_per_request_<subject>` row.
+ */
 export function perRequestUsd(rows: readonly CostRow[], subject: string): number | null {
-  return componentUsd(rows, `inference_per_request_${subject}`);
+  const r = rows.filter((c) => /^inference_(input_|output_)?per_request_/.test(c.component) && c.component.endsWith(`_per_request_${subject}`));
+  return r.length === 0 ? null : r.reduce((s, c) => s + c.usd, 0);
 }
 
 const APPROACH_LABEL: Record<string, string> = { finetuned: 'Fine-tuned', prompting: 'Prompting', rag: 'RAG', base: 'Base model' };
@@ -84,8 +90,7 @@ export function buildCostSection(data: ReportData, best: RunData | null, objecti
     };
   });
   const priceSources = uniqueList([...data.runs.flatMap((r) => r.costs), ...data.baselines.costs].map((c) => c.priceSource).filter((s) => s.length > 0));
-  const roi = roiFromStoredCosts(data, best, objective, rows);
-  return { runs, ...roi, priceSources, notes: [] };
+  return { runs, ...roiSection(data, best, objective, rows), priceSources };
 }
 
 function uniqueList(xs: string[]): string[] {
@@ -97,49 +102,85 @@ function uniqueJoin(xs: string[]): string {
 }
 
 /**
- * ROI from the stored per-request costs at the spec's volume: monthly = per-request x volume
- * (+ training amortised over the horizon for the fine-tuned model, + the RAG index's fixed cost).
+ * The ROI inputs from what the sweep stored: per-request cost = the sum of a subject's
+ * `inference_*per_request_<subject>` rows; fine-tuning's one-off cost = the best run's training on
+ * the spec's hosted offer (`train_hosted`), else on its target device (`train_target_device`), else as
+ * measured (`train`), plus `cost.dataPreparationUsd`; RAG's fixed monthly cost = `cost.ragIndexMonthlyUsd`.
+ * Returns null when the fine-tuned model has no stored per-request cost.
  */
-function roiFromStoredCosts(
+export function roiInputFromStored(data: ReportData, best: RunData | null, objective: Objective, rows: readonly EvalRow[]): RoiInput | null {
+  const cost = (data.sweep.spec.cost ?? {}) as { monthlyRequests?: number; months?: number; ragIndexMonthlyUsd?: number; dataPreparationUsd?: number };
+  if (!best) return null;
+  const allCosts = [...best.costs, ...data.baselines.costs];
+  const trainUsd = componentUsd(best.costs, 'train_hosted') ?? componentUsd(best.costs, 'train_target_device') ?? componentUsd(best.costs, 'train') ?? 0;
+  const goal = objective.goal;
+  const approaches: ApproachInput[] = [];
+  for (const a of APPROACHES) {
+    const per = perRequestUsd(allCosts, a);
+    if (per === null) continue;
+    const quality = a === 'finetuned' ? objectiveValue(objective, best) : baselineObjectiveValue(objective, rows, a);
+    approaches.push({
+      approach: a,
+      quality,
+      perRequestUsd: per,
+      oneOffUsd: a === 'finetuned' ? trainUsd + (cost.dataPreparationUsd ?? 0) : 0,
+      fixedMonthlyUsd: a === 'rag' ? (cost.ragIndexMonthlyUsd ?? 70) : 0,
+    });
+  }
+  if (!approaches.some((a) => a.approach === 'finetuned')) return null;
+  return {
+    monthlyRequests: cost.monthlyRequests ?? 100_000,
+    months: cost.months ?? 12,
+    objective: { metric: objective.key, goal },
+    approaches,
+    baseQuality: baselineObjectiveValue(objective, rows, 'base'),
+  };
+}
+
+function breakEvenText(b: BreakEven | undefined): string {
+  if (!b) return '—';
+  switch (b.kind) {
+    case 'always':
+      return 'always cheaper';
+    case 'never':
+      return 'never';
+    case 'above':
+      return `${fmtCount(Math.ceil(b.fromVolume ?? 0))} req/month`;
+    case 'below':
+      return `only below ${fmtCount(Math.floor(b.untilVolume ?? 0))}`;
+    case 'between':
+      return `${fmtCount(Math.ceil(b.fromVolume ?? 0))}–${fmtCount(Math.floor(b.untilVolume ?? 0))}`;
+  }
+}
+
+/** The ROI table, recommendation and sensitivity series, from src/cost's `computeRoi`. */
+function roiSection(
   data: ReportData,
   best: RunData | null,
   objective: Objective,
   rows: readonly EvalRow[],
-): Pick<CostSectionView, 'roi' | 'assumptions' | 'volume' | 'recommendation' | 'sensitivity'> {
-  const cost = (data.sweep.spec.cost ?? {}) as { monthlyRequests?: number; months?: number; ragIndexMonthlyUsd?: number; dataPreparationUsd?: number };
-  const volume = cost.monthlyRequests ?? 100_000;
-  const months = cost.months ?? 12;
-  const allCosts = [...(best?.costs ?? []), ...data.baselines.costs];
-  const trainUsd = best ? (componentUsd(best.costs, 'train_target_device') ?? runCostUsd(best) ?? 0) : 0;
-  const fixed: Record<string, number> = {
-    finetuned: (trainUsd + (cost.dataPreparationUsd ?? 0)) / months,
-    prompting: 0,
-    rag: cost.ragIndexMonthlyUsd ?? 70,
-  };
-  const roi: RoiRowView[] = [];
-  const sensitivity: CostSectionView['sensitivity'] = [];
-  const volumes = [1e3, 3e3, 1e4, 3e4, 1e5, 3e5, 1e6, 3e6, 1e7];
-  for (const s of ['finetuned', 'prompting', 'rag']) {
-    const per = perRequestUsd(allCosts, s);
-    if (per === null) continue;
-    const q = s === 'finetuned' ? (best ? objectiveValue(objective, best) : null) : baselineObjectiveValue(objective, rows, s);
-    const monthly = fixed[s]! + per * volume;
-    roi.push({
-      approach: APPROACH_LABEL[s] ?? s,
-      quality: fmtNum(q),
-      perRequest: fmtUsd(per),
-      monthly: fmtUsd(monthly),
-      costPerPoint: q !== null && q > 0 && objective.goal === 'maximize' ? fmtUsd(monthly / (q * 100)) : '—',
-      breakEven: '—',
-      best: false,
-    });
-    for (const v of volumes) sensitivity.push({ requests: v, approach: APPROACH_LABEL[s] ?? s, usd: fixed[s]! + per * v });
+): Pick<CostSectionView, 'roi' | 'assumptions' | 'volume' | 'recommendation' | 'sensitivity' | 'notes'> {
+  const input = roiInputFromStored(data, best, objective, rows);
+  if (!input) {
+    return { roi: [], assumptions: '', volume: null, recommendation: 'No per-request inference cost of the fine-tuned model was stored, so there is no ROI to show.', sensitivity: [], notes: [] };
   }
+  const r = computeRoi(input);
+  const roi: RoiRowView[] = r.approaches.map((a) => ({
+    approach: APPROACH_LABEL[a.approach] ?? a.approach,
+    quality: fmtNum(a.quality),
+    perRequest: fmtUsd(a.perRequestUsd),
+    monthly: fmtUsd(a.monthlyUsd),
+    costPerPoint: a.usdPerQualityPoint === null ? '—' : fmtUsd(a.usdPerQualityPoint),
+    breakEven: a.approach === 'finetuned' ? '' : breakEvenText(r.breakEven.find((b) => b.against === a.approach)),
+    best: a.approach === r.bestQuality,
+  }));
+  const sensitivity = r.sensitivity.volume.flatMap((p) => Object.entries(p.monthlyUsd).map(([a, usd]) => ({ requests: p.volume, approach: APPROACH_LABEL[a] ?? a, usd })));
   return {
     roi,
-    assumptions: `${fmtCount(volume)} requests/month, training amortised over ${months} months.`,
-    volume,
-    recommendation: roi.length === 0 ? 'No per-request inference costs were stored for this sweep.' : '',
+    assumptions: `${fmtCount(r.monthlyRequests)} requests/month; one-off costs amortised over ${r.months} months; quality = ${objective.key}.`,
+    volume: r.monthlyRequests,
+    recommendation: r.recommendation,
     sensitivity,
+    notes: r.breakEven.map((b) => `${b.reason}.`),
   };
 }

@@ -49,7 +49,7 @@ export async function renderCharts(vm: ReportViewModel): Promise<ReportCharts> {
     vm.curves.points.length > 0 ? renderVegaLite(curvesSpec(vm.curves)) : null,
     vm.heatmap && vm.heatmap.cells.length > 0 ? renderVegaLite(heatmapSpec(vm.heatmap, vm.summary.objective.key, goal)) : null,
     Promise.all(vm.baselines.map((b) => (b.chart.length > 0 ? renderVegaLite(baselineBarsSpec(b.chart)) : null))),
-    Promise.all(vm.robustness.map((r) => (r.chart.length > 0 ? renderVegaLite(robustnessSpec(r.chart, r.title)) : null))),
+    Promise.all(vm.robustness.map((r) => (r.chart.length > 0 ? renderVegaLite(robustnessSpec(r.chart)) : null))),
     vm.cost.sensitivity.length > 0 ? renderVegaLite(sensitivitySpec(vm.cost.sensitivity, vm.cost.volume)) : null,
   ]);
   return { curves, heatmap, baselines, robustness, sensitivity };

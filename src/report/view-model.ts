@@ -333,11 +333,11 @@ function buildSweepTable(data: ReportData, objective: Objective, best: RunData |
     { label: 'Variant', numeric: false },
     ...paramCols.map((p) => ({ label: p, numeric: p !== 'method' && p !== 'targetModules' && p !== 'schedule' })),
     { label: 'Status', numeric: false },
-    { label: `Objective: ${objective.key}`, numeric: true, title: objective.goal },
+    { label: `★ ${objective.key}`, numeric: true, title: `objective (${objective.goal})` },
   ];
   if (objective.metric !== 'val_loss') columns.push({ label: 'best val loss', numeric: true });
   for (const k of metricKeys) if (!(k.slice === objective.slice && k.metric === objective.metric)) columns.push({ label: `${k.slice}/${k.metric}`, numeric: true });
-  columns.push({ label: 'Adapter', numeric: true }, { label: 'Trainable params', numeric: true }, { label: 'Steps', numeric: true }, { label: 'Wall time', numeric: true }, { label: 'Cost', numeric: true });
+  columns.push({ label: 'Adapter', numeric: true }, { label: 'Trainable', numeric: true }, { label: 'Steps', numeric: true }, { label: 'Wall time', numeric: true }, { label: 'Cost', numeric: true });
 
   const num = (v: number | null | undefined, text: string): TableCell => ({ text, sort: v === null || v === undefined || !Number.isFinite(v) ? '' : String(v) });
   const rows = data.runs.map((r) => {
@@ -388,7 +388,7 @@ function buildCurves(data: ReportData, swept: string[]): CurvesView {
     const last = [...loss].sort((a, b) => a.step - b.step).at(-1);
     if (r.status === 'diverged') {
       const nonFinite = r.stepMetrics.some((m) => m.name === 'loss' && !Number.isFinite(m.value));
-      if (last) markers.push({ variant: label, step: last.step, loss: last.value, kind: "diverged" });
+      if (last) markers.push({ variant: label, step: last.step, loss: last.value, kind: 'diverged' });
       notes.push(`${label} diverged${nonFinite ? ' (non-finite loss)' : ''}${last ? ` at step ${last.step}` : ''}.`);
     } else if (r.stoppedEarly && last) {
       markers.push({ variant: label, step: last.step, loss: last.value, kind: 'early stop' });
@@ -471,7 +471,7 @@ function buildBaselines(rows: EvalRow[]): BaselineSliceView[] {
           const v = vals[i] ?? null;
           const d = s !== 'base' && v !== null && baseV !== null ? v - baseV : null;
           const good = d !== null && d !== 0 && (lower ? d < 0 : d > 0);
-          return { subject: s, text: fmtNum(v), best: v !== null && v === bestV && present.length > 1, delta: s === 'base' ? '' : fmtDelta(d), deltaCls: d === null || d === 0 ? '' : good ? 'good' : 'bad' };
+          return { subject: s, text: fmtNum(v), best: v !== null && v === bestV && present.length > 1, delta: s === 'base' || d === null ? '' : fmtDelta(d), deltaCls: d === null || d === 0 ? '' : good ? 'good' : 'bad' };
         }),
       });
       if (!lower) subjects.forEach((s, i) => vals[i] !== null && vals[i] !== undefined && chart.push({ metric, subject: SUBJECT_LABEL[s] ?? s, value: vals[i]! }));
@@ -516,7 +516,9 @@ function buildRobustness(rows: EvalRow[], objective: Objective): RobustnessTable
           // Drop = how much worse the perturbed input scores (positive = worse), in the metric's units.
           const drop = clean !== null && v !== null ? (lower ? v - clean : clean - v) : null;
           if (drop !== null) chart.push({ perturbation: p === 'worst_case' ? 'worst case' : p, subject: SUBJECT_LABEL[s] ?? s, drop });
-          return { text: fmtNum(v), drop: drop === null ? '' : `drop ${fmtDelta(drop)}`, dropCls: drop === null || drop === 0 ? '' : drop > 0 ? 'bad' : 'good' };
+          // Shown as the signed change vs clean (a drop of a higher-is-better metric is negative).
+          const change = clean !== null && v !== null ? v - clean : null;
+          return { text: fmtNum(v), drop: change === null ? '' : fmtDelta(change), dropCls: drop === null || drop === 0 ? '' : drop > 0 ? 'bad' : 'good' };
         }),
       });
     }

@@ -86,7 +86,8 @@ function costs(hours: number, tokens: number): CostRow[] {
     { component: 'train', device: 'cpu-core', hours, tokens, usd: hours * 0.044625 * 2, priceSource: src },
     { component: 'eval', device: 'cpu-core', hours: hours / 5, tokens: tokens / 10, usd: (hours / 5) * 0.044625 * 2, priceSource: src },
     { component: 'train_target_device', device: 'A100-80GB', hours: hours / 400, tokens, usd: (hours / 400) * 1.79, priceSource: 'Lambda on-demand GPU cloud price list (2025-01)' },
-    { component: 'inference_per_request_finetuned', device: 'A100-80GB', hours: 0, tokens: 60, usd: 0.000004, priceSource: 'Lambda on-demand GPU cloud price list (2025-01)' },
+    { component: 'inference_input_per_request_finetuned', device: 'A100-80GB', hours: 0, tokens: 50, usd: 0.000003, priceSource: 'Lambda on-demand GPU cloud price list (2025-01)' },
+    { component: 'inference_output_per_request_finetuned', device: 'A100-80GB', hours: 0, tokens: 10, usd: 0.000001, priceSource: 'Lambda on-demand GPU cloud price list (2025-01)' },
   ];
 }
 
@@ -154,8 +155,10 @@ export function fixtureBaselines(): { evalRows: EvalRow[]; predictions: Predicti
     evalRows: skills.flatMap(([s, k]) => evalRowsFor(s, k, r)),
     predictions: skills.flatMap(([s, k]) => predictions(s, k, r)),
     costs: [
-      { component: 'inference_per_request_prompting', device: 'gpt-4o-mini', hours: 0, tokens: 900, usd: 0.000165, priceSource: 'OpenAI API pricing page (standard tier) (2025-01)' },
-      { component: 'inference_per_request_rag', device: 'gpt-4o-mini', hours: 0, tokens: 700, usd: 0.000135, priceSource: 'OpenAI API pricing page (standard tier) (2025-01)' },
+      { component: 'inference_input_per_request_prompting', device: 'gpt-4o-mini', hours: 0, tokens: 900, usd: 0.000159, priceSource: 'OpenAI API pricing page (standard tier) (2025-01)' },
+      { component: 'inference_output_per_request_prompting', device: 'gpt-4o-mini', hours: 0, tokens: 10, usd: 0.000006, priceSource: 'OpenAI API pricing page (standard tier) (2025-01)' },
+      { component: 'inference_input_per_request_rag', device: 'gpt-4o-mini', hours: 0, tokens: 700, usd: 0.000129, priceSource: 'OpenAI API pricing page (standard tier) (2025-01)' },
+      { component: 'inference_output_per_request_rag', device: 'gpt-4o-mini', hours: 0, tokens: 10, usd: 0.000006, priceSource: 'OpenAI API pricing page (standard tier) (2025-01)' },
     ],
   };
 }

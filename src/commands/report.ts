@@ -1,0 +1,30 @@
+import { Flags } from '@oclif/core';
+import { BaseCommand } from '../cli/base-command.js';
+
+export default class Report extends BaseCommand {
+  static override summary = 'Render a sweep as one self-contained HTML report.';
+  static override description = `Summary and best variant, sweep table, training curves, a rank x learning-rate heat map, fine-tuned vs
+base vs prompting vs RAG per slice, robustness, cost and ROI, and sample outputs, in one HTML file that
+needs no network to view (CSS, script and SVG charts inline).`;
+  static override examples = ['<%= config.bin %> report', '<%= config.bin %> report --sweep sw-1a2b3c --out review.html --open'];
+
+  static override flags = {
+    sweep: Flags.string({ description: 'sweep id (default: the latest sweep)' }),
+    out: Flags.string({ char: 'o', description: 'output file (default: reports/<experiment>-<sweep>.html)' }),
+    open: Flags.boolean({ description: 'open the report in a browser (xdg-open/open); prints the path when none is available' }),
+  };
+
+  async run(): Promise<unknown> {
+    const { flags } = await this.parse(Report);
+    const { writeReport } = await import('../report/report.js');
+    const result = await writeReport({ db: flags.db, sweepId: flags.sweep, out: flags.out });
+    let opened = false;
+    if (flags.open) {
+      const { openInBrowser } = await import('../report/open.js');
+      opened = openInBrowser(result.path);
+    }
+    this.log(`wrote ${result.path} (${(result.bytes / 1024).toFixed(0)} KiB) for sweep ${result.sweepId}${result.limited ? ' [limited sweep]' : ''}`);
+    if (flags.open && !opened) this.log(`no browser opener found; open ${result.path} yourself`);
+    return { ...result, opened };
+  }
+}
