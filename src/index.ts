@@ -7,5 +7,5 @@ export type * from './run/protocol.js';
 export { defineExperiment, expandSweep, variantKey, loadSpec, planSweep, specFromWandbYaml, SpecError } from './spec/index.js';
 export type { Variant, ResolvedParams, Fingerprints, LoadedSpec, PlannedSweep } from './spec/index.js';
 export * as metrics from './eval/metrics/index.js';
-export { loadDataset, readPrepared, prepareDataset, buildSuite } from './data/index.js';
-export type { LoadedDataset, LoadDatasetOptions, DatasetManifest, PrepareOptions, PrepareResult } from './data/index.js';
+export { loadDataset, readPrepared, prepareDataset, validateDataset, buildSuite } from './data/index.js';
+export type { LoadedDataset, LoadDatasetOptions, DatasetManifest, PrepareOptions, PrepareResult, ValidationReport } from './data/index.js';

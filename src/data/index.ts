@@ -23,6 +23,19 @@ export { fingerprintSplits, NO_CATEGORY, SPLIT_NAMES, type DatasetManifest, type
 export { prepareDataset, prepareRows, writePrepared, parseSplit, DEFAULT_SPLIT, DEFAULT_SEED, type PrepareOptions, type PrepareResult, type RejectRow } from './prepare.js';
 export { buildSuite, SUITE_BUILDERS, type SuiteSizes, type SuiteBuildResult } from './suites/index.js';
 export { resolveSuiteDir, loadSuiteDescription, type SuiteDescription, type SuiteTask } from './suites/suite.js';
+export { validateDataset, validateRows, percentile, summarize, BYTE_COUNTER, type TokenCounter, type ValidationReport, type Summary, type PiiFinding } from './validate.js';
+export { renderValidation, renderPrepare } from './render.js';
+
+/**
+ * The JSONL file behind a data source: the path itself, or for an eval suite (folder or built-in
+ * name) the raw candidate rows (`source.jsonl`) of its cached build, before scrubbing and dedup.
+ */
+export async function resolveDataSource(src: string, opts: { seed: number; cacheDir?: string }): Promise<string> {
+  const suiteDir = resolveSuiteDir(src);
+  if (!suiteDir) return src;
+  const built = await buildSuite(suiteDir, { seed: opts.seed, cacheDir: opts.cacheDir });
+  return join(built.dir, 'source.jsonl');
+}
 
 export interface LoadDatasetOptions {
   /** Split seed (and a suite's sampling seed). */

@@ -75,7 +75,8 @@ const DETECTORS: readonly Detector[] = [
     kind: 'phone',
     // Optional +country code, optional (area), then groups of digits separated by space, dot or dash;
     // or a bare international number (+ and 8-15 digits).
-    pattern: /(?<![\w+])(?:\+\d{1,3}[ .-]?)?(?:\(\d{1,4}\)[ .-]?)?\d{2,4}[ .-]\d{3,4}(?:[ .-]\d{2,4})?(?![\w-])|(?<![\w+])\+\d{8,15}(?!\w)/g,
+    // Digit groups directly before or after (`4111 1111 1111 1112`) mean a longer number, not a phone.
+    pattern: /(?<![\w+]|\d[ .-])(?:\+\d{1,3}[ .-]?)?(?:\(\d{1,4}\)[ .-]?)?\d{2,4}[ .-]\d{3,4}(?:[ .-]\d{2,4})?(?![\w-]|[ .]\d)|(?<![\w+])\+\d{8,15}(?!\w)/g,
     accept: (v) => {
       const digits = v.replace(/\D/g, '');
       if (digits.length < 7 || digits.length > 15) return false;

@@ -1,0 +1,151 @@
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { UserInputError } from '../../src/errors.js';
+import { loadDataset, parseSplit, prepareDataset, type DatasetManifest, type RejectRow } from '../../src/data/index.js';
+
+const tmp = mkdtempSync(join(tmpdir(), 'fte-prepare-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+const fixture = (name: string) => join(import.meta.dirname, 'fixtures', name);
+
+/** 200 valid rows in 3 categories (120/60/20) + 4 bad rows + 3 duplicates + PII in some rows. */
+function writeSource(): string {
+  const lines: string[] = [];
+  const cats = ['alpha', 'beta', 'gamma'];
+  for (let i = 0; i < 200; i++) {
+    const category = i < 120 ? cats[0] : i < 180 ? cats[1] : cats[2];
+    const pii = i % 50 === 0 ? ` mail user${i}@example.com` : i % 50 === 1 ? ' from 192.0.2.9' : '';
+    lines.push(JSON.stringify({ prompt: `Question number ${i}${pii}?`, completion: ` answer ${i}`, category }));
+  }
+  lines.splice(10, 0, '{not json');
+  lines.splice(20, 0, JSON.stringify({ prompt: 'only a prompt' }));
+  lines.splice(30, 0, JSON.stringify({ foo: 1 }));
+  lines.splice(40, 0, JSON.stringify({ messages: [{ role: 'user', content: 'x' }] }));
+  lines.push(JSON.stringify({ prompt: 'Question number 5?', completion: ' answer 5', category: 'alpha' }));
+  lines.push(JSON.stringify({ prompt: 'question NUMBER 6', completion: ' Answer 6!', category: 'alpha' }));
+  lines.push(JSON.stringify({ prompt: 'Question number 7?', completion: ' answer 7', category: 'alpha' }));
+  const file = join(tmp, 'source.jsonl');
+  writeFileSync(file, `${lines.join('\n')}\n`);
+  return file;
+}
+const src = writeSource();
+const readJsonl = <T>(file: string): T[] => readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as T);
+const readManifest = (dir: string) => JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as DatasetManifest;
+
+describe('prepareDataset', () => {
+  it('splits stratified with the requested proportions; rejects + kept = input', async () => {
+    const out = join(tmp, 'plain');
+    const { manifest: m } = await prepareDataset(src, { out, seed: 3 });
+    expect(m.counts).toEqual({ lines: 207, blankLines: 0, input: 207, kept: 203, rejected: 4, train: 163, val: 20, test: 20 });
+    expect(m.rejects).toEqual({ malformed_json: 1, missing_field: 1, unknown_format: 1, roles_out_of_order: 1 });
+    // Kept per category: alpha 123 (with the 3 duplicates), beta 60, gamma 20; each split within one of its share.
+    const kept: Record<string, number> = { alpha: 123, beta: 60, gamma: 20 };
+    for (const split of ['train', 'val', 'test'] as const) {
+      for (const [cat, n] of Object.entries(kept)) {
+        expect(Math.abs((m.categories[split][cat] ?? 0) - (n * m.counts[split]) / m.counts.kept)).toBeLessThanOrEqual(1);
+      }
+    }
+    expect(m.categories.train).toEqual({ alpha: 99, beta: 48, gamma: 16 });
+    for (const split of ['train', 'val', 'test'] as const) {
+      expect(readJsonl(join(out, `${split}.jsonl`))).toHaveLength(m.counts[split]);
+    }
+    const rejects = readJsonl<RejectRow>(join(out, 'rejects.jsonl'));
+    expect(rejects.map((r) => [r.line, r.kind])).toEqual([[11, 'malformed_json'], [21, 'missing_field'], [31, 'unknown_format'], [41, 'roles_out_of_order']]);
+    expect(rejects[0]!.raw).toBe('{not json');
+    expect(m.options).toEqual({ scrubPii: false, dedup: false });
+    expect(m.sourceSha256).toBe(createHash('sha256').update(readFileSync(src)).digest('hex'));
+  });
+
+  it('dedups (exact and normalised) and scrubs PII with typed placeholders, counting by kind', async () => {
+    const out = join(tmp, 'clean');
+    const { manifest: m } = await prepareDataset(src, { out, seed: 3, scrubPii: true, dedup: true });
+    expect(m.counts.kept + m.counts.rejected).toBe(m.counts.input);
+    expect(m.rejects.duplicate).toBe(3);
+    expect(m.pii).toEqual({ email: 4, phone: 0, ipv4: 4, credit_card: 0, url_secret: 0 });
+    const rejects = readJsonl<RejectRow>(join(out, 'rejects.jsonl')).filter((r) => r.kind === 'duplicate');
+    expect(rejects.map((r) => r.reason)).toEqual([
+      'line 205: exact duplicate of line 6',
+      'line 206: normalised duplicate of line 7',
+      'line 207: exact duplicate of line 8',
+    ]);
+    const all = ['train', 'val', 'test'].flatMap((s) => readJsonl<{ prompt: string }>(join(out, `${s}.jsonl`)));
+    expect(all.filter((e) => e.prompt.includes('<EMAIL>'))).toHaveLength(4);
+    expect(all.some((e) => /@example\.com|192\.0\.2\.9/.test(e.prompt))).toBe(false);
+  });
+
+  it('is deterministic: same seed -> byte-identical files and fingerprint; the fingerprint hashes the split files', async () => {
+    const a = await prepareDataset(src, { out: join(tmp, 'det-a'), seed: 11 });
+    const b = await prepareDataset(src, { out: join(tmp, 'det-b'), seed: 11 });
+    const c = await prepareDataset(src, { out: join(tmp, 'det-c'), seed: 12 });
+    expect(a.manifest.fingerprint).toBe(b.manifest.fingerprint);
+    expect(c.manifest.fingerprint).not.toBe(a.manifest.fingerprint);
+    for (const f of ['train.jsonl', 'val.jsonl', 'test.jsonl', 'rejects.jsonl', 'manifest.json']) {
+      expect(readFileSync(join(tmp, 'det-b', f), 'utf8')).toBe(readFileSync(join(tmp, 'det-a', f), 'utf8'));
+    }
+    const h = createHash('sha256');
+    for (const s of ['train', 'val', 'test']) h.update(`${s}\n`).update(readFileSync(join(tmp, 'det-a', `${s}.jsonl`)));
+    expect(a.manifest.fingerprint).toBe(h.digest('hex'));
+  });
+
+  it('keeps the fingerprint of a fixed fixture stable across versions (a change means cached datasets change)', async () => {
+    const { manifest } = await prepareDataset(fixture('instruction.jsonl'), { out: join(tmp, 'stable'), seed: 42 });
+    expect(manifest.fingerprint).toBe('a1c80731dcdb533c1cfb89ec1bbf8b7a05aafa0af239b5ea2e2428be30e05847');
+  });
+
+  it('never writes over an existing folder without force, and replaces it atomically with force', async () => {
+    const out = join(tmp, 'existing');
+    mkdirSync(out);
+    writeFileSync(join(out, 'keep.txt'), 'mine');
+    await expect(prepareDataset(src, { out, seed: 1 })).rejects.toThrow(UserInputError);
+    await expect(prepareDataset(src, { out, seed: 1 })).rejects.toThrow(/already exists; pass --force/);
+    expect(readdirSync(out)).toEqual(['keep.txt']);
+    await prepareDataset(src, { out, seed: 1, force: true });
+    expect(readdirSync(out).sort()).toEqual(['manifest.json', 'rejects.jsonl', 'test.jsonl', 'train.jsonl', 'val.jsonl']);
+    expect(readdirSync(tmp).filter((f) => f.includes('.tmp-'))).toEqual([]);
+  });
+
+  it('writes nothing when the source is unusable', async () => {
+    const bad = join(tmp, 'bad.jsonl');
+    writeFileSync(bad, '{"foo": 1}\n{"bar": 2}\n');
+    const out = join(tmp, 'bad-out');
+    await expect(prepareDataset(bad, { out })).rejects.toThrow(/no valid examples \(2 rejected; first: line 1: unknown format/);
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it.each([
+    ['0.8,0.1,0.1', [0.8, 0.1, 0.1]],
+    ['0.9, 0.1, 0', [0.9, 0.1, 0]],
+  ])('parseSplit(%s)', (text, split) => expect(parseSplit(text)).toEqual(split));
+  it.each(['0.8,0.1', '0.5,0.1,0.1', 'a,b,c', '0,0.5,0.5', '1.2,-0.1,-0.1'])('parseSplit(%s) is a UserInputError', (text) => {
+    expect(() => parseSplit(text)).toThrow(UserInputError);
+  });
+});
+
+describe('loadDataset on files and prepared folders', () => {
+  it('prepares a JSONL file into the cache with default options, once', async () => {
+    const cacheDir = join(tmp, 'cache');
+    const a = await loadDataset(fixture('duplicates.jsonl'), { seed: 1, cacheDir });
+    expect(a.train.length + a.val.length + a.test.length).toBe(6);
+    expect(a.manifest.options).toEqual({ scrubPii: false, dedup: false });
+    expect(a.dir.startsWith(join(cacheDir, 'files'))).toBe(true);
+    const b = await loadDataset(fixture('duplicates.jsonl'), { seed: 1, cacheDir });
+    expect(b.dir).toBe(a.dir);
+    expect(b.train).toEqual(a.train);
+  });
+
+  it('reads a prepared folder as is, with stratified limits', async () => {
+    const dir = join(tmp, 'plain');
+    const d = await loadDataset(dir, { seed: 99, limitTrain: 20, limitEval: 5 });
+    expect(d.manifest.seed).toBe(3);
+    expect(d.train).toHaveLength(20);
+    expect(d.train.filter((e) => e.category === 'alpha')).toHaveLength(12);
+    expect(d.val).toHaveLength(5);
+    expect(d.test).toHaveLength(5);
+  });
+
+  it('names a missing source in one line', async () => {
+    await expect(loadDataset(join(tmp, 'missing.jsonl'), { seed: 1 })).rejects.toThrow(/missing\.jsonl: no such file, folder or built-in suite/);
+  });
+});
