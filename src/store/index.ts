@@ -1,0 +1,28 @@
+/**
+ * The store's public surface: open it, write through the one writer, read through the queries.
+ * See writer.ts (crash safety, baselines), queries.ts (records) and schema.ts (tables, views).
+ */
+export { openStore, Store, baselineRunId, newSweepId, STEP_FLUSH_ROWS, STEP_FLUSH_MS } from './writer.js';
+export type { Objective, SweepStatus, ParamValue, ExperimentInput, SweepInput, StartRunInput, OpenStoreOptions } from './writer.js';
+export * as storeQueries from './queries.js';
+export type {
+  RunRecord,
+  RunList,
+  ListRunsOptions,
+  RunDetail,
+  CurveSummary,
+  EvalResultRecord,
+  PredictionRecord,
+  CostRecord,
+  ArtifactRecord,
+  StepMetricRecord,
+  StepMetricsOptions,
+  ResultSelector,
+  PredictionSelector,
+  SweepRecord,
+  SweepDetail,
+} from './queries.js';
+export { SCHEMA_VERSION, MIGRATIONS, runSummarySql, paramColumns } from './schema.js';
+export { StoreLockedError, StoreCorruptError, StoreVersionError, StoreMissingError, QueryError } from './errors.js';
+export { openDb, Db, toPlain } from './db.js';
+export type { Plain, PlainRow } from './db.js';

@@ -1,0 +1,665 @@
+/**
+ * The read queries other stages call (report, compare, ROI, commands). Every function takes an open
+ * `Db` (a `Store` exposes them as methods: `store.listRuns(...)`), binds its values as parameters,
+ * and returns plain, JSON-serialisable records (camelCase; timestamps as ISO-8601 UTC strings;
+ * BIGINT columns as numbers).
+ *
+ * Baseline results live under the pseudo-run `<sweep_id>:baselines` (`kind: 'baselines'`); run
+ * listings skip it, result queries (`evalResults`, `predictions`, `costs`) include it unless told not to.
+ */
+import { UnknownNameError, UserInputError } from '../errors.js';
+import type { RunStatus, Subject } from '../run/protocol.js';
+import { quoteIdent, stringList, type Bindable, type Db, type PlainRow } from './db.js';
+import { paramColumns, snakeCase } from './schema.js';
+
+export const RUN_STATUSES: readonly RunStatus[] = ['queued', 'running', 'completed', 'failed', 'diverged', 'interrupted'];
+
+type ParamValue = number | string | boolean | string[] | null;
+
+/** One run as listings show it (a `run_summary` row plus its params in their spec form). */
+export interface RunRecord {
+  runId: string;
+  sweepId: string;
+  /** `variant` for trained runs, `baselines` for a sweep's baseline pseudo-run. */
+  kind: 'variant' | 'baselines';
+  experimentId: string | null;
+  experiment: string | null;
+  variantKey: string | null;
+  method: string | null;
+  status: RunStatus;
+  startedAt: string | null;
+  finishedAt: string | null;
+  /** Seconds. */
+  wallSeconds: number | null;
+  device: string | null;
+  backend: string | null;
+  /** Hyperparameters as resolved by the sweep, keyed by spec name (`learningRate`). */
+  params: Record<string, ParamValue>;
+  steps: number | null;
+  bestStep: number | null;
+  stoppedEarly: boolean | null;
+  bestValLoss: number | null;
+  finalValLoss: number | null;
+  /** exp(mean token NLL) on the test completions (eval_results finetuned/none/all/perplexity). */
+  perplexity: number | null;
+  objective: { metric: string; goal: 'minimize' | 'maximize'; value: number | null };
+  tokensTrained: number | null;
+  trainableParams: number | null;
+  totalParams: number | null;
+  /** Bytes. */
+  adapterBytes: number | null;
+  /** Bytes. */
+  peakMemoryBytes: number | null;
+  /** Bytes. */
+  baseWeightBytes: number | null;
+  /** Sum of the run's cost rows, USD. */
+  usd: number | null;
+  divergenceReason: string | null;
+  error: string | null;
+}
+
+export interface ListRunsOptions {
+  /** A sweep id, or `latest`. Default: every sweep. */
+  sweep?: string;
+  /** One status or several. */
+  status?: RunStatus | RunStatus[];
+  /**
+   * `objective` (best first by each sweep's goal), a `run_summary` column (`final_val_loss`,
+   * `learning_rate` or `learningRate`, `wall_seconds`...), or an evaluation metric of the fine-tuned
+   * model on clean inputs: `<slice>/<metric>` or `<metric>` (slice `all`), e.g. `bleu`,
+   * `classify/f1_macro`. Default: start order.
+   */
+  sort?: string;
+  /** Default: `asc` for columns and for lower-is-better metrics (loss, perplexity, ter, wer...), `desc` for other metrics; for `objective`, `asc` means best first. */
+  order?: 'asc' | 'desc';
+  /** Default: all. */
+  limit?: number;
+  offset?: number;
+}
+
+export interface RunList {
+  /** Runs matching the filters before `limit`. */
+  total: number;
+  sort: { key: string; order: 'asc' | 'desc'; source: 'default' | 'objective' | 'column' | 'eval' };
+  runs: (RunRecord & { sortValue?: number | string | null })[];
+}
+
+export interface CurveSummary {
+  split: string;
+  name: string;
+  points: number;
+  firstStep: number;
+  lastStep: number;
+  first: number | null;
+  last: number | null;
+  min: number | null;
+  minStep: number | null;
+  max: number | null;
+  maxStep: number | null;
+}
+
+export interface EvalResultRecord {
+  runId: string;
+  sweepId: string;
+  kind: 'variant' | 'baselines';
+  subject: Subject;
+  perturbation: string;
+  slice: string;
+  metric: string;
+  value: number | null;
+  n: number | null;
+  signature: string | null;
+}
+
+export interface PredictionRecord {
+  runId: string;
+  sweepId: string;
+  subject: Subject;
+  perturbation: string;
+  exampleId: string;
+  input: string | null;
+  reference: string | null;
+  prediction: string | null;
+  scores: Record<string, number>;
+}
+
+export interface CostRecord {
+  runId: string;
+  sweepId: string;
+  kind: 'variant' | 'baselines';
+  component: string;
+  device: string | null;
+  hours: number | null;
+  tokens: number | null;
+  usd: number | null;
+  priceSource: string | null;
+}
+
+export interface ArtifactRecord {
+  runId: string;
+  sweepId: string;
+  kind: string;
+  path: string;
+  /** Bytes. */
+  bytes: number | null;
+  sha256: string | null;
+}
+
+export interface RunDetail {
+  run: RunRecord;
+  /** One entry per (split, name) curve: train/val loss, learning rate, tokens/s... */
+  curves: CurveSummary[];
+  /** This run's eval rows, then its sweep's baseline rows (subjects base/prompting/rag). */
+  evals: EvalResultRecord[];
+  costs: CostRecord[];
+  artifacts: ArtifactRecord[];
+}
+
+export interface StepMetricRecord {
+  runId: string;
+  step: number;
+  epoch: number | null;
+  split: string;
+  name: string;
+  value: number | null;
+}
+
+export interface StepMetricsOptions {
+  split?: 'train' | 'val';
+  names?: string[];
+  /** Keep at most about this many points per run and curve (every k-th step, plus the last). */
+  maxPoints?: number;
+}
+
+/** Which runs' results: a sweep (with its baselines unless `includeBaselines: false`) and/or run ids. */
+export interface ResultSelector {
+  sweepId?: string;
+  runIds?: string[];
+  /** Default true. */
+  includeBaselines?: boolean;
+}
+
+export interface PredictionSelector extends ResultSelector {
+  subject?: Subject;
+  perturbation?: string;
+  limit?: number;
+}
+
+export interface SweepRecord {
+  sweepId: string;
+  experimentId: string;
+  experiment: string | null;
+  status: 'running' | 'completed' | 'failed' | 'interrupted';
+  startedAt: string;
+  finishedAt: string | null;
+  gitCommit: string | null;
+  host: string | null;
+  backend: string | null;
+  baseModel: string | null;
+  objective: { metric: string; goal: 'minimize' | 'maximize' };
+  /** Variant runs by status, plus `total`. */
+  runCounts: Record<RunStatus | 'total', number>;
+}
+
+export interface SweepDetail extends SweepRecord {
+  specPath: string | null;
+  specHash: string | null;
+  /** Parsed `spec_json`, `limits_json`, `dataset_manifest_json` (null when absent). */
+  spec: unknown;
+  limits: unknown;
+  datasetManifest: unknown;
+}
+
+const list = stringList;
+
+function parseJson(s: unknown): unknown {
+  if (typeof s !== 'string') return null;
+  try {
+    return JSON.parse(s);
+  } catch {
+    return s;
+  }
+}
+
+const num = (v: unknown): number | null => (typeof v === 'number' ? v : v === null || v === undefined ? null : Number(v));
+const str = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
+
+/** Lower-is-better metric names (default ascending sort). */
+const LOWER_IS_BETTER = /loss|perplexity|ppl|^ter$|wer|cer|error|latency|seconds|usd|cost|bytes/i;
+
+function toRunRecord(r: PlainRow, params: Record<string, ParamValue>): RunRecord {
+  return {
+    runId: String(r.run_id),
+    sweepId: String(r.sweep_id),
+    kind: (r.kind as RunRecord['kind']) ?? 'variant',
+    experimentId: str(r.experiment_id),
+    experiment: str(r.experiment),
+    variantKey: str(r.variant_key),
+    method: str(r.method),
+    status: r.status as RunStatus,
+    startedAt: str(r.started_at),
+    finishedAt: str(r.finished_at),
+    wallSeconds: num(r.wall_seconds),
+    device: str(r.device),
+    backend: str(r.backend),
+    params,
+    steps: num(r.steps),
+    bestStep: num(r.best_step),
+    stoppedEarly: r.stopped_early === null || r.stopped_early === undefined ? null : Boolean(r.stopped_early),
+    bestValLoss: num(r.best_val_loss),
+    finalValLoss: num(r.final_val_loss),
+    perplexity: num(r.perplexity),
+    objective: {
+      metric: String(r.objective_metric ?? 'val_loss'),
+      goal: (r.objective_goal as 'minimize' | 'maximize') ?? 'minimize',
+      value: num(r.objective),
+    },
+    tokensTrained: num(r.tokens_trained),
+    trainableParams: num(r.trainable_params),
+    totalParams: num(r.total_params),
+    adapterBytes: num(r.adapter_bytes),
+    peakMemoryBytes: num(r.peak_memory_bytes),
+    baseWeightBytes: num(r.base_weight_bytes),
+    usd: num(r.usd),
+    divergenceReason: str(r.divergence_reason),
+    error: str(r.error),
+  };
+}
+
+async function paramsFor(db: Db, runIds: string[]): Promise<Map<string, Record<string, ParamValue>>> {
+  const out = new Map<string, Record<string, ParamValue>>();
+  if (runIds.length === 0) return out;
+  const rows = await db.all<{ run_id: string; name: string; value_json: string }>(
+    `SELECT run_id, name, value_json FROM run_params WHERE list_contains($1::VARCHAR[], run_id) ORDER BY run_id, name`,
+    [list(runIds)],
+  );
+  for (const r of rows) {
+    let p = out.get(r.run_id);
+    if (!p) out.set(r.run_id, (p = {}));
+    p[r.name] = parseJson(r.value_json) as ParamValue;
+  }
+  return out;
+}
+
+async function withParams(db: Db, rows: PlainRow[]): Promise<RunRecord[]> {
+  const params = await paramsFor(db, rows.map((r) => String(r.run_id)));
+  return rows.map((r) => toRunRecord(r, params.get(String(r.run_id)) ?? {}));
+}
+
+/** `latest` -> the newest sweep id; an unknown id throws `UserInputError` naming the recent ones. */
+export async function resolveSweepId(db: Db, sweep: string): Promise<string> {
+  if (sweep === 'latest') {
+    const latest = await latestSweep(db);
+    if (!latest) throw new UserInputError(`no sweeps in ${db.file} yet; run \`fte sweep\` first`);
+    return latest.sweepId;
+  }
+  const rows = await db.all<{ sweep_id: string }>(`SELECT sweep_id FROM sweeps WHERE sweep_id = $1`, [sweep]);
+  if (rows[0]) return sweep;
+  const recent = await db.all<{ sweep_id: string }>(`SELECT sweep_id FROM sweeps ORDER BY started_at DESC LIMIT 5`);
+  throw new UserInputError(
+    `unknown sweep '${sweep}' in ${db.file}; ${recent.length ? `recent: ${recent.map((r) => r.sweep_id).join(', ')} (or 'latest')` : 'it has no sweeps yet'}`,
+  );
+}
+
+let summaryColumnsCache: { file: string; columns: string[] } | null = null;
+async function summaryColumns(db: Db): Promise<string[]> {
+  if (summaryColumnsCache?.file === db.file) return summaryColumnsCache.columns;
+  const rows = await db.all<{ column_name: string }>(`SELECT column_name FROM (DESCRIBE run_summary)`);
+  const columns = rows.map((r) => r.column_name);
+  summaryColumnsCache = { file: db.file, columns };
+  return columns;
+}
+
+/**
+ * Variant runs (one `run_summary` row each) filtered, sorted and limited.
+ * @throws UserInputError unknown sweep; UnknownNameError unknown status or sort key (lists the valid ones)
+ */
+export async function listRuns(db: Db, options: ListRunsOptions = {}): Promise<RunList> {
+  const where: string[] = [];
+  const params: Bindable[] = [];
+  const bind = (v: Bindable): string => {
+    params.push(v);
+    return `$${params.length}`;
+  };
+  if (options.sweep) where.push(`s.sweep_id = ${bind(await resolveSweepId(db, options.sweep))}`);
+  if (options.status) {
+    const statuses = Array.isArray(options.status) ? options.status : [options.status];
+    for (const st of statuses) if (!RUN_STATUSES.includes(st)) throw new UnknownNameError('run status', st, RUN_STATUSES);
+    where.push(`list_contains(${bind(list(statuses))}::VARCHAR[], s.status)`);
+  }
+  const filter = where.length ? `WHERE ${where.join(' AND ')}` : '';
+  const filterParams = params.slice();
+  let join = '';
+  let orderBy = 's.started_at ASC NULLS LAST, s.run_seq ASC';
+  let sortSelect = '';
+  let sort: RunList['sort'] = { key: 'started_at', order: 'asc', source: 'default' };
+  if (options.sort) {
+    const key = options.sort;
+    const columns = await summaryColumns(db);
+    const col = columns.includes(key) ? key : columns.includes(snakeCase(key)) ? snakeCase(key) : null;
+    if (key === 'objective') {
+      const order = options.order ?? 'asc';
+      const best = `CASE WHEN s.objective_goal = 'maximize' THEN -s.objective ELSE s.objective END`;
+      orderBy = `${best} ${order === 'asc' ? 'ASC' : 'DESC'} NULLS LAST, s.run_seq`;
+      sortSelect = ', s.objective AS sort_value';
+      sort = { key, order, source: 'objective' };
+    } else if (col) {
+      const order = options.order ?? 'asc';
+      orderBy = `s.${quoteIdent(col)} ${order.toUpperCase()} NULLS LAST, s.run_seq`;
+      sortSelect = `, s.${quoteIdent(col)} AS sort_value`;
+      sort = { key: col, order, source: 'column' };
+    } else {
+      const slash = key.indexOf('/');
+      const slice = slash >= 0 ? key.slice(0, slash) : 'all';
+      const metric = slash >= 0 ? key.slice(slash + 1) : key;
+      const exists = await db.all(`SELECT 1 FROM eval_results WHERE slice = $1 AND metric = $2 AND subject = 'finetuned' LIMIT 1`, [slice, metric]);
+      if (exists.length === 0) {
+        const known = await db.all<{ k: string }>(
+          `SELECT DISTINCT CASE WHEN slice = 'all' THEN metric ELSE slice || '/' || metric END AS k FROM eval_results WHERE subject = 'finetuned' ORDER BY k LIMIT 50`,
+        );
+        throw new UnknownNameError('sort key', key, ['objective', ...columns.filter((c) => c !== 'run_seq'), ...known.map((k) => k.k)]);
+      }
+      const order = options.order ?? (LOWER_IS_BETTER.test(metric) ? 'asc' : 'desc');
+      join = `LEFT JOIN (SELECT run_id, max(value) AS v FROM eval_results
+                WHERE subject = 'finetuned' AND perturbation = 'none' AND slice = ${bind(slice)} AND metric = ${bind(metric)}
+                GROUP BY run_id) m ON m.run_id = s.run_id`;
+      orderBy = `m.v ${order.toUpperCase()} NULLS LAST, s.run_seq`;
+      sortSelect = ', m.v AS sort_value';
+      sort = { key, order, source: 'eval' };
+    }
+  }
+  const limit = options.limit !== undefined ? `LIMIT ${bind(Math.max(0, Math.floor(options.limit)))}` : '';
+  const offset = options.offset ? `OFFSET ${bind(Math.max(0, Math.floor(options.offset)))}` : '';
+  const total = await db.all<{ n: number }>(`SELECT count(*) AS n FROM run_summary s ${filter}`, filterParams);
+  const rows = await db.all(`SELECT s.*, 'variant' AS kind ${sortSelect} FROM run_summary s ${join} ${filter} ORDER BY ${orderBy} ${limit} ${offset}`, params);
+  const runs = await withParams(db, rows);
+  if (sortSelect) runs.forEach((r, i) => Object.assign(r, { sortValue: rows[i]!.sort_value as number | string | null }));
+  return { total: total[0]?.n ?? 0, sort, runs };
+}
+
+/**
+ * One run with its curves summary, eval results (its own, then its sweep's baselines), costs and
+ * artifacts. `runId` may be a unique prefix (as git resolves commits); baseline pseudo-runs resolve too.
+ * @throws UserInputError unknown or ambiguous run id
+ */
+export async function getRun(db: Db, runId: string): Promise<RunDetail> {
+  const id = await resolveRunId(db, runId);
+  const base = await db.all(
+    `SELECT r.run_id, r.kind, r.run_seq, r.sweep_id FROM runs r WHERE r.run_id = $1`,
+    [id],
+  );
+  const kind = base[0]!.kind as RunRecord['kind'];
+  let row: PlainRow;
+  if (kind === 'variant') {
+    row = (await db.all(`SELECT *, 'variant' AS kind FROM run_summary WHERE run_id = $1`, [id]))[0]!;
+  } else {
+    row = (
+      await db.all(
+        `SELECT r.*, s.experiment_id, s.objective_metric, s.objective_goal, (SELECT sum(usd) FROM costs c WHERE c.run_id = r.run_id) AS usd
+         FROM runs r JOIN sweeps s ON s.sweep_id = r.sweep_id WHERE r.run_id = $1`,
+        [id],
+      )
+    )[0]!;
+  }
+  const [run] = await withParams(db, [row]);
+  const curves = await db.all(
+    `SELECT s.split, s.name, count(*) AS points, min(p.step) AS first_step, max(p.step) AS last_step,
+       arg_min(p.value, p.step) AS first, arg_max(p.value, p.step) AS last,
+       min(p.value) AS min, arg_min(p.step, p.value) AS min_step, max(p.value) AS max, arg_max(p.step, p.value) AS max_step
+     FROM step_metric_points p JOIN step_series s ON s.series_id = p.series_id
+     WHERE p.run_seq = $1 GROUP BY s.split, s.name ORDER BY s.split DESC, s.name`,
+    [base[0]!.run_seq as number],
+  );
+  const sweepId = String(base[0]!.sweep_id);
+  const ids = kind === 'variant' ? [id, `${sweepId}:baselines`] : [id];
+  const evals = await evalResults(db, { runIds: ids });
+  evals.sort((a, b) => Number(a.kind !== 'variant') - Number(b.kind !== 'variant'));
+  return {
+    run: run!,
+    curves: curves.map((c) => ({
+      split: String(c.split),
+      name: String(c.name),
+      points: Number(c.points),
+      firstStep: Number(c.first_step),
+      lastStep: Number(c.last_step),
+      first: num(c.first),
+      last: num(c.last),
+      min: num(c.min),
+      minStep: num(c.min_step),
+      max: num(c.max),
+      maxStep: num(c.max_step),
+    })),
+    evals,
+    costs: await costs(db, { runIds: [id], includeBaselines: false }),
+    artifacts: await artifacts(db, { runIds: [id] }),
+  };
+}
+
+/** Exact run id, or the one run whose id starts with `prefix`. */
+export async function resolveRunId(db: Db, prefix: string): Promise<string> {
+  const exact = await db.all<{ run_id: string }>(`SELECT run_id FROM runs WHERE run_id = $1`, [prefix]);
+  if (exact[0]) return exact[0].run_id;
+  const like = await db.all<{ run_id: string }>(`SELECT run_id FROM runs WHERE starts_with(run_id, $1) ORDER BY run_seq LIMIT 6`, [prefix]);
+  if (like.length === 1) return like[0]!.run_id;
+  if (like.length > 1) throw new UserInputError(`run id '${prefix}' is ambiguous in ${db.file}: ${like.slice(0, 5).map((r) => r.run_id).join(', ')}${like.length > 5 ? ', ...' : ''}`);
+  throw new UserInputError(`no run '${prefix}' in ${db.file}; \`fte runs\` lists them`);
+}
+
+function selectorWhere(sel: ResultSelector, alias: string, params: Bindable[]): string {
+  const parts: string[] = [];
+  if (sel.sweepId) {
+    params.push(sel.sweepId);
+    parts.push(`r.sweep_id = $${params.length}`);
+  }
+  if (sel.runIds) {
+    params.push(list(sel.runIds));
+    parts.push(`list_contains($${params.length}::VARCHAR[], ${alias}.run_id)`);
+  }
+  if (sel.includeBaselines === false) parts.push(`r.kind = 'variant'`);
+  return parts.length ? `WHERE ${parts.join(' AND ')}` : '';
+}
+
+/** eval_results rows (run x subject x perturbation x slice x metric) for a sweep and/or runs. */
+export async function evalResults(db: Db, sel: ResultSelector): Promise<EvalResultRecord[]> {
+  const params: Bindable[] = [];
+  const rows = await db.all(
+    `SELECT e.*, r.sweep_id, r.kind FROM eval_results e JOIN runs r ON r.run_id = e.run_id ${selectorWhere(sel, 'e', params)}
+     ORDER BY r.run_seq, e.subject, e.perturbation, e.slice, e.metric`,
+    params,
+  );
+  return rows.map((e) => ({
+    runId: String(e.run_id),
+    sweepId: String(e.sweep_id),
+    kind: e.kind as EvalResultRecord['kind'],
+    subject: e.subject as Subject,
+    perturbation: String(e.perturbation),
+    slice: String(e.slice),
+    metric: String(e.metric),
+    value: num(e.value),
+    n: num(e.n),
+    signature: str(e.signature),
+  }));
+}
+
+/** Per-example predictions; `limit` caps the rows (ordered by run, subject, perturbation, example). */
+export async function predictions(db: Db, sel: PredictionSelector): Promise<PredictionRecord[]> {
+  const params: Bindable[] = [];
+  let where = selectorWhere(sel, 'p', params);
+  const extra: string[] = [];
+  if (sel.subject) {
+    params.push(sel.subject);
+    extra.push(`p.subject = $${params.length}`);
+  }
+  if (sel.perturbation) {
+    params.push(sel.perturbation);
+    extra.push(`p.perturbation = $${params.length}`);
+  }
+  if (extra.length) where = where ? `${where} AND ${extra.join(' AND ')}` : `WHERE ${extra.join(' AND ')}`;
+  let limit = '';
+  if (sel.limit !== undefined) {
+    params.push(Math.max(0, Math.floor(sel.limit)));
+    limit = `LIMIT $${params.length}`;
+  }
+  const rows = await db.all(
+    `SELECT p.*, r.sweep_id FROM predictions p JOIN runs r ON r.run_id = p.run_id ${where}
+     ORDER BY r.run_seq, p.subject, p.perturbation, p.example_id ${limit}`,
+    params,
+  );
+  return rows.map((p) => ({
+    runId: String(p.run_id),
+    sweepId: String(p.sweep_id),
+    subject: p.subject as Subject,
+    perturbation: String(p.perturbation),
+    exampleId: String(p.example_id),
+    input: str(p.input),
+    reference: str(p.reference),
+    prediction: str(p.prediction),
+    scores: (parseJson(p.scores_json) as Record<string, number>) ?? {},
+  }));
+}
+
+/** costs rows (USD, hours, tokens) for a sweep and/or runs. */
+export async function costs(db: Db, sel: ResultSelector): Promise<CostRecord[]> {
+  const params: Bindable[] = [];
+  const rows = await db.all(
+    `SELECT c.*, r.sweep_id, r.kind FROM costs c JOIN runs r ON r.run_id = c.run_id ${selectorWhere(sel, 'c', params)}
+     ORDER BY r.run_seq, c.component`,
+    params,
+  );
+  return rows.map((c) => ({
+    runId: String(c.run_id),
+    sweepId: String(c.sweep_id),
+    kind: c.kind as CostRecord['kind'],
+    component: String(c.component),
+    device: str(c.device),
+    hours: num(c.hours),
+    tokens: num(c.tokens),
+    usd: num(c.usd),
+    priceSource: str(c.price_source),
+  }));
+}
+
+/** artifacts rows (adapter, checkpoint, ...) for a sweep and/or runs. */
+export async function artifacts(db: Db, sel: ResultSelector): Promise<ArtifactRecord[]> {
+  const params: Bindable[] = [];
+  const rows = await db.all(
+    `SELECT a.*, r.sweep_id FROM artifacts a JOIN runs r ON r.run_id = a.run_id ${selectorWhere(sel, 'a', params)} ORDER BY r.run_seq, a.kind, a.path`,
+    params,
+  );
+  return rows.map((a) => ({
+    runId: String(a.run_id),
+    sweepId: String(a.sweep_id),
+    kind: String(a.kind),
+    path: String(a.path),
+    bytes: num(a.bytes),
+    sha256: str(a.sha256),
+  }));
+}
+
+/**
+ * Curve points of the given runs, ordered by run, split, name, step. `maxPoints` thins each curve to
+ * every k-th point (k = ceil(points / maxPoints)) plus its last point, for charts.
+ */
+export async function stepMetrics(db: Db, runIds: string[], options: StepMetricsOptions = {}): Promise<StepMetricRecord[]> {
+  if (runIds.length === 0) return [];
+  const params: Bindable[] = [list(runIds)];
+  const filters: string[] = [];
+  if (options.split) {
+    params.push(options.split);
+    filters.push(`s.split = $${params.length}`);
+  }
+  if (options.names) {
+    params.push(list(options.names));
+    filters.push(`list_contains($${params.length}::VARCHAR[], s.name)`);
+  }
+  let thin = '';
+  if (options.maxPoints && options.maxPoints > 0) {
+    params.push(Math.floor(options.maxPoints));
+    thin = `QUALIFY (row_number() OVER w - 1) % greatest(1, ceil(count(*) OVER w / $${params.length})::INTEGER) = 0
+            OR row_number() OVER w = count(*) OVER w`;
+  }
+  const rows = await db.all(
+    `SELECT r.run_id, p.step, p.epoch, s.split, s.name, p.value, r.run_seq
+     FROM step_metric_points p
+     JOIN (SELECT run_id, run_seq FROM runs WHERE list_contains($1::VARCHAR[], run_id)) r ON r.run_seq = p.run_seq
+     JOIN step_series s ON s.series_id = p.series_id
+     ${filters.length ? `WHERE ${filters.join(' AND ')}` : ''}
+     ${thin ? `WINDOW w AS (PARTITION BY p.run_seq, p.series_id ORDER BY p.step ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) ${thin}` : ''}
+     ORDER BY r.run_seq, s.split, s.name, p.step`,
+    params,
+  );
+  return rows.map((r) => ({
+    runId: String(r.run_id),
+    step: Number(r.step),
+    epoch: num(r.epoch),
+    split: String(r.split),
+    name: String(r.name),
+    value: num(r.value),
+  }));
+}
+
+const SWEEP_SELECT = `
+  SELECT s.*, e.name AS experiment, e.spec_path, e.spec_hash,
+    (SELECT count(*) FROM runs r WHERE r.sweep_id = s.sweep_id AND r.kind = 'variant') AS total,
+    ${RUN_STATUSES.map((st) => `(SELECT count(*) FROM runs r WHERE r.sweep_id = s.sweep_id AND r.kind = 'variant' AND r.status = '${st}') AS n_${st}`).join(',\n    ')}
+  FROM sweeps s LEFT JOIN experiments e ON e.experiment_id = s.experiment_id`;
+
+function toSweepRecord(s: PlainRow): SweepRecord {
+  const runCounts = { total: Number(s.total ?? 0) } as Record<RunStatus | 'total', number>;
+  for (const st of RUN_STATUSES) runCounts[st] = Number(s[`n_${st}`] ?? 0);
+  return {
+    sweepId: String(s.sweep_id),
+    experimentId: String(s.experiment_id),
+    experiment: str(s.experiment),
+    status: s.status as SweepRecord['status'],
+    startedAt: String(s.started_at),
+    finishedAt: str(s.finished_at),
+    gitCommit: str(s.git_commit),
+    host: str(s.host),
+    backend: str(s.backend),
+    baseModel: str(s.base_model),
+    objective: { metric: String(s.objective_metric), goal: s.objective_goal as 'minimize' | 'maximize' },
+    runCounts,
+  };
+}
+
+/** Every sweep, newest first, with run counts by status. */
+export async function listSweeps(db: Db): Promise<SweepRecord[]> {
+  const rows = await db.all(`${SWEEP_SELECT} ORDER BY s.started_at DESC, s.sweep_id DESC`);
+  return rows.map(toSweepRecord);
+}
+
+/** The newest sweep (of one experiment when given), or null. */
+export async function latestSweep(db: Db, experimentId?: string): Promise<SweepRecord | null> {
+  const rows = experimentId
+    ? await db.all(`${SWEEP_SELECT} WHERE s.experiment_id = $1 ORDER BY s.started_at DESC, s.sweep_id DESC LIMIT 1`, [experimentId])
+    : await db.all(`${SWEEP_SELECT} ORDER BY s.started_at DESC, s.sweep_id DESC LIMIT 1`);
+  return rows[0] ? toSweepRecord(rows[0]) : null;
+}
+
+/**
+ * One sweep with its spec, limits and dataset manifest parsed. `latest` is accepted.
+ * @throws UserInputError unknown sweep
+ */
+export async function getSweep(db: Db, sweepId: string): Promise<SweepDetail> {
+  const id = await resolveSweepId(db, sweepId);
+  const s = (await db.all(`${SWEEP_SELECT} WHERE s.sweep_id = $1`, [id]))[0]!;
+  return {
+    ...toSweepRecord(s),
+    specPath: str(s.spec_path),
+    specHash: str(s.spec_hash),
+    spec: parseJson(s.spec_json),
+    limits: parseJson(s.limits_json),
+    datasetManifest: parseJson(s.dataset_manifest_json),
+  };
+}
+
+/** Every variant run of a sweep, in start order. `latest` is accepted. */
+export async function sweepRuns(db: Db, sweepId: string): Promise<RunRecord[]> {
+  return (await listRuns(db, { sweep: sweepId })).runs;
+}
+
+/** The `run_summary` columns holding hyperparameters (snake_case), for tables that show params. */
+export function paramColumnNames(): { param: string; column: string }[] {
+  return paramColumns().map(({ param, column }) => ({ param, column }));
+}

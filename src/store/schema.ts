@@ -1,0 +1,290 @@
+/**
+ * fte's DuckDB schema: the tables, the `run_summary` view and forward migrations.
+ *
+ * Layout (names kept stable so SQL written against them keeps working):
+ *   schema_version(version, description, applied_at)
+ *   experiments(experiment_id, name, spec_path, spec_hash, created_at, updated_at, objective_metric, objective_goal)
+ *   sweeps(sweep_id, experiment_id, status, started_at, finished_at, git_commit, host, backend, spec_json,
+ *          limits_json, dataset_manifest_json, base_model, objective_metric, objective_goal)
+ *   runs(run_id, sweep_id, variant_key, method, status, started_at, finished_at, wall_seconds, device, backend,
+ *        tokens_trained, trainable_params, total_params, adapter_bytes, peak_memory_bytes, best_step,
+ *        checkpoint_path, error, + run_seq, kind, steps, best_val_loss, final_val_loss, stopped_early,
+ *        base_weight_bytes, divergence_reason)
+ *   run_params(run_id, name, value_double, value_text, value_json)      -- long form, one row per hyperparameter
+ *   step_metrics(run_id, step, epoch, split, name, value)               -- a VIEW, see below
+ *   eval_results(run_id, subject, perturbation, slice, metric, value, n, signature)
+ *   predictions(run_id, subject, perturbation, example_id, input, reference, prediction, scores_json)
+ *   costs(run_id, component, device, hours, tokens, usd, price_source)
+ *   artifacts(run_id, kind, path, bytes, sha256)
+ *   run_summary                                                          -- a VIEW, one row per variant run
+ *
+ * Step metrics are the one large table (10,000 runs x 1,000 steps x 3 metrics = 30 M rows). They are
+ * stored all-numeric in `step_metric_points(run_seq, step, epoch, series_id, value)` with the
+ * `(split, name)` pairs in `step_series`, and exposed as the view `step_metrics` with the documented
+ * columns. Reason (measured, bench/README.md): the client appends numeric columns from typed arrays
+ * but each VARCHAR value with one native call, so three strings per row capped ingest near 0.6 M rows/s,
+ * and an integer `run_seq` lets DuckDB's row-group min/max (zonemaps) skip everything but one run's
+ * points when `fte show` reads a curve.
+ *
+ * Baselines (untuned base model, prompting, RAG) are evaluated once per sweep and stored under a
+ * pseudo-run `<sweep_id>:baselines` with `runs.kind = 'baselines'`; `run_summary` and run listings
+ * only show `kind = 'variant'`.
+ *
+ * No foreign-key constraints: DuckDB checks them eagerly and they forbid updating referenced rows;
+ * the keys are documented above and kept by the one writer (src/store/writer.ts).
+ */
+import { paramsSchema } from '../spec/schema.js';
+import type { TxHandle } from './db.js';
+
+/** The schema version this build writes and reads. */
+export const SCHEMA_VERSION = 1;
+
+/** One forward migration: DDL run in one transaction, then `schema_version` gets a row. */
+export interface Migration {
+  version: number;
+  description: string;
+  statements: string[];
+}
+
+const RUN_STATUSES = `('queued', 'running', 'completed', 'failed', 'diverged', 'interrupted')`;
+export const SWEEP_STATUSES = ['running', 'completed', 'failed', 'interrupted'] as const;
+
+/** Forward migrations, in order. Never edit a shipped one: add the next. */
+export const MIGRATIONS: Migration[] = [
+  {
+    version: 1,
+    description: 'experiments, sweeps, runs, params, step metrics, eval results, predictions, costs, artifacts',
+    statements: [
+      `CREATE TABLE IF NOT EXISTS schema_version (
+        version INTEGER PRIMARY KEY,
+        description VARCHAR NOT NULL,
+        applied_at TIMESTAMP NOT NULL
+      )`,
+      `CREATE TABLE experiments (
+        experiment_id VARCHAR PRIMARY KEY,
+        name VARCHAR NOT NULL,
+        spec_path VARCHAR,
+        spec_hash VARCHAR,
+        created_at TIMESTAMP NOT NULL,
+        updated_at TIMESTAMP,
+        objective_metric VARCHAR NOT NULL DEFAULT 'val_loss',
+        objective_goal VARCHAR NOT NULL DEFAULT 'minimize' CHECK (objective_goal IN ('minimize', 'maximize'))
+      )`,
+      `CREATE TABLE sweeps (
+        sweep_id VARCHAR PRIMARY KEY,
+        experiment_id VARCHAR NOT NULL,
+        status VARCHAR NOT NULL CHECK (status IN ('running', 'completed', 'failed', 'interrupted')),
+        started_at TIMESTAMP NOT NULL,
+        finished_at TIMESTAMP,
+        git_commit VARCHAR,
+        host VARCHAR,
+        backend VARCHAR,
+        spec_json VARCHAR,
+        limits_json VARCHAR,
+        dataset_manifest_json VARCHAR,
+        base_model VARCHAR,
+        objective_metric VARCHAR NOT NULL DEFAULT 'val_loss',
+        objective_goal VARCHAR NOT NULL DEFAULT 'minimize' CHECK (objective_goal IN ('minimize', 'maximize'))
+      )`,
+      `CREATE SEQUENCE run_seq_counter START 1`,
+      `CREATE TABLE runs (
+        run_id VARCHAR PRIMARY KEY,
+        run_seq INTEGER NOT NULL DEFAULT nextval('run_seq_counter'),
+        sweep_id VARCHAR NOT NULL,
+        kind VARCHAR NOT NULL DEFAULT 'variant' CHECK (kind IN ('variant', 'baselines')),
+        variant_key VARCHAR,
+        method VARCHAR,
+        status VARCHAR NOT NULL CHECK (status IN ${RUN_STATUSES}),
+        started_at TIMESTAMP,
+        finished_at TIMESTAMP,
+        wall_seconds DOUBLE,
+        device VARCHAR,
+        backend VARCHAR,
+        tokens_trained BIGINT,
+        trainable_params BIGINT,
+        total_params BIGINT,
+        adapter_bytes BIGINT,
+        peak_memory_bytes BIGINT,
+        base_weight_bytes BIGINT,
+        best_step INTEGER,
+        steps INTEGER,
+        best_val_loss DOUBLE,
+        final_val_loss DOUBLE,
+        stopped_early BOOLEAN,
+        divergence_reason VARCHAR,
+        checkpoint_path VARCHAR,
+        error VARCHAR
+      )`,
+      `CREATE TABLE run_params (
+        run_id VARCHAR NOT NULL,
+        name VARCHAR NOT NULL,
+        value_double DOUBLE,
+        value_text VARCHAR,
+        value_json VARCHAR NOT NULL
+      )`,
+      `CREATE TABLE step_series (
+        series_id USMALLINT PRIMARY KEY,
+        split VARCHAR NOT NULL,
+        name VARCHAR NOT NULL
+      )`,
+      `CREATE TABLE step_metric_points (
+        run_seq INTEGER NOT NULL,
+        step INTEGER NOT NULL,
+        epoch DOUBLE,
+        series_id USMALLINT NOT NULL,
+        value DOUBLE
+      )`,
+      `CREATE VIEW step_metrics AS
+        SELECT r.run_id, p.step, p.epoch, s.split, s.name, p.value
+        FROM step_metric_points p
+        JOIN runs r ON r.run_seq = p.run_seq
+        JOIN step_series s ON s.series_id = p.series_id`,
+      `CREATE TABLE eval_results (
+        run_id VARCHAR NOT NULL,
+        subject VARCHAR NOT NULL CHECK (subject IN ('finetuned', 'base', 'prompting', 'rag')),
+        perturbation VARCHAR NOT NULL,
+        slice VARCHAR NOT NULL,
+        metric VARCHAR NOT NULL,
+        value DOUBLE,
+        n INTEGER,
+        signature VARCHAR
+      )`,
+      `CREATE TABLE predictions (
+        run_id VARCHAR NOT NULL,
+        subject VARCHAR NOT NULL,
+        perturbation VARCHAR NOT NULL,
+        example_id VARCHAR NOT NULL,
+        input VARCHAR,
+        reference VARCHAR,
+        prediction VARCHAR,
+        scores_json VARCHAR
+      )`,
+      `CREATE TABLE costs (
+        run_id VARCHAR NOT NULL,
+        component VARCHAR NOT NULL,
+        device VARCHAR,
+        hours DOUBLE,
+        tokens BIGINT,
+        usd DOUBLE,
+        price_source VARCHAR
+      )`,
+      `CREATE TABLE artifacts (
+        run_id VARCHAR NOT NULL,
+        kind VARCHAR NOT NULL,
+        path VARCHAR NOT NULL,
+        bytes BIGINT,
+        sha256 VARCHAR
+      )`,
+    ],
+  },
+];
+
+/** How a hyperparameter becomes a `run_summary` column. */
+export interface ParamColumn {
+  /** Name as in the spec and in `run_params.name` (`learningRate`). */
+  param: string;
+  /** Column name in `run_summary` (snake_case: `learning_rate`). */
+  column: string;
+  kind: 'double' | 'text' | 'boolean';
+}
+
+/** `learningRate` -> `learning_rate`. */
+export function snakeCase(name: string): string {
+  return name.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase();
+}
+
+/** The hyperparameters pivoted into `run_summary`: every field of the spec's `params` schema. */
+export function paramColumns(): ParamColumn[] {
+  const defaults = paramsSchema.parse({}) as Record<string, unknown>;
+  return Object.keys(paramsSchema.shape).map((param) => {
+    const d = defaults[param];
+    const kind: ParamColumn['kind'] = typeof d === 'boolean' ? 'boolean' : typeof d === 'string' || Array.isArray(d) ? 'text' : 'double';
+    return { param, column: snakeCase(param), kind };
+  });
+}
+
+function sqlString(s: string): string {
+  return `'${s.replaceAll("'", "''")}'`;
+}
+
+/**
+ * `run_summary`: one row per variant run (baseline pseudo-runs excluded) with its hyperparameters
+ * pivoted to columns and its main metrics:
+ * - `final_val_loss`, `best_val_loss`: from the trainer's summary;
+ * - `perplexity`: eval_results finetuned / none / all / perplexity;
+ * - `objective`: the sweep's objective (`objective_metric`, `objective_goal`): `val_loss` is the best
+ *   validation loss (the checkpoint that is kept and evaluated), falling back to the final one;
+ *   `<slice>/<metric>` (or a bare `<metric>`, meaning slice `all`) is eval_results for subject
+ *   `finetuned`, perturbation `none`;
+ * - `usd`: the sum of the run's costs rows.
+ * Regenerated on every writable open, so new spec params appear as columns.
+ */
+export function runSummarySql(): string {
+  const pivots = paramColumns().map(({ param, column, kind }) => {
+    const where = `FILTER (WHERE name = ${sqlString(param)})`;
+    if (kind === 'double') return `max(value_double) ${where} AS ${column}`;
+    if (kind === 'boolean') return `bool_or(value_double <> 0) ${where} AS ${column}`;
+    return `max(value_text) ${where} AS ${column}`;
+  });
+  return `CREATE OR REPLACE VIEW run_summary AS
+WITH p AS (
+  SELECT run_id, ${pivots.join(',\n    ')}
+  FROM run_params GROUP BY run_id
+),
+fin AS (
+  SELECT run_id, slice, metric, max(value) AS value
+  FROM eval_results WHERE subject = 'finetuned' AND perturbation = 'none'
+  GROUP BY run_id, slice, metric
+),
+cost AS (SELECT run_id, sum(usd) AS usd FROM costs GROUP BY run_id),
+b AS (
+  SELECT r.*, s.experiment_id, e.name AS experiment, s.objective_metric, s.objective_goal,
+    CASE WHEN strpos(s.objective_metric, '/') > 0 THEN split_part(s.objective_metric, '/', 1) ELSE 'all' END AS objective_slice,
+    CASE WHEN strpos(s.objective_metric, '/') > 0 THEN substr(s.objective_metric, strpos(s.objective_metric, '/') + 1) ELSE s.objective_metric END AS objective_name
+  FROM runs r
+  JOIN sweeps s ON s.sweep_id = r.sweep_id
+  LEFT JOIN experiments e ON e.experiment_id = s.experiment_id
+  WHERE r.kind = 'variant'
+)
+SELECT b.run_id, b.run_seq, b.sweep_id, b.experiment_id, b.experiment, b.variant_key, b.method, b.status,
+  b.started_at, b.finished_at, b.wall_seconds, b.device, b.backend,
+  ${paramColumns().map((c) => `p.${c.column}`).join(', ')},
+  b.steps, b.best_step, b.stopped_early, b.best_val_loss, b.final_val_loss, ppl.value AS perplexity,
+  b.objective_metric, b.objective_goal,
+  CASE WHEN b.objective_metric = 'val_loss' THEN coalesce(b.best_val_loss, b.final_val_loss) ELSE o.value END AS objective,
+  b.tokens_trained, b.trainable_params, b.total_params, b.adapter_bytes, b.peak_memory_bytes, b.base_weight_bytes,
+  cost.usd, b.divergence_reason, b.error
+FROM b
+LEFT JOIN p ON p.run_id = b.run_id
+LEFT JOIN fin ppl ON ppl.run_id = b.run_id AND ppl.slice = 'all' AND ppl.metric = 'perplexity'
+LEFT JOIN fin o ON o.run_id = b.run_id AND o.slice = b.objective_slice AND o.metric = b.objective_name
+LEFT JOIN cost ON cost.run_id = b.run_id`;
+}
+
+/** The version recorded in the file, or null when it has no `schema_version` table (empty or foreign database). */
+export async function readSchemaVersion(tx: Pick<TxHandle, 'all'>): Promise<number | null> {
+  const t = await tx.all<{ n: number }>(
+    `SELECT count(*) AS n FROM duckdb_tables() WHERE table_name = 'schema_version' AND schema_name = 'main' AND database_name = current_database()`,
+  );
+  if (!t[0] || t[0].n === 0) return null;
+  const v = await tx.all<{ v: number | null }>(`SELECT max(version) AS v FROM schema_version`);
+  return v[0]?.v ?? 0;
+}
+
+/**
+ * Apply every migration above `from`, each in its own transaction, then refresh `run_summary`.
+ * @returns the versions applied (empty when already current).
+ */
+export async function migrate(tx: TxHandle, from: number, nowSql: string, migrations: Migration[] = MIGRATIONS): Promise<number[]> {
+  const applied: number[] = [];
+  for (const m of migrations) {
+    if (m.version <= from) continue;
+    await tx.transaction(async (t) => {
+      for (const s of m.statements) await t.run(s);
+      await t.run(`INSERT INTO schema_version (version, description, applied_at) VALUES ($1, $2, $3::TIMESTAMP)`, [m.version, m.description, nowSql]);
+    });
+    applied.push(m.version);
+  }
+  await tx.run(runSummarySql());
+  return applied;
+}

@@ -1,0 +1,121 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { openStore, type Store } from '../../src/store/writer.js';
+import { SCHEMA_VERSION } from '../../src/store/schema.js';
+import { curve, outcome, seed, PARAMS } from './fixtures.js';
+
+let store: Store | null = null;
+afterEach(async () => {
+  await store?.close();
+  store = null;
+});
+
+describe('migrations', () => {
+  it('creates every table and view from an empty database', async () => {
+    store = await openStore(':memory:');
+    const rows = await store.db.all<{ table_name: string; table_type: string }>(
+      `SELECT table_name, table_type FROM information_schema.tables WHERE table_schema = 'main' ORDER BY table_name`,
+    );
+    expect(rows.map((r) => r.table_name)).toEqual([
+      'artifacts', 'costs', 'eval_results', 'experiments', 'predictions', 'run_params', 'run_summary', 'runs',
+      'schema_version', 'step_metric_points', 'step_metrics', 'step_series', 'sweeps',
+    ]);
+    const v = await store.db.all<{ v: number }>('SELECT max(version) AS v FROM schema_version');
+    expect(v[0]!.v).toBe(SCHEMA_VERSION);
+  });
+
+  it('keeps the documented columns of step_metrics and eval_results', async () => {
+    store = await openStore(':memory:');
+    const cols = async (t: string) => (await store!.db.all<{ column_name: string }>(`SELECT column_name FROM (DESCRIBE ${t})`)).map((c) => c.column_name);
+    expect(await cols('step_metrics')).toEqual(['run_id', 'step', 'epoch', 'split', 'name', 'value']);
+    expect((await cols('eval_results')).slice(0, 7)).toEqual(['run_id', 'subject', 'perturbation', 'slice', 'metric', 'value', 'n']);
+    expect((await cols('runs')).slice(0, 1)).toEqual(['run_id']);
+  });
+});
+
+describe('writer', () => {
+  it('writes a run from start to outcome and reads it back', async () => {
+    store = await openStore(':memory:');
+    const { sweepId } = await seed(store);
+    await store.startRun({ runId: 'r1', sweepId, variantKey: 'key-r1', method: 'lora', params: PARAMS });
+    await store.appendStepMetrics('r1', curve(10));
+    await store.writeRunOutcome(outcome('r1', { stepMetrics: curve(20) }));
+    const n = await store.db.all<{ n: number }>(`SELECT count(*) AS n FROM step_metrics WHERE run_id = 'r1'`);
+    // 20 steps x 2 train series + 4 val points; the first 10 steps came from appendStepMetrics and are not duplicated
+    expect(n[0]!.n).toBe(20 * 2 + 4);
+    const detail = await store.getRun('r1');
+    expect(detail.run).toMatchObject({
+      runId: 'r1', status: 'completed', method: 'lora', bestValLoss: 2.9, finalValLoss: 2.95, perplexity: 12.5,
+      objective: { metric: 'val_loss', goal: 'minimize', value: 2.9 }, usd: 0.01, tokensTrained: 12345, params: PARAMS,
+    });
+    expect(detail.curves.find((c) => c.split === 'train' && c.name === 'loss')).toMatchObject({ points: 20, firstStep: 0, lastStep: 19, first: 3, minStep: 19 });
+    expect(detail.evals).toHaveLength(4);
+    expect(detail.artifacts[0]).toMatchObject({ kind: 'adapter', bytes: 4096 });
+    expect(await store.completedRunForKey('key-r1')).toBe('r1');
+    expect(await store.completedRunForKey('nope')).toBeNull();
+  });
+
+  it('pivots params and computes the objective per sweep in run_summary', async () => {
+    store = await openStore(':memory:');
+    const { sweepId } = await seed(store, { metric: 'classify/f1_macro', goal: 'maximize' });
+    for (const [id, f1] of [['a', 0.5], ['b', 0.9], ['c', 0.7]] as const) {
+      const params = { ...PARAMS, rank: f1 * 10 };
+      await store.startRun({ runId: id, sweepId, variantKey: id, method: 'lora', params });
+      const o = outcome(id, { params });
+      o.evalRows = o.evalRows.map((r) => (r.metric === 'f1_macro' ? { ...r, value: f1 } : r));
+      await store.writeRunOutcome(o);
+    }
+    const rows = await store.db.all<{ run_id: string; rank: number; learning_rate: number; target_modules: string; use_rslora: boolean; objective: number }>(
+      `SELECT run_id, rank, learning_rate, target_modules, use_rslora, objective FROM run_summary ORDER BY run_id`,
+    );
+    expect(rows).toEqual([
+      { run_id: 'a', rank: 5, learning_rate: 2e-4, target_modules: 'c_attn', use_rslora: false, objective: 0.5 },
+      { run_id: 'b', rank: 9, learning_rate: 2e-4, target_modules: 'c_attn', use_rslora: false, objective: 0.9 },
+      { run_id: 'c', rank: 7, learning_rate: 2e-4, target_modules: 'c_attn', use_rslora: false, objective: 0.7 },
+    ]);
+    const best = await store.listRuns({ sort: 'objective', limit: 2 });
+    expect(best.total).toBe(3);
+    expect(best.runs.map((r) => r.runId)).toEqual(['b', 'c']);
+    const byBleu = await store.listRuns({ sort: 'bleu' });
+    expect(byBleu.sort).toEqual({ key: 'bleu', order: 'desc', source: 'eval' });
+    const byCol = await store.listRuns({ sort: 'rank', order: 'desc' });
+    expect(byCol.runs.map((r) => r.runId)).toEqual(['b', 'c', 'a']);
+    await expect(store.listRuns({ sort: 'nonsense' })).rejects.toThrow(/unknown sort key 'nonsense'; known: objective/);
+    await expect(store.listRuns({ status: 'weird' as never })).rejects.toThrow(/unknown run status/);
+  });
+
+  it('stores baselines under a pseudo-run that listings ignore', async () => {
+    store = await openStore(':memory:');
+    const { sweepId } = await seed(store);
+    await store.startRun({ runId: 'r1', sweepId, variantKey: 'k', method: 'lora', params: PARAMS });
+    await store.writeRunOutcome(outcome('r1'));
+    const id = await store.writeBaselineResults(
+      sweepId,
+      [{ subject: 'base', perturbation: 'none', slice: 'all', metric: 'bleu', value: 10, n: 10 }],
+      [{ subject: 'rag', perturbation: 'none', exampleId: 'L1', input: 'i', reference: 'r', prediction: 'p', scores: {} }],
+      [{ component: 'inference_per_request_rag', device: 'api', hours: 0, tokens: 100, usd: 0.001, priceSource: 'x' }],
+    );
+    expect(id).toBe('s1:baselines');
+    expect((await store.listRuns()).runs.map((r) => r.runId)).toEqual(['r1']);
+    expect((await store.db.all(`SELECT run_id FROM run_summary`)).length).toBe(1);
+    const evals = await store.evalResults({ sweepId });
+    expect(evals.filter((e) => e.kind === 'baselines')).toHaveLength(1);
+    expect(await store.evalResults({ sweepId, includeBaselines: false })).toHaveLength(4);
+    expect((await store.getRun('r1')).evals.at(-1)).toMatchObject({ subject: 'base', kind: 'baselines' });
+    expect(await store.predictions({ sweepId, subject: 'rag' })).toHaveLength(1);
+    expect((await store.costs({ sweepId })).map((c) => c.kind)).toEqual(['variant', 'baselines']);
+    const sweep = await store.getSweep('latest');
+    expect(sweep).toMatchObject({ sweepId, limits: { maxSteps: 20 }, datasetManifest: { fingerprint: 'f' }, runCounts: { total: 1, completed: 1 } });
+  });
+
+  it('thins curves for charts with maxPoints', async () => {
+    store = await openStore(':memory:');
+    const { sweepId } = await seed(store);
+    await store.startRun({ runId: 'r1', sweepId, variantKey: 'k', method: 'lora', params: PARAMS });
+    await store.appendStepMetrics('r1', curve(100));
+    await store.flush();
+    const all = await store.stepMetrics(['r1'], { split: 'train', names: ['loss'] });
+    expect(all).toHaveLength(100);
+    const thin = await store.stepMetrics(['r1'], { split: 'train', names: ['loss'], maxPoints: 10 });
+    expect(thin.map((p) => p.step)).toEqual([0, 10, 20, 30, 40, 50, 60, 70, 80, 90, 99]);
+  });
+});
