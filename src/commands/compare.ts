@@ -1,0 +1,49 @@
+import { writeFileSync } from 'node:fs';
+import { Flags } from '@oclif/core';
+import { BaseCommand } from '../cli/base-command.js';
+
+export default class Compare extends BaseCommand {
+  static override summary = 'Compare two results as a pull-request comment (markdown) or JSON.';
+  static override description = `REF is a run id, a sweep id (its best run), best:<experiment> (the best run of its latest sweep) or
+<sweep>:base|prompting|rag (a baseline). Without REFs: the latest sweep's best variant vs its base model.
+--threshold METRIC=DELTA sets the smallest acceptable change in the metric's good direction (negative =
+tolerated regression): f1_macro=-0.02 fails when F1 drops by more than 0.02; classify/f1_macro=0 fails on
+any drop. Without thresholds the objective must not regress. The markdown starts with <!-- fte:compare -->
+so CI can update one comment.`;
+  static override examples = [
+    '<%= config.bin %> compare',
+    '<%= config.bin %> compare --base sw-main:base --head best:email-triage-lora --threshold f1_macro=-0.01 --fail-on-regression',
+    '<%= config.bin %> compare --base run-12 --head run-31 --format json --out compare.json',
+  ];
+
+  static override flags = {
+    base: Flags.string({ description: 'REF compared against (default: the head sweep\'s base model)' }),
+    head: Flags.string({ description: 'REF under review (default: the latest sweep\'s best run)' }),
+    format: Flags.string({ description: 'output format', options: ['markdown', 'json'], default: 'markdown' }),
+    threshold: Flags.string({ description: 'METRIC=DELTA, repeatable (e.g. f1_macro=-0.02, perplexity=-0.5)', multiple: true }),
+    'fail-on-regression': Flags.boolean({ description: 'exit 1 when a thresholded metric regresses beyond its threshold' }),
+    out: Flags.string({ char: 'o', description: 'write the output to FILE instead of stdout' }),
+  };
+
+  async run(): Promise<unknown> {
+    const { flags } = await this.parse(Compare);
+    const { compareRefs } = await import('../report/compare.js');
+    const { fteVersion } = await import('../report/report.js');
+    const { comparison, text } = await compareRefs({
+      db: flags.db,
+      base: flags.base,
+      head: flags.head,
+      thresholds: flags.threshold ?? [],
+      format: flags.format as 'markdown' | 'json',
+      version: fteVersion(),
+    });
+    if (flags.out) {
+      writeFileSync(flags.out, text);
+      if (!this.jsonEnabled()) this.logToStderr(`wrote ${flags.out}: ${comparison.headline}, ${comparison.summary}`);
+    } else if (!this.jsonEnabled()) {
+      process.stdout.write(text);
+    }
+    if (flags['fail-on-regression'] && comparison.regression) process.exitCode = 1;
+    return comparison;
+  }
+}

@@ -1,0 +1,456 @@
+/**
+ * `fte compare`: two results (a run, a sweep's best run, or one of a sweep's baselines) compared
+ * metric by metric, with thresholds, robustness and cost deltas, a params diff and the predictions
+ * that changed. The comparison is plain data (its JSON is `fte compare --format json`); markdown.ts
+ * renders it as a pull-request comment.
+ */
+import { UnknownNameError, UserInputError } from '../errors.js';
+import type { EvalRow, PredictionRow, Subject } from '../run/protocol.js';
+import { getRun, getSweep, latestSweep, runIdsWithPrefix, sweepsOfExperiment, type Queryable } from '../store/report-queries.js';
+import { monthlyCost } from '../cost/roi.js';
+import { perRequestUsd, runCostUsd } from './cost-view.js';
+import type { ReportData, RunData } from './data.js';
+import { fmtParam } from './format.js';
+import { loadReportData } from './load.js';
+import { lowerIsBetter, parseObjective, pickBest, type Objective } from './objective.js';
+import { preferredMetric, SUBJECT_LABEL } from './view-model.js';
+
+export const BASELINE_SUBJECTS = ['base', 'prompting', 'rag'] as const;
+
+/** One side of a comparison, resolved from a REF. */
+export interface CompareSide {
+  /** The REF as given (or as defaulted). */
+  ref: string;
+  /** Human label: `run-3 (r=8 lr=2e-4)`, `Base model (sw-1)`. */
+  label: string;
+  kind: 'run' | 'baseline';
+  sweepId: string;
+  experiment: string;
+  runId: string | null;
+  subject: Subject;
+  params: Record<string, unknown>;
+  /** This side's eval rows, subject-agnostic (the subject column is this side's subject). */
+  evalRows: EvalRow[];
+  predictions: PredictionRow[];
+  /** Measured USD of the run (train + eval); 0 for a baseline. */
+  runUsd: number | null;
+  /** Training on the spec's target device (USD); 0 for a baseline. */
+  targetTrainUsd: number | null;
+  /** USD per request (stored per-request inference cost). */
+  perRequestUsd: number | null;
+  /** Monthly USD at the spec's volume (src/cost/roi.ts `monthlyCost`). */
+  monthlyUsd: number | null;
+  monthlyRequests: number;
+  objective: Objective;
+  limited: boolean;
+}
+
+export interface MetricDelta {
+  /** `metric` for slice `all`, else `slice/metric`. */
+  key: string;
+  slice: string;
+  metric: string;
+  direction: 'higher' | 'lower';
+  base: number | null;
+  head: number | null;
+  delta: number | null;
+  /** Change in the good direction (delta, or -delta for lower-is-better metrics). */
+  improvement: number | null;
+  outcome: 'better' | 'worse' | 'same' | 'n/a';
+  n: number | null;
+  threshold: number | null;
+  /** null when not thresholded. */
+  pass: boolean | null;
+}
+
+export interface Threshold {
+  /** `f1_macro` (any slice) or `classify/f1_macro`. */
+  metric: string;
+  /** Smallest acceptable improvement in the metric's good direction (negative = tolerated regression), metric units. */
+  minImprovement: number;
+}
+
+export interface ChangedPrediction {
+  exampleId: string;
+  input: string;
+  reference: string;
+  base: string;
+  head: string;
+  scoreName: string | null;
+  baseScore: number | null;
+  headScore: number | null;
+  improvement: number | null;
+}
+
+export interface Comparison {
+  marker: '<!-- fte:compare -->';
+  headline: 'better' | 'worse' | 'mixed' | 'unchanged';
+  summary: string;
+  base: Omit<CompareSide, 'evalRows' | 'predictions'>;
+  head: Omit<CompareSide, 'evalRows' | 'predictions'>;
+  objective: { key: string; goal: string; base: number | null; head: number | null };
+  metrics: MetricDelta[];
+  perSlice: MetricDelta[];
+  robustness: MetricDelta[];
+  cost: { name: string; base: number | null; head: number | null; delta: number | null }[];
+  paramsDiff: { name: string; base: string; head: string; changed: boolean }[];
+  changedPredictions: ChangedPrediction[];
+  thresholds: Threshold[];
+  failed: string[];
+  regression: boolean;
+  limited: boolean;
+}
+
+/**
+ * Parses `--threshold METRIC=DELTA` values.
+ * @throws UserInputError naming the bad value (`--threshold f1_macro: expected METRIC=DELTA`).
+ */
+export function parseThresholds(values: readonly string[]): Threshold[] {
+  return values.map((v) => {
+    const m = /^\s*([A-Za-z0-9_./-]+)\s*=\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?)\s*$/i.exec(v);
+    if (!m) throw new UserInputError(`--threshold ${v}: expected METRIC=DELTA, e.g. f1_macro=-0.02 (allow a drop of at most 0.02)`);
+    return { metric: m[1]!, minImprovement: Number(m[2]) };
+  });
+}
+
+// ------------------------------------------------------------------ REF resolution
+
+const sideCache = new WeakMap<Queryable, Map<string, ReportData>>();
+
+async function sweepData(db: Queryable, sweepId: string): Promise<ReportData> {
+  let cache = sideCache.get(db);
+  if (!cache) sideCache.set(db, (cache = new Map()));
+  let d = cache.get(sweepId);
+  if (!d) cache.set(sweepId, (d = await loadReportData(db, sweepId)));
+  return d;
+}
+
+function swept(data: ReportData): string[] {
+  const distinct = new Map<string, Set<string>>();
+  for (const r of data.runs) for (const [k, v] of Object.entries({ method: r.method, ...r.params })) (distinct.get(k) ?? distinct.set(k, new Set()).get(k)!).add(JSON.stringify(v));
+  return [...distinct.entries()].filter(([, s]) => s.size > 1).map(([k]) => k);
+}
+
+function volumeOf(data: ReportData): { volume: number; months: number; ragIndex: number; dataPrep: number } {
+  const c = (data.sweep.spec.cost ?? {}) as { monthlyRequests?: number; months?: number; ragIndexMonthlyUsd?: number; dataPreparationUsd?: number };
+  return { volume: c.monthlyRequests ?? 100_000, months: c.months ?? 12, ragIndex: c.ragIndexMonthlyUsd ?? 70, dataPrep: c.dataPreparationUsd ?? 0 };
+}
+
+function runSide(ref: string, data: ReportData, run: RunData): CompareSide {
+  const objective = parseObjective(data.sweep.spec);
+  const sw = swept(data).filter((k) => k in run.params || k === 'method');
+  const short = sw.map((k) => `${k}=${fmtParam(({ method: run.method, ...run.params } as Record<string, unknown>)[k])}`).join(' ');
+  const per = perRequestUsd([...run.costs, ...data.baselines.costs], 'finetuned');
+  const target = run.costs.filter((c) => c.component === 'train_hosted' || c.component === 'train_target_device');
+  const targetTrainUsd = target.length > 0 ? target.find((c) => c.component === 'train_hosted')?.usd ?? target[0]!.usd : null;
+  const v = volumeOf(data);
+  const oneOff = (targetTrainUsd ?? runCostUsd(run) ?? 0) + v.dataPrep;
+  return {
+    ref,
+    label: `${run.runId}${short ? ` (${short})` : ''}`,
+    kind: 'run',
+    sweepId: data.sweep.sweepId,
+    experiment: data.sweep.experimentName,
+    runId: run.runId,
+    subject: 'finetuned',
+    params: { method: run.method, ...run.params },
+    evalRows: run.evalRows.filter((r) => r.subject === 'finetuned'),
+    predictions: run.predictions.filter((p) => p.subject === 'finetuned'),
+    runUsd: runCostUsd(run),
+    targetTrainUsd,
+    perRequestUsd: per,
+    monthlyUsd: per === null ? null : monthlyCost({ approach: 'finetuned', quality: null, perRequestUsd: per, oneOffUsd: oneOff, fixedMonthlyUsd: 0 }, v.volume, v.months),
+    monthlyRequests: v.volume,
+    objective,
+    limited: Object.keys(data.sweep.limits).length > 0,
+  };
+}
+
+function baselineSide(ref: string, data: ReportData, subject: Subject): CompareSide {
+  const rows = data.baselines.evalRows.filter((r) => r.subject === subject);
+  if (rows.length === 0) throw new UserInputError(`${ref}: sweep ${data.sweep.sweepId} stored no ${subject} baseline results`);
+  const per = perRequestUsd(data.baselines.costs, subject);
+  const v = volumeOf(data);
+  const spec = data.sweep.spec as { evaluate?: { fewShotK?: number; ragK?: number }; cost?: { apiModel?: string } };
+  const params: Record<string, unknown> = { subject };
+  if (subject === 'prompting') params.fewShotK = spec.evaluate?.fewShotK ?? 3;
+  if (subject === 'rag') params.ragK = spec.evaluate?.ragK ?? 3;
+  if (subject !== 'base' && spec.cost?.apiModel) params.pricedAs = spec.cost.apiModel;
+  return {
+    ref,
+    label: `${SUBJECT_LABEL[subject]} (${data.sweep.sweepId})`,
+    kind: 'baseline',
+    sweepId: data.sweep.sweepId,
+    experiment: data.sweep.experimentName,
+    runId: null,
+    subject,
+    params,
+    evalRows: rows,
+    predictions: data.baselines.predictions.filter((p) => p.subject === subject),
+    runUsd: 0,
+    targetTrainUsd: 0,
+    perRequestUsd: per,
+    monthlyUsd:
+      per === null ? null : monthlyCost({ approach: subject === 'rag' ? 'rag' : 'prompting', quality: null, perRequestUsd: per, oneOffUsd: 0, fixedMonthlyUsd: subject === 'rag' ? v.ragIndex : 0 }, v.volume, v.months),
+    monthlyRequests: v.volume,
+    objective: parseObjective(data.sweep.spec),
+    limited: Object.keys(data.sweep.limits).length > 0,
+  };
+}
+
+function bestSide(ref: string, data: ReportData): CompareSide {
+  const best = pickBest(parseObjective(data.sweep.spec), data.runs);
+  if (!best) throw new UserInputError(`${ref}: sweep ${data.sweep.sweepId} has no completed run with a value for its objective`);
+  return runSide(ref, data, best);
+}
+
+/**
+ * Resolves a REF: a run id (or a unique prefix of one), a sweep id (its best run), `best:<experiment>`
+ * (the best run of the experiment's latest sweep), or `<sweep>:base|prompting|rag` (a baseline).
+ * @throws UserInputError when nothing matches (saying what was tried), UnknownNameError for an unknown baseline.
+ */
+export async function resolveRef(db: Queryable, ref: string): Promise<CompareSide> {
+  if (ref.startsWith('best:')) {
+    const exp = ref.slice('best:'.length);
+    const sweeps = await sweepsOfExperiment(db, exp);
+    if (sweeps.length === 0) throw new UserInputError(`${ref}: no sweep of experiment '${exp}' in the database`);
+    return bestSide(ref, await sweepData(db, sweeps[0]!));
+  }
+  const colon = ref.lastIndexOf(':');
+  if (colon > 0) {
+    const sweepId = ref.slice(0, colon);
+    const subject = ref.slice(colon + 1);
+    if (!(BASELINE_SUBJECTS as readonly string[]).includes(subject)) throw new UnknownNameError('baseline', subject, BASELINE_SUBJECTS);
+    if (!(await getSweep(db, sweepId))) throw new UserInputError(`${ref}: no sweep '${sweepId}' in the database`);
+    return baselineSide(ref, await sweepData(db, sweepId), subject as Subject);
+  }
+  const run = await getRun(db, ref);
+  if (run && run.kind === 'variant') {
+    const data = await sweepData(db, run.sweepId);
+    return runSide(ref, data, data.runs.find((r) => r.runId === run.runId)!);
+  }
+  if (await getSweep(db, ref)) return bestSide(ref, await sweepData(db, ref));
+  const prefixed = await runIdsWithPrefix(db, ref);
+  if (prefixed.length === 1) return resolveRef(db, prefixed[0]!);
+  if (prefixed.length > 1) throw new UserInputError(`${ref}: ambiguous run id prefix (${prefixed.join(', ')})`);
+  throw new UserInputError(`${ref}: not a run id, a sweep id, best:<experiment> or <sweep>:base|prompting|rag`);
+}
+
+/**
+ * Both sides of `fte compare`. Defaults: no REF -> the latest sweep's best run (head) vs its base
+ * model (base); only `--head` -> its sweep's base model; only `--base` -> the latest sweep's best.
+ */
+export async function resolveSides(db: Queryable, baseRef?: string, headRef?: string): Promise<{ base: CompareSide; head: CompareSide }> {
+  let head: CompareSide;
+  if (headRef) head = await resolveRef(db, headRef);
+  else {
+    const s = await latestSweep(db);
+    if (!s) throw new UserInputError('no sweep in the database yet: run `fte sweep experiments/lora-rank.ts` first');
+    head = bestSide(s.sweepId, await sweepData(db, s.sweepId));
+  }
+  const base = baseRef ? await resolveRef(db, baseRef) : await resolveRef(db, `${head.sweepId}:base`);
+  return { base, head };
+}
+
+// ------------------------------------------------------------------ comparison
+
+const EPS = 1e-12;
+
+function delta(key: string, slice: string, metric: string, b: number | null, h: number | null, n: number | null): MetricDelta {
+  const lower = lowerIsBetter(metric);
+  const d = b !== null && h !== null ? h - b : null;
+  const imp = d === null ? null : lower ? -d : d;
+  const outcome = imp === null ? 'n/a' : Math.abs(imp) <= EPS * Math.max(1, Math.abs(b ?? 0)) ? 'same' : imp > 0 ? 'better' : 'worse';
+  return { key, slice, metric, direction: lower ? 'lower' : 'higher', base: b, head: h, delta: d, improvement: imp, outcome, n, threshold: null, pass: null };
+}
+
+function keyOf(slice: string, metric: string): string {
+  return slice === 'all' ? metric : `${slice}/${metric}`;
+}
+
+function cleanKeys(rows: readonly EvalRow[]): { slice: string; metric: string }[] {
+  const seen = new Set<string>();
+  const out: { slice: string; metric: string }[] = [];
+  for (const r of rows) {
+    if (r.perturbation !== 'none' || r.metric === 'consistency') continue;
+    const k = `${r.slice}\u0000${r.metric}`;
+    if (!seen.has(k)) {
+      seen.add(k);
+      out.push({ slice: r.slice, metric: r.metric });
+    }
+  }
+  return out;
+}
+
+function value(rows: readonly EvalRow[], slice: string, metric: string, perturbation = 'none'): number | null {
+  const r = rows.find((x) => x.slice === slice && x.metric === metric && x.perturbation === perturbation);
+  return r && Number.isFinite(r.value) ? r.value : null;
+}
+
+function meanOf(xs: number[]): number | null {
+  return xs.length === 0 ? null : xs.reduce((a, b) => a + b, 0) / xs.length;
+}
+
+/**
+ * Compares `head` against `base`.
+ * Main metrics: every clean metric on slice `all`, plus each metric that only exists per slice on
+ * its slices; `perSlice`: every clean (slice, metric). Thresholds apply to main and per-slice rows
+ * whose key or bare metric name matches; with none given, the objective must not regress (0).
+ */
+export function compareSides(base: CompareSide, head: CompareSide, thresholds: Threshold[] = []): Comparison {
+  const objective = head.objective;
+  const keys = cleanKeys([...head.evalRows, ...base.evalRows]);
+  const inAll = new Set(keys.filter((k) => k.slice === 'all').map((k) => k.metric));
+  const nOf = (slice: string, metric: string): number | null => head.evalRows.find((r) => r.slice === slice && r.metric === metric && r.perturbation === 'none')?.n ?? null;
+  const mk = (k: { slice: string; metric: string }): MetricDelta => delta(keyOf(k.slice, k.metric), k.slice, k.metric, value(base.evalRows, k.slice, k.metric), value(head.evalRows, k.slice, k.metric), nOf(k.slice, k.metric));
+  const objKey = objective.metric === 'val_loss' ? null : keyOf(objective.slice, objective.metric);
+  const main = keys.filter((k) => k.slice === 'all' || !inAll.has(k.metric)).map(mk);
+  main.sort((a, b) => (a.key === objKey ? -1 : b.key === objKey ? 1 : 0));
+  const perSlice = keys.map(mk).sort((a, b) => a.slice.localeCompare(b.slice) || a.metric.localeCompare(b.metric));
+
+  const effective = thresholds.length > 0 ? thresholds : objKey && main.some((m) => m.key === objKey) ? [{ metric: objKey, minImprovement: 0 }] : [];
+  const failed: string[] = [];
+  for (const list of [main, perSlice]) {
+    for (const m of list) {
+      const t = effective.find((x) => x.metric === m.key) ?? effective.find((x) => x.metric === m.metric && !x.metric.includes('/'));
+      if (!t) continue;
+      m.threshold = t.minImprovement;
+      m.pass = m.improvement === null ? null : m.improvement >= t.minImprovement - EPS;
+      if (m.pass === false && !failed.includes(m.key)) failed.push(m.key);
+    }
+  }
+  const unknown = thresholds.filter((t) => !perSlice.some((m) => m.key === t.metric || m.metric === t.metric));
+  if (unknown.length > 0) {
+    throw new UnknownNameError('threshold metric', unknown[0]!.metric, [...new Set(perSlice.flatMap((m) => [m.key, m.metric]))]);
+  }
+
+  // Robustness: per headline (slice, metric): worst case, mean drop vs clean over perturbations; consistency.
+  const robustness: MetricDelta[] = [];
+  const rKeys: { slice: string; metric: string }[] = [];
+  if (objKey) rKeys.push({ slice: objective.slice, metric: objective.metric });
+  for (const s of [...new Set(keys.map((k) => k.slice))]) {
+    const m = preferredMetric(keys.filter((k) => k.slice === s && !lowerIsBetter(k.metric)).map((k) => k.metric));
+    if (m && !rKeys.some((k) => k.slice === s && k.metric === m) && s !== 'all') rKeys.push({ slice: s, metric: m });
+  }
+  const perturbations = [...new Set([...head.evalRows, ...base.evalRows].map((r) => r.perturbation))].filter((p) => p !== 'none' && p !== 'worst_case');
+  for (const { slice, metric } of rKeys) {
+    const wc = delta(`worst case ${keyOf(slice, metric)}`, slice, metric, value(base.evalRows, slice, metric, 'worst_case'), value(head.evalRows, slice, metric, 'worst_case'), null);
+    if (wc.base !== null || wc.head !== null) robustness.push(wc);
+    const drop = (rows: EvalRow[]): number | null => {
+      const clean = value(rows, slice, metric);
+      if (clean === null) return null;
+      const ds = perturbations.map((p) => value(rows, slice, metric, p)).filter((v): v is number => v !== null).map((v) => (lowerIsBetter(metric) ? v - clean : clean - v));
+      return meanOf(ds);
+    };
+    // A drop is lower-is-better whatever the metric.
+    const dd = delta(`mean drop ${keyOf(slice, metric)}`, slice, 'drop', drop(base.evalRows), drop(head.evalRows), null);
+    dd.direction = 'lower';
+    const imp = dd.delta === null ? null : -dd.delta;
+    dd.improvement = imp;
+    dd.outcome = imp === null ? 'n/a' : Math.abs(imp) <= EPS ? 'same' : imp > 0 ? 'better' : 'worse';
+    if (dd.base !== null || dd.head !== null) robustness.push(dd);
+  }
+  const consistency = (rows: EvalRow[]): number | null => meanOf(rows.filter((r) => r.metric === 'consistency' && r.slice === 'all' && Number.isFinite(r.value)).map((r) => r.value));
+  const cons = delta('consistency', 'all', 'consistency', consistency(base.evalRows), consistency(head.evalRows), null);
+  if (cons.base !== null || cons.head !== null) robustness.push(cons);
+
+  const costRow = (name: string, b: number | null, h: number | null) => ({ name, base: b, head: h, delta: b !== null && h !== null ? h - b : null });
+  const cost = [
+    costRow('run cost, measured (USD)', base.runUsd, head.runUsd),
+    costRow('training on target device (USD)', base.targetTrainUsd, head.targetTrainUsd),
+    costRow('inference per request (USD)', base.perRequestUsd, head.perRequestUsd),
+    costRow(`monthly at ${head.monthlyRequests.toLocaleString('en-US')} requests (USD)`, base.monthlyUsd, head.monthlyUsd),
+  ].filter((c) => c.base !== null || c.head !== null);
+
+  const names = [...new Set([...Object.keys(base.params), ...Object.keys(head.params)])];
+  const paramsDiff = names.map((n) => {
+    const b = n in base.params ? fmtParam(base.params[n]) : '—';
+    const h = n in head.params ? fmtParam(head.params[n]) : '—';
+    return { name: n, base: b, head: h, changed: b !== h };
+  });
+
+  const changedPredictions = changedPreds(base, head, objective);
+
+  const better = main.filter((m) => m.outcome === 'better').length;
+  const worse = main.filter((m) => m.outcome === 'worse').length;
+  const headline: Comparison['headline'] = better > 0 && worse === 0 ? 'better' : worse > 0 && better === 0 ? 'worse' : better > 0 ? 'mixed' : 'unchanged';
+  const ob = objective.metric === 'val_loss' ? null : value(base.evalRows, objective.slice, objective.metric);
+  const oh = objective.metric === 'val_loss' ? null : value(head.evalRows, objective.slice, objective.metric);
+  const summary = `${better} of ${main.length} metrics better, ${worse} worse${failed.length > 0 ? `; ${failed.length} threshold${failed.length === 1 ? '' : 's'} failed (${failed.join(', ')})` : effective.length > 0 ? '; all thresholds pass' : ''}.`;
+  const strip = ({ evalRows: _e, predictions: _p, ...rest }: CompareSide) => rest;
+  return {
+    marker: '<!-- fte:compare -->',
+    headline,
+    summary,
+    base: strip(base),
+    head: strip(head),
+    objective: { key: objective.key, goal: objective.goal, base: ob, head: oh },
+    metrics: main,
+    perSlice,
+    robustness,
+    cost,
+    paramsDiff,
+    changedPredictions,
+    thresholds: effective,
+    failed,
+    regression: failed.length > 0,
+    limited: base.limited || head.limited,
+  };
+}
+
+function changedPreds(base: CompareSide, head: CompareSide, objective: Objective, max = 5): ChangedPrediction[] {
+  const clean = (ps: PredictionRow[]) => new Map(ps.filter((p) => p.perturbation === 'none').map((p) => [p.exampleId, p]));
+  const b = clean(base.predictions);
+  const h = clean(head.predictions);
+  const keys = [...new Set([...h.values(), ...b.values()].flatMap((p) => Object.keys(p.scores)))];
+  const scoreName = keys.includes(objective.metric) ? objective.metric : preferredMetric(keys);
+  const lower = scoreName ? lowerIsBetter(scoreName) : false;
+  const out: ChangedPrediction[] = [];
+  for (const [id, hp] of h) {
+    const bp = b.get(id);
+    if (!bp || bp.prediction === hp.prediction) continue;
+    const bs = scoreName ? (bp.scores[scoreName] ?? null) : null;
+    const hs = scoreName ? (hp.scores[scoreName] ?? null) : null;
+    out.push({ exampleId: id, input: hp.input, reference: hp.reference, base: bp.prediction, head: hp.prediction, scoreName, baseScore: bs, headScore: hs, improvement: bs !== null && hs !== null ? (lower ? bs - hs : hs - bs) : null });
+  }
+  // Regressions first (qualitative review), then the biggest improvements.
+  out.sort((x, y) => (x.improvement === null ? 1 : y.improvement === null ? -1 : x.improvement - y.improvement) || x.exampleId.localeCompare(y.exampleId));
+  return out.slice(0, max);
+}
+
+export interface CompareOptions {
+  /** DuckDB file (opened read-only). */
+  db: string;
+  base?: string;
+  head?: string;
+  /** `METRIC=DELTA` strings (see `parseThresholds`). */
+  thresholds?: string[];
+  format?: 'markdown' | 'json';
+  version?: string;
+}
+
+export interface CompareResult {
+  comparison: Comparison;
+  /** The rendered output (markdown, or the comparison as pretty JSON). */
+  text: string;
+}
+
+/**
+ * `fte compare`: resolve both REFs, compare, render.
+ * @throws StoreMissingError, UserInputError (bad REF or threshold), UnknownNameError.
+ */
+export async function compareRefs(opts: CompareOptions): Promise<CompareResult> {
+  const thresholds = parseThresholds(opts.thresholds ?? []);
+  const { openDb } = await import('../store/db.js');
+  const db = await openDb(opts.db, { readOnly: true });
+  let comparison: Comparison;
+  try {
+    const { base, head } = await resolveSides(db, opts.base, opts.head);
+    comparison = compareSides(base, head, thresholds);
+  } finally {
+    await db.close();
+  }
+  if (opts.format === 'json') return { comparison, text: `${JSON.stringify(comparison, null, 2)}\n` };
+  const { renderCompareMarkdown } = await import('./markdown.js');
+  return { comparison, text: renderCompareMarkdown(comparison, { version: opts.version }) };
+}

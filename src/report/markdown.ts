@@ -1,0 +1,140 @@
+/**
+ * `fte compare` as GitHub-flavoured markdown for a pull-request comment. The first line is the
+ * hidden marker `<!-- fte:compare -->` so a CI step can find and update its own comment.
+ *
+ * Every piece of text that comes from data (model outputs, inputs, references, ids, labels) goes
+ * through `mdText`, which neutralises HTML, markdown syntax, table pipes, code spans and @mentions.
+ */
+import type { Comparison, MetricDelta } from './compare.js';
+import { fmtDelta, fmtNum, fmtUsd, truncate } from './format.js';
+
+/**
+ * Text safe to place anywhere in a GitHub comment, including a table cell:
+ * - `&`, `<`, `>` become entities (no HTML, no `<script>`, no comment that could fake the marker);
+ * - `|` becomes `&#124;` (no cell break) and a backtick `&#96;` (no code span);
+ * - markdown punctuation `\ * _ [ ] ~ # ! { } ( ) +` and a leading `-`/`=` is backslash-escaped
+ *   (CommonMark: any ASCII punctuation may be escaped);
+ * - `@name` gets a zero-width space (`&#8203;`) after `@` so it notifies nobody (as dependency bots do);
+ * - `:` before a word is escaped so `:emoji:` shortcodes stay literal;
+ * - newlines become `<br>` (a table row is one line); other control characters are dropped.
+ * `max` truncates first (code points), so an escape is never cut in half.
+ */
+export function mdText(s: string, max = 200): string {
+  const t = truncate(String(s).replace(/\r\n?/g, '\n'), max);
+  return (
+    t
+      .replace(/[\u0000-\u0008\u000B-\u001F\u007F]/g, '')
+      // 1. markdown punctuation, before any entity is inserted (entities contain `#`).
+      .replace(/([\\*_[\]~#!{}()+])/g, '\\$1')
+      .replace(/(^|\n)([-=])/g, '$1\\$2')
+      .replace(/:(?=[A-Za-z0-9_+-]+:)/g, '\\:')
+      // 2. HTML and the characters markdown cannot backslash-escape inside tables and code spans.
+      .replace(/&/g, '&amp;')
+      .replace(/</g, '&lt;')
+      .replace(/>/g, '&gt;')
+      .replace(/\|/g, '&#124;')
+      .replace(/`/g, '&#96;')
+      // 3. @mentions: a zero-width space after `@` (as dependency bots do).
+      .replace(/@(?=[A-Za-z0-9_-])/g, '@&#8203;')
+      .replace(/\n/g, '<br>')
+  );
+}
+
+const HEADLINE_MARK: Record<Comparison['headline'], string> = { better: '🟢', worse: '🔴', mixed: '🟡', unchanged: '⚪' };
+
+function arrow(m: Pick<MetricDelta, 'direction'>): string {
+  return m.direction === 'lower' ? '↓' : '↑';
+}
+
+function passMark(m: MetricDelta): string {
+  if (m.pass === true) return '✅';
+  if (m.pass === false) return '❌';
+  if (m.outcome === 'better') return '▲';
+  if (m.outcome === 'worse') return '▼';
+  return '·';
+}
+
+function thresholdText(m: MetricDelta): string {
+  if (m.threshold === null) return '';
+  return m.threshold === 0 ? 'no drop' : m.threshold < 0 ? `drop ≤ ${fmtNum(-m.threshold)}` : `gain ≥ ${fmtNum(m.threshold)}`;
+}
+
+function metricTable(rows: MetricDelta[], withThreshold: boolean): string[] {
+  const head = withThreshold ? ['| metric | n | base | head | Δ | threshold | |', '|---|---:|---:|---:|---:|---|:-:|'] : ['| metric | n | base | head | Δ | |', '|---|---:|---:|---:|---:|:-:|'];
+  return [
+    ...head,
+    ...rows.map((m) => {
+      const cells = [`${mdText(m.key)} ${arrow(m)}`, m.n === null ? '' : String(m.n), fmtNum(m.base), fmtNum(m.head), fmtDelta(m.delta)];
+      if (withThreshold) cells.push(thresholdText(m));
+      cells.push(passMark(m));
+      return `| ${cells.join(' | ')} |`;
+    }),
+  ];
+}
+
+/** The comment body. Ends with a newline. */
+export function renderCompareMarkdown(c: Comparison, opts: { version?: string } = {}): string {
+  const L: string[] = [c.marker];
+  L.push(`### ${HEADLINE_MARK[c.headline]} fte compare: ${c.headline}`);
+  L.push('');
+  const obj =
+    c.objective.base !== null || c.objective.head !== null
+      ? ` · objective **${mdText(c.objective.key)}** (${c.objective.goal}): ${fmtNum(c.objective.base)} → ${fmtNum(c.objective.head)} (${fmtDelta(c.objective.head !== null && c.objective.base !== null ? c.objective.head - c.objective.base : null)})`
+      : ` · objective ${mdText(c.objective.key)}`;
+  L.push(`**head** ${mdText(c.head.label)} vs **base** ${mdText(c.base.label)} · experiment ${mdText(c.head.experiment)}${obj}`);
+  L.push('');
+  if (c.limited) {
+    L.push('> [!WARNING]');
+    L.push('> A compared sweep was limited (`--max-steps`, `--limit-train` or `--limit-eval`): a smoke test, not a decision.');
+    L.push('');
+  }
+  L.push(`${c.regression ? '❌' : '✅'} ${mdText(c.summary, 400)}`);
+  L.push('');
+  L.push(...metricTable(c.metrics, c.thresholds.length > 0));
+  L.push('');
+  if (c.robustness.length > 0) {
+    L.push('#### Robustness');
+    L.push('');
+    L.push('| measure | base | head | Δ | |', '|---|---:|---:|---:|:-:|');
+    for (const m of c.robustness) L.push(`| ${mdText(m.key)} ${arrow(m)} | ${fmtNum(m.base)} | ${fmtNum(m.head)} | ${fmtDelta(m.delta)} | ${passMark(m)} |`);
+    L.push('');
+  }
+  if (c.cost.length > 0) {
+    L.push('#### Cost');
+    L.push('');
+    L.push('| | base | head | Δ |', '|---|---:|---:|---:|');
+    for (const r of c.cost) L.push(`| ${mdText(r.name)} | ${fmtUsd(r.base)} | ${fmtUsd(r.head)} | ${r.delta === null ? '—' : `${r.delta > 0 ? '+' : r.delta < 0 ? '−' : '±'}${fmtUsd(Math.abs(r.delta))}`} |`);
+    L.push('');
+  }
+  const changed = c.paramsDiff.filter((p) => p.changed).length;
+  L.push(`<details><summary>Parameters (${changed} changed)</summary>`);
+  L.push('');
+  L.push('| parameter | base | head |', '|---|---|---|');
+  for (const p of c.paramsDiff) L.push(`| ${p.changed ? '**' : ''}${mdText(p.name)}${p.changed ? '**' : ''} | ${mdText(p.base)} | ${mdText(p.head)} |`);
+  L.push('');
+  L.push('</details>');
+  L.push('');
+  L.push(`<details><summary>Per slice (${new Set(c.perSlice.map((m) => m.slice)).size} slices)</summary>`);
+  L.push('');
+  L.push('| slice | metric | n | base | head | Δ | |', '|---|---|---:|---:|---:|---:|:-:|');
+  for (const m of c.perSlice) L.push(`| ${mdText(m.slice)} | ${mdText(m.metric)} ${arrow(m)} | ${m.n ?? ''} | ${fmtNum(m.base)} | ${fmtNum(m.head)} | ${fmtDelta(m.delta)} | ${passMark(m)} |`);
+  L.push('');
+  L.push('</details>');
+  L.push('');
+  L.push(`<details><summary>Changed predictions (${c.changedPredictions.length} shown, regressions first)</summary>`);
+  L.push('');
+  if (c.changedPredictions.length === 0) {
+    L.push('No test example got a different output.');
+  } else {
+    const sn = c.changedPredictions[0]!.scoreName;
+    L.push(`| example | input | reference | base | head | ${sn ? `${mdText(sn)} Δ` : 'Δ'} |`, '|---|---|---|---|---|---:|');
+    for (const p of c.changedPredictions) {
+      L.push(`| ${mdText(p.exampleId, 40)} | ${mdText(p.input, 160)} | ${mdText(p.reference, 80)} | ${mdText(p.base, 120)} | ${mdText(p.head, 120)} | ${fmtDelta(p.improvement)} |`);
+    }
+  }
+  L.push('');
+  L.push('</details>');
+  L.push('');
+  L.push(`<sub>fte ${mdText(opts.version ?? '')} · base ${mdText(c.base.ref)} · head ${mdText(c.head.ref)} · thresholds: ${c.thresholds.length === 0 ? 'none' : c.thresholds.map((t) => `${mdText(t.metric)}=${t.minImprovement}`).join(', ')}</sub>`);
+  return `${L.join('\n')}\n`;
+}
