@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { basename, isAbsolute, join, relative, resolve } from 'node:path';
 import { UserInputError } from '../errors.js';
 import type { Example } from '../run/protocol.js';
 import { SPLIT_NAMES, type DatasetManifest, type SplitName } from './manifest.js';
@@ -34,7 +34,9 @@ export async function resolveDataSource(src: string, opts: { seed: number; cache
   const suiteDir = resolveSuiteDir(src);
   if (!suiteDir) return src;
   const built = await buildSuite(suiteDir, { seed: opts.seed, cacheDir: opts.cacheDir });
-  return join(built.dir, 'source.jsonl');
+  const file = join(built.dir, 'source.jsonl');
+  const rel = relative(process.cwd(), file);
+  return rel.startsWith('..') || isAbsolute(rel) ? file : rel;
 }
 
 export interface LoadDatasetOptions {

@@ -58,7 +58,8 @@ export function renderValidation(r: ValidationReport): string {
 
   if (r.pii.length) {
     const t = makeTable(['PII kind', 'found', 'lines', 'examples (masked)']);
-    for (const f of r.pii) t.push([f.kind, f.count, lineList(f.lines, 8), f.samples.join('  ')]);
+    const short = (s: string) => (s.length > 24 ? `${s.slice(0, 21)}...` : s);
+    for (const f of r.pii) t.push([f.kind, f.count, lineList(f.lines, 8), f.samples.map(short).join('  ')]);
     out.push('', 'PII (scrub with fte data prepare --scrub-pii)', t.toString());
   }
   out.push('', r.ok ? (r.warnings ? 'OK with warnings.' : 'OK.') : `${r.errors.length} rows have errors (exit 1).`);
