@@ -18,6 +18,8 @@ describe('email-triage text cleaning', () => {
     ['collapses whitespace and folds to ASCII', 'caf\u00e9   \u201cquoted\u201d\t\tend', 'cafe "quoted" end'],
     ['shortens links to hosts and drops bracketed links', 'see http://www.example.org/a/b?c=1 [http://img.example.org/x.jpg] now', 'see www.example.org now'],
     ['stops at an original-message marker', 'answer\n-----Original Message-----\nold text', 'answer'],
+    ['drops html-to-text image markers and relative links', '[IMG: www.example.org ([Feed])] Story [/b.gif] text', 'Story text'],
+    ['keeps repeated words once', 'go www.example.org www.example.org www.example.org now', 'go www.example.org now'],
   ])('%s', (_name, input, expected) => {
     expect(cleanBody(input)).toBe(expected);
   });

@@ -25,7 +25,8 @@ import { findPii } from '../pii.js';
 import { mulberry32, shuffle, splitSizes } from '../split.js';
 import type { SuiteDescription } from './suite.js';
 
-export const EMAIL_TRIAGE_BUILDER_VERSION = 1;
+/** Bump on any change that alters the generated rows: it is part of the cache key. */
+export const EMAIL_TRIAGE_BUILDER_VERSION = 2;
 
 export type Label = 'spam' | 'ham';
 
@@ -85,6 +86,8 @@ const URL_RE = /\b(?:https?|ftp):\/\/[^\s<>"'\])]+/gi;
 export function shortenLinks(text: string): string {
   return text
     .replace(/\[(?:https?|ftp|mailto|cid):[^\]\s]*\]/gi, ' ')
+    .replace(/\[IMG:[^\]]*\]\)?\]?/g, ' ')
+    .replace(/\[\/[^\]\s]*\]/g, ' ')
     .replace(URL_RE, (url) => {
       if (findPii(url).some((m) => m.kind === 'url_secret')) return url;
       const host = /^[a-z]+:\/\/(?:[^@/\s]*@)?([^/?#:\s]+)/i.exec(url)?.[1];
