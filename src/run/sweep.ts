@@ -1,11 +1,30 @@
+import { execFileSync } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync } from 'node:fs';
+import os from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { UserInputError } from '../errors.js';
+import { planSweep, type PlannedSweep, type Variant } from '../spec/index.js';
+import { loadDataset } from '../data/index.js';
+import { openStore, type Store } from '../store/index.js';
+import { listRuns, getSweep } from '../store/queries.js';
+import { findResumableSweep } from '../store/resume-queries.js';
 import type { BackendChoice } from './backends.js';
+import { WorkerPool, type TaskResult } from './pool.js';
+import { createProgress, formatDuration, type ProgressSink } from './progress.js';
+import type { RunOutcome, SweepContext, WorkerMessage } from './protocol.js';
+import { makeTable } from '../cli/table.js';
 
 /** Options of `fte sweep` (see src/commands/sweep.ts). */
 export interface RunSweepOptions {
   specFile: string;
+  /** DuckDB file. */
   db: string;
   backend: BackendChoice | string;
+  /** Worker processes; default: CPU cores (1 on a GPU backend). */
   parallel?: number;
+  /** Skip variants whose key already has a completed run. */
   resume: boolean;
   limits: { limitTrain?: number; limitEval?: number; maxSteps?: number };
   quiet: boolean;
@@ -13,13 +32,336 @@ export interface RunSweepOptions {
   log: (line: string) => void;
   /** The final summary (stdout). */
   print: (line: string) => void;
+  /** Cache root for prepared data (default `.fte/cache`). */
+  cacheDir?: string;
+  /** Root of checkpoints (default `.fte/runs`). */
+  runsDir?: string;
+}
+
+/** One variant's line in the sweep summary (the `--json` output's `variants`). */
+export interface VariantSummary {
+  runId: string;
+  key: string;
+  status: string;
+  skipped: boolean;
+  params: Record<string, unknown>;
+  objective: number | null;
+  finalValLoss: number | null;
+  wallSeconds: number | null;
+  error: string | null;
+}
+
+/** The `--json` output of `fte sweep`. */
+export interface SweepResult {
+  experiment: string;
+  sweepId: string;
+  status: 'completed' | 'interrupted' | 'failed';
+  objective: { metric: string; goal: string };
+  best: VariantSummary | null;
+  variants: VariantSummary[];
+  wallSeconds: number;
+  db: string;
 }
 
 export interface RunSweepResult {
   exitCode: number;
-  result: unknown;
+  result: SweepResult;
 }
 
-export async function runSweep(_opts: RunSweepOptions): Promise<RunSweepResult> {
-  throw new Error('the sweep runner is being integrated');
+/** Path of the worker module next to this file (dist/run/worker.js once built). */
+export function workerScript(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  const js = join(here, 'worker.js');
+  if (existsSync(js)) return js;
+  throw new UserInputError(`cannot find the worker module ${js}; run \`npm run build\``);
+}
+
+/**
+ * Run a sweep end to end: load the spec, prepare the data once, evaluate the baselines once, train
+ * + evaluate + price every variant in worker processes, and store everything (this process is the
+ * only writer). Variants with a completed run are skipped unless `resume` is false; SIGINT/SIGTERM
+ * stops the workers, marks their runs `interrupted` and returns exit code 130 (a second SIGINT
+ * exits at once; DuckDB's write-ahead log keeps the file consistent).
+ *
+ * @throws SpecError / UserInputError for a bad spec, model folder or dataset; StoreLockedError when
+ *   another process holds the database.
+ */
+export async function runSweep(opts: RunSweepOptions): Promise<RunSweepResult> {
+  const t0 = Date.now();
+  const plan = await planSweep(opts.specFile);
+  const spec = plan.loaded.spec;
+  checkBaseModel(plan);
+
+  mkdirSync(dirname(resolve(opts.db)), { recursive: true });
+  const store = await openStore(opts.db);
+  let cancelled = false;
+  let pool: WorkerPool | null = null;
+  let progress: ProgressSink | null = null;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (cancelled) {
+      process.stderr.write(`fte: second ${signal}: exiting now\n`);
+      process.exit(130);
+    }
+    cancelled = true;
+    progress?.note(`${signal}: stopping the workers; running variants will be marked interrupted (press Ctrl-C again to exit at once)`);
+    void pool?.close();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  try {
+    if (store.interruptedOnOpen > 0) opts.log(`note: ${store.interruptedOnOpen} run(s) left running by a process that died are now marked interrupted`);
+
+    // 1. Data: prepared once per sweep (cached by fingerprint), read by the workers from its folder.
+    const cacheDir = opts.cacheDir ?? join('.fte', 'cache');
+    const data = await loadDataset(plan.datasetPath, { seed: spec.params.seed, cacheDir, ...opts.limits });
+    if (data.train.length === 0 || data.test.length === 0) throw new UserInputError(`${plan.loaded.file}: dataset: ${plan.loaded.spec.dataset} has an empty train or test split`);
+
+    // 2. Experiment and sweep rows (a resumable sweep of the same spec and limits is continued).
+    const specHash = createHash('sha256').update(plan.loaded.source).digest('hex');
+    const experimentId = await store.upsertExperiment({ name: spec.name, specPath: plan.loaded.file, specHash, objective: spec.objective });
+    const parallel = opts.parallel ?? defaultParallelism(opts.backend);
+    const specJson = JSON.stringify(serialisableSpec(spec));
+    let sweepId = opts.resume ? await findResumableSweep(store.db, experimentId, specJson, opts.limits) : null;
+    if (sweepId) {
+      await store.db.run(`UPDATE sweeps SET status = 'running', finished_at = NULL WHERE sweep_id = $1`, [sweepId]);
+      opts.log(`resuming sweep ${sweepId}`);
+    } else {
+      sweepId = await store.createSweep({
+        experimentId,
+        gitCommit: gitCommit(),
+        host: os.hostname(),
+        backend: opts.backend,
+        specJson,
+        limits: opts.limits,
+        datasetManifest: data.manifest,
+        baseModel: spec.model.base,
+        objective: spec.objective,
+      });
+    }
+
+    // 3. What to run: skip variants that already have a completed run (resume).
+    const todo: Variant[] = [];
+    const skipped: VariantSummary[] = [];
+    for (const v of plan.variants) {
+      const done = opts.resume ? await store.completedRunForKey(v.key) : null;
+      if (done) skipped.push({ runId: done, key: v.key, status: 'completed', skipped: true, params: v.swept, objective: null, finalValLoss: null, wallSeconds: null, error: null });
+      else todo.push(v);
+    }
+    for (const s of skipped) opts.log(`skip ${s.key} (${describe(s.params)}): already completed as run ${s.runId}`);
+
+    const needBaselines = spec.evaluate.baselines.length > 0 && !(await hasBaselines(store, sweepId));
+    const context: SweepContext = {
+      sweepId,
+      specPath: plan.loaded.path,
+      dataDir: data.dir,
+      baseModelDir: plan.baseModelDir,
+      backend: opts.backend,
+      outDir: resolve(opts.runsDir ?? join('.fte', 'runs'), sweepId),
+      limits: opts.limits,
+      evaluate: spec.evaluate,
+      earlyStopping: spec.earlyStopping,
+      cost: spec.cost,
+    };
+    mkdirSync(context.outDir, { recursive: true });
+
+    // 4. Workers: baselines (once per sweep) and the variants share the pool.
+    progress = createProgress({ total: todo.length + (needBaselines ? 1 : 0), quiet: opts.quiet, log: opts.log });
+    const labels = new Map<string, string>();
+    const sink = progress;
+    const writes: Promise<unknown>[] = [];
+    pool = new WorkerPool(Math.max(1, Math.min(parallel, todo.length + (needBaselines ? 1 : 0))), workerScript(), (msg) => {
+      writes.push(onWorkerMessage(store, sink, msg).catch((err: Error) => opts.log(`warning: could not store progress: ${err.message}`)));
+    });
+    const ended: VariantSummary[] = [];
+    let failures = 0;
+
+    const jobs: Promise<void>[] = [];
+    if (needBaselines) {
+      const label = `baselines (${spec.evaluate.baselines.join(', ')})`;
+      jobs.push(
+        (async () => {
+          const runLabel = `${sweepId}:baselines`;
+          sink.variantStarted(runLabel, label);
+          const r = await pool!.run({ runId: null, message: { type: 'baselines', context } });
+          if (r.kind === 'done' && r.message.type === 'baselines-done') {
+            await store.writeBaselineResults(sweepId!, r.message.rows, r.message.predictions, r.message.costs);
+            sink.variantEnded(runLabel, 'completed', `${r.message.rows.length} metric rows`);
+          } else {
+            failures++;
+            sink.variantEnded(runLabel, cancelled ? 'interrupted' : 'failed', r.kind === 'died' ? r.reason : '');
+          }
+        })(),
+      );
+    }
+    for (const v of todo) {
+      jobs.push(
+        (async () => {
+          if (cancelled) return;
+          const runId = `${v.key.slice(0, 8)}-${randomBytes(3).toString('hex')}`;
+          const label = `#${v.index + 1} ${v.method} ${describe(v.swept)}`;
+          labels.set(runId, label);
+          const startedAt = new Date().toISOString();
+          await store.startRun({ runId, sweepId: sweepId!, variantKey: v.key, method: v.method, params: v.params as never, startedAt, backend: opts.backend });
+          sink.variantStarted(runId, label);
+          const r: TaskResult = await pool!.run({ runId, message: { type: 'task', runId, variant: { key: v.key, method: v.method, params: v.params }, context } }).catch((err: Error) => ({ kind: 'died' as const, reason: err.message }));
+          await Promise.allSettled(writes.splice(0));
+          let outcome: RunOutcome;
+          if (r.kind === 'done' && r.message.type === 'end') {
+            outcome = r.message.outcome;
+          } else {
+            const reason = r.kind === 'died' ? r.reason : 'unexpected message';
+            outcome = {
+              runId, variantKey: v.key, method: v.method, status: cancelled ? 'interrupted' : 'failed', params: v.params as never,
+              startedAt, finishedAt: new Date().toISOString(), stepMetrics: [], evalRows: [], predictions: [], costs: [], artifacts: [],
+              error: cancelled ? 'interrupted by signal' : reason,
+            };
+          }
+          await store.writeRunOutcome(outcome);
+          if (outcome.status === 'failed') failures++;
+          const detail = outcome.status === 'completed' ? objectiveDetail(outcome, spec.objective) : outcome.status === 'diverged' ? outcome.train?.divergenceReason ?? '' : outcome.error ?? '';
+          sink.variantEnded(runId, outcome.status, detail);
+          ended.push({ runId, key: v.key, status: outcome.status, skipped: false, params: v.swept, objective: null, finalValLoss: outcome.train?.finalValLoss ?? null, wallSeconds: outcome.train?.wallSeconds ?? null, error: outcome.error ?? null });
+        })(),
+      );
+    }
+    await Promise.all(jobs);
+    await Promise.allSettled(writes.splice(0));
+    await pool.close();
+    progress.stop();
+
+    // 5. Finish the sweep and summarise.
+    const status: SweepResult['status'] = cancelled ? 'interrupted' : 'completed';
+    await store.finishSweep(sweepId, status);
+    const result = await summarise(store, sweepId, spec.name, spec.objective, [...skipped, ...ended], Date.now() - t0, opts.db);
+    printSummary(result, opts.print, failures);
+    return { exitCode: cancelled ? 130 : 0, result };
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    progress?.stop();
+    if (pool) await pool.close();
+    await store.close();
+  }
+}
+
+/** Progress messages: curves are appended to the store as they arrive (the parent is the only writer). */
+async function onWorkerMessage(store: Store, progress: ProgressSink, msg: WorkerMessage): Promise<void> {
+  switch (msg.type) {
+    case 'started':
+      await store.db.run(`UPDATE runs SET backend = $2, device = $3 WHERE run_id = $1`, [msg.runId, msg.backend, msg.device]);
+      return;
+    case 'step': {
+      await store.appendStepMetrics(msg.runId, msg.metrics);
+      const last = msg.metrics.at(-1);
+      const loss = msg.metrics.find((m) => m.name === 'loss')?.value ?? NaN;
+      if (last) progress.step(msg.runId, last.step, msg.totalSteps, loss, msg.tokensPerSecond);
+      return;
+    }
+    case 'eval': {
+      await store.appendStepMetrics(msg.runId, msg.metrics);
+      const val = msg.metrics.find((m) => m.split === 'val' && m.name === 'loss');
+      if (val) progress.evaluated(msg.runId, val.step, val.value);
+      return;
+    }
+    case 'phase':
+      progress.phase(msg.runId, msg.phase);
+      return;
+    case 'error':
+      progress.note(`worker error${msg.runId ? ` in ${msg.runId}` : ''}: ${msg.message}`);
+      return;
+    default:
+      return;
+  }
+}
+
+async function hasBaselines(store: Store, sweepId: string): Promise<boolean> {
+  const rows = await store.db.all<{ n: number }>(`SELECT count(*)::INTEGER AS n FROM runs WHERE sweep_id = $1 AND kind = 'baselines' AND status = 'completed'`, [sweepId]);
+  return (rows[0]?.n ?? 0) > 0;
+}
+
+function checkBaseModel(plan: PlannedSweep): void {
+  for (const f of ['config.json', 'model.safetensors']) {
+    if (!existsSync(join(plan.baseModelDir, f))) {
+      throw new UserInputError(`${plan.loaded.file}: model.base: ${plan.loaded.spec.model.base} has no ${f} (expected a Hugging Face GPT-2 folder: config.json + model.safetensors)`);
+    }
+  }
+}
+
+/** Default workers: one per CPU core on CPU backends, one on a GPU backend (a single device). */
+export function defaultParallelism(backend: string): number {
+  if (backend === 'tensorflow-gpu') return 1;
+  const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+  return Math.max(1, cores);
+}
+
+function gitCommit(): string | null {
+  try {
+    return execFileSync('git', ['rev-parse', 'HEAD'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim() || null;
+  } catch {
+    return null;
+  }
+}
+
+/** The spec as JSON for `sweeps.spec_json`: derived (function) parameters kept as their source text. */
+export function serialisableSpec(spec: unknown): unknown {
+  return JSON.parse(JSON.stringify(spec, (_k, v: unknown) => (typeof v === 'function' ? `fn: ${String(v)}` : v)));
+}
+
+function describe(params: Record<string, unknown>): string {
+  return Object.entries(params)
+    .map(([k, v]) => `${k}=${typeof v === 'number' && !Number.isInteger(v) ? v.toPrecision(2) : Array.isArray(v) ? v.join('+') : String(v)}`)
+    .join(' ');
+}
+
+function objectiveDetail(outcome: RunOutcome, objective: { metric: string }): string {
+  const [slice, metric] = objective.metric.includes('/') ? objective.metric.split('/', 2) : ['all', objective.metric];
+  const row = outcome.evalRows.find((r) => r.subject === 'finetuned' && r.perturbation === 'none' && r.slice === slice && r.metric === metric);
+  const val = outcome.train?.finalValLoss;
+  return [row ? `${objective.metric} ${row.value.toFixed(4)}` : '', val != null ? `val_loss ${val.toFixed(4)}` : ''].filter(Boolean).join(', ');
+}
+
+async function summarise(store: Store, sweepId: string, experiment: string, objective: { metric: string; goal: string }, variants: VariantSummary[], ms: number, db: string): Promise<SweepResult> {
+  const listed = await listRuns(store.db, { sweep: sweepId, sort: 'objective' });
+  const byRun = new Map(listed.runs.map((r) => [r.runId, r]));
+  for (const v of variants) {
+    const r = byRun.get(v.runId);
+    if (r) {
+      v.objective = r.objective.value;
+      v.finalValLoss = r.finalValLoss;
+      v.wallSeconds = r.wallSeconds;
+    }
+  }
+  for (const v of variants.filter((x) => x.skipped && x.objective === null)) {
+    const other = await listRuns(store.db, { status: 'completed', sort: 'objective' });
+    const r = other.runs.find((x) => x.runId === v.runId);
+    if (r) v.objective = r.objective.value;
+  }
+  const sign = objective.goal === 'maximize' ? -1 : 1;
+  const ranked = [...variants].sort((a, b) => (a.objective === null ? 1 : b.objective === null ? -1 : sign * (a.objective - b.objective)));
+  const best = ranked.find((v) => v.status === 'completed' && v.objective !== null) ?? null;
+  const sweep = await getSweep(store.db, sweepId);
+  return { experiment, sweepId, status: sweep.status === 'running' ? 'completed' : (sweep.status as SweepResult['status']), objective, best, variants: ranked, wallSeconds: ms / 1000, db };
+}
+
+function printSummary(result: SweepResult, print: (line: string) => void, failures: number): void {
+  const table = makeTable(['', 'run', 'status', 'params', result.objective.metric, 'val_loss', 'time']);
+  for (const v of result.variants) {
+    table.push([
+      v === result.best ? '*' : '',
+      v.runId,
+      v.skipped ? 'skipped' : v.status,
+      describe(v.params),
+      v.objective === null ? '-' : v.objective.toFixed(4),
+      v.finalValLoss === null ? '-' : v.finalValLoss.toFixed(4),
+      v.wallSeconds === null ? '-' : formatDuration(v.wallSeconds),
+    ]);
+  }
+  print(`${result.experiment}: sweep ${result.sweepId} ${result.status} in ${formatDuration(result.wallSeconds)}${failures ? ` (${failures} failed)` : ''}`);
+  print(table.toString());
+  if (result.best) print(`best: ${result.best.runId} (${describe(result.best.params)}) ${result.objective.metric} = ${result.best.objective?.toFixed(4)}`);
+  print('next:');
+  print(`  npx fte report --sweep ${result.sweepId}`);
+  print(`  npx fte compare --base ${result.sweepId}:base --head ${result.sweepId}`);
+  print(`  npx fte roi --sweep ${result.sweepId}`);
 }

@@ -1,0 +1,27 @@
+import type { Db } from './db.js';
+
+/**
+ * The sweep a resumed `fte sweep` continues: the most recent sweep of the experiment that did not
+ * complete (`interrupted`, `failed` or left `running`) with the same resolved spec and the same run
+ * limits; null when there is none (a new sweep is created).
+ *
+ * @param specJson the resolved spec as stored in `sweeps.spec_json` (compared as text)
+ * @param limits the run limits as stored in `sweeps.limits_json` (compared as canonical JSON)
+ */
+export async function findResumableSweep(db: Db, experimentId: string, specJson: string, limits: unknown): Promise<string | null> {
+  const rows = await db.all<{ sweep_id: string; limits_json: string | null }>(
+    `SELECT sweep_id, limits_json FROM sweeps
+      WHERE experiment_id = $1 AND status IN ('interrupted', 'failed', 'running') AND spec_json = $2
+      ORDER BY started_at DESC`,
+    [experimentId, specJson],
+  );
+  const want = canonical(limits);
+  const hit = rows.find((r) => canonical(r.limits_json ? JSON.parse(r.limits_json) : {}) === want);
+  return hit?.sweep_id ?? null;
+}
+
+function canonical(v: unknown): string {
+  if (v === null || typeof v !== 'object') return JSON.stringify(v ?? null);
+  const o = v as Record<string, unknown>;
+  return `{${Object.keys(o).filter((k) => o[k] !== undefined && o[k] !== null).sort().map((k) => `${JSON.stringify(k)}:${canonical(o[k])}`).join(',')}}`;
+}
