@@ -9,3 +9,4 @@ export type { Variant, ResolvedParams, Fingerprints, LoadedSpec, PlannedSweep } 
 export * as metrics from './eval/metrics/index.js';
 export { loadDataset, readPrepared, prepareDataset, validateDataset, buildSuite } from './data/index.js';
 export type { LoadedDataset, LoadDatasetOptions, DatasetManifest, PrepareOptions, PrepareResult, ValidationReport } from './data/index.js';
+export * as cost from './cost/index.js';

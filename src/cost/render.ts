@@ -1,0 +1,65 @@
+/**
+ * Text rendering of an ROI report for the terminal (a cli-table3 table plus a few lines).
+ */
+import { makeTable } from '../cli/table.js';
+import type { BreakEven } from './roi.js';
+import type { RoiReport } from './sweep-roi.js';
+
+/** USD with cents, or 3 significant digits below a cent. */
+export function formatUsd(x: number): string {
+  if (x === 0) return '$0';
+  if (Math.abs(x) < 0.01) return `$${Number(x.toPrecision(3))}`;
+  return `$${x.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
+}
+
+const int = (v: number): string => Math.ceil(v).toLocaleString('en-US');
+
+/** Short text of a break-even for a table cell. */
+export function formatBreakEven(b: BreakEven): string {
+  switch (b.kind) {
+    case 'above':
+      return `from ${int(b.fromVolume!)}/mo`;
+    case 'always':
+      return 'at any volume';
+    case 'never':
+      return 'never';
+    case 'below':
+      return `up to ${int(b.untilVolume!)}/mo`;
+    case 'between':
+      return `${int(b.fromVolume!)}-${int(b.untilVolume!)}/mo`;
+  }
+}
+
+const fmtQ = (q: number | null): string => (q === null ? 'n/a' : Math.abs(q) >= 100 ? q.toFixed(1) : q.toPrecision(4));
+
+/** The report as the terminal shows it. */
+export function renderRoi(r: RoiReport): string {
+  const table = makeTable(['approach', 'priced as', r.objective.metric, 'tokens/req in+out', 'USD/request', 'USD/month', 'USD/month per point', 'fine-tuning cheaper'], {
+    colAligns: ['left', 'left', 'right', 'right', 'right', 'right', 'right', 'left'],
+  });
+  for (const a of r.approaches) {
+    const req = r.requests[a.approach];
+    const be = r.breakEven.find((b) => b.against === a.approach);
+    table.push([
+      a.approach + (a.approach === r.cheapest ? ' $' : '') + (a.approach === r.bestQuality ? ' *' : ''),
+      a.pricing ?? '',
+      fmtQ(a.quality),
+      `${Math.round(req.inputTokens + req.systemPromptTokens)}+${Math.round(req.outputTokens)}${req.tokenSource === 'estimated' ? ' (est.)' : ''}`,
+      formatUsd(a.perRequestUsd),
+      formatUsd(a.monthlyUsd),
+      a.usdPerQualityPoint === null ? '-' : formatUsd(a.usdPerQualityPoint),
+      be ? formatBreakEven(be) : '-',
+    ]);
+  }
+  const t = r.training;
+  const lines = [
+    `Sweep ${r.sweepId}${r.experiment ? ` (${r.experiment})` : ''}: best run ${r.bestRun.runId} (${r.bestRun.method}${r.bestRun.variantKey ? `, ${r.bestRun.variantKey}` : ''}), ${r.objective.metric} ${r.objective.goal === 'maximize' ? 'higher' : 'lower'} is better${r.baseQuality !== null ? `; untuned base ${fmtQ(r.baseQuality)}` : ''}.`,
+    `At ${int(r.monthlyRequests)} requests/month over ${r.months} months. $ = cheapest, * = best quality.`,
+    table.toString(),
+    `Training: ${formatUsd(t.usd)} (${t.used === 'target-device' ? `estimated on ${t.targetDevice}` : t.used === 'hosted' ? 'hosted fine-tuning price' : `measured on ${t.measuredDevice}`}, ${t.runs} run${t.runs === 1 ? '' : 's'}, ${int(t.tokensTrained)} tokens, ${t.flops.toExponential(2)} FLOPs) + data preparation ${formatUsd(t.dataPreparationUsd)} = ${formatUsd(t.usd + t.dataPreparationUsd)}, ${formatUsd((t.usd + t.dataPreparationUsd) / r.months)}/month amortised.`,
+    ...r.breakEven.map((b) => `vs ${b.against}: ${b.reason}.`),
+    `Recommendation: ${r.recommendation}`,
+    ...r.notes.map((n) => `Note: ${n}.`),
+  ];
+  return lines.join('\n');
+}

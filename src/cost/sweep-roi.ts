@@ -1,0 +1,308 @@
+/**
+ * `fte roi` as a stage function: read a sweep from the store, re-price what it measured with the
+ * price table in force, and compute the ROI of its best variant against prompting and RAG.
+ */
+import { costSchema, type ExperimentSpec } from '../spec/schema.js';
+import type { Subject } from '../run/protocol.js';
+import { UserInputError } from '../errors.js';
+import { secondsForFlops, trainingFlops } from './flops.js';
+import { requestCost, type RequestCost } from './inference.js';
+import { apiPrice, devicePrice, priceSourceLabel, resolvePrices, type PriceTable } from './prices.js';
+import { computeRoi, type Approach, type ApproachInput, type RoiResult } from './roi.js';
+import { measuredDevice, parseDeviceLabel } from './run-cost.js';
+import { validateCostNames, type CostSpec } from './spec.js';
+import type { Method } from '../spec/schema.js';
+import type { Db } from '../store/db.js';
+import { costs, evalResults, getSweep, latestSweep, predictions, sweepRuns, type CostRecord, type RunRecord } from '../store/queries.js';
+import { baselineRunId } from '../store/writer.js';
+import { formatUsd } from './render.js';
+
+export interface RoiOptions {
+  /** Sweep id; default the most recently started sweep. */
+  sweepId?: string;
+  /** Requests per month; default the spec's `cost.monthlyRequests`. */
+  monthlyRequests?: number;
+  /** Amortisation horizon, months; default the spec's `cost.months`. */
+  months?: number;
+  /** A prices file (JSON/YAML) whose entries override the spec's and the built-in ones. */
+  pricesFile?: string;
+  /** Quality metric `<slice>/<metric>` (or `<metric>` for slice `all`); default the sweep's objective. */
+  metric?: string;
+  /** Training cost amortised: every variant run of the sweep (the search cost) or the best run only. Default `sweep`. */
+  amortise?: 'sweep' | 'best-run';
+}
+
+/** Hours in an average month (8,760 / 12), for always-on serving devices. */
+export const HOURS_PER_MONTH = 730;
+
+/** Characters per token assumed when a sweep stored no token counts (the usual English BPE rule of thumb). */
+export const CHARS_PER_TOKEN = 4;
+
+export interface TrainingCost {
+  basis: 'sweep' | 'best-run';
+  /** Runs whose training is counted. */
+  runs: number;
+  tokensTrained: number;
+  /** Estimated training FLOPs of those runs (4N + 2n per token; 6N for full). */
+  flops: number;
+  /** What they cost on the device they ran on, at today's prices. */
+  measuredUsd: number;
+  measuredDevice: string;
+  /** The same work on the spec's target device (time from FLOPs at the training MFU). */
+  targetDeviceUsd: number;
+  targetDevice: string;
+  /** Hosted fine-tuning price of the tokens trained, when `cost.hostedFinetunedModel` is set. */
+  hostedUsd: number | null;
+  /** Which of the above is amortised: the target-device estimate when the runs ran on CPU cores, else the measured cost (or hosted). */
+  used: 'measured' | 'target-device' | 'hosted';
+  usd: number;
+  dataPreparationUsd: number;
+  priceSource: string;
+}
+
+export interface RoiReport extends RoiResult {
+  sweepId: string;
+  experiment: string | null;
+  /** The sweep ran with --limit-train, --limit-eval or --max-steps (numbers are from a cut-down run). */
+  limited: boolean;
+  bestRun: { runId: string; variantKey: string | null; method: string; quality: number };
+  baseQuality: number | null;
+  training: TrainingCost;
+  /** Per-request cost of each approach (and where its token counts came from). */
+  requests: Record<Approach, RequestCost & { tokenSource: 'measured' | 'estimated' }>;
+  apiModel: string;
+  notes: string[];
+}
+
+/** Splits `<slice>/<metric>` (a bare metric means slice `all`). */
+export function splitMetric(key: string): { slice: string; metric: string } {
+  const i = key.indexOf('/');
+  return i > 0 ? { slice: key.slice(0, i), metric: key.slice(i + 1) } : { slice: 'all', metric: key };
+}
+
+const MINIMISED = /(^|_)(loss|perplexity|ppl|error|wer|cer)($|_)/i;
+
+/**
+ * Reads sweep `opts.sweepId` (default: the latest; `latest` accepted) from the store and computes its
+ * ROI. Per-request costs are the ones stored when the runs ended (the spec's prices then), unless a
+ * prices file is given, in which case the stored token counts are re-priced. Training is re-priced
+ * from the runs' token counts and parameter counts with the prices in force.
+ * @throws UserInputError (one line: what is missing and how to produce it) for a non-positive volume
+ *   or horizon, no sweep, no completed run, a metric not measured, a missing prompting or RAG
+ *   baseline, or no token counts; UnknownNameError for unknown price names.
+ */
+export async function roiForSweep(db: Db, opts: RoiOptions = {}): Promise<RoiReport> {
+  if (opts.monthlyRequests !== undefined && !(opts.monthlyRequests > 0)) throw new UserInputError(`--monthly-requests must be > 0, got ${opts.monthlyRequests}`);
+  if (opts.months !== undefined && !(opts.months > 0)) throw new UserInputError(`--months must be > 0, got ${opts.months}`);
+
+  const latest = opts.sweepId ? null : await latestSweep(db);
+  if (!opts.sweepId && !latest) throw new UserInputError(`no sweep in ${db.file}; run one first: fte sweep experiments/lora-rank.ts`);
+  const sweep = await getSweep(db, opts.sweepId ?? latest!.sweepId);
+  const { cost, notes } = specCost(sweep.spec);
+  const prices = resolvePrices(cost.prices, opts.pricesFile);
+  validateCostNames(cost, prices);
+  const monthlyRequests = opts.monthlyRequests ?? cost.monthlyRequests;
+  const months = opts.months ?? cost.months;
+
+  const runs = await sweepRuns(db, sweep.sweepId);
+  const completed = runs.filter((r) => r.status === 'completed');
+  if (completed.length === 0) {
+    const counts = Object.entries(sweep.runCounts)
+      .filter(([k, n]) => k !== 'total' && n > 0)
+      .map(([k, n]) => `${n} ${k}`)
+      .join(', ');
+    throw new UserInputError(`sweep ${sweep.sweepId} has no completed run (${counts || 'no runs'}); finish it with: fte sweep <spec> (completed variants are kept, the rest re-run)`);
+  }
+  const evals = (await evalResults(db, { sweepId: sweep.sweepId })).filter((e) => e.perturbation === 'none' && e.value !== null);
+  const completedIds = new Set(completed.map((r) => r.runId));
+
+  // Quality metric and goal.
+  const metricKey = opts.metric ?? sweep.objective.metric;
+  const goal: 'maximize' | 'minimize' = opts.metric ? (MINIMISED.test(opts.metric) ? 'minimize' : 'maximize') : sweep.objective.goal;
+  const available = (): string => {
+    const subjects = new Map<string, Set<string>>();
+    for (const e of evals) {
+      if (e.kind === 'variant' && !completedIds.has(e.runId)) continue;
+      const k = e.slice === 'all' ? e.metric : `${e.slice}/${e.metric}`;
+      if (!subjects.has(k)) subjects.set(k, new Set());
+      subjects.get(k)!.add(e.subject);
+    }
+    const full = [...subjects].filter(([, s]) => ['finetuned', 'prompting', 'rag'].every((x) => s.has(x))).map(([k]) => k).sort();
+    return full.length ? full.join(', ') : 'none';
+  };
+  if (metricKey === 'val_loss') {
+    throw new UserInputError(`the sweep's objective val_loss is a training loss that prompting and RAG do not have; pass --metric <slice>/<metric> (measured for every approach: ${available()})`);
+  }
+  const { slice, metric } = splitMetric(metricKey);
+  const onMetric = evals.filter((e) => e.slice === slice && e.metric === metric);
+
+  // Best completed variant on the metric.
+  const ftValues = onMetric.filter((e) => e.subject === 'finetuned' && completedIds.has(e.runId));
+  if (ftValues.length === 0) {
+    throw new UserInputError(`no completed run of sweep ${sweep.sweepId} has a fine-tuned ${metricKey} on clean inputs; pass --metric (measured for every approach: ${available()})`);
+  }
+  const best = ftValues.reduce((b, v) => ((goal === 'maximize' ? v.value! > b.value! : v.value! < b.value!) ? v : b));
+  const bestRun = completed.find((r) => r.runId === best.runId)!;
+  const baselinesId = baselineRunId(sweep.sweepId);
+
+  // Baselines: prefer values stored with the best run, then the sweep's baseline pseudo-run.
+  const quality = (s: Subject): number | null =>
+    (onMetric.find((v) => v.subject === s && v.runId === bestRun.runId) ?? onMetric.find((v) => v.subject === s && v.runId === baselinesId))?.value ?? null;
+  for (const s of ['prompting', 'rag'] as const) {
+    if (quality(s) === null) {
+      throw new UserInputError(`sweep ${sweep.sweepId} has no ${s} baseline for ${metricKey} on clean inputs; include '${s}' in the spec's evaluate.baselines and re-run: fte sweep <spec> --no-resume`);
+    }
+  }
+
+  // Per-request cost of each approach from the stored rows (or re-priced, or estimated).
+  const allCosts = await costs(db, { sweepId: sweep.sweepId });
+  const totalParams = bestRun.totalParams ?? 0;
+  const requests = {} as RoiReport['requests'];
+  for (const subject of ['finetuned', 'prompting', 'rag'] as const) {
+    const ids = subject === 'finetuned' ? [bestRun.runId] : [bestRun.runId, baselinesId];
+    const stored = storedRequest(allCosts, ids, subject);
+    if (stored && !opts.pricesFile) {
+      requests[subject] = { ...stored, systemPromptTokens: subject === 'finetuned' ? 0 : cost.systemPromptTokens, pricing: prices[stored.priceKey]?.kind === 'api' ? 'api' : 'self-hosted', tokenSource: 'measured' };
+      continue;
+    }
+    let tokens = stored ? { inputTokens: stored.inputTokens, outputTokens: stored.outputTokens } : null;
+    if (!tokens) {
+      tokens = await estimatedTokens(db, ids, subject);
+      notes.push(`${subject}: no token counts stored; estimated from prediction lengths at ${CHARS_PER_TOKEN} characters per token`);
+    }
+    if (subject === 'finetuned' && !cost.hostedFinetunedModel && !cost.servingThroughputTokensPerSecond && !(totalParams > 0)) {
+      throw new UserInputError(`run ${bestRun.runId} has no total_params, so its serving throughput is unknown; set cost.servingThroughputTokensPerSecond in the spec`);
+    }
+    requests[subject] = { ...requestCost(subject, tokens, cost, prices, totalParams || 1), tokenSource: stored ? 'measured' : 'estimated' };
+  }
+
+  const trained = opts.amortise === 'best-run' ? [bestRun] : runs.filter((r) => (r.tokensTrained ?? 0) > 0);
+  const training = trainingCost(trained, opts.amortise ?? 'sweep', cost, prices, allCosts);
+
+  const ft = requests.finetuned;
+  const alwaysOn = ft.pricing === 'self-hosted' && cost.servingAlwaysOnDevices > 0 ? cost.servingAlwaysOnDevices * HOURS_PER_MONTH * devicePrice(prices, cost.servingDevice ?? cost.targetDevice).usdPerHour : 0;
+  const approaches: ApproachInput[] = [
+    { approach: 'finetuned', quality: best.value, perRequestUsd: ft.usd, oneOffUsd: training.usd + training.dataPreparationUsd, fixedMonthlyUsd: 0, alwaysOnMonthlyUsd: alwaysOn, pricing: ft.pricing === 'api' ? `hosted ${ft.priceKey}` : `self-hosted ${ft.priceKey}` },
+    { approach: 'prompting', quality: quality('prompting'), perRequestUsd: requests.prompting.usd, oneOffUsd: 0, fixedMonthlyUsd: 0, pricing: `${requests.prompting.priceKey} API` },
+    { approach: 'rag', quality: quality('rag'), perRequestUsd: requests.rag.usd, oneOffUsd: 0, fixedMonthlyUsd: cost.ragIndexMonthlyUsd, pricing: `${requests.rag.priceKey} API + index` },
+  ];
+  const baseQuality = quality('base');
+  const roi = computeRoi({ monthlyRequests, months, objective: { metric: metricKey, goal }, approaches, baseQuality });
+
+  notes.push(`prompting and RAG are priced as ${requests.prompting.priceKey} API calls on the prompts measured here; their quality is that of the local base model with the same prompts`);
+  if (training.used === 'target-device') notes.push(`training is amortised at its estimated cost on ${training.targetDevice}; the runs ran on CPU cores (measured ${formatUsd(training.measuredUsd)})`);
+  const limits = (sweep.limits ?? {}) as Record<string, unknown>;
+  const limited = typeof limits === 'object' && Object.values(limits).some((v) => v !== null && v !== undefined);
+  if (limited) notes.push(`the sweep was limited (${JSON.stringify(limits)}): token counts and training cost are those of the cut-down runs`);
+
+  return {
+    ...roi,
+    sweepId: sweep.sweepId,
+    experiment: sweep.experiment,
+    limited,
+    bestRun: { runId: bestRun.runId, variantKey: bestRun.variantKey, method: bestRun.method ?? 'unknown', quality: best.value! },
+    baseQuality,
+    training,
+    requests,
+    apiModel: apiPrice(prices, cost.apiModel).key,
+    notes,
+  };
+}
+
+/** The sweep's `cost` section from its stored spec (defaults when absent or invalid, with a note). */
+function specCost(spec: unknown): { cost: CostSpec; notes: string[] } {
+  if (!spec || typeof spec !== 'object') return { cost: costSchema.parse({}), notes: ['the sweep stored no spec: default cost settings used'] };
+  const parsed = costSchema.safeParse((spec as Partial<ExperimentSpec>).cost ?? {});
+  if (parsed.success) return { cost: parsed.data, notes: [] };
+  return { cost: costSchema.parse({}), notes: [`the stored spec's cost section is invalid (${parsed.error.issues[0]?.message}): default cost settings used`] };
+}
+
+/** A subject's stored per-request cost (its `inference_input/output_per_request_<subject>` rows), first run in `runIds` that has both. */
+function storedRequest(rows: CostRecord[], runIds: string[], subject: Subject): Omit<RequestCost, 'systemPromptTokens' | 'pricing'> | null {
+  for (const id of runIds) {
+    const inp = rows.find((r) => r.runId === id && r.component === `inference_input_per_request_${subject}`);
+    const out = rows.find((r) => r.runId === id && r.component === `inference_output_per_request_${subject}`);
+    if (!inp || !out || inp.tokens === null || out.tokens === null) continue;
+    const tokens = inp.tokens + out.tokens;
+    const hours = (inp.hours ?? 0) + (out.hours ?? 0);
+    return {
+      subject,
+      inputTokens: inp.tokens,
+      outputTokens: out.tokens,
+      inputUsd: inp.usd ?? 0,
+      outputUsd: out.usd ?? 0,
+      usd: (inp.usd ?? 0) + (out.usd ?? 0),
+      priceKey: inp.device ?? 'unknown',
+      ...(hours > 0 ? { tokensPerSecond: tokens / (hours * 3600) } : {}),
+      priceSource: inp.priceSource ?? 'unknown',
+    };
+  }
+  return null;
+}
+
+/** Mean tokens per request from the clean predictions' lengths / `CHARS_PER_TOKEN`. */
+async function estimatedTokens(db: Db, runIds: string[], subject: Subject): Promise<{ inputTokens: number; outputTokens: number }> {
+  for (const id of runIds) {
+    const preds = await predictions(db, { runIds: [id], subject, perturbation: 'none' });
+    if (preds.length === 0) continue;
+    const mean = (f: (p: (typeof preds)[number]) => string | null): number => preds.reduce((s, p) => s + (f(p) ?? '').length, 0) / preds.length / CHARS_PER_TOKEN;
+    return { inputTokens: mean((p) => p.input), outputTokens: mean((p) => p.prediction) };
+  }
+  throw new UserInputError(`no token counts or predictions for ${subject} in runs ${runIds.join(', ')}; re-run the sweep so the evaluation records them: fte sweep <spec> --no-resume`);
+}
+
+/**
+ * Training cost of `runs` at the prices in force: measured (stored `train` rows' hours x device count
+ * x today's price, else wall time on the run's device), on the target device (FLOPs / (peak x MFU x
+ * count)) and hosted (tokens x hosted training price).
+ */
+export function trainingCost(
+  runs: Pick<RunRecord, 'runId' | 'method' | 'tokensTrained' | 'trainableParams' | 'totalParams' | 'wallSeconds' | 'device' | 'backend'>[],
+  basis: 'sweep' | 'best-run',
+  cost: CostSpec,
+  prices: PriceTable,
+  stored: Pick<CostRecord, 'runId' | 'component' | 'device' | 'hours'>[],
+): TrainingCost {
+  const target = devicePrice(prices, cost.targetDevice);
+  const hosted = cost.hostedFinetunedModel ? apiPrice(prices, cost.hostedFinetunedModel) : null;
+  let tokens = 0;
+  let flops = 0;
+  let measuredUsd = 0;
+  const measuredKeys = new Set<string>();
+  for (const r of runs) {
+    const t = r.tokensTrained ?? 0;
+    tokens += t;
+    if (r.totalParams) flops += trainingFlops((r.method as Method) ?? 'lora', r.totalParams, r.trainableParams ?? r.totalParams, t);
+    const row = stored.find((c) => c.runId === r.runId && c.component === 'train');
+    if (row?.device && row.hours !== null) {
+      const { key, count } = parseDeviceLabel(row.device);
+      measuredUsd += row.hours * count * devicePrice(prices, key).usdPerHour;
+      measuredKeys.add(key);
+    } else if (r.wallSeconds) {
+      const m = measuredDevice({ device: r.device ?? '', backend: r.backend ?? 'cpu' }, { device: cost.device, deviceCount: cost.deviceCount }, prices);
+      measuredUsd += (r.wallSeconds / 3600) * m.count * devicePrice(prices, m.key).usdPerHour;
+      measuredKeys.add(m.key);
+    }
+  }
+  const targetDeviceUsd = (secondsForFlops(flops, target.peakFlops, cost.trainingMfu, cost.targetDeviceCount) / 3600) * cost.targetDeviceCount * target.usdPerHour;
+  const hostedUsd = hosted?.trainingUsdPerMTokens !== undefined ? (tokens * hosted.trainingUsdPerMTokens) / 1e6 : null;
+  const onCpu = measuredKeys.size === 0 || [...measuredKeys].every((k) => k === 'cpu-core');
+  const used: TrainingCost['used'] = hostedUsd !== null ? 'hosted' : onCpu ? 'target-device' : 'measured';
+  const usd = used === 'hosted' ? hostedUsd! : used === 'target-device' ? targetDeviceUsd : measuredUsd;
+  const priceSource = used === 'hosted' ? priceSourceLabel(hosted!) : used === 'target-device' ? `${priceSourceLabel(target)}; time = FLOPs / (peak x MFU ${cost.trainingMfu})` : [...measuredKeys].map((k) => priceSourceLabel(devicePrice(prices, k))).join('; ');
+  return {
+    basis,
+    runs: runs.length,
+    tokensTrained: tokens,
+    flops,
+    measuredUsd,
+    measuredDevice: [...measuredKeys].join(', ') || 'unknown',
+    targetDeviceUsd,
+    targetDevice: cost.targetDeviceCount === 1 ? target.key : `${target.key} x${cost.targetDeviceCount}`,
+    hostedUsd,
+    used,
+    usd,
+    dataPreparationUsd: cost.dataPreparationUsd,
+    priceSource,
+  };
+}
