@@ -50,7 +50,7 @@ function outcome(runId: string, status: RunOutcome['status'], tokens: number, wa
 }
 
 let seq = 0;
-async function sweep(store: Store, sweepId: string, runs: RunOutcome[], baselines: EvalRow[] | null, objective = { metric: 'classify/f1_macro', goal: 'maximize' as const }): Promise<void> {
+async function sweep(store: Store, sweepId: string, runs: RunOutcome[], baselines: EvalRow[] | null, objective: { metric: string; goal: 'maximize' | 'minimize' } = { metric: 'classify/f1_macro', goal: 'maximize' }): Promise<void> {
   await store.upsertExperiment({ name: 'email', specPath: 'experiments/x.ts', specHash: 'h', objective });
   await store.createSweep({ experimentId: 'email', sweepId, specJson: { name: 'email', cost: costSection }, objective, startedAt: `2026-11-29T07:${String(10 + seq++)}:00Z` });
   for (const r of runs) {
