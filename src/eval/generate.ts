@@ -9,8 +9,8 @@
  * stop sequence (cut before it), after `maxNewTokens`, or at the model context; prompts longer than
  * `nCtx - maxNewTokens` are cut from the left.
  *
- * tfjs is imported lazily-free here: this module only touches tensors through the model's `forward`
- * and `@tensorflow/tfjs-core` ops that the caller's backend provides.
+ * Tensors go through `@tensorflow/tfjs-core` on whatever backend the caller initialised (src/train's
+ * backend selection); every step runs in `tf.tidy` and the previous cache is disposed.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { mulberry32 } from '../data/split.js';
@@ -107,6 +107,17 @@ function sample(logits: Float32Array, offset: number, n: number, temperature: nu
   return order[kept - 1]!;
 }
 
+interface Step {
+  /** Logits of the last position, [B, vocab]. */
+  last: tf.Tensor2D;
+  present: KVCacheLike;
+}
+
+/** tf.tidy for a step: keeps the returned logits and cache, disposes every intermediate. */
+function tidyStep(fn: () => Step): Step {
+  return tf.tidy(() => fn() as unknown as tf.TensorContainer) as unknown as Step;
+}
+
 function disposeCache(c: KVCacheLike | null | undefined): void {
   if (!c) return;
   for (const t of c.keys) t.dispose();
@@ -167,9 +178,9 @@ export async function generate(model: CausalLM, tokenizer: DecodeTokenizer, prom
     const texts: string[] = idx.map(() => '');
 
     let maskT = tf.tensor2d(mask, [B, L], 'int32');
-    let step = tf.tidy(() => {
+    let step = tidyStep(() => {
       const r = model.forward(tf.tensor2d(ids, [B, L], 'int32'), { attentionMask: maskT, useCache: true });
-      return { last: tf.reshape(tf.slice(r.logits, [0, L - 1, 0], [B, 1, vocabSize]), [B, vocabSize]), present: r.present! };
+      return { last: tf.reshape(tf.slice(r.logits, [0, L - 1, 0], [B, 1, vocabSize]), [B, vocabSize]) as tf.Tensor2D, present: r.present! };
     });
     let length = L;
     for (let t = 0; ; t++) {
@@ -207,9 +218,9 @@ export async function generate(model: CausalLM, tokenizer: DecodeTokenizer, prom
       const newMask = tf.tidy(() => tf.concat([prevMask, tf.ones([B, 1], 'int32')], 1) as tf.Tensor2D);
       maskT.dispose();
       maskT = newMask;
-      step = tf.tidy(() => {
+      step = tidyStep(() => {
         const r = model.forward(tf.tensor2d(next, [B, 1], 'int32'), { past, attentionMask: maskT, useCache: true });
-        return { last: tf.reshape(r.logits, [B, vocabSize]), present: r.present! };
+        return { last: tf.reshape(r.logits, [B, vocabSize]) as tf.Tensor2D, present: r.present! };
       });
       disposeCache(past);
       length += 1;
