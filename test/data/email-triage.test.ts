@@ -2,7 +2,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { buildSuite, findPii, loadDataset, normalizeText, resolveSuiteDir } from '../../src/data/index.js';
+import { buildSuite, findPii, loadDataset, loadSuiteDescription, normalizeText, resolveSuiteDir } from '../../src/data/index.js';
+import { METRICS } from '../../src/eval/metrics/registry.js';
 import { cleanBody, cleanSubject, cutAtWord, shortenLinks } from '../../src/data/suites/email-triage.js';
 
 const cacheDir = mkdtempSync(join(tmpdir(), 'fte-suite-'));
@@ -33,6 +34,12 @@ describe('email-triage text cleaning', () => {
 });
 
 describe('email-triage suite', () => {
+  it('suite.json validates and names only metrics the eval registry knows', () => {
+    const { suite } = loadSuiteDescription(resolveSuiteDir('email-triage')!);
+    expect(suite.tasks.map((t) => [t.name, t.kind])).toEqual([['classify', 'classification'], ['subject', 'generation']]);
+    for (const t of suite.tasks) for (const m of t.metrics) expect(METRICS.get(m)?.kind, m).toBe(t.kind);
+  });
+
   it('builds a balanced, scrubbed, deduplicated multi-task dataset within the byte budget, cached and deterministic', async () => {
     expect(resolveSuiteDir('email-triage')).toMatch(/evals[/\\]email-triage$/);
     const ds = await loadDataset('email-triage', { seed: 7, cacheDir });
