@@ -8,7 +8,7 @@ import type { CostRow, Subject, TrainSummary } from '../run/protocol.js';
 import type { CostSpec } from './spec.js';
 import { inferenceFlops, secondsForFlops, trainingFlops } from './flops.js';
 import { meanTokens, requestCost, requestCostRows, type UsageTotals } from './inference.js';
-import { apiPrice, devicePrice, priceSourceLabel, type PriceTable } from './prices.js';
+import { apiPrice, devicePrice, priceSourceLabel, resolvePrices, type PriceTable } from './prices.js';
 import { UnknownNameError, UserInputError } from '../errors.js';
 
 /** What a run measured, as the cost stage needs it. */
@@ -16,14 +16,18 @@ export interface RunCostInput {
   method: Method;
   /** The trainer's summary (wall time, tokens, parameter counts, device, backend). Absent: no training rows. */
   train?: Pick<TrainSummary, 'wallSeconds' | 'tokensTrained' | 'trainableParams' | 'totalParams' | 'device' | 'backend'>;
-  /** Evaluation wall time (s) and tokens processed (prompt + generated, all subjects). */
+  /**
+   * Evaluation wall time (s) and tokens processed (prompt + generated, all subjects). Default: summed
+   * from `usage` (its `wallSeconds`, `promptTokens + completionTokens`) when every entry has `wallSeconds`.
+   */
   eval?: { wallSeconds: number; tokens: number };
   /** Measured token totals per evaluated subject (the eval stage's `SubjectUsage`; drives the per-request rows). */
-  usage?: Partial<Record<Subject, UsageTotals>>;
+  usage?: Partial<Record<Subject, UsageTotals & { wallSeconds?: number }>>;
   /** Parameters of the served model when `train` is absent (e.g. baselines only). */
   totalParams?: number;
   cost: CostSpec;
-  prices: PriceTable;
+  /** Price table; default `resolvePrices(cost.prices)` (built-in prices with the spec's overrides). */
+  prices?: PriceTable;
   /** Devices used on the measured device (cores for `cpu-core`). Default: `cost.deviceCount`, else see `measuredDevice`. */
   deviceCount?: number;
 }
@@ -94,7 +98,8 @@ function matchGpu(dev: string, prices: PriceTable): string | undefined {
  * @throws UnknownNameError for an unknown device or model; RangeError for negative measurements.
  */
 export function costOfRun(input: RunCostInput): CostRow[] {
-  const { cost, prices, train } = input;
+  const { cost, train } = input;
+  const prices = input.prices ?? resolvePrices(cost.prices);
   const rows: CostRow[] = [];
   const measured = measuredDevice(train, { device: cost.device, deviceCount: input.deviceCount ?? cost.deviceCount }, prices);
   const mDev = devicePrice(prices, measured.key);
@@ -131,10 +136,16 @@ export function costOfRun(input: RunCostInput): CostRow[] {
       }
     }
   }
-  if (input.eval) {
-    const flops = totalParams ? inferenceFlops(totalParams, input.eval.tokens) : undefined;
-    rows.push(measuredRow('eval', input.eval.wallSeconds, input.eval.tokens, flops));
-    if (flops !== undefined) rows.push(targetRow('eval_target_device', flops, input.eval.tokens));
+  const usages = Object.values(input.usage ?? {}).filter((u): u is UsageTotals & { wallSeconds?: number } => u !== undefined);
+  const evalWork =
+    input.eval ??
+    (usages.length > 0 && usages.every((u) => typeof u.wallSeconds === 'number')
+      ? { wallSeconds: usages.reduce((s, u) => s + u.wallSeconds!, 0), tokens: usages.reduce((s, u) => s + u.promptTokens + u.completionTokens, 0) }
+      : undefined);
+  if (evalWork) {
+    const flops = totalParams ? inferenceFlops(totalParams, evalWork.tokens) : undefined;
+    rows.push(measuredRow('eval', evalWork.wallSeconds, evalWork.tokens, flops));
+    if (flops !== undefined) rows.push(targetRow('eval_target_device', flops, evalWork.tokens));
   }
   for (const [subject, t] of Object.entries(input.usage ?? {}) as [Subject, UsageTotals | undefined][]) {
     if (!t || !(t.examples > 0)) continue;

@@ -93,6 +93,26 @@ describe('costOfRun', () => {
     expect(by.inference_output_per_request_prompting!.usd).toBeCloseTo((10 * 0.6) / 1e6, 15);
     expect(by.inference_input_per_request_prompting!.priceSource).toBe('OpenAI API pricing page (standard tier) (2025-01)');
   });
+  it('eval work summed from the usage (the eval stage\'s SubjectUsage) and prices defaulting to the spec\'s', () => {
+    const rows = costOfRun({
+      method: 'lora',
+      totalParams: 1e8,
+      cost: costSpec({ prices: { 'cpu-core': { usdPerHour: 0.36 } } }),
+      usage: {
+        base: { examples: 4, promptTokens: 100, completionTokens: 20, wallSeconds: 10 },
+        rag: { examples: 4, promptTokens: 900, completionTokens: 20, wallSeconds: 30 },
+      },
+    });
+    const ev = rows.find((r) => r.component === 'eval')!;
+    expect(ev).toMatchObject({ device: 'cpu-core', tokens: 1040, flops: 2 * 1e8 * 1040, priceSource: 'override from spec cost.prices (unspecified)' });
+    expect(ev.hours).toBeCloseTo(40 / 3600, 15);
+    expect(ev.usd).toBeCloseTo((40 / 3600) * 0.36, 15);
+    expect(rows.map((r) => r.component)).toEqual([
+      'eval', 'eval_target_device',
+      'inference_input_per_request_base', 'inference_output_per_request_base',
+      'inference_input_per_request_rag', 'inference_output_per_request_rag',
+    ]);
+  });
   it('rejects negative measurements', () => {
     expect(() => costOfRun({ method: 'lora', train: { ...train, wallSeconds: -1 }, cost: costSpec(), prices })).toThrow(RangeError);
   });
