@@ -182,7 +182,7 @@ export async function roiForSweep(db: Db, opts: RoiOptions = {}): Promise<RoiRep
   const ft = requests.finetuned;
   const alwaysOn = ft.pricing === 'self-hosted' && cost.servingAlwaysOnDevices > 0 ? cost.servingAlwaysOnDevices * HOURS_PER_MONTH * devicePrice(prices, cost.servingDevice ?? cost.targetDevice).usdPerHour : 0;
   const approaches: ApproachInput[] = [
-    { approach: 'finetuned', quality: best.value, perRequestUsd: ft.usd, oneOffUsd: training.usd + training.dataPreparationUsd, fixedMonthlyUsd: 0, alwaysOnMonthlyUsd: alwaysOn, pricing: ft.pricing === 'api' ? `hosted ${ft.priceKey}` : `self-hosted ${ft.priceKey}` },
+    { approach: 'finetuned', quality: best.value, perRequestUsd: ft.usd, oneOffUsd: training.usd + training.dataPreparationUsd, fixedMonthlyUsd: 0, alwaysOnMonthlyUsd: alwaysOn, pricing: ft.pricing === 'api' ? `hosted ${ft.priceKey}` : `self-hosted ${ft.priceKey}${alwaysOn > 0 ? ` (${cost.servingAlwaysOnDevices} always on)` : ''}` },
     { approach: 'prompting', quality: quality('prompting'), perRequestUsd: requests.prompting.usd, oneOffUsd: 0, fixedMonthlyUsd: 0, pricing: `${requests.prompting.priceKey} API` },
     { approach: 'rag', quality: quality('rag'), perRequestUsd: requests.rag.usd, oneOffUsd: 0, fixedMonthlyUsd: cost.ragIndexMonthlyUsd, pricing: `${requests.rag.priceKey} API + index` },
   ];
@@ -190,6 +190,10 @@ export async function roiForSweep(db: Db, opts: RoiOptions = {}): Promise<RoiRep
   const roi = computeRoi({ monthlyRequests, months, objective: { metric: metricKey, goal }, approaches, baseQuality });
 
   notes.push(`prompting and RAG are priced as ${requests.prompting.priceKey} API calls on the prompts measured here; their quality is that of the local base model with the same prompts`);
+  if (alwaysOn > 0) {
+    const capacity = alwaysOn / ft.usd;
+    notes.push(`fine-tuned serving keeps ${cost.servingAlwaysOnDevices} ${ft.priceKey} on 24/7 (${formatUsd(alwaysOn)}/month, enough for ${Math.round(capacity).toLocaleString('en-US')} requests/month at the measured throughput); set cost.servingAlwaysOnDevices: 0 to price serverless serving by the token`);
+  }
   if (training.used === 'target-device') notes.push(`training is amortised at its estimated cost on ${training.targetDevice}; the runs ran on CPU cores (measured ${formatUsd(training.measuredUsd)})`);
   const limits = (sweep.limits ?? {}) as Record<string, unknown>;
   const limited = typeof limits === 'object' && Object.values(limits).some((v) => v !== null && v !== undefined);

@@ -152,8 +152,8 @@ export const costSchema = z
     servingMfu: z.number().positive().max(1).default(0.1),
     /** Price the fine-tuned model as a hosted fine-tuned API model (a price-table key such as `gpt-4o-mini-ft`) instead of self-hosting. */
     hostedFinetunedModel: z.string().optional(),
-    /** Serving devices kept on 24/7 (730 h/month) whatever the volume; 0 = pay per token used. Default 0. */
-    servingAlwaysOnDevices: z.number().int().min(0).default(0),
+    /** Self-hosted serving devices kept on 24/7 (730 h/month) whatever the volume: the floor of the fine-tuned model's serving cost; 0 = pay only for the tokens served (serverless). Default 1. */
+    servingAlwaysOnDevices: z.number().int().min(0).default(1),
     /** System-prompt tokens added to every prompting and RAG request (beyond the measured prompt). Default 0. */
     systemPromptTokens: z.number().int().min(0).default(0),
   })

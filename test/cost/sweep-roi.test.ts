@@ -25,6 +25,7 @@ const costSection = {
   months: 12,
   ragIndexMonthlyUsd: 70,
   dataPreparationUsd: 100,
+  servingAlwaysOnDevices: 0,
 };
 const cost = costSpec(costSection);
 const prices = resolvePrices();
@@ -50,9 +51,16 @@ function outcome(runId: string, status: RunOutcome['status'], tokens: number, wa
 }
 
 let seq = 0;
-async function sweep(store: Store, sweepId: string, runs: RunOutcome[], baselines: EvalRow[] | null, objective: { metric: string; goal: 'maximize' | 'minimize' } = { metric: 'classify/f1_macro', goal: 'maximize' }): Promise<void> {
+async function sweep(
+  store: Store,
+  sweepId: string,
+  runs: RunOutcome[],
+  baselines: EvalRow[] | null,
+  objective: { metric: string; goal: 'maximize' | 'minimize' } = { metric: 'classify/f1_macro', goal: 'maximize' },
+  specCost: Record<string, unknown> = costSection,
+): Promise<void> {
   await store.upsertExperiment({ name: 'email', specPath: 'experiments/x.ts', specHash: 'h', objective });
-  await store.createSweep({ experimentId: 'email', sweepId, specJson: { name: 'email', cost: costSection }, objective, startedAt: `2026-11-29T07:${String(10 + seq++)}:00Z` });
+  await store.createSweep({ experimentId: 'email', sweepId, specJson: { name: 'email', cost: specCost }, objective, startedAt: `2026-11-29T07:${String(10 + seq++)}:00Z` });
   for (const r of runs) {
     await store.startRun({ runId: r.runId, sweepId, variantKey: r.variantKey, method: r.method, params: {} });
     await store.writeRunOutcome(r);
@@ -75,6 +83,8 @@ beforeAll(async () => {
   await sweep(store, 'nocompleted', [outcome('f1', 'failed', 0, 0, null)], goodBaselines);
   await sweep(store, 'norag', [outcome('n1', 'completed', 1e6, 3600, 0.7)], [evalRow('prompting', 0.6)]);
   await sweep(store, 'valloss', [outcome('v1', 'completed', 1e6, 3600, 0.7)], goodBaselines, { metric: 'val_loss', goal: 'minimize' });
+  const { servingAlwaysOnDevices: _, ...defaultAlwaysOn } = costSection;
+  await sweep(store, 'alwayson', [outcome('a1', 'completed', 1e6, 3600, 0.7)], goodBaselines, undefined, defaultAlwaysOn);
   // the latest sweep (started last): two completed runs and a failed one
   await sweep(store, 'good-sweep', [outcome('r1', 'completed', 1e6, 3600, 0.7), outcome('r2', 'completed', 2e6, 7200, 0.8), outcome('r3', 'failed', 0, 0, null)], goodBaselines);
   await store.close();
@@ -168,6 +178,25 @@ describe('options', () => {
   it('an explicit sweep id', async () => {
     const r = await roiForSweep(db.db, { sweepId: 'valloss', metric: 'classify/f1_macro' });
     expect(r.bestRun.runId).toBe('v1');
+  });
+});
+
+describe('always-on serving (the default: one serving device on 24/7)', () => {
+  it('is the floor of the fine-tuned monthly cost and moves the break-even', async () => {
+    const r = await roiForSweep(db.db, { sweepId: 'alwayson' });
+    const ft = r.approaches.find((a) => a.approach === 'finetuned')!;
+    const floor = 730 * 0.8048; // one L4 for 730 h
+    expect(ft.alwaysOnMonthlyUsd).toBeCloseTo(floor, 9);
+    expect(ft.variableMonthlyUsd).toBeCloseTo(floor, 9); // 100,000 requests use far less than one L4
+    expect(ft.pricing).toBe('self-hosted L4 (1 always on)');
+    const amort = ((1e6 * (4 * N + 2 * n)) / (312e12 * 0.3) / 3600 * 1.79 + 100) / 12;
+    expect(ft.monthlyUsd).toBeCloseTo(amort + floor, 9);
+    // vs prompting: A = amort, F = floor, c = 45/1000/3600 x 0.8048, d = 78e-6 -> max((A - 0)/(d - c), (A + F)/d)
+    const c = (45 / 1000 / 3600) * 0.8048;
+    const be = r.breakEven.find((b) => b.against === 'prompting')!;
+    expect(be.kind).toBe('above');
+    expect(be.fromVolume).toBeCloseTo(Math.max(amort / (78e-6 - c), (amort + floor) / 78e-6), 3);
+    expect(r.notes.join('\n')).toMatch(/keeps 1 L4 on 24\/7 \(\$587\.50\/month/);
   });
 });
 
