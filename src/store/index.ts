@@ -2,7 +2,7 @@
  * The store's public surface: open it, write through the one writer, read through the queries.
  * See writer.ts (crash safety, baselines), queries.ts (records) and schema.ts (tables, views).
  */
-export { openStore, Store, baselineRunId, newSweepId, STEP_FLUSH_ROWS, STEP_FLUSH_MS } from './writer.js';
+export { openStore, withStore, Store, baselineRunId, newSweepId, STEP_FLUSH_ROWS, STEP_FLUSH_MS } from './writer.js';
 export type { Objective, SweepStatus, ParamValue, ExperimentInput, SweepInput, StartRunInput, OpenStoreOptions } from './writer.js';
 export * as storeQueries from './queries.js';
 export type {
@@ -26,3 +26,7 @@ export { SCHEMA_VERSION, MIGRATIONS, runSummarySql, paramColumns } from './schem
 export { StoreLockedError, StoreCorruptError, StoreVersionError, StoreMissingError, QueryError } from './errors.js';
 export { openDb, Db, toPlain } from './db.js';
 export type { Plain, PlainRow } from './db.js';
+export { runSql, toCsv } from './sql.js';
+export type { QueryResult, QueryColumn, RunSqlOptions } from './sql.js';
+export { exportStore, EXPORT_FORMATS, DEFAULT_EXPORT_TABLES } from './export.js';
+export type { ExportFormat, ExportOptions, ExportResult } from './export.js';

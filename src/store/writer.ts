@@ -149,6 +149,16 @@ export async function openStore(file: string, options: OpenStoreOptions = {}): P
   }
 }
 
+/** Open the store, run `fn`, close it (also when `fn` throws). */
+export async function withStore<T>(file: string, options: OpenStoreOptions, fn: (store: Store) => Promise<T>): Promise<T> {
+  const store = await openStore(file, options);
+  try {
+    return await fn(store);
+  } finally {
+    await store.close();
+  }
+}
+
 /** Growable column buffers for step metrics (typed arrays: no per-row objects). */
 class PointBuffer {
   length = 0;

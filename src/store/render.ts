@@ -1,0 +1,143 @@
+/**
+ * Plain-text rendering of store records for `fte runs`, `fte show` and `fte query` (cli-table3
+ * tables, no colour codes, so output is the same on a TTY, in a pipe and with NO_COLOR).
+ */
+import Table from 'cli-table3';
+import type { CurveSummary, RunDetail, RunList, RunRecord } from './queries.js';
+import type { QueryResult } from './sql.js';
+
+/** 4 significant digits; exponent form below 1e-3 (learning rates); integers as they are. */
+export function fmt(v: unknown): string {
+  if (v === null || v === undefined) return '';
+  if (typeof v === 'number') {
+    if (!Number.isFinite(v)) return String(v);
+    if (Number.isInteger(v)) return String(v);
+    const a = Math.abs(v);
+    if (a !== 0 && (a < 1e-3 || a >= 1e7)) return v.toExponential(2).replace('e-', 'e-');
+    return String(Number(v.toPrecision(4)));
+  }
+  if (Array.isArray(v)) return v.map(fmt).join(',');
+  if (typeof v === 'object') return JSON.stringify(v);
+  return String(v);
+}
+
+function bytes(n: number | null): string {
+  if (n === null) return '';
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let i = 0;
+  let x = n;
+  while (x >= 1024 && i < units.length - 1) {
+    x /= 1024;
+    i++;
+  }
+  return `${i === 0 ? x : x.toFixed(1)} ${units[i]}`;
+}
+
+function table(head: string[]): Table.Table {
+  return new Table({ head, style: { head: [], border: [], compact: true } });
+}
+
+/** Params whose values differ across the runs (the ones worth a column), in first-seen order. */
+export function varyingParams(runs: RunRecord[]): string[] {
+  const seen = new Map<string, Set<string>>();
+  for (const r of runs) for (const [k, v] of Object.entries(r.params)) {
+    let s = seen.get(k);
+    if (!s) seen.set(k, (s = new Set()));
+    s.add(JSON.stringify(v));
+  }
+  const varying = [...seen].filter(([, s]) => s.size > 1).map(([k]) => k);
+  if (varying.length || runs.length !== 1) return varying;
+  return ['rank', 'alpha', 'learningRate'].filter((k) => seen.has(k));
+}
+
+const arrow = (goal: string): string => (goal === 'maximize' ? '↑' : '↓');
+
+/** The `fte runs` table: id, status, method, varying params, main metrics, and the sort value when it is an extra metric. */
+export function renderRunList(list: RunList): string {
+  if (list.runs.length === 0) return list.total === 0 ? 'no runs match' : `no runs on this page (${list.total} match)`;
+  const params = varyingParams(list.runs);
+  const objectives = new Set(list.runs.map((r) => `${r.objective.metric} ${arrow(r.objective.goal)}`));
+  const objHead = objectives.size === 1 ? `objective ${[...objectives][0]}` : 'objective';
+  const extra = list.sort.source === 'eval' ? [list.sort.key] : [];
+  const t = table(['run', 'status', 'method', ...params, 'val loss', 'ppl', objHead, ...extra, 'wall s', 'usd']);
+  for (const r of list.runs) {
+    t.push([
+      r.runId,
+      r.status,
+      r.method ?? '',
+      ...params.map((p) => fmt(r.params[p])),
+      fmt(r.finalValLoss),
+      fmt(r.perplexity),
+      fmt(r.objective.value),
+      ...extra.map(() => fmt(r.sortValue)),
+      fmt(r.wallSeconds),
+      fmt(r.usd),
+    ]);
+  }
+  const order = list.sort.source === 'default' ? 'in start order' : `sorted by ${list.sort.key} ${list.sort.order}`;
+  return `${t.toString()}\n${list.runs.length} of ${list.total} runs, ${order}`;
+}
+
+function curveTable(curves: CurveSummary[]): string {
+  const t = table(['split', 'name', 'points', 'steps', 'first', 'last', 'min (step)', 'max (step)']);
+  for (const c of curves) {
+    t.push([c.split, c.name, c.points, `${c.firstStep}-${c.lastStep}`, fmt(c.first), fmt(c.last), `${fmt(c.min)} (${c.minStep ?? ''})`, `${fmt(c.max)} (${c.maxStep ?? ''})`]);
+  }
+  return t.toString();
+}
+
+/** The `fte show` page: header, params, curves, metrics by subject/perturbation/slice, costs, artifacts. */
+export function renderRunDetail(d: RunDetail): string {
+  const r = d.run;
+  const out: string[] = [];
+  out.push(`run ${r.runId}  (${r.kind === 'baselines' ? 'baselines of sweep' : 'sweep'} ${r.sweepId}${r.experiment ? `, experiment ${r.experiment}` : ''})`);
+  out.push(
+    `status ${r.status}${r.method ? `  method ${r.method}` : ''}${r.variantKey ? `  variant ${r.variantKey}` : ''}${r.backend ? `  backend ${r.backend}` : ''}${r.device ? `  device ${r.device}` : ''}`,
+  );
+  out.push(`started ${r.startedAt ?? '-'}  finished ${r.finishedAt ?? '-'}  wall ${fmt(r.wallSeconds)} s`);
+  if (r.kind === 'variant') {
+    out.push(
+      `objective ${r.objective.metric} ${arrow(r.objective.goal)} = ${fmt(r.objective.value)}   best val loss ${fmt(r.bestValLoss)} (step ${r.bestStep ?? '-'})   final val loss ${fmt(r.finalValLoss)}   perplexity ${fmt(r.perplexity)}${r.stoppedEarly ? '   stopped early' : ''}`,
+    );
+    out.push(
+      `trainable ${fmt(r.trainableParams)} / ${fmt(r.totalParams)} params   adapter ${bytes(r.adapterBytes)}   peak memory ${bytes(r.peakMemoryBytes)}   tokens trained ${fmt(r.tokensTrained)}`,
+    );
+  }
+  if (r.divergenceReason) out.push(`diverged: ${r.divergenceReason}`);
+  if (r.error) out.push(`error: ${r.error}`);
+  const keys = Object.keys(r.params);
+  if (keys.length) {
+    out.push('', 'params');
+    const t = table(['name', 'value']);
+    for (const k of keys) t.push([k, fmt(r.params[k])]);
+    out.push(t.toString());
+  }
+  if (d.curves.length) out.push('', 'curves', curveTable(d.curves));
+  if (d.evals.length) {
+    out.push('', 'metrics');
+    const t = table(['subject', 'perturbation', 'slice', 'metric', 'value', 'n']);
+    for (const e of d.evals) t.push([e.subject, e.perturbation, e.slice, e.metric, fmt(e.value), fmt(e.n)]);
+    out.push(t.toString());
+  }
+  if (d.costs.length) {
+    out.push('', 'costs');
+    const t = table(['component', 'device', 'hours', 'tokens', 'usd', 'price source']);
+    for (const c of d.costs) t.push([c.component, c.device ?? '', fmt(c.hours), fmt(c.tokens), fmt(c.usd), c.priceSource ?? '']);
+    out.push(t.toString());
+  }
+  if (d.artifacts.length) {
+    out.push('', 'artifacts');
+    const t = table(['kind', 'path', 'size', 'sha256']);
+    for (const a of d.artifacts) t.push([a.kind, a.path, bytes(a.bytes), (a.sha256 ?? '').slice(0, 12)]);
+    out.push(t.toString());
+  }
+  return out.join('\n');
+}
+
+/** A query result as a table (every row). */
+export function renderQueryResult(res: QueryResult): string {
+  if (res.columns.length === 0) return `ok (${res.statements} statement${res.statements === 1 ? '' : 's'})`;
+  const t = table(res.columns.map((c) => c.name));
+  for (const row of res.rows) t.push(res.columns.map((c) => fmt(row[c.name])));
+  return `${t.toString()}\n${res.rowCount} row${res.rowCount === 1 ? '' : 's'}`;
+}
