@@ -11,6 +11,9 @@ import { meanTokens, requestCost, requestCostRows, type UsageTotals } from './in
 import { apiPrice, devicePrice, priceSourceLabel, resolvePrices, type PriceTable } from './prices.js';
 import { UnknownNameError, UserInputError } from '../errors.js';
 
+/** A subject's evaluation usage (src/eval/evaluate.ts's `EvaluateSubjectResult` and the protocol's `SubjectUsage` fit). */
+export type EvalUsage = UsageTotals & { wallSeconds?: number; evalPromptTokens?: number; evalCompletionTokens?: number };
+
 /** What a run measured, as the cost stage needs it. */
 export interface RunCostInput {
   method: Method;
@@ -18,11 +21,13 @@ export interface RunCostInput {
   train?: Pick<TrainSummary, 'wallSeconds' | 'tokensTrained' | 'trainableParams' | 'totalParams' | 'device' | 'backend'>;
   /**
    * Evaluation wall time (s) and tokens processed (prompt + generated, all subjects). Default: summed
-   * from `usage` (its `wallSeconds`, `promptTokens + completionTokens`) when every entry has `wallSeconds`.
+   * from `usage` when every entry has `wallSeconds`: tokens = `evalPromptTokens + evalCompletionTokens`
+   * (everything processed, perturbed inputs and the NLL pass included, as src/eval/evaluate.ts reports
+   * them), else `promptTokens + completionTokens`.
    */
   eval?: { wallSeconds: number; tokens: number };
   /** Measured token totals per evaluated subject (the eval stage's `SubjectUsage`; drives the per-request rows). */
-  usage?: Partial<Record<Subject, UsageTotals & { wallSeconds?: number }>>;
+  usage?: Partial<Record<Subject, EvalUsage>>;
   /** Parameters of the served model when `train` is absent (e.g. baselines only). */
   totalParams?: number;
   cost: CostSpec;
@@ -136,18 +141,19 @@ export function costOfRun(input: RunCostInput): CostRow[] {
       }
     }
   }
-  const usages = Object.values(input.usage ?? {}).filter((u): u is UsageTotals & { wallSeconds?: number } => u !== undefined);
+  const usages = Object.values(input.usage ?? {}).filter((u): u is EvalUsage => u !== undefined);
+  const processed = (u: EvalUsage): number => (u.evalPromptTokens ?? u.promptTokens) + (u.evalCompletionTokens ?? u.completionTokens);
   const evalWork =
     input.eval ??
     (usages.length > 0 && usages.every((u) => typeof u.wallSeconds === 'number')
-      ? { wallSeconds: usages.reduce((s, u) => s + u.wallSeconds!, 0), tokens: usages.reduce((s, u) => s + u.promptTokens + u.completionTokens, 0) }
+      ? { wallSeconds: usages.reduce((s, u) => s + u.wallSeconds!, 0), tokens: usages.reduce((s, u) => s + processed(u), 0) }
       : undefined);
   if (evalWork) {
     const flops = totalParams ? inferenceFlops(totalParams, evalWork.tokens) : undefined;
     rows.push(measuredRow('eval', evalWork.wallSeconds, evalWork.tokens, flops));
     if (flops !== undefined) rows.push(targetRow('eval_target_device', flops, evalWork.tokens));
   }
-  for (const [subject, t] of Object.entries(input.usage ?? {}) as [Subject, UsageTotals | undefined][]) {
+  for (const [subject, t] of Object.entries(input.usage ?? {}) as [Subject, EvalUsage | undefined][]) {
     if (!t || !(t.examples > 0)) continue;
     const selfHosted = subject === 'base' || (subject === 'finetuned' && !cost.hostedFinetunedModel);
     // A self-hosted subject needs the model size for its throughput unless the spec gives one.

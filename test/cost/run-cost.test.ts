@@ -100,11 +100,12 @@ describe('costOfRun', () => {
       cost: costSpec({ prices: { 'cpu-core': { usdPerHour: 0.36 } } }),
       usage: {
         base: { examples: 4, promptTokens: 100, completionTokens: 20, wallSeconds: 10 },
-        rag: { examples: 4, promptTokens: 900, completionTokens: 20, wallSeconds: 30 },
+        rag: { examples: 4, promptTokens: 900, completionTokens: 20, wallSeconds: 30, evalPromptTokens: 2700, evalCompletionTokens: 60 },
       },
     });
     const ev = rows.find((r) => r.component === 'eval')!;
-    expect(ev).toMatchObject({ device: 'cpu-core', tokens: 1040, flops: 2 * 1e8 * 1040, priceSource: 'override from spec cost.prices (unspecified)' });
+    // base: 100 + 20 (no eval totals given); rag: everything processed, 2700 + 60
+    expect(ev).toMatchObject({ device: 'cpu-core', tokens: 2880, flops: 2 * 1e8 * 2880, priceSource: 'override from spec cost.prices (unspecified)' });
     expect(ev.hours).toBeCloseTo(40 / 3600, 15);
     expect(ev.usd).toBeCloseTo((40 / 3600) * 0.36, 15);
     expect(rows.map((r) => r.component)).toEqual([
