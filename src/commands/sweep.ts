@@ -27,13 +27,14 @@ perturbations), prices it, and stores everything in DuckDB. Finished variants ar
     'limit-train': Flags.integer({ description: 'use at most N training examples (smoke tests, CI)', min: 1 }),
     'limit-eval': Flags.integer({ description: 'evaluate at most N test examples', min: 1 }),
     'max-steps': Flags.integer({ description: 'stop each variant after N optimizer steps', min: 1 }),
+    'run-cap': Flags.integer({ description: 'run at most the first N variants (overrides sweep.runCap)', min: 1 }),
     quiet: Flags.boolean({ char: 'q', description: 'print only the final summary' }),
   };
 
   async run(): Promise<unknown> {
     const { args, flags } = await this.parse(Sweep);
     if (flags['dry-run']) {
-      const plan = await planSweep(args.spec);
+      const plan = await planSweep(args.spec, { runCap: flags['run-cap'] });
       const result = {
         experiment: plan.loaded.spec.name,
         spec: plan.loaded.file,
@@ -59,6 +60,7 @@ perturbations), prices it, and stores everything in DuckDB. Finished variants ar
       backend: flags.backend,
       parallel: flags.parallel,
       resume: flags.resume,
+      runCap: flags['run-cap'],
       limits: { limitTrain: flags['limit-train'], limitEval: flags['limit-eval'], maxSteps: flags['max-steps'] },
       quiet: flags.quiet || this.jsonEnabled(),
       log: (line) => this.logToStderr(line),

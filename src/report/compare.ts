@@ -6,14 +6,16 @@
  */
 import { UnknownNameError, UserInputError } from '../errors.js';
 import type { EvalRow, PredictionRow, Subject } from '../run/protocol.js';
-import { getRun, getSweep, latestSweep, runIdsWithPrefix, sweepsOfExperiment, type Queryable } from '../store/report-queries.js';
+import type { Db } from '../store/db.js';
+import { latestSweep } from '../store/queries.js';
+import { findRun, sweepExists } from '../store/report-queries.js';
 import { monthlyCost } from '../cost/roi.js';
 import { perRequestUsd, runCostUsd } from './cost-view.js';
 import type { ReportData, RunData } from './data.js';
-import { fmtParam } from './format.js';
+import { fmtParam, variantLabel } from './format.js';
 import { loadReportData } from './load.js';
 import { lowerIsBetter, parseObjective, pickBest, type Objective } from './objective.js';
-import { preferredMetric, SUBJECT_LABEL } from './view-model.js';
+import { preferredMetric, SUBJECT_LABEL, sweptParams } from './view-model.js';
 
 export const BASELINE_SUBJECTS = ['base', 'prompting', 'rag'] as const;
 
@@ -115,20 +117,14 @@ export function parseThresholds(values: readonly string[]): Threshold[] {
 
 // ------------------------------------------------------------------ REF resolution
 
-const sideCache = new WeakMap<Queryable, Map<string, ReportData>>();
+const sideCache = new WeakMap<Db, Map<string, ReportData>>();
 
-async function sweepData(db: Queryable, sweepId: string): Promise<ReportData> {
+async function sweepData(db: Db, sweepId: string): Promise<ReportData> {
   let cache = sideCache.get(db);
   if (!cache) sideCache.set(db, (cache = new Map()));
   let d = cache.get(sweepId);
   if (!d) cache.set(sweepId, (d = await loadReportData(db, sweepId)));
   return d;
-}
-
-function swept(data: ReportData): string[] {
-  const distinct = new Map<string, Set<string>>();
-  for (const r of data.runs) for (const [k, v] of Object.entries({ method: r.method, ...r.params })) (distinct.get(k) ?? distinct.set(k, new Set()).get(k)!).add(JSON.stringify(v));
-  return [...distinct.entries()].filter(([, s]) => s.size > 1).map(([k]) => k);
 }
 
 function volumeOf(data: ReportData): { volume: number; months: number; ragIndex: number; dataPrep: number } {
@@ -138,8 +134,7 @@ function volumeOf(data: ReportData): { volume: number; months: number; ragIndex:
 
 function runSide(ref: string, data: ReportData, run: RunData): CompareSide {
   const objective = parseObjective(data.sweep.spec);
-  const sw = swept(data).filter((k) => k in run.params || k === 'method');
-  const short = sw.map((k) => `${k}=${fmtParam(({ method: run.method, ...run.params } as Record<string, unknown>)[k])}`).join(' ');
+  const short = variantLabel({ method: run.method, ...run.params }, sweptParams(data.runs), '');
   const per = perRequestUsd([...run.costs, ...data.baselines.costs], 'finetuned');
   const target = run.costs.filter((c) => c.component === 'train_hosted' || c.component === 'train_target_device');
   const targetTrainUsd = target.length > 0 ? target.find((c) => c.component === 'train_hosted')?.usd ?? target[0]!.usd : null;
@@ -153,7 +148,7 @@ function runSide(ref: string, data: ReportData, run: RunData): CompareSide {
     experiment: data.sweep.experimentName,
     runId: run.runId,
     subject: 'finetuned',
-    params: { method: run.method, ...run.params },
+    params: { subject: 'finetuned', method: run.method, ...run.params },
     evalRows: run.evalRows.filter((r) => r.subject === 'finetuned'),
     predictions: run.predictions.filter((p) => p.subject === 'finetuned'),
     runUsd: runCostUsd(run),
@@ -209,38 +204,42 @@ function bestSide(ref: string, data: ReportData): CompareSide {
  * (the best run of the experiment's latest sweep), or `<sweep>:base|prompting|rag` (a baseline).
  * @throws UserInputError when nothing matches (saying what was tried), UnknownNameError for an unknown baseline.
  */
-export async function resolveRef(db: Queryable, ref: string): Promise<CompareSide> {
+export async function resolveRef(db: Db, ref: string): Promise<CompareSide> {
   if (ref.startsWith('best:')) {
     const exp = ref.slice('best:'.length);
-    const sweeps = await sweepsOfExperiment(db, exp);
-    if (sweeps.length === 0) throw new UserInputError(`${ref}: no sweep of experiment '${exp}' in the database`);
-    return bestSide(ref, await sweepData(db, sweeps[0]!));
+    const s = await latestSweep(db, exp);
+    if (!s) throw new UserInputError(`${ref}: no sweep of experiment '${exp}' in the database`);
+    return bestSide(ref, await sweepData(db, s.sweepId));
   }
   const colon = ref.lastIndexOf(':');
-  if (colon > 0) {
+  if (colon > 0 && !(await findRunExact(db, ref))) {
     const sweepId = ref.slice(0, colon);
     const subject = ref.slice(colon + 1);
     if (!(BASELINE_SUBJECTS as readonly string[]).includes(subject)) throw new UnknownNameError('baseline', subject, BASELINE_SUBJECTS);
-    if (!(await getSweep(db, sweepId))) throw new UserInputError(`${ref}: no sweep '${sweepId}' in the database`);
+    if (!(await sweepExists(db, sweepId))) throw new UserInputError(`${ref}: no sweep '${sweepId}' in the database`);
     return baselineSide(ref, await sweepData(db, sweepId), subject as Subject);
   }
-  const run = await getRun(db, ref);
+  if (await sweepExists(db, ref)) return bestSide(ref, await sweepData(db, ref));
+  const run = await findRun(db, ref);
+  if (Array.isArray(run)) throw new UserInputError(`${ref}: ambiguous run id prefix (${run.join(', ')})`);
   if (run && run.kind === 'variant') {
     const data = await sweepData(db, run.sweepId);
     return runSide(ref, data, data.runs.find((r) => r.runId === run.runId)!);
   }
-  if (await getSweep(db, ref)) return bestSide(ref, await sweepData(db, ref));
-  const prefixed = await runIdsWithPrefix(db, ref);
-  if (prefixed.length === 1) return resolveRef(db, prefixed[0]!);
-  if (prefixed.length > 1) throw new UserInputError(`${ref}: ambiguous run id prefix (${prefixed.join(', ')})`);
+  if (run) return baselineSide(ref, await sweepData(db, run.sweepId), 'base');
   throw new UserInputError(`${ref}: not a run id, a sweep id, best:<experiment> or <sweep>:base|prompting|rag`);
+}
+
+async function findRunExact(db: Db, ref: string): Promise<boolean> {
+  const r = await findRun(db, ref);
+  return r !== null && !Array.isArray(r) && r.runId === ref;
 }
 
 /**
  * Both sides of `fte compare`. Defaults: no REF -> the latest sweep's best run (head) vs its base
  * model (base); only `--head` -> its sweep's base model; only `--base` -> the latest sweep's best.
  */
-export async function resolveSides(db: Queryable, baseRef?: string, headRef?: string): Promise<{ base: CompareSide; head: CompareSide }> {
+export async function resolveSides(db: Db, baseRef?: string, headRef?: string): Promise<{ base: CompareSide; head: CompareSide }> {
   let head: CompareSide;
   if (headRef) head = await resolveRef(db, headRef);
   else {
@@ -363,10 +362,11 @@ export function compareSides(base: CompareSide, head: CompareSide, thresholds: T
   ].filter((c) => c.base !== null || c.head !== null);
 
   const names = [...new Set([...Object.keys(base.params), ...Object.keys(head.params)])];
+  // A parameter only one side has (a baseline has no LoRA rank) is shown, not counted as a change.
   const paramsDiff = names.map((n) => {
     const b = n in base.params ? fmtParam(base.params[n]) : '—';
     const h = n in head.params ? fmtParam(head.params[n]) : '—';
-    return { name: n, base: b, head: h, changed: b !== h };
+    return { name: n, base: b, head: h, changed: n in base.params && n in head.params && b !== h };
   });
 
   const changedPredictions = changedPreds(base, head, objective);
@@ -441,14 +441,14 @@ export interface CompareResult {
  */
 export async function compareRefs(opts: CompareOptions): Promise<CompareResult> {
   const thresholds = parseThresholds(opts.thresholds ?? []);
-  const { openDb } = await import('../store/db.js');
-  const db = await openDb(opts.db, { readOnly: true });
+  const { openStore } = await import('../store/writer.js');
+  const store = await openStore(opts.db, { readOnly: true });
   let comparison: Comparison;
   try {
-    const { base, head } = await resolveSides(db, opts.base, opts.head);
+    const { base, head } = await resolveSides(store.db, opts.base, opts.head);
     comparison = compareSides(base, head, thresholds);
   } finally {
-    await db.close();
+    await store.close();
   }
   if (opts.format === 'json') return { comparison, text: `${JSON.stringify(comparison, null, 2)}\n` };
   const { renderCompareMarkdown } = await import('./markdown.js');

@@ -3,7 +3,7 @@
  * the stored `costs` rows (priced by src/cost when the run ended) and src/cost's ROI model; this
  * module only selects and formats them.
  */
-import { APPROACHES, computeRoi, type ApproachInput, type BreakEven, type RoiInput } from '../cost/roi.js';
+import { APPROACHES, computeRoi, type ApproachInput, type BreakEven, type RoiInput, type RoiResult } from '../cost/roi.js';
 import type { CostRow, EvalRow } from '../run/protocol.js';
 import type { ReportData, RunData } from './data.js';
 import { fmtCount, fmtNum, fmtUsd } from './format.js';
@@ -160,11 +160,22 @@ function roiSection(
   objective: Objective,
   rows: readonly EvalRow[],
 ): Pick<CostSectionView, 'roi' | 'assumptions' | 'volume' | 'recommendation' | 'sensitivity' | 'notes'> {
-  const input = roiInputFromStored(data, best, objective, rows);
-  if (!input) {
-    return { roi: [], assumptions: '', volume: null, recommendation: 'No per-request inference cost of the fine-tuned model was stored, so there is no ROI to show.', sensitivity: [], notes: [] };
+  let r: RoiResult;
+  const notes: string[] = [];
+  let training = '';
+  if (data.roi) {
+    r = data.roi;
+    const t = data.roi.training;
+    training = ` Training amortised: ${fmtUsd(t.usd)} (${t.used === 'target-device' ? `estimated on ${t.targetDevice}` : t.used}, ${t.basis === 'sweep' ? `all ${t.runs} runs of the sweep` : 'the best run'})${t.dataPreparationUsd > 0 ? ` + ${fmtUsd(t.dataPreparationUsd)} data preparation` : ''}.`;
+    notes.push(...data.roi.notes.map((n) => `${n.charAt(0).toUpperCase()}${n.slice(1)}.`));
+  } else {
+    const input = roiInputFromStored(data, best, objective, rows);
+    if (!input) {
+      return { roi: [], assumptions: '', volume: null, recommendation: `No ROI: ${data.roiError ?? 'no per-request inference cost of the fine-tuned model was stored'}.`, sensitivity: [], notes: [] };
+    }
+    r = computeRoi(input);
+    if (data.roiError) notes.push(`fte roi could not price this sweep (${data.roiError}); the table uses the stored per-request costs and the best run's training cost.`);
   }
-  const r = computeRoi(input);
   const roi: RoiRowView[] = r.approaches.map((a) => ({
     approach: APPROACH_LABEL[a.approach] ?? a.approach,
     quality: fmtNum(a.quality),
@@ -177,10 +188,10 @@ function roiSection(
   const sensitivity = r.sensitivity.volume.flatMap((p) => Object.entries(p.monthlyUsd).map(([a, usd]) => ({ requests: p.volume, approach: APPROACH_LABEL[a] ?? a, usd })));
   return {
     roi,
-    assumptions: `${fmtCount(r.monthlyRequests)} requests/month; one-off costs amortised over ${r.months} months; quality = ${objective.key}.`,
+    assumptions: `${fmtCount(r.monthlyRequests)} requests/month; one-off costs amortised over ${r.months} months; quality = ${r.objective.metric}.${training}`,
     volume: r.monthlyRequests,
     recommendation: r.recommendation,
     sensitivity,
-    notes: r.breakEven.map((b) => `${b.reason}.`),
+    notes: [...r.breakEven.map((b) => `${b.reason.charAt(0).toUpperCase()}${b.reason.slice(1)}.`), ...notes],
   };
 }

@@ -3,6 +3,7 @@
  * run stored) and the sweep's baselines. `src/report/load.ts` fills it from the store; tests can
  * build it by hand. Nothing here knows SQL or HTML.
  */
+import type { RoiReport } from '../cost/sweep-roi.js';
 import type { ArtifactRow, CostRow, EvalRow, PredictionRow, RunStatus, StepMetric } from '../run/protocol.js';
 
 /** Limits a sweep was cut down with (`fte sweep --max-steps/--limit-train/--limit-eval`). */
@@ -59,6 +60,8 @@ export interface RunData {
   adapterBytes?: number;
   peakMemoryBytes?: number;
   bestStep?: number;
+  /** Best validation loss the trainer reported (nats/token); the curves' minimum when absent. */
+  bestValLoss?: number;
   stoppedEarly?: boolean;
   error?: string;
   params: Record<string, number | string | boolean | string[]>;
@@ -82,4 +85,8 @@ export interface ReportData {
   sweep: SweepInfo;
   runs: RunData[];
   baselines: BaselineData;
+  /** The sweep's ROI as `fte roi` computes it (src/cost/sweep-roi.ts), when it could be computed. */
+  roi?: RoiReport;
+  /** Why the ROI could not be computed (one line, e.g. a missing baseline). */
+  roiError?: string;
 }

@@ -1,45 +1,25 @@
 /**
- * Reads one sweep's `ReportData` from the store through src/store's read queries (no SQL here).
+ * Reads one sweep's `ReportData` through src/store's read queries (no SQL here).
  */
-import { UserInputError } from '../errors.js';
-import {
-  artifactsOfRuns,
-  costsOfRuns,
-  evalResultsOfRuns,
-  getSweep,
-  latestSweep,
-  paramsOfRuns,
-  predictionsOfRuns,
-  recentSweepIds,
-  runsOfSweep,
-  stepMetricsOfRuns,
-  type Queryable,
-  type SweepRecord,
-} from '../store/report-queries.js';
+import { roiForSweep } from '../cost/sweep-roi.js';
+import { FteError } from '../errors.js';
+import type { Db } from '../store/db.js';
+import * as q from '../store/queries.js';
+import type { CostRow, EvalRow, PredictionRow, StepMetric } from '../run/protocol.js';
 import type { BaselineData, DatasetManifestView, ReportData, RunData, SweepInfo, SweepLimits } from './data.js';
-
-function parseJson<T>(s: string | null, fallback: T): T {
-  if (!s) return fallback;
-  try {
-    return JSON.parse(s) as T;
-  } catch {
-    return fallback;
-  }
-}
 
 const opt = <T>(v: T | null | undefined): T | undefined => (v === null ? undefined : v);
 
-function sweepInfo(s: SweepRecord): SweepInfo {
-  const spec = parseJson<Record<string, unknown>>(s.specJson, {});
-  // The sweep's own objective columns win over the spec copy (they are what `fte runs` ranks by).
-  spec.objective = { metric: s.objectiveMetric, goal: s.objectiveGoal };
+function sweepInfo(s: q.SweepDetail): SweepInfo {
+  const spec = (s.spec && typeof s.spec === 'object' ? { ...(s.spec as Record<string, unknown>) } : {}) as Record<string, unknown>;
+  // The sweep's own objective (copied when it started) is what `fte runs` ranks by: it wins.
+  spec.objective = { metric: s.objective.metric, goal: s.objective.goal };
   if (s.baseModel && !spec.model) spec.model = { base: s.baseModel };
-  const limits = parseJson<SweepLimits>(s.limitsJson, {});
-  const manifest = parseJson<DatasetManifestView | undefined>(s.manifestJson, undefined);
+  const limits = (s.limits && typeof s.limits === 'object' ? s.limits : {}) as Record<string, unknown>;
   return {
     sweepId: s.sweepId,
     experimentId: s.experimentId,
-    experimentName: s.experimentName,
+    experimentName: s.experiment ?? s.experimentId,
     specPath: opt(s.specPath),
     status: s.status,
     startedAt: opt(s.startedAt),
@@ -48,8 +28,8 @@ function sweepInfo(s: SweepRecord): SweepInfo {
     host: opt(s.host),
     backend: opt(s.backend),
     spec,
-    limits: Object.fromEntries(Object.entries(limits ?? {}).filter(([, v]) => typeof v === 'number')) as SweepLimits,
-    manifest: manifest ? normaliseManifest(manifest as Record<string, unknown>) : undefined,
+    limits: Object.fromEntries(Object.entries(limits).filter(([, v]) => typeof v === 'number')) as SweepLimits,
+    manifest: s.datasetManifest && typeof s.datasetManifest === 'object' ? normaliseManifest(s.datasetManifest as Record<string, unknown>) : undefined,
   };
 }
 
@@ -58,11 +38,10 @@ function normaliseManifest(m: Record<string, unknown>): DatasetManifestView {
   const num = (v: unknown): number | undefined => (typeof v === 'number' ? v : undefined);
   const rec = (v: unknown): Record<string, number> | undefined =>
     v && typeof v === 'object' && !Array.isArray(v) && Object.values(v).every((x) => typeof x === 'number') ? (v as Record<string, number>) : undefined;
-  const counts = rec(m.counts) ?? rec(m.splits);
   return {
     source: typeof m.source === 'string' ? m.source : undefined,
     fingerprint: typeof m.fingerprint === 'string' ? m.fingerprint : undefined,
-    counts,
+    counts: rec(m.counts) ?? rec(m.splits),
     categories: (m.categories ?? m.categoryCounts) as DatasetManifestView['categories'],
     piiReplaced: rec(m.piiReplaced) ?? rec(m.pii) ?? rec(m.piiReplacements),
     duplicatesRemoved: num(m.duplicatesRemoved) ?? num(m.duplicates),
@@ -70,63 +49,83 @@ function normaliseManifest(m: Record<string, unknown>): DatasetManifestView {
   };
 }
 
+function byRun<T extends { runId: string }, U>(rows: T[], map: (r: T) => U): Map<string, U[]> {
+  const out = new Map<string, U[]>();
+  for (const r of rows) {
+    let l = out.get(r.runId);
+    if (!l) out.set(r.runId, (l = []));
+    l.push(map(r));
+  }
+  return out;
+}
+
+const finite = (v: number | null): number => (v === null ? Number.NaN : v);
+
+/** Points kept per curve for the charts (the store thins longer curves to every k-th step plus the last). */
+export const MAX_CURVE_POINTS = 400;
+
 /**
- * Loads a sweep (default: the latest) with every run's params, curves, eval rows, predictions,
- * costs and artifacts, and the sweep's baselines (its `baselines` pseudo-run).
+ * Loads a sweep (default: the latest) with every variant's params, loss curves, eval rows, clean
+ * predictions, costs and artifacts, and the sweep's baselines (its `baselines` pseudo-run).
  * @throws UserInputError when the database has no sweep, or no sweep `sweepId` (naming recent ones).
  */
-export async function loadReportData(db: Queryable, sweepId?: string): Promise<ReportData> {
-  const s = sweepId ? await getSweep(db, sweepId) : await latestSweep(db);
-  if (!s) {
-    if (!sweepId) throw new UserInputError('no sweep in the database yet: run `fte sweep experiments/lora-rank.ts` first');
-    const recent = await recentSweepIds(db);
-    throw new UserInputError(`no sweep '${sweepId}' in the database${recent.length ? `; recent sweeps: ${recent.join(', ')}` : ''}`);
-  }
-  const records = await runsOfSweep(db, s.sweepId);
-  const ids = records.map((r) => r.runId);
-  const [params, steps, evals, preds, costs, artifacts] = await Promise.all([
-    paramsOfRuns(db, ids),
-    stepMetricsOfRuns(db, ids),
-    evalResultsOfRuns(db, ids),
-    predictionsOfRuns(db, ids),
-    costsOfRuns(db, ids),
-    artifactsOfRuns(db, ids),
-  ]);
-  const runs: RunData[] = [];
+export async function loadReportData(db: Db, sweepId?: string): Promise<ReportData> {
+  const s = await q.getSweep(db, sweepId ?? 'latest');
+  const runs = await q.sweepRuns(db, s.sweepId);
+  const ids = runs.map((r) => r.runId);
+  const steps = await q.stepMetrics(db, ids, { names: ['loss'], maxPoints: MAX_CURVE_POINTS });
+  const evals = await q.evalResults(db, { sweepId: s.sweepId });
+  const preds = await q.predictions(db, { sweepId: s.sweepId, perturbation: 'none' });
+  const costs = await q.costs(db, { sweepId: s.sweepId });
+  const artifacts = await q.artifacts(db, { sweepId: s.sweepId });
+
+  const stepMap = byRun(steps, (m): StepMetric => ({ step: m.step, epoch: m.epoch ?? 0, split: m.split as StepMetric['split'], name: m.name, value: finite(m.value) }));
+  const evalMap = byRun(evals, (e): EvalRow => ({ subject: e.subject, perturbation: e.perturbation, slice: e.slice, metric: e.metric, value: finite(e.value), n: e.n ?? 0, ...(e.signature ? { signature: e.signature } : {}) }));
+  const predMap = byRun(preds, (p): PredictionRow => ({ subject: p.subject, perturbation: p.perturbation, exampleId: p.exampleId, input: p.input ?? '', reference: p.reference ?? '', prediction: p.prediction ?? '', scores: p.scores ?? {} }));
+  const costMap = byRun(costs, (c): CostRow => ({ component: c.component, device: c.device ?? '', hours: c.hours ?? 0, tokens: c.tokens ?? 0, usd: c.usd ?? 0, priceSource: c.priceSource ?? '' }));
+  const artMap = byRun(artifacts, (a) => ({ kind: a.kind, path: a.path, bytes: a.bytes ?? 0, sha256: a.sha256 ?? '' }));
+
+  const baselineIds = new Set([...evals, ...costs].filter((r) => r.kind === 'baselines').map((r) => r.runId));
   const baselines: BaselineData = { evalRows: [], predictions: [], costs: [] };
-  for (const r of records) {
-    if (r.kind === 'baselines') {
-      baselines.evalRows.push(...(evals.get(r.runId) ?? []));
-      baselines.predictions.push(...(preds.get(r.runId) ?? []));
-      baselines.costs.push(...(costs.get(r.runId) ?? []));
-      continue;
-    }
-    runs.push({
-      runId: r.runId,
-      sweepId: r.sweepId,
-      variantKey: r.variantKey ?? r.runId,
-      method: r.method ?? '',
-      status: r.status,
-      startedAt: opt(r.startedAt),
-      finishedAt: opt(r.finishedAt),
-      wallSeconds: opt(r.wallSeconds),
-      device: opt(r.device),
-      backend: opt(r.backend),
-      tokensTrained: opt(r.tokensTrained),
-      trainableParams: opt(r.trainableParams),
-      totalParams: opt(r.totalParams),
-      adapterBytes: opt(r.adapterBytes),
-      peakMemoryBytes: opt(r.peakMemoryBytes),
-      bestStep: opt(r.bestStep),
-      stoppedEarly: opt(r.stoppedEarly),
-      error: opt(r.error ?? r.divergenceReason),
-      params: params.get(r.runId) ?? {},
-      stepMetrics: steps.get(r.runId) ?? [],
-      evalRows: evals.get(r.runId) ?? [],
-      predictions: preds.get(r.runId) ?? [],
-      costs: costs.get(r.runId) ?? [],
-      artifacts: artifacts.get(r.runId) ?? [],
-    });
+  for (const id of baselineIds) {
+    baselines.evalRows.push(...(evalMap.get(id) ?? []));
+    baselines.predictions.push(...(predMap.get(id) ?? []));
+    baselines.costs.push(...(costMap.get(id) ?? []));
   }
-  return { sweep: sweepInfo(s), runs, baselines };
+  const data: RunData[] = runs.map((r) => ({
+    runId: r.runId,
+    sweepId: r.sweepId,
+    variantKey: r.variantKey ?? r.runId,
+    method: r.method ?? '',
+    status: r.status,
+    startedAt: opt(r.startedAt),
+    finishedAt: opt(r.finishedAt),
+    wallSeconds: opt(r.wallSeconds),
+    device: opt(r.device),
+    backend: opt(r.backend),
+    tokensTrained: opt(r.tokensTrained),
+    trainableParams: opt(r.trainableParams),
+    totalParams: opt(r.totalParams),
+    adapterBytes: opt(r.adapterBytes),
+    peakMemoryBytes: opt(r.peakMemoryBytes),
+    bestStep: opt(r.bestStep),
+    bestValLoss: opt(r.bestValLoss),
+    stoppedEarly: opt(r.stoppedEarly),
+    error: opt(r.error ?? r.divergenceReason),
+    params: Object.fromEntries(Object.entries(r.params).filter(([, v]) => v !== null)) as RunData['params'],
+    stepMetrics: stepMap.get(r.runId) ?? [],
+    evalRows: evalMap.get(r.runId) ?? [],
+    predictions: predMap.get(r.runId) ?? [],
+    costs: costMap.get(r.runId) ?? [],
+    artifacts: artMap.get(r.runId) ?? [],
+  }));
+  const out: ReportData = { sweep: sweepInfo(s), runs: data, baselines };
+  // The ROI exactly as `fte roi` prints it; a sweep it cannot price still gets its report.
+  try {
+    out.roi = await roiForSweep(db, { sweepId: s.sweepId });
+  } catch (err) {
+    if (!(err instanceof FteError)) throw err;
+    out.roiError = err.message;
+  }
+  return out;
 }

@@ -44,8 +44,9 @@ export function parseObjective(spec: Record<string, unknown>): Objective {
   return { key, goal, slice: key.slice(0, i), metric: key.slice(i + 1) };
 }
 
-/** Best validation loss in a run's curves (nats/token), or null when it logged none. */
-export function bestValLoss(run: Pick<RunData, 'stepMetrics'>): number | null {
+/** Best validation loss of a run (nats/token): the trainer's figure, else the curves' minimum, else null. */
+export function bestValLoss(run: Pick<RunData, 'stepMetrics'> & { bestValLoss?: number }): number | null {
+  if (run.bestValLoss !== undefined && Number.isFinite(run.bestValLoss)) return run.bestValLoss;
   let best: number | null = null;
   for (const m of run.stepMetrics) {
     if (m.split === 'val' && m.name === 'loss' && Number.isFinite(m.value) && (best === null || m.value < best)) best = m.value;
@@ -60,7 +61,7 @@ export function evalValue(rows: readonly EvalRow[], subject: string, slice: stri
 }
 
 /** The objective's value for one fine-tuned run, or null when the run has no such number. */
-export function objectiveValue(objective: Objective, run: Pick<RunData, 'stepMetrics' | 'evalRows'>): number | null {
+export function objectiveValue(objective: Objective, run: Pick<RunData, 'stepMetrics' | 'evalRows' | 'bestValLoss'>): number | null {
   if (objective.metric === 'val_loss') return bestValLoss(run);
   return evalValue(run.evalRows, 'finetuned', objective.slice, objective.metric);
 }
@@ -82,7 +83,7 @@ export function isBetter(goal: Goal, a: number | null, b: number | null): boolea
  * The best run by the objective among completed runs (diverged/failed runs never win), or null.
  * Ties keep the earlier run.
  */
-export function pickBest<R extends Pick<RunData, 'status' | 'stepMetrics' | 'evalRows'>>(objective: Objective, runs: readonly R[]): R | null {
+export function pickBest<R extends Pick<RunData, 'status' | 'stepMetrics' | 'evalRows' | 'bestValLoss'>>(objective: Objective, runs: readonly R[]): R | null {
   let best: R | null = null;
   let bestV: number | null = null;
   for (const r of runs) {

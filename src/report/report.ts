@@ -4,7 +4,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { openDb } from '../store/db.js';
+import { openStore } from '../store/writer.js';
 import { loadReportData } from './load.js';
 import { renderReportHtml } from './render.js';
 import { buildReportViewModel } from './view-model.js';
@@ -49,12 +49,12 @@ function safeName(s: string): string {
  * @throws StoreMissingError (no database file), UserInputError (no such sweep).
  */
 export async function writeReport(opts: WriteReportOptions): Promise<WriteReportResult> {
-  const db = await openDb(opts.db, { readOnly: true });
+  const store = await openStore(opts.db, { readOnly: true });
   let data;
   try {
-    data = await loadReportData(db, opts.sweepId);
+    data = await loadReportData(store.db, opts.sweepId);
   } finally {
-    await db.close();
+    await store.close();
   }
   const vm = buildReportViewModel(data, { generatedAt: opts.generatedAt });
   const html = await renderReportHtml(vm, { version: fteVersion() });

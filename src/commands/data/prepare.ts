@@ -1,6 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command.js';
-import { parseSplit, prepareDataset, renderPrepare, resolveDataSource, DEFAULT_SEED, type DatasetManifest } from '../../data/index.js';
+import { UserInputError } from '../../errors.js';
+import { parseSplit, prepareDataset, prepareSuite, renderPrepare, resolveSuiteDir, DEFAULT_SEED, DEFAULT_SPLIT, type PrepareResult } from '../../data/index.js';
 
 export default class DataPrepare extends BaseCommand {
   static override summary = 'Split a JSONL dataset into train/val/test (stratified, seeded), optionally scrubbing PII and duplicates.';
@@ -9,10 +10,14 @@ reason) and manifest.json (source, counts, seed, category counts per split, PII 
 sha256 fingerprint of the prepared content). Splits are stratified by category and deterministic for a
 seed. --scrub-pii replaces e-mail addresses, phone numbers, IPv4 addresses, card numbers and URLs with
 credentials by <EMAIL>, <PHONE>, <IP>, <CARD>, <URL>. The folder is written atomically and an existing
-one is only replaced with --force. SRC may also be an eval suite (its raw source rows are prepared).`;
+one is only replaced with --force.
+SRC may also be an eval suite (folder with suite.json, or a built-in name such as email-triage): it is
+built from its corpus as suite.json says (PII scrub, dedup, balanced tasks), at --train/--val/--test
+examples per split when given, and OUT gets the prepared folder plus the raw candidate rows (source.jsonl).`;
   static override examples = [
     '<%= config.bin %> data prepare data/raw.jsonl --out data/prepared --scrub-pii --dedup',
     '<%= config.bin %> data prepare data/raw.jsonl --out data/prepared --seed 7 --split 0.9,0.05,0.05 --force',
+    '<%= config.bin %> data prepare email-triage --out data/email-triage-2k --train 2000 --val 200 --test 200',
   ];
 
   static override args = {
@@ -22,24 +27,40 @@ one is only replaced with --force. SRC may also be an eval suite (its raw source
   static override flags = {
     out: Flags.string({ description: 'output folder', required: true }),
     seed: Flags.integer({ description: 'split seed', default: DEFAULT_SEED, min: 0 }),
-    split: Flags.string({ description: 'train,val,test fractions', default: '0.8,0.1,0.1' }),
-    'scrub-pii': Flags.boolean({ description: 'replace PII with typed placeholders' }),
-    dedup: Flags.boolean({ description: 'reject exact and normalised duplicates (case, whitespace, punctuation folded)' }),
+    split: Flags.string({ description: `train,val,test fractions (default ${DEFAULT_SPLIT.join(',')}; JSONL sources)` }),
+    'scrub-pii': Flags.boolean({ description: 'replace PII with typed placeholders (JSONL sources; suites follow suite.json)' }),
+    dedup: Flags.boolean({ description: 'reject exact and normalised duplicates (JSONL sources; suites follow suite.json)' }),
+    train: Flags.integer({ description: 'suite sources: training examples, all tasks together', min: 4 }),
+    val: Flags.integer({ description: 'suite sources: validation examples', min: 4 }),
+    test: Flags.integer({ description: 'suite sources: test examples', min: 4 }),
     force: Flags.boolean({ description: 'replace an existing output folder' }),
   };
 
-  async run(): Promise<{ outDir: string; manifest: DatasetManifest }> {
+  async run(): Promise<PrepareResult> {
     const { args, flags } = await this.parse(DataPrepare);
-    const split = parseSplit(flags.split);
-    const src = await resolveDataSource(args.src, { seed: flags.seed });
-    const result = await prepareDataset(src, {
-      out: flags.out,
-      seed: flags.seed,
-      split,
-      scrubPii: flags['scrub-pii'],
-      dedup: flags.dedup,
-      force: flags.force,
-    });
+    let result: PrepareResult;
+    if (resolveSuiteDir(args.src)) {
+      const given = (['split', 'scrub-pii', 'dedup'] as const).filter((f) => flags[f] !== undefined && flags[f] !== false);
+      if (given.length) throw new UserInputError(`--${given[0]}: does not apply to a suite (suite.json decides; use --train/--val/--test for sizes)`);
+      const sizeFlags = [flags.train, flags.val, flags.test];
+      if (sizeFlags.some((s) => s !== undefined) && sizeFlags.some((s) => s === undefined)) {
+        throw new UserInputError('--train, --val and --test: give all three or none');
+      }
+      const sizes = flags.train !== undefined ? { train: flags.train, val: flags.val!, test: flags.test! } : undefined;
+      result = await prepareSuite(args.src, { out: flags.out, seed: flags.seed, sizes, force: flags.force });
+    } else {
+      if (flags.train !== undefined || flags.val !== undefined || flags.test !== undefined) {
+        throw new UserInputError('--train/--val/--test: only for suite sources; use --split for a JSONL file');
+      }
+      result = await prepareDataset(args.src, {
+        out: flags.out,
+        seed: flags.seed,
+        split: flags.split ? parseSplit(flags.split) : DEFAULT_SPLIT,
+        scrubPii: flags['scrub-pii'],
+        dedup: flags.dedup,
+        force: flags.force,
+      });
+    }
     if (!this.jsonEnabled()) this.log(renderPrepare(result.outDir, result.manifest));
     return result;
   }
