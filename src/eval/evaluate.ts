@@ -1,0 +1,292 @@
+/**
+ * The scoring harness: one subject (fine-tuned model, base model, prompting or RAG baseline) on a test
+ * split, clean and under every perturbation, every metric per slice.
+ *
+ * 1. Prompts: the subject's prompt builder (src/eval/baselines.ts) over the clean test inputs and over
+ *    each perturbation's inputs (perturbed template-aware and seeded, src/eval/perturbations). Inputs a
+ *    perturbation leaves unchanged are not generated again: they reuse the clean prediction.
+ * 2. Generation: every prompt of every variant in one batched call (greedy unless told otherwise;
+ *    stop at a newline by default, the built-in suite's completion ends there).
+ * 3. Slices: each example's `category`, plus `all`. A slice is `classification` when its references
+ *    (train + test of that category) look like labels: at most 10 distinct trimmed completions, each
+ *    seen at least 4 times on average; otherwise `generation` (`sliceKinds` overrides, e.g. from the
+ *    suite's task kinds). `all` takes the kind its slices share, or
+ *    `generation` when they differ (text metrics are defined on labels too).
+ * 4. Rows (`EvalRow`, each with its metric's signature):
+ *    - `none` / `<perturbation>`: every metric of the slice's kind on clean / perturbed inputs. Drops
+ *      against clean are not stored as rows: the report computes them from these two rows.
+ *    - `perplexity` (clean only): exp(mean token NLL) of the reference completions given the
+ *      subject's clean prompts; n = tokens.
+ *    - `worst_case` (HELM): per metric, each example takes the worst of its clean and perturbed
+ *      predictions (by the metric's per-example score; unchanged inputs count once, as clean), then the
+ *      corpus metric over those predictions.
+ *    - `consistency` under each perturbation: the share of examples whose input the perturbation changed
+ *      and whose output stayed identical; n = changed inputs (value 1 when none changed). Under
+ *      `worst_case`, the share over all changed (example, perturbation) pairs.
+ *    - `input_change_rate` under each perturbation: the share of inputs it changed.
+ * 5. Predictions (`PredictionRow`): every clean example, and every changed input per perturbation, with
+ *    the per-example scores of the slice's metrics.
+ *
+ * Token usage: `promptTokens` / `completionTokens` are the totals over the clean test requests (one
+ * request per example: what serving costs), `evalPromptTokens` / `evalCompletionTokens` everything
+ * this evaluation processed (perturbed variants and the NLL pass included).
+ */
+import { UnknownNameError } from '../errors.js';
+import type { EvalRow, Example, PredictionRow, Subject } from '../run/protocol.js';
+import { createPromptBuilder, type BuiltPrompt, type PromptTokenizer } from './baselines.js';
+import { generate, tokenNll, type CausalLM, type DecodeTokenizer, type Generation, type GenerateOptions } from './generate.js';
+import { DEFAULT_METRICS, METRICS, getMetric, type MetricDef, type MetricKind } from './metrics/registry.js';
+import { makeSignature } from './metrics/signature.js';
+import { getPerturbation, perturbExamples, type PerturbationParams } from './perturbations/index.js';
+
+/** What the harness needs from a model: decoding and token NLL (see `modelGenerator`). */
+export interface Generator {
+  /** Context length in tokens. */
+  readonly nCtx: number;
+  readonly tokenizer: PromptTokenizer;
+  generate(prompts: string[], opts: GenerateOptions): Promise<Generation[]>;
+  /** NLL (nats) of each completion token given its prompt. */
+  tokenNll(prompts: string[], completions: string[]): Promise<number[][]>;
+}
+
+export interface EvaluateSubjectOptions {
+  subject: Subject;
+  model: Generator;
+  test: Example[];
+  /** Few-shot demonstrations and the RAG index come from here. */
+  train: Example[];
+  /** Perturbation names (registry); `none` is always scored and may be omitted. */
+  perturbations: string[];
+  /** Parameters per perturbation name, overriding the defaults. */
+  perturbationParams?: Record<string, PerturbationParams>;
+  /** Metric names (registry); default: every default metric of each slice's kind, plus perplexity. */
+  metrics?: string[];
+  fewShotK: number;
+  ragK: number;
+  maxNewTokens: number;
+  /** Seed of the perturbations, the few-shot draw and sampling. */
+  seed: number;
+  /** Stop sequences; default `['\n']`. */
+  stop?: string[];
+  /** 0 = greedy (default). */
+  temperature?: number;
+  topP?: number;
+  /** Force a slice's kind (category -> kind) instead of inferring it. */
+  sliceKinds?: Record<string, 'classification' | 'generation'>;
+}
+
+export interface EvaluateSubjectResult {
+  rows: EvalRow[];
+  predictions: PredictionRow[];
+  /** Test requests (clean examples). */
+  examples: number;
+  /** Prompt tokens over the clean test requests (context included). */
+  promptTokens: number;
+  /** Generated tokens over the clean test requests. */
+  completionTokens: number;
+  /** Everything processed, perturbations and the NLL pass included. */
+  evalPromptTokens: number;
+  evalCompletionTokens: number;
+  wallSeconds: number;
+}
+
+const ALL = 'all';
+const NONE = 'none';
+const NO_CATEGORY = 'uncategorized';
+
+type SliceKind = Exclude<MetricKind, 'likelihood'>;
+
+/** Infer each category's kind from its references (see the module comment). */
+export function inferSliceKinds(test: Example[], train: Example[], forced: Record<string, SliceKind> = {}): Map<string, SliceKind> {
+  const refs = new Map<string, string[]>();
+  for (const e of [...train, ...test]) {
+    const c = e.category ?? NO_CATEGORY;
+    const l = refs.get(c);
+    if (l) l.push(e.completion.trim());
+    else refs.set(c, [e.completion.trim()]);
+  }
+  const kinds = new Map<string, SliceKind>();
+  for (const e of test) {
+    const c = e.category ?? NO_CATEGORY;
+    if (kinds.has(c)) continue;
+    if (forced[c]) {
+      kinds.set(c, forced[c]);
+      continue;
+    }
+    const all = refs.get(c)!;
+    const distinct = new Set(all).size;
+    kinds.set(c, distinct <= 10 && distinct * 4 <= all.length ? 'classification' : 'generation');
+  }
+  return kinds;
+}
+
+function metricsFor(kind: SliceKind, requested: string[] | undefined): MetricDef[] {
+  const names = requested ?? DEFAULT_METRICS[kind];
+  return names.map(getMetric).filter((m) => m.kind === kind);
+}
+
+/** Evaluate one subject. See the module comment for what is produced. */
+export async function evaluateSubject(opts: EvaluateSubjectOptions): Promise<EvaluateSubjectResult> {
+  const t0 = performance.now();
+  const { subject, model, test, train, seed, maxNewTokens } = opts;
+  for (const name of opts.metrics ?? []) getMetric(name); // unknown names fail before any work
+  const perturbationNames = [...new Set(opts.perturbations.filter((p) => p !== NONE))];
+  const perturbations = perturbationNames.map((p) => getPerturbation(p, opts.perturbationParams?.[p]));
+  if (perturbationNames.includes('worst_case')) throw new UnknownNameError('perturbation', 'worst_case', perturbationNames);
+
+  // 1. Prompts, clean and perturbed.
+  const build = createPromptBuilder(subject, train, {
+    k: subject === 'rag' ? opts.ragK : opts.fewShotK,
+    seed,
+    tokenizer: model.tokenizer,
+    maxPromptTokens: Math.max(1, model.nCtx - maxNewTokens),
+  });
+  const clean = test.map((ex) => build(ex));
+  const variants = perturbations.map((p) => {
+    const { examples, changed } = perturbExamples(test, p, seed);
+    return { p, examples, changed, built: examples.map((ex, i) => (changed[i] ? build(ex) : clean[i]!)) };
+  });
+
+  // 2. One batched generation over everything that needs generating.
+  const jobs: { prompt: BuiltPrompt; key: string }[] = clean.map((b) => ({ prompt: b, key: `${NONE}:${b.exampleId}` }));
+  const slots: number[][] = variants.map((v) => v.changed.map((c, i) => (c ? jobs.push({ prompt: v.built[i]!, key: `${v.p.name}:${test[i]!.id}` }) - 1 : i)));
+  const generations = await model.generate(
+    jobs.map((j) => j.prompt.prompt),
+    { maxNewTokens, stop: opts.stop ?? ['\n'], temperature: opts.temperature, topP: opts.topP, seed, keys: jobs.map((j) => j.key) },
+  );
+  const cleanPred = test.map((_, i) => generations[i]!.text);
+  const variantPred = variants.map((_, v) => slots[v]!.map((j) => generations[j]!.text));
+
+  // 3. Slices.
+  const kinds = inferSliceKinds(test, train, opts.sliceKinds);
+  const categories = [...kinds.keys()];
+  const slices: { name: string; kind: SliceKind; idx: number[] }[] = [];
+  const allIdx = test.map((_, i) => i);
+  const kindSet = new Set(kinds.values());
+  slices.push({ name: ALL, kind: kindSet.size === 1 ? [...kindSet][0]! : 'generation', idx: allIdx });
+  if (!(categories.length === 1 && categories[0] === NO_CATEGORY)) {
+    for (const c of categories) slices.push({ name: c, kind: kinds.get(c)!, idx: allIdx.filter((i) => (test[i]!.category ?? NO_CATEGORY) === c) });
+  }
+  const refsOf = (idx: number[]): string[][] => idx.map((i) => [test[i]!.completion]);
+
+  // 4. Rows.
+  const rows: EvalRow[] = [];
+  const push = (perturbation: string, slice: string, metric: string, value: number, n: number, signature: string): void => {
+    rows.push({ subject, perturbation, slice, metric, value, n, signature });
+  };
+  const wantPerplexity = opts.metrics === undefined || opts.metrics.includes('perplexity');
+  let nllTokens = 0;
+  let nll: number[][] = [];
+  if (wantPerplexity && test.length > 0) {
+    nll = await model.tokenNll(clean.map((b) => b.prompt), test.map((e) => e.completion));
+  }
+  const worstSig = (m: MetricDef): string => `${m.signature}|worst_case:${['none', ...perturbationNames].join('+')}`;
+  for (const s of slices) {
+    const ms = metricsFor(s.kind, opts.metrics);
+    const refs = refsOf(s.idx);
+    for (const m of ms) {
+      push(NONE, s.name, m.name, m.compute({ predictions: s.idx.map((i) => cleanPred[i]!), references: refs }).value, s.idx.length, m.signature);
+      variants.forEach((v, vi) => {
+        push(v.p.name, s.name, m.name, m.compute({ predictions: s.idx.map((i) => variantPred[vi]![i]!), references: refs }).value, s.idx.length, m.signature);
+      });
+      if (variants.length > 0 && m.perExample) {
+        const worst = s.idx.map((i) => {
+          const ref = [test[i]!.completion];
+          let best = cleanPred[i]!;
+          let bestScore = m.perExample!(best, ref);
+          variants.forEach((v, vi) => {
+            if (!v.changed[i]) return;
+            const p = variantPred[vi]![i]!;
+            const sc = m.perExample!(p, ref);
+            if (sc < bestScore) {
+              bestScore = sc;
+              best = p;
+            }
+          });
+          return best;
+        });
+        push('worst_case', s.name, m.name, m.compute({ predictions: worst, references: refs }).value, s.idx.length, worstSig(m));
+      }
+    }
+    if (wantPerplexity && s.idx.length > 0) {
+      const ppl = METRICS.get('perplexity')!;
+      const sliceNll = s.idx.flatMap((i) => nll[i] ?? []);
+      if (s.name === ALL) nllTokens = sliceNll.length;
+      const v = ppl.compute({ predictions: [], references: [], tokenNll: sliceNll });
+      push(NONE, s.name, 'perplexity', v.value, v.n, v.signature);
+    }
+    // Consistency and input change rate.
+    let changedAll = 0;
+    let sameAll = 0;
+    variants.forEach((v, vi) => {
+      const changed = s.idx.filter((i) => v.changed[i]);
+      const same = changed.filter((i) => variantPred[vi]![i] === cleanPred[i]).length;
+      changedAll += changed.length;
+      sameAll += same;
+      push(v.p.name, s.name, 'consistency', changed.length === 0 ? 1 : same / changed.length, changed.length, consistencySignature(v.p.signature));
+      push(v.p.name, s.name, 'input_change_rate', s.idx.length === 0 ? 0 : changed.length / s.idx.length, s.idx.length, v.p.signature);
+    });
+    if (variants.length > 0) {
+      push('worst_case', s.name, 'consistency', changedAll === 0 ? 1 : sameAll / changedAll, changedAll, consistencySignature(`perturbations:${perturbationNames.join('+')}`));
+    }
+  }
+
+  // 5. Prediction rows with per-example scores.
+  const kindOf = (i: number): SliceKind => kinds.get(test[i]!.category ?? NO_CATEGORY)!;
+  const scoresFor = (i: number, prediction: string, nllOf?: number[]): Record<string, number> => {
+    const out: Record<string, number> = {};
+    for (const m of metricsFor(kindOf(i), opts.metrics)) if (m.perExample) out[m.name] = m.perExample(prediction, [test[i]!.completion]);
+    if (nllOf && nllOf.length > 0) out.nll_mean = nllOf.reduce((a, b) => a + b, 0) / nllOf.length;
+    return out;
+  };
+  const predictions: PredictionRow[] = test.map((ex, i) => ({
+    subject,
+    perturbation: NONE,
+    exampleId: ex.id,
+    input: ex.prompt,
+    reference: ex.completion,
+    prediction: cleanPred[i]!,
+    scores: scoresFor(i, cleanPred[i]!, nll[i]),
+  }));
+  variants.forEach((v, vi) => {
+    v.changed.forEach((c, i) => {
+      if (!c) return;
+      predictions.push({
+        subject,
+        perturbation: v.p.name,
+        exampleId: test[i]!.id,
+        input: v.examples[i]!.prompt,
+        reference: test[i]!.completion,
+        prediction: variantPred[vi]![i]!,
+        scores: scoresFor(i, variantPred[vi]![i]!),
+      });
+    });
+  });
+
+  const promptTokens = clean.reduce((a, b) => a + b.promptTokens, 0);
+  const completionTokens = generations.slice(0, test.length).reduce((a, g) => a + g.completionTokens, 0);
+  return {
+    rows,
+    predictions,
+    examples: test.length,
+    promptTokens,
+    completionTokens,
+    evalPromptTokens: jobs.reduce((a, j) => a + j.prompt.promptTokens, 0) + (nll.length ? promptTokens + nllTokens : 0),
+    evalCompletionTokens: generations.reduce((a, g) => a + g.completionTokens, 0),
+    wallSeconds: (performance.now() - t0) / 1000,
+  };
+}
+
+function consistencySignature(of: string): string {
+  return makeSignature({ metric: 'consistency', over: 'changed_inputs', compare: 'exact_output', of: of.replaceAll('|', ',') });
+}
+
+/** A `Generator` over a causal LM and its tokenizer (src/eval/generate.ts). */
+export function modelGenerator(model: CausalLM, tokenizer: DecodeTokenizer, batchSize = 16): Generator {
+  return {
+    nCtx: model.config.nCtx,
+    tokenizer,
+    generate: (prompts, o) => generate(model, tokenizer, prompts, { batchSize, ...o }),
+    tokenNll: (prompts, completions) => tokenNll(model, tokenizer, prompts, completions, batchSize),
+  };
+}
