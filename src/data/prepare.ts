@@ -212,19 +212,18 @@ export function assertWritable(outDir: string, force: boolean): void {
 }
 
 /**
- * Writes a prepared dataset (plus `extraFiles`, name -> content) into `outDir` atomically: everything goes to a temporary sibling folder
- * which is then renamed over `outDir`, so readers see either the old folder or the complete new one.
+ * Writes files (name -> content) into `outDir` atomically: everything goes to a temporary sibling
+ * folder which is then renamed over `outDir`, so readers see either the old folder or the complete
+ * new one, never a half-written one.
  * @throws UserInputError when `outDir` exists and `force` is false.
  */
-export function writePrepared(outDir: string, prepared: PreparedDataset, force = false, extraFiles: Record<string, string> = {}): void {
+export function writeFilesAtomically(outDir: string, files: Record<string, string>, force = false): void {
   assertWritable(outDir, force);
   const parent = dirname(resolve(outDir));
   mkdirSync(parent, { recursive: true });
   const tmp = mkdtempSync(join(parent, `.${basename(outDir)}.tmp-`));
   try {
-    for (const name of [...SPLIT_NAMES, 'rejects'] as const) writeFileSync(join(tmp, `${name}.jsonl`), prepared.contents[name]);
-    for (const [name, content] of Object.entries(extraFiles)) writeFileSync(join(tmp, name), content);
-    writeFileSync(join(tmp, 'manifest.json'), `${JSON.stringify(prepared.manifest, null, 2)}\n`);
+    for (const [name, content] of Object.entries(files)) writeFileSync(join(tmp, name), content);
     if (existsSync(outDir)) {
       const old = `${tmp}-old`;
       renameSync(outDir, old);
@@ -237,6 +236,15 @@ export function writePrepared(outDir: string, prepared: PreparedDataset, force =
     rmSync(tmp, { recursive: true, force: true });
     throw err;
   }
+}
+
+/** Writes a prepared dataset (plus `extraFiles`) into `outDir` atomically (see `writeFilesAtomically`). */
+export function writePrepared(outDir: string, prepared: PreparedDataset, force = false, extraFiles: Record<string, string> = {}): void {
+  const files: Record<string, string> = {};
+  for (const name of [...SPLIT_NAMES, 'rejects'] as const) files[`${name}.jsonl`] = prepared.contents[name];
+  Object.assign(files, extraFiles);
+  files['manifest.json'] = `${JSON.stringify(prepared.manifest, null, 2)}\n`;
+  writeFilesAtomically(outDir, files, force);
 }
 
 /**

@@ -69,7 +69,8 @@ export function renderValidation(r: ValidationReport): string {
 /** Renders the result of a prepare run. */
 export function renderPrepare(outDir: string, m: DatasetManifest): string {
   const out: string[] = [];
-  out.push(`${m.source} -> ${outDir}: ${m.counts.kept} kept, ${m.counts.rejected} rejected of ${m.counts.input} rows (seed ${m.seed}, split ${m.split.join('/')})`);
+  const how = m.suite ? `seed ${m.seed}, sizes ${m.counts.train}/${m.counts.val}/${m.counts.test}` : `seed ${m.seed}, split ${m.split.join('/')}`;
+  out.push(`${m.source} -> ${outDir}: ${m.counts.kept} kept, ${m.counts.rejected} rejected of ${m.counts.input} rows (${how})`);
   const cats = [...new Set(Object.values(m.categories).flatMap((c) => Object.keys(c)))].sort();
   const t = makeTable(['split', 'examples', ...cats], { colAligns: ['left', 'right', ...cats.map(() => 'right' as const)] });
   for (const s of ['train', 'val', 'test'] as const) t.push([s, m.counts[s], ...cats.map((c) => m.categories[s][c] ?? 0)]);

@@ -56,4 +56,14 @@ describe.skipIf(!existsSync(join(root, 'dist/commands/data/validate.js')))('fte 
     expect(bad.status).toBe(2);
     expect(bad.stderr).toContain('--split');
   });
+
+  it.each([
+    [['--dedup'], '--dedup: does not apply to a suite'],
+    [['--train', '100'], 'give all three or none'],
+  ])('prepare a suite with %j: one-line usage error, exit 2', (flags, message) => {
+    const r = fte(['data', 'prepare', 'email-triage', '--out', join(tmp, 'suite-out'), ...flags]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain(message);
+    expect(existsSync(join(tmp, 'suite-out'))).toBe(false);
+  });
 });

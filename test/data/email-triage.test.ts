@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { buildSuite, findPii, loadDataset, loadSuiteDescription, normalizeText, resolveSuiteDir } from '../../src/data/index.js';
+import { buildSuite, findPii, loadDataset, loadSuiteDescription, normalizeText, prepareSuite, resolveSuiteDir } from '../../src/data/index.js';
 import { METRICS } from '../../src/eval/metrics/registry.js';
 import { cleanBody, cleanSubject, cutAtWord, shortenLinks } from '../../src/data/suites/email-triage.js';
 
@@ -79,5 +79,12 @@ describe('email-triage suite', () => {
     expect(fresh.train).toHaveLength(40);
     expect(fresh.test).toHaveLength(8);
     expect(fresh.train.filter((e) => e.category === 'classify')).toHaveLength(20);
+
+    // `fte data prepare email-triage --out DIR` copies the cached build, atomically, never over DIR without force.
+    const out = join(cacheDir, 'copy');
+    const copied = await prepareSuite('email-triage', { out, seed: 7, cacheDir });
+    expect(copied.manifest.fingerprint).toBe(m.fingerprint);
+    expect(readFileSync(join(out, 'train.jsonl'), 'utf8')).toBe(readFileSync(join(ds.dir, 'train.jsonl'), 'utf8'));
+    await expect(prepareSuite('email-triage', { out, seed: 7, cacheDir })).rejects.toThrow(/already exists/);
   }, 180_000);
 });
