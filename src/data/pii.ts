@@ -60,7 +60,8 @@ const DETECTORS: readonly Detector[] = [
     pattern: /\b(?:https?|ftp|wss?):\/\/[^\s<>"'`]+/gi,
     accept: (v) => /^[a-z]+:\/\/[^/?#\s@]+:[^/?#\s@]*@/i.test(v) || SECRET_PARAMS.test(v),
   },
-  { kind: 'email', pattern: /[A-Za-z0-9._%+-]+@(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,}/g },
+  // The lookbehind starts a match only at the beginning of a run of address characters (linear time on long lines).
+  { kind: 'email', pattern: /(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,}/g },
   {
     kind: 'credit_card',
     // 13-19 digits, optionally grouped by single spaces or dashes.
