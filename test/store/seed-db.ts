@@ -10,7 +10,7 @@ export async function seedFile(file: string): Promise<void> {
       const params = { ...PARAMS, rank: 4 * (i + 1), learningRate: [1e-4, 2e-4, 5e-4][i]! };
       await store.startRun({ runId: id, sweepId, variantKey: `key-${id}`, method: 'lora', params, startedAt: `2026-11-29T07:0${i}:00.000Z` });
       await store.appendStepMetrics(id, curve(20));
-      const o = outcome(id, { params, startedAt: `2026-11-29T07:0${i}:00.000Z` });
+      const o = outcome(id, { params, startedAt: `2026-11-29T07:0${i}:00.000Z`, finishedAt: `2026-11-29T07:0${i}:30.000Z` });
       o.evalRows = o.evalRows.map((r) => (r.metric === 'bleu' && r.perturbation === 'none' ? { ...r, value: [20, 35, 30][i]! } : r));
       if (id === 'r-c') {
         o.status = 'failed';
