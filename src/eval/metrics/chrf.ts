@@ -37,12 +37,16 @@ const EPS = 1e-16;
 const PUNCTUATION = new Set(Array.from('!"#$%&\'()*+,-./:;<=>?@[\\]^_`{|}~'));
 
 function charNgrams(line: string, maxOrder: number, includeWhitespace: boolean): Map<string, number>[] {
-  const chars = codePoints(includeWhitespace ? line : pyRemoveWhitespace(line));
+  const text = includeWhitespace ? line : pyRemoveWhitespace(line);
+  // Without surrogate pairs, UTF-16 indices are code-point indices and substring is enough (fast path).
+  const astral = /[\uD800-\uDFFF]/.test(text);
+  const chars = astral ? codePoints(text) : null;
+  const len = chars ? chars.length : text.length;
   const out: Map<string, number>[] = [];
   for (let n = 1; n <= maxOrder; n++) {
     const m = new Map<string, number>();
-    for (let i = 0; i + n <= chars.length; i++) {
-      const g = n === 1 ? chars[i]! : chars.slice(i, i + n).join('');
+    for (let i = 0; i + n <= len; i++) {
+      const g = chars ? chars.slice(i, i + n).join('') : text.substring(i, i + n);
       m.set(g, (m.get(g) ?? 0) + 1);
     }
     out.push(m);
