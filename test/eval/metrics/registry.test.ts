@@ -5,7 +5,7 @@ import { metrics } from '../../../src/index.js';
 
 describe('metric registry', () => {
   it('lists the names the harness reports', () => {
-    for (const n of ['bleu', 'chrf', 'rouge1', 'rouge2', 'rougeL', 'rougeLsum', 'exact_match', 'f1', 'accuracy', 'f1_macro', 'f1_micro', 'f1_weighted', 'precision_macro', 'recall_macro', 'perplexity']) {
+    for (const n of ['token_f1', 'bleu', 'chrf', 'rouge1', 'rouge2', 'rougeL', 'rougeLsum', 'exact_match', 'f1', 'accuracy', 'f1_macro', 'f1_micro', 'f1_weighted', 'precision_macro', 'recall_macro', 'perplexity']) {
       expect(METRIC_NAMES).toContain(n);
     }
     for (const names of Object.values(DEFAULT_METRICS)) for (const n of names) expect(() => getMetric(n)).not.toThrow();
