@@ -4,8 +4,10 @@
  * - fine-tuned (and the untuned base), self-hosted: a request occupies the serving device for
  *   `(inputTokens + outputTokens) / throughput` seconds, at the device's hourly price:
  *   `usd = (in + out) / tokensPerSecond * usdPerHour / 3600`. Throughput is the spec's
- *   `servingThroughputTokensPerSecond` or, failing that, `peakFlops * servingMfu / (2 * totalParams)`
- *   (src/cost/flops.ts). Prefill and decode tokens are charged alike (both 2N FLOP per token).
+ *   `servingThroughputTokensPerSecond`; else, when the model is served on the device the evaluation
+ *   ran on, the throughput the evaluation measured there (tokens processed / wall seconds / devices);
+ *   else `peakFlops * servingMfu / (2 * totalParams)` (src/cost/flops.ts). Prefill and decode tokens
+ *   are charged alike (both 2N FLOP per token).
  * - fine-tuned, hosted (`cost.hostedFinetunedModel`): the hosted fine-tuned model's token prices.
  * - prompting and RAG: `(systemPromptTokens + in) * inputPrice + out * outputPrice` at the spec's
  *   `apiModel` (prices per million tokens). `in` is the measured prompt: k few-shot examples or the
@@ -63,12 +65,24 @@ export function meanTokens(t: UsageTotals): { inputTokens: number; outputTokens:
   return { inputTokens: t.promptTokens / t.examples, outputTokens: t.completionTokens / t.examples };
 }
 
+/** Throughput the evaluation measured on a device: tokens/s per device. */
+export interface MeasuredThroughput {
+  /** Price-table key of the device the evaluation ran on. */
+  device: string;
+  tokensPerSecond: number;
+}
+
 /**
- * Serving throughput of the fine-tuned model, tokens/s: the spec's figure, or from FLOPs.
+ * Serving throughput of the self-hosted model, tokens/s per device: the spec's figure; else the
+ * measured one when `measured.device` is the serving device; else from FLOPs.
  * @throws UnknownNameError for an unknown serving device.
  */
-export function servingThroughput(cost: CostSpec, prices: PriceTable, totalParams: number): { tokensPerSecond: number; basis: string } {
+export function servingThroughput(cost: CostSpec, prices: PriceTable, totalParams: number, measured?: MeasuredThroughput): { tokensPerSecond: number; basis: string } {
   if (cost.servingThroughputTokensPerSecond) return { tokensPerSecond: cost.servingThroughputTokensPerSecond, basis: 'spec servingThroughputTokensPerSecond' };
+  const key = devicePrice(prices, cost.servingDevice ?? cost.targetDevice).key;
+  if (measured && measured.tokensPerSecond > 0 && devicePrice(prices, measured.device).key === key) {
+    return { tokensPerSecond: measured.tokensPerSecond, basis: `measured by the evaluation on ${key}` };
+  }
   const dev = devicePrice(prices, cost.servingDevice ?? cost.targetDevice);
   return {
     tokensPerSecond: servingTokensPerSecond(totalParams, dev.peakFlops, cost.servingMfu),
@@ -79,7 +93,8 @@ export function servingThroughput(cost: CostSpec, prices: PriceTable, totalParam
 /**
  * Cost per request for a subject. `finetuned` and `base` are self-hosted (or, for `finetuned`,
  * hosted when `cost.hostedFinetunedModel` is set); `prompting` and `rag` are priced at `cost.apiModel`.
- * `tokens` are per-request means. `totalParams` is the served model's parameter count.
+ * `tokens` are per-request means. `totalParams` is the served model's parameter count; `measured` the
+ * throughput the evaluation measured (used when it ran on the serving device).
  * @throws UnknownNameError for an unknown device or API model.
  */
 export function requestCost(
@@ -88,11 +103,12 @@ export function requestCost(
   cost: CostSpec,
   prices: PriceTable,
   totalParams: number,
+  measured?: MeasuredThroughput,
 ): RequestCost {
   const selfHosted = subject === 'base' || (subject === 'finetuned' && !cost.hostedFinetunedModel);
   if (selfHosted) {
     const dev = devicePrice(prices, cost.servingDevice ?? cost.targetDevice);
-    const tp = servingThroughput(cost, prices, totalParams);
+    const tp = servingThroughput(cost, prices, totalParams, measured);
     const usdPerToken = dev.usdPerHour / 3600 / tp.tokensPerSecond;
     const inputUsd = tokens.inputTokens * usdPerToken;
     const outputUsd = tokens.outputTokens * usdPerToken;

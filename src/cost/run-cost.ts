@@ -97,7 +97,8 @@ function matchGpu(dev: string, prices: PriceTable): string | undefined {
  *   (training 4N + 2n per token, i.e. 6N for full; evaluation 2N per token).
  * - `train_hosted`: tokens trained x the hosted fine-tuning price, when `cost.hostedFinetunedModel` is set.
  * - `inference_input_per_request_<subject>`, `inference_output_per_request_<subject>`: see
- *   `requestCostRows`.
+ *   `requestCostRows`; a self-hosted subject served on the measured device is priced at the
+ *   throughput its evaluation measured (tokens processed / wall seconds / device count).
  * Every row's `priceSource` is the price entry's `source (date)`; target-device rows add the MFU
  * assumption; `flops` is set on rows priced from FLOPs.
  * @throws UnknownNameError for an unknown device or model; RangeError for negative measurements.
@@ -157,8 +158,9 @@ export function costOfRun(input: RunCostInput): CostRow[] {
     if (!t || !(t.examples > 0)) continue;
     const selfHosted = subject === 'base' || (subject === 'finetuned' && !cost.hostedFinetunedModel);
     // A self-hosted subject needs the model size for its throughput unless the spec gives one.
-    if (selfHosted && !totalParams && !cost.servingThroughputTokensPerSecond) continue;
-    rows.push(...requestCostRows(requestCost(subject, meanTokens(t), cost, prices, totalParams ?? 1)));
+    const measuredTp = selfHosted && t.wallSeconds && t.wallSeconds > 0 ? { device: mDev.key, tokensPerSecond: processed(t) / t.wallSeconds / measured.count } : undefined;
+    if (selfHosted && !totalParams && !cost.servingThroughputTokensPerSecond && !measuredTp) continue;
+    rows.push(...requestCostRows(requestCost(subject, meanTokens(t), cost, prices, totalParams ?? 1, measuredTp)));
   }
   return rows;
 }

@@ -173,7 +173,9 @@ export async function roiForSweep(db: Db, opts: RoiOptions = {}): Promise<RoiRep
     if (subject === 'finetuned' && !cost.hostedFinetunedModel && !cost.servingThroughputTokensPerSecond && !(totalParams > 0)) {
       throw new UserInputError(`run ${bestRun.runId} has no total_params, so its serving throughput is unknown; set cost.servingThroughputTokensPerSecond in the spec`);
     }
-    requests[subject] = { ...requestCost(subject, tokens, cost, prices, totalParams || 1), tokenSource: stored ? 'measured' : 'estimated' };
+    // Re-pricing keeps the throughput the run was priced at (measured or configured) on the same device.
+    const measuredTp = stored?.tokensPerSecond ? { device: stored.priceKey, tokensPerSecond: stored.tokensPerSecond } : undefined;
+    requests[subject] = { ...requestCost(subject, tokens, cost, prices, totalParams || 1, measuredTp), tokenSource: stored ? 'measured' : 'estimated' };
   }
 
   const trained = opts.amortise === 'best-run' ? [bestRun] : runs.filter((r) => (r.tokensTrained ?? 0) > 0);
@@ -190,9 +192,13 @@ export async function roiForSweep(db: Db, opts: RoiOptions = {}): Promise<RoiRep
   const roi = computeRoi({ monthlyRequests, months, objective: { metric: metricKey, goal }, approaches, baseQuality });
 
   notes.push(`prompting and RAG are priced as ${requests.prompting.priceKey} API calls on the prompts measured here; their quality is that of the local base model with the same prompts`);
-  if (alwaysOn > 0) {
-    const capacity = alwaysOn / ft.usd;
-    notes.push(`fine-tuned serving keeps ${cost.servingAlwaysOnDevices} ${ft.priceKey} on 24/7 (${formatUsd(alwaysOn)}/month, enough for ${Math.round(capacity).toLocaleString('en-US')} requests/month at the measured throughput); set cost.servingAlwaysOnDevices: 0 to price serverless serving by the token`);
+  if (ft.pricing === 'self-hosted') {
+    const tp = ft.tokensPerSecond ? `${Math.round(ft.tokensPerSecond).toLocaleString('en-US')} tokens/s per device (${/ tokens\/s \((.*)\)$/.exec(ft.priceSource)?.[1] ?? 'see priceSource'})` : 'unknown throughput';
+    notes.push(
+      alwaysOn > 0
+        ? `the fine-tuned model is served on ${cost.servingAlwaysOnDevices} ${ft.priceKey} kept on 24/7 (${formatUsd(alwaysOn)}/month whatever the volume) at ${tp}; cost.servingAlwaysOnDevices: 0 prices serverless serving by the token`
+        : `the fine-tuned model is priced per token served on ${ft.priceKey} at ${tp}`,
+    );
   }
   if (training.used === 'target-device') notes.push(`training is amortised at its estimated cost on ${training.targetDevice}; the runs ran on CPU cores (measured ${formatUsd(training.measuredUsd)})`);
   const limits = (sweep.limits ?? {}) as Record<string, unknown>;

@@ -153,3 +153,31 @@ describe('validateCostNames', () => {
   ])('%j', (c, msg) => expect(() => validateCostNames(costSpec(c), BUILTIN_PRICES)).toThrow(msg));
   it('unknown names are UnknownNameError', () => expect(() => validateCostNames(costSpec({ targetDevice: 'V100' }), BUILTIN_PRICES)).toThrow(UnknownNameError));
 });
+
+describe('measured serving throughput', () => {
+  const train = { wallSeconds: 100, tokensTrained: 1000, trainableParams: 10, totalParams: 2e6, device: 'cpu', backend: 'cpu' };
+  it('a model served on the device the evaluation ran on is priced at the measured tokens/s', () => {
+    const rows = costOfRun({
+      method: 'lora',
+      train,
+      cost: costSpec({ servingDevice: 'cpu-core' }),
+      usage: { finetuned: { examples: 10, promptTokens: 3000, completionTokens: 50, wallSeconds: 6, evalPromptTokens: 9000, evalCompletionTokens: 150 } },
+    });
+    const inp = rows.find((r) => r.component === 'inference_input_per_request_finetuned')!;
+    // 9150 tokens / 6 s / 1 core = 1525 tokens/s; 300 tokens per request
+    expect(inp.usd).toBeCloseTo((300 / 1525 / 3600) * 0.044625, 15);
+    expect(inp.priceSource).toMatch(/; 1525 tokens\/s \(measured by the evaluation on cpu-core\)$/);
+  });
+  it('another serving device falls back to FLOPs', () => {
+    const rows = costOfRun({
+      method: 'lora',
+      train,
+      cost: costSpec({ servingDevice: 'L4' }),
+      usage: { finetuned: { examples: 10, promptTokens: 3000, completionTokens: 50, wallSeconds: 6 } },
+    });
+    const inp = rows.find((r) => r.component === 'inference_input_per_request_finetuned')!;
+    const tps = (121e12 * 0.1) / (2 * 2e6);
+    expect(inp.usd).toBeCloseTo((300 / tps / 3600) * 0.8048, 15);
+    expect(inp.priceSource).toMatch(/tokens\/s \(peak 1\.210e\+14 FLOP\/s x MFU 0\.1 \/ \(2 x 2000000 params\)\)$/);
+  });
+});
