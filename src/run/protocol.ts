@@ -168,7 +168,7 @@ export interface SweepContext {
 /** Worker -> parent. */
 export type WorkerMessage =
   | { type: 'ready'; pid: number }
-  | { type: 'started'; runId: string; backend: string; device: string }
+  | { type: 'started'; runId: string; backend: string; device: string; pid: number }
   | { type: 'step'; runId: string; metrics: StepMetric[]; totalSteps: number; tokensPerSecond: number }
   | { type: 'eval'; runId: string; metrics: StepMetric[] }
   | { type: 'phase'; runId: string; phase: 'train' | 'evaluate' | 'cost' }

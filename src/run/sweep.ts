@@ -26,6 +26,8 @@ export interface RunSweepOptions {
   parallel?: number;
   /** Skip variants whose key already has a completed run. */
   resume: boolean;
+  /** Run at most the first N variants (overrides sweep.runCap). */
+  runCap?: number;
   limits: { limitTrain?: number; limitEval?: number; maxSteps?: number };
   quiet: boolean;
   /** Progress and notices (stderr). */
@@ -34,7 +36,7 @@ export interface RunSweepOptions {
   print: (line: string) => void;
   /** Cache root for prepared data (default `.fte/cache`). */
   cacheDir?: string;
-  /** Root of checkpoints (default `.fte/runs`). */
+  /** Root of checkpoints (default: `runs/` beside the database file). */
   runsDir?: string;
 }
 
@@ -88,9 +90,15 @@ export function workerScript(): string {
  */
 export async function runSweep(opts: RunSweepOptions): Promise<RunSweepResult> {
   const t0 = Date.now();
-  const plan = await planSweep(opts.specFile);
+  const plan = await planSweep(opts.specFile, { runCap: opts.runCap });
   const spec = plan.loaded.spec;
   checkBaseModel(plan);
+  const { costSpec, resolvePrices, validateCostNames } = await import('../cost/index.js');
+  try {
+    validateCostNames(costSpec(spec.cost), resolvePrices(spec.cost.prices));
+  } catch (err) {
+    throw new UserInputError(`${plan.loaded.file}: cost: ${(err as Error).message}`);
+  }
 
   mkdirSync(dirname(resolve(opts.db)), { recursive: true });
   const store = await openStore(opts.db);
@@ -157,7 +165,7 @@ export async function runSweep(opts: RunSweepOptions): Promise<RunSweepResult> {
       dataDir: data.dir,
       baseModelDir: plan.baseModelDir,
       backend: opts.backend,
-      outDir: resolve(opts.runsDir ?? join('.fte', 'runs'), sweepId),
+      outDir: resolve(opts.runsDir ?? join(dirname(resolve(opts.db)), 'runs'), sweepId),
       limits: opts.limits,
       evaluate: spec.evaluate,
       earlyStopping: spec.earlyStopping,
@@ -235,7 +243,7 @@ export async function runSweep(opts: RunSweepOptions): Promise<RunSweepResult> {
     await store.finishSweep(sweepId, status);
     const result = await summarise(store, sweepId, spec.name, spec.objective, [...skipped, ...ended], Date.now() - t0, opts.db);
     printSummary(result, opts.print, failures);
-    return { exitCode: cancelled ? 130 : 0, result };
+    return { exitCode: cancelled ? 130 : failures > 0 ? 1 : 0, result };
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
@@ -249,6 +257,7 @@ export async function runSweep(opts: RunSweepOptions): Promise<RunSweepResult> {
 async function onWorkerMessage(store: Store, progress: ProgressSink, msg: WorkerMessage): Promise<void> {
   switch (msg.type) {
     case 'started':
+      progress.phase(msg.runId, `training on ${msg.backend} (worker pid ${msg.pid})`);
       await store.db.run(`UPDATE runs SET backend = $2, device = $3 WHERE run_id = $1`, [msg.runId, msg.backend, msg.device]);
       return;
     case 'step': {

@@ -20,11 +20,13 @@ export interface PlannedSweep {
 }
 
 /**
- * Load a spec file and expand its sweep (what `fte sweep --dry-run` prints).
+ * Load a spec file and expand its sweep (what `fte sweep --dry-run` prints). `runCap` overrides
+ * the spec's `sweep.runCap` (the first N variants of a grid).
  * @throws SpecError naming the file and field path.
  */
-export async function planSweep(file: string): Promise<PlannedSweep> {
+export async function planSweep(file: string, opts: { runCap?: number } = {}): Promise<PlannedSweep> {
   const loaded = await loadSpec(file);
+  if (opts.runCap !== undefined) loaded.spec.sweep.runCap = opts.runCap;
   const baseModelDir = resolveSpecPath(loaded, loaded.spec.model.base);
   const datasetPath = resolveSpecPath(loaded, loaded.spec.dataset);
   const fingerprints = { baseModel: baseModelFingerprint(baseModelDir), dataset: datasetSourceFingerprint(datasetPath) };

@@ -1,0 +1,170 @@
+/**
+ * The stages one worker runs, in order: data (read the sweep's prepared splits) -> train -> evaluate
+ * -> cost. Each stage is its own module (src/data, src/train, src/eval, src/cost); this file only
+ * calls them in order and turns their results into the protocol's plain messages.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { readPrepared } from '../data/index.js';
+import type { ArtifactRow, ParentMessage, RunOutcome, StepMetric, Subject, SubjectUsage, WorkerMessage } from './protocol.js';
+
+type TaskMessage = Extract<ParentMessage, { type: 'task' }>;
+type BaselinesMessage = Extract<ParentMessage, { type: 'baselines' }>;
+type BaselinesDone = Extract<WorkerMessage, { type: 'baselines-done' }>;
+
+/**
+ * Train, evaluate and price one variant.
+ * @returns the run's outcome (`completed` or `diverged`); throws on a failure (the worker reports it as `failed`).
+ */
+export async function runVariantTask(msg: TaskMessage, send: (m: WorkerMessage) => void): Promise<RunOutcome> {
+  const { runId, variant, context } = msg;
+  const startedAt = new Date().toISOString();
+  const data = readPrepared(context.dataDir, context.limits);
+
+  // 1. Train.
+  const { trainVariant, loadForInference } = await import('../train/index.js');
+  const { initBackend } = await import('../train/backend.js');
+  const backend = await initBackend(context.backend);
+  send({ type: 'started', runId, backend: backend.name, device: backend.device, pid: process.pid });
+  send({ type: 'phase', runId, phase: 'train' });
+  const stepBuffer: StepMetric[] = [];
+  const summary = await trainVariant({
+    baseModelDir: context.baseModelDir,
+    method: variant.method,
+    params: variant.params,
+    train: data.train,
+    val: data.val,
+    earlyStopping: context.earlyStopping,
+    outDir: join(context.outDir, runId),
+    backend: backend.name,
+    maxSteps: context.limits.maxSteps,
+    onEvent: (e) => {
+      if (e.type === 'step') {
+        stepBuffer.push(...e.metrics);
+        send({ type: 'step', runId, metrics: stepBuffer.splice(0), totalSteps: e.totalSteps, tokensPerSecond: e.tokensPerSecond });
+      } else if (e.type === 'eval') {
+        send({ type: 'eval', runId, metrics: e.metrics });
+      }
+    },
+  });
+
+  const base: RunOutcome = {
+    runId, variantKey: variant.key, method: variant.method, status: summary.status, params: variant.params as never,
+    startedAt, finishedAt: startedAt, train: summary, stepMetrics: [], evalRows: [], predictions: [], costs: [], artifacts: [],
+    ...(summary.divergenceReason ? { error: summary.divergenceReason } : {}),
+  };
+  if (summary.status === 'diverged') {
+    base.finishedAt = new Date().toISOString();
+    return base;
+  }
+
+  // 2. Evaluate the fine-tuned model (best-validation checkpoint) on the test split.
+  send({ type: 'phase', runId, phase: 'evaluate' });
+  const { evaluateSubject, modelGenerator } = await import('../eval/index.js');
+  const lm = await loadForInference(context.baseModelDir, summary.checkpointPath, backend.name);
+  let evaluation;
+  try {
+    evaluation = await evaluateSubject({
+      subject: 'finetuned',
+      model: modelGenerator(lm.model, lm.tokenizer),
+      test: data.test,
+      train: data.train,
+      perturbations: context.evaluate.perturbations,
+      ...(context.evaluate.metrics ? { metrics: context.evaluate.metrics } : {}),
+      fewShotK: context.evaluate.fewShotK,
+      ragK: context.evaluate.ragK,
+      maxNewTokens: context.evaluate.maxNewTokens,
+      seed: context.evaluate.seed,
+    });
+  } finally {
+    lm.dispose();
+  }
+
+  // 3. Cost: measured on this device, and what the same work costs on the spec's target device.
+  send({ type: 'phase', runId, phase: 'cost' });
+  const { costOfRun, costSpec, resolvePrices } = await import('../cost/index.js');
+  const cost = costSpec(context.cost);
+  const costs = costOfRun({
+    method: variant.method,
+    train: summary,
+    eval: { wallSeconds: evaluation.wallSeconds, tokens: evaluation.evalPromptTokens + evaluation.evalCompletionTokens },
+    usage: { finetuned: usageOf(evaluation) },
+    cost,
+    prices: resolvePrices(cost.prices),
+  });
+
+  return {
+    ...base,
+    finishedAt: new Date().toISOString(),
+    evalRows: evaluation.rows,
+    predictions: evaluation.predictions,
+    costs,
+    artifacts: artifactsIn(summary.checkpointPath),
+  };
+}
+
+/**
+ * Evaluate the sweep's baselines (untuned base zero-shot, few-shot prompting, BM25 RAG) once, on the
+ * same test split and metrics as the variants, and price a request of each.
+ */
+export async function runBaselinesTask(msg: BaselinesMessage, send: (m: WorkerMessage) => void): Promise<BaselinesDone> {
+  const { context } = msg;
+  const data = readPrepared(context.dataDir, context.limits);
+  const { loadForInference } = await import('../train/index.js');
+  const { initBackend } = await import('../train/backend.js');
+  const { evaluateSubject, modelGenerator } = await import('../eval/index.js');
+  const { costOfRun, costSpec, resolvePrices } = await import('../cost/index.js');
+  const backend = await initBackend(context.backend);
+  const lm = await loadForInference(context.baseModelDir, undefined, backend.name);
+  const rows: BaselinesDone['rows'] = [];
+  const predictions: BaselinesDone['predictions'] = [];
+  const usage: Partial<Record<Subject, SubjectUsage>> = {};
+  let wallSeconds = 0;
+  let tokens = 0;
+  try {
+    for (const subject of context.evaluate.baselines) {
+      send({ type: 'phase', runId: `${context.sweepId}:baselines`, phase: `evaluate ${subject}` });
+      const r = await evaluateSubject({
+        subject,
+        model: modelGenerator(lm.model, lm.tokenizer),
+        test: data.test,
+        train: data.train,
+        perturbations: context.evaluate.perturbations,
+        ...(context.evaluate.metrics ? { metrics: context.evaluate.metrics } : {}),
+        fewShotK: context.evaluate.fewShotK,
+        ragK: context.evaluate.ragK,
+        maxNewTokens: context.evaluate.maxNewTokens,
+        seed: context.evaluate.seed,
+      });
+      rows.push(...r.rows);
+      predictions.push(...r.predictions);
+      usage[subject] = usageOf(r);
+      wallSeconds += r.wallSeconds;
+      tokens += r.evalPromptTokens + r.evalCompletionTokens;
+    }
+  } finally {
+    lm.dispose();
+  }
+  const cost = costSpec(context.cost);
+  const costs = costOfRun({ method: 'lora', eval: { wallSeconds, tokens }, usage, totalParams: lm.totalParams, cost, prices: resolvePrices(cost.prices) });
+  return { type: 'baselines-done', rows, predictions, usage, costs };
+}
+
+function usageOf(r: { examples: number; promptTokens: number; completionTokens: number; wallSeconds: number }): SubjectUsage {
+  return { examples: r.examples, promptTokens: r.promptTokens, completionTokens: r.completionTokens, wallSeconds: r.wallSeconds };
+}
+
+/** Every file of a checkpoint folder with its size (bytes) and sha256, kind from its name. */
+export function artifactsIn(dir: string): ArtifactRow[] {
+  if (!dir || !existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((n) => statSync(join(dir, n)).isFile())
+    .sort()
+    .map((n) => {
+      const path = join(dir, n);
+      const bytes = readFileSync(path);
+      const kind = n === 'adapter_model.safetensors' ? 'adapter' : n === 'adapter_config.json' ? 'adapter_config' : n === 'model.safetensors' ? 'model' : n === 'config.json' ? 'config' : 'checkpoint';
+      return { kind, path, bytes: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') };
+    });
+}

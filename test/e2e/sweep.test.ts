@@ -1,0 +1,158 @@
+/**
+ * The main job through the built CLI, as a user runs it: a limited sweep of the default experiment,
+ * then the database is checked; plus the fault paths (SIGINT + resume, a killed worker, the lock).
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DuckDBInstance } from '@duckdb/node-api';
+
+const root = resolve(__dirname, '../..');
+const bin = join(root, 'bin/run.js');
+const LIMITS = ['--max-steps', '3', '--limit-train', '16', '--limit-eval', '4'];
+
+function fte(args: string[]) {
+  return spawnSync(process.execPath, [bin, ...args], { cwd: root, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, timeout: 600_000 });
+}
+
+function startFte(args: string[]): { child: ChildProcess; stderr: () => string; exited: Promise<number | null> } {
+  const child = spawn(process.execPath, [bin, ...args], { cwd: root, env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let err = '';
+  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  child.stdout!.resume();
+  const exited = new Promise<number | null>((res) => child.on('exit', (code) => res(code)));
+  return { child, stderr: () => err, exited };
+}
+
+async function waitFor(pred: () => boolean, ms: number, what: string): Promise<void> {
+  const end = Date.now() + ms;
+  while (!pred()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function query<T = Record<string, unknown>>(db: string, sql: string): Promise<T[]> {
+  const instance = await DuckDBInstance.create(db, { access_mode: 'READ_ONLY' });
+  const conn = await instance.connect();
+  try {
+    const reader = await conn.runAndReadAll(sql);
+    return reader.getRowObjectsJson() as T[];
+  } finally {
+    conn.closeSync();
+    instance.closeSync();
+  }
+}
+
+describe('fte sweep (limited, two variants) end to end', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fte-e2e-'));
+  const db = join(dir, 'fte.duckdb');
+  let out: ReturnType<typeof fte>;
+
+  beforeAll(() => {
+    out = fte(['sweep', 'experiments/lora-rank.ts', '--db', db, '--run-cap', '2', '--parallel', '2', ...LIMITS, '--json']);
+  }, 600_000);
+
+  it('exits 0 with a JSON summary naming the best variant', () => {
+    expect(out.stderr).not.toMatch(/Error:|at .*\.js:\d+/);
+    expect(out.status).toBe(0);
+    const result = JSON.parse(out.stdout);
+    expect(result.experiment).toBe('lora-rank');
+    expect(result.variants).toHaveLength(2);
+    expect(result.variants.every((v: { status: string }) => v.status === 'completed')).toBe(true);
+    expect(result.best).not.toBeNull();
+  });
+
+  it('stores runs, curves, every subject x perturbation x metric, and costs', async () => {
+    const runs = await query<{ status: string; n: number }>(db, `SELECT status, count(*)::INT AS n FROM runs WHERE kind = 'variant' GROUP BY status`);
+    expect(runs).toEqual([{ status: 'completed', n: 2 }]);
+    const steps = await query<{ split: string; name: string }>(db, `SELECT DISTINCT split, name FROM step_metrics ORDER BY 1, 2`);
+    expect(steps).toEqual(expect.arrayContaining([{ split: 'train', name: 'loss' }, { split: 'train', name: 'learning_rate' }, { split: 'val', name: 'loss' }]));
+    const subjects = await query<{ subject: string }>(db, `SELECT DISTINCT subject FROM eval_results ORDER BY 1`);
+    expect(subjects.map((r) => r.subject)).toEqual(['base', 'finetuned', 'prompting', 'rag']);
+    const perturbations = (await query<{ p: string }>(db, `SELECT DISTINCT perturbation AS p FROM eval_results WHERE subject = 'finetuned'`)).map((r) => r.p);
+    for (const p of ['none', 'typos', 'lowercase', 'spaces', 'contractions']) expect(perturbations).toContain(p);
+    // every subject has the same (perturbation, slice, metric) grid
+    const grid = await query<{ subject: string; n: number }>(db, `SELECT subject, count(DISTINCT (perturbation, slice, metric))::INT AS n FROM eval_results GROUP BY subject ORDER BY subject`);
+    const counts = new Set(grid.map((g) => g.n));
+    expect(counts.size).toBe(1);
+    const metrics = (await query<{ m: string }>(db, `SELECT DISTINCT slice || '/' || metric AS m FROM eval_results WHERE perturbation = 'none'`)).map((r) => r.m);
+    for (const m of ['classify/f1_macro', 'classify/accuracy', 'subject/rougeL', 'subject/bleu', 'all/perplexity']) expect(metrics).toContain(m);
+    const costs = await query<{ component: string; price_source: string }>(db, `SELECT component, price_source FROM costs`);
+    expect(costs.map((c) => c.component)).toEqual(expect.arrayContaining(['train', 'eval']));
+    expect(costs.every((c) => c.price_source.length > 0)).toBe(true);
+    const preds = await query<{ n: number }>(db, `SELECT count(*)::INT AS n FROM predictions WHERE subject = 'finetuned' AND perturbation = 'none'`);
+    expect(preds[0]!.n).toBeGreaterThan(0);
+  });
+
+  it('skips completed variants on a re-run (resume)', () => {
+    const again = fte(['sweep', 'experiments/lora-rank.ts', '--db', db, '--run-cap', '2', ...LIMITS, '--json']);
+    expect(again.status).toBe(0);
+    expect(again.stderr).toMatch(/skip [0-9a-f]{16}/);
+    const result = JSON.parse(again.stdout);
+    expect(result.variants.every((v: { skipped: boolean }) => v.skipped)).toBe(true);
+  }, 600_000);
+
+  it('the read commands work on the database', () => {
+    const runs = fte(['runs', '--db', db, '--json']);
+    expect(runs.status).toBe(0);
+    const report = fte(['report', '--db', db, '--out', join(dir, 'report.html')]);
+    expect(report.status, report.stderr).toBe(0);
+    const compare = fte(['compare', '--db', db]);
+    expect(compare.status, compare.stderr).toBe(0);
+    expect(compare.stdout).toContain('<!-- fte:compare -->');
+    const roi = fte(['roi', '--db', db, '--json']);
+    expect(roi.status, roi.stderr).toBe(0);
+  }, 300_000);
+});
+
+describe('fte sweep faults', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fte-faults-'));
+  afterAll(() => undefined);
+
+  it('SIGINT mid-sweep leaves interrupted runs, exit 130, and a second sweep resumes', async () => {
+    const db = join(dir, 'sigint.duckdb');
+    const run = startFte(['sweep', 'experiments/lora-rank.ts', '--db', db, '--run-cap', '2', '--parallel', '2', '--max-steps', '400', '--limit-train', '16', '--limit-eval', '4']);
+    await waitFor(() => /start #2/.test(run.stderr()) && /start #1/.test(run.stderr()), 120_000, 'both variants to start');
+    await new Promise((r) => setTimeout(r, 1500));
+    run.child.kill('SIGINT');
+    expect(await run.exited).toBe(130);
+    const runs = await query<{ status: string }>(db, `SELECT status FROM runs WHERE kind = 'variant'`);
+    expect(runs.length).toBeGreaterThan(0);
+    expect(runs.every((r) => r.status === 'interrupted' || r.status === 'completed')).toBe(true);
+    expect(runs.some((r) => r.status === 'interrupted')).toBe(true);
+    const sweeps = await query<{ status: string }>(db, `SELECT status FROM sweeps`);
+    expect(sweeps).toEqual([{ status: 'interrupted' }]);
+
+    const again = fte(['sweep', 'experiments/lora-rank.ts', '--db', db, '--run-cap', '2', '--parallel', '2', '--max-steps', '400', '--limit-train', '16', '--limit-eval', '4']);
+    expect(again.status, again.stderr).toBe(0);
+    expect(again.stderr).toMatch(/resuming sweep/);
+    const after = await query<{ status: string; n: number }>(db, `SELECT r.status, count(*)::INT AS n FROM runs r JOIN sweeps s USING (sweep_id) WHERE r.kind = 'variant' GROUP BY r.status ORDER BY 1`);
+    expect(after.find((r) => r.status === 'completed')?.n).toBe(2);
+    expect((await query(db, `SELECT status FROM sweeps`))).toEqual([{ status: 'completed' }]);
+  }, 900_000);
+
+  it('a killed worker fails only its run; the others complete; a second sweep on the same db gets the lock error', async () => {
+    const db = join(dir, 'kill.duckdb');
+    const run = startFte(['sweep', 'experiments/lora-rank.ts', '--db', db, '--run-cap', '3', '--parallel', '2', '--max-steps', '60', '--limit-train', '16', '--limit-eval', '4']);
+    await waitFor(() => /training on \S+ \(worker pid \d+\)/.test(run.stderr()), 120_000, 'a variant to start training');
+
+    const locked = fte(['sweep', 'experiments/lora-rank.ts', '--db', db, '--run-cap', '1', ...LIMITS]);
+    expect(locked.status).not.toBe(0);
+    expect(locked.stderr.trim().split('\n')).toHaveLength(1);
+    expect(locked.stderr).toMatch(/locked by another .*process \(PID \d+\)/);
+
+    const pid = Number(/training on \S+ \(worker pid (\d+)\)/.exec(run.stderr())![1]);
+    process.kill(pid, 'SIGKILL');
+    const code = await run.exited;
+    expect(code).toBe(1);
+    const runs = await query<{ status: string; error: string | null }>(db, `SELECT status, error FROM runs WHERE kind = 'variant' ORDER BY run_seq`);
+    expect(runs).toHaveLength(3);
+    const failed = runs.filter((r) => r.status === 'failed');
+    expect(failed).toHaveLength(1);
+    expect(failed[0]!.error).toMatch(/killed by SIGKILL/);
+    expect(runs.filter((r) => r.status === 'completed')).toHaveLength(2);
+  }, 900_000);
+});
