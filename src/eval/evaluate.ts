@@ -31,7 +31,6 @@
  * request per example: what serving costs), `evalPromptTokens` / `evalCompletionTokens` everything
  * this evaluation processed (perturbed variants and the NLL pass included).
  */
-import { UnknownNameError } from '../errors.js';
 import type { EvalRow, Example, PredictionRow, Subject } from '../run/protocol.js';
 import { createPromptBuilder, type BuiltPrompt, type PromptTokenizer } from './baselines.js';
 import { generate, tokenNll, type CausalLM, type DecodeTokenizer, type Generation, type GenerateOptions } from './generate.js';
@@ -132,7 +131,6 @@ export async function evaluateSubject(opts: EvaluateSubjectOptions): Promise<Eva
   for (const name of opts.metrics ?? []) getMetric(name); // unknown names fail before any work
   const perturbationNames = [...new Set(opts.perturbations.filter((p) => p !== NONE))];
   const perturbations = perturbationNames.map((p) => getPerturbation(p, opts.perturbationParams?.[p]));
-  if (perturbationNames.includes('worst_case')) throw new UnknownNameError('perturbation', 'worst_case', perturbationNames);
 
   // 1. Prompts, clean and perturbed.
   const build = createPromptBuilder(subject, train, {

@@ -482,9 +482,16 @@ function buildBaselines(rows: EvalRow[]): BaselineSliceView[] {
 
 // ---------------------------------------------------------------- 6 robustness
 
-function buildRobustness(rows: EvalRow[], objective: Objective): RobustnessTableView[] {
+/** Perturbations in the spec's order (`evaluate.perturbations`), others after them alphabetically, `worst_case` last. */
+function orderPerturbations(names: string[], spec: Record<string, unknown>): string[] {
+  const declared = ((spec.evaluate as { perturbations?: unknown } | undefined)?.perturbations ?? []) as unknown[];
+  const rank = (p: string): number => (p === 'worst_case' ? 1e9 : declared.indexOf(p) >= 0 ? declared.indexOf(p) : 1e6);
+  return [...names].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
+}
+
+function buildRobustness(rows: EvalRow[], objective: Objective, spec: Record<string, unknown>): RobustnessTableView[] {
   const subjects = subjectsPresent(rows);
-  const perturbations = uniq(rows.map((r) => r.perturbation)).filter((p) => p !== 'none');
+  const perturbations = orderPerturbations(uniq(rows.map((r) => r.perturbation)).filter((p) => p !== 'none'), spec);
   if (perturbations.length === 0) return [];
   const keys: { slice: string; metric: string }[] = [];
   const seen = new Set<string>();
@@ -499,7 +506,7 @@ function buildRobustness(rows: EvalRow[], objective: Objective): RobustnessTable
   for (const s of slices.filter((x) => x !== 'all')) add(s, preferredMetric(uniq(rows.filter((r) => r.slice === s && r.perturbation !== 'none' && !lowerIsBetter(r.metric)).map((r) => r.metric))));
   if (keys.length === 0) add('all', preferredMetric(uniq(rows.filter((r) => r.slice === 'all' && r.perturbation !== 'none').map((r) => r.metric))));
 
-  const ordered = [...perturbations.filter((p) => p !== 'worst_case'), ...perturbations.filter((p) => p === 'worst_case')];
+  const ordered = perturbations;
   return keys.map(({ slice, metric }) => {
     const lower = lowerIsBetter(metric);
     const chart: RobustnessTableView['chart'] = [];
@@ -524,7 +531,7 @@ function buildRobustness(rows: EvalRow[], objective: Objective): RobustnessTable
     }
     const consistency: RobustnessTableView['consistency'] = [];
     const cRows = rows.filter((r) => r.metric === 'consistency' && (r.slice === slice || r.slice === 'all'));
-    for (const p of uniq(cRows.map((r) => r.perturbation))) {
+    for (const p of orderPerturbations(uniq(cRows.map((r) => r.perturbation)), spec)) {
       const sl = cRows.some((r) => r.perturbation === p && r.slice === slice) ? slice : 'all';
       consistency.push({ perturbation: p === 'worst_case' || p === 'none' ? 'all perturbations' : p, cells: subjects.map((s) => fmtNum(evalValue(cRows, s, sl, 'consistency', p))) });
     }
@@ -608,7 +615,7 @@ export function buildReportViewModel(data: ReportData, opts: ViewModelOptions = 
     curves: buildCurves(data, swept),
     heatmap: buildHeatmap(data, objective, swept, best),
     baselines: buildBaselines(rows),
-    robustness: buildRobustness(rows, objective),
+    robustness: buildRobustness(rows, objective, data.sweep.spec),
     cost: buildCostSection(data, best, objective, rows),
     samples: buildSamples(data, best, objective, opts.samples ?? 10),
     warnings,

@@ -171,7 +171,7 @@ export type WorkerMessage =
   | { type: 'started'; runId: string; backend: string; device: string; pid: number }
   | { type: 'step'; runId: string; metrics: StepMetric[]; totalSteps: number; tokensPerSecond: number }
   | { type: 'eval'; runId: string; metrics: StepMetric[] }
-  | { type: 'phase'; runId: string; phase: 'train' | 'evaluate' | 'cost' }
+  | { type: 'phase'; runId: string; phase: string }
   | { type: 'end'; outcome: RunOutcome }
   | { type: 'baselines-done'; rows: EvalRow[]; predictions: PredictionRow[]; usage: Partial<Record<Subject, SubjectUsage>>; costs: CostRow[] }
   | { type: 'error'; runId: string | null; message: string };
