@@ -89,6 +89,20 @@ function matchGpu(dev: string, prices: PriceTable): string | undefined {
 }
 
 /**
+ * Tokens/s per device the evaluation measured for a subject: its own everything-processed tokens /
+ * wall seconds when it reports them (`evalPromptTokens`); else the run's whole evaluation (`eval`,
+ * the same model on the same device); else its clean tokens / wall seconds (an underestimate when
+ * the wall time also covers perturbed inputs). Undefined when nothing was timed.
+ */
+export function measuredThroughput(u: EvalUsage, evalWork: { wallSeconds: number; tokens: number } | undefined, device: string, deviceCount: number): { device: string; tokensPerSecond: number } | undefined {
+  const per = (tokens: number, seconds: number): { device: string; tokensPerSecond: number } => ({ device, tokensPerSecond: tokens / seconds / deviceCount });
+  if (u.evalPromptTokens !== undefined && u.wallSeconds && u.wallSeconds > 0) return per(u.evalPromptTokens + (u.evalCompletionTokens ?? u.completionTokens), u.wallSeconds);
+  if (evalWork && evalWork.wallSeconds > 0 && evalWork.tokens > 0) return per(evalWork.tokens, evalWork.wallSeconds);
+  if (u.wallSeconds && u.wallSeconds > 0) return per(u.promptTokens + u.completionTokens, u.wallSeconds);
+  return undefined;
+}
+
+/**
  * The `costs` rows of one run. Components:
  * - `train`, `eval`: measured wall time on the measured device; `hours` = wall hours, `usd` =
  *   hours x device count x USD/device-hour; `device` = `deviceLabel(key, count)`.
@@ -158,7 +172,7 @@ export function costOfRun(input: RunCostInput): CostRow[] {
     if (!t || !(t.examples > 0)) continue;
     const selfHosted = subject === 'base' || (subject === 'finetuned' && !cost.hostedFinetunedModel);
     // A self-hosted subject needs the model size for its throughput unless the spec gives one.
-    const measuredTp = selfHosted && t.wallSeconds && t.wallSeconds > 0 ? { device: mDev.key, tokensPerSecond: processed(t) / t.wallSeconds / measured.count } : undefined;
+    const measuredTp = selfHosted ? measuredThroughput(t, input.eval, mDev.key, measured.count) : undefined;
     if (selfHosted && !totalParams && !cost.servingThroughputTokensPerSecond && !measuredTp) continue;
     rows.push(...requestCostRows(requestCost(subject, meanTokens(t), cost, prices, totalParams ?? 1, measuredTp)));
   }

@@ -168,6 +168,16 @@ describe('measured serving throughput', () => {
     expect(inp.usd).toBeCloseTo((300 / 1525 / 3600) * 0.044625, 15);
     expect(inp.priceSource).toMatch(/; 1525 tokens\/s \(measured by the evaluation on cpu-core\)$/);
   });
+  it('without per-subject totals, the run\'s whole evaluation gives the throughput', () => {
+    const rows = costOfRun({
+      method: 'lora',
+      train,
+      cost: costSpec({ servingDevice: 'cpu-core' }),
+      eval: { wallSeconds: 10, tokens: 20_000 },
+      usage: { finetuned: { examples: 10, promptTokens: 3000, completionTokens: 50, wallSeconds: 10 } },
+    });
+    expect(rows.find((r) => r.component === 'inference_input_per_request_finetuned')!.priceSource).toMatch(/; 2000 tokens\/s \(measured/);
+  });
   it('another serving device falls back to FLOPs', () => {
     const rows = costOfRun({
       method: 'lora',
