@@ -1,0 +1,188 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { UnknownNameError, UserInputError } from '../../src/errors.js';
+import { compareRefs, compareSides, parseThresholds, resolveRef, resolveSides } from '../../src/report/compare.js';
+import { mdText, renderCompareMarkdown } from '../../src/report/markdown.js';
+import { openStore, type Store } from '../../src/store/index.js';
+import { buildFixtureDb, MAIN_SWEEP_ID } from './db-fixture.js';
+import { HOSTILE, SWEEP_ID } from './fixture.js';
+
+const root = resolve(__dirname, '../..');
+const dir = mkdtempSync(join(tmpdir(), 'fte-compare-'));
+const dbFile = join(dir, 'fte.duckdb');
+let store: Store;
+
+beforeAll(async () => {
+  await buildFixtureDb(dbFile);
+  store = await openStore(dbFile, { readOnly: true });
+});
+afterAll(async () => store?.close());
+
+describe('REF resolution', () => {
+  it.each([
+    ['run-4', 'run', 'run-4', 'finetuned', SWEEP_ID],
+    [SWEEP_ID, 'run', 'run-4', 'finetuned', SWEEP_ID],
+    [MAIN_SWEEP_ID, 'run', 'main-run-1', 'finetuned', MAIN_SWEEP_ID],
+    ['best:email-triage-lora', 'run', 'run-4', 'finetuned', SWEEP_ID],
+    [`${SWEEP_ID}:base`, 'baseline', null, 'base', SWEEP_ID],
+    [`${MAIN_SWEEP_ID}:prompting`, 'baseline', null, 'prompting', MAIN_SWEEP_ID],
+    [`${SWEEP_ID}:rag`, 'baseline', null, 'rag', SWEEP_ID],
+    ['main-run', 'run', 'main-run-1', 'finetuned', MAIN_SWEEP_ID],
+  ])('%s', async (ref, kind, runId, subject, sweepId) => {
+    const side = await resolveRef(store.db, ref);
+    expect({ kind: side.kind, runId: side.runId, subject: side.subject, sweepId: side.sweepId }).toEqual({ kind, runId, subject, sweepId });
+  });
+
+  it.each([
+    ['nope', UserInputError, /not a run id, a sweep id/],
+    [`${SWEEP_ID}:gpt`, UnknownNameError, /unknown baseline 'gpt'; known: base, prompting, rag/],
+    ['best:nope', UserInputError, /no sweep of experiment 'nope'/],
+    ['nope:base', UserInputError, /no sweep 'nope'/],
+    ['run-', UserInputError, /ambiguous run id prefix/],
+  ])('%s is a clear error', async (ref, type, message) => {
+    const err = await resolveRef(store.db, ref).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(type);
+    expect((err as Error).message).toMatch(message);
+  });
+
+  it('no REFs: the latest sweep best vs its base model', async () => {
+    const { base, head } = await resolveSides(store.db);
+    expect([head.runId, base.subject, base.sweepId]).toEqual(['run-4', 'base', SWEEP_ID]);
+  });
+});
+
+describe('thresholds', () => {
+  it.each([
+    ['f1_macro=-0.02', { metric: 'f1_macro', minImprovement: -0.02 }],
+    ['classify/f1_macro=0', { metric: 'classify/f1_macro', minImprovement: 0 }],
+    [' perplexity = 1e-1 ', { metric: 'perplexity', minImprovement: 0.1 }],
+  ])('parses %j', (s, t) => {
+    expect(parseThresholds([s])).toEqual([t]);
+  });
+
+  it.each(['f1_macro', 'f1_macro=abc', '=0.1'])('rejects %j with one line', (s) => {
+    expect(() => parseThresholds([s])).toThrow(UserInputError);
+  });
+
+  it.each([
+    // head = the weaker main sweep, base = this sweep's best: a regression.
+    [['f1_macro=-0.01'], true, ['classify/f1_macro']],
+    [['f1_macro=-0.5'], false, []],
+    [['classify/f1_macro=-0.5', 'perplexity=0'], true, ['perplexity']],
+    [[], true, ['classify/f1_macro']],
+  ])('%j -> regression %s', async (thresholds, regression, failed) => {
+    const { comparison } = await compareRefs({ db: dbFile, base: SWEEP_ID, head: MAIN_SWEEP_ID, thresholds });
+    expect(comparison.regression).toBe(regression);
+    expect(comparison.failed).toEqual(failed);
+    expect(comparison.headline).toBe('worse');
+  });
+
+  it('an unknown threshold metric lists the known ones', async () => {
+    await expect(compareRefs({ db: dbFile, thresholds: ['f1_macr=0'] })).rejects.toThrow(/unknown threshold metric 'f1_macr'; known: .*classify\/f1_macro/);
+  });
+});
+
+describe('comparison', () => {
+  it('best variant vs base model: better on every metric, cost and robustness deltas, changed predictions', async () => {
+    const { base, head } = await resolveSides(store.db);
+    const c = compareSides(base, head);
+    expect(c.headline).toBe('better');
+    expect(c.metrics[0]!.key).toBe('classify/f1_macro');
+    expect(c.metrics.every((m) => m.outcome === 'better')).toBe(true);
+    expect(c.robustness.map((r) => r.key)).toEqual(['worst case classify/f1_macro', 'mean drop classify/f1_macro', 'worst case subject/rougeL', 'mean drop subject/rougeL', 'consistency']);
+    expect(c.cost.map((r) => r.name)).toContain('inference per request (USD)');
+    expect(c.changedPredictions.length).toBeGreaterThan(0);
+    expect(c.paramsDiff.find((p) => p.name === 'subject')).toEqual({ name: 'subject', base: 'base', head: 'finetuned', changed: true });
+  });
+
+  it('run vs run: a params diff of what changed', async () => {
+    const c = compareSides(await resolveRef(store.db, 'run-2'), await resolveRef(store.db, 'run-4'));
+    expect(c.paramsDiff.filter((p) => p.changed).map((p) => p.name).sort()).toEqual(['alpha', 'rank']);
+  });
+});
+
+describe('markdown', () => {
+  it('matches the snapshot', async () => {
+    const { text } = await compareRefs({ db: dbFile, version: 'test' });
+    expect(text.startsWith('<!-- fte:compare -->\n')).toBe(true);
+    await expect(text).toMatchFileSnapshot('__snapshots__/compare.md');
+  });
+
+  it.each([
+    ['<script>alert(1)</script>', (s: string) => !s.includes('<script') && s.includes('&lt;script&gt;')],
+    ['a | b', (s: string) => !s.includes('|')],
+    ['`rm -rf`', (s: string) => !s.includes('`')],
+    ['cc @someone and @org/team', (s: string) => !/@[A-Za-z]/.test(s) && s.includes('@&#8203;someone')],
+    ['<!-- fte:compare -->', (s: string) => !s.includes('<!--')],
+    ['**bold** [x](javascript:alert(2)) # h', (s: string) => !/(^|[^\\])[*[\]()#]/.test(s)],
+    ['two\nlines', (s: string) => s === 'two<br>lines'],
+  ])('mdText neutralises %j', (input, ok) => {
+    expect(ok(mdText(input))).toBe(true);
+  });
+
+  it('hostile predictions cannot break a table, mention anyone, or add HTML', async () => {
+    const { text } = await compareRefs({ db: dbFile, base: MAIN_SWEEP_ID, head: SWEEP_ID });
+    expect(text).toContain('T4'); // the changed prediction with @someone, `, |
+    expect(text.match(/<!-- fte:compare -->/g)).toHaveLength(1);
+    expect(text).not.toMatch(/<script|@someone|`sure`|`now`/);
+    // Every table row has as many unescaped cell separators as its header.
+    const lines = text.split('\n');
+    for (let i = 0; i < lines.length; i++) {
+      if (!/^\|---/.test(lines[i]!)) continue;
+      const cols = lines[i - 1]!.split('|').length;
+      for (let j = i + 1; j < lines.length && lines[j]!.startsWith('|'); j++) expect(lines[j]!.split('|').length, lines[j]).toBe(cols);
+    }
+    expect(HOSTILE).toContain('@someone');
+  });
+
+  it('json format is the comparison', async () => {
+    const { text, comparison } = await compareRefs({ db: dbFile, format: 'json' });
+    expect(JSON.parse(text)).toEqual(JSON.parse(JSON.stringify(comparison)));
+    expect(comparison.marker).toBe('<!-- fte:compare -->');
+  });
+
+  it('renders a comparison with no changed predictions', async () => {
+    const s = await resolveRef(store.db, 'run-4');
+    const text = renderCompareMarkdown(compareSides(s, s), { version: 'test' });
+    expect(text).toContain('fte compare: unchanged');
+    expect(text).toContain('No test example got a different output.');
+  });
+});
+
+describe.skipIf(!existsSync(join(root, 'dist/commands/compare.js')))('built CLI', () => {
+  const fte = (args: string[]) => spawnSync(process.execPath, [join(root, 'bin/run.js'), ...args, '--db', dbFile], { cwd: dir, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+
+  it('fte compare prints the comment; --fail-on-regression exits 1 on a thresholded regression', () => {
+    const ok = fte(['compare']);
+    expect(ok.status).toBe(0);
+    expect(ok.stdout.startsWith('<!-- fte:compare -->')).toBe(true);
+    const bad = fte(['compare', '--base', SWEEP_ID, '--head', MAIN_SWEEP_ID, '--threshold', 'f1_macro=-0.01', '--fail-on-regression']);
+    expect(bad.status).toBe(1);
+    expect(bad.stdout).toContain('fte compare: worse');
+    const tolerated = fte(['compare', '--base', SWEEP_ID, '--head', MAIN_SWEEP_ID, '--threshold', 'f1_macro=-0.5', '--fail-on-regression']);
+    expect(tolerated.status).toBe(0);
+  });
+
+  it('fte compare --out writes the file; a bad REF is one line, exit 2', () => {
+    const out = join(dir, 'comment.md');
+    expect(fte(['compare', '--out', out]).status).toBe(0);
+    expect(readFileSync(out, 'utf8').startsWith('<!-- fte:compare -->')).toBe(true);
+    const bad = fte(['compare', '--head', 'nope']);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('fte report writes the page and --json gives its path', () => {
+    const out = join(dir, 'r.html');
+    const r = fte(['report', '--out', out, '--json']);
+    expect(r.status).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ path: out, sweepId: SWEEP_ID, bestRunId: 'run-4', limited: true, opened: false });
+    expect(readFileSync(out, 'utf8')).toContain('data-section="samples"');
+    const def = fte(['report']);
+    expect(def.status).toBe(0);
+    expect(existsSync(join(dir, 'reports', `email-triage-lora-${SWEEP_ID}.html`))).toBe(true);
+  });
+});

@@ -1,0 +1,178 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { roiForSweep } from '../../src/cost/sweep-roi.js';
+import type { ReportData } from '../../src/report/data.js';
+import { loadReportData } from '../../src/report/load.js';
+import { parseObjective, pickBest } from '../../src/report/objective.js';
+import { buildReportViewModel, sweptParams, type ReportViewModel } from '../../src/report/view-model.js';
+import { openStore, type Store } from '../../src/store/index.js';
+import { buildFixtureDb, MAIN_SWEEP_ID } from './db-fixture.js';
+import { fixtureOutcomes, fixtureReportData, SWEEP_ID } from './fixture.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'fte-report-vm-'));
+const dbFile = join(dir, 'fte.duckdb');
+let store: Store;
+let data: ReportData;
+let vm: ReportViewModel;
+
+beforeAll(async () => {
+  await buildFixtureDb(dbFile);
+  store = await openStore(dbFile, { readOnly: true });
+  data = await loadReportData(store.db);
+  vm = buildReportViewModel(data, { generatedAt: '2026-11-29T08:00:00.000Z' });
+});
+afterAll(async () => store?.close());
+
+/** The expected best run, computed from the fixture independently of the report code. */
+function expectedBest(): { runId: string; value: number } {
+  let best = { runId: '', value: -Infinity };
+  for (const o of fixtureOutcomes()) {
+    if (o.status !== 'completed') continue;
+    const v = o.evalRows.find((r) => r.subject === 'finetuned' && r.perturbation === 'none' && r.slice === 'classify' && r.metric === 'f1_macro')!.value;
+    if (v > best.value) best = { runId: o.runId, value: v };
+  }
+  return best;
+}
+
+describe('loadReportData (through the store)', () => {
+  it('loads the latest sweep with its runs, curves, eval rows, predictions, costs and baselines', () => {
+    expect(data.sweep.sweepId).toBe(SWEEP_ID);
+    expect(data.sweep.limits).toEqual({ maxSteps: 60 });
+    expect(data.runs.map((r) => r.runId)).toEqual(['run-1', 'run-2', 'run-3', 'run-4', 'run-5', 'run-6']);
+    const o = fixtureOutcomes()[3]!;
+    const r = data.runs[3]!;
+    expect(r.params).toEqual(o.params);
+    expect(r.evalRows).toHaveLength(o.evalRows.length);
+    expect(r.costs).toHaveLength(o.costs.length);
+    expect(r.stoppedEarly).toBe(false);
+    expect(data.runs[0]!.stoppedEarly).toBe(true);
+    expect(r.stepMetrics.filter((m) => m.name === 'loss' && m.split === 'val')).toHaveLength(6);
+    expect(new Set(data.baselines.evalRows.map((e) => e.subject))).toEqual(new Set(['base', 'prompting', 'rag']));
+    expect(data.baselines.predictions.length).toBeGreaterThan(0);
+    expect(data.roi?.bestRun.runId).toBe(expectedBest().runId);
+  });
+
+  it('loads a named sweep and names recent sweeps for an unknown one', async () => {
+    expect((await loadReportData(store.db, MAIN_SWEEP_ID)).runs.map((r) => r.runId)).toEqual(['main-run-1']);
+    await expect(loadReportData(store.db, 'nope')).rejects.toThrow(/unknown sweep 'nope'.*sw-fixture1/);
+  });
+});
+
+describe('report view model', () => {
+  it('picks the best variant by the objective and says why', () => {
+    const e = expectedBest();
+    expect(vm.summary.best?.runId).toBe(e.runId);
+    expect(vm.summary.best?.label).toBe('r=8 lr=3e-4');
+    expect(vm.summary.objective).toMatchObject({ key: 'classify/f1_macro', goal: 'maximize' });
+    expect(vm.summary.best?.why.join(' ')).toMatch(/Beats Base model/);
+    expect(vm.summary.headline).toContain('better');
+  });
+
+  it('flags the limited sweep', () => {
+    expect(vm.limited).toContain('--max-steps 60');
+    expect(buildReportViewModel({ ...data, sweep: { ...data.sweep, limits: {} } }).limited).toBeNull();
+  });
+
+  it('sweep table: best first, diverged last, best highlighted, swept params as columns', () => {
+    const rows = vm.sweepTable.rows;
+    expect(rows[0]!.runId).toBe(expectedBest().runId);
+    expect(rows[0]!.best).toBe(true);
+    expect(rows.filter((r) => r.best)).toHaveLength(1);
+    expect(rows.at(-1)!.status).toBe('diverged');
+    expect(vm.sweepTable.columns.map((c) => c.label).slice(0, 3)).toEqual(['Variant', 'rank', 'learningRate']);
+    for (const r of rows) expect(r.cells).toHaveLength(vm.sweepTable.columns.length);
+  });
+
+  it('curves mark the early stop and the divergence', () => {
+    expect(vm.curves.markers.map((m) => [m.variant, m.kind])).toEqual([
+      ['r=4 lr=1e-4', 'early stop'],
+      ['r=16 lr=3e-4', 'diverged'],
+    ]);
+    expect(vm.curves.points.every((p) => Number.isFinite(p.loss))).toBe(true);
+  });
+
+  it('heat map over rank x learning rate with the best cell flagged', () => {
+    expect(vm.heatmap).toMatchObject({ x: 'learningRate', y: 'rank' });
+    expect(vm.heatmap!.cells).toHaveLength(6);
+    expect(vm.heatmap!.cells.filter((c) => c.best)).toEqual([expect.objectContaining({ x: '3e-4', y: '8' })]);
+    expect(vm.heatmap!.cells.find((c) => c.x === '3e-4' && c.y === '16')).toMatchObject({ value: null, text: 'diverged' });
+  });
+
+  it('baselines per slice, every subject, best value per metric marked', () => {
+    expect(vm.baselines.map((b) => b.slice)).toEqual(['all', 'classify', 'subject']);
+    const f1 = vm.baselines[1]!.rows.find((r) => r.metric === 'f1_macro')!;
+    expect(f1.cells.map((c) => c.subject)).toEqual(['finetuned', 'base', 'prompting', 'rag']);
+    expect(f1.cells.filter((c) => c.best).map((c) => c.subject)).toEqual(['finetuned']);
+    const ppl = vm.baselines[0]!.rows.find((r) => r.metric === 'perplexity')!;
+    expect(ppl.direction).toBe('lower');
+  });
+
+  it('robustness: clean, each perturbation, worst case and consistency per subject', () => {
+    expect(vm.robustness.map((r) => r.title)).toEqual(['classify/f1_macro', 'subject/rougeL']);
+    const t = vm.robustness[0]!;
+    expect(t.rows.map((r) => r.perturbation)).toEqual(['none (clean)', 'typos', 'lowercase', 'spaces', 'contractions', 'worst case']);
+    expect(t.consistency.map((c) => c.perturbation)).toEqual(['typos', 'lowercase', 'spaces', 'contractions']);
+    // The worst case is never better than clean, so every subject shows a drop there.
+    expect(t.rows.at(-1)!.cells.every((c) => c.dropCls === 'bad')).toBe(true);
+    expect(t.chart.length).toBe(4 * 5);
+  });
+
+  it('cost and ROI come from src/cost (same numbers as fte roi)', async () => {
+    const roi = await roiForSweep(store.db, { sweepId: SWEEP_ID });
+    expect(vm.cost.roi.map((r) => r.approach)).toEqual(['Fine-tuned', 'Prompting', 'RAG']);
+    expect(vm.cost.recommendation).toBe(roi.recommendation);
+    expect(vm.cost.volume).toBe(roi.monthlyRequests);
+    expect(vm.cost.sensitivity).toHaveLength(roi.sensitivity.volume.length * 3);
+    expect(vm.cost.runs).toHaveLength(6);
+    expect(vm.cost.runs.filter((r) => r.best).map((r) => r.runId)).toEqual([expectedBest().runId]);
+  });
+
+  it('sample outputs: worst regression vs base first, every subject shown', () => {
+    const items = vm.samples.items;
+    expect(items.length).toBe(6);
+    const deltas = items.map((i) => Number(i.delta.replace('−', '-').replace('±', '')));
+    expect([...deltas].sort((a, b) => a - b)).toEqual(deltas);
+    expect(items[0]!.outputs.map((o) => o.subject)).toEqual(['Fine-tuned', 'Base model', 'Prompting', 'RAG']);
+  });
+
+  it('falls back to stored per-request costs when fte roi cannot price the sweep', () => {
+    const v = buildReportViewModel({ ...fixtureReportData(), roiError: 'no token counts' });
+    expect(v.cost.roi.map((r) => r.approach)).toEqual(['Fine-tuned', 'Prompting', 'RAG']);
+    expect(v.cost.notes.join(' ')).toContain('no token counts');
+  });
+
+  it('an empty sweep still renders a view model with warnings', () => {
+    const v = buildReportViewModel({ ...fixtureReportData(), runs: [], baselines: { evalRows: [], predictions: [], costs: [] } });
+    expect(v.summary.best).toBeNull();
+    expect(v.warnings).toEqual(['This sweep has no runs yet.']);
+    expect(v.heatmap).toBeNull();
+  });
+});
+
+describe('objective and swept parameters', () => {
+  it.each([
+    [{}, { key: 'val_loss', goal: 'minimize', slice: 'all', metric: 'val_loss' }],
+    [{ objective: { metric: 'classify/f1_macro', goal: 'maximize' } }, { key: 'classify/f1_macro', goal: 'maximize', slice: 'classify', metric: 'f1_macro' }],
+    [{ objective: { metric: 'perplexity' } }, { key: 'perplexity', goal: 'minimize', slice: 'all', metric: 'perplexity' }],
+    [{ objective: { metric: 'subject/rougeL' } }, { key: 'subject/rougeL', goal: 'maximize', slice: 'subject', metric: 'rougeL' }],
+  ])('parseObjective(%j)', (spec, expected) => {
+    expect(parseObjective(spec)).toEqual(expected);
+  });
+
+  it('val_loss objective picks the lowest best validation loss among completed runs', () => {
+    const runs = fixtureReportData().runs;
+    const best = pickBest(parseObjective({}), runs)!;
+    const vals = runs.filter((r) => r.status === 'completed').map((r) => Math.min(...r.stepMetrics.filter((m) => m.split === 'val' && m.name === 'loss').map((m) => m.value)));
+    expect(Math.min(...best.stepMetrics.filter((m) => m.split === 'val' && m.name === 'loss').map((m) => m.value))).toBe(Math.min(...vals));
+  });
+
+  it.each([
+    ['rank and lr swept, alpha = 2 x rank hidden', [{ rank: 4, alpha: 8, learningRate: 1e-4 }, { rank: 8, alpha: 16, learningRate: 1e-4 }, { rank: 8, alpha: 16, learningRate: 2e-4 }], ['rank', 'learningRate']],
+    ['alpha swept on its own stays', [{ rank: 4, alpha: 8 }, { rank: 4, alpha: 16 }], ['alpha']],
+    ['nothing swept', [{ rank: 4 }, { rank: 4 }], []],
+  ])('sweptParams: %s', (_name, params, expected) => {
+    expect(sweptParams(params.map((p) => ({ method: 'lora', params: p })))).toEqual(expected);
+  });
+});
