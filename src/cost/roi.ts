@@ -252,6 +252,11 @@ export function recommend(r: RoiResult, baseQuality: number | null): string {
     return `Fine-tuning scores best (${qual}) but costs ${usd(extra)}/month more than ${r.cheapest} ${at}; ${when}${baseNote}.`;
   }
   const b = bestAlt!;
+  if (b.quality === ft.quality) {
+    const [cheap, dear] = ft.monthlyUsd <= b.monthlyUsd ? [ft, b] : [b, ft];
+    const name = cheap.approach === 'finetuned' ? 'fine-tuning' : cheap.approach;
+    return `Fine-tuning and ${b.approach} score the same on ${metric} (${fmtQ(ft.quality)}); ${name} is cheaper ${at} (${usd(cheap.monthlyUsd)} vs ${usd(dear.monthlyUsd)}/month)${baseNote}.`;
+  }
   if (b.monthlyUsd <= ft.monthlyUsd) {
     return `Do not fine-tune: ${b.approach} scores higher on ${metric} (${fmtQ(b.quality)} vs ${fmtQ(ft.quality)}) and costs no more ${at} (${usd(b.monthlyUsd)} vs ${usd(ft.monthlyUsd)}/month)${baseNote}.`;
   }

@@ -139,6 +139,10 @@ describe('recommendation follows quality and cost', () => {
     const r = computeRoi({ ...base, monthlyRequests: 10_000, approaches: [ft({ quality: 0.5 }), prompting()], baseQuality: 0.55 });
     expect(r.recommendation).toBe('Do not fine-tune: prompting scores higher on classify/f1_macro (0.600 vs 0.500) and costs no more at 10,000 requests/month ($11 vs $101/month); note: the fine-tuned model does not beat the untuned base (0.500 vs 0.550).');
   });
+  it('a tie on quality: the cheaper one', () => {
+    const r = computeRoi({ ...base, approaches: [ft({ quality: 0.6 }), prompting()] });
+    expect(r.recommendation).toBe('Fine-tuning and prompting score the same on classify/f1_macro (0.600); fine-tuning is cheaper at 1,000,000 requests/month ($200 vs $1,100/month).');
+  });
   it('an alternative is better but dearer: names the saving', () => {
     const r = computeRoi({ ...base, approaches: [ft({ quality: 0.5 }), prompting()] });
     expect(r.recommendation).toBe('prompting scores higher on classify/f1_macro (0.600 vs 0.500) but fine-tuning is $900/month cheaper at 1,000,000 requests/month: fine-tune only if that saving outweighs the quality gap.');
