@@ -1,0 +1,55 @@
+import { Flags } from '@oclif/core';
+import { basename } from 'node:path';
+import { BaseCommand } from '../cli/base-command.js';
+
+/**
+ * `fte pretrain`: pretrain a byte-level GPT-2 from scratch on the built-in public-domain corpus
+ * (how models/fte-tiny-base was made). Writes config.json, model.safetensors, pretrain_result.json
+ * and a model card README.md into --out.
+ */
+export default class Pretrain extends BaseCommand {
+  static override description = 'Pretrain a byte-level GPT-2 on the built-in public-domain English corpus (State of the Union + Moby Dick).';
+  static override examples = ['<%= config.bin %> pretrain --out models/fte-tiny-base --steps 0 --time-budget 2100'];
+  static override flags = {
+    out: Flags.string({ description: 'output model folder', required: true }),
+    steps: Flags.integer({ description: 'optimizer steps (0 = fit the time budget)', default: 1200 }),
+    'time-budget': Flags.integer({ description: 'stop after this many seconds of training (0 = none)', default: 0 }),
+    'n-embd': Flags.integer({ description: 'model width', default: 128 }),
+    'n-layer': Flags.integer({ description: 'transformer blocks', default: 5 }),
+    'n-head': Flags.integer({ description: 'attention heads', default: 4 }),
+    'n-ctx': Flags.integer({ description: 'context length in bytes', default: 256 }),
+    'batch-size': Flags.integer({ description: 'sequences per step', default: 8 }),
+    lr: Flags.string({ description: 'peak learning rate', default: '2e-3' }),
+    warmup: Flags.integer({ description: 'warmup steps', default: 50 }),
+    seed: Flags.integer({ description: 'seed', default: 1337 }),
+    'eval-every': Flags.integer({ description: 'held-out loss every N steps', default: 100 }),
+    backend: Flags.string({ description: 'auto|tensorflow-gpu|tensorflow|wasm|cpu', default: 'auto' }),
+  };
+
+  async run(): Promise<unknown> {
+    const { flags } = await this.parse(Pretrain);
+    const { pretrain, PRETRAIN_DEFAULTS } = await import('../train/pretrain.js');
+    const { writeModelCard } = await import('../train/model-card.js');
+    const quiet = this.jsonEnabled();
+    const result = await pretrain({
+      ...PRETRAIN_DEFAULTS,
+      outDir: flags.out,
+      config: { vocabSize: 257, nCtx: flags['n-ctx'], nEmbd: flags['n-embd'], nLayer: flags['n-layer'], nHead: flags['n-head'], layerNormEpsilon: 1e-5, tokenizer: 'byte' },
+      steps: flags.steps,
+      timeBudgetSeconds: flags['time-budget'],
+      batchSize: flags['batch-size'],
+      learningRate: Number(flags.lr),
+      warmupSteps: flags.warmup,
+      seed: flags.seed,
+      evalEvery: flags['eval-every'],
+      checkpointEvery: flags['eval-every'],
+      backend: flags.backend,
+      log: (l) => {
+        if (!quiet) process.stderr.write(JSON.stringify(l) + '\n');
+      },
+    });
+    const command = `fte pretrain ${process.argv.slice(3).join(' ')}`.trim();
+    await writeModelCard(flags.out, basename(flags.out), result, command);
+    return result;
+  }
+}

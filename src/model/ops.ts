@@ -1,0 +1,119 @@
+/**
+ * Fused building blocks with hand-written gradients (tf.customGrad). They cut the op count per step
+ * (fewer kernels launched, fewer intermediate tensors) and, above all, keep every forward AND backward
+ * kernel on the set the WASM backend implements: tf.gather's gradient needs UnsortedSegmentSum, which
+ * WASM lacks, so `embeddingLookup` gathers forward and scatters backward as a one-hot matmul.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+// Gradient functions of the core kernels are registered separately from the ops.
+import '@tensorflow/tfjs-core/dist/register_all_gradients.js';
+import { matMul } from './matmul.js';
+
+const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
+
+type GradFn = (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor[];
+/** tf.customGrad with loose typing (its declared signature takes a rest array of Tensor | GradSaveFunc). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function custom(f: (...args: any[]) => { value: tf.Tensor; gradFunc: GradFn }): (...xs: tf.Tensor[]) => tf.Tensor {
+  return tf.customGrad(f as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (...xs: tf.Tensor[]) => tf.Tensor;
+}
+
+/**
+ * GELU, tanh approximation as GPT-2 (`gelu_new`, Hendrycks & Gimpel 2016):
+ * y = 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))).
+ * dy/dx = 0.5 (1 + t) + 0.5 x (1 - t^2) sqrt(2/pi) (1 + 3 * 0.044715 x^2).  Any shape.
+ */
+export const gelu = custom((x: tf.Tensor, save: tf.GradSaveFunc) => {
+  const x2 = tf.square(x);
+  const t = tf.tanh(tf.mul(tf.mul(x, tf.add(tf.mul(x2, 0.044715), 1)), SQRT_2_OVER_PI));
+  save([x, x2, t]);
+  return {
+    value: tf.mul(tf.mul(x, 0.5), tf.add(t, 1)),
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      const [sx, sx2, st] = saved;
+      const left = tf.mul(tf.add(st, 1), 0.5);
+      const sech2 = tf.sub(1, tf.square(st));
+      const inner = tf.mul(tf.add(tf.mul(sx2, 3 * 0.044715), 1), SQRT_2_OVER_PI * 0.5);
+      const right = tf.mul(tf.mul(sx, sech2), inner);
+      return [tf.mul(dy, tf.add(left, right))];
+    },
+  };
+}) as (x: tf.Tensor) => tf.Tensor;
+
+/**
+ * LayerNorm over the last axis (Ba et al. 2016): y = (x - mean) / sqrt(var + eps) * gamma + beta.
+ * x [N, d], gamma/beta [d] -> [N, d]. Backward (standard closed form):
+ * dx = rstd * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat)), dxhat = dy * gamma.
+ */
+export function layerNorm(x: tf.Tensor2D, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps: number): tf.Tensor2D {
+  const f = custom((xi: tf.Tensor, g: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
+    const mean = tf.mean(xi, -1, true);
+    const xc = tf.sub(xi, mean);
+    const rstd = tf.rsqrt(tf.add(tf.mean(tf.square(xc), -1, true), eps));
+    const xhat = tf.mul(xc, rstd);
+    save([xhat, rstd, g]);
+    return {
+      value: tf.add(tf.mul(xhat, g), b),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [sxhat, srstd, sg] = saved;
+        const dxhat = tf.mul(dy, sg);
+        const m1 = tf.mean(dxhat, -1, true);
+        const m2 = tf.mean(tf.mul(dxhat, sxhat), -1, true);
+        const dx = tf.mul(tf.sub(tf.sub(dxhat, m1), tf.mul(sxhat, m2)), srstd);
+        return [dx, tf.sum(tf.mul(dy, sxhat), 0), tf.sum(dy, 0)];
+      },
+    };
+  });
+  return f(x, gamma, beta) as tf.Tensor2D;
+}
+
+/**
+ * Embedding lookup: table [V, d], ids int32 [N] -> [N, d]. Forward is a gather; the gradient for the
+ * table is oneHot(ids, V)^T @ dy ([V, N] @ [N, d]), so no UnsortedSegmentSum kernel is needed.
+ */
+export function embeddingLookup(table: tf.Tensor2D, ids: tf.Tensor1D): tf.Tensor2D {
+  const V = table.shape[0];
+  const f = custom((t: tf.Tensor, save: tf.GradSaveFunc) => {
+    save([ids]);
+    return {
+      value: tf.gather(t, ids),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => [matMul(tf.oneHot(saved[0] as tf.Tensor1D, V), dy, true, false)],
+    };
+  });
+  return f(table) as tf.Tensor2D;
+}
+
+/**
+ * Weighted token cross-entropy, fused with log-softmax: logits [N, V], targets int32 [N],
+ * weights float [N] (mask / normaliser) -> scalar sum_i w_i * (logsumexp(l_i) - l_i[t_i]).
+ * Gradient: (softmax(l_i) - onehot(t_i)) * w_i (the standard softmax cross-entropy derivative).
+ * A weight of 0 (prompt or padding token) contributes exactly nothing to value or gradient.
+ */
+export function weightedCrossEntropy(logits: tf.Tensor2D, targets: tf.Tensor1D, weights: tf.Tensor1D): tf.Scalar {
+  const V = logits.shape[1];
+  const f = custom((l: tf.Tensor, save: tf.GradSaveFunc) => {
+    const oh = tf.oneHot(targets, V);
+    const shifted = tf.sub(l, tf.max(l, -1, true));
+    const lse = tf.log(tf.sum(tf.exp(shifted), -1, true)); // [N,1]
+    const nll = tf.sub(tf.squeeze(lse, [1]), tf.sum(tf.mul(shifted, oh), -1)); // [N]
+    save([shifted, lse, oh]);
+    return {
+      value: tf.sum(tf.mul(nll, weights)),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [sh, ls, o] = saved;
+        const p = tf.exp(tf.sub(sh, ls));
+        return [tf.mul(tf.mul(tf.sub(p, o), tf.expandDims(weights, 1)), dy)];
+      },
+    };
+  });
+  return f(logits) as tf.Scalar;
+}
+
+/** Per-token negative log-likelihood in nats: logits [N, V], targets int32 [N] -> [N]. No gradient. */
+export function tokenNll(logits: tf.Tensor2D, targets: tf.Tensor1D): tf.Tensor1D {
+  return tf.tidy(() => {
+    const shifted = tf.sub(logits, tf.max(logits, -1, true));
+    const lse = tf.log(tf.sum(tf.exp(shifted), -1));
+    return tf.sub(lse, tf.sum(tf.mul(shifted, tf.oneHot(targets, logits.shape[1])), -1)) as tf.Tensor1D;
+  });
+}

