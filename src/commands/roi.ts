@@ -6,18 +6,16 @@ import { roiForSweep, type RoiReport } from '../cost/sweep-roi.js';
 
 export default class Roi extends BaseCommand {
   static override summary = "Is fine-tuning worth it? Monthly cost, quality and break-even against prompting and RAG.";
-  static override description = `Reads a sweep from the store, takes its best variant on the objective metric and the prompting and RAG
-baselines measured on the same test split, prices each approach per request from the measured token counts
-(price table: built-in, the spec's cost.prices, then --prices FILE), amortises training and data preparation
-over the horizon, and prints monthly cost, cost per quality point, the break-even volume and a recommendation.`;
+  static override description =
+    "Reads a sweep from the store, takes its best variant on the objective metric and the prompting and RAG baselines measured on the same test split, prices each approach per request from the measured token counts (price table: built-in, then the spec's cost.prices, then --prices FILE), amortises training and data preparation over the horizon, and prints quality, cost per request, monthly cost, cost per quality point, the break-even volume and a recommendation.";
   static override examples = [
     '<%= config.bin %> roi',
     '<%= config.bin %> roi --monthly-requests 1000000 --months 24',
-    '<%= config.bin %> roi --sweep s-20261129-0712 --prices prices.json --json',
+    '<%= config.bin %> roi --sweep 20261129-071200-ab12 --prices prices.json --json',
   ];
 
   static override flags = {
-    sweep: Flags.string({ description: 'sweep id (default: the latest sweep)' }),
+    sweep: Flags.string({ description: "sweep id or 'latest' (default: the latest sweep)" }),
     'monthly-requests': Flags.integer({ description: "requests per month (default: the spec's cost.monthlyRequests)" }),
     months: Flags.integer({ description: "amortisation horizon in months (default: the spec's cost.months)" }),
     prices: Flags.string({ description: 'JSON or YAML file of price overrides: {"H100": {"usdPerHour": 2.5}, "gpt-4o-mini": {"inputUsdPerMTokens": 0.1}}' }),
