@@ -114,7 +114,7 @@ export async function openDb(file: string, options: OpenDbOptions = {}): Promise
   const readOnly = options.readOnly ?? false;
   if (file === ':memory:') {
     const instance = await DuckDBInstance.create(':memory:');
-    return new Db(file, instance, await instance.connect(), readOnly, null);
+    return new Db(file, instance, await instance.connect(), readOnly, null, false);
   }
   const key = path.resolve(file);
   let held = instances.get(key);
@@ -137,7 +137,7 @@ export async function openDb(file: string, options: OpenDbOptions = {}): Promise
     instances.set(key, held);
   }
   try {
-    return new Db(file, held.instance, await held.instance.connect(), readOnly, key);
+    return new Db(file, held.instance, await held.instance.connect(), readOnly, key, held.refs > 1);
   } catch (err) {
     release(key);
     throw mapOpenError(file, err);
@@ -179,6 +179,8 @@ export class Db {
     readonly connection: DuckDBConnection,
     readonly readOnly: boolean,
     private readonly key: string | null,
+    /** True when another store in this process already had the file open (same DuckDB instance). */
+    readonly shared: boolean,
   ) {}
 
   /** Run SQL and return every row as plain objects (column name -> value). */

@@ -212,3 +212,43 @@ describe('export', () => {
     }
   });
 });
+
+describe('several stores on one file in one process', () => {
+  it('share one DuckDB instance; a second writable open does not interrupt the first one\'s runs', async () => {
+    const file = path.join(dir, 'shared.duckdb');
+    const a = await openStore(file);
+    const { seed, PARAMS } = await import('./fixtures.js');
+    const { sweepId } = await seed(a);
+    await a.startRun({ runId: 'live', sweepId, variantKey: 'k', method: 'lora', params: PARAMS });
+    const b = await openStore(file);
+    const c = await openStore(file, { readOnly: true });
+    try {
+      expect(b.interruptedOnOpen).toBe(0);
+      expect((await c.listRuns()).runs.map((r) => r.status)).toEqual(['running']);
+      await expect(c.startRun({ runId: 'x', sweepId, variantKey: 'k', method: 'lora', params: {} })).rejects.toThrow(/is open read-only/);
+    } finally {
+      await c.close();
+      await b.close();
+      await a.close();
+    }
+    const d = await openStore(file);
+    expect(d.interruptedOnOpen).toBe(1);
+    await d.close();
+  });
+
+  it('reads a file a crashed writer left with a WAL, read-only, without changing it', async () => {
+    const file = path.join(dir, 'crash-ro.duckdb');
+    const child = spawnSync(process.execPath, [jiti, path.join(here, 'children/crash-mid-outcome.ts'), file], { encoding: 'utf8' });
+    expect(child.signal).toBe('SIGKILL');
+    const files = () => fs.readdirSync(dir).filter((f) => f.startsWith('crash-ro')).map((f) => [f, sha(path.join(dir, f))]);
+    const before = files();
+    const store = await openStore(file, { readOnly: true });
+    try {
+      expect((await store.listRuns()).runs.map((r) => [r.runId, r.status])).toEqual([['r1', 'running']]);
+      expect(await count(store, `SELECT count(*) AS n FROM eval_results`)).toBe(0);
+    } finally {
+      await store.close();
+    }
+    expect(files()).toEqual(before);
+  });
+});
