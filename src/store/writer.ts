@@ -350,6 +350,18 @@ export class Store {
     await this.db.run(`UPDATE sweeps SET status = $2, finished_at = $3::TIMESTAMP WHERE sweep_id = $1`, [sweepId, status, nowSql()]);
   }
 
+  /** Set a sweep back to `running` (clearing `finished_at`) when `fte sweep --resume` continues it. */
+  async reopenSweep(sweepId: string): Promise<void> {
+    this.writable();
+    await this.db.run(`UPDATE sweeps SET status = 'running', finished_at = NULL WHERE sweep_id = $1`, [sweepId]);
+  }
+
+  /** Record where a run executes once its worker reports it (the worker protocol's `started` message). */
+  async setRunDevice(runId: string, where: { backend: string; device: string }): Promise<void> {
+    this.writable();
+    await this.db.run(`UPDATE runs SET backend = $2, device = $3 WHERE run_id = $1`, [runId, where.backend, where.device]);
+  }
+
   /** Insert the run with status `running` and its params (one transaction). Re-starting an existing run id resets its status. */
   async startRun(input: StartRunInput): Promise<void> {
     this.writable();

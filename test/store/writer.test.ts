@@ -118,4 +118,17 @@ describe('writer', () => {
     const thin = await store.stepMetrics(['r1'], { split: 'train', names: ['loss'], maxPoints: 10 });
     expect(thin.map((p) => p.step)).toEqual([0, 10, 20, 30, 40, 50, 60, 70, 80, 90, 99]);
   });
+
+  it('reopens a sweep for resume and records where a run executes', async () => {
+    store = await openStore(':memory:');
+    const { sweepId } = await seed(store);
+    await store.startRun({ runId: 'r1', sweepId, variantKey: 'k', method: 'lora', params: PARAMS });
+    await store.setRunDevice('r1', { backend: 'tfjs-node-gpu', device: 'H200' });
+    await store.finishSweep(sweepId, 'interrupted');
+    expect((await store.getSweep(sweepId)).finishedAt).not.toBeNull();
+    await store.reopenSweep(sweepId);
+    expect(await store.getSweep(sweepId)).toMatchObject({ status: 'running', finishedAt: null });
+    expect((await store.getRun('r1')).run).toMatchObject({ backend: 'tfjs-node-gpu', device: 'H200', status: 'running' });
+  });
 });
+
