@@ -38,6 +38,10 @@ export interface SummaryView {
   objective: { key: string; goal: string; text: string };
   best: BestVariantView | null;
   headline: string;
+  /** Key figures shown as tiles beside the best variant (filled in by `buildReportViewModel`). */
+  tiles: { label: string; value: string; sub: string; cls: string }[];
+  /** The ROI recommendation (src/cost), repeated in the summary. */
+  recommendation: string;
 }
 
 export interface TableCell {
@@ -45,6 +49,8 @@ export interface TableCell {
   /** Sort key (number as string for numeric columns, so the inline script sorts numerically). */
   sort: string;
   cls?: string;
+  /** A second, smaller line (e.g. `early stop`). */
+  sub?: string;
 }
 
 export interface SweepTableView {
@@ -169,6 +175,12 @@ function uniq<T>(xs: readonly T[]): T[] {
   return [...new Set(xs)];
 }
 
+/** ISO time as `2026-11-29 07:00 UTC`. */
+function fmtTime(iso: string): string {
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? iso : `${d.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+}
+
 function describeLimits(data: ReportData): string | null {
   const l = data.sweep.limits;
   const parts: string[] = [];
@@ -222,7 +234,7 @@ function buildSummary(data: ReportData, objective: Objective, best: RunData | nu
     { label: 'Swept', value: swept.join(', ') || '—' },
     { label: 'Total train time', value: fmtDuration(wall) },
   ];
-  if (data.sweep.startedAt) facts.push({ label: 'Started', value: data.sweep.startedAt });
+  if (data.sweep.startedAt) facts.push({ label: 'Started', value: fmtTime(data.sweep.startedAt) });
   if (data.sweep.gitCommit) facts.push({ label: 'Git commit', value: data.sweep.gitCommit.slice(0, 12) });
   if (data.sweep.specPath) facts.push({ label: 'Spec', value: data.sweep.specPath });
 
@@ -289,7 +301,37 @@ function buildSummary(data: ReportData, objective: Objective, best: RunData | nu
     objective: { key: objective.key, goal: objective.goal, text: `${objective.key} (${objective.goal}, ${goalWord})` },
     best: bestView,
     headline,
+    tiles: [],
+    recommendation: '',
   };
+}
+
+/** Key figures for the summary: lift over the base model and the best alternative, worst case, monthly cost. */
+function summaryTiles(objective: Objective, best: RunData | null, rows: EvalRow[], cost: CostSectionView): SummaryView['tiles'] {
+  if (!best || objective.metric === 'val_loss') return [];
+  const v = objectiveValue(objective, best);
+  if (v === null) return [];
+  const tiles: SummaryView['tiles'] = [];
+  const lift = (other: number): { text: string; cls: string } => {
+    const d = v - other;
+    const good = objective.goal === 'maximize' ? d > 0 : d < 0;
+    return { text: fmtDelta(d), cls: d === 0 ? '' : good ? 'good' : 'bad' };
+  };
+  const base = baselineObjectiveValue(objective, rows, 'base');
+  if (base !== null) tiles.push({ label: 'vs base model', value: lift(base).text, sub: `${fmtNum(base)} → ${fmtNum(v)}`, cls: lift(base).cls });
+  const alts = (['prompting', 'rag'] as const).map((s) => ({ s, x: baselineObjectiveValue(objective, rows, s) })).filter((a): a is { s: 'prompting' | 'rag'; x: number } => a.x !== null);
+  if (alts.length > 0) {
+    const top = alts.reduce((a, b) => (isBetter(objective.goal, b.x, a.x) ? b : a));
+    tiles.push({ label: `vs ${SUBJECT_LABEL[top.s]} (best alternative)`, value: lift(top.x).text, sub: `${fmtNum(top.x)} → ${fmtNum(v)}`, cls: lift(top.x).cls });
+  }
+  const wc = evalValue(best.evalRows, 'finetuned', objective.slice, objective.metric, 'worst_case');
+  if (wc !== null) tiles.push({ label: 'worst case (robustness)', value: fmtNum(wc), sub: `${fmtDelta(wc - v)} vs clean inputs`, cls: '' });
+  const ft = cost.roi.find((r) => r.approach === 'Fine-tuned');
+  if (ft) {
+    const others = cost.roi.filter((r) => r !== ft).map((r) => `${r.approach} ${r.monthly}`).join(' · ');
+    tiles.push({ label: 'monthly cost', value: ft.monthly, sub: others ? `vs ${others}` : cost.assumptions, cls: '' });
+  }
+  return tiles;
 }
 
 // ---------------------------------------------------------------- 2 sweep table
@@ -318,6 +360,11 @@ function mainMetricKeys(objective: Objective, runs: readonly RunData[], max = 5)
   return keys;
 }
 
+/** `perplexity` for slice `all`, `classify/f1_macro` otherwise. */
+function keyLabel(slice: string, metric: string): string {
+  return slice === 'all' ? metric : `${slice}/${metric}`;
+}
+
 const PREFERRED = ['f1_macro', 'accuracy', 'rougeL', 'rougeLsum', 'bleu', 'chrf', 'exact_match', 'f1', 'rouge1'];
 
 /** The headline metric among a slice's metrics (classification F1, then ROUGE-L, BLEU...). */
@@ -335,9 +382,13 @@ function buildSweepTable(data: ReportData, objective: Objective, best: RunData |
     { label: 'Status', numeric: false },
     { label: `★ ${objective.key}`, numeric: true, title: `objective (${objective.goal})` },
   ];
-  if (objective.metric !== 'val_loss') columns.push({ label: 'best val loss', numeric: true });
-  for (const k of metricKeys) if (!(k.slice === objective.slice && k.metric === objective.metric)) columns.push({ label: `${k.slice}/${k.metric}`, numeric: true });
-  columns.push({ label: 'Adapter', numeric: true }, { label: 'Trainable', numeric: true }, { label: 'Steps', numeric: true }, { label: 'Wall time', numeric: true }, { label: 'Cost', numeric: true });
+  if (objective.metric !== 'val_loss') columns.push({ label: 'val loss', numeric: true, title: 'best validation loss (nats/token)' });
+  for (const k of metricKeys) if (!(k.slice === objective.slice && k.metric === objective.metric)) columns.push({ label: keyLabel(k.slice, k.metric), numeric: true, title: `${k.slice}/${k.metric}, fine-tuned, clean inputs` });
+  columns.push(
+    { label: 'Adapter', numeric: true, title: 'saved adapter (or weights) size; trainable parameters below' },
+    { label: 'Time', numeric: true, title: 'wall time' },
+    { label: 'Cost', numeric: true, title: 'measured train + eval cost (USD)' },
+  );
 
   const num = (v: number | null | undefined, text: string): TableCell => ({ text, sort: v === null || v === undefined || !Number.isFinite(v) ? '' : String(v) });
   const rows = data.runs.map((r) => {
@@ -348,7 +399,11 @@ function buildSweepTable(data: ReportData, objective: Objective, best: RunData |
       const v = all[p];
       cells.push(typeof v === 'number' ? num(v, fmtParam(v)) : { text: fmtParam(v), sort: fmtParam(v) });
     }
-    cells.push({ text: String(r.status) + (r.stoppedEarly ? ' (early stop)' : ''), sort: String(r.status), cls: `status-${r.status}` });
+    const steps = r.stepMetrics.filter((m) => m.split === 'train').reduce((mx, m) => Math.max(mx, m.step), 0);
+    const stepText = steps > 0 ? `${fmtCount(steps)} steps` : '';
+    const note = r.stoppedEarly ? 'early stop' : r.status === 'diverged' || r.status === 'failed' ? truncate(r.error ?? '', 48) : '';
+    const sub = [stepText, note].filter((x) => x).join(' · ');
+    cells.push({ text: String(r.status), sort: String(r.status), cls: `status-${r.status}`, ...(sub ? { sub } : {}) });
     cells.push({ ...num(ov, fmtNum(ov)), cls: 'objective' });
     if (objective.metric !== 'val_loss') {
       const bv = bestValLoss(r);
@@ -359,11 +414,8 @@ function buildSweepTable(data: ReportData, objective: Objective, best: RunData |
       const v = evalValue(r.evalRows, 'finetuned', k.slice, k.metric);
       cells.push(num(v, fmtNum(v)));
     }
-    const steps = r.stepMetrics.filter((m) => m.split === 'train').reduce((mx, m) => Math.max(mx, m.step), 0);
     const cost = runCostUsd(r);
-    cells.push(num(r.adapterBytes, fmtBytes(r.adapterBytes)));
-    cells.push(num(r.trainableParams, fmtCount(r.trainableParams)));
-    cells.push(num(steps, fmtCount(steps)));
+    cells.push({ ...num(r.adapterBytes, fmtBytes(r.adapterBytes)), ...(r.trainableParams ? { sub: `${fmtCount(r.trainableParams)} params` } : {}) });
     cells.push(num(r.wallSeconds, fmtDuration(r.wallSeconds)));
     cells.push(num(cost, fmtUsd(cost)));
     return { runId: r.runId, label: variantLabel(all, swept, r.variantKey.slice(0, 10)), best: r === best, status: String(r.status), cells };
@@ -606,17 +658,21 @@ export function buildReportViewModel(data: ReportData, opts: ViewModelOptions = 
   else if (!best) warnings.push(`No completed run has a value for the objective ${objective.key}.`);
   const missing = ['base', 'prompting', 'rag'].filter((s) => !rows.some((r) => r.subject === s));
   if (missing.length > 0 && data.runs.length > 0) warnings.push(`Missing baseline results: ${missing.join(', ')}.`);
+  const cost = buildCostSection(data, best, objective, rows);
+  const summary = buildSummary(data, objective, best, swept, rows);
+  summary.tiles = summaryTiles(objective, best, rows, cost);
+  summary.recommendation = cost.recommendation;
   return {
     title: `${data.sweep.experimentName} · ${data.sweep.sweepId}`,
     generatedAt: opts.generatedAt ?? new Date().toISOString(),
     limited: describeLimits(data),
-    summary: buildSummary(data, objective, best, swept, rows),
+    summary,
     sweepTable: buildSweepTable(data, objective, best, swept),
     curves: buildCurves(data, swept),
     heatmap: buildHeatmap(data, objective, swept, best),
     baselines: buildBaselines(rows),
     robustness: buildRobustness(rows, objective, data.sweep.spec),
-    cost: buildCostSection(data, best, objective, rows),
+    cost,
     samples: buildSamples(data, best, objective, opts.samples ?? 10),
     warnings,
   };

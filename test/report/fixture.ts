@@ -104,6 +104,9 @@ export function fixtureOutcomes(): RunOutcome[] {
       const steps = early ? 40 : 60;
       const skill = diverged ? 0.1 : 0.55 + 0.08 * Math.log2(rank / 4) + (lr === 3e-4 ? 0.1 : 0) - (rank === 16 ? 0.15 : 0);
       const hours = 0.01 + 0.002 * i;
+      const stepMetrics = curves(lr, rank, steps, diverged);
+      const vals = stepMetrics.filter((m) => m.split === 'val' && m.name === 'loss').map((m) => m.value);
+      const bestVal = Math.min(...vals);
       out.push({
         runId: `run-${i}`,
         variantKey: `vk${i}abcdef0123`,
@@ -114,9 +117,9 @@ export function fixtureOutcomes(): RunOutcome[] {
         finishedAt: `2026-11-29T07:0${i}:40.000Z`,
         train: {
           status: diverged ? 'diverged' : 'completed',
-          bestStep: early ? 30 : 60,
-          bestValLoss: 1,
-          finalValLoss: 1,
+          bestStep: stepMetrics.find((m) => m.split === 'val' && m.name === 'loss' && m.value === bestVal)!.step,
+          bestValLoss: bestVal,
+          finalValLoss: vals.at(-1)!,
           stoppedEarly: early,
           steps,
           tokensTrained: steps * 8 * 128,
@@ -131,7 +134,7 @@ export function fixtureOutcomes(): RunOutcome[] {
           checkpointPath: `.fte/sweeps/${SWEEP_ID}/run-${i}`,
           ...(diverged ? { divergenceReason: 'loss became NaN at step 60' } : {}),
         },
-        stepMetrics: curves(lr, rank, steps, diverged),
+        stepMetrics,
         evalRows: diverged ? [] : evalRowsFor('finetuned', skill, r),
         predictions: diverged ? [] : predictions('finetuned', skill, r),
         costs: costs(hours, steps * 8 * 128),

@@ -68,6 +68,14 @@ describe('report view model', () => {
     expect(vm.summary.objective).toMatchObject({ key: 'classify/f1_macro', goal: 'maximize' });
     expect(vm.summary.best?.why.join(' ')).toMatch(/Beats Base model/);
     expect(vm.summary.headline).toContain('better');
+    expect(vm.summary.tiles.map((t) => [t.label, t.cls])).toEqual([
+      ['vs base model', 'good'],
+      ['vs RAG (best alternative)', 'good'],
+      ['worst case (robustness)', ''],
+      ['monthly cost', ''],
+    ]);
+    expect(vm.summary.tiles[0]!.value).toBe('+0.408');
+    expect(vm.summary.recommendation).toBe(vm.cost.recommendation);
   });
 
   it('flags the limited sweep', () => {
