@@ -10,3 +10,5 @@ export * as metrics from './eval/metrics/index.js';
 export { loadDataset, readPrepared, prepareDataset, validateDataset, buildSuite } from './data/index.js';
 export type { LoadedDataset, LoadDatasetOptions, DatasetManifest, PrepareOptions, PrepareResult, ValidationReport } from './data/index.js';
 export * as cost from './cost/index.js';
+export { trainVariant, loadForInference, estimateTrainingMemory, initBackend, BACKENDS } from './train/index.js';
+export type { TrainVariantOptions, LoadedModel, TrainEvent, MemoryEstimate, KVCache, ForwardOptions, ForwardResult } from './train/index.js';

@@ -133,7 +133,7 @@ export class GPT2 {
     for (const [name, shape] of parameterShapes(config)) {
       const w = weights.get(name);
       if (!w) throw new UserInputError(`model weights: missing tensor ${name}`);
-      this.params.set(name, tf.variable(tf.tensor(w, shape), true));
+      this.params.set(name, tf.tidy(() => tf.variable(tf.tensor(w, shape), true)));
     }
     for (let i = 0; i < config.nLayer; i++) {
       for (const s of LINEAR_SUFFIXES) {
