@@ -12,3 +12,4 @@ export type { LoadedDataset, LoadDatasetOptions, DatasetManifest, PrepareOptions
 export * as cost from './cost/index.js';
 export { trainVariant, loadForInference, estimateTrainingMemory, initBackend, BACKENDS } from './train/index.js';
 export type { TrainVariantOptions, LoadedModel, TrainEvent, MemoryEstimate, KVCache, ForwardOptions, ForwardResult } from './train/index.js';
+export * as report from './report/index.js';

@@ -162,15 +162,16 @@ export function baselineBarsSpec(values: { metric: string; subject: string; valu
 /** Drop per perturbation (clean minus perturbed, positive = worse) per subject. */
 export function robustnessSpec(values: { perturbation: string; subject: string; drop: number }[]): VlSpec {
   const subjects = ['Fine-tuned', 'Base model', 'Prompting', 'RAG'].filter((s) => values.some((v) => v.subject === s));
+  const perturbations = [...new Set(values.map((v) => v.perturbation))];
   return {
     width: 560,
     height: 200,
     data: { values },
     mark: { type: 'bar', cornerRadiusEnd: 2 },
     encoding: {
-      x: { field: 'perturbation', type: 'nominal', title: 'perturbation', axis: { labelAngle: 0 } },
+      x: { field: 'perturbation', type: 'nominal', title: 'perturbation', sort: perturbations, axis: { labelAngle: 0 } },
       xOffset: { field: 'subject', sort: subjects },
-      y: { field: 'drop', type: 'quantitative', title: 'drop vs clean (higher = worse)' },
+      y: { field: 'drop', type: 'quantitative', title: 'drop vs clean' },
       color: { field: 'subject', type: 'nominal', title: 'subject', scale: subjectColor(subjects), sort: subjects },
     },
   };

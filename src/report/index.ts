@@ -1,0 +1,14 @@
+/**
+ * The report stage: view models, handlebars/Vega-Lite rendering, PR-comment markdown, comparisons.
+ */
+export { buildReportViewModel, sweptParams, preferredMetric } from './view-model.js';
+export type { ReportViewModel, ViewModelOptions } from './view-model.js';
+export type { ReportData, RunData, SweepInfo, BaselineData } from './data.js';
+export { loadReportData } from './load.js';
+export { renderReportHtml, renderCharts, safeJsonForScript, TEMPLATES_DIR } from './render.js';
+export { writeReport, fteVersion } from './report.js';
+export type { WriteReportOptions, WriteReportResult } from './report.js';
+export { compareRefs, compareSides, resolveRef, resolveSides, parseThresholds } from './compare.js';
+export type { Comparison, CompareSide, CompareOptions, CompareResult, MetricDelta, Threshold } from './compare.js';
+export { renderCompareMarkdown, mdText } from './markdown.js';
+export { parseObjective, objectiveValue, pickBest, lowerIsBetter } from './objective.js';
