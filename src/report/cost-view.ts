@@ -118,7 +118,8 @@ export function roiInputFromStored(data: ReportData, best: RunData | null, objec
   for (const a of APPROACHES) {
     const per = perRequestUsd(allCosts, a);
     if (per === null) continue;
-    const quality = a === 'finetuned' ? objectiveValue(objective, best) : baselineObjectiveValue(objective, rows, a);
+    // A training loss is no quality measure prompting or RAG share: no quality then.
+    const quality = objective.metric === 'val_loss' ? null : a === 'finetuned' ? objectiveValue(objective, best) : baselineObjectiveValue(objective, rows, a);
     approaches.push({
       approach: a,
       quality,

@@ -6,6 +6,8 @@ import { FteError } from '../errors.js';
 import type { Db } from '../store/db.js';
 import * as q from '../store/queries.js';
 import type { CostRow, EvalRow, PredictionRow, StepMetric } from '../run/protocol.js';
+import { lowerIsBetter } from './objective.js';
+import { preferredMetric } from './view-model.js';
 import type { BaselineData, DatasetManifestView, ReportData, RunData, SweepInfo, SweepLimits } from './data.js';
 
 const opt = <T>(v: T | null | undefined): T | undefined => (v === null ? undefined : v);
@@ -121,11 +123,29 @@ export async function loadReportData(db: Db, sweepId?: string): Promise<ReportDa
   }));
   const out: ReportData = { sweep: sweepInfo(s), runs: data, baselines };
   // The ROI exactly as `fte roi` prints it; a sweep it cannot price still gets its report.
+  // A val_loss objective has no prompting/RAG counterpart: price on the headline metric that every approach measured.
+  const metric = s.objective.metric === 'val_loss' ? roiMetric(out) : undefined;
   try {
-    out.roi = await roiForSweep(db, { sweepId: s.sweepId });
+    out.roi = await roiForSweep(db, { sweepId: s.sweepId, ...(metric ? { metric } : {}) });
   } catch (err) {
     if (!(err instanceof FteError)) throw err;
     out.roiError = err.message;
   }
   return out;
+}
+
+/** `<slice>/<metric>` measured on clean inputs for the fine-tuned model, prompting and RAG, preferring the usual headline metrics. */
+function roiMetric(data: ReportData): string | undefined {
+  const rows = [...data.runs.flatMap((r) => r.evalRows), ...data.baselines.evalRows].filter((r) => r.perturbation === 'none' && !lowerIsBetter(r.metric));
+  const subjects = new Map<string, Set<string>>();
+  for (const r of rows) {
+    const k = `${r.slice}\u0000${r.metric}`;
+    if (!subjects.has(k)) subjects.set(k, new Set());
+    subjects.get(k)!.add(r.subject);
+  }
+  const full = [...subjects].filter(([, v]) => ['finetuned', 'prompting', 'rag'].every((x) => v.has(x))).map(([k]) => k.split('\u0000') as [string, string]);
+  if (full.length === 0) return undefined;
+  const m = preferredMetric(full.map(([, metric]) => metric));
+  const hit = full.find(([slice, metric]) => metric === m && slice !== 'all') ?? full.find(([, metric]) => metric === m)!;
+  return hit[0] === 'all' ? hit[1] : `${hit[0]}/${hit[1]}`;
 }

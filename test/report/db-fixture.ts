@@ -9,6 +9,8 @@ import type { RunOutcome } from '../../src/run/protocol.js';
 import { fixtureBaselines, fixtureOutcomes, SPEC, SWEEP_ID, SWEEP_INFO } from './fixture.js';
 
 export const MAIN_SWEEP_ID = 'sw-main';
+/** An older sweep of another experiment whose objective is val_loss (runs `vl-1`..`vl-3`). */
+export const VAL_LOSS_SWEEP_ID = 'sw-valloss';
 
 /** Writes both sweeps into `file` (`:memory:` is not useful here: the caller reopens it). */
 export async function buildFixtureDb(file: string): Promise<void> {
@@ -33,6 +35,19 @@ export async function buildFixtureDb(file: string): Promise<void> {
     const b = fixtureBaselines();
     await store.writeBaselineResults(MAIN_SWEEP_ID, b.evalRows, b.predictions, b.costs);
     await store.finishSweep(MAIN_SWEEP_ID, 'completed');
+
+    await store.upsertExperiment({ name: 'email-triage-valloss', specPath: 'experiments/methods.ts', specHash: 'beef' });
+    await store.createSweep({
+      experimentId: 'email-triage-valloss',
+      sweepId: VAL_LOSS_SWEEP_ID,
+      specJson: { ...SPEC, name: 'email-triage-valloss', objective: { metric: 'val_loss', goal: 'minimize' } },
+      limits: {},
+      baseModel: 'models/fte-tiny-base',
+      startedAt: '2026-11-27T07:00:00.000Z',
+    });
+    for (const o of fixtureOutcomes().slice(0, 3)) await writeRun(store, VAL_LOSS_SWEEP_ID, { ...o, runId: o.runId.replace('run-', 'vl-') });
+    await store.writeBaselineResults(VAL_LOSS_SWEEP_ID, b.evalRows, b.predictions, b.costs);
+    await store.finishSweep(VAL_LOSS_SWEEP_ID, 'completed');
 
     await store.createSweep({
       experimentId: SPEC.name,

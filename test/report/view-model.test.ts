@@ -8,7 +8,7 @@ import { loadReportData } from '../../src/report/load.js';
 import { parseObjective, pickBest } from '../../src/report/objective.js';
 import { buildReportViewModel, sweptParams, type ReportViewModel } from '../../src/report/view-model.js';
 import { openStore, type Store } from '../../src/store/index.js';
-import { buildFixtureDb, MAIN_SWEEP_ID } from './db-fixture.js';
+import { buildFixtureDb, MAIN_SWEEP_ID, VAL_LOSS_SWEEP_ID } from './db-fixture.js';
 import { fixtureOutcomes, fixtureReportData, SWEEP_ID } from './fixture.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'fte-report-vm-'));
@@ -52,6 +52,16 @@ describe('loadReportData (through the store)', () => {
     expect(new Set(data.baselines.evalRows.map((e) => e.subject))).toEqual(new Set(['base', 'prompting', 'rag']));
     expect(data.baselines.predictions.length).toBeGreaterThan(0);
     expect(data.roi?.bestRun.runId).toBe(expectedBest().runId);
+  });
+
+  it('a val_loss objective: best by validation loss, ROI priced on the headline metric all approaches measured', async () => {
+    const d = await loadReportData(store.db, VAL_LOSS_SWEEP_ID);
+    expect(d.roi?.objective.metric).toBe('classify/f1_macro');
+    const v = buildReportViewModel(d);
+    const vals = d.runs.map((r) => r.bestValLoss!);
+    expect(v.summary.best?.runId).toBe(d.runs[vals.indexOf(Math.min(...vals))]!.runId);
+    expect(v.summary.tiles).toEqual([]);
+    expect(v.cost.roi).toHaveLength(3);
   });
 
   it('loads a named sweep and names recent sweeps for an unknown one', async () => {
