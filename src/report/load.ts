@@ -40,14 +40,19 @@ function normaliseManifest(m: Record<string, unknown>): DatasetManifestView {
   const num = (v: unknown): number | undefined => (typeof v === 'number' ? v : undefined);
   const rec = (v: unknown): Record<string, number> | undefined =>
     v && typeof v === 'object' && !Array.isArray(v) && Object.values(v).every((x) => typeof x === 'number') ? (v as Record<string, number>) : undefined;
+  const counts = rec(m.counts) ?? rec(m.splits);
+  const suite = (m.suite && typeof m.suite === 'object' ? m.suite : {}) as Record<string, unknown>;
   return {
+    corpus: typeof suite.corpus === 'string' ? suite.corpus : undefined,
+    rejectReasons: rec(m.rejects),
+    inputRows: num(counts?.input) ?? num(counts?.lines),
     source: typeof m.source === 'string' ? m.source : undefined,
     fingerprint: typeof m.fingerprint === 'string' ? m.fingerprint : undefined,
-    counts: rec(m.counts) ?? rec(m.splits),
+    counts: counts ? pick(counts, ['train', 'val', 'test']) : undefined,
     categories: (m.categories ?? m.categoryCounts) as DatasetManifestView['categories'],
     piiReplaced: rec(m.piiReplaced) ?? rec(m.pii) ?? rec(m.piiReplacements),
-    duplicatesRemoved: num(m.duplicatesRemoved) ?? num(m.duplicates),
-    rejected: num(m.rejected) ?? num(m.rejects),
+    duplicatesRemoved: num(m.duplicatesRemoved) ?? num(m.duplicates) ?? num(rec(m.rejects)?.duplicate),
+    rejected: num(m.rejected) ?? num(counts?.rejected),
   };
 }
 
@@ -148,4 +153,10 @@ function roiMetric(data: ReportData): string | undefined {
   const m = preferredMetric(full.map(([, metric]) => metric));
   const hit = full.find(([slice, metric]) => metric === m && slice !== 'all') ?? full.find(([, metric]) => metric === m)!;
   return hit[0] === 'all' ? hit[1] : `${hit[0]}/${hit[1]}`;
+}
+
+/** The split counts of a manifest's `counts` (all of it when it has no train/val/test keys). */
+function pick(counts: Record<string, number>, keys: string[]): Record<string, number> {
+  const out = Object.fromEntries(keys.filter((k) => k in counts).map((k) => [k, counts[k]!]));
+  return Object.keys(out).length > 0 ? out : counts;
 }

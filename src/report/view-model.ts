@@ -239,7 +239,7 @@ function buildSummary(data: ReportData, objective: Objective, best: RunData | nu
   if (data.sweep.specPath) facts.push({ label: 'Spec', value: data.sweep.specPath });
 
   const m = data.sweep.manifest;
-  const dataset: KeyValue[] = [{ label: 'Dataset', value: String(spec.dataset ?? m?.source ?? '—') }];
+  const dataset: KeyValue[] = [{ label: 'Dataset', value: String(spec.dataset ?? m?.source ?? '—') + (m?.corpus ? ` (from ${m.corpus})` : '') }];
   if (m) {
     if (m.counts) dataset.push({ label: 'Examples', value: Object.entries(m.counts).map(([k, v]) => `${k} ${fmtCount(v)}`).join(' · ') });
     if (m.categories) {
@@ -250,8 +250,12 @@ function buildSummary(data: ReportData, objective: Objective, best: RunData | nu
     if (m.fingerprint) dataset.push({ label: 'Fingerprint', value: m.fingerprint.slice(0, 16) });
     const pii = m.piiReplaced ? Object.entries(m.piiReplaced).filter(([, n]) => n > 0) : [];
     dataset.push({ label: 'PII replaced', value: pii.length > 0 ? pii.map(([k, n]) => `${k} ${n}`).join(', ') : 'none' });
-    if (m.duplicatesRemoved !== undefined) dataset.push({ label: 'Duplicates removed', value: String(m.duplicatesRemoved) });
-    if (m.rejected !== undefined) dataset.push({ label: 'Rejected rows', value: String(m.rejected) });
+    if (m.rejected !== undefined || m.rejectReasons) {
+      const reasons = m.rejectReasons ? Object.entries(m.rejectReasons).filter(([, n]) => n > 0).map(([k, n]) => `${k.replace(/_/g, ' ')} ${n}`) : [];
+      dataset.push({ label: 'Left out', value: `${m.rejected ?? '—'}${m.inputRows !== undefined ? ` of ${fmtCount(m.inputRows)} rows` : ''}${reasons.length > 0 ? ` (${reasons.join(', ')})` : ''}` });
+    } else if (m.duplicatesRemoved !== undefined) {
+      dataset.push({ label: 'Duplicates removed', value: String(m.duplicatesRemoved) });
+    }
   }
 
   const goalWord = objective.goal === 'minimize' ? 'lower is better' : 'higher is better';
