@@ -1,4 +1,6 @@
 #!/usr/bin/env node
-import { execute } from '@oclif/core';
+// TensorFlow.js's ES modules import siblings without extensions: resolve them (see src/tfjs-resolve.ts).
+import '../dist/tfjs-hooks.js';
 
+const { execute } = await import('@oclif/core');
 await execute({ dir: import.meta.url });

@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { readPrepared } from '../data/index.js';
+import { countParams } from '../model/config.js';
 import type { ArtifactRow, ParentMessage, RunOutcome, StepMetric, Subject, SubjectUsage, WorkerMessage } from './protocol.js';
 
 type TaskMessage = Extract<ParentMessage, { type: 'task' }>;
@@ -147,7 +148,7 @@ export async function runBaselinesTask(msg: BaselinesMessage, send: (m: WorkerMe
     lm.dispose();
   }
   const cost = costSpec(context.cost);
-  const costs = costOfRun({ method: 'lora', eval: { wallSeconds, tokens }, usage, totalParams: lm.totalParams, cost, prices: resolvePrices(cost.prices) });
+  const costs = costOfRun({ method: 'lora', eval: { wallSeconds, tokens }, usage, totalParams: countParams(lm.config), cost, prices: resolvePrices(cost.prices) });
   return { type: 'baselines-done', rows, predictions, usage, costs };
 }
 

@@ -3,7 +3,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { UserInputError } from '../errors.js';
 import { planSweep, type PlannedSweep, type Variant } from '../spec/index.js';
 import { loadDataset } from '../data/index.js';
@@ -178,9 +178,14 @@ export async function runSweep(opts: RunSweepOptions): Promise<RunSweepResult> {
     const labels = new Map<string, string>();
     const sink = progress;
     const writes: Promise<unknown>[] = [];
-    pool = new WorkerPool(Math.max(1, Math.min(parallel, todo.length + (needBaselines ? 1 : 0))), workerScript(), (msg) => {
-      writes.push(onWorkerMessage(store, sink, msg).catch((err: Error) => opts.log(`warning: could not store progress: ${err.message}`)));
-    });
+    pool = new WorkerPool(
+      Math.max(1, Math.min(parallel, todo.length + (needBaselines ? 1 : 0))),
+      workerScript(),
+      (msg) => {
+        writes.push(onWorkerMessage(store, sink, msg).catch((err: Error) => opts.log(`warning: could not store progress: ${err.message}`)));
+      },
+      ['--import', pathToFileURL(join(dirname(workerScript()), '..', 'tfjs-hooks.js')).href],
+    );
     const ended: VariantSummary[] = [];
     let failures = 0;
 
