@@ -37,14 +37,15 @@ function load(): Promise<{ vl: typeof import('vega-lite'); vega: typeof import('
  * Renders a Vega-Lite spec to an SVG string (inline data only).
  * @throws Error when Vega-Lite rejects the spec (a bug in this module, not user input).
  */
-export async function renderVegaLite(spec: VlSpec): Promise<string> {
+export async function renderVegaLite(spec: VlSpec, label = 'chart'): Promise<string> {
   const { vl, vega } = await load();
   const full = { $schema: 'https://vega.github.io/schema/vega-lite/v6.json', config: CONFIG, ...spec };
   const compiled = vl.compile(full as never).spec;
   const view = new vega.View(vega.parse(compiled), { renderer: 'none' });
   try {
     const svg = await view.toSVG();
-    return svg.replace('<svg ', '<svg role="img" ');
+    const aria = label.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+    return svg.replace('<svg ', `<svg role="img" aria-label="${aria}" `);
   } finally {
     view.finalize();
   }
