@@ -1,0 +1,40 @@
+/**
+ * Section 5: fine-tuned vs base vs prompting vs RAG on every metric, per slice (clean inputs).
+ */
+import type { EvalRow } from '../../run/protocol.js';
+import { fmtDelta, fmtNum } from '../format.js';
+import { evalValue, lowerIsBetter } from '../objective.js';
+import type { BaselineMetricRow, BaselineSliceView } from '../view-types.js';
+import { SUBJECT_LABEL, subjectsPresent, uniq } from './common.js';
+
+export function buildBaselines(rows: EvalRow[]): BaselineSliceView[] {
+  const clean = rows.filter((r) => r.perturbation === 'none' && r.metric !== 'consistency');
+  const subjects = subjectsPresent(clean);
+  const slices = uniq(clean.map((r) => r.slice)).sort((a, b) => (a === 'all' ? -1 : b === 'all' ? 1 : a.localeCompare(b)));
+  return slices.map((slice) => {
+    const metrics = uniq(clean.filter((r) => r.slice === slice).map((r) => r.metric));
+    const out: BaselineMetricRow[] = [];
+    const chart: BaselineSliceView['chart'] = [];
+    for (const metric of metrics) {
+      const lower = lowerIsBetter(metric);
+      const vals = subjects.map((s) => evalValue(clean, s, slice, metric));
+      const present = vals.filter((v): v is number => v !== null);
+      const bestV = present.length === 0 ? null : lower ? Math.min(...present) : Math.max(...present);
+      const baseV = evalValue(clean, 'base', slice, metric);
+      const n = clean.find((r) => r.slice === slice && r.metric === metric)?.n;
+      out.push({
+        metric,
+        direction: lower ? 'lower' : 'higher',
+        n: n === undefined ? '—' : String(n),
+        cells: subjects.map((s, i) => {
+          const v = vals[i] ?? null;
+          const d = s !== 'base' && v !== null && baseV !== null ? v - baseV : null;
+          const good = d !== null && d !== 0 && (lower ? d < 0 : d > 0);
+          return { subject: s, text: fmtNum(v), best: v !== null && v === bestV && present.length > 1, delta: s === 'base' || d === null ? '' : fmtDelta(d), deltaCls: d === null || d === 0 ? '' : good ? 'good' : 'bad' };
+        }),
+      });
+      if (!lower) subjects.forEach((s, i) => vals[i] !== null && vals[i] !== undefined && chart.push({ metric, subject: SUBJECT_LABEL[s] ?? s, value: vals[i]! }));
+    }
+    return { slice, rows: out, chart };
+  });
+}

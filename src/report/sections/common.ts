@@ -1,0 +1,67 @@
+/**
+ * Helpers shared by the report sections: subjects, swept parameters, headline metrics.
+ */
+import type { EvalRow } from '../../run/protocol.js';
+import type { RunData } from '../data.js';
+
+export const SUBJECTS = ['finetuned', 'base', 'prompting', 'rag'] as const;
+
+export const SUBJECT_LABEL: Record<string, string> = { finetuned: 'Fine-tuned', base: 'Base model', prompting: 'Prompting', rag: 'RAG' };
+
+/** Parameters whose value differs between runs, most distinct values first (ties: declaration order). */
+export function sweptParams(runs: readonly Pick<RunData, 'params' | 'method'>[]): string[] {
+  const distinct = new Map<string, Set<string>>();
+  for (const r of runs) {
+    const all: Record<string, unknown> = { method: r.method, ...r.params };
+    for (const [k, v] of Object.entries(all)) {
+      if (!distinct.has(k)) distinct.set(k, new Set());
+      distinct.get(k)!.add(JSON.stringify(v));
+    }
+  }
+  const keys = [...distinct.entries()].filter(([, s]) => s.size > 1);
+  // 'alpha' is usually a function of 'rank' (alpha = 2 x rank): keep it out when it adds nothing.
+  return keys
+    .map(([k, s], i) => ({ k, n: s.size, i }))
+    .sort((a, b) => b.n - a.n || a.i - b.i)
+    .map((x) => x.k)
+    .filter((k, _i, all) => !(k === 'alpha' && all.includes('rank') && alphaFollowsRank(runs)));
+}
+
+export function alphaFollowsRank(runs: readonly Pick<RunData, 'params'>[]): boolean {
+  const seen = new Map<string, string>();
+  for (const r of runs) {
+    const key = JSON.stringify(r.params.rank);
+    const v = JSON.stringify(r.params.alpha);
+    if (seen.has(key) && seen.get(key) !== v) return false;
+    seen.set(key, v);
+  }
+  return true;
+}
+
+/** Ordered distinct values of a key across runs. */
+export function uniq<T>(xs: readonly T[]): T[] {
+  return [...new Set(xs)];
+}
+
+export function subjectsPresent(rows: readonly EvalRow[]): string[] {
+  return SUBJECTS.filter((s) => rows.some((r) => r.subject === s));
+}
+
+export const PREFERRED = ['f1_macro', 'accuracy', 'rougeL', 'rougeLsum', 'bleu', 'chrf', 'exact_match', 'f1', 'rouge1'];
+
+/** The headline metric among a slice's metrics (classification F1, then ROUGE-L, BLEU...). */
+export function preferredMetric(metrics: readonly string[]): string | null {
+  for (const p of PREFERRED) if (metrics.includes(p)) return p;
+  return metrics.find((m) => m !== 'consistency') ?? null;
+}
+
+/** `perplexity` for slice `all`, `classify/f1_macro` otherwise. */
+export function keyLabel(slice: string, metric: string): string {
+  return slice === 'all' ? metric : `${slice}/${metric}`;
+}
+
+/** ISO time as `2026-11-29 07:00 UTC`. */
+export function fmtTime(iso: string): string {
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? iso : `${d.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+}

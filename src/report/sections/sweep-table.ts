@@ -1,0 +1,87 @@
+/**
+ * Section 2: the sweep table, one row per variant, best objective first (sortable in the page).
+ */
+import { runCostUsd } from '../cost-view.js';
+import type { ReportData, RunData } from '../data.js';
+import { fmtBytes, fmtCount, fmtDuration, fmtNum, fmtParam, fmtUsd, truncate, variantLabel } from '../format.js';
+import { bestValLoss, evalValue, objectiveValue, type Objective } from '../objective.js';
+import type { SweepTableView, TableCell } from '../view-types.js';
+import { keyLabel, preferredMetric, uniq } from './common.js';
+
+/** Main metrics shown per run: the objective and the clean value of each (slice, metric) of slice `all`, at most `max`. */
+export function mainMetricKeys(objective: Objective, runs: readonly RunData[], max = 5): { slice: string; metric: string }[] {
+  const keys: { slice: string; metric: string }[] = [];
+  const seen = new Set<string>();
+  const add = (slice: string, metric: string): void => {
+    const k = `${slice}/${metric}`;
+    if (!seen.has(k) && keys.length < max) {
+      seen.add(k);
+      keys.push({ slice, metric });
+    }
+  };
+  if (objective.metric !== 'val_loss') add(objective.slice, objective.metric);
+  const rows = runs.flatMap((r) => r.evalRows.filter((e) => e.subject === 'finetuned' && e.perturbation === 'none'));
+  const slices = uniq(rows.map((r) => r.slice)).filter((s) => s !== 'all');
+  // One headline metric per slice first, then slice `all`.
+  for (const s of slices) {
+    const m = preferredMetric(rows.filter((r) => r.slice === s).map((r) => r.metric));
+    if (m) add(s, m);
+  }
+  if (rows.some((r) => r.slice === 'all' && r.metric === 'perplexity')) add('all', 'perplexity');
+  for (const r of rows) if (r.slice === 'all') add('all', r.metric);
+  return keys;
+}
+
+export function buildSweepTable(data: ReportData, objective: Objective, best: RunData | null, swept: string[]): SweepTableView {
+  const metricKeys = mainMetricKeys(objective, data.runs);
+  const paramCols = swept.length > 0 ? swept : ['method'];
+  const columns: SweepTableView['columns'] = [
+    { label: 'Variant', numeric: false },
+    ...paramCols.map((p) => ({ label: p, numeric: p !== 'method' && p !== 'targetModules' && p !== 'schedule' })),
+    { label: 'Status', numeric: false },
+    { label: `★ ${objective.key}`, numeric: true, title: `objective (${objective.goal})` },
+  ];
+  if (objective.metric !== 'val_loss') columns.push({ label: 'val loss', numeric: true, title: 'best validation loss (nats/token)' });
+  for (const k of metricKeys) if (!(k.slice === objective.slice && k.metric === objective.metric)) columns.push({ label: keyLabel(k.slice, k.metric), numeric: true, title: `${k.slice}/${k.metric}, fine-tuned, clean inputs` });
+  columns.push(
+    { label: 'Adapter', numeric: true, title: 'saved adapter (or weights) size; trainable parameters below' },
+    { label: 'Time', numeric: true, title: 'wall time' },
+    { label: 'Cost', numeric: true, title: 'measured train + eval cost (USD)' },
+  );
+
+  const num = (v: number | null | undefined, text: string): TableCell => ({ text, sort: v === null || v === undefined || !Number.isFinite(v) ? '' : String(v) });
+  const rows = data.runs.map((r) => {
+    const all: Record<string, unknown> = { method: r.method, ...r.params };
+    const ov = objectiveValue(objective, r);
+    const cells: TableCell[] = [{ text: r.runId, sort: r.runId }];
+    for (const p of paramCols) {
+      const v = all[p];
+      cells.push(typeof v === 'number' ? num(v, fmtParam(v)) : { text: fmtParam(v), sort: fmtParam(v) });
+    }
+    const steps = r.stepMetrics.filter((m) => m.split === 'train').reduce((mx, m) => Math.max(mx, m.step), 0);
+    const stepText = steps > 0 ? `${fmtCount(steps)} steps` : '';
+    const note = r.stoppedEarly ? 'early stop' : r.status === 'diverged' || r.status === 'failed' ? truncate(r.error ?? '', 48) : '';
+    const sub = [stepText, note].filter((x) => x).join(' · ');
+    cells.push({ text: String(r.status), sort: String(r.status), cls: `status-${r.status}`, ...(sub ? { sub } : {}) });
+    cells.push({ ...num(ov, fmtNum(ov)), cls: 'objective' });
+    if (objective.metric !== 'val_loss') {
+      const bv = bestValLoss(r);
+      cells.push(num(bv, fmtNum(bv)));
+    }
+    for (const k of metricKeys) {
+      if (k.slice === objective.slice && k.metric === objective.metric) continue;
+      const v = evalValue(r.evalRows, 'finetuned', k.slice, k.metric);
+      cells.push(num(v, fmtNum(v)));
+    }
+    const cost = runCostUsd(r);
+    cells.push({ ...num(r.adapterBytes, fmtBytes(r.adapterBytes)), ...(r.trainableParams ? { sub: `${fmtCount(r.trainableParams)} params` } : {}) });
+    cells.push(num(r.wallSeconds, fmtDuration(r.wallSeconds)));
+    cells.push(num(cost, fmtUsd(cost)));
+    return { runId: r.runId, label: variantLabel(all, swept, r.variantKey.slice(0, 10)), best: r === best, status: String(r.status), cells };
+  });
+  // Sorted by objective, best first, failed runs last.
+  const goal = objective.goal;
+  const order = data.runs.map((r, i) => ({ i, v: r.status === 'completed' ? objectiveValue(objective, r) : null }));
+  order.sort((a, b) => (a.v === null ? 1 : b.v === null ? -1 : goal === 'minimize' ? a.v - b.v : b.v - a.v) || a.i - b.i);
+  return { columns, rows: order.map((o) => rows[o.i]!) };
+}
