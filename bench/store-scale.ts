@@ -156,19 +156,50 @@ async function fill(): Promise<Record<string, unknown>> {
   };
 }
 
-function timeCli(cliArgs: string[]): { medianSeconds: number; minSeconds: number; runs: number } {
+function timeCli(cliArgs: string[]): { medianSeconds: number; minSeconds: number; runs: number } | { error: string } {
   const times: number[] = [];
   for (let k = 0; k < REPEAT; k++) {
     const t = performance.now();
     const r = spawnSync(process.execPath, [path.join(root, 'bin/run.js'), ...cliArgs], { encoding: 'utf8', env: { ...process.env, FTE_DB: db } });
     times.push((performance.now() - t) / 1000);
-    if (r.status !== 0) throw new Error(`fte ${cliArgs.join(' ')} failed: ${r.stderr}`);
+    if (r.status !== 0) return { error: r.stderr.split('\n').slice(0, 3).join(' ') };
   }
   return { medianSeconds: round(median(times)), minSeconds: round(Math.min(...times)), runs: REPEAT };
 }
 
+/** In-process timing of the same queries (no CLI start-up), median of REPEAT, seconds. */
+async function timeInProcess(): Promise<Record<string, number>> {
+  const store = await openStore(db, { readOnly: true });
+  const out: Record<string, number> = {};
+  const time = async (name: string, fn: () => Promise<unknown>) => {
+    const times: number[] = [];
+    for (let k = 0; k < REPEAT; k++) {
+      const t = performance.now();
+      await fn();
+      times.push((performance.now() - t) / 1000);
+    }
+    out[name] = round(median(times));
+  };
+  try {
+    await time('openStore (read-only)', async () => (await openStore(db, { readOnly: true })).close());
+    await time('listRuns sort final_val_loss limit 20', () => store.listRuns({ sort: 'final_val_loss', limit: 20 }));
+    await time('listRuns sort bleu limit 20', () => store.listRuns({ sort: 'bleu', limit: 20 }));
+    await time('listRuns sort objective limit 20', () => store.listRuns({ sort: 'objective', limit: 20 }));
+    await time('getRun', () => store.getRun(runId(Math.floor(RUNS / 2))));
+    await time('stepMetrics 20 runs, loss, maxPoints 200', () => store.stepMetrics(Array.from({ length: 20 }, (_, i) => runId(i * 7)), { names: ['loss'], maxPoints: 200 }));
+  } finally {
+    await store.close();
+  }
+  return out;
+}
+
 const result: Record<string, unknown> = { node: process.version, cpus: os.cpus().length, db };
-if (!args.reuse) Object.assign(result, { ingest: await fill() });
+if (!args.reuse) {
+  Object.assign(result, { ingest: await fill() });
+  process.stderr.write(`${JSON.stringify(result.ingest)}\n`);
+}
+result.inProcess = await timeInProcess();
+process.stderr.write(`${JSON.stringify(result.inProcess)}\n`);
 result.cli = {
   'fte --version (start-up floor)': timeCli(['--version']),
   'fte runs --sort final_val_loss --limit 20': timeCli(['runs', '--sort', 'final_val_loss', '--limit', '20']),

@@ -10,7 +10,7 @@
 import { UnknownNameError, UserInputError } from '../errors.js';
 import type { RunStatus, Subject } from '../run/protocol.js';
 import { quoteIdent, stringList, type Bindable, type Db, type PlainRow } from './db.js';
-import { paramColumns, snakeCase } from './schema.js';
+import { paramColumns, runMetricsSql, snakeCase } from './schema.js';
 
 export const RUN_STATUSES: readonly RunStatus[] = ['queued', 'running', 'completed', 'failed', 'diverged', 'interrupted'];
 
@@ -270,7 +270,7 @@ async function paramsFor(db: Db, runIds: string[]): Promise<Map<string, Record<s
   const out = new Map<string, Record<string, ParamValue>>();
   if (runIds.length === 0) return out;
   const rows = await db.all<{ run_id: string; name: string; value_json: string }>(
-    `SELECT run_id, name, value_json FROM run_params WHERE list_contains($1::VARCHAR[], run_id) ORDER BY run_id, name`,
+    `SELECT run_id, name, value_json FROM run_params WHERE run_id IN (SELECT unnest($1::VARCHAR[])) ORDER BY run_id, name`,
     [list(runIds)],
   );
   for (const r of rows) {
@@ -310,28 +310,50 @@ async function summaryColumns(db: Db): Promise<string[]> {
   return columns;
 }
 
+/** Columns of the runs table itself (sortable without computing any metric). */
+const RUNS_COLUMNS = new Set([
+  'run_id', 'run_seq', 'sweep_id', 'variant_key', 'method', 'status', 'started_at', 'finished_at', 'wall_seconds', 'device', 'backend',
+  'tokens_trained', 'trainable_params', 'total_params', 'adapter_bytes', 'peak_memory_bytes', 'base_weight_bytes', 'best_step', 'steps',
+  'best_val_loss', 'final_val_loss', 'stopped_early', 'divergence_reason', 'checkpoint_path', 'error',
+]);
+/** Columns runMetricsSql computes. */
+const METRIC_COLUMNS = new Set(['experiment_id', 'experiment', 'objective_metric', 'objective_goal', 'perplexity', 'objective', 'usd']);
+
 /**
- * Variant runs (one `run_summary` row each) filtered, sorted and limited.
+ * Full records (runs row + metrics of runMetricsSql + params) for the given run ids, in that order.
+ * Reads only these runs' results, so it stays fast with many runs in the store.
+ */
+export async function runRecords(db: Db, runIds: string[]): Promise<RunRecord[]> {
+  if (runIds.length === 0) return [];
+  const rows = await db.all(runMetricsSql(`r.run_id IN (SELECT unnest($1::VARCHAR[]))`), [list(runIds)]);
+  const byId = new Map(rows.map((r) => [String(r.run_id), r]));
+  return withParams(db, runIds.map((id) => byId.get(id)).filter((r): r is PlainRow => r !== undefined));
+}
+
+/**
+ * Variant runs filtered, sorted and limited. Two steps, so a store with 10,000s of runs answers fast:
+ * the page of run ids is chosen by the cheapest query that yields the sort key, then full records
+ * are read for that page only.
  * @throws UserInputError unknown sweep; UnknownNameError unknown status or sort key (lists the valid ones)
  */
 export async function listRuns(db: Db, options: ListRunsOptions = {}): Promise<RunList> {
-  const where: string[] = [];
+  const where: string[] = [`r.kind = 'variant'`];
   const params: Bindable[] = [];
   const bind = (v: Bindable): string => {
     params.push(v);
     return `$${params.length}`;
   };
-  if (options.sweep) where.push(`s.sweep_id = ${bind(await resolveSweepId(db, options.sweep))}`);
+  if (options.sweep) where.push(`r.sweep_id = ${bind(await resolveSweepId(db, options.sweep))}`);
   if (options.status) {
     const statuses = Array.isArray(options.status) ? options.status : [options.status];
     for (const st of statuses) if (!RUN_STATUSES.includes(st)) throw new UnknownNameError('run status', st, RUN_STATUSES);
-    where.push(`list_contains(${bind(list(statuses))}::VARCHAR[], s.status)`);
+    where.push(`list_contains(${bind(list(statuses))}::VARCHAR[], r.status)`);
   }
-  const filter = where.length ? `WHERE ${where.join(' AND ')}` : '';
+  const filter = where.join(' AND ');
   const filterParams = params.slice();
-  let join = '';
-  let orderBy = 's.started_at ASC NULLS LAST, s.run_seq ASC';
-  let sortSelect = '';
+  // source of the sort key: a query over `r` (runs) or `k` (a subquery) yielding run_id, run_seq and sort_value
+  let from = `(SELECT r.run_id, r.run_seq, r.started_at AS sort_value FROM runs r WHERE ${filter}) k`;
+  let orderBy = 'k.sort_value ASC NULLS LAST, k.run_seq ASC';
   let sort: RunList['sort'] = { key: 'started_at', order: 'asc', source: 'default' };
   if (options.sort) {
     const key = options.sort;
@@ -339,14 +361,17 @@ export async function listRuns(db: Db, options: ListRunsOptions = {}): Promise<R
     const col = columns.includes(key) ? key : columns.includes(snakeCase(key)) ? snakeCase(key) : null;
     if (key === 'objective') {
       const order = options.order ?? 'asc';
-      const best = `CASE WHEN s.objective_goal = 'maximize' THEN -s.objective ELSE s.objective END`;
-      orderBy = `${best} ${order === 'asc' ? 'ASC' : 'DESC'} NULLS LAST, s.run_seq`;
-      sortSelect = ', s.objective AS sort_value';
+      from = `(SELECT run_id, run_seq, objective AS sort_value, CASE WHEN objective_goal = 'maximize' THEN -objective ELSE objective END AS best
+               FROM (${runMetricsSql(filter)})) k`;
+      orderBy = `k.best ${order === 'asc' ? 'ASC' : 'DESC'} NULLS LAST, k.run_seq`;
       sort = { key, order, source: 'objective' };
     } else if (col) {
       const order = options.order ?? 'asc';
-      orderBy = `s.${quoteIdent(col)} ${order.toUpperCase()} NULLS LAST, s.run_seq`;
-      sortSelect = `, s.${quoteIdent(col)} AS sort_value`;
+      const q = quoteIdent(col);
+      if (RUNS_COLUMNS.has(col)) from = `(SELECT r.run_id, r.run_seq, r.${q} AS sort_value FROM runs r WHERE ${filter}) k`;
+      else if (METRIC_COLUMNS.has(col)) from = `(SELECT run_id, run_seq, ${q} AS sort_value FROM (${runMetricsSql(filter)})) k`;
+      else from = `(SELECT s.run_id, s.run_seq, s.${q} AS sort_value FROM run_summary s JOIN runs r ON r.run_id = s.run_id WHERE ${filter}) k`;
+      orderBy = `k.sort_value ${order.toUpperCase()} NULLS LAST, k.run_seq`;
       sort = { key: col, order, source: 'column' };
     } else {
       const slash = key.indexOf('/');
@@ -360,20 +385,24 @@ export async function listRuns(db: Db, options: ListRunsOptions = {}): Promise<R
         throw new UnknownNameError('sort key', key, ['objective', ...columns.filter((c) => c !== 'run_seq'), ...known.map((k) => k.k)]);
       }
       const order = options.order ?? (LOWER_IS_BETTER.test(metric) ? 'asc' : 'desc');
-      join = `LEFT JOIN (SELECT run_id, max(value) AS v FROM eval_results
-                WHERE subject = 'finetuned' AND perturbation = 'none' AND slice = ${bind(slice)} AND metric = ${bind(metric)}
-                GROUP BY run_id) m ON m.run_id = s.run_id`;
-      orderBy = `m.v ${order.toUpperCase()} NULLS LAST, s.run_seq`;
-      sortSelect = ', m.v AS sort_value';
+      from = `(SELECT r.run_id, r.run_seq, m.v AS sort_value FROM runs r
+               LEFT JOIN (SELECT run_id, max(value) AS v FROM eval_results
+                          WHERE subject = 'finetuned' AND perturbation = 'none' AND slice = ${bind(slice)} AND metric = ${bind(metric)}
+                          GROUP BY run_id) m ON m.run_id = r.run_id
+               WHERE ${filter}) k`;
+      orderBy = `k.sort_value ${order.toUpperCase()} NULLS LAST, k.run_seq`;
       sort = { key, order, source: 'eval' };
     }
   }
   const limit = options.limit !== undefined ? `LIMIT ${bind(Math.max(0, Math.floor(options.limit)))}` : '';
   const offset = options.offset ? `OFFSET ${bind(Math.max(0, Math.floor(options.offset)))}` : '';
-  const total = await db.all<{ n: number }>(`SELECT count(*) AS n FROM run_summary s ${filter}`, filterParams);
-  const rows = await db.all(`SELECT s.*, 'variant' AS kind ${sortSelect} FROM run_summary s ${join} ${filter} ORDER BY ${orderBy} ${limit} ${offset}`, params);
-  const runs = await withParams(db, rows);
-  if (sortSelect) runs.forEach((r, i) => Object.assign(r, { sortValue: rows[i]!.sort_value as number | string | null }));
+  const total = await db.all<{ n: number }>(`SELECT count(*) AS n FROM runs r WHERE ${filter}`, filterParams);
+  const page = await db.all<{ run_id: string; sort_value: number | string | null }>(
+    `SELECT k.run_id, k.sort_value FROM ${from} ORDER BY ${orderBy} ${limit} ${offset}`,
+    params,
+  );
+  const runs = await runRecords(db, page.map((p) => p.run_id));
+  if (sort.source !== 'default') runs.forEach((r, i) => Object.assign(r, { sortValue: page[i]!.sort_value }));
   return { total: total[0]?.n ?? 0, sort, runs };
 }
 
@@ -384,34 +413,17 @@ export async function listRuns(db: Db, options: ListRunsOptions = {}): Promise<R
  */
 export async function getRun(db: Db, runId: string): Promise<RunDetail> {
   const id = await resolveRunId(db, runId);
-  const base = await db.all(
-    `SELECT r.run_id, r.kind, r.run_seq, r.sweep_id FROM runs r WHERE r.run_id = $1`,
-    [id],
-  );
-  const kind = base[0]!.kind as RunRecord['kind'];
-  let row: PlainRow;
-  if (kind === 'variant') {
-    row = (await db.all(`SELECT *, 'variant' AS kind FROM run_summary WHERE run_id = $1`, [id]))[0]!;
-  } else {
-    row = (
-      await db.all(
-        `SELECT r.*, s.experiment_id, s.objective_metric, s.objective_goal, (SELECT sum(usd) FROM costs c WHERE c.run_id = r.run_id) AS usd
-         FROM runs r JOIN sweeps s ON s.sweep_id = r.sweep_id WHERE r.run_id = $1`,
-        [id],
-      )
-    )[0]!;
-  }
-  const [run] = await withParams(db, [row]);
+  const [run] = await runRecords(db, [id]);
+  const seq = (await db.all<{ run_seq: number }>(`SELECT run_seq FROM runs WHERE run_id = $1`, [id]))[0]!.run_seq;
   const curves = await db.all(
     `SELECT s.split, s.name, count(*) AS points, min(p.step) AS first_step, max(p.step) AS last_step,
        arg_min(p.value, p.step) AS first, arg_max(p.value, p.step) AS last,
        min(p.value) AS min, arg_min(p.step, p.value) AS min_step, max(p.value) AS max, arg_max(p.step, p.value) AS max_step
      FROM step_metric_points p JOIN step_series s ON s.series_id = p.series_id
      WHERE p.run_seq = $1 GROUP BY s.split, s.name ORDER BY s.split DESC, s.name`,
-    [base[0]!.run_seq as number],
+    [seq],
   );
-  const sweepId = String(base[0]!.sweep_id);
-  const ids = kind === 'variant' ? [id, `${sweepId}:baselines`] : [id];
+  const ids = run!.kind === 'variant' ? [id, `${run!.sweepId}:baselines`] : [id];
   const evals = await evalResults(db, { runIds: ids });
   evals.sort((a, b) => Number(a.kind !== 'variant') - Number(b.kind !== 'variant'));
   return {
@@ -453,7 +465,7 @@ function selectorWhere(sel: ResultSelector, alias: string, params: Bindable[]): 
   }
   if (sel.runIds) {
     params.push(list(sel.runIds));
-    parts.push(`list_contains($${params.length}::VARCHAR[], ${alias}.run_id)`);
+    parts.push(`${alias}.run_id IN (SELECT unnest($${params.length}::VARCHAR[]))`);
   }
   if (sel.includeBaselines === false) parts.push(`r.kind = 'variant'`);
   return parts.length ? `WHERE ${parts.join(' AND ')}` : '';
@@ -581,7 +593,7 @@ export async function stepMetrics(db: Db, runIds: string[], options: StepMetrics
   const rows = await db.all(
     `SELECT r.run_id, p.step, p.epoch, s.split, s.name, p.value, r.run_seq
      FROM step_metric_points p
-     JOIN (SELECT run_id, run_seq FROM runs WHERE list_contains($1::VARCHAR[], run_id)) r ON r.run_seq = p.run_seq
+     JOIN (SELECT run_id, run_seq FROM runs WHERE run_id IN (SELECT unnest($1::VARCHAR[]))) r ON r.run_seq = p.run_seq
      JOIN step_series s ON s.series_id = p.series_id
      ${filters.length ? `WHERE ${filters.join(' AND ')}` : ''}
      ${thin ? `WINDOW w AS (PARTITION BY p.run_seq, p.series_id ORDER BY p.step ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) ${thin}` : ''}

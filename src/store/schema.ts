@@ -208,15 +208,49 @@ function sqlString(s: string): string {
 }
 
 /**
- * `run_summary`: one row per variant run (baseline pseudo-runs excluded) with its hyperparameters
- * pivoted to columns and its main metrics:
- * - `final_val_loss`, `best_val_loss`: from the trainer's summary;
+ * One row per run matching `where` (SQL over `r`, the runs table; parameters allowed): every runs
+ * column plus `experiment_id`, `experiment`, `objective_metric`, `objective_goal`, and the computed
  * - `perplexity`: eval_results finetuned / none / all / perplexity;
  * - `objective`: the sweep's objective (`objective_metric`, `objective_goal`): `val_loss` is the best
  *   validation loss (the checkpoint that is kept and evaluated), falling back to the final one;
  *   `<slice>/<metric>` (or a bare `<metric>`, meaning slice `all`) is eval_results for subject
  *   `finetuned`, perturbation `none`;
  * - `usd`: the sum of the run's costs rows.
+ * The one definition of these figures: `run_summary` and the record queries (src/store/queries.ts)
+ * both use it, the latter with a narrow `where` so only the listed runs' results are read.
+ */
+export function runMetricsSql(where: string): string {
+  const m = 's.objective_metric';
+  return `WITH b AS (
+  SELECT r.*, s.experiment_id, e.name AS experiment, ${m}, s.objective_goal,
+    CASE WHEN strpos(${m}, '/') > 0 THEN split_part(${m}, '/', 1) ELSE 'all' END AS objective_slice,
+    CASE WHEN strpos(${m}, '/') > 0 THEN substr(${m}, strpos(${m}, '/') + 1) ELSE ${m} END AS objective_name
+  FROM runs r
+  JOIN sweeps s ON s.sweep_id = r.sweep_id
+  LEFT JOIN experiments e ON e.experiment_id = s.experiment_id
+  WHERE ${where}
+),
+fin AS (
+  SELECT run_id, slice, metric, max(value) AS value
+  FROM eval_results
+  WHERE subject = 'finetuned' AND perturbation = 'none' AND run_id IN (SELECT run_id FROM b)
+    AND ((slice = 'all' AND metric = 'perplexity') OR (slice, metric) IN (SELECT DISTINCT objective_slice, objective_name FROM b))
+  GROUP BY run_id, slice, metric
+),
+cost AS (SELECT run_id, sum(usd) AS usd FROM costs WHERE run_id IN (SELECT run_id FROM b) GROUP BY run_id)
+SELECT b.* EXCLUDE (objective_slice, objective_name), ppl.value AS perplexity,
+  CASE WHEN b.objective_metric = 'val_loss' THEN coalesce(b.best_val_loss, b.final_val_loss) ELSE o.value END AS objective,
+  cost.usd
+FROM b
+LEFT JOIN fin ppl ON ppl.run_id = b.run_id AND ppl.slice = 'all' AND ppl.metric = 'perplexity'
+LEFT JOIN fin o ON o.run_id = b.run_id AND o.slice = b.objective_slice AND o.metric = b.objective_name
+LEFT JOIN cost ON cost.run_id = b.run_id`;
+}
+
+/**
+ * `run_summary`: one row per variant run (baseline pseudo-runs excluded) with its hyperparameters
+ * pivoted to snake_case columns (`learning_rate`, `target_modules`...) and its main metrics
+ * (`best_val_loss`, `final_val_loss`, `perplexity`, `objective`, `usd`; see runMetricsSql).
  * Regenerated on every writable open, so new spec params appear as columns.
  */
 export function runSummarySql(): string {
@@ -230,35 +264,16 @@ export function runSummarySql(): string {
 WITH p AS (
   SELECT run_id, ${pivots.join(',\n    ')}
   FROM run_params GROUP BY run_id
-),
-fin AS (
-  SELECT run_id, slice, metric, max(value) AS value
-  FROM eval_results WHERE subject = 'finetuned' AND perturbation = 'none'
-  GROUP BY run_id, slice, metric
-),
-cost AS (SELECT run_id, sum(usd) AS usd FROM costs GROUP BY run_id),
-b AS (
-  SELECT r.*, s.experiment_id, e.name AS experiment, s.objective_metric, s.objective_goal,
-    CASE WHEN strpos(s.objective_metric, '/') > 0 THEN split_part(s.objective_metric, '/', 1) ELSE 'all' END AS objective_slice,
-    CASE WHEN strpos(s.objective_metric, '/') > 0 THEN substr(s.objective_metric, strpos(s.objective_metric, '/') + 1) ELSE s.objective_metric END AS objective_name
-  FROM runs r
-  JOIN sweeps s ON s.sweep_id = r.sweep_id
-  LEFT JOIN experiments e ON e.experiment_id = s.experiment_id
-  WHERE r.kind = 'variant'
 )
-SELECT b.run_id, b.run_seq, b.sweep_id, b.experiment_id, b.experiment, b.variant_key, b.method, b.status,
-  b.started_at, b.finished_at, b.wall_seconds, b.device, b.backend,
+SELECT m.run_id, m.run_seq, m.sweep_id, m.experiment_id, m.experiment, m.variant_key, m.method, m.status,
+  m.started_at, m.finished_at, m.wall_seconds, m.device, m.backend,
   ${paramColumns().map((c) => `p.${c.column}`).join(', ')},
-  b.steps, b.best_step, b.stopped_early, b.best_val_loss, b.final_val_loss, ppl.value AS perplexity,
-  b.objective_metric, b.objective_goal,
-  CASE WHEN b.objective_metric = 'val_loss' THEN coalesce(b.best_val_loss, b.final_val_loss) ELSE o.value END AS objective,
-  b.tokens_trained, b.trainable_params, b.total_params, b.adapter_bytes, b.peak_memory_bytes, b.base_weight_bytes,
-  cost.usd, b.divergence_reason, b.error
-FROM b
-LEFT JOIN p ON p.run_id = b.run_id
-LEFT JOIN fin ppl ON ppl.run_id = b.run_id AND ppl.slice = 'all' AND ppl.metric = 'perplexity'
-LEFT JOIN fin o ON o.run_id = b.run_id AND o.slice = b.objective_slice AND o.metric = b.objective_name
-LEFT JOIN cost ON cost.run_id = b.run_id`;
+  m.steps, m.best_step, m.stopped_early, m.best_val_loss, m.final_val_loss, m.perplexity,
+  m.objective_metric, m.objective_goal, m.objective,
+  m.tokens_trained, m.trainable_params, m.total_params, m.adapter_bytes, m.peak_memory_bytes, m.base_weight_bytes,
+  m.usd, m.divergence_reason, m.error
+FROM (${runMetricsSql(`r.kind = 'variant'`)}) m
+LEFT JOIN p ON p.run_id = m.run_id`;
 }
 
 /** The version recorded in the file, or null when it has no `schema_version` table (empty or foreign database). */

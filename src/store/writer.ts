@@ -539,7 +539,7 @@ export class Store {
         if (runIds.length === 0) return 0;
         changed = await tx.all(
           `UPDATE runs SET status = 'interrupted', finished_at = coalesce(finished_at, $1::TIMESTAMP)
-           WHERE status IN ('running', 'queued') AND list_contains($2::VARCHAR[], run_id) RETURNING run_id`,
+           WHERE status IN ('running', 'queued') AND run_id IN (SELECT unnest($2::VARCHAR[])) RETURNING run_id`,
           [now, stringList(runIds)],
         );
       } else {
