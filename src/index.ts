@@ -13,3 +13,5 @@ export * as cost from './cost/index.js';
 export { trainVariant, loadForInference, estimateTrainingMemory, initBackend, BACKENDS } from './train/index.js';
 export type { TrainVariantOptions, LoadedModel, TrainEvent, MemoryEstimate, KVCache, ForwardOptions, ForwardResult } from './train/index.js';
 export * as report from './report/index.js';
+export { openStore, withStore, Store, StoreLockedError } from './store/index.js';
+export * as store from './store/index.js';
