@@ -1,6 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { openStore, type Store } from '../../src/store/writer.js';
-import { SCHEMA_VERSION } from '../../src/store/schema.js';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { MIGRATIONS, SCHEMA_VERSION, migrate, readSchemaVersion } from '../../src/store/schema.js';
+import { openDb } from '../../src/store/db.js';
 import { curve, outcome, seed, PARAMS } from './fixtures.js';
 
 let store: Store | null = null;
@@ -29,6 +33,35 @@ describe('migrations', () => {
     expect(await cols('step_metrics')).toEqual(['run_id', 'step', 'epoch', 'split', 'name', 'value']);
     expect((await cols('eval_results')).slice(0, 7)).toEqual(['run_id', 'subject', 'perturbation', 'slice', 'metric', 'value', 'n']);
     expect((await cols('runs')).slice(0, 1)).toEqual(['run_id']);
+  });
+});
+
+describe('forward migrations', () => {
+  it('applies the migrations above the file\'s version, keeps the data, and records each one', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fte-mig-'));
+    const file = path.join(dir, 'm.duckdb');
+    try {
+      const s = await openStore(file);
+      const { sweepId } = await seed(s);
+      await s.startRun({ runId: 'r1', sweepId, variantKey: 'k', method: 'lora', params: PARAMS });
+      await s.close();
+      const next = { version: SCHEMA_VERSION + 1, description: 'test: runs.note', statements: ['ALTER TABLE runs ADD COLUMN note VARCHAR'] };
+      const db = await openDb(file);
+      try {
+        const applied = await db.exclusive(async (tx) => migrate(tx, (await readSchemaVersion(tx))!, '2026-11-29 08:00:00', [...MIGRATIONS, next]));
+        expect(applied).toEqual([SCHEMA_VERSION + 1]);
+        expect(await db.all(`SELECT version, description FROM schema_version ORDER BY version`)).toEqual([
+          { version: 1, description: MIGRATIONS[0]!.description },
+          { version: 2, description: 'test: runs.note' },
+        ]);
+        expect(await db.all(`SELECT run_id, status, note FROM runs`)).toEqual([{ run_id: 'r1', status: 'running', note: null }]);
+        expect(await db.exclusive((tx) => migrate(tx, 2, '2026-11-29 08:00:00', [...MIGRATIONS, next]))).toEqual([]);
+      } finally {
+        await db.close();
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
