@@ -10,7 +10,7 @@
 import { UnknownNameError, UserInputError } from '../errors.js';
 import type { RunStatus, Subject } from '../run/protocol.js';
 import { quoteIdent, stringList, type Bindable, type Db, type PlainRow } from './db.js';
-import { paramColumns, runMetricsSql, snakeCase } from './schema.js';
+import { paramColumns, runMetricsSql, snakeCase, type ParamColumn } from './schema.js';
 
 export const RUN_STATUSES: readonly RunStatus[] = ['queued', 'running', 'completed', 'failed', 'diverged', 'interrupted'];
 
@@ -316,6 +316,13 @@ const RUNS_COLUMNS = new Set([
   'tokens_trained', 'trainable_params', 'total_params', 'adapter_bytes', 'peak_memory_bytes', 'base_weight_bytes', 'best_step', 'steps',
   'best_val_loss', 'final_val_loss', 'stopped_early', 'divergence_reason', 'checkpoint_path', 'error',
 ]);
+let paramCols: Map<string, ParamColumn> | null = null;
+/** run_summary param column (`learning_rate`) -> its param (`learningRate`) and kind. */
+function paramByColumn(): Map<string, ParamColumn> {
+  paramCols ??= new Map(paramColumns().map((c) => [c.column, c]));
+  return paramCols;
+}
+
 /** Columns runMetricsSql computes. */
 const METRIC_COLUMNS = new Set(['experiment_id', 'experiment', 'objective_metric', 'objective_goal', 'perplexity', 'objective', 'usd']);
 
@@ -370,7 +377,12 @@ export async function listRuns(db: Db, options: ListRunsOptions = {}): Promise<R
       const q = quoteIdent(col);
       if (RUNS_COLUMNS.has(col)) from = `(SELECT r.run_id, r.run_seq, r.${q} AS sort_value FROM runs r WHERE ${filter}) k`;
       else if (METRIC_COLUMNS.has(col)) from = `(SELECT run_id, run_seq, ${q} AS sort_value FROM (${runMetricsSql(filter)})) k`;
-      else from = `(SELECT s.run_id, s.run_seq, s.${q} AS sort_value FROM run_summary s JOIN runs r ON r.run_id = s.run_id WHERE ${filter}) k`;
+      else if (paramByColumn().has(col)) {
+        const pc = paramByColumn().get(col)!;
+        const value = pc.kind === 'text' ? 'p.value_text' : pc.kind === 'boolean' ? '(p.value_double <> 0)' : 'p.value_double';
+        from = `(SELECT r.run_id, r.run_seq, ${value} AS sort_value FROM runs r
+                 LEFT JOIN run_params p ON p.run_id = r.run_id AND p.name = ${bind(pc.param)} WHERE ${filter}) k`;
+      } else from = `(SELECT s.run_id, s.run_seq, s.${q} AS sort_value FROM run_summary s JOIN runs r ON r.run_id = s.run_id WHERE ${filter}) k`;
       orderBy = `k.sort_value ${order.toUpperCase()} NULLS LAST, k.run_seq`;
       sort = { key: col, order, source: 'column' };
     } else {
