@@ -74,7 +74,12 @@ export function renderRunList(list: RunList): string {
       fmt(r.usd),
     ]);
   }
-  const order = list.sort.source === 'default' ? 'in start order' : `sorted by ${list.sort.key} ${list.sort.order}`;
+  const order =
+    list.sort.source === 'default'
+      ? 'in start order'
+      : list.sort.source === 'objective'
+        ? `sorted by objective, ${list.sort.order === 'asc' ? 'best' : 'worst'} first`
+        : `sorted by ${list.sort.key} ${list.sort.order}`;
   return `${t.toString()}\n${list.runs.length} of ${list.total} runs, ${order}`;
 }
 
