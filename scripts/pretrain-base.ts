@@ -14,7 +14,7 @@ const steps = Number(process.argv[4] ?? 0);
 const result = await pretrain({
   ...PRETRAIN_DEFAULTS,
   outDir,
-  config: { vocabSize: 257, nCtx: 256, nEmbd: 128, nLayer: 5, nHead: 4, layerNormEpsilon: 1e-5, tokenizer: 'byte' },
+  config: { vocabSize: 257, nCtx: 256, nEmbd: 160, nLayer: 3, nHead: 2, layerNormEpsilon: 1e-5, tokenizer: 'byte' },
   steps,
   timeBudgetSeconds: budget,
   backend: 'wasm',

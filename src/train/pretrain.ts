@@ -52,7 +52,7 @@ export interface PretrainOptions {
 export const PRETRAIN_DEFAULTS: Omit<PretrainOptions, 'outDir' | 'config' | 'log'> = {
   steps: 1200,
   batchSize: 8,
-  learningRate: 2e-3,
+  learningRate: 3e-3,
   warmupSteps: 50,
   minLrRatio: 0.1,
   weightDecay: 0.01,
@@ -166,10 +166,12 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
   // 3. Loop.
   let totalSteps = o.steps > 0 ? o.steps : Number.MAX_SAFE_INTEGER;
   const probeSteps = 20;
+  let probeStart = t0;
   if (o.steps <= 0 && !(o.timeBudgetSeconds > 0)) throw new Error('pretrain: steps 0 (auto) needs a time budget');
   for (; step < totalSteps; step++) {
-    if (o.steps <= 0 && step === probeSteps) {
-      const perStep = (performance.now() - t0) / 1000 / probeSteps;
+    if (o.steps <= 0 && step === 1) probeStart = performance.now(); // step 0 includes kernel warm-up
+    if (o.steps <= 0 && step === probeSteps + 1) {
+      const perStep = (performance.now() - probeStart) / 1000 / probeSteps;
       totalSteps = Math.max(probeSteps + 1, Math.floor(o.timeBudgetSeconds / perStep));
       log({ event: 'auto-steps', secondsPerStep: perStep, steps: totalSteps });
     }

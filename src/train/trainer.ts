@@ -49,8 +49,12 @@ export interface TrainerOptions {
   state?: Record<string, unknown>;
 }
 
-/** Loss above this (nats per token) counts as divergence even if finite: uniform guessing over 50k tokens is 10.8. */
-const DIVERGED_LOSS = 1e3;
+/**
+ * A training loss above this many times the loss of uniform guessing (ln V nats per token) counts
+ * as divergence even when finite: the model is then confidently wrong about nearly every token
+ * (the loss is bounded because per-token NLL is clamped at 69 nats, see src/model/ops.ts).
+ */
+const DIVERGED_FACTOR = 4;
 
 /** A batch's tensors: inputs [B, T], targets [B*T], loss weights [B*T] = mask / normaliser. */
 function batchTensors(b: Batch, normaliser: number): { ids: tf.Tensor2D; targets: tf.Tensor1D; weights: tf.Tensor1D } {
@@ -179,11 +183,11 @@ export async function runTraining(o: TrainerOptions): Promise<TrainSummary> {
       const both = tf.stack([lossT as tf.Scalar, norm]);
       const [loss, gradNorm] = Array.from(both.dataSync()) as [number, number];
       const lr = learningRateAt(step, schedule);
-      const finite = Number.isFinite(loss) && Number.isFinite(gradNorm) && loss < DIVERGED_LOSS;
+      const finite = Number.isFinite(loss) && Number.isFinite(gradNorm) && loss < DIVERGED_FACTOR * Math.log(model.config.vocabSize);
       if (finite) opt.step(clipped, lr);
       tf.dispose([both, norm, lossT!, ...Object.values(acc!), ...Object.values(clipped)]);
       if (!finite) {
-        diverged = `loss ${loss}, gradient norm ${gradNorm} at step ${step}`;
+        diverged = `loss ${loss} (uniform guessing: ${Math.log(model.config.vocabSize).toFixed(2)}), gradient norm ${gradNorm} at step ${step}`;
         stop = true;
         break;
       }

@@ -5,6 +5,11 @@
  * tensor out of the wasm heap on every call; `SplitV` and `Unpack` call that slice once per output,
  * so unstacking a [32, 256, 256] tensor copied 32 x 8 MB (measured: ~390 ms instead of ~3 ms).
  * These replacements copy only the requested region, reading the heap through views.
+ *
+ * The stock wasm `Identity` copies its input. The engine calls it (through `clone`) for every tensor
+ * a kernel saves for its gradient, so a training step copied ~1,200 activations. The replacement
+ * shares the data and bumps its reference count, as the CPU backend's Identity does (no kernel
+ * writes into an existing tensor's memory, so sharing is safe).
  * Same semantics as the stock kernels (float32/int32/bool; strings fall back to the stock kernel).
  */
 import * as tf from '@tensorflow/tfjs-core';
@@ -67,8 +72,9 @@ export function registerWasmKernels(): void {
     Slice: tf.getKernel('Slice', 'wasm'),
     SplitV: tf.getKernel('SplitV', 'wasm'),
     Unpack: tf.getKernel('Unpack', 'wasm'),
+    Identity: tf.getKernel('Identity', 'wasm'),
   };
-  if (!stock.Slice || !stock.SplitV || !stock.Unpack) return;
+  if (!stock.Slice || !stock.SplitV || !stock.Unpack || !stock.Identity) return;
   type Args = { inputs: Record<string, Info>; backend: WasmBackend; attrs: Record<string, unknown> };
   const replace = (name: keyof typeof stock, fn: (a: Args) => Info | Info[]) => {
     tf.unregisterKernel(name, 'wasm');
@@ -111,6 +117,10 @@ export function registerWasmKernels(): void {
       outs.push(sliceInto(backend, value!, begin, size, outShape));
     }
     return outs;
+  });
+  replace('Identity', ({ inputs: { x }, backend }) => {
+    backend.incRef(x!.dataId);
+    return { dataId: x!.dataId, shape: x!.shape, dtype: x!.dtype };
   });
   registered = true;
 }
