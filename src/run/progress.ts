@@ -82,11 +82,11 @@ class LiveProgress implements ProgressSink {
       },
       cliProgress.Presets.shades_classic,
     );
-    this.overall = this.multi.create(total, 0, { label: 'sweep'.padEnd(22), info: '' });
+    this.overall = this.multi.create(total, 0, { label: 'sweep'.padEnd(30), info: '' });
   }
   variantStarted(runId: string, label: string): void {
     this.labels.set(runId, label);
-    this.bars.set(runId, this.multi.create(1, 0, { label: label.slice(0, 22).padEnd(22), info: 'starting' }));
+    this.bars.set(runId, this.multi.create(1, 0, { label: label.slice(0, 30).padEnd(30), info: 'starting' }));
   }
   step(runId: string, step: number, totalSteps: number, loss: number, tokensPerSecond: number): void {
     const bar = this.bars.get(runId);

@@ -322,10 +322,21 @@ export function serialisableSpec(spec: unknown): unknown {
   return JSON.parse(JSON.stringify(spec, (_k, v: unknown) => (typeof v === 'function' ? `fn: ${String(v)}` : v)));
 }
 
-function describe(params: Record<string, unknown>): string {
+/** Short names for labels and tables (PEFT's `r`, `lr` as in most training scripts). */
+const SHORT: Record<string, string> = { rank: 'r', learningRate: 'lr', gradientAccumulation: 'accum', warmupSteps: 'warmup', weightDecay: 'wd', batchSize: 'bs' };
+
+/** `r=4 lr=1e-3 alpha=8`: the swept parameters of a variant, compactly. */
+export function describe(params: Record<string, unknown>): string {
   return Object.entries(params)
-    .map(([k, v]) => `${k}=${typeof v === 'number' && !Number.isInteger(v) ? v.toPrecision(2) : Array.isArray(v) ? v.join('+') : String(v)}`)
+    .map(([k, v]) => `${SHORT[k] ?? k}=${formatValue(v)}`)
     .join(' ');
+}
+
+function formatValue(v: unknown): string {
+  if (Array.isArray(v)) return v.join('+');
+  if (typeof v !== 'number' || Number.isInteger(v)) return String(v);
+  if (Math.abs(v) < 0.01) return v.toExponential(1).replace(/\.0e/, 'e').replace('e-', 'e-');
+  return String(Number(v.toPrecision(3)));
 }
 
 function objectiveDetail(outcome: RunOutcome, objective: { metric: string }): string {
