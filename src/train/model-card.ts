@@ -47,7 +47,7 @@ ${command}
 |---|---|
 | objective | next-byte cross-entropy on random ${c.nCtx + 1}-byte windows of the training split |
 | optimizer | AdamW (beta1 0.9, beta2 0.99, eps 1e-8, weight decay ${o.weightDecay} on matrices), global-norm clip ${o.maxGradNorm} |
-| schedule | linear warmup ${o.warmupSteps} steps to ${o.learningRate}, cosine decay to ${o.minLrRatio} x peak over ${r.scheduledSteps} steps |
+| schedule | linear warmup ${o.warmupSteps} steps to ${o.learningRate}, then ${r.schedule.replace(/ after.*/, "")} down to ${o.minLrRatio} x peak |
 | batch | ${o.batchSize} sequences x ${c.nCtx} tokens = ${o.batchSize * c.nCtx} tokens per step |
 | steps done | ${r.stepsDone}${r.stoppedByBudget ? ' (stopped by the wall-time budget)' : ''} |
 | tokens seen | ${r.tokensSeen.toLocaleString('en-US')} |

@@ -25,8 +25,8 @@ export interface PretrainOptions {
   outDir: string;
   config: GPT2Config;
   /**
-   * Optimizer steps (the cosine schedule spans them). 0 = auto: time the first 20 steps and set
-   * steps = floor(timeBudgetSeconds / mean step time); the resolved number is in the result.
+   * Optimizer steps (the cosine schedule spans them). 0 = as many as fit in `timeBudgetSeconds`,
+   * with the cosine following wall-time progress instead (the steps done are in the result).
    */
   steps: number;
   batchSize: number;
@@ -70,8 +70,8 @@ export interface PretrainResult {
   config: GPT2Config;
   params: number;
   stepsDone: number;
-  /** Steps the cosine schedule spanned (= steps, or the auto-resolved number). */
-  scheduledSteps: number;
+  /** How the learning rate decayed. */
+  schedule: string;
   stoppedByBudget: boolean;
   tokensSeen: number;
   wallSeconds: number;
@@ -163,23 +163,23 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
     }
   };
 
-  // 3. Loop.
-  let totalSteps = o.steps > 0 ? o.steps : Number.MAX_SAFE_INTEGER;
-  const probeSteps = 20;
-  let probeStart = t0;
-  if (o.steps <= 0 && !(o.timeBudgetSeconds > 0)) throw new Error('pretrain: steps 0 (auto) needs a time budget');
+  // 3. Loop. With steps = 0 the cosine follows wall-time progress (elapsed / budget) instead of
+  // step / steps, so the learning rate is fully decayed when the budget ends however busy the
+  // machine is; the steps actually done are recorded.
+  const timeBased = o.steps <= 0;
+  if (timeBased && !(o.timeBudgetSeconds > 0)) throw new Error('pretrain: steps 0 (time-based schedule) needs a time budget');
+  const totalSteps = timeBased ? Number.MAX_SAFE_INTEGER : o.steps;
+  const progressSteps = 1_000_000; // resolution of the time-based progress
   for (; step < totalSteps; step++) {
-    if (o.steps <= 0 && step === 1) probeStart = performance.now(); // step 0 includes kernel warm-up
-    if (o.steps <= 0 && step === probeSteps + 1) {
-      const perStep = (performance.now() - probeStart) / 1000 / probeSteps;
-      totalSteps = Math.max(probeSteps + 1, Math.floor(o.timeBudgetSeconds / perStep));
-      log({ event: 'auto-steps', secondsPerStep: perStep, steps: totalSteps });
-    }
     const ts = performance.now();
     const starts = Array.from({ length: o.batchSize }, () => rng.int(corpus.train.length - T - 1));
     const { ids, targets } = toTensors(windows(corpus.train, starts, T), o.batchSize, T);
     const w = tf.fill([o.batchSize * T], 1 / (o.batchSize * T)) as tf.Tensor1D;
-    const lr = learningRateAt(step, { peak: o.learningRate, warmupSteps: o.warmupSteps, totalSteps: o.steps > 0 ? o.steps : Math.max(totalSteps, probeSteps * 100), kind: 'cosine', minRatio: o.minLrRatio });
+    const lr = timeBased
+      ? step < o.warmupSteps
+        ? learningRateAt(step, { peak: o.learningRate, warmupSteps: o.warmupSteps, totalSteps: 1, kind: 'cosine' })
+        : learningRateAt(Math.round(Math.min(1, (performance.now() - t0) / 1000 / o.timeBudgetSeconds) * progressSteps), { peak: o.learningRate, warmupSteps: 0, totalSteps: progressSteps, kind: 'cosine', minRatio: o.minLrRatio })
+      : learningRateAt(step, { peak: o.learningRate, warmupSteps: o.warmupSteps, totalSteps: o.steps, kind: 'cosine', minRatio: o.minLrRatio });
     const { value, grads } = tf.variableGrads(() => weightedCrossEntropy(model.logitsFromHidden(model.hidden(ids).hidden), targets, w), vars);
     const named: Record<string, tf.Tensor> = {};
     for (const [k, g] of Object.entries(grads)) named[nameOf.get(k)!] = g;
@@ -221,7 +221,7 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
     config: o.config,
     params: countParams(o.config),
     stepsDone: step,
-    scheduledSteps: totalSteps,
+    schedule: timeBased ? `cosine over wall time (${o.timeBudgetSeconds} s) after ${o.warmupSteps} warmup steps` : `cosine over ${o.steps} steps after ${o.warmupSteps} warmup steps`,
     stoppedByBudget,
     tokensSeen: step * o.batchSize * T,
     wallSeconds,
