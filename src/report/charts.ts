@@ -64,9 +64,9 @@ export function curvesSpec(c: CurvesView): VlSpec {
     layer: [
       {
         data: { values: c.points },
-        mark: { type: 'line', strokeWidth: 1.6, interpolate: 'monotone' },
+        mark: { type: 'line', strokeWidth: 1.6 },
         encoding: {
-          x: { field: 'step', type: 'quantitative', title: 'optimizer step' },
+          x: { field: 'step', type: 'quantitative', title: 'optimizer step', axis: { tickMinStep: 1, format: 'd' } },
           y: { field: 'loss', type: 'quantitative', title: 'loss (nats/token)', scale: { zero: false } },
           color: { field: 'variant', type: 'nominal', title: 'variant', scale: { scheme: variants.length > 10 ? 'tableau20' : 'tableau10' }, sort: variants },
           strokeDash: { field: 'split', type: 'nominal', title: 'split', scale: { domain: ['train', 'val'], range: [[1, 0], [5, 3]] } },

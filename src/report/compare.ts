@@ -292,18 +292,21 @@ function meanOf(xs: number[]): number | null {
 
 /**
  * Compares `head` against `base`.
- * Main metrics: every clean metric on slice `all`, plus each metric that only exists per slice on
- * its slices; `perSlice`: every clean (slice, metric). Thresholds apply to main and per-slice rows
- * whose key or bare metric name matches; with none given, the objective must not regress (0).
+ * Main metrics: every clean metric of every slice, plus slice `all`'s metrics that no slice has
+ * (perplexity); `perSlice`: every clean (slice, metric), `all` included. Thresholds apply to main
+ * and per-slice rows whose key or bare metric name matches; with none given, the objective must
+ * not regress (0).
  */
 export function compareSides(base: CompareSide, head: CompareSide, thresholds: Threshold[] = []): Comparison {
   const objective = head.objective;
   const keys = cleanKeys([...head.evalRows, ...base.evalRows]);
-  const inAll = new Set(keys.filter((k) => k.slice === 'all').map((k) => k.metric));
+  // Per-slice metrics are the meaningful ones when the suite has slices (BLEU over classification
+  // labels and subject lines together is not); slice `all` adds what no slice has (perplexity).
+  const inSlices = new Set(keys.filter((k) => k.slice !== 'all').map((k) => k.metric));
   const nOf = (slice: string, metric: string): number | null => head.evalRows.find((r) => r.slice === slice && r.metric === metric && r.perturbation === 'none')?.n ?? null;
   const mk = (k: { slice: string; metric: string }): MetricDelta => delta(keyOf(k.slice, k.metric), k.slice, k.metric, value(base.evalRows, k.slice, k.metric), value(head.evalRows, k.slice, k.metric), nOf(k.slice, k.metric));
   const objKey = objective.metric === 'val_loss' ? null : keyOf(objective.slice, objective.metric);
-  const main = keys.filter((k) => k.slice === 'all' || !inAll.has(k.metric)).map(mk);
+  const main = keys.filter((k) => k.slice !== 'all' || !inSlices.has(k.metric)).map(mk);
   main.sort((a, b) => (a.key === objKey ? -1 : b.key === objKey ? 1 : 0));
   const perSlice = keys.map(mk).sort((a, b) => a.slice.localeCompare(b.slice) || a.metric.localeCompare(b.metric));
 

@@ -179,6 +179,21 @@ describe('objective and swept parameters', () => {
     expect(parseObjective(spec)).toEqual(expected);
   });
 
+  it.each([
+    ['higher objective wins', [0.5, 0.7], [1, 2], 1],
+    ['tie: lower validation loss wins', [0.5, 0.5], [2, 1], 1],
+    ['tie and equal loss: the earlier run', [0.5, 0.5], [1, 1], 0],
+  ])('pickBest: %s', (_n, objs, losses, expected) => {
+    const o = parseObjective({ objective: { metric: 'f1', goal: 'maximize' } });
+    const runs = objs.map((v, i) => ({
+      status: 'completed',
+      stepMetrics: [],
+      bestValLoss: losses[i],
+      evalRows: [{ subject: 'finetuned' as const, perturbation: 'none', slice: 'all', metric: 'f1', value: v, n: 1 }],
+    }));
+    expect(runs.indexOf(pickBest(o, runs)!)).toBe(expected);
+  });
+
   it('val_loss objective picks the lowest best validation loss among completed runs', () => {
     const runs = fixtureReportData().runs;
     const best = pickBest(parseObjective({}), runs)!;

@@ -28,7 +28,8 @@ export function mainMetricKeys(objective: Objective, runs: readonly RunData[], m
     if (m) add(s, m);
   }
   if (rows.some((r) => r.slice === 'all' && r.metric === 'perplexity')) add('all', 'perplexity');
-  for (const r of rows) if (r.slice === 'all') add('all', r.metric);
+  const inSlices = new Set(rows.filter((r) => r.slice !== 'all').map((r) => r.metric));
+  for (const r of rows) if (r.slice === 'all' && !inSlices.has(r.metric)) add('all', r.metric);
   return keys;
 }
 
@@ -60,7 +61,7 @@ export function buildSweepTable(data: ReportData, objective: Objective, best: Ru
     }
     const steps = r.stepMetrics.filter((m) => m.split === 'train').reduce((mx, m) => Math.max(mx, m.step), 0);
     const stepText = steps > 0 ? `${fmtCount(steps)} steps` : '';
-    const note = r.stoppedEarly ? 'early stop' : r.status === 'diverged' || r.status === 'failed' ? truncate(r.error ?? '', 48) : '';
+    const note = r.stoppedEarly ? 'early stop' : r.status === 'diverged' || r.status === 'failed' ? truncate((r.error ?? '').replace(/^\/\S+?: /, ''), 60) : '';
     const sub = [stepText, note].filter((x) => x).join(' · ');
     cells.push({ text: String(r.status), sort: String(r.status), cls: `status-${r.status}`, ...(sub ? { sub } : {}) });
     cells.push({ ...num(ov, fmtNum(ov)), cls: 'objective' });
