@@ -14,6 +14,7 @@
 import crypto from 'node:crypto';
 import os from 'node:os';
 import { DOUBLE, INTEGER, USMALLINT, VARCHAR, BIGINT, DuckDBDataChunk, type DuckDBValue } from '@duckdb/node-api';
+import duckdbBindings from '@duckdb/node-bindings';
 import { FteError } from '../errors.js';
 import type {
   ArtifactRow,
@@ -200,6 +201,8 @@ class PointBuffer {
 }
 
 const POINT_TYPES = [INTEGER, INTEGER, DOUBLE, USMALLINT, DOUBLE];
+/** Tables holding a run's results (replaced as a whole by writeRunOutcome / writeBaselineResults). */
+const RESULT_TABLES = ['eval_results', 'predictions', 'costs', 'artifacts'] as const;
 
 const EVAL_COLUMNS: AppendColumn<EvalRow & { runId: string }>[] = [
   { type: VARCHAR, get: (r) => r.runId },
@@ -261,6 +264,8 @@ export class Store {
   private readonly runSeqs = new Map<string, number>();
   /** Per run: highest step appended per series id (to skip outcome rows already appended). */
   private readonly maxStep = new Map<string, Map<number, number>>();
+  /** Per run started here: its params as JSON (an outcome with the same params skips rewriting them). */
+  private readonly startedParams = new Map<string, string>();
   private points = new PointBuffer();
   private lastFlush = Date.now();
 
@@ -371,7 +376,11 @@ export class Store {
       const existing = await tx.all<{ run_seq: number }>(`SELECT run_seq FROM runs WHERE run_id = $1`, [input.runId]);
       let seq: number;
       if (existing[0]) {
+        // Re-starting a run id: what its earlier attempt stored goes, so results never mix attempts.
         seq = existing[0].run_seq;
+        await tx.run(`DELETE FROM step_metric_points WHERE run_seq = $1`, [seq]);
+        for (const t of RESULT_TABLES) await tx.run(`DELETE FROM ${t} WHERE run_id = $1`, [input.runId]);
+        this.maxStep.delete(input.runId);
         await tx.run(
           `UPDATE runs SET sweep_id = $2, variant_key = $3, method = $4, status = 'running', started_at = $5::TIMESTAMP,
              backend = $6, device = $7, finished_at = NULL, error = NULL WHERE run_id = $1`,
@@ -385,9 +394,9 @@ export class Store {
           [input.runId, seq, input.sweepId, input.variantKey, input.method, started, input.backend ?? null, input.device ?? null],
         );
       }
-      const rows = [{ run_seq: seq }];
-      this.runSeqs.set(input.runId, rows[0]!.run_seq);
-      await this.replaceParams(tx, input.runId, input.params);
+      this.runSeqs.set(input.runId, seq);
+      await this.replaceParams(tx, input.runId, input.params, !existing[0]);
+      this.startedParams.set(input.runId, JSON.stringify(input.params ?? {}));
     });
   }
 
@@ -440,6 +449,8 @@ export class Store {
     // to the run even if the outcome below fails.
     await this.flushBuffered();
     await this.db.transaction(async (tx) => {
+      const before = await tx.all<{ status: string }>(`SELECT status FROM runs WHERE run_id = $1`, [outcome.runId]);
+      const wasOpen = before[0]?.status === 'running' || before[0]?.status === 'queued';
       await this.appendPoints(tx, own);
       const t = outcome.train;
       const started = sqlTimestamp(outcome.startedAt);
@@ -480,10 +491,15 @@ export class Store {
           outcome.error ?? null,
         ],
       );
-      await this.replaceParams(tx, outcome.runId, outcome.params as Record<string, ParamValue>);
-      await this.replaceResults(tx, outcome.runId, outcome.evalRows, outcome.predictions, outcome.costs, outcome.artifacts);
+      if (JSON.stringify(outcome.params ?? {}) !== this.startedParams.get(outcome.runId)) {
+        await this.replaceParams(tx, outcome.runId, outcome.params as Record<string, ParamValue>, false);
+      }
+      // A run still running/queued has no results yet (startRun clears an earlier attempt's), so
+      // there is nothing to delete: this skips four table scans per run in a large store.
+      await this.replaceResults(tx, outcome.runId, outcome.evalRows, outcome.predictions, outcome.costs, outcome.artifacts, !wasOpen);
     });
     this.maxStep.delete(outcome.runId);
+    this.startedParams.delete(outcome.runId);
   }
 
   /**
@@ -690,7 +706,7 @@ export class Store {
       for (let off = 0; off < total; off += CHUNK_ROWS) {
         const n = Math.min(CHUNK_ROWS, total - off);
         const chunk = DuckDBDataChunk.create(POINT_TYPES, n);
-        const cols: [ArrayLike<number>, boolean][] = [
+        const cols: [Int32Array | Float64Array | Uint16Array, boolean][] = [
           [b.runSeq, false],
           [b.step, false],
           [b.epoch, true],
@@ -699,12 +715,22 @@ export class Store {
         ];
         for (let c = 0; c < cols.length; c++) {
           const [src, nullable] = cols[c]!;
-          const v = chunk.getColumnVector(c);
-          for (let i = 0; i < n; i++) {
-            const x = src[off + i]!;
-            v.setItem(i, nullable && !Number.isFinite(x) ? null : x);
+          let finite = true;
+          if (nullable) for (let i = off; i < off + n && finite; i++) finite = Number.isFinite(src[i]!);
+          if (finite) {
+            // The column's bytes go straight into the chunk's vector (the vector's layout is the typed
+            // array's: INTEGER = int32, DOUBLE = float64, USMALLINT = uint16; a fresh chunk is all-valid).
+            const bytes = src.BYTES_PER_ELEMENT;
+            duckdbBindings.copy_data_to_vector(duckdbBindings.data_chunk_get_vector(chunk.chunk, c), 0, src.buffer as ArrayBuffer, src.byteOffset + off * bytes, n * bytes);
+          } else {
+            // NaN / infinity (a diverged run) are stored as NULL.
+            const v = chunk.getColumnVector(c);
+            for (let i = 0; i < n; i++) {
+              const x = src[off + i]!;
+              v.setItem(i, Number.isFinite(x) ? x : null);
+            }
+            v.flush();
           }
-          v.flush();
         }
         appender.appendDataChunk(chunk);
       }
@@ -714,8 +740,8 @@ export class Store {
     }
   }
 
-  private async replaceParams(tx: TxHandle, runId: string, params: Record<string, ParamValue>): Promise<void> {
-    await tx.run(`DELETE FROM run_params WHERE run_id = $1`, [runId]);
+  private async replaceParams(tx: TxHandle, runId: string, params: Record<string, ParamValue>, fresh: boolean): Promise<void> {
+    if (!fresh) await tx.run(`DELETE FROM run_params WHERE run_id = $1`, [runId]);
     const rows = Object.entries(params ?? {}).map(([name, value]) => ({ runId, name, value: value ?? null }));
     await tx.append('run_params', PARAM_COLUMNS, rows);
   }
@@ -727,8 +753,9 @@ export class Store {
     predictions: PredictionRow[] = [],
     costs: CostRow[] = [],
     artifacts: ArtifactRow[] = [],
+    replace = true,
   ): Promise<void> {
-    for (const t of ['eval_results', 'predictions', 'costs', 'artifacts']) await tx.run(`DELETE FROM ${t} WHERE run_id = $1`, [runId]);
+    if (replace) for (const t of RESULT_TABLES) await tx.run(`DELETE FROM ${t} WHERE run_id = $1`, [runId]);
     await tx.append('eval_results', EVAL_COLUMNS, evalRows.map((r) => ({ ...r, runId })));
     await tx.append('predictions', PREDICTION_COLUMNS, predictions.map((r) => ({ ...r, runId })));
     await tx.append('costs', COST_COLUMNS, costs.map((r) => ({ ...r, runId })));

@@ -163,5 +163,19 @@ describe('writer', () => {
     expect(await store.getSweep(sweepId)).toMatchObject({ status: 'running', finishedAt: null });
     expect((await store.getRun('r1')).run).toMatchObject({ backend: 'tfjs-node-gpu', device: 'H200', status: 'running' });
   });
+
+  it('replaces results when an outcome is written twice, and clears them when a run id is started again', async () => {
+    store = await openStore(':memory:');
+    const { sweepId } = await seed(store);
+    const n = async (t: string) => (await store!.db.all<{ n: number }>(`SELECT count(*) AS n FROM ${t} WHERE run_id = 'r1'`))[0]!.n;
+    await store.startRun({ runId: 'r1', sweepId, variantKey: 'k', method: 'lora', params: PARAMS });
+    await store.writeRunOutcome(outcome('r1', { stepMetrics: curve(5) }));
+    await store.writeRunOutcome(outcome('r1', { params: { ...PARAMS, rank: 2 } }));
+    expect([await n('eval_results'), await n('predictions'), await n('costs'), await n('artifacts'), await n('step_metrics')]).toEqual([4, 1, 1, 1, 11]);
+    expect((await store.getRun('r1')).run.params.rank).toBe(2);
+    await store.startRun({ runId: 'r1', sweepId, variantKey: 'k', method: 'lora', params: PARAMS });
+    expect([await n('eval_results'), await n('predictions'), await n('costs'), await n('artifacts'), await n('step_metrics')]).toEqual([0, 0, 0, 0, 0]);
+    expect((await store.getRun('r1')).run).toMatchObject({ status: 'running', params: PARAMS });
+  });
 });
 
