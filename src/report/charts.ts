@@ -138,7 +138,11 @@ export function heatmapSpec(h: HeatmapView, objectiveKey: string, goal: 'minimiz
 }
 
 /** Subjects side by side per metric (higher-is-better metrics), independent y per metric. */
-export function baselineBarsSpec(values: { metric: string; subject: string; value: number }[]): VlSpec {
+export function baselineBarsSpec(all: { metric: string; subject: string; value: number }[]): VlSpec | null {
+  // A metric that is zero for every subject draws nothing: leave it to the table.
+  const nonZero = new Set(all.filter((v) => v.value !== 0).map((v) => v.metric));
+  const values = all.filter((v) => nonZero.has(v.metric));
+  if (values.length === 0) return null;
   const subjects = ['Fine-tuned', 'Base model', 'Prompting', 'RAG'].filter((s) => values.some((v) => v.subject === s));
   const metrics = [...new Set(values.map((v) => v.metric))];
   return {
@@ -150,8 +154,8 @@ export function baselineBarsSpec(values: { metric: string; subject: string; valu
       height: 120,
       mark: { type: 'bar', cornerRadiusEnd: 2 },
       encoding: {
-        x: { field: 'subject', type: 'nominal', title: null, sort: subjects, axis: { labels: false, ticks: false } },
-        y: { field: 'value', type: 'quantitative', title: null },
+        x: { field: 'subject', type: 'nominal', title: null, sort: subjects, axis: { labels: false, ticks: false, domain: false } },
+        y: { field: 'value', type: 'quantitative', title: null, axis: { format: '~g', tickCount: 4 } },
         color: { field: 'subject', type: 'nominal', title: 'subject', scale: subjectColor(subjects), sort: subjects },
         tooltip: [{ field: 'subject' }, { field: 'value', format: '.4g' }],
       },
@@ -161,7 +165,9 @@ export function baselineBarsSpec(values: { metric: string; subject: string; valu
 }
 
 /** Drop per perturbation (clean minus perturbed, positive = worse) per subject. */
-export function robustnessSpec(values: { perturbation: string; subject: string; drop: number }[]): VlSpec {
+export function robustnessSpec(values: { perturbation: string; subject: string; drop: number }[]): VlSpec | null {
+  // No perturbation moved any score: nothing to draw (the table says so).
+  if (values.every((v) => v.drop === 0)) return null;
   const subjects = ['Fine-tuned', 'Base model', 'Prompting', 'RAG'].filter((s) => values.some((v) => v.subject === s));
   const perturbations = [...new Set(values.map((v) => v.perturbation))];
   return {
@@ -172,7 +178,7 @@ export function robustnessSpec(values: { perturbation: string; subject: string; 
     encoding: {
       x: { field: 'perturbation', type: 'nominal', title: 'perturbation', sort: perturbations, axis: { labelAngle: 0 } },
       xOffset: { field: 'subject', sort: subjects },
-      y: { field: 'drop', type: 'quantitative', title: 'drop vs clean' },
+      y: { field: 'drop', type: 'quantitative', title: 'drop vs clean', axis: { format: '~g' } },
       color: { field: 'subject', type: 'nominal', title: 'subject', scale: subjectColor(subjects), sort: subjects },
     },
   };

@@ -48,8 +48,18 @@ export async function renderCharts(vm: ReportViewModel): Promise<ReportCharts> {
   const [curves, heatmap, baselines, robustness, sensitivity] = await Promise.all([
     vm.curves.points.length > 0 ? renderVegaLite(curvesSpec(vm.curves), 'Training and validation loss per variant') : null,
     vm.heatmap && vm.heatmap.cells.length > 0 ? renderVegaLite(heatmapSpec(vm.heatmap, vm.summary.objective.key, goal), `${vm.summary.objective.key} over ${vm.heatmap.y} and ${vm.heatmap.x}`) : null,
-    Promise.all(vm.baselines.map((b) => (b.chart.length > 0 ? renderVegaLite(baselineBarsSpec(b.chart), `Metrics per subject, slice ${b.slice}`) : null))),
-    Promise.all(vm.robustness.map((r) => (r.chart.length > 0 ? renderVegaLite(robustnessSpec(r.chart), `Drop of ${r.title} per perturbation and subject`) : null))),
+    Promise.all(
+      vm.baselines.map((b) => {
+        const spec = baselineBarsSpec(b.chart);
+        return spec ? renderVegaLite(spec, `Metrics per subject, slice ${b.slice}`) : null;
+      }),
+    ),
+    Promise.all(
+      vm.robustness.map((r) => {
+        const spec = robustnessSpec(r.chart);
+        return spec ? renderVegaLite(spec, `Drop of ${r.title} per perturbation and subject`) : null;
+      }),
+    ),
     vm.cost.sensitivity.length > 0 ? renderVegaLite(sensitivitySpec(vm.cost.sensitivity, vm.cost.volume), 'Monthly cost per approach as the request volume varies') : null,
   ]);
   return { curves, heatmap, baselines, robustness, sensitivity };

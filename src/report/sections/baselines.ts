@@ -30,7 +30,9 @@ export function buildBaselines(rows: EvalRow[]): BaselineSliceView[] {
           const v = vals[i] ?? null;
           const d = s !== 'base' && v !== null && baseV !== null ? v - baseV : null;
           const good = d !== null && d !== 0 && (lower ? d < 0 : d > 0);
-          return { subject: s, text: fmtNum(v), best: v !== null && v === bestV && present.length > 1, delta: s === 'base' || d === null ? '' : fmtDelta(d), deltaCls: d === null || d === 0 ? '' : good ? 'good' : 'bad' };
+          // Bold marks a winner: not when every subject scores the same.
+          const allSame = present.every((x) => x === present[0]);
+          return { subject: s, text: fmtNum(v), best: v !== null && v === bestV && present.length > 1 && !allSame, delta: s === 'base' || d === null ? '' : fmtDelta(d), deltaCls: d === null || d === 0 ? '' : good ? 'good' : 'bad' };
         }),
       });
       if (!lower) subjects.forEach((s, i) => vals[i] !== null && vals[i] !== undefined && chart.push({ metric, subject: SUBJECT_LABEL[s] ?? s, value: vals[i]! }));
