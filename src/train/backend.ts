@@ -81,6 +81,8 @@ export async function initBackend(name: string = 'auto'): Promise<BackendInfo> {
   if (!(BACKENDS as readonly string[]).includes(name)) throw new UnknownNameError('backend', name, BACKENDS);
   if (current && (name === 'auto' || name === current.name)) return current;
   const tf = (await import('@tensorflow/tfjs-core')) as Tf;
+  // Production mode: no debug checks, and no console banner from the CPU backend.
+  tf.enableProdMode();
   const order = name === 'auto' ? AUTO_ORDER : [name as Exclude<BackendName, 'auto'>];
   for (const n of order) {
     const got = await LOADERS[n]();
