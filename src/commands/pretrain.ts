@@ -1,6 +1,7 @@
 import { Flags } from '@oclif/core';
 import { basename } from 'node:path';
 import { BaseCommand } from '../cli/base-command.js';
+import { BACKENDS } from '../train/backend.js';
 
 /**
  * `fte pretrain`: pretrain a byte-level GPT-2 from scratch on the built-in public-domain corpus
@@ -9,7 +10,7 @@ import { BaseCommand } from '../cli/base-command.js';
  */
 export default class Pretrain extends BaseCommand {
   static override description = 'Pretrain a byte-level GPT-2 on the built-in public-domain English corpus (State of the Union + Moby Dick).';
-  static override examples = ['<%= config.bin %> pretrain --out models/fte-tiny-base --steps 0 --time-budget 2100'];
+  static override examples = ['<%= config.bin %> pretrain --out models/fte-tiny-base --steps 0 --time-budget 2160 --backend wasm'];
   static override flags = {
     out: Flags.string({ description: 'output model folder', required: true }),
     steps: Flags.integer({ description: 'optimizer steps (0 = fit the time budget)', default: 1200 }),
@@ -23,7 +24,7 @@ export default class Pretrain extends BaseCommand {
     warmup: Flags.integer({ description: 'warmup steps', default: 50 }),
     seed: Flags.integer({ description: 'seed', default: 1337 }),
     'eval-every': Flags.integer({ description: 'held-out loss every N steps', default: 100 }),
-    backend: Flags.string({ description: 'auto|tensorflow-gpu|tensorflow|wasm|cpu', default: 'auto' }),
+    backend: Flags.string({ description: 'tfjs backend (auto: tensorflow-gpu > tensorflow > wasm > cpu)', options: [...BACKENDS], default: 'auto' }),
   };
 
   async run(): Promise<unknown> {

@@ -37,11 +37,16 @@ ${rows}
 
 ## Training
 
-Command that reproduces it (same seed, same backend gives the same weights):
+Command that reproduces it (from the repository root; \`npx jiti scripts/pretrain-base.ts\` runs the
+same code from the TypeScript sources without a build):
 
 \`\`\`
 ${command}
 \`\`\`
+
+${r.schedule.startsWith('cosine over wall time') ? `The learning rate followed wall-time progress (so the run ends fully decayed however busy the machine
+is), which makes the number of steps depend on the machine's speed; \`--steps ${r.stepsDone}\` repeats the same data
+order, initialisation and number of steps with a step-based cosine.` : 'Same seed and backend give the same weights.'}
 
 | | |
 |---|---|
