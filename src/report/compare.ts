@@ -405,13 +405,14 @@ function changedPreds(base: CompareSide, head: CompareSide, objective: Objective
   const clean = (ps: PredictionRow[]) => new Map(ps.filter((p) => p.perturbation === 'none').map((p) => [p.exampleId, p]));
   const b = clean(base.predictions);
   const h = clean(head.predictions);
-  const keys = [...new Set([...h.values(), ...b.values()].flatMap((p) => Object.keys(p.scores)))];
-  const scoreName = keys.includes(objective.metric) ? objective.metric : preferredMetric(keys);
-  const lower = scoreName ? lowerIsBetter(scoreName) : false;
   const out: ChangedPrediction[] = [];
   for (const [id, hp] of h) {
     const bp = b.get(id);
     if (!bp || bp.prediction === hp.prediction) continue;
+    // Each example's own headline score (f1_macro for a classification example, rougeL for a generation one).
+    const keys = Object.keys(hp.scores).filter((k) => k in bp.scores);
+    const scoreName = keys.includes(objective.metric) ? objective.metric : preferredMetric(keys);
+    const lower = scoreName ? lowerIsBetter(scoreName) : false;
     const bs = scoreName ? (bp.scores[scoreName] ?? null) : null;
     const hs = scoreName ? (hp.scores[scoreName] ?? null) : null;
     out.push({ exampleId: id, input: hp.input, reference: hp.reference, base: bp.prediction, head: hp.prediction, scoreName, baseScore: bs, headScore: hs, improvement: bs !== null && hs !== null ? (lower ? bs - hs : hs - bs) : null });

@@ -126,10 +126,10 @@ export function renderCompareMarkdown(c: Comparison, opts: { version?: string } 
   if (c.changedPredictions.length === 0) {
     L.push('No test example got a different output.');
   } else {
-    const sn = c.changedPredictions[0]!.scoreName;
-    L.push(`| example | input | reference | base | head | ${sn ? `${mdText(sn)} Δ` : 'Δ'} |`, '|---|---|---|---|---|---:|');
+    L.push('| example | input | reference | base | head | score Δ |', '|---|---|---|---|---|---:|');
     for (const p of c.changedPredictions) {
-      L.push(`| ${mdText(p.exampleId, 40)} | ${mdText(p.input, 160)} | ${mdText(p.reference, 80)} | ${mdText(p.base, 120)} | ${mdText(p.head, 120)} | ${fmtDelta(p.improvement)} |`);
+      const score = p.improvement === null ? '—' : `${fmtDelta(p.improvement)}${p.scoreName ? ` ${mdText(p.scoreName)}` : ''}`;
+      L.push(`| ${mdText(p.exampleId, 40)} | ${mdText(p.input, 160)} | ${mdText(p.reference, 80)} | ${mdText(p.base, 120)} | ${mdText(p.head, 120)} | ${score} |`);
     }
   }
   L.push('');

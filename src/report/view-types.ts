@@ -92,6 +92,8 @@ export interface RobustnessTableView {
 
 export interface SampleView {
   exampleId: string;
+  /** The per-example score this example is ranked by. */
+  scoreName: string;
   input: string;
   reference: string;
   delta: string;

@@ -6,11 +6,14 @@ import type { ReportData, RunData } from '../data.js';
 import { fmtDelta, fmtNum, truncate } from '../format.js';
 import { lowerIsBetter, type Objective } from '../objective.js';
 import type { SampleView, SamplesView } from '../view-types.js';
-import { preferredMetric, SUBJECT_LABEL, SUBJECTS, uniq } from './common.js';
+import { preferredMetric, SUBJECT_LABEL, SUBJECTS } from './common.js';
 
-/** The per-example score used to rank samples: the objective metric when predictions carry it, else the first common score. */
-export function sampleScoreName(objective: Objective, preds: readonly PredictionRow[]): string | null {
-  const keys = uniq(preds.flatMap((p) => Object.keys(p.scores)));
+/**
+ * The score an example is ranked by: the objective metric when its prediction carries it, else its
+ * headline score (a classification example has `f1_macro`, a generation example `rougeL`...).
+ */
+export function sampleScoreName(objective: Objective, scores: Record<string, number>): string | null {
+  const keys = Object.keys(scores);
   if (keys.includes(objective.metric)) return objective.metric;
   return preferredMetric(keys) ?? keys[0] ?? null;
 }
@@ -19,12 +22,14 @@ export function buildSamples(data: ReportData, best: RunData | null, objective: 
   if (!best) return { scoreName: '—', items: [], note: 'No best run, so no sample outputs.' };
   const ft = best.predictions.filter((p) => p.subject === 'finetuned' && p.perturbation === 'none');
   const baselinePreds = [...data.baselines.predictions, ...best.predictions.filter((p) => p.subject !== 'finetuned')].filter((p) => p.perturbation === 'none');
-  const scoreName = sampleScoreName(objective, [...ft, ...baselinePreds]);
-  const lower = scoreName ? lowerIsBetter(scoreName) : false;
   const subjects = SUBJECTS.filter((s) => s === 'finetuned' || baselinePreds.some((p) => p.subject === s));
+  const names = new Set<string>();
   const items = ft.map((f) => {
     const bySubject = new Map<string, PredictionRow>([['finetuned', f]]);
     for (const p of baselinePreds) if (p.exampleId === f.exampleId && !bySubject.has(p.subject)) bySubject.set(p.subject, p);
+    const scoreName = sampleScoreName(objective, f.scores);
+    if (scoreName) names.add(scoreName);
+    const lower = scoreName ? lowerIsBetter(scoreName) : false;
     const fs = scoreName ? f.scores[scoreName] : undefined;
     const bs = scoreName ? bySubject.get('base')?.scores[scoreName] : undefined;
     const improvement = fs !== undefined && bs !== undefined ? (lower ? bs - fs : fs - bs) : null;
@@ -32,6 +37,7 @@ export function buildSamples(data: ReportData, best: RunData | null, objective: 
       improvement,
       view: {
         exampleId: f.exampleId,
+        scoreName: scoreName ?? 'score',
         input: truncate(f.input, 600),
         reference: truncate(f.reference, 400),
         delta: improvement === null ? '—' : fmtDelta(improvement),
@@ -47,9 +53,10 @@ export function buildSamples(data: ReportData, best: RunData | null, objective: 
   // Worst regressions (fine-tuned vs base) first; unscored examples last.
   items.sort((a, b) => (a.improvement === null ? 1 : b.improvement === null ? -1 : a.improvement - b.improvement));
   const shown = items.slice(0, max).map((x) => x.view);
+  const scoreNames = [...names].join(' / ') || 'score';
   return {
-    scoreName: scoreName ?? '—',
+    scoreName: scoreNames,
     items: shown,
-    note: `${shown.length} of ${ft.length} test examples of ${SUBJECT_LABEL.finetuned} run ${best.runId}, ordered by ${scoreName ?? 'score'} change vs the base model, worst regression first.`,
+    note: `${shown.length} of ${ft.length} test examples of ${SUBJECT_LABEL.finetuned} run ${best.runId}, ordered by the change of each example's score (${scoreNames}) vs the base model, worst regression first.`,
   };
 }
