@@ -18,7 +18,7 @@ const modelDir = `${root}models/fte-tiny-base`;
 const haveModel = existsSync(`${modelDir}/config.json`) && existsSync(`${modelDir}/model.safetensors`);
 
 async function loadGenerator(): Promise<Generator> {
-  const loaded = await loadForInference(modelDir, undefined, 'cpu');
+  const loaded = await loadForInference(modelDir, undefined, 'auto');
   return modelGenerator(loaded, loaded.tokenizer, 8);
 }
 
