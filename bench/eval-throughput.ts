@@ -89,7 +89,7 @@ async function generationBench(): Promise<Record<string, unknown>> {
   const completionTokens = out.reduce((a, g) => a + g.completionTokens, 0);
   model.dispose();
   return {
-    backend: model.backend,
+    backend: `${model.backend.name} (${model.backend.device})`,
     examples: prompts.length,
     maxNewTokens,
     seconds: +seconds.toFixed(2),
