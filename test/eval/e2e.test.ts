@@ -51,5 +51,5 @@ describe.skipIf(!haveModel)('evaluateSubject on the built-in base model', () => 
       const ppl = r.rows.find((x) => x.metric === 'perplexity' && x.slice === 'all')!;
       expect(ppl.value).toBeGreaterThan(1);
     }
-  });
+  }, 600_000);
 });
