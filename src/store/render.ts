@@ -99,14 +99,20 @@ export function renderRunDetail(d: RunDetail): string {
   out.push(
     `status ${r.status}${r.method ? `  method ${r.method}` : ''}${r.variantKey ? `  variant ${r.variantKey}` : ''}${r.backend ? `  backend ${r.backend}` : ''}${r.device ? `  device ${r.device}` : ''}`,
   );
-  out.push(`started ${r.startedAt ?? '-'}  finished ${r.finishedAt ?? '-'}  wall ${fmt(r.wallSeconds)} s`);
+  const dash = (v: unknown): string => (v === null || v === undefined ? '-' : fmt(v));
+  out.push(`started ${r.startedAt ?? '-'}  finished ${r.finishedAt ?? '-'}${r.wallSeconds === null ? '' : `  wall ${fmt(r.wallSeconds)} s`}`);
   if (r.kind === 'variant') {
-    out.push(
-      `objective ${r.objective.metric} ${arrow(r.objective.goal)} = ${fmt(r.objective.value)}   best val loss ${fmt(r.bestValLoss)} (step ${r.bestStep ?? '-'})   final val loss ${fmt(r.finalValLoss)}   perplexity ${fmt(r.perplexity)}${r.stoppedEarly ? '   stopped early' : ''}`,
-    );
-    out.push(
-      `trainable ${fmt(r.trainableParams)} / ${fmt(r.totalParams)} params   adapter ${bytes(r.adapterBytes)}   peak memory ${bytes(r.peakMemoryBytes)}   tokens trained ${fmt(r.tokensTrained)}`,
-    );
+    const measured = [r.objective.value, r.bestValLoss, r.finalValLoss, r.perplexity].some((v) => v !== null);
+    if (measured) {
+      out.push(
+        `objective ${r.objective.metric} ${arrow(r.objective.goal)} = ${dash(r.objective.value)}   best val loss ${dash(r.bestValLoss)} (step ${r.bestStep ?? '-'})   final val loss ${dash(r.finalValLoss)}   perplexity ${dash(r.perplexity)}${r.stoppedEarly ? '   stopped early' : ''}`,
+      );
+    } else out.push(`objective ${r.objective.metric} ${arrow(r.objective.goal)}: not measured`);
+    if (r.trainableParams !== null) {
+      out.push(
+        `trainable ${fmt(r.trainableParams)} / ${dash(r.totalParams)} params   adapter ${bytes(r.adapterBytes) || '-'}   peak memory ${bytes(r.peakMemoryBytes) || '-'}   tokens trained ${dash(r.tokensTrained)}`,
+      );
+    }
   }
   if (r.divergenceReason) out.push(`diverged: ${r.divergenceReason}`);
   if (r.error) out.push(`error: ${r.error}`);
