@@ -2,7 +2,7 @@
  * Text rendering of an ROI report for the terminal (a cli-table3 table plus a few lines).
  */
 import { makeTable } from '../cli/table.js';
-import type { BreakEven } from './roi.js';
+import { formatQuality, type BreakEven } from './roi.js';
 import type { RoiReport } from './sweep-roi.js';
 
 /** USD with cents, or 3 significant digits below a cent. */
@@ -30,7 +30,7 @@ export function formatBreakEven(b: BreakEven): string {
   }
 }
 
-const fmtQ = (q: number | null): string => (q === null ? 'n/a' : Math.abs(q) >= 100 ? q.toFixed(1) : q.toPrecision(4));
+const fmtQ = formatQuality;
 
 /** The report as the terminal shows it. */
 export function renderRoi(r: RoiReport): string {

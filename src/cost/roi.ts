@@ -218,7 +218,13 @@ export function computeRoi(input: RoiInput): RoiResult {
   return result;
 }
 
-const fmtQ = (q: number | null): string => (q === null ? 'n/a' : Math.abs(q) >= 100 ? q.toFixed(1) : q.toPrecision(3));
+/** A metric value for text: `n/a`, `0`, one decimal from 100 up, else 3 significant digits. */
+export function formatQuality(q: number | null): string {
+  if (q === null || !Number.isFinite(q)) return 'n/a';
+  if (q === 0) return '0';
+  return Math.abs(q) >= 100 ? q.toFixed(1) : q.toPrecision(3);
+}
+const fmtQ = formatQuality;
 
 /**
  * One line that follows from the numbers: which approach to take at this volume, on quality and
