@@ -11,6 +11,7 @@ export default class Roi extends BaseCommand {
   static override examples = [
     '<%= config.bin %> roi',
     '<%= config.bin %> roi --monthly-requests 1000000 --months 24',
+    '<%= config.bin %> roi --serving-device cpu-core --api-model claude-3-5-haiku',
     '<%= config.bin %> roi --sweep 20261129-071200-ab12 --prices prices.json --json',
   ];
 
@@ -19,6 +20,8 @@ export default class Roi extends BaseCommand {
     'monthly-requests': Flags.integer({ description: "requests per month (default: the spec's cost.monthlyRequests)" }),
     months: Flags.integer({ description: "amortisation horizon in months (default: the spec's cost.months)" }),
     prices: Flags.string({ description: 'JSON or YAML file of price overrides: {"H100": {"usdPerHour": 2.5}, "gpt-4o-mini": {"inputUsdPerMTokens": 0.1}}' }),
+    'serving-device': Flags.string({ description: "what-if: serve the fine-tuned model on this device (price-table key, e.g. L4, cpu-core) instead of the spec's cost.servingDevice" }),
+    'api-model': Flags.string({ description: "what-if: price prompting and RAG as this API model (e.g. claude-3-5-haiku) instead of the spec's cost.apiModel" }),
     metric: Flags.string({ description: "quality metric <slice>/<metric> (default: the sweep's objective)" }),
     amortise: Flags.string({ description: 'training cost amortised: every run of the sweep, or the best run only', options: ['sweep', 'best-run'], default: 'sweep' }),
   };
@@ -32,6 +35,8 @@ export default class Roi extends BaseCommand {
         monthlyRequests: flags['monthly-requests'],
         months: flags.months,
         pricesFile: flags.prices,
+        servingDevice: flags['serving-device'],
+        apiModel: flags['api-model'],
         metric: flags.metric,
         amortise: flags.amortise as 'sweep' | 'best-run',
       });

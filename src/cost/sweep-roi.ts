@@ -26,6 +26,10 @@ export interface RoiOptions {
   months?: number;
   /** A prices file (JSON/YAML) whose entries override the spec's and the built-in ones. */
   pricesFile?: string;
+  /** What-if: serve the fine-tuned model on this device (a price-table key) instead of the spec's. */
+  servingDevice?: string;
+  /** What-if: price prompting and RAG as this API model instead of the spec's. */
+  apiModel?: string;
   /** Quality metric `<slice>/<metric>` (or `<metric>` for slice `all`); default the sweep's objective. */
   metric?: string;
   /** Training cost amortised: every variant run of the sweep (the search cost) or the best run only. Default `sweep`. */
@@ -98,7 +102,14 @@ export async function roiForSweep(db: Db, opts: RoiOptions = {}): Promise<RoiRep
   const latest = opts.sweepId ? null : await latestSweep(db);
   if (!opts.sweepId && !latest) throw new UserInputError(`no sweep in ${db.file}; run one first: fte sweep experiments/lora-rank.ts`);
   const sweep = await getSweep(db, opts.sweepId ?? latest!.sweepId);
-  const { cost, notes } = specCost(sweep.spec);
+  const { cost: specCostSection, notes } = specCost(sweep.spec);
+  // The spec's serving throughput is a figure for its serving device: another device drops it.
+  const cost: CostSpec = {
+    ...specCostSection,
+    ...(opts.servingDevice ? { servingDevice: opts.servingDevice, servingThroughputTokensPerSecond: undefined } : {}),
+    ...(opts.apiModel ? { apiModel: opts.apiModel } : {}),
+  };
+  const reprice = Boolean(opts.pricesFile || opts.servingDevice || opts.apiModel);
   const prices = resolvePrices(cost.prices, opts.pricesFile);
   validateCostNames(cost, prices);
   const monthlyRequests = opts.monthlyRequests ?? cost.monthlyRequests;
@@ -161,7 +172,7 @@ export async function roiForSweep(db: Db, opts: RoiOptions = {}): Promise<RoiRep
   for (const subject of ['finetuned', 'prompting', 'rag'] as const) {
     const ids = subject === 'finetuned' ? [bestRun.runId] : [bestRun.runId, baselinesId];
     const stored = storedRequest(allCosts, ids, subject);
-    if (stored && !opts.pricesFile) {
+    if (stored && !reprice) {
       requests[subject] = { ...stored, systemPromptTokens: subject === 'finetuned' ? 0 : cost.systemPromptTokens, pricing: prices[stored.priceKey]?.kind === 'api' ? 'api' : 'self-hosted', tokenSource: 'measured' };
       continue;
     }
@@ -173,8 +184,11 @@ export async function roiForSweep(db: Db, opts: RoiOptions = {}): Promise<RoiRep
     if (subject === 'finetuned' && !cost.hostedFinetunedModel && !cost.servingThroughputTokensPerSecond && !(totalParams > 0)) {
       throw new UserInputError(`run ${bestRun.runId} has no total_params, so its serving throughput is unknown; set cost.servingThroughputTokensPerSecond in the spec`);
     }
-    // Re-pricing keeps the throughput the run was priced at (measured or configured) on the same device.
-    const measuredTp = stored?.tokensPerSecond ? { device: stored.priceKey, tokensPerSecond: stored.tokensPerSecond } : undefined;
+    // Re-pricing keeps the throughput the run was priced at on the same device, or uses what its
+    // evaluation measured when the model is now served on the device it ran on.
+    const measuredTp = stored?.tokensPerSecond && devicePrice(prices, stored.priceKey).key === devicePrice(prices, cost.servingDevice ?? cost.targetDevice).key
+      ? { device: stored.priceKey, tokensPerSecond: stored.tokensPerSecond }
+      : evalThroughput(allCosts, subject === 'finetuned' ? bestRun.runId : baselinesId);
     requests[subject] = { ...requestCost(subject, tokens, cost, prices, totalParams || 1, measuredTp), tokenSource: stored ? 'measured' : 'estimated' };
   }
 
@@ -248,6 +262,14 @@ function storedRequest(rows: CostRecord[], runIds: string[], subject: Subject): 
     };
   }
   return null;
+}
+
+/** Tokens/s per device a run's evaluation measured, from its stored `eval` row (tokens / hours / device count). */
+function evalThroughput(rows: CostRecord[], runId: string): { device: string; tokensPerSecond: number } | undefined {
+  const ev = rows.find((r) => r.runId === runId && r.component === 'eval');
+  if (!ev?.device || !ev.hours || !ev.tokens) return undefined;
+  const { key, count } = parseDeviceLabel(ev.device);
+  return { device: key, tokensPerSecond: ev.tokens / (ev.hours * 3600) / count };
 }
 
 /** Mean tokens per request from the clean predictions' lengths / `CHARS_PER_TOKEN`. */

@@ -175,6 +175,25 @@ describe('options', () => {
     expect(r.requests.prompting.priceSource).toBe(`override from ${f} (unspecified)`);
     expect(r.requests.finetuned.usd).toBeCloseTo((45 / 1000 / 3600) * 0.8048, 15);
   });
+  it('what-if --serving-device: the device the evaluation ran on is priced at its measured tokens/s', async () => {
+    const r = await roiForSweep(db.db, { servingDevice: 'cpu-core' });
+    // r2's eval row: 1000 tokens in 60 s on 1 core = 16.67 tokens/s; 45 tokens per request at 0.044625 USD/core-hour
+    expect(r.requests.finetuned.priceKey).toBe('cpu-core');
+    expect(r.requests.finetuned.tokensPerSecond).toBeCloseTo(1000 / 60, 9);
+    expect(r.requests.finetuned.usd).toBeCloseTo((45 / (1000 / 60) / 3600) * 0.044625, 15);
+    expect(r.requests.prompting.usd).toBeCloseTo(78e-6, 15);
+  });
+  it('what-if --api-model re-prices prompting and RAG', async () => {
+    const r = await roiForSweep(db.db, { apiModel: 'claude-3-5-haiku' });
+    expect(r.requests.prompting).toMatchObject({ priceKey: 'claude-3-5-haiku', priceSource: 'Anthropic API pricing page (2025-01)' });
+    expect(r.requests.prompting.usd).toBeCloseTo((500 * 0.8 + 5 * 4) / 1e6, 15);
+    expect(r.requests.rag.usd).toBeCloseTo((300 * 0.8 + 5 * 4) / 1e6, 15);
+    expect(r.apiModel).toBe('claude-3-5-haiku');
+  });
+  it('an unknown what-if name lists the known ones', async () => {
+    await expect(roiForSweep(db.db, { servingDevice: 'V100' })).rejects.toThrow(/unknown device 'V100'; known: H200/);
+    await expect(roiForSweep(db.db, { apiModel: 'gpt-5' })).rejects.toThrow(/unknown API model 'gpt-5'; known: gpt-4o-mini/);
+  });
   it('an explicit sweep id', async () => {
     const r = await roiForSweep(db.db, { sweepId: 'valloss', metric: 'classify/f1_macro' });
     expect(r.bestRun.runId).toBe('v1');
