@@ -429,9 +429,11 @@ export class Store {
   /**
    * Write everything a run produced in ONE transaction: the runs row (status, timings, trainer
    * summary, error), its params (replaced), eval results, predictions, costs and artifacts (each
-   * replaced), buffered step metrics, and the outcome's `stepMetrics` that were not already appended
-   * (a row is skipped when its step is <= the highest step appended for its split/name). If anything
-   * fails, nothing of it is stored and the run stays `running` (so the next open marks it `interrupted`).
+   * replaced), and the outcome's `stepMetrics` that were not already appended (a row is skipped when
+   * its step is <= the highest step appended for its split/name). Step metrics still buffered from
+   * `appendStepMetrics` are committed just before, on their own: they belong to the run whatever
+   * happens next. If the transaction fails, none of the outcome is stored and the run stays
+   * `running` (so the next open marks it `interrupted`).
    * @throws FteError when the run was never started (`startRun`)
    */
   async writeRunOutcome(outcome: RunOutcome): Promise<void> {
