@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base-command.js';
 import { RUN_STATUSES, type RunList } from '../store/queries.js';
-import { renderRunList } from '../store/render.js';
+import { renderRunList, staleRunsNote } from '../store/render.js';
 import { withStore } from '../store/writer.js';
 import type { RunStatus } from '../run/protocol.js';
 
@@ -28,16 +28,21 @@ evaluation metric of the fine-tuned model: <metric> or <slice>/<metric> (bleu, c
 
   async run(): Promise<RunList> {
     const { flags } = await this.parse(Runs);
-    const list = await withStore(flags.db, { readOnly: true }, (store) =>
-      store.listRuns({
+    const [list, noLiveWriter] = await withStore(flags.db, { readOnly: true }, async (store) => [
+      await store.listRuns({
         sweep: flags.sweep,
         status: flags.status as RunStatus[] | undefined,
         sort: flags.sort,
         order: flags.order as 'asc' | 'desc' | undefined,
         limit: flags.limit,
       }),
-    );
-    if (!this.jsonEnabled()) this.log(renderRunList(list));
+      store.noLiveWriter,
+    ] as const);
+    if (!this.jsonEnabled()) {
+      this.log(renderRunList(list));
+      const note = noLiveWriter ? staleRunsNote(list.runs.map((r) => r.status)) : null;
+      if (note) this.log(note);
+    }
     return list;
   }
 }

@@ -1,7 +1,7 @@
 import { Args } from '@oclif/core';
 import { BaseCommand } from '../cli/base-command.js';
 import type { RunDetail } from '../store/queries.js';
-import { renderRunDetail } from '../store/render.js';
+import { renderRunDetail, staleRunsNote } from '../store/render.js';
 import { withStore } from '../store/writer.js';
 
 export default class Show extends BaseCommand {
@@ -16,8 +16,12 @@ export default class Show extends BaseCommand {
 
   async run(): Promise<RunDetail> {
     const { args, flags } = await this.parse(Show);
-    const detail = await withStore(flags.db, { readOnly: true }, (store) => store.getRun(args.run));
-    if (!this.jsonEnabled()) this.log(renderRunDetail(detail));
+    const [detail, noLiveWriter] = await withStore(flags.db, { readOnly: true }, async (store) => [await store.getRun(args.run), store.noLiveWriter] as const);
+    if (!this.jsonEnabled()) {
+      this.log(renderRunDetail(detail));
+      const note = noLiveWriter ? staleRunsNote([detail.run.status]) : null;
+      if (note) this.log(note);
+    }
     return detail;
   }
 }

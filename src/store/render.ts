@@ -152,3 +152,10 @@ export function renderQueryResult(res: QueryResult): string {
   for (const row of res.rows) t.push(res.columns.map((c) => fmt(row[c.name])));
   return `${t.toString()}\n${res.rowCount} row${res.rowCount === 1 ? '' : 's'}`;
 }
+
+/** One line for runs left `running`/`queued` by a process that no longer holds the database. */
+export function staleRunsNote(statuses: string[]): string | null {
+  const n = statuses.filter((s) => s === 'running' || s === 'queued').length;
+  if (n === 0) return null;
+  return `note: ${n === 1 ? '1 run is' : `${n} runs are`} running/queued but no process holds the database; the next \`fte sweep\` marks ${n === 1 ? 'it' : 'them'} interrupted`;
+}

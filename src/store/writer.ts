@@ -280,6 +280,16 @@ export class Store {
     return this.db.readOnly;
   }
 
+  /**
+   * True when no process can be writing this file now: it is open read-only and no writable store
+   * in this process shares it (DuckDB refuses a read-only open while another process writes). Runs
+   * shown as `running`/`queued` then belong to a dead process; the next writable open marks them
+   * `interrupted`.
+   */
+  get noLiveWriter(): boolean {
+    return this.db.readOnly && !this.db.shared && this.db.file !== ':memory:';
+  }
+
   /** @internal load the (split, name) -> series id dictionary. */
   async loadSeries(): Promise<void> {
     const rows = await this.db.all<{ series_id: number; split: string; name: string }>(`SELECT series_id, split, name FROM step_series`);

@@ -68,6 +68,21 @@ describe('fte runs', () => {
     expect(text.stdout).toContain('3 of 3 runs, in start order');
   });
 
+  it('notes runs left running by a process that no longer holds the database', async () => {
+    const { openStore } = await import('../../src/store/writer.js');
+    const { PARAMS } = await import('./fixtures.js');
+    const other = path.join(dir, 'stale.duckdb');
+    await seedFile(other);
+    const s = await openStore(other);
+    await s.startRun({ runId: 'r-dead', sweepId: 's1', variantKey: 'k', method: 'lora', params: PARAMS });
+    await s.close(); // as if the process died: nothing marks the run interrupted
+    const r = spawnSync(process.execPath, [path.join(root, 'bin/run.js'), 'runs', '--status', 'running', '--db', other], { encoding: 'utf8' });
+    expect(r.stdout.trim().split('\n').slice(-2)).toEqual([
+      '1 of 1 runs, in start order',
+      'note: 1 run is running/queued but no process holds the database; the next `fte sweep` marks it interrupted',
+    ]);
+  });
+
   it('rejects an unknown sweep or sort key with one line and exit 2', () => {
     const a = fte(['runs', '--sweep', 'nope']);
     expect([a.code, a.stderr]).toEqual([2, "fte: unknown sweep 'nope' in " + db + "; recent: s1 (or 'latest')\n"]);

@@ -224,6 +224,7 @@ describe('several stores on one file in one process', () => {
     const c = await openStore(file, { readOnly: true });
     try {
       expect(b.interruptedOnOpen).toBe(0);
+      expect(c.noLiveWriter).toBe(false);
       expect((await c.listRuns()).runs.map((r) => r.status)).toEqual(['running']);
       await expect(c.startRun({ runId: 'x', sweepId, variantKey: 'k', method: 'lora', params: {} })).rejects.toThrow(/is open read-only/);
     } finally {
@@ -245,6 +246,7 @@ describe('several stores on one file in one process', () => {
     const store = await openStore(file, { readOnly: true });
     try {
       expect((await store.listRuns()).runs.map((r) => [r.runId, r.status])).toEqual([['r1', 'running']]);
+      expect(store.noLiveWriter).toBe(true);
       expect(await count(store, `SELECT count(*) AS n FROM eval_results`)).toBe(0);
     } finally {
       await store.close();
