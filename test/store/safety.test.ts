@@ -203,10 +203,15 @@ describe('export', () => {
     }
   });
 
-  it('refuses an unknown format with the valid ones', async () => {
+  it('refuses an unknown format, a missing folder, and a file where a folder is needed', async () => {
     const store = await openStore(':memory:');
     try {
       await expect(exportStore(store.db, { format: 'xlsx', out: dir })).rejects.toThrow("unknown export format 'xlsx'; known: parquet, csv, json");
+      const missing = path.join(dir, 'no', 'such', 'runs.csv');
+      await expect(exportStore(store.db, { format: 'csv', out: missing, table: 'runs' })).rejects.toThrow(`folder ${path.dirname(missing)} does not exist (for --out ${missing})`);
+      const file = path.join(dir, 'a-file');
+      fs.writeFileSync(file, '');
+      await expect(exportStore(store.db, { format: 'csv', out: file })).rejects.toThrow(`--out ${file} is a file; exporting every table needs a folder (or pass --table)`);
     } finally {
       await store.close();
     }
