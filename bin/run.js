@@ -1,6 +1,4 @@
 #!/usr/bin/env node
-// TensorFlow.js's ES modules import siblings without extensions: resolve them (see src/tfjs-resolve.ts).
-import '../dist/tfjs-hooks.js';
+import { execute } from '@oclif/core';
 
-const { execute } = await import('@oclif/core');
 await execute({ dir: import.meta.url });

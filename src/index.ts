@@ -10,8 +10,27 @@ export * as metrics from './eval/metrics/index.js';
 export { loadDataset, readPrepared, prepareDataset, validateDataset, buildSuite } from './data/index.js';
 export type { LoadedDataset, LoadDatasetOptions, DatasetManifest, PrepareOptions, PrepareResult, ValidationReport } from './data/index.js';
 export * as cost from './cost/index.js';
-export { trainVariant, loadForInference, estimateTrainingMemory, initBackend, BACKENDS } from './train/index.js';
+export { estimateTrainingMemory } from './train/memory.js';
+export { initBackend, BACKENDS } from './train/backend.js';
 export type { TrainVariantOptions, LoadedModel, TrainEvent, MemoryEstimate, KVCache, ForwardOptions, ForwardResult } from './train/index.js';
+
+/**
+ * Fine-tune one variant (see src/train/index.ts `trainVariant`). Loads TensorFlow.js on first call,
+ * not when `fte` is imported.
+ */
+export async function trainVariant(opts: import('./train/index.js').TrainVariantOptions): Promise<import('./run/protocol.js').TrainSummary> {
+  await import('./tfjs-hooks.js');
+  return (await import('./train/index.js')).trainVariant(opts);
+}
+
+/**
+ * Load a base model, optionally with an adapter or full checkpoint, for generation (see
+ * src/train/index.ts `loadForInference`). Loads TensorFlow.js on first call.
+ */
+export async function loadForInference(baseModelDir: string, checkpointDir?: string, backend?: string): Promise<import('./train/index.js').LoadedModel> {
+  await import('./tfjs-hooks.js');
+  return (await import('./train/index.js')).loadForInference(baseModelDir, checkpointDir, backend);
+}
 export * as report from './report/index.js';
 export { openStore, withStore, Store, StoreLockedError } from './store/index.js';
 export * as store from './store/index.js';

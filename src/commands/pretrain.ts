@@ -29,6 +29,7 @@ export default class Pretrain extends BaseCommand {
 
   async run(): Promise<unknown> {
     const { flags } = await this.parse(Pretrain);
+    await import('../tfjs-hooks.js'); // before tfjs's ES modules load (see src/tfjs-resolve.ts)
     const { pretrain, PRETRAIN_DEFAULTS } = await import('../train/pretrain.js');
     const { writeModelCard } = await import('../train/model-card.js');
     const quiet = this.jsonEnabled();

@@ -1,5 +1,6 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { extname, isAbsolute, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { defineExperiment } from './define.js';
 import { SpecError } from './errors.js';
 import type { ExperimentSpec } from './schema.js';
@@ -34,7 +35,13 @@ export async function loadSpec(file: string): Promise<LoadedSpec> {
     input = specFromWandbYaml(source, file);
   } else if (['.ts', '.mts', '.cts', '.js', '.mjs', '.cjs'].includes(ext)) {
     const { createJiti } = await import('jiti');
-    const jiti = createJiti(import.meta.url, { moduleCache: false, fsCache: false, interopDefault: false });
+    const jiti = createJiti(import.meta.url, {
+      moduleCache: false,
+      fsCache: false,
+      interopDefault: false,
+      // `import { defineExperiment } from 'fte'` gets the light entry, not the whole package root.
+      alias: { fte: fileURLToPath(new URL('./public.js', import.meta.url)) },
+    });
     let mod: Record<string, unknown>;
     try {
       mod = (await jiti.import(path)) as Record<string, unknown>;
