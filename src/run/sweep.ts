@@ -9,7 +9,7 @@ import { planSweep, type PlannedSweep, type Variant } from '../spec/index.js';
 import { loadDataset } from '../data/index.js';
 import { openStore, type Store } from '../store/index.js';
 import { listRuns, getSweep } from '../store/queries.js';
-import { findResumableSweep } from '../store/resume-queries.js';
+import { findResumableSweep, hasCompletedBaselines } from '../store/resume-queries.js';
 import type { BackendChoice } from './backends.js';
 import { WorkerPool, type TaskResult } from './pool.js';
 import { createProgress, formatDuration, type ProgressSink } from './progress.js';
@@ -132,7 +132,7 @@ export async function runSweep(opts: RunSweepOptions): Promise<RunSweepResult> {
     const specJson = JSON.stringify(serialisableSpec(spec));
     let sweepId = opts.resume ? await findResumableSweep(store.db, experimentId, specJson, opts.limits) : null;
     if (sweepId) {
-      await store.db.run(`UPDATE sweeps SET status = 'running', finished_at = NULL WHERE sweep_id = $1`, [sweepId]);
+      await store.reopenSweep(sweepId);
       opts.log(`resuming sweep ${sweepId}`);
     } else {
       sweepId = await store.createSweep({
@@ -158,7 +158,7 @@ export async function runSweep(opts: RunSweepOptions): Promise<RunSweepResult> {
     }
     for (const s of skipped) opts.log(`skip ${s.key} (${describe(s.params)}): already completed as run ${s.runId}`);
 
-    const needBaselines = spec.evaluate.baselines.length > 0 && !(await hasBaselines(store, sweepId));
+    const needBaselines = spec.evaluate.baselines.length > 0 && !(await hasCompletedBaselines(store.db, sweepId));
     const context: SweepContext = {
       sweepId,
       specPath: plan.loaded.path,
@@ -263,7 +263,7 @@ async function onWorkerMessage(store: Store, progress: ProgressSink, msg: Worker
   switch (msg.type) {
     case 'started':
       progress.phase(msg.runId, `training on ${msg.backend} (worker pid ${msg.pid})`);
-      await store.db.run(`UPDATE runs SET backend = $2, device = $3 WHERE run_id = $1`, [msg.runId, msg.backend, msg.device]);
+      await store.setRunDevice(msg.runId, { backend: msg.backend, device: msg.device });
       return;
     case 'step': {
       await store.appendStepMetrics(msg.runId, msg.metrics);
@@ -289,10 +289,6 @@ async function onWorkerMessage(store: Store, progress: ProgressSink, msg: Worker
   }
 }
 
-async function hasBaselines(store: Store, sweepId: string): Promise<boolean> {
-  const rows = await store.db.all<{ n: number }>(`SELECT count(*)::INTEGER AS n FROM runs WHERE sweep_id = $1 AND kind = 'baselines' AND status = 'completed'`, [sweepId]);
-  return (rows[0]?.n ?? 0) > 0;
-}
 
 function checkBaseModel(plan: PlannedSweep): void {
   for (const f of ['config.json', 'model.safetensors']) {

@@ -25,3 +25,9 @@ function canonical(v: unknown): string {
   const o = v as Record<string, unknown>;
   return `{${Object.keys(o).filter((k) => o[k] !== undefined && o[k] !== null).sort().map((k) => `${JSON.stringify(k)}:${canonical(o[k])}`).join(',')}}`;
 }
+
+/** Whether the sweep's baseline pseudo-run (`runs.kind = 'baselines'`) completed, so a resumed sweep does not evaluate them again. */
+export async function hasCompletedBaselines(db: Db, sweepId: string): Promise<boolean> {
+  const rows = await db.all<{ n: number }>(`SELECT count(*)::INTEGER AS n FROM runs WHERE sweep_id = $1 AND kind = 'baselines' AND status = 'completed'`, [sweepId]);
+  return (rows[0]?.n ?? 0) > 0;
+}
