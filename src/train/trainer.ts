@@ -153,7 +153,10 @@ export async function runTraining(o: TrainerOptions): Promise<TrainSummary> {
   for (let epoch = 0; epoch < p.epochs && !stop && step < totalSteps; epoch++) {
     const batches = epochBatches(train, p.batchSize, p.seed, epoch, pad);
     for (let i = 0; i < batches.length && step < totalSteps; i += p.gradientAccumulation) {
-      if (o.signal?.aborted) throw Object.assign(new FteError('training interrupted'), { name: 'AbortError' });
+      if (o.signal?.aborted) {
+        opt.dispose();
+        throw Object.assign(new FteError('training interrupted'), { name: 'AbortError' });
+      }
       const ts = performance.now();
       const group = batches.slice(i, i + p.gradientAccumulation);
       const normaliser = Math.max(1, group.reduce((a, b) => a + b.lossTokens, 0));

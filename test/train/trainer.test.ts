@@ -141,6 +141,19 @@ describe('trainer', () => {
     }
   });
 
+  it('an aborted signal stops training with an AbortError', async () => {
+    const ac = new AbortController();
+    ac.abort();
+    await expect(trainVariant({
+      baseModelDir: base, method: 'lora', params: params({ epochs: 2, batchSize: 2 }), train: FOUR, val: FOUR,
+      earlyStopping: { patience: 3, minDelta: 0 }, outDir: tmp(), backend: 'wasm', signal: ac.signal, onEvent: () => {},
+    })).rejects.toMatchObject({ name: 'AbortError' });
+  });
+
+  it('a folder that is neither an adapter nor a model is a user error', async () => {
+    await expect(loadForInference(base, tmp(), 'wasm')).rejects.toThrow(/not a checkpoint/);
+  });
+
   it('leaks no tensors across a whole run', async () => {
     const before = tf.memory().numTensors;
     await run('qlora', { learningRate: 1e-2, epochs: 2, batchSize: 2, gradientAccumulation: 2 });
