@@ -2,7 +2,7 @@ import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base-command.js';
 import { makeTable } from '../cli/table.js';
 import { planSweep } from '../spec/index.js';
-import { BACKEND_CHOICES } from '../run/backends.js';
+import { BACKENDS } from '../run/backends.js';
 
 export default class Sweep extends BaseCommand {
   static override summary = 'Train and evaluate every variant of an experiment spec.';
@@ -22,7 +22,7 @@ perturbations), prices it, and stores everything in DuckDB. Finished variants ar
   static override flags = {
     'dry-run': Flags.boolean({ description: 'print the variants without training' }),
     parallel: Flags.integer({ description: 'worker processes (default: CPU cores; 1 per GPU on a GPU backend)', min: 1 }),
-    backend: Flags.string({ description: 'tensor backend', options: [...BACKEND_CHOICES], default: 'auto' }),
+    backend: Flags.string({ description: 'tensor backend', options: [...BACKENDS], default: 'auto' }),
     resume: Flags.boolean({ description: 'skip variants that already have a completed run (--no-resume re-runs them)', default: true, allowNo: true }),
     'limit-train': Flags.integer({ description: 'use at most N training examples (smoke tests, CI)', min: 1 }),
     'limit-eval': Flags.integer({ description: 'evaluate at most N test examples', min: 1 }),

@@ -37,9 +37,27 @@ export class WorkerPool {
     private readonly execArgv: string[] = [],
   ) {}
 
-  /** Run one task on the next free worker; resolves when it ends or its worker dies. */
-  async run(task: PoolTask): Promise<TaskResult> {
+  /**
+   * Run one task on the next free worker; resolves when it ends or its worker dies. `onAssigned`
+   * runs once a worker is free, just before the task is sent (so a run is marked started only when
+   * it really starts). Throws when the pool is closed before a worker was free.
+   */
+  async run(task: PoolTask, onAssigned?: () => Promise<void>): Promise<TaskResult> {
     const worker = await this.acquire();
+    if (onAssigned) {
+      try {
+        await onAssigned();
+      } catch (err) {
+        this.reserved.delete(worker);
+        if (!this.closed) this.idle.push(worker);
+        this.waiting.shift()?.();
+        throw err;
+      }
+    }
+    if (this.closed || !worker.connected) {
+      this.reserved.delete(worker);
+      return { kind: 'died', reason: 'worker pool closed before the task started' };
+    }
     return new Promise<TaskResult>((resolve) => {
       this.reserved.delete(worker);
       this.busy.set(worker, { task, resolve });

@@ -9,8 +9,8 @@ import { planSweep, type PlannedSweep, type Variant } from '../spec/index.js';
 import { loadDataset } from '../data/index.js';
 import { openStore, type Store } from '../store/index.js';
 import { listRuns, getSweep } from '../store/queries.js';
-import { findResumableSweep, hasCompletedBaselines } from '../store/resume-queries.js';
-import type { BackendChoice } from './backends.js';
+import { completedRunForVariant, findResumableSweep, hasCompletedBaselines } from '../store/resume-queries.js';
+import { checkBackendAvailable } from './backends.js';
 import { WorkerPool, type TaskResult } from './pool.js';
 import { createProgress, formatDuration, type ProgressSink } from './progress.js';
 import type { RunOutcome, SweepContext, WorkerMessage } from './protocol.js';
@@ -21,7 +21,8 @@ export interface RunSweepOptions {
   specFile: string;
   /** DuckDB file. */
   db: string;
-  backend: BackendChoice | string;
+  /** `auto` or a backend name (src/train/backend.ts). */
+  backend: string;
   /** Worker processes; default: CPU cores (1 on a GPU backend). */
   parallel?: number;
   /** Skip variants whose key already has a completed run. */
@@ -93,6 +94,7 @@ export async function runSweep(opts: RunSweepOptions): Promise<RunSweepResult> {
   const plan = await planSweep(opts.specFile, { runCap: opts.runCap });
   const spec = plan.loaded.spec;
   checkBaseModel(plan);
+  checkBackendAvailable(opts.backend);
   const { costSpec, resolvePrices, validateCostNames } = await import('../cost/index.js');
   try {
     validateCostNames(costSpec(spec.cost), resolvePrices(spec.cost.prices));
@@ -152,7 +154,7 @@ export async function runSweep(opts: RunSweepOptions): Promise<RunSweepResult> {
     const todo: Variant[] = [];
     const skipped: VariantSummary[] = [];
     for (const v of plan.variants) {
-      const done = opts.resume ? await store.completedRunForKey(v.key) : null;
+      const done = opts.resume ? await completedRunForVariant(store.db, v.key, opts.limits) : null;
       if (done) skipped.push({ runId: done, key: v.key, status: 'completed', skipped: true, params: v.swept, objective: null, finalValLoss: null, wallSeconds: null, error: null });
       else todo.push(v);
     }
@@ -214,10 +216,15 @@ export async function runSweep(opts: RunSweepOptions): Promise<RunSweepResult> {
           const runId = `${v.key.slice(0, 8)}-${randomBytes(3).toString('hex')}`;
           const label = `#${v.index + 1} ${v.method} ${describe(v.swept)}`;
           labels.set(runId, label);
-          const startedAt = new Date().toISOString();
-          await store.startRun({ runId, sweepId: sweepId!, variantKey: v.key, method: v.method, params: v.params as never, startedAt, backend: opts.backend });
-          sink.variantStarted(runId, label);
-          const r: TaskResult = await pool!.run({ runId, message: { type: 'task', runId, variant: { key: v.key, method: v.method, params: v.params }, context } }).catch((err: Error) => ({ kind: 'died' as const, reason: err.message }));
+          let startedAt = '';
+          const r: TaskResult | null = await pool!
+            .run({ runId, message: { type: 'task', runId, variant: { key: v.key, method: v.method, params: v.params }, context } }, async () => {
+              startedAt = new Date().toISOString();
+              await store.startRun({ runId, sweepId: sweepId!, variantKey: v.key, method: v.method, params: v.params as never, startedAt, backend: opts.backend });
+              sink.variantStarted(runId, label);
+            })
+            .catch(() => null);
+          if (r === null || !startedAt) return; // cancelled before a worker was free: never started, a resumed sweep runs it
           await Promise.allSettled(writes.splice(0));
           let outcome: RunOutcome;
           if (r.kind === 'done' && r.message.type === 'end') {

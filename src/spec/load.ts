@@ -47,8 +47,7 @@ export async function loadSpec(file: string): Promise<LoadedSpec> {
       mod = (await jiti.import(path)) as Record<string, unknown>;
     } catch (err) {
       if (err instanceof SpecError) throw err.withFile(file);
-      const msg = String((err as Error).message ?? err).split('\n').find((l) => l.trim()) ?? 'unknown error';
-      throw new SpecError(file, '', `cannot load: ${msg.trim()}`);
+      throw new SpecError(file, '', `cannot load: ${describeLoadError(err, path)}`);
     }
     if (!mod || mod.default === undefined) throw new SpecError(file, '', 'no default export (write `export default defineExperiment({ ... })`)');
     input = mod.default;
@@ -81,4 +80,13 @@ export function resolveSpecPath(loaded: Pick<LoadedSpec, 'path'>, p: string): st
 export function displayPath(p: string): string {
   const rel = relative(process.cwd(), p);
   return rel && !rel.startsWith('..') ? rel : p;
+}
+
+/** First line of a compile/runtime error, with the line and column in the spec when the error names them. */
+export function describeLoadError(err: unknown, path: string): string {
+  const text = String((err as Error)?.message ?? err);
+  const first = (text.split('\n').find((l) => l.trim()) ?? 'unknown error').trim();
+  const escaped = path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const at = new RegExp(`${escaped}:(\\d+):(\\d+)`).exec(text) ?? new RegExp(`${escaped}:(\\d+):(\\d+)`).exec(String((err as Error)?.stack ?? ''));
+  return at ? `${first} (line ${at[1]}, column ${at[2]})` : first;
 }

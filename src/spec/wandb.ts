@@ -19,7 +19,7 @@ export function specFromWandbYaml(text: string, file: string): ExperimentSpecInp
   try {
     doc = parseYaml(text);
   } catch (err) {
-    throw new SpecError(file, '', `invalid YAML: ${(err as Error).message.split('\n')[0]}`);
+    throw new SpecError(file, '', `invalid YAML: ${(err as Error).message.split('\n')[0]!.replace(/:\s*$/, '')}`);
   }
   if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) throw new SpecError(file, '', 'expected a mapping at the top level');
   const y = doc as Record<string, unknown>;
@@ -65,6 +65,10 @@ export function specFromWandbYaml(text: string, file: string): ExperimentSpecInp
     }
   }
   const metric = y.metric as { name?: string; goal?: string } | undefined;
+  if (typeof (y.name ?? fte.name) !== 'string') throw new SpecError(file, 'name', 'missing: give the sweep a name (top-level `name:`)');
+  for (const key of ['model', 'dataset'] as const) {
+    if (fte[key] === undefined) throw new SpecError(file, `fte.${key}`, `missing: a W&B sweep YAML needs an \`fte:\` block with model: { base: <folder> } and dataset: <suite or JSONL>`);
+  }
   const { params: _p, ...rest } = fte;
   return {
     name: (y.name as string) ?? (fte.name as string),

@@ -1,9 +1,10 @@
 import type { Db } from './db.js';
 
 /**
- * The sweep a resumed `fte sweep` continues: the most recent sweep of the experiment that did not
- * complete (`interrupted`, `failed` or left `running`) with the same resolved spec and the same run
- * limits; null when there is none (a new sweep is created).
+ * The sweep a resumed `fte sweep` continues: the most recent sweep of the experiment with the same
+ * resolved spec and the same run limits, whatever its status (an interrupted one is finished, a
+ * completed one is reported again without re-running anything); null when there is none (a new
+ * sweep is created).
  *
  * @param specJson the resolved spec as stored in `sweeps.spec_json` (compared as text)
  * @param limits the run limits as stored in `sweeps.limits_json` (compared as canonical JSON)
@@ -11,7 +12,7 @@ import type { Db } from './db.js';
 export async function findResumableSweep(db: Db, experimentId: string, specJson: string, limits: unknown): Promise<string | null> {
   const rows = await db.all<{ sweep_id: string; limits_json: string | null }>(
     `SELECT sweep_id, limits_json FROM sweeps
-      WHERE experiment_id = $1 AND status IN ('interrupted', 'failed', 'running') AND spec_json = $2
+      WHERE experiment_id = $1 AND spec_json = $2
       ORDER BY started_at DESC`,
     [experimentId, specJson],
   );
@@ -30,4 +31,20 @@ function canonical(v: unknown): string {
 export async function hasCompletedBaselines(db: Db, sweepId: string): Promise<boolean> {
   const rows = await db.all<{ n: number }>(`SELECT count(*)::INTEGER AS n FROM runs WHERE sweep_id = $1 AND kind = 'baselines' AND status = 'completed'`, [sweepId]);
   return (rows[0]?.n ?? 0) > 0;
+}
+
+/**
+ * The most recent completed run of a variant key that ran under the same limits (`--max-steps`,
+ * `--limit-train`, `--limit-eval`): a smoke-test run never stands in for a full one, nor the reverse.
+ * Null when there is none.
+ */
+export async function completedRunForVariant(db: Db, variantKey: string, limits: unknown): Promise<string | null> {
+  const rows = await db.all<{ run_id: string; limits_json: string | null }>(
+    `SELECT r.run_id, s.limits_json FROM runs r JOIN sweeps s USING (sweep_id)
+      WHERE r.kind = 'variant' AND r.variant_key = $1 AND r.status = 'completed'
+      ORDER BY r.finished_at DESC NULLS LAST, r.run_seq DESC`,
+    [variantKey],
+  );
+  const want = canonical(limits);
+  return rows.find((r) => canonical(r.limits_json ? JSON.parse(r.limits_json) : {}) === want)?.run_id ?? null;
 }

@@ -34,8 +34,8 @@ describe('loadSpec', () => {
   const bad: Array<[string, string, string, RegExp]> = [
     ['missing file', 'nope.ts', '', /nope\.ts: file not found$/],
     ['no default export', 'nodefault.ts', `export const x = 1;`, /nodefault\.ts: no default export/],
-    ['syntax error', 'syntax.ts', `export default { name: 'x', ,, }`, /syntax\.ts: cannot load: /],
-    ['throws at load', 'throws.ts', `throw new Error('boom'); export default {}`, /throws\.ts: cannot load: boom$/],
+    ['syntax error', 'syntax.ts', `export default {\n  name: 'x',\n  ,,\n}`, /syntax\.ts: cannot load: .*\(line 3, column \d+\)$/],
+    ['throws at load', 'throws.ts', `throw new Error('boom'); export default {}`, /throws\.ts: cannot load: boom( \(line 1, column \d+\))?$/],
     ['validation error', 'invalid.ts', `export default { name: 'x', model: { base: 'm' }, dataset: 'd', params: { rank: -4 } }`, /invalid\.ts: params\.rank: expected a positive integer, got -4$/],
     ['typo', 'typo.ts', `export default { name: 'x', model: { base: 'm' }, dataset: 'd', params: { learning_rate: 1 } }`, /typo\.ts: params\.learning_rate: unknown field \(did you mean 'learningRate'\?\)/],
     ['unsupported type', 'spec.txt', 'x', /spec\.txt: unsupported spec type/],
@@ -92,5 +92,7 @@ fte:
     await expect(loadSpec(write('b.yaml', 'method: bayes\nparameters: {}\n'))).rejects.toThrow(/b\.yaml: method: bayes is not supported/);
     await expect(loadSpec(write('u.yaml', 'methd: grid\n'))).rejects.toThrow(/u\.yaml: methd: unknown W&B sweep key \(did you mean 'method'\?\)/);
     await expect(loadSpec(write('i.yaml', 'a: [\n'))).rejects.toThrow(/i\.yaml: invalid YAML/);
+    await expect(loadSpec(write('n.yaml', 'method: grid\nparameters: {}\n'))).rejects.toThrow(/n\.yaml: name: missing/);
+    await expect(loadSpec(write('m.yaml', 'name: x\nmethod: grid\nparameters: {}\n'))).rejects.toThrow(/m\.yaml: fte\.model: missing: a W&B sweep YAML needs an `fte:` block/);
   });
 });
