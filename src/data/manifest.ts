@@ -48,6 +48,12 @@ export interface DatasetManifest {
   /** sha256 (hex) of the prepared content; see `fingerprintSplits`. */
   fingerprint: string;
   files: Record<SplitName | 'rejects', string>;
+  /**
+   * Problems that did not stop preparation, one sentence each: a split with 0 examples, conflicting
+   * completions kept (no --dedup), prompts present in more than one split. Empty when none. Absent
+   * in manifests written before this field existed.
+   */
+  warnings?: string[];
   /** Present for built-in suites: the suite's description and build parameters. */
   suite?: Record<string, unknown>;
 }

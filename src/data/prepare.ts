@@ -9,7 +9,7 @@ import { UserInputError } from '../errors.js';
 import type { Example } from '../run/protocol.js';
 import type { DatasetFormat } from './formats.js';
 import { fingerprintSplits, NO_CATEGORY, SPLIT_NAMES, type DatasetManifest, type SplitName } from './manifest.js';
-import { exactKey, normalizedKey } from './normalize.js';
+import { exactKey, normalizedKey, normalizeText } from './normalize.js';
 import { emptyPiiCounts, scrubPii, type PiiCounts, type PiiKind } from './pii.js';
 import { readJsonlFile, type ReadResult } from './read.js';
 import { splitSizes, stratifiedSplit } from './split.js';
@@ -35,7 +35,11 @@ export interface PrepareOptions {
   split?: [number, number, number];
   /** Replace PII with typed placeholders. Default false. */
   scrubPii?: boolean;
-  /** Reject exact and normalised duplicates (prompt + completion) after the first. Default false. */
+  /**
+   * Reject exact and normalised duplicates (prompt + completion) after the first, and every row of a
+   * conflicting group (same normalised prompt, different completions: kind `conflicting_completion`),
+   * so that no prompt can land in two splits. Default false.
+   */
   dedup?: boolean;
 }
 
@@ -58,6 +62,8 @@ export interface PreparedDataset {
   manifest: DatasetManifest;
   /** Exact JSONL contents that are (or will be) written, one per file. */
   contents: Record<SplitName | 'rejects', string>;
+  /** Same as `manifest.warnings`: empty splits, kept conflicts, prompts in two splits. */
+  warnings: string[];
 }
 
 export interface PrepareResult {
@@ -144,6 +150,38 @@ export function prepareRows(read: ReadResult, opts: PrepareCoreOptions): Prepare
     });
   }
 
+  // 2b. Conflicts: the same normalised prompt with different completions. With dedup every row of such
+  // a group is rejected (which completion is right is unknown, and keeping one would still teach
+  // the model an arbitrary answer); without dedup they are kept and a warning names them. A suite's
+  // `select` handles conflicts itself (it keeps the first), so this step is skipped for suites.
+  const warnings: string[] = [];
+  const groups = new Map<string, Example[]>();
+  for (const ex of kept) {
+    const k = normalizeText(ex.prompt);
+    const g = groups.get(k);
+    if (g) g.push(ex);
+    else groups.set(k, [ex]);
+  }
+  const conflicting = [...groups.values()].filter((g) => new Set(g.map((e) => normalizeText(e.completion))).size > 1);
+  if (conflicting.length && !opts.select) {
+    if (dedup) {
+      const drop = new Set<Example>();
+      for (const g of conflicting) {
+        const lines = g.map(lineOf);
+        for (const ex of g) {
+          drop.add(ex);
+          const others = lines.filter((l) => l !== lineOf(ex)).join(', ');
+          rejects.push({ line: lineOf(ex), kind: 'conflicting_completion', reason: `line ${lineOf(ex)}: same prompt as line ${others} with another completion`, example: ex });
+        }
+      }
+      kept = kept.filter((ex) => !drop.has(ex));
+    } else {
+      const lines = conflicting.flatMap((g) => g.map(lineOf)).sort((a, b) => a - b);
+      const shown = lines.length > 12 ? `${lines.slice(0, 12).join(', ')}, ...` : lines.join(', ');
+      warnings.push(`${conflicting.length} prompts have conflicting completions (lines ${shown}); --dedup rejects them`);
+    }
+  }
+
   // 3. Optional selection (suites pick balanced subsets of a given size).
   if (opts.select) {
     const { selected, dropped } = opts.select(kept);
@@ -161,6 +199,23 @@ export function prepareRows(read: ReadResult, opts: PrepareCoreOptions): Prepare
   const [train, val, test] = stratifiedSplit(kept, sizes, seed, stratum) as [Example[], Example[], Example[]];
   const splits: Record<SplitName, Example[]> = { train, val, test };
   rejects.sort((a, b) => a.line - b.line);
+  const fractions = opts.sizes ? sizes.map((n) => (n > 0 ? 1 : 0)) : split;
+  SPLIT_NAMES.forEach((name, i) => {
+    if (splits[name].length === 0 && fractions[i]! > 0) {
+      warnings.push(`split ${name}: 0 examples (${kept.length} kept x ${opts.sizes ? 'size' : 'fraction'} ${opts.sizes ? sizes[i] : split[i]}); add data or raise its fraction`);
+    }
+  });
+  const splitOf = new Map<string, Set<SplitName>>();
+  for (const name of SPLIT_NAMES) {
+    for (const e of splits[name]) {
+      const k = normalizeText(e.prompt);
+      const s = splitOf.get(k);
+      if (s) s.add(name);
+      else splitOf.set(k, new Set([name]));
+    }
+  }
+  const leaked = [...splitOf.values()].filter((s) => s.size > 1).length;
+  if (leaked) warnings.push(`${leaked} prompts appear in more than one split (duplicates or conflicts); --dedup prevents it`);
 
   const contents = {
     train: toJsonl(train),
@@ -200,10 +255,11 @@ export function prepareRows(read: ReadResult, opts: PrepareCoreOptions): Prepare
     rejects: rejectKinds,
     pii,
     fingerprint: fingerprintSplits(contents),
+    warnings,
     files: { train: 'train.jsonl', val: 'val.jsonl', test: 'test.jsonl', rejects: 'rejects.jsonl' },
     ...(opts.suite ? { suite: opts.suite } : {}),
   };
-  return { splits, rejects, manifest, contents };
+  return { splits, rejects, manifest, contents, warnings };
 }
 
 /** @throws UserInputError when `outDir` exists and `force` is not set. */

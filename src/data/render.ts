@@ -51,6 +51,10 @@ export function renderValidation(r: ValidationReport): string {
   for (const g of r.exactDuplicates.slice(0, MAX_ROWS)) add('exact duplicate', g.length, lineList(g));
   for (const g of r.normalizedDuplicates.slice(0, MAX_ROWS)) add('normalised duplicate', g.length, lineList(g));
   for (const c of r.conflicts.slice(0, MAX_ROWS)) add(`conflicting completions (${c.completions})`, c.lines.length, lineList(c.lines));
+  if (r.mixedFormats) {
+    const f = Object.entries(r.mixedFormats).map(([k, n]) => `${k} ${n}`).join(', ');
+    add('mixed formats in one file', Object.values(r.mixedFormats).reduce((a, n) => a + (n ?? 0), 0), f);
+  }
   if (r.tooLong.length) add(`longer than context ${r.tokenizer.contextLength}`, r.tooLong.length, lineList(r.tooLong.map((x) => x.line)));
   if (anyWarn) out.push('', 'Warnings', warn.toString());
   const more = Math.max(0, r.exactDuplicates.length - MAX_ROWS) + Math.max(0, r.normalizedDuplicates.length - MAX_ROWS) + Math.max(0, r.conflicts.length - MAX_ROWS);

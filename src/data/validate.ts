@@ -56,6 +56,8 @@ export interface ValidationReport {
   rows: number;
   examples: number;
   formats: Partial<Record<DatasetFormat, number>>;
+  /** The format counts when valid rows use more than one format (a warning), else null. */
+  mixedFormats: Partial<Record<DatasetFormat, number>> | null;
   errors: RowError[];
   errorCounts: Record<string, number>;
   tokenizer: { name: string; contextLength: number };
@@ -71,6 +73,10 @@ export interface ValidationReport {
   pii: PiiFinding[];
   /** Examples whose prompt + completion + end token exceed the context. */
   tooLong: { line: number; tokens: number }[];
+  /**
+   * Number of findings listed as warnings, one per row of the human tables: each exact-duplicate
+   * group, normalised-duplicate group, conflict group, the over-long set, mixed formats, and each PII kind.
+   */
   warnings: number;
   /** True when no row has an error (warnings allowed). */
   ok: boolean;
@@ -155,12 +161,14 @@ export function validateRows(read: ReadResult, counter: TokenCounter = BYTE_COUN
 
   const exactDuplicates = exactGroups.map((g) => g.map(lineOf));
   const normalizedDuplicates = normGroups.map((g) => g.map(lineOf));
+  const mixedFormats = Object.keys(formats).length > 1 ? formats : null;
   const warnings =
-    exactDuplicates.reduce((a, g) => a + g.length - 1, 0) +
-    normalizedDuplicates.reduce((a, g) => a + g.length - 1, 0) +
+    exactDuplicates.length +
+    normalizedDuplicates.length +
     conflicts.length +
-    piiFindings.reduce((a, f) => a + f.count, 0) +
-    tooLong.length;
+    (tooLong.length ? 1 : 0) +
+    (mixedFormats ? 1 : 0) +
+    piiFindings.length;
   return {
     file: read.path,
     bytes: read.bytes,
@@ -169,6 +177,7 @@ export function validateRows(read: ReadResult, counter: TokenCounter = BYTE_COUN
     rows: read.rows.length,
     examples: examples.length,
     formats,
+    mixedFormats,
     errors,
     errorCounts,
     tokenizer: { name: counter.name, contextLength: counter.contextLength },

@@ -149,3 +149,54 @@ describe('loadDataset on files and prepared folders', () => {
     await expect(loadDataset(join(tmp, 'missing.jsonl'), { seed: 1 })).rejects.toThrow(/missing\.jsonl: no such file, folder or built-in suite/);
   });
 });
+
+describe('prepareDataset --dedup: conflicting completions and empty splits (QA)', () => {
+  /** 20 distinct rows + a conflict pair (Lunch/Dinner plans) + a ham/spam conflict with an exact copy. */
+  function conflictSource(): string {
+    const lines: string[] = [];
+    for (let i = 0; i < 20; i++) lines.push(JSON.stringify({ prompt: `Subject: note ${i}`, completion: ` ham`, category: 'ham' }));
+    lines.push(JSON.stringify({ prompt: 'Summarise: meet at noon', completion: ' Lunch plans' }));
+    lines.push(JSON.stringify({ prompt: 'Summarise: meet at noon', completion: ' Dinner plans' }));
+    lines.push(JSON.stringify({ prompt: 'Subject: WIN money', completion: ' spam' }));
+    lines.push(JSON.stringify({ prompt: 'Subject: win money!', completion: ' ham' }));
+    lines.push(JSON.stringify({ prompt: 'Subject: WIN money', completion: ' spam' }));
+    const file = join(tmp, 'conflicts.jsonl');
+    writeFileSync(file, `${lines.join('\n')}\n`);
+    return file;
+  }
+
+  it.each([1, 2, 3, 4, 5])('seed %i: every row of a conflicting group is rejected; no prompt in two splits', async (seed) => {
+    const out = join(tmp, `conflicts-${seed}`);
+    const { manifest: m } = await prepareDataset(conflictSource(), { out, seed, dedup: true });
+    expect(m.rejects).toEqual({ duplicate: 1, conflicting_completion: 4 });
+    expect(m.counts.kept).toBe(20);
+    const rejects = readJsonl<RejectRow>(join(out, 'rejects.jsonl')).filter((r) => r.kind === 'conflicting_completion');
+    expect(rejects.map((r) => r.line)).toEqual([21, 22, 23, 24]);
+    expect(rejects[0]!.reason).toMatch(/line 21: .*line 22/);
+    const seen = new Map<string, string>();
+    for (const s of ['train', 'val', 'test']) {
+      for (const e of readJsonl<{ prompt: string }>(join(out, `${s}.jsonl`))) {
+        const key = e.prompt.toLowerCase().replace(/[^a-z0-9 ]/g, '');
+        expect(seen.get(key) ?? s).toBe(s);
+        seen.set(key, s);
+      }
+    }
+  });
+
+  it('without --dedup it keeps conflicts but warns about them', async () => {
+    const out = join(tmp, 'conflicts-nodedup');
+    const { manifest: m } = await prepareDataset(conflictSource(), { out, seed: 1, split: [0.5, 0.25, 0.25] });
+    expect(m.rejects).toEqual({});
+    expect(m.warnings).toContainEqual(expect.stringMatching(/^2 prompts have conflicting completions \(lines 21, 22, 23, 24, 25\).*--dedup/));
+  });
+
+  it('warns (manifest.warnings) when a split gets 0 examples', async () => {
+    const file = join(tmp, 'tiny.jsonl');
+    writeFileSync(file, ['a', 'b', 'c', 'd', 'e'].map((x) => JSON.stringify({ prompt: `q ${x}`, completion: ` ${x}` })).join('\n'));
+    const { manifest: m } = await prepareDataset(file, { out: join(tmp, 'tiny'), seed: 1 });
+    expect(m.counts.test).toBe(0);
+    expect(m.warnings).toEqual([expect.stringMatching(/^split test: 0 examples/)]);
+    const ok = await prepareDataset(src, { out: join(tmp, 'no-warn'), seed: 3 });
+    expect(ok.manifest.warnings).toEqual([]);
+  });
+});

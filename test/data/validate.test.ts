@@ -34,7 +34,7 @@ describe('validateDataset', () => {
     expect(r.exactDuplicates).toEqual([[1, 2]]);
     expect(r.normalizedDuplicates).toEqual([[1, 2, 3]]);
     expect(r.conflicts).toEqual([{ lines: [4, 5], completions: 2 }]);
-    expect(r.warnings).toBe(1 + 2 + 1);
+    expect(r.warnings).toBe(3); // one per group listed (exact, normalised, conflict)
   });
 
   it('reports PII by kind with lines and masked samples only', () => {
@@ -94,5 +94,28 @@ describe('validateDataset', () => {
     expect(() => validateDataset(join(tmp, 'nope.jsonl'))).toThrow(/nope\.jsonl: cannot read \(no such file\)/);
     mkdirSync(join(tmp, 'dir.jsonl'));
     expect(() => validateDataset(join(tmp, 'dir.jsonl'))).toThrow(/is a directory/);
+  });
+});
+
+describe('validateDataset warnings (QA)', () => {
+  it('the warning count equals the findings listed (one per group / PII kind)', () => {
+    expect(validateDataset(fixture('duplicates.jsonl')).warnings).toBe(3);
+    expect(validateDataset(fixture('pii.jsonl')).warnings).toBe(5);
+  });
+
+  it('warns when one file mixes formats', () => {
+    const file = join(tmp, 'mixed.jsonl');
+    writeFileSync(
+      file,
+      [
+        JSON.stringify({ prompt: 'Hi', completion: ' there' }),
+        JSON.stringify({ messages: [{ role: 'user', content: 'Hello' }, { role: 'assistant', content: 'Hi' }] }),
+      ].join('\n'),
+    );
+    const r = validateDataset(file);
+    expect(r.mixedFormats).toEqual({ chat: 1, prompt_completion: 1 });
+    expect(r.warnings).toBe(1);
+    const clean = validateDataset(fixture('prompt-completion.jsonl'));
+    expect(clean.mixedFormats).toBeNull();
   });
 });

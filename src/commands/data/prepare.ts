@@ -9,7 +9,11 @@ export default class DataPrepare extends BaseCommand {
 reason) and manifest.json (source, counts, seed, category counts per split, PII replacements, and a
 sha256 fingerprint of the prepared content). Splits are stratified by category and deterministic for a
 seed. --scrub-pii replaces e-mail addresses, phone numbers, IPv4 addresses, card numbers and URLs with
-credentials by <EMAIL>, <PHONE>, <IP>, <CARD>, <URL>. The folder is written atomically and an existing
+credentials by <EMAIL>, <PHONE>, <IP>, <CARD>, <URL>. --dedup rejects exact and normalised duplicates
+(case, whitespace and punctuation folded) after the first, and every row of a conflicting group (the
+same normalised prompt with different completions, e.g. ham vs spam) with reason conflicting_completion,
+so no prompt lands in two splits. Without --dedup such rows are kept and a warning says so. A warning
+(one line on stderr, and manifest "warnings") is also given when a split gets 0 examples. The folder is written atomically and an existing
 one is only replaced with --force.
 SRC may also be an eval suite (folder with suite.json, or a built-in name such as email-triage): it is
 built from its corpus as suite.json says (PII scrub, dedup, balanced tasks), at --train/--val/--test
@@ -29,7 +33,7 @@ examples per split when given, and OUT gets the prepared folder plus the raw can
     seed: Flags.integer({ description: 'split seed', default: DEFAULT_SEED, min: 0 }),
     split: Flags.string({ description: `train,val,test fractions (default ${DEFAULT_SPLIT.join(',')}; JSONL sources)` }),
     'scrub-pii': Flags.boolean({ description: 'replace PII with typed placeholders (JSONL sources; suites follow suite.json)' }),
-    dedup: Flags.boolean({ description: 'reject exact and normalised duplicates (JSONL sources; suites follow suite.json)' }),
+    dedup: Flags.boolean({ description: 'reject duplicates and every row of a conflicting-completion group (JSONL sources; suites follow suite.json)' }),
     train: Flags.integer({ description: 'suite sources: training examples, all tasks together', min: 4 }),
     val: Flags.integer({ description: 'suite sources: validation examples', min: 4 }),
     test: Flags.integer({ description: 'suite sources: test examples', min: 4 }),
@@ -61,6 +65,7 @@ examples per split when given, and OUT gets the prepared folder plus the raw can
         force: flags.force,
       });
     }
+    for (const w of result.manifest.warnings ?? []) process.stderr.write(`fte: warning: ${w}\n`);
     if (!this.jsonEnabled()) this.log(renderPrepare(result.outDir, result.manifest));
     return result;
   }
