@@ -10,6 +10,7 @@
  */
 import { makeSignature } from './signature.js';
 import { pyRstrip, pySplit } from './text.js';
+import { checkCorpusArgs, checkStringList } from './args.js';
 
 export interface BleuOptions {
   /** Lowercase hypothesis and references before tokenizing (sacrebleu `lowercase`). Default false. */
@@ -119,6 +120,7 @@ function closestRefLen(hypLen: number, refLens: number[]): number {
  * Source: sacrebleu BLEU._extract_reference_info and _compute_segment_statistics.
  */
 export function bleuStatistics(prediction: string, references: string[], opts: BleuOptions = {}): BleuStatistics {
+  checkStringList('bleuStatistics', 'references', references);
   const maxOrder = opts.maxNgramOrder ?? 4;
   let refNgrams: Map<string, number>[] | undefined;
   const refLens: number[] = [];
@@ -243,15 +245,13 @@ function nrefsOf(references: string[][]): number | 'var' {
 }
 
 function checkAligned(predictions: string[], references: string[][], fn: string): void {
-  if (predictions.length !== references.length) {
-    throw new RangeError(`${fn}: ${predictions.length} predictions but ${references.length} reference lists (references[i] lists the references of predictions[i])`);
-  }
+  checkCorpusArgs(fn, predictions, references);
 }
 
 /**
  * Corpus BLEU, as sacrebleu's `corpus_bleu` (defaults: 13a, exp smoothing, max order 4, no effective
  * order). `references[i]` holds all references of `predictions[i]`.
- * @throws RangeError when the two lists differ in length.
+ * @throws TypeError when the two lists differ in length or an entry has the wrong shape (see `checkCorpusArgs`).
  */
 export function corpusBleu(predictions: string[], references: string[][], opts: BleuOptions = {}): BleuScore {
   checkAligned(predictions, references, 'corpusBleu');
@@ -262,6 +262,7 @@ export function corpusBleu(predictions: string[], references: string[][], opts: 
 
 /** Sentence BLEU, as sacrebleu's `sentence_bleu` (effective order on by default). */
 export function sentenceBleu(prediction: string, references: string[], opts: BleuOptions = {}): BleuScore {
+  checkStringList('sentenceBleu', 'references', references);
   const o: BleuOptions = { ...opts, effectiveOrder: opts.effectiveOrder ?? true };
   return bleuFromStatistics(bleuStatistics(prediction, references, o), o, references.length);
 }

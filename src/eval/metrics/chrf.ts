@@ -9,6 +9,7 @@
  */
 import { makeSignature } from './signature.js';
 import { codePoints, pyRemoveWhitespace, pySplit } from './text.js';
+import { checkCorpusArgs, checkStringList } from './args.js';
 
 export interface ChrfOptions {
   /** Character n-gram order. Default 6. */
@@ -159,6 +160,7 @@ export function chrfFromStatistics(stats: number[], opts: ChrfOptions = {}): num
  * chrF (first one on ties). Source: sacrebleu CHRF._compute_segment_statistics.
  */
 export function chrfStatistics(prediction: string, references: string[], opts: ChrfOptions = {}): number[] {
+  checkStringList('chrfStatistics', 'references', references);
   const o = resolve(opts);
   const hyp = allNgrams(prediction, o);
   let bestF = -1.0;
@@ -195,12 +197,10 @@ export function chrfSignature(opts: ChrfOptions = {}, nrefs: number | 'var' = 1)
 /**
  * Corpus chrF, as sacrebleu's `corpus_chrf` with its defaults. `references[i]` holds all references
  * of `predictions[i]`.
- * @throws RangeError when the two lists differ in length.
+ * @throws TypeError when the two lists differ in length or an entry has the wrong shape (see `checkCorpusArgs`).
  */
 export function chrf(predictions: string[], references: string[][], opts: ChrfOptions = {}): ChrfScore {
-  if (predictions.length !== references.length) {
-    throw new RangeError(`chrf: ${predictions.length} predictions but ${references.length} reference lists`);
-  }
+  checkCorpusArgs('chrf', predictions, references);
   const o = resolve(opts);
   const sum = new Array<number>(3 * (o.charOrder + o.wordOrder)).fill(0);
   predictions.forEach((p, i) => {

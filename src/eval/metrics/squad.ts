@@ -8,6 +8,7 @@
  */
 import { makeSignature } from './signature.js';
 import { pySplit } from './text.js';
+import { checkCorpusArgs } from './args.js';
 
 const PUNCT = new Set(Array.from('!"#$%&\'()*+,-./:;<=>?@[\\]^_`{|}~'));
 /** Python's `\b(a|an|the)\b` on str patterns: word characters are Unicode letters, digits and `_`. */
@@ -55,15 +56,13 @@ export function squadStatistics(prediction: string, gold: string[]): { exactMatc
 }
 
 function checkAligned(predictions: string[], references: string[][], fn: string): void {
-  if (predictions.length !== references.length) {
-    throw new RangeError(`${fn}: ${predictions.length} predictions but ${references.length} gold-answer lists`);
-  }
+  checkCorpusArgs(fn, predictions, references, 'gold-answer lists');
 }
 
 /**
  * Exact match, 0..100, as evaluate-v1.1.py: 100 x mean over predictions of the max over gold answers.
  * `references[i]` lists the gold answers of `predictions[i]`. Empty input gives 0.
- * @throws RangeError on misaligned lists or an empty gold list.
+ * @throws TypeError when the lists differ in length or `references[i]` is not a string array; RangeError for an empty gold list.
  */
 export function squadExactMatch(predictions: string[], references: string[][]): number {
   checkAligned(predictions, references, 'squadExactMatch');

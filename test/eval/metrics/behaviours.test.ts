@@ -49,7 +49,7 @@ describe('BLEU (sacrebleu)', () => {
     expect(tokenize13a(input)).toBe(expected);
   });
   it('rejects misaligned lists', () => {
-    expect(() => metrics.corpusBleu(['a', 'b'], [['a']])).toThrow(RangeError);
+    expect(() => metrics.corpusBleu(['a', 'b'], [['a']])).toThrow(TypeError);
   });
 });
 
@@ -157,5 +157,33 @@ describe('perplexity', () => {
   });
   it('is NaN on no tokens', () => {
     expect(metrics.perplexity([]).perplexity).toBeNaN();
+  });
+});
+
+describe('argument shapes (references: string[][]; QA)', () => {
+  // Flat references used to be accepted silently: chrF took each character as a reference (nrefs:7),
+  // BLEU scored 0. Every corpus metric now checks the layout and throws a TypeError naming it.
+  const flat = ['abc def'] as unknown as string[][];
+  it.each([
+    ['chrf', () => metrics.chrf(['abc def'], flat), /chrf: references\[0\] is a string; expected an array of strings/],
+    ['corpusBleu', () => metrics.corpusBleu(['abc def'], flat), /corpusBleu: references\[0\] is a string/],
+    ['squadExactMatch', () => metrics.squadExactMatch(['abc def'], flat), /squadExactMatch: references\[0\] is a string/],
+    ['squadF1', () => metrics.squadF1(['abc def'], flat), /squadF1: references\[0\] is a string/],
+    ['chrf non-string reference', () => metrics.chrf(['a'], [[1 as unknown as string]]), /chrf: references\[0\]\[0\] is a number; expected a string/],
+    ['chrf length mismatch', () => metrics.chrf(['a', 'b'], [['a']]), /chrf: 2 predictions but 1 reference lists/],
+    ['squadF1 length mismatch', () => metrics.squadF1(['a'], [['a'], ['b']]), /squadF1: 1 predictions but 2/],
+    ['corpusBleu predictions not strings', () => metrics.corpusBleu([['a']] as unknown as string[], [['a']]), /corpusBleu: predictions\[0\] is an array; expected a string/],
+    ['corpusBleu references not an array', () => metrics.corpusBleu(['a'], 'a' as unknown as string[][]), /corpusBleu: references is a string; expected an array/],
+    ['sentenceBleu flat string', () => metrics.sentenceBleu('a b', 'a b' as unknown as string[]), /sentenceBleu: references is a string; expected an array of strings/],
+    ['chrfStatistics flat string', () => metrics.chrfStatistics('a b', 'a b' as unknown as string[]), /chrfStatistics: references is a string/],
+  ])('%s throws a TypeError', (_name, call, message) => {
+    expect(call).toThrow(TypeError);
+    expect(call).toThrow(message);
+  });
+
+  it('valid input keeps its value', () => {
+    expect(metrics.chrf(['abc def'], [['abc def']]).score).toBeCloseTo(100, 9);
+    expect(metrics.corpusBleu(['a b c d'], [['a b c d']]).score).toBeCloseTo(100, 9);
+    expect(metrics.squadF1(['Paris'], [['paris', 'Lyon']])).toBe(100);
   });
 });
