@@ -3,9 +3,10 @@
  * train/val/test/rejects.jsonl + manifest.json atomically. Every source row ends up either in a
  * split or in rejects (with its line and reason): kept + rejected = input.
  */
-import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { UserInputError } from '../errors.js';
+import { makeDirs } from '../fsutil.js';
 import type { Example } from '../run/protocol.js';
 import type { DatasetFormat } from './formats.js';
 import { fingerprintSplits, NO_CATEGORY, SPLIT_NAMES, type DatasetManifest, type SplitName } from './manifest.js';
@@ -276,8 +277,13 @@ export function assertWritable(outDir: string, force: boolean): void {
 export function writeFilesAtomically(outDir: string, files: Record<string, string>, force = false): void {
   assertWritable(outDir, force);
   const parent = dirname(resolve(outDir));
-  mkdirSync(parent, { recursive: true });
-  const tmp = mkdtempSync(join(parent, `.${basename(outDir)}.tmp-`));
+  makeDirs(parent);
+  let tmp: string;
+  try {
+    tmp = mkdtempSync(join(parent, `.${basename(outDir)}.tmp-`));
+  } catch (err) {
+    throw new UserInputError(`cannot write ${outDir}: ${((err as Error).message ?? String(err)).split(',')[0]}`);
+  }
   try {
     for (const [name, content] of Object.entries(files)) writeFileSync(join(tmp, name), content);
     if (existsSync(outDir)) {

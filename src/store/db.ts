@@ -18,7 +18,8 @@ import {
   type DuckDBValue,
 } from '@duckdb/node-api';
 import { FteError } from '../errors.js';
-import { StoreMissingError, mapOpenError } from './errors.js';
+import { StoreCorruptError, StoreMissingError, mapOpenError } from './errors.js';
+import { makeDirs } from '../fsutil.js';
 
 /** A JS value as read back: numbers (BIGINT too, when within 2^53), strings, booleans, ISO timestamps. */
 export type Plain = null | boolean | number | string | Plain[] | { [key: string]: Plain };
@@ -126,7 +127,10 @@ export async function openDb(file: string, options: OpenDbOptions = {}): Promise
     held.refs++;
   } else {
     if (readOnly && !fs.existsSync(key)) throw new StoreMissingError(file);
-    if (!readOnly) fs.mkdirSync(path.dirname(key), { recursive: true });
+    if (fs.existsSync(key) && fs.statSync(key).isDirectory()) {
+      throw new StoreCorruptError(file, 'is a folder, not a DuckDB file (point --db / FTE_DB at a .duckdb file)', false);
+    }
+    if (!readOnly) makeDirs(path.dirname(key));
     let instance: DuckDBInstance;
     try {
       instance = await DuckDBInstance.create(key, readOnly ? { access_mode: 'READ_ONLY' } : { access_mode: 'READ_WRITE' });

@@ -16,16 +16,16 @@ export class StoreLockedError extends FteError {
   }
 }
 
-/** The file exists but is not a DuckDB database, is damaged, or is not an fte store. */
-export class StoreCorruptError extends FteError {
-  constructor(file: string, detail: string) {
-    super(`database ${file} ${detail}; it was left untouched`);
+/** The file exists but is not a DuckDB database, is damaged, is a folder, or is not an fte store. Exit 2. */
+export class StoreCorruptError extends UserInputError {
+  constructor(file: string, detail: string, untouched = true) {
+    super(untouched ? `database ${file} ${detail}; it was left untouched` : `database ${file} ${detail}`);
     this.name = 'StoreCorruptError';
   }
 }
 
-/** The file was written by a newer fte (schema version above the one this build knows). */
-export class StoreVersionError extends FteError {
+/** The file was written by a newer fte (schema version above the one this build knows). Exit 2. */
+export class StoreVersionError extends UserInputError {
   constructor(message: string) {
     super(message);
     this.name = 'StoreVersionError';
@@ -48,7 +48,7 @@ export class QueryError extends UserInputError {
   }
 }
 
-/** Reformat one of DuckDB's open errors into one of the above; anything else is returned unchanged. */
+/** Reformat one of DuckDB's open errors into one of the above; anything else becomes a one-line FteError (exit 1) naming the file. */
 export function mapOpenError(file: string, err: unknown): Error {
   const msg = err instanceof Error ? err.message : String(err);
   // DuckDB: `IO Error: Could not set lock on file "<path>": Conflicting lock is held in <program> (PID <n>) by user ...`
@@ -68,5 +68,6 @@ export function mapOpenError(file: string, err: unknown): Error {
   if (/version number|storage version|created by a newer/i.test(msg)) {
     return new StoreVersionError(`database ${file} was written by a newer DuckDB storage format than this fte's client reads (${msg.split('\n')[0]})`);
   }
-  return err instanceof Error ? err : new Error(msg);
+  // Anything else still becomes one line naming the file (not DuckDB's raw multi-line message).
+  return new FteError(`database ${file} could not be opened (${msg.split('\n')[0]})`);
 }

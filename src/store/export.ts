@@ -5,7 +5,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { UnknownNameError, UserInputError } from '../errors.js';
+import { makeDirs } from '../fsutil.js';
 import { quoteIdent, type Db } from './db.js';
+import { oneLine } from './sql.js';
 
 /** Output formats and the COPY options each uses. */
 export const EXPORT_FORMATS = {
@@ -50,7 +52,8 @@ export interface ExportResult {
 /**
  * Export one table (to a file) or the whole store (to a folder).
  * @throws UnknownNameError unknown format or table (lists the valid ones); UserInputError `out` is a
- *   file where a folder is needed, or its parent folder is missing
+ *   file where a folder is needed, its parent folder is missing, a folder cannot be created or a file
+ *   cannot be written (one line naming the path)
  */
 export async function exportStore(db: Db, options: ExportOptions): Promise<ExportResult> {
   const formats = Object.keys(EXPORT_FORMATS) as ExportFormat[];
@@ -72,13 +75,18 @@ export async function exportStore(db: Db, options: ExportOptions): Promise<Expor
     if (fs.existsSync(options.out) && !fs.statSync(options.out).isDirectory()) {
       throw new UserInputError(`--out ${options.out} is a file; exporting every table needs a folder (or pass --table)`);
     }
-    fs.mkdirSync(options.out, { recursive: true });
+    makeDirs(options.out);
     jobs = DEFAULT_EXPORT_TABLES.filter((t) => catalog.includes(t)).map((t) => ({ table: t, path: path.join(options.out, `${t}.${spec.ext}`) }));
   }
   const tables: ExportResult['tables'] = [];
   for (const job of jobs) {
     // The path is a bound parameter; the table name was checked against the catalog; the options come from EXPORT_FORMATS.
-    const res = await db.all<Record<string, number>>(`COPY (SELECT * FROM ${quoteIdent(job.table)}) TO $1 ${spec.options}`, [job.path]);
+    let res: Record<string, number>[];
+    try {
+      res = await db.all<Record<string, number>>(`COPY (SELECT * FROM ${quoteIdent(job.table)}) TO $1 ${spec.options}`, [job.path]);
+    } catch (err) {
+      throw new UserInputError(`cannot write ${job.path}: ${oneLine((err as Error).message)}`);
+    }
     const first = res[0] ? Object.values(res[0])[0] : 0;
     tables.push({ table: job.table, path: job.path, rows: Number(first ?? 0) });
   }

@@ -27,6 +27,9 @@ const MODIFYING: ReadonlySet<StatementType> = new Set([
   StatementType.UPDATE_EXTENSIONS,
 ]);
 
+/** Statement types that write files outside the store (`COPY ... TO`, `EXPORT DATABASE`). */
+const WRITES_FILES: ReadonlySet<StatementType> = new Set([StatementType.COPY, StatementType.EXPORT]);
+
 export interface QueryColumn {
   name: string;
   /** DuckDB type, e.g. `VARCHAR`, `DOUBLE`, `BIGINT`. */
@@ -45,6 +48,16 @@ export interface QueryResult {
 export interface RunSqlOptions {
   /** Allow statements that modify the store (DDL, DML). Default false. */
   write?: boolean;
+}
+
+/**
+ * 1-based index of the first `EXPORT DATABASE` statement in `sql`, or 0. DuckDB creates the target
+ * folder while *preparing* that statement, so it must be refused on the text, before `prepare`.
+ * Comments are removed first; a `;` inside a string literal can only cause a false refusal.
+ */
+function exportStatementIndex(sql: string): number {
+  const parts = sql.replace(/\/\*[\s\S]*?\*\//g, ' ').replace(/--[^\n]*/g, ' ').split(';').filter((s) => s.trim() !== '');
+  return parts.findIndex((s) => /^\s*EXPORT\s+DATABASE\b/i.test(s)) + 1;
 }
 
 /** DuckDB's error without its multi-line caret display: `Parser Error: syntax error at or near "selec" (line 1)`. */
@@ -84,9 +97,14 @@ export async function runSql(db: Db, sql: string, options: RunSqlOptions = {}): 
       }
     };
     const upfront = [];
+    const exportAt = write ? 0 : exportStatementIndex(sql);
+    if (exportAt) throw new QueryError(`statement ${exportAt} is EXPORT, which writes files; fte query is read-only unless --write is given`);
     if (!write) {
       for (let i = 0; i < extracted.count; i++) {
         const p = await prepare(i);
+        if (WRITES_FILES.has(p.statementType)) {
+          throw new QueryError(`statement ${i + 1} is ${StatementType[p.statementType]}, which writes files; fte query is read-only unless --write is given`);
+        }
         if (MODIFYING.has(p.statementType)) {
           throw new QueryError(`statement ${i + 1} is ${StatementType[p.statementType]}, which modifies the store; fte query is read-only unless --write is given`);
         }

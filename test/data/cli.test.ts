@@ -46,7 +46,13 @@ describe.skipIf(!existsSync(join(root, 'dist/commands/data/validate.js')))('fte 
     const r = fte(['data', 'prepare', fixture('duplicates.jsonl'), '--out', out, '--dedup', '--scrub-pii', '--seed', '5', '--json']);
     expect(r.status).toBe(0);
     const res = JSON.parse(r.stdout);
-    expect(res.manifest.counts).toMatchObject({ input: 6, kept: 4, rejected: 2 });
+    // 2 duplicates of line 1, and both rows of the fruit conflict (lines 4, 5) are rejected.
+    expect(res.manifest.counts).toMatchObject({ input: 6, kept: 2, rejected: 4 });
+    expect(res.manifest.rejects).toEqual({ duplicate: 2, conflicting_completion: 2 });
+    // 2 kept examples leave val and test empty: one warning line each on stderr and in the manifest.
+    expect(res.manifest.warnings).toHaveLength(2);
+    expect(r.stderr.trim().split('\n')).toEqual(res.manifest.warnings.map((w: string) => `fte: warning: ${w}`));
+    expect(r.stderr).toMatch(/split val: 0 examples/);
     expect(readdirSync(out).sort()).toEqual(['manifest.json', 'rejects.jsonl', 'test.jsonl', 'train.jsonl', 'val.jsonl']);
     const again = fte(['data', 'prepare', fixture('duplicates.jsonl'), '--out', out]);
     expect(again.status).toBe(2);

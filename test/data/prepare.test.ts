@@ -200,3 +200,12 @@ describe('prepareDataset --dedup: conflicting completions and empty splits (QA)'
     expect(ok.manifest.warnings).toEqual([]);
   });
 });
+
+describe('prepareDataset output errors (QA)', () => {
+  it.each(['/proc/fte-qa-out', '/proc/fte-qa-out/a/b'])('an unwritable --out %s is one UserInputError line (no recursive-mkdir hang)', async (out) => {
+    const err = await prepareDataset(src, { out, seed: 1 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UserInputError);
+    expect((err as Error).message).toMatch(/^cannot (create folder|write) \/proc\/fte-qa-out/);
+    expect((err as Error).message).not.toContain('\n');
+  });
+});

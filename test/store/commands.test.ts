@@ -161,3 +161,58 @@ describe('fte export', () => {
     expect(execFileSync('head', ['-1', path.join(dir, 'csv', 'runs.csv')], { encoding: 'utf8' })).toMatch(/^run_id,run_seq,sweep_id,kind,/);
   });
 });
+
+describe('store-open and export errors: one line, exit 2 for user-caused cases (QA)', () => {
+  const run = (args: string[], dbPath: string) => {
+    const r = spawnSync(process.execPath, [path.join(root, 'bin/run.js'), ...args, '--db', dbPath], { cwd: dir, encoding: 'utf8', timeout: 60_000, env: { ...process.env, NO_COLOR: '1' } });
+    return { code: r.status, signal: r.signal, stderr: r.stderr, stdout: r.stdout };
+  };
+
+  it.each([
+    ['a missing file', () => path.join(dir, 'qa-none.duckdb'), /^fte: no database at .*qa-none\.duckdb/],
+    ['a corrupt file', () => { const f = path.join(dir, 'qa-corrupt.duckdb'); fs.writeFileSync(f, 'not a database\n'.repeat(300)); return f; }, /^fte: database .*qa-corrupt\.duckdb is not a valid DuckDB file/],
+    ['a folder', () => { const f = path.join(dir, 'qa-folder'); fs.mkdirSync(f, { recursive: true }); return f; }, /^fte: database .*qa-folder is a folder, not a DuckDB file/],
+  ])('runs / show / query / export on %s: exit 2, one line naming the file', (_name, make, message) => {
+    const file = make();
+    for (const args of [['runs'], ['show', 'r-a'], ['query', 'select 1'], ['export', '--format', 'csv', '--out', path.join(dir, 'qa-out')]]) {
+      const r = run(args, file);
+      expect(r.stderr, args.join(' ')).toMatch(message);
+      expect(r.stderr.trim().split('\n'), args.join(' ')).toHaveLength(1);
+      expect(r.stderr).not.toMatch(/IO Error/);
+      expect(r.code, args.join(' ')).toBe(2);
+    }
+  });
+
+  it('a newer schema exits 2 with one line', async () => {
+    const file = path.join(dir, 'qa-newer.duckdb');
+    fs.copyFileSync(db, file);
+    const w = run(['query', `insert into schema_version values (99, 'future', TIMESTAMP '2030-01-01')`, '--write'], file);
+    expect(w.code).toBe(0);
+    const r = run(['runs'], file);
+    expect([r.code, r.stderr]).toEqual([2, `fte: database ${file} has schema version 99, newer than this fte supports (1); upgrade fte to read it\n`]);
+  });
+
+  it('export to an unwritable place (/proc) fails fast with one line, exit 2', () => {
+    for (const args of [['export', '--format', 'parquet', '--out', '/proc/fte-qa-x'], ['export', '--format', 'parquet', '--out', '/proc/fte-qa-x/y/z'], ['export', '--format', 'csv', '--table', 'runs', '--out', '/proc/fte-qa.csv']]) {
+      const r = run(args, db);
+      expect(r.signal, args.join(' ')).toBeNull();
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr, args.join(' ')).toMatch(/^fte: (cannot create folder|cannot write) \/proc\/fte-qa/);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    }
+  });
+
+  it.each([
+    [`COPY runs TO '${'OUT'}'`, 'COPY'],
+    [`COPY (select 1 as x) TO '${'OUT'}' (FORMAT csv)`, 'COPY'],
+    [`EXPORT DATABASE '${'OUTDIR'}'`, 'EXPORT'],
+  ])('query refuses %s without --write (no file written)', (sql, type) => {
+    const out = path.join(dir, `qa-copy-${type}.csv`);
+    const outDir = path.join(dir, `qa-export-db`);
+    const r = run(['query', sql.replace('OUTDIR', outDir).replace('OUT', out)], db);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(`fte: statement 1 is ${type}, which writes files; fte query is read-only unless --write is given\n`);
+    expect(fs.existsSync(out)).toBe(false);
+    expect(fs.existsSync(outDir)).toBe(false);
+  });
+});

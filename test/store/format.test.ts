@@ -34,9 +34,11 @@ describe('mapOpenError', () => {
     expect(err.message).toBe(message);
   });
 
-  it('passes other errors through unchanged', () => {
-    const e = new Error('Out of Memory Error: failed to allocate');
-    expect(mapOpenError('f', e)).toBe(e);
+  it('turns other errors into one line naming the file (exit 1: not the user\'s input)', () => {
+    const e = new Error('Out of Memory Error: failed to allocate\nmore detail');
+    const mapped = mapOpenError('f', e) as Error & { exitCode: number };
+    expect(mapped.message).toBe('database f could not be opened (Out of Memory Error: failed to allocate)');
+    expect(mapped.exitCode).toBe(1);
   });
 });
 
