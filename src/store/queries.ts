@@ -64,7 +64,7 @@ export interface ListRunsOptions {
   /** One status or several. */
   status?: RunStatus | RunStatus[];
   /**
-   * `objective` (best first by each sweep's goal), a `run_summary` column (`final_val_loss`,
+   * `objective` (best first by each sweep's goal; ties: lower final validation loss, then earlier run, see `bestRun`), a `run_summary` column (`final_val_loss`,
    * `learning_rate` or `learningRate`, `wall_seconds`...), or an evaluation metric of the fine-tuned
    * model on clean inputs: `<slice>/<metric>` or `<metric>` (slice `all`), e.g. `bleu`,
    * `classify/f1_macro`. Default: start order.
@@ -338,6 +338,30 @@ export async function runRecords(db: Db, runIds: string[]): Promise<RunRecord[]>
 }
 
 /**
+ * THE ranking of runs by objective, used by every command that names a best run (`fte sweep`'s
+ * summary, `fte runs --sort objective`, `fte report`, `fte compare`, `fte roi`): the best objective
+ * by the sweep's goal first; ties go to the lower final validation loss (nats/token), then to the
+ * earlier run (run_seq). `desc` is the exact reverse; runs without an objective come last either way.
+ * Over a subquery `k` with columns `best` (objective, negated when maximised), `final_val_loss`, `run_seq`.
+ */
+function objectiveOrderSql(order: 'asc' | 'desc'): string {
+  const dir = order === 'asc' ? 'ASC' : 'DESC';
+  return `k.best ${dir} NULLS LAST, k.final_val_loss ${dir} NULLS LAST, k.run_seq ${dir}`;
+}
+
+/**
+ * The best run of a sweep (`latest` accepted): the first completed run with an objective value
+ * in the `listRuns(..., { sort: 'objective' })` order (see `objectiveOrderSql`), or null when no
+ * completed run has one. Failed, diverged and interrupted runs never win.
+ * @throws UserInputError unknown sweep
+ */
+export async function bestRun(db: Db, sweep: string): Promise<RunRecord | null> {
+  const { runs } = await listRuns(db, { sweep, status: 'completed', sort: 'objective', limit: 1 });
+  const best = runs[0];
+  return best && best.objective.value !== null ? best : null;
+}
+
+/**
  * Variant runs filtered, sorted and limited. Two steps, so a store with 10,000s of runs answers fast:
  * the page of run ids is chosen by the cheapest query that yields the sort key, then full records
  * are read for that page only.
@@ -368,9 +392,9 @@ export async function listRuns(db: Db, options: ListRunsOptions = {}): Promise<R
     const col = columns.includes(key) ? key : columns.includes(snakeCase(key)) ? snakeCase(key) : null;
     if (key === 'objective') {
       const order = options.order ?? 'asc';
-      from = `(SELECT run_id, run_seq, objective AS sort_value, CASE WHEN objective_goal = 'maximize' THEN -objective ELSE objective END AS best
+      from = `(SELECT run_id, run_seq, final_val_loss, objective AS sort_value, CASE WHEN objective_goal = 'maximize' THEN -objective ELSE objective END AS best
                FROM (${runMetricsSql(filter)})) k`;
-      orderBy = `k.best ${order === 'asc' ? 'ASC' : 'DESC'} NULLS LAST, k.run_seq`;
+      orderBy = objectiveOrderSql(order);
       sort = { key, order, source: 'objective' };
     } else if (col) {
       const order = options.order ?? 'asc';
