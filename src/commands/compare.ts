@@ -1,4 +1,3 @@
-import { writeFileSync } from 'node:fs';
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base-command.js';
 
@@ -12,8 +11,8 @@ any drop. Without thresholds the objective must not regress. The markdown starts
 so CI can update one comment.`;
   static override examples = [
     '<%= config.bin %> compare',
-    '<%= config.bin %> compare --base sw-main:base --head best:email-triage-lora --threshold f1_macro=-0.01 --fail-on-regression',
-    '<%= config.bin %> compare --base run-12 --head run-31 --format json --out compare.json',
+    '<%= config.bin %> compare --base 20261129-075804-8be9:base --head best:lora-rank --threshold f1_macro=-0.01 --fail-on-regression',
+    '<%= config.bin %> compare --base 0002f3d9-849e93 --head 0002f3d9-5c1a07 --format json --out compare.json',
   ];
 
   static override flags = {
@@ -22,13 +21,13 @@ so CI can update one comment.`;
     format: Flags.string({ description: 'output format', options: ['markdown', 'json'], default: 'markdown' }),
     threshold: Flags.string({ description: 'METRIC=DELTA, repeatable (e.g. f1_macro=-0.02, perplexity=-0.5)', multiple: true }),
     'fail-on-regression': Flags.boolean({ description: 'exit 1 when a thresholded metric regresses beyond its threshold' }),
-    out: Flags.string({ char: 'o', description: 'write the output to FILE instead of stdout' }),
+    out: Flags.string({ char: 'o', description: 'write the output to FILE instead of stdout (its folder must exist)' }),
   };
 
   async run(): Promise<unknown> {
     const { flags } = await this.parse(Compare);
     const { compareRefs } = await import('../report/compare.js');
-    const { fteVersion } = await import('../report/report.js');
+    const { fteVersion, writeOutputFile } = await import('../report/report.js');
     const { comparison, text } = await compareRefs({
       db: flags.db,
       base: flags.base,
@@ -38,7 +37,7 @@ so CI can update one comment.`;
       version: fteVersion(),
     });
     if (flags.out) {
-      writeFileSync(flags.out, text);
+      writeOutputFile(flags.out, text);
       if (!this.jsonEnabled()) this.logToStderr(`wrote ${flags.out}: ${comparison.headline}, ${comparison.summary}`);
     } else if (!this.jsonEnabled()) {
       process.stdout.write(text);

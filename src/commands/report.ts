@@ -6,11 +6,11 @@ export default class Report extends BaseCommand {
   static override description = `Summary and best variant, sweep table, training curves, a rank x learning-rate heat map, fine-tuned vs
 base vs prompting vs RAG per slice, robustness, cost and ROI, and sample outputs, in one HTML file that
 needs no network to view (CSS, script and SVG charts inline).`;
-  static override examples = ['<%= config.bin %> report', '<%= config.bin %> report --sweep sw-1a2b3c --out review.html --open'];
+  static override examples = ['<%= config.bin %> report', '<%= config.bin %> report --sweep 20261129-075804-8be9 --out review.html --open'];
 
   static override flags = {
     sweep: Flags.string({ description: 'sweep id (default: the latest sweep)' }),
-    out: Flags.string({ char: 'o', description: 'output file (default: reports/<experiment>-<sweep>.html)' }),
+    out: Flags.string({ char: 'o', description: 'output file, in an existing folder (default: reports/<experiment>-<sweep>.html, folder created)' }),
     open: Flags.boolean({ description: 'open the report in a browser (xdg-open/open); prints the path when none is available' }),
   };
 

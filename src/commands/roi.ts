@@ -12,7 +12,7 @@ export default class Roi extends BaseCommand {
     '<%= config.bin %> roi',
     '<%= config.bin %> roi --monthly-requests 1000000 --months 24',
     '<%= config.bin %> roi --serving-device cpu-core --api-model claude-3-5-haiku',
-    '<%= config.bin %> roi --sweep 20261129-071200-ab12 --prices prices.json --json',
+    '<%= config.bin %> roi --sweep 20261129-075804-8be9 --prices prices.json --json',
   ];
 
   static override flags = {

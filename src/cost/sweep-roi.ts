@@ -13,7 +13,7 @@ import { measuredDevice, parseDeviceLabel } from './run-cost.js';
 import { validateCostNames, type CostSpec } from './spec.js';
 import type { Method } from '../spec/schema.js';
 import type { Db } from '../store/db.js';
-import { costs, evalResults, getSweep, latestSweep, predictions, sweepRuns, type CostRecord, type RunRecord } from '../store/queries.js';
+import { bestRun as storeBestRun, costs, evalResults, getSweep, latestSweep, listSweeps, predictions, sweepRuns, type CostRecord, type RunRecord, type SweepDetail } from '../store/queries.js';
 import { baselineRunId } from '../store/writer.js';
 import { formatUsd } from './render.js';
 
@@ -34,6 +34,12 @@ export interface RoiOptions {
   metric?: string;
   /** Training cost amortised: every variant run of the sweep (the search cost) or the best run only. Default `sweep`. */
   amortise?: 'sweep' | 'best-run';
+  /**
+   * Price this completed run of the sweep instead of its best one (`fte compare` prices any run
+   * with the same formula). Default: the sweep's best run as the store ranks it
+   * (src/store/queries.ts `bestRun`: best objective, then lower final validation loss, then earlier run).
+   */
+  runId?: string;
 }
 
 /** Hours in an average month (8,760 / 12), for always-on serving devices. */
@@ -122,7 +128,7 @@ export async function roiForSweep(db: Db, opts: RoiOptions = {}): Promise<RoiRep
       .filter(([k, n]) => k !== 'total' && n > 0)
       .map(([k, n]) => `${n} ${k}`)
       .join(', ');
-    throw new UserInputError(`sweep ${sweep.sweepId} has no completed run (${counts || 'no runs'}); finish it with: fte sweep <spec> (completed variants are kept, the rest re-run)`);
+    throw new UserInputError(await noCompletedRun(db, sweep, counts));
   }
   const evals = (await evalResults(db, { sweepId: sweep.sweepId })).filter((e) => e.perturbation === 'none' && e.value !== null);
   const completedIds = new Set(completed.map((r) => r.runId));
@@ -147,13 +153,16 @@ export async function roiForSweep(db: Db, opts: RoiOptions = {}): Promise<RoiRep
   const { slice, metric } = splitMetric(metricKey);
   const onMetric = evals.filter((e) => e.slice === slice && e.metric === metric);
 
-  // Best completed variant on the metric.
-  const ftValues = onMetric.filter((e) => e.subject === 'finetuned' && completedIds.has(e.runId));
-  if (ftValues.length === 0) {
-    throw new UserInputError(`no completed run of sweep ${sweep.sweepId} has a fine-tuned ${metricKey} on clean inputs; pass --metric (measured for every approach: ${available()})`);
+  // The priced run: the sweep's best (the store's one ranking, as fte sweep, report and compare use) or the one asked for.
+  const picked = opts.runId ? completed.find((r) => r.runId === opts.runId) : await storeBestRun(db, sweep.sweepId);
+  if (opts.runId && !picked) throw new UserInputError(`run ${opts.runId} is not a completed run of sweep ${sweep.sweepId}; completed: ${completed.map((r) => r.runId).join(', ')}`);
+  const best = picked ? onMetric.find((e) => e.subject === 'finetuned' && e.runId === picked.runId) : undefined;
+  if (!picked || !best) {
+    const anyRun = onMetric.some((e) => e.subject === 'finetuned' && completedIds.has(e.runId));
+    const who = picked && anyRun ? `${opts.runId ? 'run' : 'the best run'} ${picked.runId} of sweep ${sweep.sweepId} has no` : `no completed run of sweep ${sweep.sweepId} has a`;
+    throw new UserInputError(`${who} fine-tuned ${metricKey} on clean inputs; pass --metric (measured for every approach: ${available()})`);
   }
-  const best = ftValues.reduce((b, v) => ((goal === 'maximize' ? v.value! > b.value! : v.value! < b.value!) ? v : b));
-  const bestRun = completed.find((r) => r.runId === best.runId)!;
+  const bestRun: RunRecord = picked;
   const baselinesId = baselineRunId(sweep.sweepId);
 
   // Baselines: prefer values stored with the best run, then the sweep's baseline pseudo-run.
@@ -217,7 +226,7 @@ export async function roiForSweep(db: Db, opts: RoiOptions = {}): Promise<RoiRep
   if (training.used === 'target-device') notes.push(`training is amortised at its estimated cost on ${training.targetDevice}; the runs ran on CPU cores (measured ${formatUsd(training.measuredUsd)})`);
   const limits = (sweep.limits ?? {}) as Record<string, unknown>;
   const limited = typeof limits === 'object' && Object.values(limits).some((v) => v !== null && v !== undefined);
-  if (limited) notes.push(`the sweep was limited (${JSON.stringify(limits)}): token counts and training cost are those of the cut-down runs`);
+  if (limited) notes.push(`the sweep was limited (${limitFlags(limits)}): token counts and training cost are those of the cut-down runs`);
 
   return {
     ...roi,
@@ -231,6 +240,32 @@ export async function roiForSweep(db: Db, opts: RoiOptions = {}): Promise<RoiRep
     apiModel: apiPrice(prices, cost.apiModel).key,
     notes,
   };
+}
+
+/**
+ * A sweep's stored limits as the command-line flags that set them, in stored order:
+ * `{ limitTrain: 16, maxSteps: 5 }` -> `--limit-train 16, --max-steps 5` (null/undefined entries skipped).
+ */
+export function limitFlags(limits: Record<string, unknown>): string {
+  return Object.entries(limits)
+    .filter(([, v]) => v !== null && v !== undefined)
+    .map(([k, v]) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`)
+    .join(', ');
+}
+
+/**
+ * Why a sweep has no completed run, and what to do: finish it when it has runs; when it has none of
+ * its own, name the newest sweep (same experiment first) that has completed runs, or how to produce one.
+ */
+async function noCompletedRun(db: Db, sweep: SweepDetail, counts: string): Promise<string> {
+  const spec = sweep.specPath ?? '<spec>';
+  if (sweep.runCounts.total > 0) return `sweep ${sweep.sweepId} has no completed run (${counts}); finish it with: fte sweep ${spec} (completed variants are kept, the rest re-run)`;
+  const others = (await listSweeps(db)).filter((s) => s.sweepId !== sweep.sweepId && s.runCounts.completed > 0);
+  const other = others.find((s) => s.experimentId === sweep.experimentId) ?? others[0];
+  const head = `sweep ${sweep.sweepId} has no runs`;
+  return other
+    ? `${head}; sweep ${other.sweepId} (${other.experiment ?? other.experimentId}) has ${other.runCounts.completed} completed: fte roi --sweep ${other.sweepId}`
+    : `${head}, and no sweep in ${db.file} has a completed run; produce one with: fte sweep ${spec}`;
 }
 
 /** The sweep's `cost` section from its stored spec (defaults when absent or invalid, with a note). */

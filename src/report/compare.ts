@@ -4,17 +4,18 @@
  * that changed. The comparison is plain data (its JSON is `fte compare --format json`); markdown.ts
  * renders it as a pull-request comment.
  */
-import { UnknownNameError, UserInputError } from '../errors.js';
+import { FteError, UnknownNameError, UserInputError } from '../errors.js';
 import type { EvalRow, PredictionRow, Subject } from '../run/protocol.js';
 import type { Db } from '../store/db.js';
 import { latestSweep } from '../store/queries.js';
 import { findRun, sweepExists } from '../store/report-queries.js';
-import { monthlyCost } from '../cost/roi.js';
+import { monthlyCost, type ApproachRoi } from '../cost/roi.js';
+import { roiForSweep, type RoiReport } from '../cost/sweep-roi.js';
 import { perRequestUsd, runCostUsd } from './cost-view.js';
 import type { ReportData, RunData } from './data.js';
 import { fmtParam, variantLabel } from './format.js';
 import { loadReportData } from './load.js';
-import { lowerIsBetter, parseObjective, pickBest, type Objective } from './objective.js';
+import { lowerIsBetter, parseObjective, type Objective } from './objective.js';
 import { preferredMetric, SUBJECT_LABEL, sweptParams } from './view-model.js';
 
 export const BASELINE_SUBJECTS = ['base', 'prompting', 'rag'] as const;
@@ -38,11 +39,16 @@ export interface CompareSide {
   runUsd: number | null;
   /** Training on the spec's target device (USD); 0 for a baseline. */
   targetTrainUsd: number | null;
-  /** USD per request (stored per-request inference cost). */
+  /** USD per request, as `fte roi` prices it (else the stored per-request inference cost). */
   perRequestUsd: number | null;
-  /** Monthly USD at the spec's volume (src/cost/roi.ts `monthlyCost`). */
+  /** One-off USD amortised in the monthly cost (fine-tuned: training + data preparation, as `fte roi`); 0 for a baseline. */
+  oneOffUsd: number | null;
+  /** USD per month at `monthlyRequests`, exactly as `fte roi` computes it (src/cost/sweep-roi.ts `roiForSweep`); null when the sweep cannot be priced. */
   monthlyUsd: number | null;
+  /** Requests per month the monthly cost is computed at. */
   monthlyRequests: number;
+  /** How `fte roi` prices this side, e.g. `self-hosted A100-80GB (1 always on)`, `gpt-4o-mini API`. */
+  pricing: string | null;
   objective: Objective;
   limited: boolean;
 }
@@ -127,19 +133,28 @@ async function sweepData(db: Db, sweepId: string): Promise<ReportData> {
   return d;
 }
 
-function volumeOf(data: ReportData): { volume: number; months: number; ragIndex: number; dataPrep: number } {
-  const c = (data.sweep.spec.cost ?? {}) as { monthlyRequests?: number; months?: number; ragIndexMonthlyUsd?: number; dataPreparationUsd?: number };
-  return { volume: c.monthlyRequests ?? 100_000, months: c.months ?? 12, ragIndex: c.ragIndexMonthlyUsd ?? 70, dataPrep: c.dataPreparationUsd ?? 0 };
+/** The ROI of `runId` (default: the sweep's best run) exactly as `fte roi` computes it, or null when the sweep cannot be priced. */
+async function roiFor(db: Db, data: ReportData, runId?: string): Promise<RoiReport | null> {
+  // The sweep's best run: the ROI loadReportData computed (the one fte roi and the report show).
+  if (!runId || runId === data.bestRunId || !data.roi) return runId && runId !== data.bestRunId ? null : (data.roi ?? null);
+  const metric = data.roi.objective.metric;
+  try {
+    return await roiForSweep(db, { sweepId: data.sweep.sweepId, runId, ...(metric !== parseObjective(data.sweep.spec).key ? { metric } : {}) });
+  } catch (err) {
+    if (err instanceof FteError) return null;
+    throw err;
+  }
 }
 
-function runSide(ref: string, data: ReportData, run: RunData): CompareSide {
+const approachOf = (roi: RoiReport | null, a: string): ApproachRoi | undefined => roi?.approaches.find((x) => x.approach === a);
+
+async function runSide(db: Db, ref: string, data: ReportData, run: RunData): Promise<CompareSide> {
   const objective = parseObjective(data.sweep.spec);
   const short = variantLabel({ method: run.method, ...run.params }, sweptParams(data.runs), '');
-  const per = perRequestUsd([...run.costs, ...data.baselines.costs], 'finetuned');
   const target = run.costs.filter((c) => c.component === 'train_hosted' || c.component === 'train_target_device');
   const targetTrainUsd = target.length > 0 ? target.find((c) => c.component === 'train_hosted')?.usd ?? target[0]!.usd : null;
-  const v = volumeOf(data);
-  const oneOff = (targetTrainUsd ?? runCostUsd(run) ?? 0) + v.dataPrep;
+  const roi = await roiFor(db, data, run.runId);
+  const ft = approachOf(roi, 'finetuned');
   return {
     ref,
     label: `${run.runId}${short ? ` (${short})` : ''}`,
@@ -153,24 +168,46 @@ function runSide(ref: string, data: ReportData, run: RunData): CompareSide {
     predictions: run.predictions.filter((p) => p.subject === 'finetuned'),
     runUsd: runCostUsd(run),
     targetTrainUsd,
-    perRequestUsd: per,
-    monthlyUsd: per === null ? null : monthlyCost({ approach: 'finetuned', quality: null, perRequestUsd: per, oneOffUsd: oneOff, fixedMonthlyUsd: 0 }, v.volume, v.months),
-    monthlyRequests: v.volume,
+    perRequestUsd: ft ? ft.perRequestUsd : perRequestUsd([...run.costs, ...data.baselines.costs], 'finetuned'),
+    oneOffUsd: ft ? ft.oneOffUsd : null,
+    monthlyUsd: ft ? ft.monthlyUsd : null,
+    monthlyRequests: roi?.monthlyRequests ?? specVolume(data),
+    pricing: ft?.pricing ?? null,
     objective,
     limited: Object.keys(data.sweep.limits).length > 0,
   };
 }
 
-function baselineSide(ref: string, data: ReportData, subject: Subject): CompareSide {
+function specVolume(data: ReportData): number {
+  return ((data.sweep.spec.cost ?? {}) as { monthlyRequests?: number }).monthlyRequests ?? 100_000;
+}
+
+async function baselineSide(db: Db, ref: string, data: ReportData, subject: Subject): Promise<CompareSide> {
   const rows = data.baselines.evalRows.filter((r) => r.subject === subject);
   if (rows.length === 0) throw new UserInputError(`${ref}: sweep ${data.sweep.sweepId} stored no ${subject} baseline results`);
-  const per = perRequestUsd(data.baselines.costs, subject);
-  const v = volumeOf(data);
   const spec = data.sweep.spec as { evaluate?: { fewShotK?: number; ragK?: number }; cost?: { apiModel?: string } };
   const params: Record<string, unknown> = { subject };
   if (subject === 'prompting') params.fewShotK = spec.evaluate?.fewShotK ?? 3;
   if (subject === 'rag') params.ragK = spec.evaluate?.ragK ?? 3;
   if (subject !== 'base' && spec.cost?.apiModel) params.pricedAs = spec.cost.apiModel;
+  const roi = await roiFor(db, data);
+  let per: number | null;
+  let monthly: number | null = null;
+  let pricing: string | null = null;
+  if (subject === 'base') {
+    // The base model is served like the fine-tuned one (same device, same always-on floor), with no one-off cost.
+    per = perRequestUsd(data.baselines.costs, 'base');
+    const ft = approachOf(roi, 'finetuned');
+    if (roi && ft && per !== null) {
+      monthly = monthlyCost({ ...ft, perRequestUsd: per, oneOffUsd: 0 }, roi.monthlyRequests, roi.months);
+      pricing = ft.pricing ?? null;
+    }
+  } else {
+    const a = approachOf(roi, subject === 'rag' ? 'rag' : 'prompting');
+    per = a ? a.perRequestUsd : perRequestUsd(data.baselines.costs, subject);
+    monthly = a ? a.monthlyUsd : null;
+    pricing = a?.pricing ?? null;
+  }
   return {
     ref,
     label: `${SUBJECT_LABEL[subject]} (${data.sweep.sweepId})`,
@@ -185,18 +222,20 @@ function baselineSide(ref: string, data: ReportData, subject: Subject): CompareS
     runUsd: 0,
     targetTrainUsd: 0,
     perRequestUsd: per,
-    monthlyUsd:
-      per === null ? null : monthlyCost({ approach: subject === 'rag' ? 'rag' : 'prompting', quality: null, perRequestUsd: per, oneOffUsd: 0, fixedMonthlyUsd: subject === 'rag' ? v.ragIndex : 0 }, v.volume, v.months),
-    monthlyRequests: v.volume,
+    oneOffUsd: 0,
+    monthlyUsd: monthly,
+    monthlyRequests: roi?.monthlyRequests ?? specVolume(data),
+    pricing,
     objective: parseObjective(data.sweep.spec),
     limited: Object.keys(data.sweep.limits).length > 0,
   };
 }
 
-function bestSide(ref: string, data: ReportData): CompareSide {
-  const best = pickBest(parseObjective(data.sweep.spec), data.runs);
+async function bestSide(db: Db, ref: string, data: ReportData): Promise<CompareSide> {
+  // The store's one ranking (src/store/queries.ts bestRun), as fte sweep, report and roi use.
+  const best = data.runs.find((r) => r.runId === data.bestRunId);
   if (!best) throw new UserInputError(`${ref}: sweep ${data.sweep.sweepId} has no completed run with a value for its objective`);
-  return runSide(ref, data, best);
+  return runSide(db, ref, data, best);
 }
 
 /**
@@ -209,7 +248,7 @@ export async function resolveRef(db: Db, ref: string): Promise<CompareSide> {
     const exp = ref.slice('best:'.length);
     const s = await latestSweep(db, exp);
     if (!s) throw new UserInputError(`${ref}: no sweep of experiment '${exp}' in the database`);
-    return bestSide(ref, await sweepData(db, s.sweepId));
+    return bestSide(db, ref, await sweepData(db, s.sweepId));
   }
   const colon = ref.lastIndexOf(':');
   if (colon > 0 && !(await findRunExact(db, ref))) {
@@ -217,16 +256,16 @@ export async function resolveRef(db: Db, ref: string): Promise<CompareSide> {
     const subject = ref.slice(colon + 1);
     if (!(BASELINE_SUBJECTS as readonly string[]).includes(subject)) throw new UnknownNameError('baseline', subject, BASELINE_SUBJECTS);
     if (!(await sweepExists(db, sweepId))) throw new UserInputError(`${ref}: no sweep '${sweepId}' in the database`);
-    return baselineSide(ref, await sweepData(db, sweepId), subject as Subject);
+    return baselineSide(db, ref, await sweepData(db, sweepId), subject as Subject);
   }
-  if (await sweepExists(db, ref)) return bestSide(ref, await sweepData(db, ref));
+  if (await sweepExists(db, ref)) return bestSide(db, ref, await sweepData(db, ref));
   const run = await findRun(db, ref);
   if (Array.isArray(run)) throw new UserInputError(`${ref}: ambiguous run id prefix (${run.join(', ')})`);
   if (run && run.kind === 'variant') {
     const data = await sweepData(db, run.sweepId);
-    return runSide(ref, data, data.runs.find((r) => r.runId === run.runId)!);
+    return runSide(db, ref, data, data.runs.find((r) => r.runId === run.runId)!);
   }
-  if (run) return baselineSide(ref, await sweepData(db, run.sweepId), 'base');
+  if (run) return baselineSide(db, ref, await sweepData(db, run.sweepId), 'base');
   throw new UserInputError(`${ref}: not a run id, a sweep id, best:<experiment> or <sweep>:base|prompting|rag`);
 }
 
@@ -245,7 +284,7 @@ export async function resolveSides(db: Db, baseRef?: string, headRef?: string): 
   else {
     const s = await latestSweep(db);
     if (!s) throw new UserInputError('no sweep in the database yet: run `fte sweep experiments/lora-rank.ts` first');
-    head = bestSide(s.sweepId, await sweepData(db, s.sweepId));
+    head = await bestSide(db, s.sweepId, await sweepData(db, s.sweepId));
   }
   const base = baseRef ? await resolveRef(db, baseRef) : await resolveRef(db, `${head.sweepId}:base`);
   return { base, head };
@@ -357,11 +396,12 @@ export function compareSides(base: CompareSide, head: CompareSide, thresholds: T
   if (cons.base !== null || cons.head !== null) robustness.push(cons);
 
   const costRow = (name: string, b: number | null, h: number | null) => ({ name, base: b, head: h, delta: b !== null && h !== null ? h - b : null });
+  // Per-request, one-off and monthly figures are fte roi's (src/cost/sweep-roi.ts), so compare, roi and the report agree.
   const cost = [
     costRow('run cost, measured (USD)', base.runUsd, head.runUsd),
-    costRow('training on target device (USD)', base.targetTrainUsd, head.targetTrainUsd),
-    costRow('inference per request (USD)', base.perRequestUsd, head.perRequestUsd),
-    costRow(`monthly at ${head.monthlyRequests.toLocaleString('en-US')} requests (USD)`, base.monthlyUsd, head.monthlyUsd),
+    costRow('training + data preparation, amortised (USD, one-off)', base.oneOffUsd, head.oneOffUsd),
+    costRow('inference per request (USD/request)', base.perRequestUsd, head.perRequestUsd),
+    costRow(`monthly cost at ${head.monthlyRequests.toLocaleString('en-US')} requests/month (USD/month)`, base.monthlyUsd, head.monthlyUsd),
   ].filter((c) => c.base !== null || c.head !== null);
 
   const names = [...new Set([...Object.keys(base.params), ...Object.keys(head.params)])];
@@ -374,12 +414,9 @@ export function compareSides(base: CompareSide, head: CompareSide, thresholds: T
 
   const changedPredictions = changedPreds(base, head, objective);
 
-  const better = main.filter((m) => m.outcome === 'better').length;
-  const worse = main.filter((m) => m.outcome === 'worse').length;
-  const headline: Comparison['headline'] = better > 0 && worse === 0 ? 'better' : worse > 0 && better === 0 ? 'worse' : better > 0 ? 'mixed' : 'unchanged';
   const ob = objective.metric === 'val_loss' ? null : value(base.evalRows, objective.slice, objective.metric);
   const oh = objective.metric === 'val_loss' ? null : value(head.evalRows, objective.slice, objective.metric);
-  const summary = `${better} of ${main.length} metrics better, ${worse} worse${failed.length > 0 ? `; ${failed.length} threshold${failed.length === 1 ? '' : 's'} failed (${failed.join(', ')})` : effective.length > 0 ? '; all thresholds pass' : ''}.`;
+  const { headline, summary } = headlineOf(objective, objKey ? delta(objKey, objective.slice, objective.metric, ob, oh, null) : null, main, failed, effective.length > 0);
   const strip = ({ evalRows: _e, predictions: _p, ...rest }: CompareSide) => rest;
   return {
     marker: '<!-- fte:compare -->',
@@ -399,6 +436,35 @@ export function compareSides(base: CompareSide, head: CompareSide, thresholds: T
     regression: failed.length > 0,
     limited: base.limited || head.limited,
   };
+}
+
+/**
+ * The verdict, led by the objective: `better` when the objective improved and no thresholded
+ * metric failed; `worse` when the objective regressed or a threshold failed; `unchanged` when the
+ * objective is equal. Without a comparable objective (val_loss, or not measured on both sides) the
+ * metrics decide: all that moved improved -> better, all worsened -> worse, both -> mixed, none -> unchanged.
+ * The summary is one sentence: `objective unchanged; 1 of 15 metrics better (perplexity)`.
+ */
+function headlineOf(objective: Objective, obj: MetricDelta | null, main: MetricDelta[], failed: string[], thresholded: boolean): { headline: Comparison['headline']; summary: string } {
+  const better = main.filter((m) => m.outcome === 'better');
+  const worse = main.filter((m) => m.outcome === 'worse');
+  const names = (ms: MetricDelta[]): string => (ms.length === 0 ? '' : ` (${ms.slice(0, 4).map((m) => m.key).join(', ')}${ms.length > 4 ? ', ...' : ''})`);
+  const moved = [
+    `${better.length} of ${main.length} metrics better${names(better)}`,
+    ...(worse.length > 0 ? [`${worse.length} worse${names(worse)}`] : []),
+  ].join(', ');
+  const thresholds = failed.length > 0 ? `; ${failed.length} threshold${failed.length === 1 ? '' : 's'} failed (${failed.join(', ')})` : thresholded ? '; all thresholds pass' : '';
+  let headline: Comparison['headline'];
+  let lead: string;
+  if (obj && obj.outcome !== 'n/a') {
+    const d = obj.delta === null ? '' : ` (${obj.delta > 0 ? '+' : obj.delta < 0 ? '−' : '±'}${Number(Math.abs(obj.delta).toPrecision(3))})`;
+    lead = obj.outcome === 'same' ? `objective ${objective.key} unchanged` : `objective ${objective.key} ${obj.outcome}${d}`;
+    headline = failed.length > 0 || obj.outcome === 'worse' ? 'worse' : obj.outcome === 'better' ? 'better' : 'unchanged';
+  } else {
+    lead = `objective ${objective.key} not compared${objective.metric === 'val_loss' ? ' (a training loss; baselines have none)' : ''}`;
+    headline = failed.length > 0 ? 'worse' : better.length > 0 && worse.length === 0 ? 'better' : worse.length > 0 && better.length === 0 ? 'worse' : better.length > 0 ? 'mixed' : 'unchanged';
+  }
+  return { headline, summary: `${lead}; ${moved}${thresholds}.` };
 }
 
 function changedPreds(base: CompareSide, head: CompareSide, objective: Objective, max = 5): ChangedPrediction[] {

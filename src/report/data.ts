@@ -91,6 +91,11 @@ export interface ReportData {
   sweep: SweepInfo;
   runs: RunData[];
   baselines: BaselineData;
+  /**
+   * The sweep's best run as the store ranks it (`bestRun` in src/store/queries.ts: best objective,
+   * then lower final validation loss, then earlier run; completed runs only), null when none.
+   */
+  bestRunId: string | null;
   /** The sweep's ROI as `fte roi` computes it (src/cost/sweep-roi.ts), when it could be computed. */
   roi?: RoiReport;
   /** Why the ROI could not be computed (one line, e.g. a missing baseline). */

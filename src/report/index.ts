@@ -11,4 +11,4 @@ export type { WriteReportOptions, WriteReportResult } from './report.js';
 export { compareRefs, compareSides, resolveRef, resolveSides, parseThresholds } from './compare.js';
 export type { Comparison, CompareSide, CompareOptions, CompareResult, MetricDelta, Threshold } from './compare.js';
 export { renderCompareMarkdown, mdText } from './markdown.js';
-export { parseObjective, objectiveValue, pickBest, lowerIsBetter } from './objective.js';
+export { parseObjective, objectiveValue, lowerIsBetter } from './objective.js';

@@ -126,7 +126,8 @@ export async function loadReportData(db: Db, sweepId?: string): Promise<ReportDa
     costs: costMap.get(r.runId) ?? [],
     artifacts: artMap.get(r.runId) ?? [],
   }));
-  const out: ReportData = { sweep: sweepInfo(s), runs: data, baselines };
+  const bestRunId = (await q.bestRun(db, s.sweepId))?.runId ?? null;
+  const out: ReportData = { sweep: sweepInfo(s), runs: data, baselines, bestRunId };
   // The ROI exactly as `fte roi` prints it; a sweep it cannot price still gets its report.
   // A val_loss objective has no prompting/RAG counterpart: price on the headline metric that every approach measured.
   const metric = s.objective.metric === 'val_loss' ? roiMetric(out) : undefined;

@@ -105,6 +105,10 @@ export function renderCompareMarkdown(c: Comparison, opts: { version?: string } 
     L.push('| | base | head | Δ |', '|---|---:|---:|---:|');
     for (const r of c.cost) L.push(`| ${mdText(r.name)} | ${fmtUsd(r.base)} | ${fmtUsd(r.head)} | ${r.delta === null ? '—' : `${r.delta > 0 ? '+' : r.delta < 0 ? '−' : '±'}${fmtUsd(Math.abs(r.delta))}`} |`);
     L.push('');
+    if (c.base.pricing || c.head.pricing) {
+      L.push(`Priced as \`fte roi\` prices them: base ${mdText(c.base.pricing ?? 'n/a')}; head ${mdText(c.head.pricing ?? 'n/a')}.`);
+      L.push('');
+    }
   }
   const changed = c.paramsDiff.filter((p) => p.changed).length;
   L.push(`<details><summary>Parameters (${changed} changed)</summary>`);

@@ -78,22 +78,3 @@ export function isBetter(goal: Goal, a: number | null, b: number | null): boolea
   if (b === null) return true;
   return goal === 'minimize' ? a < b : a > b;
 }
-
-/**
- * The best run by the objective among completed runs (diverged/failed runs never win), or null.
- * Ties go to the lower best validation loss, then to the earlier run.
- */
-export function pickBest<R extends Pick<RunData, 'status' | 'stepMetrics' | 'evalRows' | 'bestValLoss'>>(objective: Objective, runs: readonly R[]): R | null {
-  let best: R | null = null;
-  let bestV: number | null = null;
-  for (const r of runs) {
-    if (r.status !== 'completed') continue;
-    const v = objectiveValue(objective, r);
-    const tie = v !== null && v === bestV && best !== null && isBetter('minimize', bestValLoss(r), bestValLoss(best));
-    if (v !== null && (isBetter(objective.goal, v, bestV) || tie)) {
-      best = r;
-      bestV = v;
-    }
-  }
-  return best;
-}

@@ -7,10 +7,11 @@
  * vs base vs prompting vs RAG per slice, 6 robustness (HELM: drop per perturbation, worst case,
  * consistency), 7 cost and ROI, 8 sample outputs (worst regressions first).
  */
+import { limitFlags } from '../cost/sweep-roi.js';
 import type { EvalRow } from '../run/protocol.js';
 import { buildCostSection } from './cost-view.js';
 import type { ReportData, RunData } from './data.js';
-import { parseObjective, pickBest } from './objective.js';
+import { parseObjective } from './objective.js';
 import { buildBaselines } from './sections/baselines.js';
 import { sweptParams } from './sections/common.js';
 import { buildCurves } from './sections/curves.js';
@@ -25,13 +26,9 @@ export type * from './view-types.js';
 export { SUBJECTS, SUBJECT_LABEL, sweptParams, preferredMetric } from './sections/common.js';
 
 function describeLimits(data: ReportData): string | null {
-  const l = data.sweep.limits;
-  const parts: string[] = [];
-  if (l.maxSteps !== undefined) parts.push(`--max-steps ${l.maxSteps}`);
-  if (l.limitTrain !== undefined) parts.push(`--limit-train ${l.limitTrain}`);
-  if (l.limitEval !== undefined) parts.push(`--limit-eval ${l.limitEval}`);
-  if (parts.length === 0) return null;
-  return `This sweep was limited (${parts.join(', ')}): numbers are for smoke-testing, not for deciding.`;
+  const flags = limitFlags(data.sweep.limits as Record<string, unknown>);
+  if (!flags) return null;
+  return `This sweep was limited (${flags}): numbers are for smoke-testing, not for deciding.`;
 }
 
 function allEvalRows(data: ReportData, best: RunData | null): EvalRow[] {
@@ -49,13 +46,13 @@ function allEvalRows(data: ReportData, best: RunData | null): EvalRow[] {
 /**
  * Builds the whole report view model from one sweep's data.
  *
- * The best variant is the completed run with the best objective (`spec.objective`, see
- * `objective.ts`); baselines come from `data.baselines` (or, when the sweep stored none, from
+ * The best variant is `data.bestRunId`, the store's one ranking (`bestRun` in
+ * src/store/queries.ts), so the report names the run `fte sweep`, `fte compare` and `fte roi` name; baselines come from `data.baselines` (or, when the sweep stored none, from
  * the best run's own non-fine-tuned rows).
  */
 export function buildReportViewModel(data: ReportData, opts: ViewModelOptions = {}): ReportViewModel {
   const objective = parseObjective(data.sweep.spec);
-  const best = pickBest(objective, data.runs);
+  const best = data.runs.find((r) => r.runId === data.bestRunId) ?? null;
   const swept = sweptParams(data.runs);
   const rows = allEvalRows(data, best);
   const warnings: string[] = [];

@@ -81,6 +81,7 @@ const goodBaselines = [evalRow('prompting', 0.6), evalRow('rag', 0.65), evalRow(
 beforeAll(async () => {
   const store = await openStore(dbFile);
   await sweep(store, 'nocompleted', [outcome('f1', 'failed', 0, 0, null)], goodBaselines);
+  await sweep(store, 'norun', [], null);
   await sweep(store, 'norag', [outcome('n1', 'completed', 1e6, 3600, 0.7)], [evalRow('prompting', 0.6)]);
   await sweep(store, 'valloss', [outcome('v1', 'completed', 1e6, 3600, 0.7)], goodBaselines, { metric: 'val_loss', goal: 'minimize' });
   const { servingAlwaysOnDevices: _, ...defaultAlwaysOn } = costSection;
@@ -224,7 +225,9 @@ describe('bad input: one clear line naming what is missing and how to produce it
     [{ monthlyRequests: 0 }, /^--monthly-requests must be > 0, got 0$/],
     [{ monthlyRequests: -3 }, /^--monthly-requests must be > 0, got -3$/],
     [{ months: 0 }, /^--months must be > 0, got 0$/],
-    [{ sweepId: 'nocompleted' }, /^sweep nocompleted has no completed run \(1 failed\); finish it with: fte sweep <spec>/],
+    [{ sweepId: 'nocompleted' }, /^sweep nocompleted has no completed run \(1 failed\); finish it with: fte sweep experiments\/x\.ts \(completed variants are kept/],
+    // A sweep with no runs of its own: name the sweep that has completed runs, not "finish it".
+    [{ sweepId: 'norun' }, /^sweep norun has no runs; sweep good-sweep \(email\) has 2 completed: fte roi --sweep good-sweep$/],
     [{ sweepId: 'norag' }, /^sweep norag has no rag baseline for classify\/f1_macro on clean inputs; include 'rag' in the spec's evaluate\.baselines and re-run/],
     [{ sweepId: 'valloss' }, /^the sweep's objective val_loss .* pass --metric <slice>\/<metric> \(measured for every approach: classify\/f1_macro, subject\/rougeL\)$/],
     [{ metric: 'subject/bleu' }, /^no completed run of sweep good-sweep has a fine-tuned subject\/bleu on clean inputs; pass --metric/],
@@ -239,6 +242,15 @@ describe('bad input: one clear line naming what is missing and how to produce it
       await expect(roiForSweep(empty.db)).rejects.toThrow(/^no sweep in .*empty\.duckdb; run one first: fte sweep experiments\/lora-rank\.ts$/);
     } finally {
       await empty.close();
+    }
+  });
+  it('a store whose only sweep has no runs says how to produce one', async () => {
+    const one = await openStore(join(dir, 'one-empty-sweep.duckdb'));
+    try {
+      await sweep(one, 'lonely', [], null);
+      await expect(roiForSweep(one.db)).rejects.toThrow(/^sweep lonely has no runs, and no sweep in .*one-empty-sweep\.duckdb has a completed run; produce one with: fte sweep experiments\/x\.ts$/);
+    } finally {
+      await one.close();
     }
   });
 });

@@ -93,7 +93,7 @@ describe('comparison', () => {
     expect(c.metrics[0]!.key).toBe('classify/f1_macro');
     expect(c.metrics.every((m) => m.outcome === 'better')).toBe(true);
     expect(c.robustness.map((r) => r.key)).toEqual(['worst case classify/f1_macro', 'mean drop classify/f1_macro', 'worst case subject/rougeL', 'mean drop subject/rougeL', 'consistency']);
-    expect(c.cost.map((r) => r.name)).toContain('inference per request (USD)');
+    expect(c.cost.map((r) => r.name)).toContain('inference per request (USD/request)');
     expect(c.changedPredictions.length).toBeGreaterThan(0);
     expect(c.paramsDiff.find((p) => p.name === 'subject')).toEqual({ name: 'subject', base: 'base', head: 'finetuned', changed: true });
   });

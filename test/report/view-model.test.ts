@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { roiForSweep } from '../../src/cost/sweep-roi.js';
 import type { ReportData } from '../../src/report/data.js';
 import { loadReportData } from '../../src/report/load.js';
-import { parseObjective, pickBest } from '../../src/report/objective.js';
+import { parseObjective } from '../../src/report/objective.js';
 import { buildReportViewModel, sweptParams, type ReportViewModel } from '../../src/report/view-model.js';
 import { openStore, type Store } from '../../src/store/index.js';
 import { buildFixtureDb, MAIN_SWEEP_ID, VAL_LOSS_SWEEP_ID } from './db-fixture.js';
@@ -179,26 +179,10 @@ describe('objective and swept parameters', () => {
     expect(parseObjective(spec)).toEqual(expected);
   });
 
-  it.each([
-    ['higher objective wins', [0.5, 0.7], [1, 2], 1],
-    ['tie: lower validation loss wins', [0.5, 0.5], [2, 1], 1],
-    ['tie and equal loss: the earlier run', [0.5, 0.5], [1, 1], 0],
-  ])('pickBest: %s', (_n, objs, losses, expected) => {
-    const o = parseObjective({ objective: { metric: 'f1', goal: 'maximize' } });
-    const runs = objs.map((v, i) => ({
-      status: 'completed',
-      stepMetrics: [],
-      bestValLoss: losses[i],
-      evalRows: [{ subject: 'finetuned' as const, perturbation: 'none', slice: 'all', metric: 'f1', value: v, n: 1 }],
-    }));
-    expect(runs.indexOf(pickBest(o, runs)!)).toBe(expected);
-  });
-
-  it('val_loss objective picks the lowest best validation loss among completed runs', () => {
-    const runs = fixtureReportData().runs;
-    const best = pickBest(parseObjective({}), runs)!;
-    const vals = runs.filter((r) => r.status === 'completed').map((r) => Math.min(...r.stepMetrics.filter((m) => m.split === 'val' && m.name === 'loss').map((m) => m.value)));
-    expect(Math.min(...best.stepMetrics.filter((m) => m.split === 'val' && m.name === 'loss').map((m) => m.value))).toBe(Math.min(...vals));
+  it('the best variant is the store\'s bestRunId (src/store/queries.ts bestRun), whatever the objective values say', () => {
+    const d = fixtureReportData();
+    expect(buildReportViewModel({ ...d, bestRunId: 'run-2' }).summary.best?.runId).toBe('run-2');
+    expect(buildReportViewModel({ ...d, bestRunId: null }).summary.best).toBeNull();
   });
 
   it.each([

@@ -29,7 +29,8 @@ export function buildHeatmap(data: ReportData, objective: Objective, swept: stri
     const key = `${JSON.stringify(xv)}|${JSON.stringify(yv)}`;
     const prev = cellMap.get(key);
     // Several runs per cell (other parameters vary): keep the best.
-    if (!prev || isBetter(objective.goal, v, prev.value)) {
+    // A tie goes to the run the store ranks best.
+    if (!prev || isBetter(objective.goal, v, prev.value) || r === best) {
       cellMap.set(key, {
         x: fmtParam(xv),
         y: fmtParam(yv),

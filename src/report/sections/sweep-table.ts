@@ -83,6 +83,8 @@ export function buildSweepTable(data: ReportData, objective: Objective, best: Ru
   // Sorted by objective, best first, failed runs last.
   const goal = objective.goal;
   const order = data.runs.map((r, i) => ({ i, v: r.status === 'completed' ? objectiveValue(objective, r) : null }));
-  order.sort((a, b) => (a.v === null ? 1 : b.v === null ? -1 : goal === 'minimize' ? a.v - b.v : b.v - a.v) || a.i - b.i);
+  // The best run (the store's ranking, ties included) leads.
+  const first = (i: number): number => (data.runs[i] === best ? 0 : 1);
+  order.sort((a, b) => first(a.i) - first(b.i) || (a.v === null ? 1 : b.v === null ? -1 : goal === 'minimize' ? a.v - b.v : b.v - a.v) || a.i - b.i);
   return { columns, rows: order.map((o) => rows[o.i]!) };
 }
