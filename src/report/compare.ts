@@ -136,7 +136,9 @@ async function sweepData(db: Db, sweepId: string): Promise<ReportData> {
 /** The ROI of `runId` (default: the sweep's best run) exactly as `fte roi` computes it, or null when the sweep cannot be priced. */
 async function roiFor(db: Db, data: ReportData, runId?: string): Promise<RoiReport | null> {
   // The sweep's best run: the ROI loadReportData computed (the one fte roi and the report show).
-  if (!runId || runId === data.bestRunId || !data.roi) return runId && runId !== data.bestRunId ? null : (data.roi ?? null);
+  if (!runId || runId === data.bestRunId) return data.roi ?? null;
+  // A sweep fte roi cannot price (no baselines...) cannot price its other runs either.
+  if (!data.roi) return null;
   const metric = data.roi.objective.metric;
   try {
     return await roiForSweep(db, { sweepId: data.sweep.sweepId, runId, ...(metric !== parseObjective(data.sweep.spec).key ? { metric } : {}) });
