@@ -1,4 +1,4 @@
-import { Args } from '@oclif/core';
+import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base-command.js';
 import type { RunDetail } from '../store/queries.js';
 import { renderRunDetail, staleRunsNote } from '../store/render.js';
@@ -7,18 +7,36 @@ import { withStore } from '../store/writer.js';
 export default class Show extends BaseCommand {
   static override summary = "One run: params, curves, metrics by subject and perturbation, costs, artifacts.";
   static override description = `Reads the store (read-only). RUN is a run id or a unique prefix of one; a sweep's baseline results show as
-<sweep-id>:baselines. Metrics list the run's own rows, then its sweep's baselines (base, prompting, rag).`;
-  static override examples = ['<%= config.bin %> show 20261129-0712-ab12-003', '<%= config.bin %> show 2026112 --json'];
+<sweep-id>:baselines. Metrics list the run's own rows, then its sweep's baselines (base, prompting, rag).
+By default the metric table shows the fine-tuned model and the base model on clean inputs (perturbation
+none), followed by a robustness summary per perturbation: the objective metric clean and perturbed, its
+drop (positive = worse) and consistency (unchanged outputs among the inputs the perturbation changed).
+--subject and --perturbation pick other rows, --all shows every row; --json always has every row.
+A value measured on 0 examples (n = 0) shows as '-'.`;
+  static override examples = [
+    '<%= config.bin %> show 20261129-0712-ab12-003',
+    '<%= config.bin %> show 2026112 --subject rag --subject prompting --perturbation typos',
+    '<%= config.bin %> show 2026112 --all',
+    '<%= config.bin %> show 2026112 --json',
+  ];
 
   static override args = {
     run: Args.string({ description: 'run id (or a unique prefix)', required: true }),
   };
 
+  static override flags = {
+    subject: Flags.string({ description: 'subject(s) whose metrics to show: finetuned, base, prompting, rag (default: finetuned and base)', multiple: true }),
+    perturbation: Flags.string({ description: "perturbation whose metrics to show, or 'all' (default: none, plus a robustness summary)" }),
+    all: Flags.boolean({ description: 'show every subject and perturbation', exclusive: ['subject', 'perturbation'] }),
+  };
+
   async run(): Promise<RunDetail> {
     const { args, flags } = await this.parse(Show);
     const [detail, noLiveWriter] = await withStore(flags.db, { readOnly: true }, async (store) => [await store.getRun(args.run), store.noLiveWriter] as const);
+    // Rendered in --json mode too, so an unknown --subject / --perturbation is refused either way.
+    const text = renderRunDetail(detail, { subjects: flags.subject, perturbation: flags.perturbation, all: flags.all });
     if (!this.jsonEnabled()) {
-      this.log(renderRunDetail(detail));
+      this.log(text);
       const note = noLiveWriter ? staleRunsNote([detail.run.status]) : null;
       if (note) this.log(note);
     }

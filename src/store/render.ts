@@ -3,7 +3,8 @@
  * tables, no colour codes, so output is the same on a TTY, in a pipe and with NO_COLOR).
  */
 import Table from 'cli-table3';
-import type { CurveSummary, RunDetail, RunList, RunRecord } from './queries.js';
+import { UnknownNameError } from '../errors.js';
+import type { CurveSummary, EvalResultRecord, RunDetail, RunList, RunRecord } from './queries.js';
 import type { QueryResult } from './sql.js';
 
 /** 4 significant digits; exponent form below 1e-3 (learning rates); integers as they are. */
@@ -91,8 +92,112 @@ function curveTable(curves: CurveSummary[]): string {
   return t.toString();
 }
 
-/** The `fte show` page: header, params, curves, metrics by subject/perturbation/slice, costs, artifacts. */
-export function renderRunDetail(d: RunDetail): string {
+/** Subjects `fte show` knows (run/protocol.ts `Subject`), in display order. */
+export const SHOW_SUBJECTS = ['finetuned', 'base', 'prompting', 'rag'] as const;
+/** Subjects shown by default: the fine-tuned model and the base model it is compared with. */
+export const DEFAULT_SHOW_SUBJECTS = ['finetuned', 'base'] as const;
+/** Eval metrics that describe a perturbation rather than the task (not an objective candidate). */
+const PERTURBATION_METRICS = new Set(['consistency', 'input_change_rate']);
+
+/** Which metric rows `fte show` prints (the --json output always has all of them). */
+export interface ShowView {
+  /** Subjects to show. Default: finetuned + base (when the run has them; else every subject). */
+  subjects?: string[];
+  /** One perturbation, or `all`. Default `none` (clean inputs) plus the robustness summary. */
+  perturbation?: string;
+  /** Every subject and every perturbation. */
+  all?: boolean;
+}
+
+/** A metric value; '-' when it was measured on 0 examples (n = 0) or is missing. */
+function valueCell(e: Pick<EvalResultRecord, 'value' | 'n'>): string {
+  return e.n === 0 || e.value === null ? '-' : fmt(e.value);
+}
+
+/**
+ * Robustness summary, one row per shown subject x perturbation (slice `all`): the objective metric
+ * clean and perturbed, its drop (clean - perturbed when maximised, perturbed - clean when minimised:
+ * positive = worse), and consistency (share of changed inputs whose output stayed the same; n =
+ * changed inputs). The metric is the run's objective metric when it is an eval metric, else the
+ * first task metric of the clean rows.
+ */
+function robustnessTable(d: RunDetail, subjects: string[], perturbations: string[]): string | null {
+  const rows = d.evals.filter((e) => e.slice === 'all' && subjects.includes(e.subject));
+  const others = perturbations.filter((p) => p !== 'none');
+  if (!others.length) return null;
+  const cleanMetrics = rows.filter((e) => e.perturbation === 'none' && !PERTURBATION_METRICS.has(e.metric) && e.metric !== 'perplexity').map((e) => e.metric);
+  const metric = cleanMetrics.includes(d.run.objective.metric) ? d.run.objective.metric : cleanMetrics[0];
+  if (!metric) return null;
+  const goal = metric === d.run.objective.metric ? d.run.objective.goal : 'maximize';
+  const find = (subject: string, perturbation: string, m: string) => rows.find((e) => e.subject === subject && e.perturbation === perturbation && e.metric === m);
+  const t = table(['subject', 'perturbation', `${metric} clean`, 'perturbed', 'drop', 'consistency (n)']);
+  let any = false;
+  for (const subject of subjects) {
+    const clean = find(subject, 'none', metric);
+    for (const p of others) {
+      const pert = find(subject, p, metric);
+      const cons = find(subject, p, 'consistency');
+      if (!pert && !cons) continue;
+      any = true;
+      const ok = (e?: EvalResultRecord): e is EvalResultRecord => !!e && e.value !== null && e.n !== 0;
+      const drop = ok(clean) && ok(pert) ? (goal === 'maximize' ? clean.value! - pert.value! : pert.value! - clean.value!) : null;
+      t.push([
+        subject,
+        p,
+        clean ? valueCell(clean) : '-',
+        pert ? valueCell(pert) : '-',
+        drop === null ? '-' : fmt(drop),
+        ok(cons) ? `${fmt(cons.value)} (${fmt(cons.n)})` : '-',
+      ]);
+    }
+  }
+  return any ? t.toString() : null;
+}
+
+/**
+ * The metric section of `fte show`: rows filtered by `view` (see `ShowView`), then, in the default
+ * view, the robustness summary. Unknown subject or perturbation names throw.
+ * @throws UnknownNameError a subject outside SHOW_SUBJECTS, or a perturbation the run has no rows for
+ */
+function metricsSection(d: RunDetail, view: ShowView): string[] {
+  const out: string[] = [];
+  const present = <T extends string>(key: (e: EvalResultRecord) => T) => [...new Set(d.evals.map(key))];
+  const perturbations = present((e) => e.perturbation);
+  for (const s of view.subjects ?? []) if (!(SHOW_SUBJECTS as readonly string[]).includes(s)) throw new UnknownNameError('subject', s, SHOW_SUBJECTS);
+  if (view.perturbation !== undefined && view.perturbation !== 'all' && !perturbations.includes(view.perturbation)) {
+    throw new UnknownNameError('perturbation', view.perturbation, [...perturbations, 'all']);
+  }
+  if (!d.evals.length) return out;
+  const subjectsPresent = present((e) => e.subject as string);
+  const defaults = DEFAULT_SHOW_SUBJECTS.filter((s) => subjectsPresent.includes(s));
+  const subjects = view.all ? subjectsPresent : view.subjects ?? (defaults.length ? [...defaults] : subjectsPresent);
+  const perturbation = view.all ? 'all' : (view.perturbation ?? 'none');
+  const rows = d.evals.filter((e) => subjects.includes(e.subject) && (perturbation === 'all' || e.perturbation === perturbation));
+  const onePerturbation = perturbation !== 'all';
+  out.push('', `metrics (${onePerturbation ? `perturbation ${perturbation}` : 'all perturbations'}; subjects ${subjects.join(', ')})`);
+  const t = table(onePerturbation ? ['subject', 'slice', 'metric', 'value', 'n'] : ['subject', 'perturbation', 'slice', 'metric', 'value', 'n']);
+  for (const e of rows) {
+    const cellsOf = [e.slice, e.metric, valueCell(e), fmt(e.n)];
+    t.push(onePerturbation ? [e.subject, ...cellsOf] : [e.subject, e.perturbation, ...cellsOf]);
+  }
+  out.push(rows.length ? t.toString() : '(no rows)');
+  if (rows.length < d.evals.length) {
+    out.push(`${rows.length} of ${d.evals.length} metric rows shown (--subject S, --perturbation P|all, --all; --json has every row)`);
+  }
+  if (!view.all && view.perturbation === undefined) {
+    const robust = robustnessTable(d, subjects, perturbations);
+    if (robust) out.push('', 'robustness (slice all; drop > 0 = worse than clean; consistency = unchanged outputs among changed inputs)', robust);
+  }
+  return out;
+}
+
+/**
+ * The `fte show` page: header, params, curves, metrics (filtered by `view`, see `ShowView`),
+ * robustness summary, costs, artifacts.
+ * @throws UnknownNameError for an unknown subject or perturbation in `view`
+ */
+export function renderRunDetail(d: RunDetail, view: ShowView = {}): string {
+  const metrics = metricsSection(d, view);
   const r = d.run;
   const out: string[] = [];
   out.push(`run ${r.runId}  (${r.kind === 'baselines' ? 'baselines of sweep' : 'sweep'} ${r.sweepId}${r.experiment ? `, experiment ${r.experiment}` : ''})`);
@@ -124,12 +229,7 @@ export function renderRunDetail(d: RunDetail): string {
     out.push(t.toString());
   }
   if (d.curves.length) out.push('', 'curves', curveTable(d.curves));
-  if (d.evals.length) {
-    out.push('', 'metrics');
-    const t = table(['subject', 'perturbation', 'slice', 'metric', 'value', 'n']);
-    for (const e of d.evals) t.push([e.subject, e.perturbation, e.slice, e.metric, fmt(e.value), fmt(e.n)]);
-    out.push(t.toString());
-  }
+  out.push(...metrics);
   if (d.costs.length) {
     out.push('', 'costs');
     const t = table(['component', 'device', 'hours', 'tokens', 'usd', 'price source']);

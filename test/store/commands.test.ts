@@ -20,7 +20,11 @@ function ensureBuilt(): void {
     return !fs.existsSync(out) || fs.statSync(out).mtimeMs < fs.statSync(path.join(root, 'src', `${p}.ts`)).mtimeMs;
   });
   // tsc emits even when another stage's files have type errors; those are not this test's concern.
-  if (stale) spawnSync(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: root });
+  if (stale) {
+    spawnSync(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: root });
+    // The CLI reads flags from oclif.manifest.json (written at build): refresh it with the code.
+    spawnSync(process.execPath, [path.join(root, 'scripts/oclif-manifest.mjs')], { cwd: root });
+  }
 }
 
 function fte(args: string[]): { code: number; stdout: string; stderr: string } {
@@ -214,5 +218,25 @@ describe('store-open and export errors: one line, exit 2 for user-caused cases (
     expect(r.stderr).toBe(`fte: statement 1 is ${type}, which writes files; fte query is read-only unless --write is given\n`);
     expect(fs.existsSync(out)).toBe(false);
     expect(fs.existsSync(outDir)).toBe(false);
+  });
+});
+
+describe('fte show metric filters (QA)', () => {
+  it('default: finetuned + base on clean inputs, then a robustness summary; --json keeps every row', () => {
+    const r = fte(['show', 'r-a']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('metrics (perturbation none; subjects finetuned, base)');
+    expect(r.stdout).not.toMatch(/│ rag /);
+    expect(r.stdout).toMatch(/robustness[^\n]*\n(?:[^\n]*\n){3}│ finetuned +│ typos +│ 20 +│ 25 +│ -5 /);
+    expect(r.stdout).toContain('4 of 6 metric rows shown');
+    expect((json(['show', 'r-a', '--subject', 'rag']) as { evals: unknown[] }).evals).toHaveLength(6);
+  });
+
+  it('--subject / --perturbation / --all filter; unknown names exit 2 in one line', () => {
+    expect(fte(['show', 'r-a', '--subject', 'rag']).stdout).toMatch(/│ rag +│ all +│ bleu +│ 25 /);
+    expect(fte(['show', 'r-a', '--perturbation', 'typos']).stdout).toMatch(/│ finetuned +│ all +│ bleu +│ 25 /);
+    expect(fte(['show', 'r-a', '--all']).stdout).toContain('│ rag ');
+    const bad = fte(['show', 'r-a', '--perturbation', 'typo']);
+    expect([bad.code, bad.stderr]).toEqual([2, "fte: unknown perturbation 'typo'; known: none, typos, all\n"]);
   });
 });

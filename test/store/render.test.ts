@@ -1,0 +1,92 @@
+/** `fte show` text: default view (finetuned + base, clean rows, robustness summary), filters, n = 0 shown as '-'. */
+import { describe, expect, it } from 'vitest';
+import { UnknownNameError } from '../../src/errors.js';
+import type { EvalResultRecord, RunDetail, RunRecord } from '../../src/store/queries.js';
+import { renderRunDetail } from '../../src/store/render.js';
+
+const run = {
+  runId: 'r1', sweepId: 's1', kind: 'variant', experimentId: null, experiment: null, variantKey: 'lora', method: 'lora', status: 'completed',
+  startedAt: null, finishedAt: null, wallSeconds: null, device: null, backend: null, params: {}, steps: null, bestStep: null, stoppedEarly: null,
+  bestValLoss: null, finalValLoss: null, perplexity: null, objective: { metric: 'bleu', goal: 'maximize', value: 30 }, tokensTrained: null,
+  trainableParams: null, totalParams: null, adapterBytes: null, peakMemoryBytes: null, baseWeightBytes: null, usd: null, divergenceReason: null, error: null,
+} as RunRecord;
+
+const clean: Record<string, number> = { finetuned: 30, base: 10, prompting: 12, rag: 20 };
+function evals(): EvalResultRecord[] {
+  const rows: EvalResultRecord[] = [];
+  const add = (subject: string, perturbation: string, slice: string, metric: string, value: number | null, n: number | null) =>
+    rows.push({ runId: subject === 'finetuned' ? 'r1' : 's1:baselines', sweepId: 's1', kind: subject === 'finetuned' ? 'variant' : 'baselines', subject, perturbation, slice, metric, value, n, signature: null } as EvalResultRecord);
+  for (const subject of ['finetuned', 'base', 'prompting', 'rag']) {
+    for (const slice of ['all', 'summarize']) {
+      add(subject, 'none', slice, 'bleu', clean[subject]!, 10);
+      add(subject, 'none', slice, 'chrf', 50, 10);
+      add(subject, 'typos', slice, 'bleu', clean[subject]! - 4, 10);
+      add(subject, 'typos', slice, 'consistency', 0.7, 8);
+      add(subject, 'typos', slice, 'input_change_rate', 0.8, 10);
+      add(subject, 'case', slice, 'bleu', clean[subject]!, 10);
+      add(subject, 'case', slice, 'consistency', 1, 0);
+      add(subject, 'worst_case', slice, 'bleu', clean[subject]! - 5, 10);
+    }
+  }
+  return rows;
+}
+const detail = (): RunDetail => ({ run, curves: [], evals: evals(), costs: [], artifacts: [] });
+const section = (text: string, title: string): string[] => {
+  const lines = text.split('\n');
+  const at = lines.findIndex((l) => l.startsWith(title));
+  expect(at, title).toBeGreaterThanOrEqual(0);
+  const end = lines.findIndex((l, i) => i > at + 1 && l === '');
+  return lines.slice(at, end === -1 ? undefined : end);
+};
+const cells = (line: string) => line.split('│').map((c) => c.trim()).filter(Boolean);
+
+describe('renderRunDetail metrics view', () => {
+  it('default: finetuned and base, clean rows only, and a robustness summary per perturbation', () => {
+    const text = renderRunDetail(detail());
+    const metrics = section(text, 'metrics').filter((l) => l.startsWith('│')).map(cells);
+    expect(metrics[0]).toEqual(['subject', 'slice', 'metric', 'value', 'n']);
+    expect(metrics.slice(1).map((c) => c[0])).toEqual([...Array(4).fill('finetuned'), ...Array(4).fill('base')]);
+    expect(metrics.slice(1).every((c) => c[2] === 'bleu' || c[2] === 'chrf')).toBe(true);
+    const robust = section(text, 'robustness').filter((l) => l.startsWith('│')).map(cells);
+    expect(robust[0]).toEqual(['subject', 'perturbation', 'bleu clean', 'perturbed', 'drop', 'consistency (n)']);
+    expect(robust.slice(1)).toEqual([
+      ['finetuned', 'typos', '30', '26', '4', '0.7 (8)'],
+      ['finetuned', 'case', '30', '30', '0', '-'],
+      ['finetuned', 'worst_case', '30', '25', '5', '-'],
+      ['base', 'typos', '10', '6', '4', '0.7 (8)'],
+      ['base', 'case', '10', '10', '0', '-'],
+      ['base', 'worst_case', '10', '5', '5', '-'],
+    ]);
+    expect(text.split('\n').length).toBeLessThan(60);
+    expect(text).toContain('8 of 64 metric rows shown');
+  });
+
+  it.each([
+    [{ subjects: ['rag'] }, ['rag'], ['none']],
+    [{ subjects: ['rag', 'prompting'], perturbation: 'typos' }, ['rag', 'prompting'], ['typos']],
+    [{ perturbation: 'all' }, ['finetuned', 'base'], ['none', 'typos', 'case', 'worst_case']],
+    [{ all: true }, ['finetuned', 'base', 'prompting', 'rag'], ['none', 'typos', 'case', 'worst_case']],
+  ])('%j filters subjects and perturbations', (view, subjects, perturbations) => {
+    const text = renderRunDetail(detail(), view);
+    const rows = section(text, 'metrics').filter((l) => l.startsWith('│')).map(cells);
+    const head = rows[0]!;
+    const si = head.indexOf('subject');
+    const pi = head.indexOf('perturbation');
+    expect(new Set(rows.slice(1).map((c) => c[si]))).toEqual(new Set(subjects));
+    expect(new Set(rows.slice(1).map((c) => (pi === -1 ? perturbations[0] : c[pi])))).toEqual(new Set(perturbations));
+  });
+
+  it('shows a value measured on 0 examples as "-"', () => {
+    const text = renderRunDetail(detail(), { perturbation: 'case' });
+    const rows = section(text, 'metrics').filter((l) => l.startsWith('│')).map(cells);
+    expect(rows.filter((c) => c.includes('consistency')).map((c) => c.slice(-2))).toEqual(Array(4).fill(['-', '0']));
+  });
+
+  it.each([
+    [{ subjects: ['finetune'] }, /unknown subject 'finetune'; known: finetuned, base, prompting, rag/],
+    [{ perturbation: 'typo' }, /unknown perturbation 'typo'; known: none, typos, case, worst_case, all/],
+  ])('%j is an UnknownNameError', (view, message) => {
+    expect(() => renderRunDetail(detail(), view)).toThrow(UnknownNameError);
+    expect(() => renderRunDetail(detail(), view)).toThrow(message);
+  });
+});
