@@ -8,7 +8,8 @@ export default class Query extends BaseCommand {
   static override summary = 'Run SQL against the store (read-only unless --write).';
   static override description = `Tables: experiments, sweeps, runs, run_params, eval_results, predictions, costs, artifacts; views:
 step_metrics (run_id, step, epoch, split, name, value) and run_summary (one row per run, params as columns).
-Without --write the file is opened read-only and INSERT/UPDATE/DELETE/CREATE/DROP/ALTER... are refused.
+Without --write the file is opened read-only and INSERT/UPDATE/DELETE/CREATE/DROP/ALTER... are refused, as are
+COPY ... TO and EXPORT DATABASE (they write files).
 Several statements may be separated by ';' (the last one's rows are printed).`;
   static override examples = [
     `<%= config.bin %> query "select run_id, rank, learning_rate, objective from run_summary order by objective limit 5"`,

@@ -2,7 +2,7 @@
  * End-to-end: the built CLI (`node bin/run.js`) against a seeded store file, as a user runs it.
  * Builds dist/ first when any of the store's sources is newer than its output.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -184,6 +184,24 @@ describe('store-open and export errors: one line, exit 2 for user-caused cases (
       expect(r.stderr.trim().split('\n'), args.join(' ')).toHaveLength(1);
       expect(r.stderr).not.toMatch(/IO Error/);
       expect(r.code, args.join(' ')).toBe(2);
+    }
+  });
+
+  it('a locked file (another process writing) exits 1 with one line naming the file and PID', async () => {
+    const file = path.join(dir, 'qa-locked.duckdb');
+    fs.copyFileSync(db, file);
+    const holder = spawn(process.execPath, [path.join(root, 'test/store/children/hold-lock.mjs'), file], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        holder.stdout!.on('data', (d: Buffer) => d.toString().includes('ready') && resolve());
+        holder.on('exit', (code) => reject(new Error(`holder exited ${code}`)));
+      });
+      for (const args of [['runs'], ['query', 'select 1', '--write']]) {
+        const r = run(args, file);
+        expect([r.code, r.stderr], args.join(' ')).toEqual([1, `fte: database ${file} is locked by another fte process (PID ${holder.pid}); wait for it or use --db\n`]);
+      }
+    } finally {
+      holder.kill('SIGKILL');
     }
   });
 
