@@ -33,7 +33,7 @@ export default defineExperiment({
     parameters: {
       rank: [4, 8, 16, 32],
       learningRate: [1e-3, 3e-3],
-      alpha: ({ rank }) => 2 * (rank as number),
+      alpha: ({ rank }) => 2 * rank,
     },
   },
   earlyStopping: { metric: 'val_loss', patience: 3, minDelta: 0.001 },

@@ -14,7 +14,7 @@ drop (positive = worse) and consistency (unchanged outputs among the inputs the 
 --subject and --perturbation pick other rows, --all shows every row; --json always has every row.
 A value measured on 0 examples (n = 0) shows as '-'.`;
   static override examples = [
-    '<%= config.bin %> show 20261129-0712-ab12-003',
+    '<%= config.bin %> show 0002f3d9-849e93',
     '<%= config.bin %> show 2026112 --subject rag --subject prompting --perturbation typos',
     '<%= config.bin %> show 2026112 --all',
     '<%= config.bin %> show 2026112 --json',

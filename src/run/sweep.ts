@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { makeDirs } from '../fsutil.js';
 import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -102,7 +103,7 @@ export async function runSweep(opts: RunSweepOptions): Promise<RunSweepResult> {
     throw new UserInputError(`${plan.loaded.file}: cost: ${(err as Error).message}`);
   }
 
-  mkdirSync(dirname(resolve(opts.db)), { recursive: true });
+  makeDirs(dirname(resolve(opts.db)));
   const store = await openStore(opts.db);
   let cancelled = false;
   let pool: WorkerPool | null = null;
@@ -173,7 +174,7 @@ export async function runSweep(opts: RunSweepOptions): Promise<RunSweepResult> {
       earlyStopping: spec.earlyStopping,
       cost: spec.cost,
     };
-    mkdirSync(context.outDir, { recursive: true });
+    makeDirs(context.outDir);
 
     // 4. Workers: baselines (once per sweep) and the variants share the pool.
     progress = createProgress({ total: todo.length + (needBaselines ? 1 : 0), quiet: opts.quiet, log: opts.log });

@@ -72,8 +72,11 @@ export const distributionSchema = z
   .strict();
 export type Distribution = z.output<typeof distributionSchema>;
 
+/** What a derived sweep parameter's function receives: every resolved parameter so far, and the method. */
+export type ResolvedSoFar = Omit<z.output<typeof paramsSchema>, 'alpha'> & { alpha?: number; method: Method };
+
 /** A sweep parameter: a list of values, a distribution, or a function of the other resolved parameters. */
-export type SweepParameter = unknown[] | Distribution | ((resolved: Record<string, unknown>) => unknown);
+export type SweepParameter = unknown[] | z.input<typeof distributionSchema> | ((resolved: ResolvedSoFar) => unknown);
 
 export const sweepSchema = z
   .object({
@@ -182,5 +185,11 @@ export const experimentSchema = z
   })
   .strict();
 
-export type ExperimentSpecInput = z.input<typeof experimentSchema>;
+/**
+ * What a spec file writes (defaults optional). `sweep.parameters` is typed so that a derived
+ * parameter's function sees typed values: `alpha: ({ rank }) => 2 * rank`.
+ */
+export type ExperimentSpecInput = Omit<z.input<typeof experimentSchema>, 'sweep'> & {
+  sweep?: Omit<z.input<typeof sweepSchema>, 'parameters'> & { parameters?: Record<string, SweepParameter> };
+};
 export type ExperimentSpec = z.output<typeof experimentSchema>;
