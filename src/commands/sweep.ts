@@ -62,8 +62,11 @@ perturbations), prices it, and stores everything in DuckDB. Finished variants ar
       resume: flags.resume,
       runCap: flags['run-cap'],
       limits: { limitTrain: flags['limit-train'], limitEval: flags['limit-eval'], maxSteps: flags['max-steps'] },
-      quiet: flags.quiet || this.jsonEnabled(),
-      log: (line) => this.logToStderr(line),
+      quiet: flags.quiet,
+      // progress and notices go to stderr (also with --json, whose stdout is only the summary)
+      log: (line) => {
+        if (!flags.quiet) process.stderr.write(`${line}\n`);
+      },
       print: (line) => { if (!this.jsonEnabled()) this.log(line); },
     });
     if (summary.exitCode !== 0) process.exitCode = summary.exitCode;
