@@ -19,11 +19,15 @@ const data = await loadDataset('evals/email-triage', { seed: 42 });
 if (only) for (const k of ['train', 'val'] as const) data[k] = data[k].filter((e) => e.category === only);
 console.log('train', data.train.length, 'val', data.val.length, 'test', data.test.length);
 
-/** Accuracy on the classify slice: the label whose completion has the lower total NLL. */
+/**
+ * Classify slice: accuracy of the label whose completion has the lower total NLL, and the ROC AUC
+ * of log P(spam) - log P(ham) (length-free view of whether the model separates the classes).
+ */
 function classifyAccuracy(lm: LoadedModel, test: Example[]): number {
   const cls = test.filter((e) => e.category === 'classify');
   let correct = 0;
   const predicted: Record<string, number> = {};
+  const margins: { m: number; spam: boolean }[] = [];
   for (const e of cls) {
     const scores = [' spam', ' ham'].map((c) => {
       const enc = encodeExample({ ...e, completion: c }, lm.tokenizer, lm.config.nCtx);
@@ -32,8 +36,13 @@ function classifyAccuracy(lm: LoadedModel, test: Example[]): number {
     const pred = scores[0]! < scores[1]! ? ' spam' : ' ham';
     if (pred === e.completion) correct++;
     predicted[pred] = (predicted[pred] ?? 0) + 1;
+    margins.push({ m: scores[1]! - scores[0]!, spam: e.completion === ' spam' });
   }
-  console.log('  predictions', JSON.stringify(predicted));
+  const pos = margins.filter((x) => x.spam);
+  const neg = margins.filter((x) => !x.spam);
+  let auc = 0;
+  for (const p of pos) for (const n of neg) auc += p.m > n.m ? 1 : p.m === n.m ? 0.5 : 0;
+  console.log('  predictions', JSON.stringify(predicted), 'AUC', (auc / (pos.length * neg.length)).toFixed(3));
   return correct / cls.length;
 }
 
