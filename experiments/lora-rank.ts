@@ -20,9 +20,12 @@ export default defineExperiment({
   dataset: 'evals/email-triage',
   method: 'lora',
   params: {
-    targetModules: ['c_attn', 'attn.c_proj'],
+    // All four GPT-2 projections: with attention alone (PEFT's GPT-2 default) a model this small does
+    // not learn to separate spam from ham (measured with scripts/finetune-check.ts: 0.47 accuracy vs
+    // 0.80 with all four at r 16, lr 5e-3, 3 epochs).
+    targetModules: ['c_attn', 'attn.c_proj', 'c_fc', 'mlp.c_proj'],
     dropout: 0.05,
-    epochs: 2,
+    epochs: 3,
     batchSize: 8,
     warmupSteps: 10,
     maxSeqLen: 256,
@@ -32,7 +35,7 @@ export default defineExperiment({
     strategy: 'grid',
     parameters: {
       rank: [4, 8, 16, 32],
-      learningRate: [1e-3, 3e-3],
+      learningRate: [2e-3, 5e-3],
       alpha: ({ rank }) => 2 * rank,
     },
   },
