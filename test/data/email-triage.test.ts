@@ -44,15 +44,15 @@ describe('email-triage suite', () => {
     expect(resolveSuiteDir('email-triage')).toMatch(/evals[/\\]email-triage$/);
     const ds = await loadDataset('email-triage', { seed: 7, cacheDir });
     const all = [...ds.train, ...ds.val, ...ds.test];
-    expect([ds.train.length, ds.val.length, ds.test.length]).toEqual([400, 60, 60]);
+    expect([ds.train.length, ds.val.length, ds.test.length]).toEqual([400, 60, 100]);
     // Both tasks and both labels in every split, in proportion.
-    for (const [split, n] of [[ds.train, 400], [ds.val, 60], [ds.test, 60]] as const) {
+    for (const [split, n] of [[ds.train, 400], [ds.val, 60], [ds.test, 100]] as const) {
       const buckets: Record<string, number> = {};
       for (const e of split) buckets[`${e.category}:${String(e.meta?.label)}`] = (buckets[`${e.category}:${String(e.meta?.label)}`] ?? 0) + 1;
       for (const b of ['classify:spam', 'classify:ham', 'subject:spam', 'subject:ham']) expect(buckets[b]).toBe(n / 4);
     }
     for (const e of all) {
-      expect(Buffer.byteLength(e.prompt + e.completion)).toBeLessThanOrEqual(240);
+      expect(Buffer.byteLength(e.prompt + e.completion)).toBeLessThanOrEqual(180); // suite.json maxExampleBytes
       expect(e.prompt + e.completion).toMatch(/^[\x20-\x7e\n]*$/);
       expect(findPii(e.prompt + e.completion)).toEqual([]);
       if (e.category === 'classify') {
