@@ -12,7 +12,7 @@ for i in $(seq 1 "$runs"); do
   /usr/bin/time -f '%e %M' -o "$out/time-$i" node bin/run.js sweep experiments/lora-rank.ts --db "$db" --quiet >"$out/stdout-$i" 2>"$out/stderr-$i"
   read -r wall rss <"$out/time-$i"
   times+=("$wall")
-  echo "run $i: ${wall}s wall, peak RSS of the parent ${rss} KiB"
+  echo "run $i: ${wall}s wall, peak RSS of the largest process ${rss} KiB"
 done
 median=$(printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}')
 echo "median of $runs: ${median}s"

@@ -23,6 +23,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { EvalRow, RunOutcome, StepMetric } from '../src/run/protocol.js';
 import { openStore } from '../src/store/writer.js';
+import { mulberry32 } from '../src/random.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -41,16 +42,7 @@ const db = path.resolve(args.db!);
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 
 /** Deterministic PRNG (mulberry32) so every bench fills the same data. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32;
 
 const runId = (i: number): string => `bench-${String(i).padStart(5, '0')}`;
 const median = (xs: number[]): number => {

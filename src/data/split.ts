@@ -9,17 +9,9 @@
  * the fractions by the largest-remainder method, or are given exactly. Same input + seed -> same split.
  */
 
-/** mulberry32: a small 32-bit PRNG with good statistical quality for shuffling. Returns [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '../random.js';
+
+export { mulberry32 };
 
 /** In-place seeded Fisher-Yates shuffle; returns the array. */
 export function shuffle<T>(items: T[], random: () => number): T[] {

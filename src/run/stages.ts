@@ -8,7 +8,8 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { readPrepared } from '../data/index.js';
 import { countParams } from '../model/config.js';
-import type { ArtifactRow, ParentMessage, RunOutcome, StepMetric, Subject, SubjectUsage, WorkerMessage } from './protocol.js';
+import type { ArtifactRow, Example, ParentMessage, RunOutcome, StepMetric, Subject, SubjectUsage, SweepContext, WorkerMessage } from './protocol.js';
+import type { EvaluateSubjectOptions, Generator } from '../eval/index.js';
 
 type TaskMessage = Extract<ParentMessage, { type: 'task' }>;
 type BaselinesMessage = Extract<ParentMessage, { type: 'baselines' }>;
@@ -66,18 +67,7 @@ export async function runVariantTask(msg: TaskMessage, send: (m: WorkerMessage) 
   const lm = await loadForInference(context.baseModelDir, summary.checkpointPath, backend.name);
   let evaluation;
   try {
-    evaluation = await evaluateSubject({
-      subject: 'finetuned',
-      model: modelGenerator(lm.model, lm.tokenizer),
-      test: data.test,
-      train: data.train,
-      perturbations: context.evaluate.perturbations,
-      ...(context.evaluate.metrics ? { metrics: context.evaluate.metrics } : {}),
-      fewShotK: context.evaluate.fewShotK,
-      ragK: context.evaluate.ragK,
-      maxNewTokens: context.evaluate.maxNewTokens,
-      seed: context.evaluate.seed,
-    });
+    evaluation = await evaluateSubject(evaluationOptions('finetuned', modelGenerator(lm.model, lm.tokenizer), data, context));
   } finally {
     lm.dispose();
   }
@@ -126,18 +116,7 @@ export async function runBaselinesTask(msg: BaselinesMessage, send: (m: WorkerMe
   try {
     for (const subject of context.evaluate.baselines) {
       send({ type: 'phase', runId: `${context.sweepId}:baselines`, phase: `evaluate ${subject}` });
-      const r = await evaluateSubject({
-        subject,
-        model: modelGenerator(lm.model, lm.tokenizer),
-        test: data.test,
-        train: data.train,
-        perturbations: context.evaluate.perturbations,
-        ...(context.evaluate.metrics ? { metrics: context.evaluate.metrics } : {}),
-        fewShotK: context.evaluate.fewShotK,
-        ragK: context.evaluate.ragK,
-        maxNewTokens: context.evaluate.maxNewTokens,
-        seed: context.evaluate.seed,
-      });
+      const r = await evaluateSubject(evaluationOptions(subject, modelGenerator(lm.model, lm.tokenizer), data, context));
       rows.push(...r.rows);
       predictions.push(...r.predictions);
       usage[subject] = usageOf(r);
@@ -150,6 +129,16 @@ export async function runBaselinesTask(msg: BaselinesMessage, send: (m: WorkerMe
   const cost = costSpec(context.cost);
   const costs = costOfRun({ method: 'lora', eval: { wallSeconds, tokens }, usage, totalParams: countParams(lm.config), cost, prices: resolvePrices(cost.prices) });
   return { type: 'baselines-done', rows, predictions, usage, costs };
+}
+
+/** The same test split, metrics, perturbations and decoding for every subject (the spec's `evaluate` section). */
+function evaluationOptions(subject: Subject, model: Generator, data: { train: Example[]; test: Example[] }, context: SweepContext): EvaluateSubjectOptions {
+  const e = context.evaluate;
+  return {
+    subject, model, test: data.test, train: data.train, perturbations: e.perturbations,
+    ...(e.metrics ? { metrics: e.metrics } : {}),
+    fewShotK: e.fewShotK, ragK: e.ragK, maxNewTokens: e.maxNewTokens, seed: e.seed,
+  };
 }
 
 function usageOf(r: { examples: number; promptTokens: number; completionTokens: number; wallSeconds: number }): SubjectUsage {

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { mulberry32 } from '../random.js';
 import { checkParamValue } from './define.js';
 import { SpecError } from './errors.js';
 import { paramsSchema, type Distribution, type ExperimentSpec, type Method, type Params } from './schema.js';
@@ -24,20 +25,7 @@ export interface Fingerprints {
   dataset: string;
 }
 
-/**
- * mulberry32: a small seeded 32-bit PRNG (Tommy Ettinger's public-domain generator), returns
- * floats in [0, 1). Deterministic across platforms, which Math.random is not.
- */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 };
 
 /** JSON with object keys sorted at every level, so equal values hash equally. */
 export function canonicalJson(value: unknown): string {

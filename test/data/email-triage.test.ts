@@ -52,7 +52,7 @@ describe('email-triage suite', () => {
       for (const b of ['classify:spam', 'classify:ham', 'subject:spam', 'subject:ham']) expect(buckets[b]).toBe(n / 4);
     }
     for (const e of all) {
-      expect(Buffer.byteLength(e.prompt + e.completion)).toBeLessThanOrEqual(180); // suite.json maxExampleBytes
+      expect(Buffer.byteLength(e.prompt + e.completion)).toBeLessThanOrEqual(240); // suite.json maxExampleBytes
       expect(e.prompt + e.completion).toMatch(/^[\x20-\x7e\n]*$/);
       expect(findPii(e.prompt + e.completion)).toEqual([]);
       if (e.category === 'classify') {
