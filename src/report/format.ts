@@ -69,11 +69,11 @@ export function fmtCount(v: number | null | undefined): string {
 /** Seconds as `1h 02m`, `3m 05s` or `12.3 s`. */
 export function fmtDuration(s: number | null | undefined): string {
   if (s === null || s === undefined || !Number.isFinite(s)) return '—';
-  if (s < 60) return `${Number(s.toPrecision(3))} s`;
-  const m = Math.floor(s / 60);
-  if (m < 60) return `${m}m ${String(Math.round(s - m * 60)).padStart(2, '0')}s`;
-  const h = Math.floor(m / 60);
-  return `${h}h ${String(m - h * 60).padStart(2, '0')}m`;
+  if (s < 59.95) return `${Number(s.toPrecision(3))} s`;
+  const whole = Math.round(s); // round once, then split, so 119.6 s is "2m 00s", never "1m 60s"
+  if (whole < 3600) return `${Math.floor(whole / 60)}m ${String(whole % 60).padStart(2, '0')}s`;
+  const minutes = Math.round(s / 60);
+  return `${Math.floor(minutes / 60)}h ${String(minutes % 60).padStart(2, '0')}m`;
 }
 
 /** A fraction as a percentage: 0.123 -> `12.3%`. */
