@@ -1,6 +1,5 @@
-import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { BACKENDS, type BackendName } from '../train/backend.js';
+import { BACKENDS, cudaVisible, type BackendName } from '../train/backend.js';
 import { UserInputError } from '../errors.js';
 
 export { BACKENDS, type BackendName };
@@ -24,7 +23,7 @@ export function checkBackendAvailable(name: string): void {
   const missing = (b: Exclude<BackendName, 'auto'>) => !resolvable(PACKAGES[b]);
   const reason = missing(name as Exclude<BackendName, 'auto'>)
     ? `${PACKAGES[name as Exclude<BackendName, 'auto'>]} is not installed`
-    : name === 'tensorflow-gpu' && !existsSync('/dev/nvidia0') && !existsSync('/proc/driver/nvidia/version')
+    : name === 'tensorflow-gpu' && !cudaVisible()
       ? 'no CUDA device is visible'
       : null;
   if (!reason) return;

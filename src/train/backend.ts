@@ -31,7 +31,8 @@ function cpuModel(): string {
   return os.cpus()[0]?.model?.trim() || 'cpu';
 }
 
-function cudaVisible(): boolean {
+/** Whether a CUDA device is visible to this process (honours CUDA_VISIBLE_DEVICES="" or -1). */
+export function cudaVisible(): boolean {
   if (process.env.CUDA_VISIBLE_DEVICES === '' || process.env.CUDA_VISIBLE_DEVICES === '-1') return false;
   return existsSync('/dev/nvidia0') || existsSync('/proc/driver/nvidia/version');
 }
