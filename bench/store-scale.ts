@@ -21,7 +21,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import type { EvalRow, RunOutcome, StepMetric } from '../src/run/protocol.js';
+import type { EvalRow } from '../src/eval/types.js';
+import type { RunOutcome } from '../src/store/types.js';
+import type { StepMetric } from '../src/train/types.js';
 import { openStore } from '../src/store/writer.js';
 import { mulberry32 } from '../src/random.js';
 

@@ -8,8 +8,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { loadDataset } from '../src/data/index.js';
-import type { Example } from '../src/run/protocol.js';
-import { paramsSchema } from '../src/spec/schema.js';
+import type { Example } from '../src/data/example.js';
+import { paramsSchema } from '../src/experiment/schema.js';
 import { encodeExample, evalBatches } from '../src/train/data.js';
 import { type LoadedModel, loadForInference, trainVariant } from '../src/train/index.js';
 import { maskedLoss } from '../src/train/trainer.js';

@@ -2,10 +2,15 @@
  * fte's public API. `import { defineExperiment, metrics } from 'fte'`.
  */
 export { FteError, UserInputError, UnknownNameError } from './errors.js';
-export * from './spec/schema.js';
+export * from './experiment/schema.js';
+export type * from './data/example.js';
+export type * from './train/types.js';
+export type * from './eval/types.js';
+export type * from './cost/types.js';
+export type * from './store/types.js';
 export type * from './run/protocol.js';
-export { defineExperiment, expandSweep, variantKey, loadSpec, planSweep, specFromWandbYaml, SpecError } from './spec/index.js';
-export type { Variant, ResolvedParams, Fingerprints, LoadedSpec, PlannedSweep } from './spec/index.js';
+export { defineExperiment, expandSweep, variantKey, loadSpec, planSweep, specFromWandbYaml, SpecError } from './experiment/index.js';
+export type { Variant, ResolvedParams, Fingerprints, LoadedSpec, PlannedSweep } from './experiment/index.js';
 export * as metrics from './eval/metrics/index.js';
 export { loadDataset, readPrepared, prepareDataset, validateDataset, buildSuite } from './data/index.js';
 export type { LoadedDataset, LoadDatasetOptions, DatasetManifest, PrepareOptions, PrepareResult, ValidationReport } from './data/index.js';
@@ -18,7 +23,7 @@ export type { TrainVariantOptions, LoadedModel, TrainEvent, MemoryEstimate, KVCa
  * Fine-tune one variant (see src/train/index.ts `trainVariant`). Loads TensorFlow.js on first call,
  * not when `fte` is imported.
  */
-export async function trainVariant(opts: import('./train/index.js').TrainVariantOptions): Promise<import('./run/protocol.js').TrainSummary> {
+export async function trainVariant(opts: import('./train/index.js').TrainVariantOptions): Promise<import('./train/types.js').TrainSummary> {
   await import('./tfjs-hooks.js');
   return (await import('./train/index.js')).trainVariant(opts);
 }

@@ -3,7 +3,7 @@ import { BaseCommand } from '../cli/base-command.js';
 import { RUN_STATUSES, type RunList } from '../store/queries.js';
 import { renderRunList, staleRunsNote } from '../store/render.js';
 import { withStore } from '../store/writer.js';
-import type { RunStatus } from '../run/protocol.js';
+import type { RunStatus } from '../store/types.js';
 
 export default class Runs extends BaseCommand {
   static override summary = 'List runs with their params and main metrics.';

@@ -1,7 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base-command.js';
 import { makeTable } from '../cli/table.js';
-import { planSweep } from '../spec/index.js';
+import { planSweep } from '../experiment/index.js';
 import { BACKENDS } from '../run/backends.js';
 
 export default class Sweep extends BaseCommand {

@@ -17,7 +17,7 @@
  * - MFU as in Chowdhery et al. 2022 (PaLM, section 4.1 / appendix B): achieved model FLOP/s divided
  *   by the device's peak FLOP/s.
  */
-import type { Method } from '../spec/schema.js';
+import type { Method } from '../experiment/schema.js';
 
 /**
  * Training FLOPs per token: `4 * totalParams + 2 * trainableParams` (for `full`, trainable = total,

@@ -13,7 +13,8 @@
  *   `apiModel` (prices per million tokens). `in` is the measured prompt: k few-shot examples or the
  *   retrieved context, plus the input. RAG's index cost is a monthly fixed cost, not per request.
  */
-import type { CostRow, Subject } from '../run/protocol.js';
+import type { CostRow } from '../cost/types.js';
+import type { Subject } from '../eval/types.js';
 import type { CostSpec } from './spec.js';
 import { servingTokensPerSecond } from './flops.js';
 import { apiPrice, devicePrice, priceSourceLabel, type PriceTable } from './prices.js';

@@ -3,8 +3,10 @@
  * on the spec's target device, and the inference cost per request of each evaluated subject.
  */
 import { availableParallelism } from 'node:os';
-import type { Method } from '../spec/schema.js';
-import type { CostRow, Subject, TrainSummary } from '../run/protocol.js';
+import type { Method } from '../experiment/schema.js';
+import type { CostRow } from '../cost/types.js';
+import type { Subject } from '../eval/types.js';
+import type { TrainSummary } from '../train/types.js';
 import type { CostSpec } from './spec.js';
 import { inferenceFlops, secondsForFlops, trainingFlops } from './flops.js';
 import { meanTokens, requestCost, requestCostRows, type UsageTotals } from './inference.js';

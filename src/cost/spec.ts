@@ -2,7 +2,7 @@
  * The spec's `cost` section as the cost stage uses it, and a check of the names it refers to.
  */
 import type { z } from 'zod';
-import { costSchema } from '../spec/schema.js';
+import { costSchema } from '../experiment/schema.js';
 import { apiPrice, devicePrice, type PriceTable } from './prices.js';
 import { UserInputError } from '../errors.js';
 

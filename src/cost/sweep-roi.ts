@@ -2,8 +2,8 @@
  * `fte roi` as a stage function: read a sweep from the store, re-price what it measured with the
  * price table in force, and compute the ROI of its best variant against prompting and RAG.
  */
-import { costSchema, type ExperimentSpec } from '../spec/schema.js';
-import type { Subject } from '../run/protocol.js';
+import { costSchema, type ExperimentSpec } from '../experiment/schema.js';
+import type { Subject } from '../eval/types.js';
 import { UserInputError } from '../errors.js';
 import { secondsForFlops, trainingFlops } from './flops.js';
 import { requestCost, type RequestCost } from './inference.js';
@@ -11,7 +11,7 @@ import { apiPrice, devicePrice, priceSourceLabel, resolvePrices, type PriceTable
 import { computeRoi, type Approach, type ApproachInput, type RoiResult } from './roi.js';
 import { measuredDevice, parseDeviceLabel } from './run-cost.js';
 import { validateCostNames, type CostSpec } from './spec.js';
-import type { Method } from '../spec/schema.js';
+import type { Method } from '../experiment/schema.js';
 import type { Db } from '../store/db.js';
 import { bestRun as storeBestRun, costs, evalResults, getSweep, latestSweep, listSweeps, predictions, sweepRuns, type CostRecord, type RunRecord, type SweepDetail } from '../store/queries.js';
 import { baselineRunId } from '../store/writer.js';

@@ -11,7 +11,7 @@
  *
  * An optional `category` (or `label`) string is kept for stratified splits and per-slice evaluation.
  */
-import type { Example } from '../run/protocol.js';
+import type { Example } from '../data/example.js';
 
 export type DatasetFormat = 'chat' | 'prompt_completion' | 'instruction';
 export const DATASET_FORMATS: readonly DatasetFormat[] = ['chat', 'prompt_completion', 'instruction'];

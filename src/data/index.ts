@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, isAbsolute, join, relative, resolve } from 'node:path';
 import { UserInputError } from '../errors.js';
-import type { Example } from '../run/protocol.js';
+import type { Example } from '../data/example.js';
 import { SPLIT_NAMES, type DatasetManifest, type SplitName } from './manifest.js';
 import { DEFAULT_SPLIT, assertWritable, prepareRows, writeFilesAtomically, writePrepared, type PrepareResult } from './prepare.js';
 import { readJsonlFile } from './read.js';

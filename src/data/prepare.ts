@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node
 import { basename, dirname, join, resolve } from 'node:path';
 import { UserInputError } from '../errors.js';
 import { makeDirs } from '../fsutil.js';
-import type { Example } from '../run/protocol.js';
+import type { Example } from '../data/example.js';
 import type { DatasetFormat } from './formats.js';
 import { fingerprintSplits, NO_CATEGORY, SPLIT_NAMES, type DatasetManifest, type SplitName } from './manifest.js';
 import { exactKey, normalizedKey, normalizeText } from './normalize.js';

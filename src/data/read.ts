@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { UserInputError } from '../errors.js';
-import type { Example } from '../run/protocol.js';
+import type { Example } from '../data/example.js';
 import { normalizeRow, type DatasetFormat, type RowError } from './formats.js';
 
 /** One non-blank source line and what became of it. */

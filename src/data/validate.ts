@@ -3,7 +3,7 @@
  * normalised duplicates, conflicting completions, PII findings (masked) and over-long examples.
  * Errors are rows that cannot be used (they make the command exit 1); everything else is a warning.
  */
-import type { Example } from '../run/protocol.js';
+import type { Example } from '../data/example.js';
 import type { DatasetFormat, RowError } from './formats.js';
 import { NO_CATEGORY } from './manifest.js';
 import { exactKey, normalizeText } from './normalize.js';

@@ -20,7 +20,8 @@
  */
 import { createRequire } from 'node:module';
 import { UnknownNameError } from '../errors.js';
-import type { Example, Subject } from '../run/protocol.js';
+import type { Example } from '../data/example.js';
+import type { Subject } from '../eval/types.js';
 import { exampleRng } from './perturbations/random.js';
 
 /** The part of a tokenizer the builders need (src/model's `TextTokenizer` satisfies it). */

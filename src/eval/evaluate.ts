@@ -31,7 +31,8 @@
  * request per example: what serving costs), `evalPromptTokens` / `evalCompletionTokens` everything
  * this evaluation processed (perturbed variants and the NLL pass included).
  */
-import type { EvalRow, Example, PredictionRow, Subject } from '../run/protocol.js';
+import type { Example } from '../data/example.js';
+import type { EvalRow, PredictionRow, Subject } from '../eval/types.js';
 import { createPromptBuilder, type BuiltPrompt, type PromptTokenizer } from './baselines.js';
 import { generate, tokenNll, type CausalLM, type DecodeTokenizer, type Generation, type GenerateOptions } from './generate.js';
 import { DEFAULT_METRICS, METRICS, getMetric, type MetricDef, type MetricKind } from './metrics/registry.js';

@@ -5,7 +5,7 @@
  * renders it as a pull-request comment.
  */
 import { FteError, UnknownNameError, UserInputError } from '../errors.js';
-import type { EvalRow, PredictionRow, Subject } from '../run/protocol.js';
+import type { EvalRow, PredictionRow, Subject } from '../eval/types.js';
 import type { Db } from '../store/db.js';
 import { latestSweep } from '../store/queries.js';
 import { findRun, sweepExists } from '../store/report-queries.js';

@@ -4,7 +4,8 @@
  * module only selects and formats them.
  */
 import { APPROACHES, computeRoi, type ApproachInput, type BreakEven, type RoiInput, type RoiResult } from '../cost/roi.js';
-import type { CostRow, EvalRow } from '../run/protocol.js';
+import type { CostRow } from '../cost/types.js';
+import type { EvalRow } from '../eval/types.js';
 import type { ReportData, RunData } from './data.js';
 import { fmtCount, fmtNum, fmtUsd } from './format.js';
 import { baselineObjectiveValue, objectiveValue, type Objective } from './objective.js';

@@ -4,7 +4,10 @@
  * build it by hand. Nothing here knows SQL or HTML.
  */
 import type { RoiReport } from '../cost/sweep-roi.js';
-import type { ArtifactRow, CostRow, EvalRow, PredictionRow, RunStatus, StepMetric } from '../run/protocol.js';
+import type { CostRow } from '../cost/types.js';
+import type { EvalRow, PredictionRow } from '../eval/types.js';
+import type { ArtifactRow, RunStatus } from '../store/types.js';
+import type { StepMetric } from '../train/types.js';
 
 /** Limits a sweep was cut down with (`fte sweep --max-steps/--limit-train/--limit-eval`). */
 export interface SweepLimits {

@@ -6,7 +6,7 @@
  * (e.g. `classify/f1_macro`, `subject/rougeL`): the fine-tuned subject's clean (`perturbation = none`)
  * value on that slice.
  */
-import type { EvalRow } from '../run/protocol.js';
+import type { EvalRow } from '../eval/types.js';
 import type { RunData } from './data.js';
 
 export type Goal = 'minimize' | 'maximize';

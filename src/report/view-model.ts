@@ -8,7 +8,7 @@
  * consistency), 7 cost and ROI, 8 sample outputs (worst regressions first).
  */
 import { limitFlags } from '../cost/sweep-roi.js';
-import type { EvalRow } from '../run/protocol.js';
+import type { EvalRow } from '../eval/types.js';
 import { buildCostSection } from './cost-view.js';
 import type { ReportData, RunData } from './data.js';
 import { parseObjective } from './objective.js';

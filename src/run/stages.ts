@@ -8,7 +8,11 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { readPrepared } from '../data/index.js';
 import { countParams } from '../model/config.js';
-import type { ArtifactRow, Example, ParentMessage, RunOutcome, StepMetric, Subject, SubjectUsage, SweepContext, WorkerMessage } from './protocol.js';
+import type { Example } from '../data/example.js';
+import type { Subject, SubjectUsage } from '../eval/types.js';
+import type { ArtifactRow, RunOutcome } from '../store/types.js';
+import type { StepMetric } from '../train/types.js';
+import type { ParentMessage, SweepContext, WorkerMessage } from './protocol.js';
 import type { EvaluateSubjectOptions, Generator } from '../eval/index.js';
 
 type TaskMessage = Extract<ParentMessage, { type: 'task' }>;

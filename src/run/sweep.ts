@@ -6,7 +6,7 @@ import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { UserInputError } from '../errors.js';
-import { planSweep, type PlannedSweep, type Variant } from '../spec/index.js';
+import { planSweep, type PlannedSweep, type Variant } from '../experiment/index.js';
 import { loadDataset } from '../data/index.js';
 import { openStore, type Store } from '../store/index.js';
 import { listRuns, getSweep } from '../store/queries.js';
@@ -14,7 +14,8 @@ import { completedRunForVariant, findResumableSweep, hasCompletedBaselines } fro
 import { checkBackendAvailable } from './backends.js';
 import { WorkerPool, type TaskResult } from './pool.js';
 import { createProgress, formatDuration, type ProgressSink } from './progress.js';
-import type { RunOutcome, SweepContext, WorkerMessage } from './protocol.js';
+import type { RunOutcome } from '../store/types.js';
+import type { SweepContext, WorkerMessage } from './protocol.js';
 import { makeTable } from '../cli/table.js';
 
 /** Options of `fte sweep` (see src/commands/sweep.ts). */

@@ -8,7 +8,8 @@
  * listings skip it, result queries (`evalResults`, `predictions`, `costs`) include it unless told not to.
  */
 import { UnknownNameError, UserInputError } from '../errors.js';
-import type { RunStatus, Subject } from '../run/protocol.js';
+import type { Subject } from '../eval/types.js';
+import type { RunStatus } from '../store/types.js';
 import { quoteIdent, stringList, type Bindable, type Db, type PlainRow } from './db.js';
 import { paramColumns, runMetricsSql, snakeCase, type ParamColumn } from './schema.js';
 

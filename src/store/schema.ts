@@ -33,7 +33,7 @@
  * No foreign-key constraints: DuckDB checks them eagerly and they forbid updating referenced rows;
  * the keys are documented above and kept by the one writer (src/store/writer.ts).
  */
-import { paramsSchema } from '../spec/schema.js';
+import { paramsSchema } from '../experiment/schema.js';
 import type { TxHandle } from './db.js';
 
 /** The schema version this build writes and reads. */

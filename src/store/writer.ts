@@ -16,15 +16,10 @@ import os from 'node:os';
 import { DOUBLE, INTEGER, USMALLINT, VARCHAR, BIGINT, DuckDBDataChunk, type DuckDBValue } from '@duckdb/node-api';
 import duckdbBindings from '@duckdb/node-bindings';
 import { FteError } from '../errors.js';
-import type {
-  ArtifactRow,
-  CostRow,
-  EvalRow,
-  PredictionRow,
-  RunOutcome,
-  RunStatus,
-  StepMetric,
-} from '../run/protocol.js';
+import type { CostRow } from '../cost/types.js';
+import type { EvalRow, PredictionRow } from '../eval/types.js';
+import type { ArtifactRow, RunOutcome, RunStatus } from '../store/types.js';
+import type { StepMetric } from '../train/types.js';
 import { CHUNK_ROWS, Db, openDb, sqlTimestamp, stringList, type AppendColumn, type TxHandle } from './db.js';
 import { StoreCorruptError, StoreVersionError } from './errors.js';
 import { SCHEMA_VERSION, migrate, readSchemaVersion } from './schema.js';

@@ -12,7 +12,7 @@
  * positions never attend to the padding to their right, and padded targets have weight 0, so
  * padding changes nothing: no attention mask is needed for training (tested in test/train).
  */
-import type { Example } from '../run/protocol.js';
+import type { Example } from '../data/example.js';
 import type { TextTokenizer } from '../model/tokenizer.js';
 import { Rng } from '../model/rng.js';
 

@@ -16,7 +16,7 @@ import type { GPT2Config } from '../model/config.js';
 import { countParams } from '../model/config.js';
 import { NF4_BLOCKSIZE, DQ_BLOCKSIZE } from '../model/nf4.js';
 import type { LoraTarget } from '../model/lora.js';
-import type { Method } from '../spec/schema.js';
+import type { Method } from '../experiment/schema.js';
 
 export interface MemoryEstimate {
   method: Method;

@@ -9,7 +9,8 @@ import { costSpec } from '../../src/cost/spec.js';
 import { roiForSweep, type RoiReport } from '../../src/cost/sweep-roi.js';
 import { renderRoi } from '../../src/cost/render.js';
 import { openStore, type Store } from '../../src/store/writer.js';
-import type { EvalRow, RunOutcome, Subject } from '../../src/run/protocol.js';
+import type { EvalRow, Subject } from '../../src/eval/types.js';
+import type { RunOutcome } from '../../src/store/types.js';
 import Roi from '../../src/commands/roi.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { UnknownNameError } from '../../src/errors.js';
 import { createPromptBuilder, fitContext, selectFewShot, type PromptTokenizer } from '../../src/eval/baselines.js';
-import type { Example, Subject } from '../../src/run/protocol.js';
+import type { Example } from '../../src/data/example.js';
+import type { Subject } from '../../src/eval/types.js';
 
 /** Byte-level tokenizer, as fte's built-in models. */
 const bytes: PromptTokenizer = {

@@ -9,7 +9,8 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { evaluateSubject, modelGenerator, type Generator } from '../../src/eval/evaluate.js';
 import { DEFAULT_METRICS } from '../../src/eval/metrics/registry.js';
-import type { Example, Subject } from '../../src/run/protocol.js';
+import type { Example } from '../../src/data/example.js';
+import type { Subject } from '../../src/eval/types.js';
 import { loadDataset } from '../../src/data/index.js';
 import { loadForInference } from '../../src/train/index.js';
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { UnknownNameError } from '../../src/errors.js';
 import { evaluateSubject, inferSliceKinds, type Generator } from '../../src/eval/evaluate.js';
 import { DEFAULT_METRICS } from '../../src/eval/metrics/registry.js';
-import type { Example } from '../../src/run/protocol.js';
+import type { Example } from '../../src/data/example.js';
 
 const bodies = [
   'Claim your FREE cash prize now, winner',

@@ -5,7 +5,7 @@
  * the main branch's stored result in compare tests.
  */
 import { openStore } from '../../src/store/index.js';
-import type { RunOutcome } from '../../src/run/protocol.js';
+import type { RunOutcome } from '../../src/store/types.js';
 import { fixtureBaselines, fixtureOutcomes, SPEC, SWEEP_ID, SWEEP_INFO } from './fixture.js';
 
 export const MAIN_SWEEP_ID = 'sw-main';

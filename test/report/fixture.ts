@@ -4,7 +4,10 @@
  * diverged, one stopped early; eval rows for every subject x perturbation x slice x metric;
  * predictions with hostile text (`<script>`, `|`, backticks, `@someone`, `</script>`).
  */
-import type { CostRow, EvalRow, PredictionRow, RunOutcome, StepMetric, Subject } from '../../src/run/protocol.js';
+import type { CostRow } from '../../src/cost/types.js';
+import type { EvalRow, PredictionRow, Subject } from '../../src/eval/types.js';
+import type { RunOutcome } from '../../src/store/types.js';
+import type { StepMetric } from '../../src/train/types.js';
 import type { ReportData, RunData, SweepInfo } from '../../src/report/data.js';
 
 export const PERTURBATIONS = ['typos', 'lowercase', 'spaces', 'contractions'] as const;

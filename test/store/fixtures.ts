@@ -1,5 +1,6 @@
 /** Shared builders for store tests: a tiny experiment, sweep and run outcome. */
-import type { RunOutcome, StepMetric } from '../../src/run/protocol.js';
+import type { RunOutcome } from '../../src/store/types.js';
+import type { StepMetric } from '../../src/train/types.js';
 import type { Objective, Store } from '../../src/store/writer.js';
 
 export const PARAMS = { rank: 8, alpha: 16, learningRate: 2e-4, targetModules: ['c_attn'], useRslora: false, schedule: 'cosine', epochs: 3 };

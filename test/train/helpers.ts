@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GPT2, initParams } from '../../src/model/gpt2.js';
 import type { GPT2Config } from '../../src/model/config.js';
-import type { Example } from '../../src/run/protocol.js';
-import { type Params, paramsSchema } from '../../src/spec/schema.js';
+import type { Example } from '../../src/data/example.js';
+import { type Params, paramsSchema } from '../../src/experiment/schema.js';
 import { initBackend } from '../../src/train/backend.js';
 
 export const SMALL: GPT2Config = { vocabSize: 257, nCtx: 64, nEmbd: 32, nLayer: 2, nHead: 2, layerNormEpsilon: 1e-5, tokenizer: 'byte' };

@@ -19,7 +19,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { FteError } from '../../errors.js';
-import type { Example } from '../../run/protocol.js';
+import type { Example } from '../../data/example.js';
 import { normalizeText } from '../normalize.js';
 import { findPii } from '../pii.js';
 import { mulberry32, shuffle, splitSizes } from '../split.js';

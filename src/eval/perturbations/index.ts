@@ -9,7 +9,7 @@
  * change, so the suite's template stays what the model was trained on.
  */
 import { UnknownNameError } from '../../errors.js';
-import type { Example } from '../../run/protocol.js';
+import type { Example } from '../../data/example.js';
 import { makeSignature } from '../metrics/signature.js';
 import { CONTRACTIONS, EXPANSIONS, FILLERS, QWERTY_NEIGHBOURS, SYNONYM_STOPWORDS } from './maps.js';
 import { exampleRng, pick, randInt } from './random.js';

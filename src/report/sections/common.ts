@@ -1,7 +1,7 @@
 /**
  * Helpers shared by the report sections: subjects, swept parameters, headline metrics.
  */
-import type { EvalRow } from '../../run/protocol.js';
+import type { EvalRow } from '../../eval/types.js';
 import type { RunData } from '../data.js';
 
 export const SUBJECTS = ['finetuned', 'base', 'prompting', 'rag'] as const;

@@ -1,7 +1,7 @@
 /**
  * Section 3: train and validation loss per variant; early stops and divergences marked.
  */
-import type { StepMetric } from '../../run/protocol.js';
+import type { StepMetric } from '../../train/types.js';
 import type { ReportData } from '../data.js';
 import { variantLabel } from '../format.js';
 import type { CurvePoint, CurvesView } from '../view-types.js';

@@ -1,7 +1,7 @@
 /**
  * Section 6: robustness (HELM): each perturbation's drop, the worst case, consistency.
  */
-import type { EvalRow } from '../../run/protocol.js';
+import type { EvalRow } from '../../eval/types.js';
 import { fmtDelta, fmtNum } from '../format.js';
 import { evalValue, lowerIsBetter, type Objective } from '../objective.js';
 import type { RobustnessTableView } from '../view-types.js';

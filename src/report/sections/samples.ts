@@ -1,7 +1,7 @@
 /**
  * Section 8: sample outputs for qualitative review, worst regressions (fine-tuned vs base) first.
  */
-import type { PredictionRow } from '../../run/protocol.js';
+import type { PredictionRow } from '../../eval/types.js';
 import type { ReportData, RunData } from '../data.js';
 import { fmtDelta, fmtNum, truncate } from '../format.js';
 import { lowerIsBetter, type Objective } from '../objective.js';

@@ -1,7 +1,7 @@
 /**
  * Section 1: summary, the best variant by the objective and why, key-figure tiles.
  */
-import type { EvalRow } from '../../run/protocol.js';
+import type { EvalRow } from '../../eval/types.js';
 import type { CostSectionView } from '../cost-view.js';
 import type { ReportData, RunData } from '../data.js';
 import { fmtBytes, fmtCount, fmtDelta, fmtDuration, fmtNum, fmtParam, variantLabel } from '../format.js';

@@ -8,7 +8,7 @@ import {
   perturbPrompt,
   perturbText,
 } from '../../../src/eval/perturbations/index.js';
-import type { Example } from '../../../src/run/protocol.js';
+import type { Example } from '../../../src/data/example.js';
 
 const LONG = (
   'The quarterly report shows that revenue grew in every region and the team is not worried about the ' +

@@ -2,10 +2,10 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadSpec } from '../../src/spec/load.js';
-import { expandSweep } from '../../src/spec/sweep.js';
-import { specFromWandbYaml } from '../../src/spec/wandb.js';
-import { defineExperiment } from '../../src/spec/define.js';
+import { loadSpec } from '../../src/experiment/load.js';
+import { expandSweep } from '../../src/experiment/sweep.js';
+import { specFromWandbYaml } from '../../src/experiment/wandb.js';
+import { defineExperiment } from '../../src/experiment/define.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'fte-spec-'));
 function write(name: string, text: string): string {

@@ -48,7 +48,7 @@ export function variantKey(method: Method, params: ResolvedParams, fp: Fingerpri
   return createHash('sha256').update(payload).digest('hex').slice(0, 16);
 }
 
-/** Draw one value from a W&B-style distribution (min/max are values, not logs; see src/spec/wandb.ts for W&B's log bounds). */
+/** Draw one value from a W&B-style distribution (min/max are values, not logs; see src/experiment/wandb.ts for W&B's log bounds). */
 export function sample(dist: Distribution, rand: () => number): unknown {
   const min = dist.min ?? 0;
   const max = dist.max ?? 0;

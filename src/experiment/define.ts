@@ -35,9 +35,9 @@ function knownKeysAt(path: PropertyKey[]): string[] {
 
 /**
  * Validate an experiment spec and return it typed, with every default filled in (see the doc
- * comments in src/spec/schema.ts for each default: rank 8, alpha 2 x rank, learning rate 2e-4,
+ * comments in src/experiment/schema.ts for each default: rank 8, alpha 2 x rank, learning rate 2e-4,
  * epochs 3, batch size 8, ...). Sweep parameters are checked here by name and, for lists, by value;
- * derived (function) parameters are checked per variant at expansion (src/spec/sweep.ts).
+ * derived (function) parameters are checked per variant at expansion (src/experiment/sweep.ts).
  *
  * @throws SpecError (one line: `<field path>: expected ..., got ...`; the loader adds the file name).
  */

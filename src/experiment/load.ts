@@ -20,7 +20,7 @@ export interface LoadedSpec {
 /**
  * Load an experiment spec: a TypeScript/JavaScript module (`.ts`, `.mts`, `.js`, `.mjs`) whose default
  * export is `defineExperiment({...})` or a plain object, compiled at run time by jiti (no build step),
- * or a W&B sweep YAML (`.yaml`/`.yml`, see src/spec/wandb.ts).
+ * or a W&B sweep YAML (`.yaml`/`.yml`, see src/experiment/wandb.ts).
  *
  * @throws SpecError (exit code 2) with one line naming the file: missing file, compile/runtime error,
  *   no default export, or a validation error with its field path.

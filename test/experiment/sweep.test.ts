@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { defineExperiment } from '../../src/spec/define.js';
-import { expandSweep, variantKey, canonicalJson } from '../../src/spec/sweep.js';
-import { SpecError } from '../../src/spec/errors.js';
-import type { ExperimentSpecInput } from '../../src/spec/schema.js';
+import { defineExperiment } from '../../src/experiment/define.js';
+import { expandSweep, variantKey, canonicalJson } from '../../src/experiment/sweep.js';
+import { SpecError } from '../../src/experiment/errors.js';
+import type { ExperimentSpecInput } from '../../src/experiment/schema.js';
 
 const fp = { baseModel: 'model-a', dataset: 'data-a' };
 const base: ExperimentSpecInput = { name: 'x', model: { base: 'models/m' }, dataset: 'evals/d' };

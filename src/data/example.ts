@@ -1,0 +1,13 @@
+/** The example: fte's internal form of one dataset row (owned by the data stage). */
+/** One example in fte's internal form (every dataset format normalises to this). */
+export interface Example {
+  /** Stable id within the dataset (e.g. `L12` for source line 12, or the suite's own id). */
+  id: string;
+  /** Model input, already rendered with the suite's prompt template where one applies. */
+  prompt: string;
+  /** Target output (loss is computed on these tokens only). */
+  completion: string;
+  /** Slice / class used for stratified splits and per-slice evaluation (e.g. `classify`, `subject`). */
+  category?: string;
+  meta?: Record<string, unknown>;
+}
