@@ -39,3 +39,4 @@ export async function loadForInference(baseModelDir: string, checkpointDir?: str
 export * as report from './report/index.js';
 export { openStore, withStore, Store, StoreLockedError } from './store/index.js';
 export * as store from './store/index.js';
+export * as stats from './stats/index.js';
