@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { extname, isAbsolute, relative, resolve } from 'node:path';
+import { extname, isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { builtinModelDir, packageRoot } from '../package-root.js';
 import { defineExperiment } from './define.js';
 import { SpecError } from './errors.js';
 import type { ExperimentSpec } from './schema.js';
@@ -73,7 +74,12 @@ export function resolveSpecPath(loaded: Pick<LoadedSpec, 'path'>, p: string): st
   const fromCwd = resolve(p);
   if (existsSync(fromCwd)) return fromCwd;
   const fromSpec = resolve(loaded.path, '..', p);
-  return existsSync(fromSpec) ? fromSpec : fromCwd;
+  if (existsSync(fromSpec)) return fromSpec;
+  // fte's built-ins by name or by their path inside the package: `fte-tiny-base` or
+  // `models/fte-tiny-base`, `email-triage` or `evals/email-triage`, from any working directory.
+  const inPackage = join(packageRoot(), 'evals', p);
+  const builtin = builtinModelDir(p) ?? (existsSync(join(inPackage, 'suite.json')) ? inPackage : undefined) ?? (existsSync(join(packageRoot(), p)) ? join(packageRoot(), p) : undefined);
+  return builtin ?? fromCwd;
 }
 
 /** A path for messages: relative to the current directory when under it. */

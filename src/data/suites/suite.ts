@@ -2,10 +2,10 @@
  * Eval-suite descriptions (`evals/<name>/suite.json`) and where built-in suites live.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { UserInputError } from '../../errors.js';
+import { packageRoot } from '../../package-root.js';
 
 export const suiteTaskSchema = z
   .object({
@@ -47,18 +47,6 @@ export const suiteSchema = z
 
 export type SuiteDescription = z.output<typeof suiteSchema>;
 export type SuiteTask = z.output<typeof suiteTaskSchema>;
-
-/** The fte package root (holds `package.json` and `evals/`), found from this file's location. */
-export function packageRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const pkg = join(dir, 'package.json');
-    if (existsSync(pkg) && existsSync(join(dir, 'evals'))) return dir;
-    const up = dirname(dir);
-    if (up === dir) throw new Error('cannot find the fte package root');
-    dir = up;
-  }
-}
 
 /**
  * Resolves a suite reference to its folder: a folder holding `suite.json`, or the name of a built-in
