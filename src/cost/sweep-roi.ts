@@ -3,6 +3,7 @@
  * price table in force, and compute the ROI of its best variant against prompting and RAG.
  */
 import { costSchema, type ExperimentSpec } from '../experiment/schema.js';
+import { defaultGoal } from '../eval/metrics/direction.js';
 import type { Subject } from '../eval/types.js';
 import { UserInputError } from '../errors.js';
 import { secondsForFlops, trainingFlops } from './flops.js';
@@ -90,7 +91,6 @@ export function splitMetric(key: string): { slice: string; metric: string } {
   return i > 0 ? { slice: key.slice(0, i), metric: key.slice(i + 1) } : { slice: 'all', metric: key };
 }
 
-const MINIMISED = /(^|_)(loss|perplexity|ppl|error|wer|cer)($|_)/i;
 
 /**
  * Reads sweep `opts.sweepId` (default: the latest; `latest` accepted) from the store and computes its
@@ -135,7 +135,7 @@ export async function roiForSweep(db: Db, opts: RoiOptions = {}): Promise<RoiRep
 
   // Quality metric and goal.
   const metricKey = opts.metric ?? sweep.objective.metric;
-  const goal: 'maximize' | 'minimize' = opts.metric ? (MINIMISED.test(opts.metric) ? 'minimize' : 'maximize') : sweep.objective.goal;
+  const goal: 'maximize' | 'minimize' = opts.metric ? defaultGoal(opts.metric) : sweep.objective.goal;
   const available = (): string => {
     const subjects = new Map<string, Set<string>>();
     for (const e of evals) {

@@ -6,6 +6,7 @@
  * (e.g. `classify/f1_macro`, `subject/rougeL`): the fine-tuned subject's clean (`perturbation = none`)
  * value on that slice.
  */
+import { defaultGoal } from '../eval/metrics/direction.js';
 import type { EvalRow } from '../eval/types.js';
 import type { RunData } from './data.js';
 
@@ -21,14 +22,7 @@ export interface Objective {
   metric: string;
 }
 
-/** Metrics where a smaller value is better (losses, perplexity, error rates). */
-const LOWER_IS_BETTER = new Set(['val_loss', 'loss', 'train_loss', 'perplexity', 'ppl', 'ter', 'wer', 'cer', 'bits_per_byte']);
-
-/** True when a smaller value of `metric` is better (perplexity, losses, TER/WER/CER). */
-export function lowerIsBetter(metric: string): boolean {
-  const name = metric.includes('/') ? metric.slice(metric.lastIndexOf('/') + 1) : metric;
-  return LOWER_IS_BETTER.has(name);
-}
+export { lowerIsBetter } from '../eval/metrics/direction.js';
 
 /**
  * Reads the objective from a stored spec (`spec.objective = { metric, goal }`); defaults to
@@ -37,7 +31,7 @@ export function lowerIsBetter(metric: string): boolean {
 export function parseObjective(spec: Record<string, unknown>): Objective {
   const o = (spec.objective ?? {}) as { metric?: unknown; goal?: unknown };
   const key = typeof o.metric === 'string' && o.metric.length > 0 ? o.metric : 'val_loss';
-  const goal: Goal = o.goal === 'maximize' || o.goal === 'minimize' ? o.goal : lowerIsBetter(key) ? 'minimize' : 'maximize';
+  const goal: Goal = o.goal === 'maximize' || o.goal === 'minimize' ? o.goal : defaultGoal(key);
   if (key === 'val_loss') return { key, goal, slice: 'all', metric: 'val_loss' };
   const i = key.indexOf('/');
   if (i < 0) return { key, goal, slice: 'all', metric: key };

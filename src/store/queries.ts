@@ -8,6 +8,7 @@
  * listings skip it, result queries (`evalResults`, `predictions`, `costs`) include it unless told not to.
  */
 import { UnknownNameError, UserInputError } from '../errors.js';
+import { lowerIsBetter } from '../eval/metrics/direction.js';
 import type { Subject } from '../eval/types.js';
 import type { RunStatus } from '../store/types.js';
 import { quoteIdent, stringList, type Bindable, type Db, type PlainRow } from './db.js';
@@ -225,8 +226,6 @@ function parseJson(s: unknown): unknown {
 const num = (v: unknown): number | null => (typeof v === 'number' ? v : v === null || v === undefined ? null : Number(v));
 const str = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
 
-/** Lower-is-better metric names (default ascending sort). */
-const LOWER_IS_BETTER = /loss|perplexity|ppl|^ter$|wer|cer|error|latency|seconds|usd|cost|bytes/i;
 
 function toRunRecord(r: PlainRow, params: Record<string, ParamValue>): RunRecord {
   return {
@@ -421,7 +420,7 @@ export async function listRuns(db: Db, options: ListRunsOptions = {}): Promise<R
         );
         throw new UnknownNameError('sort key', key, ['objective', ...columns.filter((c) => c !== 'run_seq'), ...known.map((k) => k.k)]);
       }
-      const order = options.order ?? (LOWER_IS_BETTER.test(metric) ? 'asc' : 'desc');
+      const order = options.order ?? (lowerIsBetter(metric) ? 'asc' : 'desc');
       from = `(SELECT r.run_id, r.run_seq, m.v AS sort_value FROM runs r
                LEFT JOIN (SELECT run_id, max(value) AS v FROM eval_results
                           WHERE subject = 'finetuned' AND perturbation = 'none' AND slice = ${bind(slice)} AND metric = ${bind(metric)}
