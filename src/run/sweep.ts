@@ -351,24 +351,18 @@ function objectiveDetail(outcome: RunOutcome, objective: { metric: string }): st
   return [row ? `${objective.metric} ${row.value.toFixed(4)}` : '', val != null ? `val_loss ${val.toFixed(4)}` : ''].filter(Boolean).join(', ');
 }
 
-async function summarise(store: Store, sweepId: string, experiment: string, objective: { metric: string; goal: string }, variants: VariantSummary[], ms: number, db: string): Promise<SweepResult> {
-  const listed = await listRuns(store.db, { sweep: sweepId, sort: 'objective' });
-  const byRun = new Map(listed.runs.map((r) => [r.runId, r]));
-  for (const v of variants) {
-    const r = byRun.get(v.runId);
-    if (r) {
-      v.objective = r.objective.value;
-      v.finalValLoss = r.finalValLoss;
-      v.wallSeconds = r.wallSeconds;
-    }
+export async function summarise(store: Store, sweepId: string, experiment: string, objective: { metric: string; goal: string }, variants: VariantSummary[], ms: number, db: string): Promise<SweepResult> {
+  // The store's one ranking rule (objective by the sweep's goal, then lower final validation loss,
+  // then earlier run), over this sweep's variants including runs reused from earlier sweeps.
+  const listed = await listRuns(store.db, { runIds: variants.map((v) => v.runId), sort: 'objective' });
+  const rank = new Map(listed.runs.map((r, i) => [r.runId, i]));
+  for (const r of listed.runs) {
+    const v = variants.find((x) => x.runId === r.runId)!;
+    v.objective = r.objective.value;
+    v.finalValLoss = r.finalValLoss;
+    v.wallSeconds = r.wallSeconds;
   }
-  for (const v of variants.filter((x) => x.skipped && x.objective === null)) {
-    const other = await listRuns(store.db, { status: 'completed', sort: 'objective' });
-    const r = other.runs.find((x) => x.runId === v.runId);
-    if (r) v.objective = r.objective.value;
-  }
-  const sign = objective.goal === 'maximize' ? -1 : 1;
-  const ranked = [...variants].sort((a, b) => (a.objective === null ? 1 : b.objective === null ? -1 : sign * (a.objective - b.objective)));
+  const ranked = [...variants].sort((a, b) => (rank.get(a.runId) ?? Infinity) - (rank.get(b.runId) ?? Infinity));
   const best = ranked.find((v) => v.status === 'completed' && v.objective !== null) ?? null;
   const sweep = await getSweep(store.db, sweepId);
   return { experiment, sweepId, status: sweep.status === 'running' ? 'completed' : (sweep.status as SweepResult['status']), objective, best, variants: ranked, wallSeconds: ms / 1000, db };

@@ -65,6 +65,8 @@ export interface ListRunsOptions {
   sweep?: string;
   /** One status or several. */
   status?: RunStatus | RunStatus[];
+  /** Only these runs (any sweep): how `fte sweep` ranks its variants, reused ones included, by the store's rule. */
+  runIds?: string[];
   /**
    * `objective` (best first by each sweep's goal; ties: lower final validation loss, then earlier run, see `bestRun`), a `run_summary` column (`final_val_loss`,
    * `learning_rate` or `learningRate`, `wall_seconds`...), or an evaluation metric of the fine-tuned
@@ -380,6 +382,7 @@ export async function listRuns(db: Db, options: ListRunsOptions = {}): Promise<R
     for (const st of statuses) if (!RUN_STATUSES.includes(st)) throw new UnknownNameError('run status', st, RUN_STATUSES);
     where.push(`list_contains(${bind(list(statuses))}::VARCHAR[], r.status)`);
   }
+  if (options.runIds) where.push(`list_contains(${bind(list(options.runIds))}::VARCHAR[], r.run_id)`);
   const filter = where.join(' AND ');
   const filterParams = params.slice();
   // source of the sort key: a query over `r` (runs) or `k` (a subquery) yielding run_id, run_seq and sort_value

@@ -22,6 +22,7 @@ import { writeOutputFile, writeReport } from '../../src/report/report.js';
 import { buildReportViewModel } from '../../src/report/view-model.js';
 import { openStore, type Store } from '../../src/store/index.js';
 import { bestRun, listRuns } from '../../src/store/queries.js';
+import { summarise } from '../../src/run/sweep.js';
 import { buildFixtureDb } from './db-fixture.js';
 import { fixtureBaselines, fixtureOutcomes, SPEC } from './fixture.js';
 
@@ -66,6 +67,13 @@ describe('one best run everywhere (objective, then lower final validation loss, 
     expect((await resolveSides(store.db)).head.runId).toBe('tie-3');
     const out = join(dir, 'tie.html');
     expect((await writeReport({ db: dbFile, sweepId: TIE, out })).bestRunId).toBe('tie-3');
+  });
+  it('fte sweep summary (variants given in start order, a reused run among them)', async () => {
+    const v = (runId: string, skipped = false) => ({ runId, key: runId, status: 'completed', skipped, params: {}, objective: null, finalValLoss: null, wallSeconds: null, error: null });
+    const result = await summarise(store, TIE, SPEC.name, { metric: 'classify/f1_macro', goal: 'maximize' }, [v('tie-1'), v('tie-2'), v('tie-3', true)], 1000, dbFile);
+    expect(result.best?.runId).toBe('tie-3');
+    expect(result.variants.map((x) => x.runId)).toEqual(['tie-3', 'tie-1', 'tie-2']);
+    expect(result.variants.every((x) => x.objective !== null && x.finalValLoss !== null)).toBe(true);
   });
   it('the sweep table lists the best run first', async () => {
     const vm = buildReportViewModel(await loadReportData(store.db, TIE));
