@@ -6,6 +6,13 @@ import { SpecError } from './errors.js';
 import type { ExperimentSpec } from './schema.js';
 import { specFromWandbYaml } from './wandb.js';
 
+/** Thrown by process.exit while a spec module is evaluated (see loadSpec). */
+class SpecExitError extends Error {
+  constructor(code: number | string | null | undefined) {
+    super(`the spec called process.exit(${code ?? ''}); a spec module must only export its experiment`);
+  }
+}
+
 /** A loaded spec with where it came from. */
 export interface LoadedSpec {
   spec: ExperimentSpec;
@@ -23,7 +30,8 @@ export interface LoadedSpec {
  * or a W&B sweep YAML (`.yaml`/`.yml`, see src/experiment/wandb.ts).
  *
  * @throws SpecError (exit code 2) with one line naming the file: missing file, compile/runtime error,
- *   no default export, or a validation error with its field path.
+ *   a call to process.exit while the module is evaluated, no default export, or a validation error
+ *   with its field path.
  */
 export async function loadSpec(file: string): Promise<LoadedSpec> {
   const path = resolve(file);
@@ -43,11 +51,20 @@ export async function loadSpec(file: string): Promise<LoadedSpec> {
       alias: { fte: fileURLToPath(new URL('./public.js', import.meta.url)) },
     });
     let mod: Record<string, unknown>;
+    // A spec that calls process.exit while it is evaluated would end fte silently (exit 0, no
+    // output): while the module runs, process.exit throws instead, and the load fails with one line.
+    const exit = process.exit;
+    process.exit = ((code?: number | string | null) => {
+      throw new SpecExitError(code);
+    }) as typeof process.exit;
     try {
       mod = (await jiti.import(path)) as Record<string, unknown>;
     } catch (err) {
       if (err instanceof SpecError) throw err.withFile(file);
+      if (err instanceof SpecExitError) throw new SpecError(file, '', `cannot load: ${err.message}`);
       throw new SpecError(file, '', `cannot load: ${describeLoadError(err, path)}`);
+    } finally {
+      process.exit = exit;
     }
     if (!mod || mod.default === undefined) throw new SpecError(file, '', 'no default export (write `export default defineExperiment({ ... })`)');
     input = mod.default;
