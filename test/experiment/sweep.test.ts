@@ -147,7 +147,7 @@ describe('validation errors name the field path', () => {
     ['empty list', { sweep: { strategy: 'grid', parameters: { rank: [] } } }, /^sweep\.parameters\.rank: expected at least one value/],
     ['bad target module', { params: { targetModules: ['q_proj'] as never } }, /^params\.targetModules\[0\]: expected one of c_attn/],
     ['bad name', { name: 'has space' }, /^name: expected letters, digits/],
-    ['dropout above 1', { params: { dropout: 1.5 } }, /^params\.dropout: expected a number <= 1, got 1\.5$/],
+    ['dropout above 1', { params: { dropout: 1.5 } }, /^params\.dropout: expected a number < 1, got 1\.5$/],
   ];
   it.each(cases)('%s', (_label, extra, pattern) => {
     let error: unknown;
