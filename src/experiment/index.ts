@@ -1,6 +1,6 @@
 import type { Fingerprints, Variant } from './sweep.js';
 import { duplicateGridValues, expandSweep, sweepSpaceSize } from './sweep.js';
-import { displayPath, loadSpec, resolveSpecPath, type LoadedSpec } from './load.js';
+import { displayPath, loadSpec, resolveSpecPath, withoutProcessExit, type LoadedSpec } from './load.js';
 import { checkPlan } from './plan-checks.js';
 import { baseModelFingerprint, datasetSourceFingerprint } from './fingerprint.js';
 import { SpecError } from './errors.js';
@@ -38,7 +38,7 @@ export async function planSweep(file: string, opts: { runCap?: number } = {}): P
   const fingerprints = { baseModel: baseModelFingerprint(baseModelDir), dataset: datasetSourceFingerprint(datasetPath) };
   let variants: Variant[];
   try {
-    variants = expandSweep(loaded.spec, fingerprints);
+    variants = await withoutProcessExit(() => expandSweep(loaded.spec, fingerprints)); // derived parameters are spec code
     await checkPlan({ spec: loaded.spec, baseModelDir, baseModelLabel: displayPath(baseModelDir), datasetPath, variants });
   } catch (err) {
     if (err instanceof SpecError) throw err.withFile(file);

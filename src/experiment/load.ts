@@ -13,6 +13,22 @@ class SpecExitError extends Error {
   }
 }
 
+/**
+ * Run spec code (the module body, a derived parameter's function) with `process.exit` throwing
+ * `SpecExitError` instead of ending fte silently (exit 0, no output); restored afterwards.
+ */
+export async function withoutProcessExit<T>(fn: () => Promise<T> | T): Promise<T> {
+  const exit = process.exit;
+  process.exit = ((code?: number | string | null) => {
+    throw new SpecExitError(code);
+  }) as typeof process.exit;
+  try {
+    return await fn();
+  } finally {
+    process.exit = exit;
+  }
+}
+
 /** A loaded spec with where it came from. */
 export interface LoadedSpec {
   spec: ExperimentSpec;
@@ -51,20 +67,12 @@ export async function loadSpec(file: string): Promise<LoadedSpec> {
       alias: { fte: fileURLToPath(new URL('./public.js', import.meta.url)) },
     });
     let mod: Record<string, unknown>;
-    // A spec that calls process.exit while it is evaluated would end fte silently (exit 0, no
-    // output): while the module runs, process.exit throws instead, and the load fails with one line.
-    const exit = process.exit;
-    process.exit = ((code?: number | string | null) => {
-      throw new SpecExitError(code);
-    }) as typeof process.exit;
     try {
-      mod = (await jiti.import(path)) as Record<string, unknown>;
+      mod = await withoutProcessExit(async () => (await jiti.import(path)) as Record<string, unknown>);
     } catch (err) {
       if (err instanceof SpecError) throw err.withFile(file);
       if (err instanceof SpecExitError) throw new SpecError(file, '', `cannot load: ${err.message}`);
       throw new SpecError(file, '', `cannot load: ${describeLoadError(err, path)}`);
-    } finally {
-      process.exit = exit;
     }
     if (!mod || mod.default === undefined) throw new SpecError(file, '', 'no default export (write `export default defineExperiment({ ... })`)');
     input = mod.default;

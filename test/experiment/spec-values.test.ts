@@ -52,6 +52,7 @@ const bad: Array<[string, string, RegExp]> = [
   ['neg-infinity', spec(`cost: { monthlyRequests: -Infinity }`), /cost\.monthlyRequests: expected a finite number, got -Infinity$/],
   // a spec that exits the process while it is evaluated
   ['exit', `process.exit(0);\nexport default {};\n`, /exit\.ts: cannot load: the spec called process\.exit\(0\)/],
+  ['exit-derived', spec(`sweep: { parameters: { rank: [4], alpha: () => process.exit(0) } }`), /sweep\.parameters\.alpha: the function threw for rank=4: the spec called process\.exit\(0\)/],
 ];
 
 describe('fte sweep --dry-run rejects bad values before any work', () => {
