@@ -35,10 +35,13 @@ perturbations), prices it, and stores everything in DuckDB. Finished variants ar
     const { args, flags } = await this.parse(Sweep);
     if (flags['dry-run']) {
       const plan = await planSweep(args.spec, { runCap: flags['run-cap'] });
+      for (const w of plan.warnings) process.stderr.write(`fte: warning: ${w}\n`);
+      const { strategy, runCap } = plan.loaded.spec.sweep;
       const result = {
         experiment: plan.loaded.spec.name,
         spec: plan.loaded.file,
-        strategy: plan.loaded.spec.sweep.strategy,
+        strategy,
+        gridSize: strategy === 'grid' ? plan.gridSize : null,
         variants: plan.variants.map((v) => ({ key: v.key, method: v.method, params: v.params })),
       };
       if (!this.jsonEnabled()) {
@@ -48,7 +51,8 @@ perturbations), prices it, and stores everything in DuckDB. Finished variants ar
         for (const v of plan.variants) {
           table.push([v.index + 1, v.key, v.method, ...cols.map((c) => formatCell((v.params as Record<string, unknown>)[c]))]);
         }
-        this.log(`${plan.loaded.spec.name}: ${plan.variants.length} variant(s) (${plan.loaded.spec.sweep.strategy})`);
+        const capped = strategy === 'grid' && runCap !== undefined && plan.gridSize !== null && plan.gridSize > plan.variants.length;
+        this.log(`${plan.loaded.spec.name}: ${plan.variants.length} variant(s) ${capped ? `of a grid of ${plan.gridSize} (runCap ${runCap})` : `(${strategy})`}`);
         this.log(table.toString());
       }
       return result;

@@ -35,7 +35,10 @@ import type { Example } from '../data/example.js';
 import type { EvalRow, PredictionRow, Subject } from '../eval/types.js';
 import { createPromptBuilder, type BuiltPrompt, type PromptTokenizer } from './baselines.js';
 import { generate, tokenNll, type CausalLM, type DecodeTokenizer, type Generation, type GenerateOptions } from './generate.js';
-import { DEFAULT_METRICS, METRICS, getMetric, type MetricDef, type MetricKind } from './metrics/registry.js';
+import { METRICS, getMetric, type MetricDef } from './metrics/registry.js';
+import { ALL_SLICE, NO_CATEGORY, inferSliceKinds, metricsFor, slicesOf, wantsPerplexity, type SliceKind } from './slices.js';
+
+export { inferSliceKinds } from './slices.js';
 import { makeSignature } from './metrics/signature.js';
 import { getPerturbation, perturbExamples, type PerturbationParams } from './perturbations/index.js';
 
@@ -90,40 +93,8 @@ export interface EvaluateSubjectResult {
   wallSeconds: number;
 }
 
-const ALL = 'all';
+const ALL = ALL_SLICE;
 const NONE = 'none';
-const NO_CATEGORY = 'uncategorized';
-
-type SliceKind = Exclude<MetricKind, 'likelihood'>;
-
-/** Infer each category's kind from its references (see the module comment). */
-export function inferSliceKinds(test: Example[], train: Example[], forced: Record<string, SliceKind> = {}): Map<string, SliceKind> {
-  const refs = new Map<string, string[]>();
-  for (const e of [...train, ...test]) {
-    const c = e.category ?? NO_CATEGORY;
-    const l = refs.get(c);
-    if (l) l.push(e.completion.trim());
-    else refs.set(c, [e.completion.trim()]);
-  }
-  const kinds = new Map<string, SliceKind>();
-  for (const e of test) {
-    const c = e.category ?? NO_CATEGORY;
-    if (kinds.has(c)) continue;
-    if (forced[c]) {
-      kinds.set(c, forced[c]);
-      continue;
-    }
-    const all = refs.get(c)!;
-    const distinct = new Set(all).size;
-    kinds.set(c, distinct <= 10 && distinct * 4 <= all.length ? 'classification' : 'generation');
-  }
-  return kinds;
-}
-
-function metricsFor(kind: SliceKind, requested: string[] | undefined): MetricDef[] {
-  const names = requested ?? DEFAULT_METRICS[kind];
-  return names.map(getMetric).filter((m) => m.kind === kind);
-}
 
 /** Evaluate one subject. See the module comment for what is produced. */
 export async function evaluateSubject(opts: EvaluateSubjectOptions): Promise<EvaluateSubjectResult> {
@@ -158,14 +129,11 @@ export async function evaluateSubject(opts: EvaluateSubjectOptions): Promise<Eva
 
   // 3. Slices.
   const kinds = inferSliceKinds(test, train, opts.sliceKinds);
-  const categories = [...kinds.keys()];
-  const slices: { name: string; kind: SliceKind; idx: number[] }[] = [];
   const allIdx = test.map((_, i) => i);
-  const kindSet = new Set(kinds.values());
-  slices.push({ name: ALL, kind: kindSet.size === 1 ? [...kindSet][0]! : 'generation', idx: allIdx });
-  if (!(categories.length === 1 && categories[0] === NO_CATEGORY)) {
-    for (const c of categories) slices.push({ name: c, kind: kinds.get(c)!, idx: allIdx.filter((i) => (test[i]!.category ?? NO_CATEGORY) === c) });
-  }
+  const slices: { name: string; kind: SliceKind; idx: number[] }[] = slicesOf(kinds).map((s) => ({
+    ...s,
+    idx: s.name === ALL ? allIdx : allIdx.filter((i) => (test[i]!.category ?? NO_CATEGORY) === s.name),
+  }));
   const refsOf = (idx: number[]): string[][] => idx.map((i) => [test[i]!.completion]);
 
   // 4. Rows.
@@ -173,7 +141,7 @@ export async function evaluateSubject(opts: EvaluateSubjectOptions): Promise<Eva
   const push = (perturbation: string, slice: string, metric: string, value: number, n: number, signature: string): void => {
     rows.push({ subject, perturbation, slice, metric, value, n, signature });
   };
-  const wantPerplexity = opts.metrics === undefined || opts.metrics.includes('perplexity');
+  const wantPerplexity = wantsPerplexity(opts.metrics);
   let nllTokens = 0;
   let nll: number[][] = [];
   if (wantPerplexity && test.length > 0) {

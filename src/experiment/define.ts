@@ -12,6 +12,8 @@ import {
   type ExperimentSpecInput,
 } from './schema.js';
 import { describeIssue, didYouMean, SpecError, showValue } from './errors.js';
+import { METRIC_NAMES } from '../eval/metrics/registry.js';
+import { PERTURBATION_NAMES } from '../eval/perturbations/index.js';
 
 /** Names a sweep may vary: every `params` field, plus `method`. */
 export const SWEEPABLE = [...Object.keys(paramsSchema.shape), 'method'] as const;
@@ -49,7 +51,18 @@ export function defineExperiment(input: ExperimentSpecInput): ExperimentSpec {
   }
   const spec = parsed.data;
   validateSweepParameters(spec.sweep.parameters, spec.sweep.strategy);
+  checkNames('evaluate.perturbations', 'perturbation', spec.evaluate.perturbations, ['none', ...PERTURBATION_NAMES]);
+  if (spec.evaluate.metrics) checkNames('evaluate.metrics', 'metric', spec.evaluate.metrics, METRIC_NAMES);
   return spec;
+}
+
+/** Each of `names` must be a registry name. @throws SpecError `<where>[i]: unknown <kind> 'x' (did you mean 'y'?); known: ...` */
+function checkNames(where: string, kind: string, names: readonly string[], known: readonly string[]): void {
+  names.forEach((name, i) => {
+    if (known.includes(name)) return;
+    const hint = didYouMean(name, known);
+    throw new SpecError(undefined, `${where}[${i}]`, `unknown ${kind} '${name}'${hint ? ` (did you mean '${hint}'?)` : ''}; known: ${known.join(', ')}`);
+  });
 }
 
 /** Validate the names of sweep parameters and every listed value against the params schema. */

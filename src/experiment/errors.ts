@@ -35,6 +35,8 @@ export function formatPath(path: ReadonlyArray<PropertyKey>): string {
 export function showValue(value: unknown): string {
   if (typeof value === 'function') return 'a function';
   if (value === undefined) return 'nothing';
+  // JSON has no NaN or Infinity (JSON.stringify writes null): show them as written.
+  if (typeof value === 'number' && !Number.isFinite(value)) return String(value);
   const text = JSON.stringify(value);
   if (text === undefined) return String(value);
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;
@@ -86,9 +88,13 @@ export function describeIssue(issue: z.core.$ZodIssue, root: unknown, knownKeysA
     const where = formatPath([...issue.path, key]);
     return { path: where, detail: `unknown field${hint ? ` (did you mean '${hint}'?)` : ''}; known: ${known.join(', ')}` };
   }
-  const got = showValue(valueAt(root, issue.path as PropertyKey[]));
+  const value = valueAt(root, issue.path as PropertyKey[]);
   const field = [...issue.path].reverse().find((p) => typeof p === 'string') as string | undefined;
-  return { path, detail: `${expectation(issue, field !== undefined && INTEGER_FIELDS.has(field))}, got ${got}` };
+  const integer = field !== undefined && INTEGER_FIELDS.has(field);
+  if (typeof value === 'number' && !Number.isFinite(value) && issue.code === 'invalid_type') {
+    return { path, detail: `expected ${integer ? 'an integer' : 'a finite number'}, got ${showValue(value)}` };
+  }
+  return { path, detail: `${expectation(issue, integer)}, got ${showValue(value)}` };
 }
 
 function valueAt(root: unknown, path: PropertyKey[]): unknown {

@@ -1,6 +1,7 @@
 import type { Fingerprints, Variant } from './sweep.js';
-import { expandSweep } from './sweep.js';
-import { loadSpec, resolveSpecPath, type LoadedSpec } from './load.js';
+import { duplicateGridValues, expandSweep, sweepSpaceSize } from './sweep.js';
+import { displayPath, loadSpec, resolveSpecPath, withoutProcessExit, type LoadedSpec } from './load.js';
+import { checkPlan } from './plan-checks.js';
 import { baseModelFingerprint, datasetSourceFingerprint } from './fingerprint.js';
 import { SpecError } from './errors.js';
 
@@ -17,11 +18,16 @@ export interface PlannedSweep {
   datasetPath: string;
   fingerprints: Fingerprints;
   variants: Variant[];
+  /** Combinations of the sweep's list parameters, before runCap (null: a continuous distribution). */
+  gridSize: number | null;
+  /** One line each, naming the file and field (duplicate grid values); the plan still stands. */
+  warnings: string[];
 }
 
 /**
- * Load a spec file and expand its sweep (what `fte sweep --dry-run` prints). `runCap` overrides
- * the spec's `sweep.runCap` (the first N variants of a grid).
+ * Load a spec file, expand its sweep (what `fte sweep --dry-run` prints) and check it against the
+ * base model's config.json and the dataset's tasks (src/experiment/plan-checks.ts). `runCap`
+ * overrides the spec's `sweep.runCap` (the first N variants of a grid).
  * @throws SpecError naming the file and field path.
  */
 export async function planSweep(file: string, opts: { runCap?: number } = {}): Promise<PlannedSweep> {
@@ -32,10 +38,12 @@ export async function planSweep(file: string, opts: { runCap?: number } = {}): P
   const fingerprints = { baseModel: baseModelFingerprint(baseModelDir), dataset: datasetSourceFingerprint(datasetPath) };
   let variants: Variant[];
   try {
-    variants = expandSweep(loaded.spec, fingerprints);
+    variants = await withoutProcessExit(() => expandSweep(loaded.spec, fingerprints)); // derived parameters are spec code
+    await checkPlan({ spec: loaded.spec, baseModelDir, baseModelLabel: displayPath(baseModelDir), datasetPath, variants });
   } catch (err) {
     if (err instanceof SpecError) throw err.withFile(file);
     throw err;
   }
-  return { loaded, baseModelDir, datasetPath, fingerprints, variants };
+  const warnings = duplicateGridValues(loaded.spec).map((w) => `${file}: ${w}`);
+  return { loaded, baseModelDir, datasetPath, fingerprints, variants, gridSize: sweepSpaceSize(loaded.spec), warnings };
 }

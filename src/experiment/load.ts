@@ -7,6 +7,29 @@ import { SpecError } from './errors.js';
 import type { ExperimentSpec } from './schema.js';
 import { specFromWandbYaml } from './wandb.js';
 
+/** Thrown by process.exit while a spec module is evaluated (see loadSpec). */
+class SpecExitError extends Error {
+  constructor(code: number | string | null | undefined) {
+    super(`the spec called process.exit(${code ?? ''}); a spec module must only export its experiment`);
+  }
+}
+
+/**
+ * Run spec code (the module body, a derived parameter's function) with `process.exit` throwing
+ * `SpecExitError` instead of ending fte silently (exit 0, no output); restored afterwards.
+ */
+export async function withoutProcessExit<T>(fn: () => Promise<T> | T): Promise<T> {
+  const exit = process.exit;
+  process.exit = ((code?: number | string | null) => {
+    throw new SpecExitError(code);
+  }) as typeof process.exit;
+  try {
+    return await fn();
+  } finally {
+    process.exit = exit;
+  }
+}
+
 /** A loaded spec with where it came from. */
 export interface LoadedSpec {
   spec: ExperimentSpec;
@@ -24,7 +47,8 @@ export interface LoadedSpec {
  * or a W&B sweep YAML (`.yaml`/`.yml`, see src/experiment/wandb.ts).
  *
  * @throws SpecError (exit code 2) with one line naming the file: missing file, compile/runtime error,
- *   no default export, or a validation error with its field path.
+ *   a call to process.exit while the module is evaluated, no default export, or a validation error
+ *   with its field path.
  */
 export async function loadSpec(file: string): Promise<LoadedSpec> {
   const path = resolve(file);
@@ -45,9 +69,10 @@ export async function loadSpec(file: string): Promise<LoadedSpec> {
     });
     let mod: Record<string, unknown>;
     try {
-      mod = (await jiti.import(path)) as Record<string, unknown>;
+      mod = await withoutProcessExit(async () => (await jiti.import(path)) as Record<string, unknown>);
     } catch (err) {
       if (err instanceof SpecError) throw err.withFile(file);
+      if (err instanceof SpecExitError) throw new SpecError(file, '', `cannot load: ${err.message}`);
       throw new SpecError(file, '', `cannot load: ${describeLoadError(err, path)}`);
     }
     if (!mod || mod.default === undefined) throw new SpecError(file, '', 'no default export (write `export default defineExperiment({ ... })`)');

@@ -27,8 +27,8 @@ export const paramsSchema = z
     rank: z.number().int().positive().default(8),
     /** LoRA alpha (PEFT `lora_alpha`); scaling = alpha / rank. Default: 2 x rank (resolved per variant). */
     alpha: z.number().positive().optional(),
-    /** Dropout on the adapter input (PEFT `lora_dropout`). Default 0.05. */
-    dropout: z.number().min(0).max(1).default(0.05),
+    /** Dropout probability on the adapter input (PEFT `lora_dropout`), in [0, 1): 1 would drop every input. Default 0.05. */
+    dropout: z.number().min(0).lt(1).default(0.05),
     /** Modules that get adapters. Default `['c_attn']`, as PEFT's GPT-2 default. */
     targetModules: z.array(z.enum(TARGET_MODULES)).min(1).default(['c_attn']),
     /** rsLoRA scaling alpha / sqrt(rank) instead of alpha / rank (Kalajdzievski 2023). Default false. */

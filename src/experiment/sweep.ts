@@ -77,6 +77,8 @@ type ParamDef = unknown[] | Distribution | ((resolved: Record<string, unknown>) 
  *
  * - grid: the cartesian product of the list parameters in declaration order (the first parameter
  *   varies slowest), then derived (function) parameters evaluated per combination in declaration order.
+ *   Combinations are generated lazily and `runCap` counts distinct variants, so a capped sweep of a
+ *   huge grid only resolves its first variants.
  * - random: `runCap` seeded draws (mulberry32, `sweep.seed`) from lists and distributions, with no
  *   repeated variant; a sweep of finite lists stops when every combination was drawn.
  *
@@ -90,43 +92,19 @@ export function expandSweep(spec: ExperimentSpec, fp: Fingerprints): Variant[] {
   const listNames = names.filter((n) => typeof params[n] !== 'function');
   const derivedNames = names.filter((n) => typeof params[n] === 'function');
 
-  const combos: Record<string, unknown>[] = [];
+  let combos: Iterable<Record<string, unknown>>;
+  let cap = Infinity;
   if (spec.sweep.strategy === 'grid') {
-    let acc: Record<string, unknown>[] = [{}];
-    for (const name of listNames) {
-      const def = params[name]!;
-      const values = Array.isArray(def) ? def : (def as Distribution).values ?? [];
-      acc = acc.flatMap((partial) => values.map((v) => ({ ...partial, [name]: v })));
-    }
-    combos.push(...acc);
-    if (spec.sweep.runCap !== undefined) combos.splice(spec.sweep.runCap);
+    combos = gridCombinations(listNames.map((name) => [name, listValues(params[name]!)] as const));
+    cap = spec.sweep.runCap ?? Infinity;
   } else {
-    const finite = listNames.every((n) => Array.isArray(params[n]) || (params[n] as Distribution).distribution === 'categorical');
-    const total = finite
-      ? listNames.reduce((p, n) => p * (Array.isArray(params[n]) ? (params[n] as unknown[]).length : (params[n] as Distribution).values!.length), 1)
-      : Infinity;
-    const cap = Math.min(spec.sweep.runCap ?? total, total);
-    if (!Number.isFinite(cap)) throw new SpecError(undefined, 'sweep.runCap', 'a random sweep over continuous distributions needs runCap, got nothing');
-    const rand = mulberry32(spec.sweep.seed);
-    const seen = new Set<string>();
-    let attempts = 0;
-    while (combos.length < cap && attempts < cap * 1000) {
-      attempts++;
-      const combo: Record<string, unknown> = {};
-      for (const name of listNames) {
-        const def = params[name]!;
-        combo[name] = Array.isArray(def) ? def[Math.floor(rand() * def.length)] : sample(def as Distribution, rand);
-      }
-      const id = JSON.stringify(combo);
-      if (seen.has(id)) continue;
-      seen.add(id);
-      combos.push(combo);
-    }
+    combos = randomCombinations(spec, params, listNames);
   }
 
   const variants: Variant[] = [];
   const keys = new Set<string>();
   for (const combo of combos) {
+    if (variants.length >= cap) break;
     const resolved: Record<string, unknown> = { method: spec.method, ...spec.params, ...combo };
     for (const name of derivedNames) {
       let value: unknown;
@@ -160,6 +138,88 @@ export function expandSweep(spec: ExperimentSpec, fp: Fingerprints): Variant[] {
     variants.push({ key, index: variants.length, method, params: full, swept });
   }
   return variants;
+}
+
+/** The values of a list parameter (a list, or a categorical distribution's values). */
+function listValues(def: ParamDef): unknown[] {
+  return Array.isArray(def) ? def : (def as Distribution).values ?? [];
+}
+
+/**
+ * The grid's combinations, lazily, in declaration order (the first parameter varies slowest, an
+ * odometer over the value indices): a capped sweep never builds the cartesian product.
+ */
+export function* gridCombinations(lists: ReadonlyArray<readonly [string, readonly unknown[]]>): Generator<Record<string, unknown>> {
+  if (lists.some(([, values]) => values.length === 0)) return;
+  const at = lists.map(() => 0);
+  for (;;) {
+    const combo: Record<string, unknown> = {};
+    lists.forEach(([name, values], i) => (combo[name] = values[at[i]!]));
+    yield combo;
+    let i = lists.length - 1;
+    while (i >= 0 && ++at[i]! === lists[i]![1].length) at[i--] = 0;
+    if (i < 0) return;
+  }
+}
+
+/**
+ * Number of combinations of a sweep's list parameters (the grid's size before runCap and before
+ * duplicate variants are merged), counted without expanding; null when a parameter is a continuous
+ * distribution (a random sweep's space is then unbounded).
+ */
+export function sweepSpaceSize(spec: ExperimentSpec): number | null {
+  let size = 1;
+  for (const def of Object.values(spec.sweep.parameters as Record<string, ParamDef>)) {
+    if (typeof def === 'function') continue;
+    if (!Array.isArray(def) && def.distribution !== 'categorical') return null;
+    size *= listValues(def).length;
+  }
+  return size;
+}
+
+/** Seeded draws of a random sweep, without repeats (at most runCap, or every combination of finite lists). */
+function randomCombinations(spec: ExperimentSpec, params: Record<string, ParamDef>, listNames: string[]): Record<string, unknown>[] {
+  const combos: Record<string, unknown>[] = [];
+  const total = sweepSpaceSize(spec) ?? Infinity;
+  const cap = Math.min(spec.sweep.runCap ?? total, total);
+  if (!Number.isFinite(cap)) throw new SpecError(undefined, 'sweep.runCap', 'a random sweep over continuous distributions needs runCap, got nothing');
+  const rand = mulberry32(spec.sweep.seed);
+  const seen = new Set<string>();
+  let attempts = 0;
+  while (combos.length < cap && attempts < cap * 1000) {
+    attempts++;
+    const combo: Record<string, unknown> = {};
+    for (const name of listNames) {
+      const def = params[name]!;
+      combo[name] = Array.isArray(def) ? def[Math.floor(rand() * def.length)] : sample(def as Distribution, rand);
+    }
+    const id = JSON.stringify(combo);
+    if (seen.has(id)) continue;
+    seen.add(id);
+    combos.push(combo);
+  }
+  return combos;
+}
+
+/**
+ * Warnings for values listed twice in one grid parameter (`sweep.parameters.rank[2]: duplicate value 4
+ * (same as rank[0]; the grid runs it once)`). Values compare as canonical JSON, so `['c_attn']` twice counts.
+ */
+export function duplicateGridValues(spec: ExperimentSpec): string[] {
+  if (spec.sweep.strategy !== 'grid') return [];
+  const out: string[] = [];
+  for (const [name, def] of Object.entries(spec.sweep.parameters as Record<string, ParamDef>)) {
+    if (typeof def === 'function') continue;
+    const where = Array.isArray(def) ? name : `${name}.values`;
+    const first = new Map<string, number>();
+    listValues(def).forEach((v, i) => {
+      const id = canonicalJson(v);
+      const j = first.get(id);
+      if (j === undefined) first.set(id, i);
+      else out.push(`sweep.parameters.${where}[${i}]: duplicate value ${JSON.stringify(v)} (same as ${where}[${j}]; the grid runs it once)`);
+    });
+  }
+  return out;
 }
 
 /** Cross-field rules per method, checked per variant. */

@@ -117,3 +117,13 @@ export function countParams(c: GPT2Config): number {
   const d = c.nEmbd;
   return c.vocabSize * d + c.nCtx * d + c.nLayer * (12 * d * d + 13 * d) + 2 * d;
 }
+
+/**
+ * `[in, out]` features of every GPT-2 module LoRA may target (Conv1D weights are `[in, out]`):
+ * `c_attn` [d, 3d], `attn.c_proj` [d, d], `c_fc` [d, 4d], `mlp.c_proj` [4d, d], d = n_embd.
+ * A LoRA rank above min(in, out) of a target cannot be trained.
+ */
+export function targetModuleShapes(c: GPT2Config): Record<'c_attn' | 'attn.c_proj' | 'c_fc' | 'mlp.c_proj', [number, number]> {
+  const d = c.nEmbd;
+  return { c_attn: [d, 3 * d], 'attn.c_proj': [d, d], c_fc: [d, 4 * d], 'mlp.c_proj': [4 * d, d] };
+}

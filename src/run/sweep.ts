@@ -126,6 +126,7 @@ export async function runSweep(opts: RunSweepOptions): Promise<RunSweepResult> {
 
     // 1. Data: prepared once per sweep (cached by fingerprint), read by the workers from its folder.
     const cacheDir = opts.cacheDir ?? join('.fte', 'cache');
+    for (const w of plan.warnings) opts.log(`warning: ${w}`);
     const data = await loadDataset(plan.datasetPath, { seed: spec.params.seed, cacheDir, ...opts.limits });
     if (data.train.length === 0 || data.test.length === 0) throw new UserInputError(`${plan.loaded.file}: dataset: ${plan.loaded.spec.dataset} has an empty train or test split`);
 
@@ -368,8 +369,10 @@ export async function summarise(store: Store, sweepId: string, experiment: strin
   return { experiment, sweepId, status: sweep.status === 'running' ? 'completed' : (sweep.status as SweepResult['status']), objective, best, variants: ranked, wallSeconds: ms / 1000, db };
 }
 
-function printSummary(result: SweepResult, print: (line: string) => void, failures: number): void {
-  const table = makeTable(['', 'run', 'status', 'params', result.objective.metric, 'val_loss', 'time']);
+/** The summary table and next steps. With `val_loss` as the objective, one `val_loss` column (the objective's). */
+export function printSummary(result: SweepResult, print: (line: string) => void, failures: number): void {
+  const valLossColumn = result.objective.metric !== 'val_loss';
+  const table = makeTable(['', 'run', 'status', 'params', result.objective.metric, ...(valLossColumn ? ['val_loss'] : []), 'time']);
   for (const v of result.variants) {
     table.push([
       v === result.best ? '*' : '',
@@ -377,7 +380,7 @@ function printSummary(result: SweepResult, print: (line: string) => void, failur
       v.skipped ? 'skipped' : v.status,
       describe(v.params),
       v.objective === null ? '-' : v.objective.toFixed(4),
-      v.finalValLoss === null ? '-' : v.finalValLoss.toFixed(4),
+      ...(valLossColumn ? [v.finalValLoss === null ? '-' : v.finalValLoss.toFixed(4)] : []),
       v.wallSeconds === null ? '-' : formatDuration(v.wallSeconds),
     ]);
   }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { defineExperiment } from '../../src/experiment/define.js';
-import { expandSweep, variantKey, canonicalJson } from '../../src/experiment/sweep.js';
+import { duplicateGridValues, expandSweep, gridCombinations, sweepSpaceSize, variantKey, canonicalJson } from '../../src/experiment/sweep.js';
 import { SpecError } from '../../src/experiment/errors.js';
 import type { ExperimentSpecInput } from '../../src/experiment/schema.js';
 
@@ -147,7 +147,7 @@ describe('validation errors name the field path', () => {
     ['empty list', { sweep: { strategy: 'grid', parameters: { rank: [] } } }, /^sweep\.parameters\.rank: expected at least one value/],
     ['bad target module', { params: { targetModules: ['q_proj'] as never } }, /^params\.targetModules\[0\]: expected one of c_attn/],
     ['bad name', { name: 'has space' }, /^name: expected letters, digits/],
-    ['dropout above 1', { params: { dropout: 1.5 } }, /^params\.dropout: expected a number <= 1, got 1\.5$/],
+    ['dropout above 1', { params: { dropout: 1.5 } }, /^params\.dropout: expected a number < 1, got 1\.5$/],
   ];
   it.each(cases)('%s', (_label, extra, pattern) => {
     let error: unknown;
@@ -164,5 +164,34 @@ describe('validation errors name the field path', () => {
   it('derived parameters are checked per variant', () => {
     const s = spec({ sweep: { strategy: 'grid', parameters: { rank: [4, 8], alpha: ({ rank }: Record<string, unknown>) => (rank === 8 ? -1 : 8) } } });
     expect(() => expandSweep(s, fp)).toThrow(/^sweep\.parameters\.alpha: expected a positive number, got -1 \(for rank=8\)$/);
+  });
+});
+
+describe('lazy grid', () => {
+  it('generates the product in declaration order without building it', () => {
+    const gen = gridCombinations([['a', [1, 2]], ['b', ['x', 'y', 'z']]]);
+    expect([...gen]).toEqual([
+      { a: 1, b: 'x' }, { a: 1, b: 'y' }, { a: 1, b: 'z' }, { a: 2, b: 'x' }, { a: 2, b: 'y' }, { a: 2, b: 'z' },
+    ]);
+    expect([...gridCombinations([])]).toEqual([{}]);
+    expect([...gridCombinations([['a', []]])]).toEqual([]);
+  });
+
+  it('counts the grid without expanding it, and caps a huge grid at runCap distinct variants', () => {
+    const big = Array.from({ length: 2000 }, (_, i) => i);
+    const s = spec({ sweep: { strategy: 'grid', runCap: 3, parameters: { seed: big, warmupSteps: big, rank: [4, 4] } } });
+    expect(sweepSpaceSize(s)).toBe(8_000_000);
+    // rank [4, 4] merges pairs of combinations: runCap counts the distinct variants
+    expect(expandSweep(s, fp).map((v) => [v.params.seed, v.params.warmupSteps, v.params.rank])).toEqual([[0, 0, 4], [0, 1, 4], [0, 2, 4]]);
+    expect(sweepSpaceSize(spec({ sweep: { strategy: 'random', runCap: 2, parameters: { learningRate: { distribution: 'log_uniform_values', min: 1e-4, max: 1e-2 } } } }))).toBeNull();
+  });
+
+  it('warns about a value listed twice, naming its index and the first', () => {
+    const s = spec({ sweep: { strategy: 'grid', parameters: { rank: [4, 8, 4], targetModules: [['c_attn'], ['c_attn']] } } });
+    expect(duplicateGridValues(s)).toEqual([
+      'sweep.parameters.rank[2]: duplicate value 4 (same as rank[0]; the grid runs it once)',
+      'sweep.parameters.targetModules[1]: duplicate value ["c_attn"] (same as targetModules[0]; the grid runs it once)',
+    ]);
+    expect(duplicateGridValues(spec({ sweep: { strategy: 'grid', parameters: { rank: [4, 8] } } }))).toEqual([]);
   });
 });
