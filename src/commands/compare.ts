@@ -26,7 +26,7 @@ so CI can update one comment.`;
 
   async run(): Promise<unknown> {
     const { flags } = await this.parse(Compare);
-    const { compareRefs } = await import('../report/compare.js');
+    const { compareRefs } = await import('../report/compare-refs.js');
     const { fteVersion, writeOutputFile } = await import('../report/report.js');
     const { comparison, text } = await compareRefs({
       db: flags.db,
