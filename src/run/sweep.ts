@@ -416,10 +416,17 @@ async function summarise(store: Store, sweepId: string, experiment: string, obje
       v.wallSeconds = r.wallSeconds;
     }
   }
-  for (const v of variants.filter((x) => x.skipped && x.objective === null)) {
-    const other = await listRuns(store.db, { status: 'completed', sort: 'objective' });
-    const r = other.runs.find((x) => x.runId === v.runId);
-    if (r) v.objective = r.objective.value;
+  // Reused runs (resume: same experiment, earlier sweep) show their own metrics.
+  const reused = variants.filter((x) => x.skipped && !byRun.has(x.runId));
+  if (reused.length > 0) {
+    const other = new Map((await listRuns(store.db, { status: 'completed', sort: 'objective' })).runs.map((r) => [r.runId, r]));
+    for (const v of reused) {
+      const r = other.get(v.runId);
+      if (!r) continue;
+      v.objective = r.objective.value;
+      v.finalValLoss = r.finalValLoss;
+      v.wallSeconds = r.wallSeconds;
+    }
   }
   const sign = objective.goal === 'maximize' ? -1 : 1;
   const ranked = [...variants].sort((a, b) => (a.objective === null ? 1 : b.objective === null ? -1 : sign * (a.objective - b.objective)));
