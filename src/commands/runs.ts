@@ -7,7 +7,7 @@ import type { RunStatus } from '../store/types.js';
 
 export default class Runs extends BaseCommand {
   static override summary = 'List runs with their params and main metrics.';
-  static override description = `Reads the store (read-only). Params that differ between the listed runs get a column; val loss is the
+  static override description = `Reads the store (read-only); while a sweep holds it, reads that sweep's snapshot (<db>.snapshot) and says so on stderr. Params that differ between the listed runs get a column; val loss is the
 final validation loss, ppl the test perplexity, objective the sweep's objective metric. --sort takes
 "objective" (best first), a run_summary column (final_val_loss, learning_rate, wall_seconds, usd...) or an
 evaluation metric of the fine-tuned model: <metric> or <slice>/<metric> (bleu, classify/f1_macro).`;
@@ -28,7 +28,7 @@ evaluation metric of the fine-tuned model: <metric> or <slice>/<metric> (bleu, c
 
   async run(): Promise<RunList> {
     const { flags } = await this.parse(Runs);
-    const [list, noLiveWriter] = await withStore(flags.db, { readOnly: true }, async (store) => [
+    const [list, noLiveWriter] = await withStore(flags.db, { readOnly: true, onSnapshot: (line) => process.stderr.write(`${line}\n`) }, async (store) => [
       await store.listRuns({
         sweep: flags.sweep,
         status: flags.status as RunStatus[] | undefined,

@@ -6,7 +6,7 @@ import { withStore } from '../store/writer.js';
 
 export default class Show extends BaseCommand {
   static override summary = "One run: params, curves, metrics by subject and perturbation, costs, artifacts.";
-  static override description = `Reads the store (read-only). RUN is a run id or a unique prefix of one; a sweep's baseline results show as
+  static override description = `Reads the store (read-only); while a sweep holds it, reads that sweep's snapshot (<db>.snapshot) and says so on stderr. RUN is a run id or a unique prefix of one; a sweep's baseline results show as
 <sweep-id>:baselines. Metrics list the run's own rows, then its sweep's baselines (base, prompting, rag).
 By default the metric table shows the fine-tuned model and the base model on clean inputs (perturbation
 none), followed by a robustness summary per perturbation: the objective metric clean and perturbed, its
@@ -32,7 +32,7 @@ A value measured on 0 examples (n = 0) shows as '-'.`;
 
   async run(): Promise<RunDetail> {
     const { args, flags } = await this.parse(Show);
-    const [detail, noLiveWriter] = await withStore(flags.db, { readOnly: true }, async (store) => [await store.getRun(args.run), store.noLiveWriter] as const);
+    const [detail, noLiveWriter] = await withStore(flags.db, { readOnly: true, onSnapshot: (line) => process.stderr.write(`${line}\n`) }, async (store) => [await store.getRun(args.run), store.noLiveWriter] as const);
     // Rendered in --json mode too, so an unknown --subject / --perturbation is refused either way.
     const text = renderRunDetail(detail, { subjects: flags.subject, perturbation: flags.perturbation, all: flags.all });
     if (!this.jsonEnabled()) {

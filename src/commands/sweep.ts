@@ -73,6 +73,7 @@ perturbations), prices it, and stores everything in DuckDB. Finished variants ar
       },
       print: (line) => { if (!this.jsonEnabled()) this.log(line); },
     });
+    // A signal ends the sweep cleanly with 128 + its number (SIGINT 130, SIGTERM 143), as shells do.
     if (summary.exitCode !== 0) process.exitCode = summary.exitCode;
     return summary.result;
   }

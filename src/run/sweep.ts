@@ -68,10 +68,17 @@ export interface SweepResult {
   db: string;
 }
 
+/** How `runSweep` ended. The command sets `process.exitCode` from `exitCode`. */
 export interface RunSweepResult {
+  /** 0; 1 when a run failed; `128 + signal number` when a signal stopped the sweep (SIGINT 130, SIGTERM 143). */
   exitCode: number;
+  /** The signal that stopped the sweep (its runs in flight were marked `interrupted`), or null. */
+  interruption: { signal: NodeJS.Signals } | null;
   result: SweepResult;
 }
+
+/** How often a running sweep refreshes its store snapshot for readers, besides at each run's start and end. */
+export const SNAPSHOT_EVERY_MS = 15_000;
 
 /** Path of the worker module next to this file (dist/run/worker.js once built). */
 export function workerScript(): string {
@@ -84,9 +91,15 @@ export function workerScript(): string {
 /**
  * Run a sweep end to end: load the spec, prepare the data once, evaluate the baselines once, train
  * + evaluate + price every variant in worker processes, and store everything (this process is the
- * only writer). Variants with a completed run are skipped unless `resume` is false; SIGINT/SIGTERM
- * stops the workers, marks their runs `interrupted` and returns exit code 130 (a second SIGINT
- * exits at once; DuckDB's write-ahead log keeps the file consistent).
+ * only writer). Variants with a completed run *of the same experiment* (and the same limits) are
+ * skipped unless `resume` is false; a run of another experiment never stands in (its objective may
+ * differ). SIGINT/SIGTERM stops the workers, marks their runs `interrupted` and returns
+ * `interruption` with exit code 128 + the signal's number (SIGINT 130, SIGTERM 143); a second
+ * signal kills the workers and re-raises itself, so the process ends by that signal at once
+ * (DuckDB's write-ahead log keeps the file consistent). While it runs, the sweep publishes a
+ * read-only snapshot of the store (`<db>.snapshot`, see Store.writeSnapshot) at start, at each
+ * run's start and end and every SNAPSHOT_EVERY_MS, for `fte runs` / `fte show`; it is removed at
+ * the end.
  *
  * @throws SpecError / UserInputError for a bad spec, model folder or dataset; StoreLockedError when
  *   another process holds the database.
@@ -107,19 +120,50 @@ export async function runSweep(opts: RunSweepOptions): Promise<RunSweepResult> {
   makeDirs(dirname(resolve(opts.db)));
   const store = await openStore(opts.db);
   let cancelled = false;
+  let stopSignal: NodeJS.Signals | null = null;
   let pool: WorkerPool | null = null;
   let progress: ProgressSink | null = null;
   const onSignal = (signal: NodeJS.Signals) => {
     if (cancelled) {
       process.stderr.write(`fte: second ${signal}: exiting now\n`);
-      process.exit(130);
+      for (const pid of pool?.pids() ?? []) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
+      // Without our handlers the signal's default action ends the process (status 128 + n).
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      process.kill(process.pid, signal);
+      return;
     }
     cancelled = true;
+    stopSignal = signal;
     progress?.note(`${signal}: stopping the workers; running variants will be marked interrupted (press Ctrl-C again to exit at once)`);
     void pool?.close();
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+
+  // Snapshot for readers (DuckDB lets nobody else open the file while we hold it): one at a time.
+  let snapshotting: Promise<void> = Promise.resolve();
+  let snapshotWarned = false;
+  const publish = (): Promise<void> => {
+    snapshotting = snapshotting.then(() =>
+      store.writeSnapshot().then(
+        () => undefined,
+        (err: Error) => {
+          if (!snapshotWarned) opts.log(`warning: could not write the store snapshot for readers: ${err.message}`);
+          snapshotWarned = true;
+        },
+      ),
+    );
+    return snapshotting;
+  };
+  const snapshotTimer = setInterval(() => void publish(), SNAPSHOT_EVERY_MS);
+  snapshotTimer.unref();
 
   try {
     if (store.interruptedOnOpen > 0) opts.log(`note: ${store.interruptedOnOpen} run(s) left running by a process that died are now marked interrupted`);
@@ -157,7 +201,7 @@ export async function runSweep(opts: RunSweepOptions): Promise<RunSweepResult> {
     const todo: Variant[] = [];
     const skipped: VariantSummary[] = [];
     for (const v of plan.variants) {
-      const done = opts.resume ? await completedRunForVariant(store.db, v.key, opts.limits) : null;
+      const done = opts.resume ? await completedRunForVariant(store.db, v.key, opts.limits, experimentId) : null;
       if (done) skipped.push({ runId: done, key: v.key, status: 'completed', skipped: true, params: v.swept, objective: null, finalValLoss: null, wallSeconds: null, error: null });
       else todo.push(v);
     }
@@ -177,6 +221,7 @@ export async function runSweep(opts: RunSweepOptions): Promise<RunSweepResult> {
       cost: spec.cost,
     };
     makeDirs(context.outDir);
+    await publish();
 
     // 4. Workers: baselines (once per sweep) and the variants share the pool.
     progress = createProgress({ total: todo.length + (needBaselines ? 1 : 0), quiet: opts.quiet, log: opts.log });
@@ -192,7 +237,9 @@ export async function runSweep(opts: RunSweepOptions): Promise<RunSweepResult> {
       ['--import', pathToFileURL(join(dirname(workerScript()), '..', 'tfjs-hooks.js')).href],
     );
     const ended: VariantSummary[] = [];
-    let failures = 0;
+    /** Runs of this invocation by final status (baselines included), for the summary line. */
+    const counts = new Map<string, number>();
+    const count = (status: string) => counts.set(status, (counts.get(status) ?? 0) + 1);
 
     const jobs: Promise<void>[] = [];
     if (needBaselines) {
@@ -206,9 +253,10 @@ export async function runSweep(opts: RunSweepOptions): Promise<RunSweepResult> {
             await store.writeBaselineResults(sweepId!, r.message.rows, r.message.predictions, r.message.costs);
             sink.variantEnded(runLabel, 'completed', `${r.message.rows.length} metric rows`);
           } else {
-            failures++;
+            count(cancelled ? 'interrupted' : 'failed');
             sink.variantEnded(runLabel, cancelled ? 'interrupted' : 'failed', r.kind === 'died' ? r.reason : '');
           }
+          void publish();
         })(),
       );
     }
@@ -225,6 +273,7 @@ export async function runSweep(opts: RunSweepOptions): Promise<RunSweepResult> {
               startedAt = new Date().toISOString();
               await store.startRun({ runId, sweepId: sweepId!, variantKey: v.key, method: v.method, params: v.params as never, startedAt, backend: opts.backend });
               sink.variantStarted(runId, label);
+              void publish();
             })
             .catch(() => null);
           if (r === null || !startedAt) return; // cancelled before a worker was free: never started, a resumed sweep runs it
@@ -241,7 +290,8 @@ export async function runSweep(opts: RunSweepOptions): Promise<RunSweepResult> {
             };
           }
           await store.writeRunOutcome(outcome);
-          if (outcome.status === 'failed') failures++;
+          void publish();
+          count(outcome.status);
           const detail = outcome.status === 'completed' ? objectiveDetail(outcome, spec.objective) : outcome.status === 'diverged' ? outcome.train?.divergenceReason ?? '' : outcome.error ?? '';
           sink.variantEnded(runId, outcome.status, detail);
           ended.push({ runId, key: v.key, status: outcome.status, skipped: false, params: v.swept, objective: null, finalValLoss: outcome.train?.finalValLoss ?? null, wallSeconds: outcome.train?.wallSeconds ?? null, error: outcome.error ?? null });
@@ -257,14 +307,18 @@ export async function runSweep(opts: RunSweepOptions): Promise<RunSweepResult> {
     const status: SweepResult['status'] = cancelled ? 'interrupted' : 'completed';
     await store.finishSweep(sweepId, status);
     const result = await summarise(store, sweepId, spec.name, spec.objective, [...skipped, ...ended], Date.now() - t0, opts.db);
-    printSummary(result, opts.print, failures);
-    return { exitCode: cancelled ? 130 : failures > 0 ? 1 : 0, result };
+    printSummary(result, opts.print, counts);
+    const exitCode = stopSignal ? 128 + os.constants.signals[stopSignal] : (counts.get('failed') ?? 0) > 0 ? 1 : 0;
+    return { exitCode, interruption: stopSignal ? { signal: stopSignal } : null, result };
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    clearInterval(snapshotTimer);
     progress?.stop();
     if (pool) await pool.close();
+    await snapshotting;
     await store.close();
+    store.removeSnapshot();
   }
 }
 
@@ -369,8 +423,19 @@ export async function summarise(store: Store, sweepId: string, experiment: strin
   return { experiment, sweepId, status: sweep.status === 'running' ? 'completed' : (sweep.status as SweepResult['status']), objective, best, variants: ranked, wallSeconds: ms / 1000, db };
 }
 
+/**
+ * ` (2 interrupted, 1 failed)`: how many runs of this invocation ended other than completed, by
+ * status (failed, diverged, interrupted, then any other), or '' when all completed.
+ */
+export function statusCounts(counts: ReadonlyMap<string, number>): string {
+  const order = ['failed', 'diverged', 'interrupted'];
+  const keys = [...counts.keys()].filter((k) => k !== 'completed' && (counts.get(k) ?? 0) > 0);
+  keys.sort((a, b) => (order.indexOf(a) + 1 || 99) - (order.indexOf(b) + 1 || 99));
+  return keys.length ? ` (${keys.map((k) => `${counts.get(k)} ${k}`).join(', ')})` : '';
+}
+
 /** The summary table and next steps. With `val_loss` as the objective, one `val_loss` column (the objective's). */
-export function printSummary(result: SweepResult, print: (line: string) => void, failures: number): void {
+export function printSummary(result: SweepResult, print: (line: string) => void, counts: ReadonlyMap<string, number> = new Map()): void {
   const valLossColumn = result.objective.metric !== 'val_loss';
   const table = makeTable(['', 'run', 'status', 'params', result.objective.metric, ...(valLossColumn ? ['val_loss'] : []), 'time']);
   for (const v of result.variants) {
@@ -384,7 +449,7 @@ export function printSummary(result: SweepResult, print: (line: string) => void,
       v.wallSeconds === null ? '-' : formatDuration(v.wallSeconds),
     ]);
   }
-  print(`${result.experiment}: sweep ${result.sweepId} ${result.status} in ${formatDuration(result.wallSeconds)}${failures ? ` (${failures} failed)` : ''}`);
+  print(`${result.experiment}: sweep ${result.sweepId} ${result.status} in ${formatDuration(result.wallSeconds)}${statusCounts(counts)}`);
   print(table.toString());
   if (result.best) print(`best: ${result.best.runId} (${describe(result.best.params)}) ${result.objective.metric} = ${result.best.objective?.toFixed(4)}`);
   print('next:');

@@ -5,18 +5,43 @@
  *
  * Signals: SIGINT is ignored (a Ctrl-C in the terminal reaches the whole process group; the parent
  * decides), SIGTERM from the parent ends the process at once.
+ *
+ * A parent that is gone (killed, crashed) is noticed at the next message this worker sends: its
+ * parent pid changed, or the IPC channel is closed or fails (EPIPE). The worker then exits quietly
+ * (code 0, nothing on stderr): there is nobody left to report to, and its run is marked
+ * `interrupted` by the next process that opens the store.
  */
 import type { ParentMessage, WorkerMessage } from './protocol.js';
 import { runBaselinesTask, runVariantTask } from './stages.js';
 
-function send(msg: WorkerMessage): void {
-  if (process.connected) process.send!(msg);
+const parentPid = process.ppid;
+
+/** The parent is gone: leave without a word (this file is the worker process's entry point). */
+function orphaned(): never {
+  process.exit(0);
 }
 
+function send(msg: WorkerMessage): void {
+  // process.ppid asks the OS each time: a dead parent shows here before the event loop hears of it
+  // (training and generation run long stretches without yielding).
+  if (!process.connected || process.ppid !== parentPid) orphaned();
+  try {
+    // With a callback, a failed write (EPIPE) is reported here instead of as an 'error' event.
+    process.send!(msg, undefined, {}, (err) => {
+      if (err) orphaned();
+    });
+  } catch {
+    orphaned();
+  }
+}
+
+// A channel error not tied to one send (e.g. the parent closed it) must not print a stack trace.
+process.on('error', () => orphaned());
 process.on('SIGINT', () => {
   /* the parent coordinates cancellation */
 });
-process.on('disconnect', () => process.exit(0));
+// The parent closed the channel (shutdown) or died: leave (with the exit code set so far).
+process.on('disconnect', () => process.exit());
 
 let busy = false;
 process.on('message', (raw) => {

@@ -34,16 +34,17 @@ export async function hasCompletedBaselines(db: Db, sweepId: string): Promise<bo
 }
 
 /**
- * The most recent completed run of a variant key that ran under the same limits (`--max-steps`,
- * `--limit-train`, `--limit-eval`): a smoke-test run never stands in for a full one, nor the reverse.
- * Null when there is none.
+ * The most recent completed run of a variant key in the experiment `experimentId` that ran under the
+ * same limits (`--max-steps`, `--limit-train`, `--limit-eval`): a smoke-test run never stands in for
+ * a full one, nor the reverse, and a run of another experiment (same parameters, data and base model,
+ * but perhaps another objective) never stands in for this one's. Null when there is none.
  */
-export async function completedRunForVariant(db: Db, variantKey: string, limits: unknown): Promise<string | null> {
+export async function completedRunForVariant(db: Db, variantKey: string, limits: unknown, experimentId: string): Promise<string | null> {
   const rows = await db.all<{ run_id: string; limits_json: string | null }>(
     `SELECT r.run_id, s.limits_json FROM runs r JOIN sweeps s USING (sweep_id)
-      WHERE r.kind = 'variant' AND r.variant_key = $1 AND r.status = 'completed'
+      WHERE r.kind = 'variant' AND r.variant_key = $1 AND r.status = 'completed' AND s.experiment_id = $2
       ORDER BY r.finished_at DESC NULLS LAST, r.run_seq DESC`,
-    [variantKey],
+    [variantKey, experimentId],
   );
   const want = canonical(limits);
   return rows.find((r) => canonical(r.limits_json ? JSON.parse(r.limits_json) : {}) === want)?.run_id ?? null;

@@ -12,6 +12,7 @@
  * Reads: the `Store` also exposes the read queries of src/store/queries.ts as methods.
  */
 import crypto from 'node:crypto';
+import fs from 'node:fs';
 import os from 'node:os';
 import { DOUBLE, INTEGER, USMALLINT, VARCHAR, BIGINT, DuckDBDataChunk, type DuckDBValue } from '@duckdb/node-api';
 import duckdbBindings from '@duckdb/node-bindings';
@@ -20,8 +21,8 @@ import type { CostRow } from '../cost/types.js';
 import type { EvalRow, PredictionRow } from '../eval/types.js';
 import type { ArtifactRow, RunOutcome, RunStatus } from '../store/types.js';
 import type { StepMetric } from '../train/types.js';
-import { CHUNK_ROWS, Db, openDb, sqlTimestamp, stringList, type AppendColumn, type TxHandle } from './db.js';
-import { StoreCorruptError, StoreVersionError } from './errors.js';
+import { CHUNK_ROWS, Db, openDb, quoteIdent, sqlTimestamp, stringList, type AppendColumn, type TxHandle } from './db.js';
+import { StoreCorruptError, StoreLockedError, StoreVersionError } from './errors.js';
 import { SCHEMA_VERSION, migrate, readSchemaVersion } from './schema.js';
 import * as q from './queries.js';
 
@@ -83,6 +84,31 @@ export interface StartRunInput {
 export interface OpenStoreOptions {
   /** Open with DuckDB's READ_ONLY access mode: never creates or modifies the file (read commands). */
   readOnly?: boolean;
+  /**
+   * Read-only opens: when another process holds the write lock (a running sweep) and its snapshot
+   * (`snapshotPath(file)`) exists, open the snapshot instead and call this with one line for stderr:
+   * `store is locked by a running sweep (pid N); showing its snapshot from HH:MM:SS` (local time of
+   * the snapshot). Without it, or without a snapshot, the lock stays a `StoreLockedError`.
+   */
+  onSnapshot?: (line: string) => void;
+}
+
+/**
+ * The read-only copy of the store at `file` that a running sweep publishes for readers
+ * (`<file>.snapshot`, e.g. `.fte/fte.duckdb.snapshot`): DuckDB lets no other process open a file
+ * while one writes it, so `fte runs` / `fte show` read this instead while a sweep runs.
+ */
+export function snapshotPath(file: string): string {
+  return `${file}.snapshot`;
+}
+
+/** A SQL string literal (a file path for ATTACH, which cannot be bound). */
+function sqlString(s: string): string {
+  return `'${s.replaceAll("'", "''")}'`;
+}
+
+function hhmmss(d: Date): string {
+  return d.toTimeString().slice(0, 8);
 }
 
 /** Step-metric rows buffered before one appender flush. */
@@ -117,7 +143,18 @@ function json(v: unknown): string | null {
  *   The file is left untouched in every error case.
  */
 export async function openStore(file: string, options: OpenStoreOptions = {}): Promise<Store> {
-  const db = await openDb(file, { readOnly: options.readOnly });
+  let db: Db;
+  let fromSnapshot = false;
+  try {
+    db = await openDb(file, { readOnly: options.readOnly });
+  } catch (err) {
+    const snap = snapshotPath(file);
+    if (!(err instanceof StoreLockedError) || !options.readOnly || !options.onSnapshot || file === ':memory:' || !fs.existsSync(snap)) throw err;
+    const taken = fs.statSync(snap).mtime;
+    db = await openDb(snap, { readOnly: true });
+    fromSnapshot = true;
+    options.onSnapshot(`store is locked by a running sweep (pid ${err.pid ?? '?'}); showing its snapshot from ${hhmmss(taken)}`);
+  }
   try {
     const version = await db.exclusive((tx) => readSchemaVersion(tx));
     if (version !== null && version > SCHEMA_VERSION) {
@@ -136,6 +173,7 @@ export async function openStore(file: string, options: OpenStoreOptions = {}): P
       await db.exclusive((tx) => migrate(tx, version ?? 0, nowSql()));
     }
     const store = new Store(db);
+    store.fromSnapshot = fromSnapshot;
     // Only the first writer in this process may conclude that 'running' runs belong to a dead process.
     if (!db.readOnly && !db.shared) store.interruptedOnOpen = await store.markInterrupted();
     await store.loadSeries();
@@ -253,6 +291,8 @@ const PARAM_COLUMNS: AppendColumn<{ runId: string; name: string; value: ParamVal
 export class Store {
   /** Runs marked `interrupted` when this (writable) store was opened. */
   interruptedOnOpen = 0;
+  /** True when this read-only store is a running sweep's snapshot (see `OpenStoreOptions.onSnapshot`). */
+  fromSnapshot = false;
   private readonly series = new Map<string, Map<string, number>>();
   private nextSeries = 1;
   private readonly newSeries: { id: number; split: string; name: string }[] = [];
@@ -282,7 +322,41 @@ export class Store {
    * `interrupted`.
    */
   get noLiveWriter(): boolean {
-    return this.db.readOnly && !this.db.shared && this.db.file !== ':memory:';
+    return this.db.readOnly && !this.db.shared && this.db.file !== ':memory:' && !this.fromSnapshot;
+  }
+
+  /**
+   * Publish a consistent read-only copy of the whole store at `snapshotPath(file)` for readers
+   * while this process holds the write lock: buffered step metrics are flushed, then DuckDB copies
+   * every table, view and sequence (`ATTACH` + `COPY FROM DATABASE`, in one transaction of this
+   * connection) into a temporary file beside the store, which is renamed over the previous snapshot
+   * (readers that have the old one open keep reading it). Cost: one full copy of the store.
+   * @returns the snapshot's path
+   * @throws FteError when the store is read-only or in memory
+   */
+  async writeSnapshot(): Promise<string> {
+    if (this.readOnly || this.file === ':memory:') throw new FteError(`database ${this.file} is ${this.readOnly ? 'open read-only' : 'in memory'}; no snapshot`);
+    if (this.points.length > 0) await this.flush();
+    const target = snapshotPath(this.file);
+    const tmp = `${target}.tmp-${process.pid}`;
+    fs.rmSync(tmp, { force: true });
+    fs.rmSync(`${tmp}.wal`, { force: true });
+    await this.db.exclusive(async (tx) => {
+      const [{ name }] = (await tx.all<{ name: string }>(`SELECT current_database() AS name`)) as [{ name: string }];
+      await tx.run(`ATTACH ${sqlString(tmp)} AS fte_snapshot`);
+      try {
+        await tx.run(`COPY FROM DATABASE ${quoteIdent(name)} TO fte_snapshot`);
+      } finally {
+        await tx.run(`DETACH fte_snapshot`);
+      }
+    });
+    fs.renameSync(tmp, target);
+    return target;
+  }
+
+  /** Remove the snapshot (the sweep ended: readers can open the store itself again). */
+  removeSnapshot(): void {
+    if (this.file !== ':memory:') fs.rmSync(snapshotPath(this.file), { force: true });
   }
 
   /** @internal load the (split, name) -> series id dictionary. */

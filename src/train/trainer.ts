@@ -1,8 +1,9 @@
 /**
  * The fine-tuning loop. Reads top to bottom as numbered stages:
  *   1. tokenise (prompt masked out of the loss), 2. plan steps, 3. per optimizer step: accumulate
- *   gradients over `gradientAccumulation` padded micro-batches, clip by global norm, check for
- *   NaN/inf (-> `diverged`, no exception), AdamW update with the scheduled learning rate,
+ *   gradients over `gradientAccumulation` padded micro-batches, clip by global norm, AdamW update
+ *   with the scheduled learning rate (skipped on a non-finite or blown-up loss), check the curves
+ *   for divergence (./divergence.ts -> `diverged`, no exception),
  *   4. validation loss every `evalEvery` steps and at each epoch end, keep the best-validation
  *   checkpoint, early stopping on patience / minDelta, 5. summary.
  * It emits events and never writes to a database.
@@ -23,6 +24,7 @@ import { type Batch, type EncodedExample, encodeExample, epochBatches, evalBatch
 import type { MemoryEstimate } from './memory.js';
 import { AdamW, clipByGlobalNorm } from './optimizer.js';
 import { learningRateAt } from './schedule.js';
+import { checkDivergence, type LossPoint } from './divergence.js';
 
 export type TrainEvent =
   | { type: 'step'; step: number; epoch: number; totalSteps: number; loss: number; learningRate: number; gradNorm: number; tokensPerSecond: number; metrics: StepMetric[] }
@@ -50,12 +52,6 @@ export interface TrainerOptions {
   state?: Record<string, unknown>;
 }
 
-/**
- * A training loss above this many times the loss of uniform guessing (ln V nats per token) counts
- * as divergence even when finite: the model is then confidently wrong about nearly every token
- * (the loss is bounded because per-token NLL is clamped at 69 nats, see src/model/ops.ts).
- */
-const DIVERGED_FACTOR = 4;
 
 /** A batch's tensors: inputs [B, T], targets [B*T], loss weights [B*T] = mask / normaliser. */
 function batchTensors(b: Batch, normaliser: number): { ids: tf.Tensor2D; targets: tf.Tensor1D; weights: tf.Tensor1D } {
@@ -115,6 +111,10 @@ export async function runTraining(o: TrainerOptions): Promise<TrainSummary> {
   let diverged: string | undefined;
   let adapterBytes = 0;
   let lastEvalStep = -1;
+  // The curves as stored (step_metrics), for the divergence rule.
+  const trainCurve: LossPoint[] = [];
+  const valCurve: LossPoint[] = [];
+  const vocabSize = model.config.vocabSize;
 
   const saveBest = async (valLoss: number | null) => {
     adapterBytes = await method.save(bestDir);
@@ -130,8 +130,10 @@ export async function runTraining(o: TrainerOptions): Promise<TrainSummary> {
     const v = maskedLoss(model, valBatches);
     lastVal = v;
     o.onEvent({ type: 'eval', step, epoch, valLoss: v, metrics: [{ step, epoch, split: 'val', name: 'loss', value: v }] });
-    if (!Number.isFinite(v)) {
-      diverged = `validation loss ${v} at step ${step}`;
+    valCurve.push({ step, value: v });
+    const d = checkDivergence({ train: [], val: valCurve }, vocabSize, { final: step >= totalSteps });
+    if (d) {
+      diverged = d.reason;
       return true;
     }
     if (bestVal === null || v < bestVal - o.earlyStopping.minDelta) {
@@ -143,6 +145,12 @@ export async function runTraining(o: TrainerOptions): Promise<TrainSummary> {
     }
     badEvals++;
     if (badEvals >= o.earlyStopping.patience) {
+      // Stopping here ends the run: a rise that is still standing now is divergence, not an early stop.
+      const late = checkDivergence({ train: [], val: valCurve }, vocabSize, { final: true });
+      if (late) {
+        diverged = late.reason;
+        return true;
+      }
       stoppedEarly = true;
       return true;
     }
@@ -187,15 +195,13 @@ export async function runTraining(o: TrainerOptions): Promise<TrainSummary> {
       const both = tf.stack([lossT as tf.Scalar, norm]);
       const [loss, gradNorm] = Array.from(both.dataSync()) as [number, number];
       const lr = learningRateAt(step, schedule);
-      const finite = Number.isFinite(loss) && Number.isFinite(gradNorm) && loss < DIVERGED_FACTOR * Math.log(model.config.vocabSize);
-      if (finite) opt.step(clipped, lr);
-      tf.dispose([both, norm, lossT!, ...Object.values(acc!), ...Object.values(clipped)]);
-      if (!finite) {
-        diverged = `loss ${loss} (uniform guessing: ${Math.log(model.config.vocabSize).toFixed(2)}), gradient norm ${gradNorm} at step ${step}`;
-        stop = true;
-        break;
-      }
+      // 3c. The step is recorded (as `step`, 1-based, the way the curve stores it) before the check,
+      // so a divergence message names a point that is in the stored curve.
       step++;
+      trainCurve.push({ step, value: Number.isFinite(gradNorm) ? loss : NaN });
+      const d = checkDivergence({ train: trainCurve, val: [] }, vocabSize);
+      if (!d) opt.step(clipped, lr);
+      tf.dispose([both, norm, lossT!, ...Object.values(acc!), ...Object.values(clipped)]);
       const real = group.reduce((a, b) => a + b.realTokens, 0);
       const tps = real / ((performance.now() - ts) / 1000);
       const ep = epoch + Math.min(1, (i + group.length) / batches.length);
@@ -208,6 +214,11 @@ export async function runTraining(o: TrainerOptions): Promise<TrainSummary> {
           { step, epoch: ep, split: 'train', name: 'grad_norm', value: gradNorm },
         ],
       });
+      if (d) {
+        diverged = Number.isFinite(gradNorm) ? d.reason : `gradient norm ${gradNorm} at step ${step} (train loss ${loss})`;
+        stop = true;
+        break;
+      }
       const epochEnd = i + p.gradientAccumulation >= batches.length;
       if (step % p.evalEvery === 0 || epochEnd || step === totalSteps) {
         if (await evaluate(epoch + 1)) {

@@ -93,6 +93,8 @@ describe('fte sweep (limited, two variants) end to end', () => {
     expect(again.stderr).toMatch(/skip [0-9a-f]{16}/);
     const result = JSON.parse(again.stdout);
     expect(result.variants.every((v: { skipped: boolean }) => v.skipped)).toBe(true);
+    // Reused runs show their own metrics.
+    expect(result.variants.every((v: { objective: number | null; finalValLoss: number | null }) => v.objective !== null && v.finalValLoss !== null)).toBe(true);
   }, 600_000);
 
   it('the read commands work on the database', () => {

@@ -12,7 +12,7 @@ function summary(metric: string): string[] {
     best: a, variants: [a, variant('run-b', 0.7, 1.6)], wallSeconds: 30, db: 'x.duckdb',
   };
   const lines: string[] = [];
-  printSummary(result, (l) => lines.push(l), 0);
+  printSummary(result, (l) => lines.push(l), new Map());
   return lines.join('\n').split('\n');
 }
 

@@ -52,6 +52,20 @@ describe('trainer', () => {
     expect(summary.status).toBe('diverged');
     expect(summary.divergenceReason).toMatch(/loss|norm/);
     expect(events.at(-1)!.type).toBe('end');
+    // The message names the last stored step of the curve (not the step before it).
+    const last = events.filter((e) => e.type === 'step').at(-1)!;
+    expect(summary.divergenceReason).toContain(`at step ${last.step}`);
+    expect(summary.steps).toBe(last.step);
+  });
+
+  it('the divergence message names a step and a loss that are in the stored curves (full, lr 1)', async () => {
+    const { summary, events } = await run('full', { learningRate: 1, epochs: 4, batchSize: 2, evalEvery: 1 }, { patience: 100 });
+    expect(summary.status).toBe('diverged');
+    const m = /(\S+) at step (\d+)/.exec(summary.divergenceReason!)!;
+    const [value, step] = [Number(m[1]), Number(m[2])];
+    const stored = events.flatMap((e) => (e.type === 'step' || e.type === 'eval' ? e.metrics.filter((x) => x.name === 'loss') : []));
+    expect(stored.some((x) => x.step === step && Number(x.value.toPrecision(4)) === Number(value.toPrecision(4)))).toBe(true);
+    expect(Math.max(...stored.map((x) => x.step))).toBe(step);
   });
 
   it.each([['lora'], ['qlora']] as const)('a NaN loss ends diverged, not with an exception (%s)', async (method) => {
@@ -64,7 +78,8 @@ describe('trainer', () => {
     await m.save(dir);
     m.dispose();
     const summary = await trainVariant({ baseModelDir: dir, method, params: params({ learningRate: 1e-3, epochs: 2, batchSize: 2 }), train: FOUR, val: FOUR, earlyStopping: { patience: 3, minDelta: 0 }, outDir: tmp(), backend: 'wasm', onEvent: () => {} });
-    expect(summary).toMatchObject({ status: 'diverged', steps: 0, checkpointPath: '' });
+    // The step that produced NaN is stored in the curve as step 1 (no update was applied).
+    expect(summary).toMatchObject({ status: 'diverged', steps: 1, checkpointPath: '' });
   });
 
   it.each([['lora'], ['qlora']] as const)('only adapter parameters change under %s', async (method) => {
