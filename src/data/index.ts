@@ -29,8 +29,9 @@ export { renderValidation, renderPrepare } from './render.js';
 /**
  * Builds a built-in suite (its own pipeline: scrub, dedup, balanced selection, split, as suite.json
  * says) at the given sizes and copies the prepared folder, with its `source.jsonl`, to `out`
- * (atomically; an existing `out` only with `force`).
- * @throws UserInputError when `ref` is not a suite or `out` exists without `force`.
+ * (atomically; an existing `out` only with `force`, and only when prepare wrote it).
+ * @throws UserInputError when `ref` is not a suite, `out` exists without `force`, or `out` is or
+ *   contains the suite folder or holds files prepare did not write.
  */
 export async function prepareSuite(
   ref: string,
@@ -38,11 +39,11 @@ export async function prepareSuite(
 ): Promise<PrepareResult> {
   const suiteDir = resolveSuiteDir(ref);
   if (!suiteDir) throw new UserInputError(`${ref}: not an eval suite (no suite.json)`);
-  assertWritable(opts.out, opts.force ?? false);
+  assertWritable(opts.out, opts.force ?? false, [suiteDir]);
   const built = await buildSuite(suiteDir, { seed: opts.seed, sizes: opts.sizes, cacheDir: opts.cacheDir });
   const files: Record<string, string> = {};
   for (const name of readdirSync(built.dir)) files[name] = readFileSync(join(built.dir, name), 'utf8');
-  writeFilesAtomically(opts.out, files, opts.force ?? false);
+  writeFilesAtomically(opts.out, files, opts.force ?? false, [suiteDir, built.dir]);
   return { outDir: opts.out, manifest: built.manifest };
 }
 

@@ -3,10 +3,11 @@
  * train/val/test/rejects.jsonl + manifest.json atomically. Every source row ends up either in a
  * split or in rejects (with its line and reason): kept + rejected = input.
  */
-import { existsSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { UserInputError } from '../errors.js';
-import { makeDirs } from '../fsutil.js';
+import { isInside, makeDirs, samePath } from '../fsutil.js';
 import type { Example } from '../data/example.js';
 import type { DatasetFormat } from './formats.js';
 import { fingerprintSplits, NO_CATEGORY, SPLIT_NAMES, type DatasetManifest, type SplitName } from './manifest.js';
@@ -263,30 +264,76 @@ export function prepareRows(read: ReadResult, opts: PrepareCoreOptions): Prepare
   return { splits, rejects, manifest, contents, warnings };
 }
 
-/** @throws UserInputError when `outDir` exists and `force` is not set. */
-export function assertWritable(outDir: string, force: boolean): void {
-  if (existsSync(outDir) && !force) throw new UserInputError(`${outDir}: already exists; pass --force to replace it`);
+/**
+ * The files `fte data prepare` writes into a folder, as its `manifest.json` lists them: the manifest
+ * itself, the `files` it names (splits, rejects) and, for a suite, `source.jsonl`. Null when the folder
+ * has no readable manifest (prepare did not write it).
+ */
+function preparedFileNames(dir: string): Set<string> | null {
+  let manifest: Partial<DatasetManifest>;
+  try {
+    manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as Partial<DatasetManifest>;
+  } catch {
+    return null;
+  }
+  const names = new Set<string>(['manifest.json', ...Object.values(manifest.files ?? {}).filter((f): f is string => typeof f === 'string')]);
+  if (manifest.suite) names.add('source.jsonl');
+  return names;
+}
+
+/**
+ * Checks that `outDir` may receive a prepared dataset. It must not be, nor contain, any of `inputs`
+ * (compared through symbolic links and relative paths). A missing or empty folder is fine. An
+ * existing folder is only replaced with `force`, and only when it holds nothing but the files a
+ * previous `fte data prepare` wrote there (see `preparedFileNames`): a plain file or a folder with
+ * anything else in it is refused whatever `force` says.
+ * @throws UserInputError one line naming the folder (and the input or the foreign files).
+ */
+export function assertWritable(outDir: string, force: boolean, inputs: readonly string[] = []): void {
+  for (const input of inputs) {
+    if (samePath(outDir, input)) throw new UserInputError(`--out ${outDir} is the input ${input}; choose a new folder`);
+    if (isInside(input, outDir)) throw new UserInputError(`--out ${outDir} contains the input ${input}; choose a new folder`);
+  }
+  let st;
+  try {
+    st = lstatSync(outDir);
+  } catch {
+    return;
+  }
+  if (!st.isDirectory()) throw new UserInputError(`--out ${outDir} is a file, not a folder fte data prepare wrote; choose a new folder`);
+  const entries = readdirSync(outDir, { withFileTypes: true });
+  if (entries.length === 0) return;
+  const ours = preparedFileNames(outDir) ?? new Set<string>();
+  const foreign = entries.filter((e) => !e.isFile() || !ours.has(e.name)).map((e) => e.name).sort();
+  if (foreign.length) {
+    const shown = foreign.length > 5 ? `${foreign.slice(0, 5).join(', ')}, ... (${foreign.length} in all)` : foreign.join(', ');
+    throw new UserInputError(`--out ${outDir} holds files fte data prepare did not write (${shown}); choose a new folder`);
+  }
+  if (!force) throw new UserInputError(`${outDir}: already exists; pass --force to replace it`);
 }
 
 /**
  * Writes files (name -> content) into `outDir` atomically: everything goes to a temporary sibling
- * folder which is then renamed over `outDir`, so readers see either the old folder or the complete
- * new one, never a half-written one.
- * @throws UserInputError when `outDir` exists and `force` is false.
+ * folder (created with the default mode, so the umask applies) which is then renamed over `outDir`,
+ * so readers see either the old folder or the complete new one, never a half-written one.
+ * @throws UserInputError from `assertWritable` (an existing folder without `force`, foreign files,
+ *   an input inside), or when the folder cannot be written.
  */
-export function writeFilesAtomically(outDir: string, files: Record<string, string>, force = false): void {
-  assertWritable(outDir, force);
+export function writeFilesAtomically(outDir: string, files: Record<string, string>, force = false, inputs: readonly string[] = []): void {
+  assertWritable(outDir, force, inputs);
   const parent = dirname(resolve(outDir));
   makeDirs(parent);
-  let tmp: string;
+  const tmp = join(parent, `.${basename(outDir)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
   try {
-    tmp = mkdtempSync(join(parent, `.${basename(outDir)}.tmp-`));
+    mkdirSync(tmp);
   } catch (err) {
     throw new UserInputError(`cannot write ${outDir}: ${((err as Error).message ?? String(err)).split(',')[0]}`);
   }
   try {
     for (const [name, content] of Object.entries(files)) writeFileSync(join(tmp, name), content);
     if (existsSync(outDir)) {
+      // Checked again right before the swap: only prepare's own files are ever removed.
+      assertWritable(outDir, true, inputs);
       const old = `${tmp}-old`;
       renameSync(outDir, old);
       renameSync(tmp, outDir);
@@ -301,24 +348,25 @@ export function writeFilesAtomically(outDir: string, files: Record<string, strin
 }
 
 /** Writes a prepared dataset (plus `extraFiles`) into `outDir` atomically (see `writeFilesAtomically`). */
-export function writePrepared(outDir: string, prepared: PreparedDataset, force = false, extraFiles: Record<string, string> = {}): void {
+export function writePrepared(outDir: string, prepared: PreparedDataset, force = false, extraFiles: Record<string, string> = {}, inputs: readonly string[] = []): void {
   const files: Record<string, string> = {};
   for (const name of [...SPLIT_NAMES, 'rejects'] as const) files[`${name}.jsonl`] = prepared.contents[name];
   Object.assign(files, extraFiles);
   files['manifest.json'] = `${JSON.stringify(prepared.manifest, null, 2)}\n`;
-  writeFilesAtomically(outDir, files, force);
+  writeFilesAtomically(outDir, files, force, inputs);
 }
 
 /**
  * Prepares a JSONL dataset file into `out` (train/val/test/rejects.jsonl + manifest.json).
  * Returns the output folder and the manifest.
  * @throws UserInputError for an unreadable / empty / non-JSONL source, bad split fractions, no valid
- *   examples, or an existing `out` without `force`.
+ *   examples, an existing `out` without `force`, an `out` that is or contains `src` or holds files
+ *   prepare did not write.
  */
 export async function prepareDataset(src: string, opts: PrepareOptions & { out: string; force?: boolean }): Promise<PrepareResult> {
-  assertWritable(opts.out, opts.force ?? false);
+  assertWritable(opts.out, opts.force ?? false, [src]);
   const read = readJsonlFile(src);
   const prepared = prepareRows(read, { ...opts, name: basename(src).replace(/\.jsonl?$/i, ''), source: src });
-  writePrepared(opts.out, prepared, opts.force ?? false);
+  writePrepared(opts.out, prepared, opts.force ?? false, {}, [src]);
   return { outDir: opts.out, manifest: prepared.manifest };
 }

@@ -99,9 +99,13 @@ describe('prepareDataset', () => {
     mkdirSync(out);
     writeFileSync(join(out, 'keep.txt'), 'mine');
     await expect(prepareDataset(src, { out, seed: 1 })).rejects.toThrow(UserInputError);
-    await expect(prepareDataset(src, { out, seed: 1 })).rejects.toThrow(/already exists; pass --force/);
+    // A folder with files prepare did not write is never replaced, not even with force (issue 18).
+    await expect(prepareDataset(src, { out, seed: 1, force: true })).rejects.toThrow(/holds files fte data prepare did not write \(keep\.txt\)/);
     expect(readdirSync(out)).toEqual(['keep.txt']);
-    await prepareDataset(src, { out, seed: 1, force: true });
+    rmSync(join(out, 'keep.txt'));
+    await prepareDataset(src, { out, seed: 1 });
+    await expect(prepareDataset(src, { out, seed: 1 })).rejects.toThrow(/already exists; pass --force/);
+    await prepareDataset(src, { out, seed: 2, force: true });
     expect(readdirSync(out).sort()).toEqual(['manifest.json', 'rejects.jsonl', 'test.jsonl', 'train.jsonl', 'val.jsonl']);
     expect(readdirSync(tmp).filter((f) => f.includes('.tmp-'))).toEqual([]);
   });

@@ -13,8 +13,9 @@ credentials by <EMAIL>, <PHONE>, <IP>, <CARD>, <URL>. --dedup rejects exact and 
 (case, whitespace and punctuation folded) after the first, and every row of a conflicting group (the
 same normalised prompt with different completions, e.g. ham vs spam) with reason conflicting_completion,
 so no prompt lands in two splits. Without --dedup such rows are kept and a warning says so. A warning
-(one line on stderr, and manifest "warnings") is also given when a split gets 0 examples. The folder is written atomically and an existing
-one is only replaced with --force.
+(one line on stderr, and manifest "warnings") is also given when a split gets 0 examples. The folder is written atomically (default mode, umask
+applies); an existing one is only replaced with --force, and only when it holds nothing but the files a previous
+prepare wrote (its manifest lists them). An --out that is or contains SRC is refused.
 SRC may also be an eval suite (folder with suite.json, or a built-in name such as email-triage): it is
 built from its corpus as suite.json says (PII scrub, dedup, balanced tasks), at --train/--val/--test
 examples per split when given, and OUT gets the prepared folder plus the raw candidate rows (source.jsonl).`;
@@ -37,7 +38,7 @@ examples per split when given, and OUT gets the prepared folder plus the raw can
     train: Flags.integer({ description: 'suite sources: training examples, all tasks together', min: 4 }),
     val: Flags.integer({ description: 'suite sources: validation examples', min: 4 }),
     test: Flags.integer({ description: 'suite sources: test examples', min: 4 }),
-    force: Flags.boolean({ description: 'replace an existing output folder' }),
+    force: Flags.boolean({ description: 'replace an output folder a previous prepare wrote (never one with other files)' }),
   };
 
   async run(): Promise<PrepareResult> {
