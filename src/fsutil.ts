@@ -11,7 +11,7 @@
  * to a temporary file beside it and renamed, so a failure leaves the old file as it was.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, lstatSync, mkdirSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { UserInputError } from './errors.js';
 
@@ -157,4 +157,17 @@ export function writeOutputFile(out: string, content: string | Uint8Array, opts:
     rmSync(tmp, { force: true });
     throw new UserInputError(`cannot write ${out}: ${((err as Error).message ?? String(err)).split('\n')[0]}`);
   }
+}
+
+/**
+ * Checks that a command may write its files into the folder `out`: a missing or empty folder is fine;
+ * an existing non-empty one only with `force` (then the command's own files in it are replaced); a
+ * plain file never.
+ * @throws UserInputError `--out <out> already exists; pass --force to replace its <what>`, or `... is a file`.
+ */
+export function checkOutputFolder(out: string, opts: { force?: boolean; what: string; flag?: string }): void {
+  const flag = opts.flag ?? '--out';
+  if (!lstatExists(out)) return;
+  if (!statSync(out).isDirectory()) throw new UserInputError(`${flag} ${out} is a file; give a folder`);
+  if (readdirSync(out).length > 0 && !opts.force) throw new UserInputError(`${flag} ${out} already exists; pass --force to replace its ${opts.what}`);
 }
