@@ -18,6 +18,11 @@ import { splitSizes, stratifiedSplit } from './split.js';
 
 export const DEFAULT_SPLIT: [number, number, number] = [0.8, 0.1, 0.1];
 export const DEFAULT_SEED = 42;
+/**
+ * Largest example kept, in UTF-8 bytes of prompt + completion (256 KiB). A bigger one is rejected
+ * with kind `over_size`: one 50 MB example kept the baselines busy for minutes and grew the store.
+ */
+export const DEFAULT_MAX_EXAMPLE_BYTES = 256 * 1024;
 
 /** A row left out of the splits: its source line, a reason kind and a sentence. */
 export interface RejectRow {
@@ -43,6 +48,13 @@ export interface PrepareOptions {
    * so that no prompt can land in two splits. Default false.
    */
   dedup?: boolean;
+  /**
+   * Treat text as case-insensitive when finding normalised duplicates and conflicts (`--fold-case`).
+   * Default false: completions that differ only in case (`-v`, `-V`) are different answers.
+   */
+  foldCase?: boolean;
+  /** Reject (kind `over_size`) an example whose prompt + completion exceed this many UTF-8 bytes. Default DEFAULT_MAX_EXAMPLE_BYTES. */
+  maxExampleBytes?: number;
 }
 
 /** Extra knobs for built-in suites (not exposed on the command line). */
@@ -108,6 +120,8 @@ export function prepareRows(read: ReadResult, opts: PrepareCoreOptions): Prepare
   checkSplit(split, 'split');
   const scrub = opts.scrubPii ?? false;
   const dedup = opts.dedup ?? false;
+  const fold = opts.foldCase ?? false;
+  const maxBytes = opts.maxExampleBytes ?? DEFAULT_MAX_EXAMPLE_BYTES;
   const pii = emptyPiiCounts();
   const rejects: RejectRow[] = [];
   const formats: Partial<Record<DatasetFormat, number>> = {};
@@ -117,6 +131,12 @@ export function prepareRows(read: ReadResult, opts: PrepareCoreOptions): Prepare
   for (const row of read.rows) {
     if (!row.ok) {
       rejects.push({ line: row.line, kind: row.error.kind, reason: row.error.message, raw: scrub ? scrubPii(row.raw).text : row.raw });
+      continue;
+    }
+    const size = Buffer.byteLength(row.example.prompt, 'utf8') + Buffer.byteLength(row.example.completion, 'utf8');
+    if (size > maxBytes) {
+      // The text is left out of rejects.jsonl too: it is what must not spread.
+      rejects.push({ line: row.line, kind: 'over_size', reason: `line ${row.line}: example is ${size} bytes, over the cap of ${maxBytes} (--max-example-bytes)` });
       continue;
     }
     formats[row.format] = (formats[row.format] ?? 0) + 1;
@@ -131,14 +151,14 @@ export function prepareRows(read: ReadResult, opts: PrepareCoreOptions): Prepare
     kept.push(ex);
   }
 
-  // 2. Dedup: exact first, then normalised (case, whitespace, punctuation folded); first one wins.
+  // 2. Dedup: exact first, then normalised (whitespace, punctuation, prompt case; completion case with foldCase); first one wins.
   if (dedup) {
     const exact = new Map<string, number>();
     const norm = new Map<string, number>();
     kept = kept.filter((ex) => {
       const line = lineOf(ex);
       const ek = exactKey(ex.prompt, ex.completion);
-      const nk = normalizedKey(ex.prompt, ex.completion);
+      const nk = normalizedKey(ex.prompt, ex.completion, fold);
       const e = exact.get(ek);
       const n = norm.get(nk);
       if (e !== undefined || n !== undefined) {
@@ -159,12 +179,12 @@ export function prepareRows(read: ReadResult, opts: PrepareCoreOptions): Prepare
   const warnings: string[] = [];
   const groups = new Map<string, Example[]>();
   for (const ex of kept) {
-    const k = normalizeText(ex.prompt);
+    const k = normalizeText(ex.prompt, true);
     const g = groups.get(k);
     if (g) g.push(ex);
     else groups.set(k, [ex]);
   }
-  const conflicting = [...groups.values()].filter((g) => new Set(g.map((e) => normalizeText(e.completion))).size > 1);
+  const conflicting = [...groups.values()].filter((g) => new Set(g.map((e) => normalizeText(e.completion, fold))).size > 1);
   if (conflicting.length && !opts.select) {
     if (dedup) {
       const drop = new Set<Example>();
@@ -210,7 +230,7 @@ export function prepareRows(read: ReadResult, opts: PrepareCoreOptions): Prepare
   const splitOf = new Map<string, Set<SplitName>>();
   for (const name of SPLIT_NAMES) {
     for (const e of splits[name]) {
-      const k = normalizeText(e.prompt);
+      const k = normalizeText(e.prompt, true);
       const s = splitOf.get(k);
       if (s) s.add(name);
       else splitOf.set(k, new Set([name]));

@@ -127,6 +127,7 @@ export async function runSweep(opts: RunSweepOptions): Promise<RunSweepResult> {
     // 1. Data: prepared once per sweep (cached by fingerprint), read by the workers from its folder.
     const cacheDir = opts.cacheDir ?? join('.fte', 'cache');
     const data = await loadDataset(plan.datasetPath, { seed: spec.params.seed, cacheDir, ...opts.limits });
+    for (const w of data.warnings) opts.log(`warning: ${w}`);
     if (data.train.length === 0 || data.test.length === 0) throw new UserInputError(`${plan.loaded.file}: dataset: ${plan.loaded.spec.dataset} has an empty train or test split`);
 
     // 2. Experiment and sweep rows (a resumable sweep of the same spec and limits is continued).

@@ -24,7 +24,7 @@ function writeSource(): string {
   lines.splice(30, 0, JSON.stringify({ foo: 1 }));
   lines.splice(40, 0, JSON.stringify({ messages: [{ role: 'user', content: 'x' }] }));
   lines.push(JSON.stringify({ prompt: 'Question number 5?', completion: ' answer 5', category: 'alpha' }));
-  lines.push(JSON.stringify({ prompt: 'question NUMBER 6', completion: ' Answer 6!', category: 'alpha' }));
+  lines.push(JSON.stringify({ prompt: 'question NUMBER 6', completion: ' answer 6!', category: 'alpha' }));
   lines.push(JSON.stringify({ prompt: 'Question number 7?', completion: ' answer 7', category: 'alpha' }));
   const file = join(tmp, 'source.jsonl');
   writeFileSync(file, `${lines.join('\n')}\n`);
