@@ -21,13 +21,17 @@ so CI can update one comment.`;
     format: Flags.string({ description: 'output format', options: ['markdown', 'json'], default: 'markdown' }),
     threshold: Flags.string({ description: 'METRIC=DELTA, repeatable (e.g. f1_macro=-0.02, perplexity=-0.5)', multiple: true }),
     'fail-on-regression': Flags.boolean({ description: 'exit 1 when a thresholded metric regresses beyond its threshold' }),
-    out: Flags.string({ char: 'o', description: 'write the output to FILE instead of stdout (its folder must exist)' }),
+    out: Flags.string({ char: 'o', description: 'write the output to FILE instead of stdout (its folder must exist; an existing file needs --force)' }),
+    force: Flags.boolean({ description: 'replace an existing --out file (never the store)' }),
   };
 
   async run(): Promise<unknown> {
     const { flags } = await this.parse(Compare);
     const { compareRefs } = await import('../report/compare-refs.js');
-    const { fteVersion, writeOutputFile } = await import('../report/report.js');
+    const { fteVersion } = await import('../report/report.js');
+    const { checkOutputFile, storeFiles, writeOutputFile } = await import('../fsutil.js');
+    const outOpts = { force: flags.force, protect: storeFiles(flags.db) };
+    if (flags.out) checkOutputFile(flags.out, outOpts);
     const { comparison, text } = await compareRefs({
       db: flags.db,
       base: flags.base,
@@ -37,7 +41,7 @@ so CI can update one comment.`;
       version: fteVersion(),
     });
     if (flags.out) {
-      writeOutputFile(flags.out, text);
+      writeOutputFile(flags.out, text, outOpts);
       if (!this.jsonEnabled()) this.logToStderr(`wrote ${flags.out}: ${comparison.headline}, ${comparison.summary}`);
     } else if (!this.jsonEnabled()) {
       process.stdout.write(text);

@@ -12,7 +12,8 @@ export default class Pretrain extends BaseCommand {
   static override description = 'Pretrain a byte-level GPT-2 on the built-in public-domain English corpus (State of the Union + Moby Dick).';
   static override examples = ['<%= config.bin %> pretrain --out models/fte-tiny-base --steps 0 --time-budget 2160 --backend wasm'];
   static override flags = {
-    out: Flags.string({ description: 'output model folder', required: true }),
+    out: Flags.string({ description: 'output model folder (an existing non-empty one needs --force)', required: true }),
+    force: Flags.boolean({ description: 'write into an existing model folder, replacing its model files' }),
     steps: Flags.integer({ description: 'optimizer steps (0 = fit the time budget)', default: 1200 }),
     'time-budget': Flags.integer({ description: 'stop after this many seconds of training (0 = none)', default: 0 }),
     'n-embd': Flags.integer({ description: 'model width', default: 160 }),
@@ -29,6 +30,8 @@ export default class Pretrain extends BaseCommand {
 
   async run(): Promise<unknown> {
     const { flags } = await this.parse(Pretrain);
+    const { checkOutputFolder } = await import('../fsutil.js');
+    checkOutputFolder(flags.out, { force: flags.force, what: 'model files' });
     await import('../tfjs-hooks.js'); // before tfjs's ES modules load (see src/tfjs-resolve.ts)
     const { pretrain, PRETRAIN_DEFAULTS } = await import('../train/pretrain.js');
     const { writeModelCard } = await import('../train/model-card.js');

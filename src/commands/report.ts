@@ -10,14 +10,15 @@ needs no network to view (CSS, script and SVG charts inline).`;
 
   static override flags = {
     sweep: Flags.string({ description: 'sweep id (default: the latest sweep)' }),
-    out: Flags.string({ char: 'o', description: 'output file, in an existing folder (default: reports/<experiment>-<sweep>.html, folder created)' }),
+    out: Flags.string({ char: 'o', description: 'output file, in an existing folder; an existing file needs --force (default: reports/<experiment>-<sweep>.html, folder created, replaced on a re-run)' }),
+    force: Flags.boolean({ description: 'replace an existing --out file (never the store)' }),
     open: Flags.boolean({ description: 'open the report in a browser (xdg-open/open); prints the path when none is available' }),
   };
 
   async run(): Promise<unknown> {
     const { flags } = await this.parse(Report);
     const { writeReport } = await import('../report/report.js');
-    const result = await writeReport({ db: flags.db, sweepId: flags.sweep, out: flags.out });
+    const result = await writeReport({ db: flags.db, sweepId: flags.sweep, out: flags.out, force: flags.force });
     let opened = false;
     if (flags.open) {
       const { openInBrowser } = await import('../report/open.js');

@@ -26,6 +26,7 @@ perturbations), prices it, and stores everything in DuckDB. Finished variants ar
     resume: Flags.boolean({ description: 'skip variants that already have a completed run (--no-resume re-runs them)', default: true, allowNo: true }),
     'limit-train': Flags.integer({ description: 'use at most N training examples (smoke tests, CI)', min: 1 }),
     'limit-eval': Flags.integer({ description: 'evaluate at most N test examples', min: 1 }),
+    'max-bad-rows': Flags.string({ description: 'a JSONL dataset may have at most this many unusable rows, dropped with a warning: a count (5) or a share (default 1%)' }),
     'max-steps': Flags.integer({ description: 'stop each variant after N optimizer steps', min: 1 }),
     'run-cap': Flags.integer({ description: 'run at most the first N variants (overrides sweep.runCap)', min: 1 }),
     quiet: Flags.boolean({ char: 'q', description: 'print only the final summary' }),
@@ -65,6 +66,7 @@ perturbations), prices it, and stores everything in DuckDB. Finished variants ar
       parallel: flags.parallel,
       resume: flags.resume,
       runCap: flags['run-cap'],
+      maxBadRows: flags['max-bad-rows'],
       limits: { limitTrain: flags['limit-train'], limitEval: flags['limit-eval'], maxSteps: flags['max-steps'] },
       quiet: flags.quiet,
       // progress and notices go to stderr (also with --json, whose stdout is only the summary)

@@ -7,7 +7,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, isAbsolute, join, relative, resolve } from 'node:path';
 import { UserInputError } from '../errors.js';
 import type { Example } from '../data/example.js';
-import { SPLIT_NAMES, type DatasetManifest, type SplitName } from './manifest.js';
+import { fingerprintSplits, SPLIT_NAMES, type DatasetManifest, type SplitName } from './manifest.js';
 import { DEFAULT_SPLIT, assertWritable, prepareRows, writeFilesAtomically, writePrepared, type PrepareResult } from './prepare.js';
 import { readJsonlFile } from './read.js';
 import { takeStratified } from './split.js';
@@ -29,8 +29,9 @@ export { renderValidation, renderPrepare } from './render.js';
 /**
  * Builds a built-in suite (its own pipeline: scrub, dedup, balanced selection, split, as suite.json
  * says) at the given sizes and copies the prepared folder, with its `source.jsonl`, to `out`
- * (atomically; an existing `out` only with `force`).
- * @throws UserInputError when `ref` is not a suite or `out` exists without `force`.
+ * (atomically; an existing `out` only with `force`, and only when prepare wrote it).
+ * @throws UserInputError when `ref` is not a suite, `out` exists without `force`, or `out` is or
+ *   contains the suite folder or holds files prepare did not write.
  */
 export async function prepareSuite(
   ref: string,
@@ -38,11 +39,11 @@ export async function prepareSuite(
 ): Promise<PrepareResult> {
   const suiteDir = resolveSuiteDir(ref);
   if (!suiteDir) throw new UserInputError(`${ref}: not an eval suite (no suite.json)`);
-  assertWritable(opts.out, opts.force ?? false);
+  assertWritable(opts.out, opts.force ?? false, [suiteDir]);
   const built = await buildSuite(suiteDir, { seed: opts.seed, sizes: opts.sizes, cacheDir: opts.cacheDir });
   const files: Record<string, string> = {};
   for (const name of readdirSync(built.dir)) files[name] = readFileSync(join(built.dir, name), 'utf8');
-  writeFilesAtomically(opts.out, files, opts.force ?? false);
+  writeFilesAtomically(opts.out, files, opts.force ?? false, [suiteDir, built.dir]);
   return { outDir: opts.out, manifest: built.manifest };
 }
 
@@ -72,7 +73,16 @@ export interface LoadDatasetOptions {
   limitEval?: number;
   /** Suite sizes (all tasks together) instead of the suite's defaults. */
   suiteSizes?: SuiteSizes;
+  /**
+   * For a raw JSONL file: most rows that may be unusable (malformed, unknown format, over the byte
+   * cap) and dropped with a warning; more is refused. A count (`5`) or a share of the non-blank rows
+   * (`'1%'`). Default DEFAULT_MAX_BAD_ROWS (`'1%'`).
+   */
+  maxBadRows?: number | string;
 }
+
+/** Default share of unusable rows a raw JSONL dataset may have (dropped with a warning); above it is refused. */
+export const DEFAULT_MAX_BAD_ROWS = '1%';
 
 export interface LoadedDataset {
   train: Example[];
@@ -81,6 +91,8 @@ export interface LoadedDataset {
   manifest: DatasetManifest;
   /** Folder holding train/val/test.jsonl + manifest.json (the full splits, before limits). */
   dir: string;
+  /** One sentence per problem that did not stop loading (rows dropped from a raw JSONL file). */
+  warnings: string[];
 }
 
 /** Stratum used by the limits: category, plus `meta.label` when present (e.g. spam/ham). */
@@ -112,13 +124,35 @@ export function readPreparedSplit(file: string): Example[] {
 }
 
 /**
- * Reads a prepared folder (train/val/test.jsonl + manifest.json), applying the limits.
- * @throws UserInputError when a file is missing or malformed.
+ * Reads a prepared folder (train/val/test.jsonl + manifest.json), applying the limits. The split
+ * files must still match the manifest's fingerprint (`fingerprintSplits`): a folder edited after
+ * `fte data prepare` is refused, since the variant keys and stored results name that fingerprint.
+ * @throws UserInputError when a file is missing or malformed, or the content no longer matches the fingerprint.
  */
 export function readPrepared(dir: string, limits: { limitTrain?: number; limitEval?: number } = {}): LoadedDataset {
   const manifestPath = join(dir, 'manifest.json');
   if (!existsSync(manifestPath)) throw new UserInputError(`${dir}: not a prepared dataset (no manifest.json)`);
-  const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as DatasetManifest;
+  let manifest: DatasetManifest;
+  try {
+    manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as DatasetManifest;
+  } catch {
+    throw new UserInputError(`${manifestPath}: malformed JSON; re-run fte data prepare`);
+  }
+  const contents = {} as Record<SplitName, string>;
+  for (const name of SPLIT_NAMES) {
+    const file = join(dir, manifest.files?.[name] ?? `${name}.jsonl`);
+    try {
+      contents[name] = readFileSync(file, 'utf8');
+    } catch {
+      throw new UserInputError(`${file}: cannot read`);
+    }
+  }
+  const actual = fingerprintSplits(contents);
+  if (actual !== manifest.fingerprint) {
+    throw new UserInputError(
+      `${dir}: train/val/test files changed since fte data prepare (fingerprint ${actual.slice(0, 12)}, manifest says ${String(manifest.fingerprint).slice(0, 12)}); re-run fte data prepare (or delete the folder if it is a cache)`,
+    );
+  }
   const splits = {} as Record<SplitName, Example[]>;
   for (const name of SPLIT_NAMES) splits[name] = readPreparedSplit(join(dir, manifest.files?.[name] ?? `${name}.jsonl`));
   const lim = (xs: Example[], n?: number) => (n === undefined ? xs : takeStratified(xs, n, limitStratum));
@@ -128,7 +162,36 @@ export function readPrepared(dir: string, limits: { limitTrain?: number; limitEv
     test: lim(splits.test, limits.limitEval),
     manifest,
     dir,
+    warnings: [],
   };
+}
+
+/** Parses `--max-bad-rows`: a count (`5`) or a percentage (`1%`) of `rows`. @throws UserInputError when malformed. */
+export function maxBadRowsOf(spec: number | string, rows: number): number {
+  const text = String(spec).trim();
+  const m = /^(\d+(?:\.\d+)?)(%?)$/.exec(text);
+  if (!m) throw new UserInputError(`--max-bad-rows: expected a count like 5 or a share like 1%, got '${text}'`);
+  return m[2] ? Math.floor((Number(m[1]) / 100) * rows) : Number(m[1]);
+}
+
+/** Drops/refuses unusable rows of a raw JSONL file prepared with default options (see LoadDatasetOptions.maxBadRows). */
+function checkBadRows(src: string, data: LoadedDataset, maxBadRows: number | string): LoadedDataset {
+  const m = data.manifest;
+  const bad = m.counts.rejected;
+  if (bad === 0) return data;
+  const kinds = Object.entries(m.rejects).map(([k, n]) => `${k} ${n}`).join(', ');
+  let first = '';
+  try {
+    const line = readFileSync(join(data.dir, m.files.rejects), 'utf8').split('\n')[0];
+    first = line ? `; first: ${(JSON.parse(line) as { reason: string }).reason}` : '';
+  } catch {
+    // The reason is a courtesy; the counts come from the manifest.
+  }
+  const limit = maxBadRowsOf(maxBadRows, m.counts.input);
+  if (bad > limit) {
+    throw new UserInputError(`${src}: ${bad} of ${m.counts.input} rows unusable (${kinds}${first}), over --max-bad-rows ${String(maxBadRows)}; fix them, or prepare with fte data prepare`);
+  }
+  return { ...data, warnings: [...data.warnings, `${src}: ${bad} of ${m.counts.input} rows dropped (${kinds}${first})`] };
 }
 
 /**
@@ -138,8 +201,11 @@ export function readPrepared(dir: string, limits: { limitTrain?: number; limitEv
  * - a prepared folder (`train.jsonl`, `val.jsonl`, `test.jsonl`, `manifest.json`): read as is;
  * - a JSONL file: prepared with default options (no PII scrub, no dedup, `split`, `seed`) into
  *   `<cacheDir>/files/<name>-<key>/`, key = sha256 of the file bytes, seed and split.
- * Limits keep a stratified subset (by category and label) of the loaded splits.
- * @throws UserInputError when the path does not exist or its content is invalid.
+ * Limits keep a stratified subset (by category and label) of the loaded splits. Unusable rows of a
+ * JSONL file (malformed, unknown format, over the byte cap) are dropped with a warning in
+ * `warnings`, or refused above `maxBadRows`.
+ * @throws UserInputError when the path does not exist, its content is invalid, a prepared folder no
+ *   longer matches its fingerprint, or a JSONL file has more unusable rows than `maxBadRows`.
  */
 export async function loadDataset(pathOrSuite: string, opts: LoadDatasetOptions): Promise<LoadedDataset> {
   const cacheDir = opts.cacheDir ?? join('.fte', 'cache');
@@ -164,5 +230,5 @@ export async function loadDataset(pathOrSuite: string, opts: LoadDatasetOptions)
       if (!existsSync(join(dir, 'manifest.json'))) throw err;
     }
   }
-  return readPrepared(dir, limits);
+  return checkBadRows(pathOrSuite, readPrepared(dir, limits), opts.maxBadRows ?? DEFAULT_MAX_BAD_ROWS);
 }

@@ -3,10 +3,11 @@
  * train/val/test/rejects.jsonl + manifest.json atomically. Every source row ends up either in a
  * split or in rejects (with its line and reason): kept + rejected = input.
  */
-import { existsSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { UserInputError } from '../errors.js';
-import { makeDirs } from '../fsutil.js';
+import { isInside, makeDirs, samePath } from '../fsutil.js';
 import type { Example } from '../data/example.js';
 import type { DatasetFormat } from './formats.js';
 import { fingerprintSplits, NO_CATEGORY, SPLIT_NAMES, type DatasetManifest, type SplitName } from './manifest.js';
@@ -17,6 +18,11 @@ import { splitSizes, stratifiedSplit } from './split.js';
 
 export const DEFAULT_SPLIT: [number, number, number] = [0.8, 0.1, 0.1];
 export const DEFAULT_SEED = 42;
+/**
+ * Largest example kept, in UTF-8 bytes of prompt + completion (256 KiB). A bigger one is rejected
+ * with kind `over_size`: one 50 MB example kept the baselines busy for minutes and grew the store.
+ */
+export const DEFAULT_MAX_EXAMPLE_BYTES = 256 * 1024;
 
 /** A row left out of the splits: its source line, a reason kind and a sentence. */
 export interface RejectRow {
@@ -42,6 +48,13 @@ export interface PrepareOptions {
    * so that no prompt can land in two splits. Default false.
    */
   dedup?: boolean;
+  /**
+   * Treat text as case-insensitive when finding normalised duplicates and conflicts (`--fold-case`).
+   * Default false: completions that differ only in case (`-v`, `-V`) are different answers.
+   */
+  foldCase?: boolean;
+  /** Reject (kind `over_size`) an example whose prompt + completion exceed this many UTF-8 bytes. Default DEFAULT_MAX_EXAMPLE_BYTES. */
+  maxExampleBytes?: number;
 }
 
 /** Extra knobs for built-in suites (not exposed on the command line). */
@@ -107,6 +120,8 @@ export function prepareRows(read: ReadResult, opts: PrepareCoreOptions): Prepare
   checkSplit(split, 'split');
   const scrub = opts.scrubPii ?? false;
   const dedup = opts.dedup ?? false;
+  const fold = opts.foldCase ?? false;
+  const maxBytes = opts.maxExampleBytes ?? DEFAULT_MAX_EXAMPLE_BYTES;
   const pii = emptyPiiCounts();
   const rejects: RejectRow[] = [];
   const formats: Partial<Record<DatasetFormat, number>> = {};
@@ -116,6 +131,12 @@ export function prepareRows(read: ReadResult, opts: PrepareCoreOptions): Prepare
   for (const row of read.rows) {
     if (!row.ok) {
       rejects.push({ line: row.line, kind: row.error.kind, reason: row.error.message, raw: scrub ? scrubPii(row.raw).text : row.raw });
+      continue;
+    }
+    const size = Buffer.byteLength(row.example.prompt, 'utf8') + Buffer.byteLength(row.example.completion, 'utf8');
+    if (size > maxBytes) {
+      // The text is left out of rejects.jsonl too: it is what must not spread.
+      rejects.push({ line: row.line, kind: 'over_size', reason: `line ${row.line}: example is ${size} bytes, over the cap of ${maxBytes} (--max-example-bytes)` });
       continue;
     }
     formats[row.format] = (formats[row.format] ?? 0) + 1;
@@ -130,14 +151,14 @@ export function prepareRows(read: ReadResult, opts: PrepareCoreOptions): Prepare
     kept.push(ex);
   }
 
-  // 2. Dedup: exact first, then normalised (case, whitespace, punctuation folded); first one wins.
+  // 2. Dedup: exact first, then normalised (whitespace, punctuation, prompt case; completion case with foldCase); first one wins.
   if (dedup) {
     const exact = new Map<string, number>();
     const norm = new Map<string, number>();
     kept = kept.filter((ex) => {
       const line = lineOf(ex);
       const ek = exactKey(ex.prompt, ex.completion);
-      const nk = normalizedKey(ex.prompt, ex.completion);
+      const nk = normalizedKey(ex.prompt, ex.completion, fold);
       const e = exact.get(ek);
       const n = norm.get(nk);
       if (e !== undefined || n !== undefined) {
@@ -158,12 +179,12 @@ export function prepareRows(read: ReadResult, opts: PrepareCoreOptions): Prepare
   const warnings: string[] = [];
   const groups = new Map<string, Example[]>();
   for (const ex of kept) {
-    const k = normalizeText(ex.prompt);
+    const k = normalizeText(ex.prompt, true);
     const g = groups.get(k);
     if (g) g.push(ex);
     else groups.set(k, [ex]);
   }
-  const conflicting = [...groups.values()].filter((g) => new Set(g.map((e) => normalizeText(e.completion))).size > 1);
+  const conflicting = [...groups.values()].filter((g) => new Set(g.map((e) => normalizeText(e.completion, fold))).size > 1);
   if (conflicting.length && !opts.select) {
     if (dedup) {
       const drop = new Set<Example>();
@@ -209,7 +230,7 @@ export function prepareRows(read: ReadResult, opts: PrepareCoreOptions): Prepare
   const splitOf = new Map<string, Set<SplitName>>();
   for (const name of SPLIT_NAMES) {
     for (const e of splits[name]) {
-      const k = normalizeText(e.prompt);
+      const k = normalizeText(e.prompt, true);
       const s = splitOf.get(k);
       if (s) s.add(name);
       else splitOf.set(k, new Set([name]));
@@ -263,30 +284,76 @@ export function prepareRows(read: ReadResult, opts: PrepareCoreOptions): Prepare
   return { splits, rejects, manifest, contents, warnings };
 }
 
-/** @throws UserInputError when `outDir` exists and `force` is not set. */
-export function assertWritable(outDir: string, force: boolean): void {
-  if (existsSync(outDir) && !force) throw new UserInputError(`${outDir}: already exists; pass --force to replace it`);
+/**
+ * The files `fte data prepare` writes into a folder, as its `manifest.json` lists them: the manifest
+ * itself, the `files` it names (splits, rejects) and, for a suite, `source.jsonl`. Null when the folder
+ * has no readable manifest (prepare did not write it).
+ */
+function preparedFileNames(dir: string): Set<string> | null {
+  let manifest: Partial<DatasetManifest>;
+  try {
+    manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as Partial<DatasetManifest>;
+  } catch {
+    return null;
+  }
+  const names = new Set<string>(['manifest.json', ...Object.values(manifest.files ?? {}).filter((f): f is string => typeof f === 'string')]);
+  if (manifest.suite) names.add('source.jsonl');
+  return names;
+}
+
+/**
+ * Checks that `outDir` may receive a prepared dataset. It must not be, nor contain, any of `inputs`
+ * (compared through symbolic links and relative paths). A missing or empty folder is fine. An
+ * existing folder is only replaced with `force`, and only when it holds nothing but the files a
+ * previous `fte data prepare` wrote there (see `preparedFileNames`): a plain file or a folder with
+ * anything else in it is refused whatever `force` says.
+ * @throws UserInputError one line naming the folder (and the input or the foreign files).
+ */
+export function assertWritable(outDir: string, force: boolean, inputs: readonly string[] = []): void {
+  for (const input of inputs) {
+    if (samePath(outDir, input)) throw new UserInputError(`--out ${outDir} is the input ${input}; choose a new folder`);
+    if (isInside(input, outDir)) throw new UserInputError(`--out ${outDir} contains the input ${input}; choose a new folder`);
+  }
+  let st;
+  try {
+    st = lstatSync(outDir);
+  } catch {
+    return;
+  }
+  if (!st.isDirectory()) throw new UserInputError(`--out ${outDir} is a file, not a folder fte data prepare wrote; choose a new folder`);
+  const entries = readdirSync(outDir, { withFileTypes: true });
+  if (entries.length === 0) return;
+  const ours = preparedFileNames(outDir) ?? new Set<string>();
+  const foreign = entries.filter((e) => !e.isFile() || !ours.has(e.name)).map((e) => e.name).sort();
+  if (foreign.length) {
+    const shown = foreign.length > 5 ? `${foreign.slice(0, 5).join(', ')}, ... (${foreign.length} in all)` : foreign.join(', ');
+    throw new UserInputError(`--out ${outDir} holds files fte data prepare did not write (${shown}); choose a new folder`);
+  }
+  if (!force) throw new UserInputError(`${outDir}: already exists; pass --force to replace it`);
 }
 
 /**
  * Writes files (name -> content) into `outDir` atomically: everything goes to a temporary sibling
- * folder which is then renamed over `outDir`, so readers see either the old folder or the complete
- * new one, never a half-written one.
- * @throws UserInputError when `outDir` exists and `force` is false.
+ * folder (created with the default mode, so the umask applies) which is then renamed over `outDir`,
+ * so readers see either the old folder or the complete new one, never a half-written one.
+ * @throws UserInputError from `assertWritable` (an existing folder without `force`, foreign files,
+ *   an input inside), or when the folder cannot be written.
  */
-export function writeFilesAtomically(outDir: string, files: Record<string, string>, force = false): void {
-  assertWritable(outDir, force);
+export function writeFilesAtomically(outDir: string, files: Record<string, string>, force = false, inputs: readonly string[] = []): void {
+  assertWritable(outDir, force, inputs);
   const parent = dirname(resolve(outDir));
   makeDirs(parent);
-  let tmp: string;
+  const tmp = join(parent, `.${basename(outDir)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
   try {
-    tmp = mkdtempSync(join(parent, `.${basename(outDir)}.tmp-`));
+    mkdirSync(tmp);
   } catch (err) {
     throw new UserInputError(`cannot write ${outDir}: ${((err as Error).message ?? String(err)).split(',')[0]}`);
   }
   try {
     for (const [name, content] of Object.entries(files)) writeFileSync(join(tmp, name), content);
     if (existsSync(outDir)) {
+      // Checked again right before the swap: only prepare's own files are ever removed.
+      assertWritable(outDir, true, inputs);
       const old = `${tmp}-old`;
       renameSync(outDir, old);
       renameSync(tmp, outDir);
@@ -301,24 +368,25 @@ export function writeFilesAtomically(outDir: string, files: Record<string, strin
 }
 
 /** Writes a prepared dataset (plus `extraFiles`) into `outDir` atomically (see `writeFilesAtomically`). */
-export function writePrepared(outDir: string, prepared: PreparedDataset, force = false, extraFiles: Record<string, string> = {}): void {
+export function writePrepared(outDir: string, prepared: PreparedDataset, force = false, extraFiles: Record<string, string> = {}, inputs: readonly string[] = []): void {
   const files: Record<string, string> = {};
   for (const name of [...SPLIT_NAMES, 'rejects'] as const) files[`${name}.jsonl`] = prepared.contents[name];
   Object.assign(files, extraFiles);
   files['manifest.json'] = `${JSON.stringify(prepared.manifest, null, 2)}\n`;
-  writeFilesAtomically(outDir, files, force);
+  writeFilesAtomically(outDir, files, force, inputs);
 }
 
 /**
  * Prepares a JSONL dataset file into `out` (train/val/test/rejects.jsonl + manifest.json).
  * Returns the output folder and the manifest.
  * @throws UserInputError for an unreadable / empty / non-JSONL source, bad split fractions, no valid
- *   examples, or an existing `out` without `force`.
+ *   examples, an existing `out` without `force`, an `out` that is or contains `src` or holds files
+ *   prepare did not write.
  */
 export async function prepareDataset(src: string, opts: PrepareOptions & { out: string; force?: boolean }): Promise<PrepareResult> {
-  assertWritable(opts.out, opts.force ?? false);
+  assertWritable(opts.out, opts.force ?? false, [src]);
   const read = readJsonlFile(src);
   const prepared = prepareRows(read, { ...opts, name: basename(src).replace(/\.jsonl?$/i, ''), source: src });
-  writePrepared(opts.out, prepared, opts.force ?? false);
+  writePrepared(opts.out, prepared, opts.force ?? false, {}, [src]);
   return { outDir: opts.out, manifest: prepared.manifest };
 }

@@ -6,7 +6,7 @@
 import type { Example } from '../data/example.js';
 import type { DatasetFormat, RowError } from './formats.js';
 import { NO_CATEGORY } from './manifest.js';
-import { exactKey, normalizeText } from './normalize.js';
+import { exactKey, normalizedKey, normalizeText } from './normalize.js';
 import { findPii, maskPii, PII_KINDS, type PiiKind } from './pii.js';
 import { readJsonlFile, type ReadResult } from './read.js';
 
@@ -112,7 +112,8 @@ function groupBy<T>(items: readonly T[], key: (t: T) => string): Map<string, T[]
 }
 
 /** Validates parsed rows (see `validateDataset`). */
-export function validateRows(read: ReadResult, counter: TokenCounter = BYTE_COUNTER): ValidationReport {
+export function validateRows(read: ReadResult, counter: TokenCounter = BYTE_COUNTER, opts: { foldCase?: boolean } = {}): ValidationReport {
+  const fold = opts.foldCase ?? false;
   const errors: RowError[] = [];
   const examples: Example[] = [];
   const formats: Partial<Record<DatasetFormat, number>> = {};
@@ -137,11 +138,11 @@ export function validateRows(read: ReadResult, counter: TokenCounter = BYTE_COUN
     .sort((a, b) => b.count - a.count || (a.category < b.category ? -1 : 1));
 
   const exactGroups = [...groupBy(examples, (e) => exactKey(e.prompt, e.completion)).values()].filter((g) => g.length > 1);
-  const normGroups = [...groupBy(examples, (e) => JSON.stringify([normalizeText(e.prompt), normalizeText(e.completion)])).values()].filter(
+  const normGroups = [...groupBy(examples, (e) => normalizedKey(e.prompt, e.completion, fold)).values()].filter(
     (g) => g.length > 1 && new Set(g.map((e) => exactKey(e.prompt, e.completion))).size > 1,
   );
-  const conflicts = [...groupBy(examples, (e) => normalizeText(e.prompt)).values()]
-    .map((g) => ({ g, completions: new Set(g.map((e) => normalizeText(e.completion))).size }))
+  const conflicts = [...groupBy(examples, (e) => normalizeText(e.prompt, true)).values()]
+    .map((g) => ({ g, completions: new Set(g.map((e) => normalizeText(e.completion, fold))).size }))
     .filter(({ completions }) => completions > 1)
     .map(({ g, completions }) => ({ lines: g.map(lineOf), completions }));
 
@@ -197,6 +198,6 @@ export function validateRows(read: ReadResult, counter: TokenCounter = BYTE_COUN
  * Validates a JSONL dataset file.
  * @throws UserInputError (exit 2) when the file is unreadable, empty or not JSONL.
  */
-export function validateDataset(path: string, counter: TokenCounter = BYTE_COUNTER): ValidationReport {
-  return validateRows(readJsonlFile(path), counter);
+export function validateDataset(path: string, counter: TokenCounter = BYTE_COUNTER, opts: { foldCase?: boolean } = {}): ValidationReport {
+  return validateRows(readJsonlFile(path), counter, opts);
 }

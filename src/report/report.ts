@@ -1,10 +1,10 @@
 /**
  * `fte report`: one sweep -> one self-contained HTML file.
  */
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { UserInputError } from '../errors.js';
+import { checkOutputFile, storeFiles, writeOutputFile } from '../fsutil.js';
 import { openStore } from '../store/writer.js';
 import { loadReportData } from './load.js';
 import { renderReportHtml } from './render.js';
@@ -25,8 +25,10 @@ export interface WriteReportOptions {
   db: string;
   /** Sweep id; default the latest sweep. */
   sweepId?: string;
-  /** Output file; default `reports/<experiment>-<sweep>.html`. */
+  /** Output file; default `reports/<experiment>-<sweep>.html` (fte's own name: replaced on a re-run). */
   out?: string;
+  /** Replace an existing `out` (never the store or its WAL). Default false. */
+  force?: boolean;
   /** Timestamp in the footer (ISO); default now. */
   generatedAt?: string;
 }
@@ -40,17 +42,8 @@ export interface WriteReportResult {
   limited: boolean;
 }
 
-/**
- * Writes `text` to a user-given `--out` path, as `fte export` does: the parent folder must exist
- * (it is never created), and the path must not be a folder.
- * @throws UserInputError (exit 2, one line naming the path) when the folder is missing or `out` is a folder.
- */
-export function writeOutputFile(out: string, text: string): void {
-  const dir = dirname(out);
-  if (!existsSync(dir)) throw new UserInputError(`folder ${dir} does not exist (for --out ${out})`);
-  if (existsSync(out) && statSync(out).isDirectory()) throw new UserInputError(`--out ${out} is a folder; give a file name`);
-  writeFileSync(out, text);
-}
+/** The one safe writer of user-named output files (see src/fsutil.ts); `fte compare --out` uses it too. */
+export { writeOutputFile } from '../fsutil.js';
 
 /** File-name-safe form of an id (`[A-Za-z0-9._-]`). */
 function safeName(s: string): string {
@@ -59,12 +52,16 @@ function safeName(s: string): string {
 
 /**
  * Renders the report of a sweep and writes it.
- * The default path's `reports/` folder is created; an explicit `out` must be in an existing folder.
- * @throws StoreMissingError (no database file), UserInputError (no such sweep; `out`'s folder missing).
+ * The default path's `reports/` folder is created and a report already there is replaced; an
+ * explicit `out` must be in an existing folder, must not exist unless `force`, and is never the
+ * store or its WAL. Written to a temporary file, then renamed.
+ * @throws StoreMissingError (no database file), UserInputError (no such sweep; `out`'s folder missing;
+ *   `out` exists without `force`; `out` is the store).
  */
 export async function writeReport(opts: WriteReportOptions): Promise<WriteReportResult> {
-  // Fail before reading the store when the folder is missing.
-  if (opts.out !== undefined && !existsSync(dirname(opts.out))) throw new UserInputError(`folder ${dirname(opts.out)} does not exist (for --out ${opts.out})`);
+  // Fail before reading the store when the output cannot be written.
+  const protect = storeFiles(opts.db);
+  if (opts.out !== undefined) checkOutputFile(opts.out, { force: opts.force, protect });
   const store = await openStore(opts.db, { readOnly: true });
   let data;
   try {
@@ -76,7 +73,7 @@ export async function writeReport(opts: WriteReportOptions): Promise<WriteReport
   const html = await renderReportHtml(vm, { version: fteVersion() });
   const path = opts.out ?? join('reports', `${safeName(data.sweep.experimentName)}-${safeName(data.sweep.sweepId)}.html`);
   if (opts.out === undefined) mkdirSync(dirname(path), { recursive: true });
-  writeOutputFile(path, html);
+  writeOutputFile(path, html, { force: opts.out === undefined || opts.force, protect });
   return {
     path,
     sweepId: data.sweep.sweepId,

@@ -39,6 +39,8 @@ export interface RunSweepOptions {
   print: (line: string) => void;
   /** Cache root for prepared data (default `.fte/cache`). */
   cacheDir?: string;
+  /** Unusable rows a JSONL dataset may have (count or share, e.g. `1%`); see LoadDatasetOptions.maxBadRows. */
+  maxBadRows?: string;
   /** Root of checkpoints (default: `runs/` beside the database file). */
   runsDir?: string;
 }
@@ -171,7 +173,8 @@ export async function runSweep(opts: RunSweepOptions): Promise<RunSweepResult> {
     // 1. Data: prepared once per sweep (cached by fingerprint), read by the workers from its folder.
     const cacheDir = opts.cacheDir ?? join('.fte', 'cache');
     for (const w of plan.warnings) opts.log(`warning: ${w}`);
-    const data = await loadDataset(plan.datasetPath, { seed: spec.params.seed, cacheDir, ...opts.limits });
+    const data = await loadDataset(plan.datasetPath, { seed: spec.params.seed, cacheDir, maxBadRows: opts.maxBadRows, ...opts.limits });
+    for (const w of data.warnings) opts.log(`warning: ${w}`);
     if (data.train.length === 0 || data.test.length === 0) throw new UserInputError(`${plan.loaded.file}: dataset: ${plan.loaded.spec.dataset} has an empty train or test split`);
 
     // 2. Experiment and sweep rows (a resumable sweep of the same spec and limits is continued).

@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { UnknownNameError, UserInputError } from '../errors.js';
-import { makeDirs } from '../fsutil.js';
+import { checkOutputFile, makeDirs, writeOutputFileWith } from '../fsutil.js';
 import { quoteIdent, type Db } from './db.js';
 import { oneLine } from './sql.js';
 
@@ -41,6 +41,10 @@ export interface ExportOptions {
   out: string;
   /** One table or view; default every table of DEFAULT_EXPORT_TABLES. */
   table?: string;
+  /** Replace existing output files. Default false: an existing file is refused before anything is written. */
+  force?: boolean;
+  /** Files never to write over, whatever `force` says: the store and its WAL (`storeFiles(db)`). */
+  protect?: readonly string[];
 }
 
 export interface ExportResult {
@@ -53,7 +57,9 @@ export interface ExportResult {
  * Export one table (to a file) or the whole store (to a folder).
  * @throws UnknownNameError unknown format or table (lists the valid ones); UserInputError `out` is a
  *   file where a folder is needed, its parent folder is missing, a folder cannot be created or a file
- *   cannot be written (one line naming the path)
+ *   cannot be written, an output file exists without `force`, or an output is the store or its WAL
+ *   (one line naming the path). Every output is checked before the first is written; each is written
+ *   to a temporary file and renamed.
  */
 export async function exportStore(db: Db, options: ExportOptions): Promise<ExportResult> {
   const formats = Object.keys(EXPORT_FORMATS) as ExportFormat[];
@@ -68,8 +74,6 @@ export async function exportStore(db: Db, options: ExportOptions): Promise<Expor
   let jobs: { table: string; path: string }[];
   if (options.table) {
     if (!catalog.includes(options.table)) throw new UnknownNameError('table', options.table, catalog);
-    const dir = path.dirname(path.resolve(options.out));
-    if (!fs.existsSync(dir)) throw new UserInputError(`folder ${path.dirname(options.out)} does not exist (for --out ${options.out})`);
     jobs = [{ table: options.table, path: options.out }];
   } else {
     if (fs.existsSync(options.out) && !fs.statSync(options.out).isDirectory()) {
@@ -78,15 +82,19 @@ export async function exportStore(db: Db, options: ExportOptions): Promise<Expor
     makeDirs(options.out);
     jobs = DEFAULT_EXPORT_TABLES.filter((t) => catalog.includes(t)).map((t) => ({ table: t, path: path.join(options.out, `${t}.${spec.ext}`) }));
   }
+  const fileOpts = { force: options.force, protect: options.protect, flag: options.table ? '--out' : 'export file' };
+  for (const job of jobs) checkOutputFile(job.path, fileOpts);
   const tables: ExportResult['tables'] = [];
   for (const job of jobs) {
     // The path is a bound parameter; the table name was checked against the catalog; the options come from EXPORT_FORMATS.
-    let res: Record<string, number>[];
-    try {
-      res = await db.all<Record<string, number>>(`COPY (SELECT * FROM ${quoteIdent(job.table)}) TO $1 ${spec.options}`, [job.path]);
-    } catch (err) {
-      throw new UserInputError(`cannot write ${job.path}: ${oneLine((err as Error).message)}`);
-    }
+    let res: Record<string, number>[] = [];
+    await writeOutputFileWith(job.path, fileOpts, async (tmp) => {
+      try {
+        res = await db.all<Record<string, number>>(`COPY (SELECT * FROM ${quoteIdent(job.table)}) TO $1 ${spec.options}`, [tmp]);
+      } catch (err) {
+        throw new UserInputError(`cannot write ${job.path}: ${oneLine((err as Error).message)}`);
+      }
+    });
     const first = res[0] ? Object.values(res[0])[0] : 0;
     tables.push({ table: job.table, path: job.path, rows: Number(first ?? 0) });
   }

@@ -247,14 +247,32 @@ const EVAL_COLUMNS: AppendColumn<EvalRow & { runId: string }>[] = [
   { type: INTEGER, get: (r) => Math.round(r.n) },
   { type: VARCHAR, get: (r) => r.signature ?? null },
 ];
+/**
+ * Most characters of `input`, `reference` and `prediction` stored per row in `predictions` (4 KiB of
+ * text): enough to read a sample output, while one huge example cannot grow the store by megabytes.
+ * Longer text is cut to this length, its last characters replaced by TRUNCATION_MARK.
+ */
+export const PREDICTION_TEXT_CAP = 4096;
+/** Ends a stored text that was cut at PREDICTION_TEXT_CAP. */
+export const TRUNCATION_MARK = ' …[truncated]';
+
+/** `text` unchanged when within PREDICTION_TEXT_CAP characters, else its start + TRUNCATION_MARK (exactly the cap). */
+export function capPredictionText(text: string): string {
+  if (text.length <= PREDICTION_TEXT_CAP) return text;
+  let head = text.slice(0, PREDICTION_TEXT_CAP - TRUNCATION_MARK.length);
+  // Do not leave half a surrogate pair behind.
+  if (/[\uD800-\uDBFF]$/.test(head)) head = `${head.slice(0, -1)} `;
+  return head + TRUNCATION_MARK;
+}
+
 const PREDICTION_COLUMNS: AppendColumn<PredictionRow & { runId: string }>[] = [
   { type: VARCHAR, get: (r) => r.runId },
   { type: VARCHAR, get: (r) => r.subject },
   { type: VARCHAR, get: (r) => r.perturbation },
   { type: VARCHAR, get: (r) => r.exampleId },
-  { type: VARCHAR, get: (r) => r.input },
-  { type: VARCHAR, get: (r) => r.reference },
-  { type: VARCHAR, get: (r) => r.prediction },
+  { type: VARCHAR, get: (r) => capPredictionText(r.input) },
+  { type: VARCHAR, get: (r) => capPredictionText(r.reference) },
+  { type: VARCHAR, get: (r) => capPredictionText(r.prediction) },
   { type: VARCHAR, get: (r) => JSON.stringify(r.scores ?? {}) },
 ];
 const COST_COLUMNS: AppendColumn<CostRow & { runId: string }>[] = [

@@ -24,7 +24,7 @@ function writeSource(): string {
   lines.splice(30, 0, JSON.stringify({ foo: 1 }));
   lines.splice(40, 0, JSON.stringify({ messages: [{ role: 'user', content: 'x' }] }));
   lines.push(JSON.stringify({ prompt: 'Question number 5?', completion: ' answer 5', category: 'alpha' }));
-  lines.push(JSON.stringify({ prompt: 'question NUMBER 6', completion: ' Answer 6!', category: 'alpha' }));
+  lines.push(JSON.stringify({ prompt: 'question NUMBER 6', completion: ' answer 6!', category: 'alpha' }));
   lines.push(JSON.stringify({ prompt: 'Question number 7?', completion: ' answer 7', category: 'alpha' }));
   const file = join(tmp, 'source.jsonl');
   writeFileSync(file, `${lines.join('\n')}\n`);
@@ -99,9 +99,13 @@ describe('prepareDataset', () => {
     mkdirSync(out);
     writeFileSync(join(out, 'keep.txt'), 'mine');
     await expect(prepareDataset(src, { out, seed: 1 })).rejects.toThrow(UserInputError);
-    await expect(prepareDataset(src, { out, seed: 1 })).rejects.toThrow(/already exists; pass --force/);
+    // A folder with files prepare did not write is never replaced, not even with force (issue 18).
+    await expect(prepareDataset(src, { out, seed: 1, force: true })).rejects.toThrow(/holds files fte data prepare did not write \(keep\.txt\)/);
     expect(readdirSync(out)).toEqual(['keep.txt']);
-    await prepareDataset(src, { out, seed: 1, force: true });
+    rmSync(join(out, 'keep.txt'));
+    await prepareDataset(src, { out, seed: 1 });
+    await expect(prepareDataset(src, { out, seed: 1 })).rejects.toThrow(/already exists; pass --force/);
+    await prepareDataset(src, { out, seed: 2, force: true });
     expect(readdirSync(out).sort()).toEqual(['manifest.json', 'rejects.jsonl', 'test.jsonl', 'train.jsonl', 'val.jsonl']);
     expect(readdirSync(tmp).filter((f) => f.includes('.tmp-'))).toEqual([]);
   });

@@ -10,11 +10,12 @@ reason) and manifest.json (source, counts, seed, category counts per split, PII 
 sha256 fingerprint of the prepared content). Splits are stratified by category and deterministic for a
 seed. --scrub-pii replaces e-mail addresses, phone numbers, IPv4 addresses, card numbers and URLs with
 credentials by <EMAIL>, <PHONE>, <IP>, <CARD>, <URL>. --dedup rejects exact and normalised duplicates
-(case, whitespace and punctuation folded) after the first, and every row of a conflicting group (the
+(whitespace, punctuation and the prompt's case folded; the completion's case only with --fold-case) after the first, and every row of a conflicting group (the
 same normalised prompt with different completions, e.g. ham vs spam) with reason conflicting_completion,
 so no prompt lands in two splits. Without --dedup such rows are kept and a warning says so. A warning
-(one line on stderr, and manifest "warnings") is also given when a split gets 0 examples. The folder is written atomically and an existing
-one is only replaced with --force.
+(one line on stderr, and manifest "warnings") is also given when a split gets 0 examples. The folder is written atomically (default mode, umask
+applies); an existing one is only replaced with --force, and only when it holds nothing but the files a previous
+prepare wrote (its manifest lists them). An --out that is or contains SRC is refused.
 SRC may also be an eval suite (folder with suite.json, or a built-in name such as email-triage): it is
 built from its corpus as suite.json says (PII scrub, dedup, balanced tasks), at --train/--val/--test
 examples per split when given, and OUT gets the prepared folder plus the raw candidate rows (source.jsonl).`;
@@ -33,18 +34,20 @@ examples per split when given, and OUT gets the prepared folder plus the raw can
     seed: Flags.integer({ description: 'split seed', default: DEFAULT_SEED, min: 0 }),
     split: Flags.string({ description: `train,val,test fractions (default ${DEFAULT_SPLIT.join(',')}; JSONL sources)` }),
     'scrub-pii': Flags.boolean({ description: 'replace PII with typed placeholders (JSONL sources; suites follow suite.json)' }),
+    'max-example-bytes': Flags.integer({ description: 'reject (over_size) an example whose prompt + completion exceed this many UTF-8 bytes (JSONL sources)', default: 262144, min: 1 }),
+    'fold-case': Flags.boolean({ description: 'answers are case-insensitive: completions that differ only in case are duplicates (default: -v and -V are different answers)' }),
     dedup: Flags.boolean({ description: 'reject duplicates and every row of a conflicting-completion group (JSONL sources; suites follow suite.json)' }),
     train: Flags.integer({ description: 'suite sources: training examples, all tasks together', min: 4 }),
     val: Flags.integer({ description: 'suite sources: validation examples', min: 4 }),
     test: Flags.integer({ description: 'suite sources: test examples', min: 4 }),
-    force: Flags.boolean({ description: 'replace an existing output folder' }),
+    force: Flags.boolean({ description: 'replace an output folder a previous prepare wrote (never one with other files)' }),
   };
 
   async run(): Promise<PrepareResult> {
     const { args, flags } = await this.parse(DataPrepare);
     let result: PrepareResult;
     if (resolveSuiteDir(args.src)) {
-      const given = (['split', 'scrub-pii', 'dedup'] as const).filter((f) => flags[f] !== undefined && flags[f] !== false);
+      const given = (['split', 'scrub-pii', 'dedup', 'fold-case'] as const).filter((f) => flags[f] !== undefined && flags[f] !== false);
       if (given.length) throw new UserInputError(`--${given[0]}: does not apply to a suite (suite.json decides; use --train/--val/--test for sizes)`);
       const sizeFlags = [flags.train, flags.val, flags.test];
       if (sizeFlags.some((s) => s !== undefined) && sizeFlags.some((s) => s === undefined)) {
@@ -62,6 +65,8 @@ examples per split when given, and OUT gets the prepared folder plus the raw can
         split: flags.split ? parseSplit(flags.split) : DEFAULT_SPLIT,
         scrubPii: flags['scrub-pii'],
         dedup: flags.dedup,
+        foldCase: flags['fold-case'],
+        maxExampleBytes: flags['max-example-bytes'],
         force: flags.force,
       });
     }

@@ -30,6 +30,7 @@ Exit 0 when clean or warnings only, 1 when rows have errors, 2 when the file is 
   };
 
   static override flags = {
+    'fold-case': Flags.boolean({ description: 'answers are case-insensitive: completions that differ only in case are duplicates, not conflicts' }),
     model: Flags.string({ description: 'model folder whose tokenizer and context length to use (default: byte-level, context 256)' }),
   };
 
@@ -37,7 +38,7 @@ Exit 0 when clean or warnings only, 1 when rows have errors, 2 when the file is 
     const { args, flags } = await this.parse(DataValidate);
     const counter = flags.model ? await counterForModel(flags.model) : BYTE_COUNTER;
     const file = await resolveDataSource(args.file, { seed: DEFAULT_SEED });
-    const report = validateDataset(file, counter);
+    const report = validateDataset(file, counter, { foldCase: flags['fold-case'] });
     if (!this.jsonEnabled()) this.log(renderValidation(report));
     if (!report.ok) process.exitCode = 1;
     return report;

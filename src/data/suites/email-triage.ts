@@ -254,7 +254,7 @@ export async function emailTriageCandidates(
       } else {
         const budget = Math.min(suite.excerptBytes, suite.maxExampleBytes - subjectFixed - byteLength(subj));
         const excerpt = cutAtWord(parsed.body, budget);
-        if (normalizeText(excerpt).length < 10) {
+        if (normalizeText(excerpt, true).length < 10) {
           skip('short_body');
           continue;
         }
@@ -295,7 +295,7 @@ export function selectEmailTriage(
     const dropped: { example: Example; kind: string; reason: string }[] = [];
     for (const e of kept) {
       const line = Number(e.meta?.line ?? 0);
-      const key = normalizeText(e.prompt);
+      const key = normalizeText(e.prompt, true); // e-mail text: case-insensitive by the suite's design
       const first = seenPrompt.get(key);
       if (first !== undefined) {
         dropped.push({ example: e, kind: 'conflicting_completion', reason: `line ${line}: same prompt as line ${first} with another completion` });

@@ -64,6 +64,7 @@ const emailTriageBuilder: SuiteBuilder = {
       seed,
       scrubPii: suite.scrubPii,
       dedup: suite.dedup,
+      foldCase: true, // e-mail subjects and bodies: duplicates are case-insensitive (as built since v1)
       sizes: [sizes.train, sizes.val, sizes.test],
       select: selectEmailTriage(suite, total),
       stratum: emailTriageStratum,
