@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { makeDirs } from '../fsutil.js';
 import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -120,6 +120,10 @@ export async function runSweep(opts: RunSweepOptions): Promise<RunSweepResult> {
   }
 
   makeDirs(dirname(resolve(opts.db)));
+  // A store this call creates is removed again when the sweep is refused before its first row
+  // (bad dataset): a refusal leaves no file the user did not have.
+  const storeIsNew = opts.db !== ':memory:' && !existsSync(opts.db);
+  let wroteRows = false;
   const store = await openStore(opts.db);
   let cancelled = false;
   let stopSignal: NodeJS.Signals | null = null;
@@ -179,6 +183,7 @@ export async function runSweep(opts: RunSweepOptions): Promise<RunSweepResult> {
 
     // 2. Experiment and sweep rows (a resumable sweep of the same spec and limits is continued).
     const specHash = createHash('sha256').update(plan.loaded.source).digest('hex');
+    wroteRows = true;
     const experimentId = await store.upsertExperiment({ name: spec.name, specPath: plan.loaded.file, specHash, objective: spec.objective });
     const parallel = opts.parallel ?? defaultParallelism(opts.backend);
     const specJson = JSON.stringify(serialisableSpec(spec));
@@ -322,6 +327,7 @@ export async function runSweep(opts: RunSweepOptions): Promise<RunSweepResult> {
     await snapshotting;
     await store.close();
     store.removeSnapshot();
+    if (storeIsNew && !wroteRows) for (const f of [opts.db, `${opts.db}.wal`]) rmSync(f, { force: true });
   }
 }
 

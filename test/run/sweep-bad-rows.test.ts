@@ -23,6 +23,7 @@ describe('fte sweep with malformed dataset rows', () => {
     });
     expect(r.status).toBe(2);
     const last = r.stderr.trim().split('\n').at(-1)!;
+    expect(fs.existsSync(path.join(tmp, 's.duckdb')), 'a refused sweep leaves no new store behind').toBe(false);
     expect(last).toMatch(new RegExp(`^fte: ${data}: 2 of 32 rows unusable \\(malformed_json 1, unknown_format 1; first: line 31: malformed JSON .*\\), over --max-bad-rows 1%; fix them, or prepare with fte data prepare$`));
   });
 });
