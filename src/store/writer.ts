@@ -83,6 +83,8 @@ export interface StartRunInput {
 export interface OpenStoreOptions {
   /** Open with DuckDB's READ_ONLY access mode: never creates or modifies the file (read commands). */
   readOnly?: boolean;
+  /** With `readOnly`: false refuses every file and URL but the store (DuckDB `enable_external_access=false`). */
+  externalAccess?: boolean;
 }
 
 /** Step-metric rows buffered before one appender flush. */
@@ -117,7 +119,7 @@ function json(v: unknown): string | null {
  *   The file is left untouched in every error case.
  */
 export async function openStore(file: string, options: OpenStoreOptions = {}): Promise<Store> {
-  const db = await openDb(file, { readOnly: options.readOnly });
+  const db = await openDb(file, { readOnly: options.readOnly, externalAccess: options.externalAccess });
   try {
     const version = await db.exclusive((tx) => readSchemaVersion(tx));
     if (version !== null && version > SCHEMA_VERSION) {

@@ -67,7 +67,8 @@ beforeAll(async () => {
     await store.createSweep({ experimentId: EVIL, sweepId: 's1', specJson: { name: EVIL, cost: costSection }, objective });
     await store.startRun({ runId: 'r1', sweepId: 's1', variantKey: 'k1', method: 'lora', params: { ...PARAMS, note: EVIL } });
     await store.appendStepMetrics('r1', curve(10));
-    await store.writeRunOutcome(outcome('r1', { params: { ...PARAMS, note: EVIL }, evalRows: [row('finetuned', 0.8)] }));
+    const train = [{ component: 'train', device: 'cpu-core', hours: 0.025, tokens: 12_345, usd: 0.01, priceSource: 'test' }];
+    await store.writeRunOutcome(outcome('r1', { params: { ...PARAMS, note: EVIL }, evalRows: [row('finetuned', 0.8)], costs: train }));
     await store.startRun({ runId: 'r2', sweepId: 's1', variantKey: 'k2', method: 'lora', params: PARAMS });
     const failed = outcome('r2', { status: 'failed', error: `worker said ${EVIL}`, evalRows: [] });
     delete failed.train;

@@ -73,10 +73,10 @@ describe('fte query without --write writes nothing', () => {
     const no = fte(['query', `select * from read_csv('victim.txt')`, '--no-external-access']);
     expect(no.code).toBe(2);
     expect(no.stderr).toMatch(/^fte: Permission Error: .*victim\.txt.*\n$/);
-    expect(fte(['query', 'select count(*) as n from runs', '--no-external-access', '--json']).stdout).toContain('"n": 3');
+    expect(fte(['query', 'select count(*) as n from runs', '--no-external-access', '--json']).stdout).toContain('"n": 4');
   });
 
-  it.each([[''], ['   '], [';'], ['-- nothing']])('empty SQL %j: one line, exit 2', (sql) => {
+  it.each([[''], ['   '], [';'], ['/* nothing */']])('empty SQL %j: one line, exit 2', (sql) => {
     const r = fte(['query', sql]);
     expect([r.code, r.stderr]).toEqual([2, 'fte: empty SQL: no statement given\n']);
   });
