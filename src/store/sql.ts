@@ -117,7 +117,8 @@ async function firstRefusal(db: Db, sql: string): Promise<string> {
       }
     }
     const first = failed[0];
-    if (!first) return `a statement is not a SELECT; fte query runs only SELECT statements unless --write is given`;
+    // DuckDB rewrites some PRAGMAs (PRAGMA version, PRAGMA table_info) into SELECTs when binding
+    if (!first) return `a statement is not a SELECT (a PRAGMA? use its table function, e.g. select * from pragma_table_info('runs')); fte query runs only SELECT statements unless --write is given`;
     const which = failed.length === 1 ? `statement ${first.n} is` : `one of statements ${failed.map((f) => f.n).join(', ')} is`;
     const files = /^Permission Error/.test(first.message) ? ' and reaches files' : '';
     return `${which} not a SELECT${files} (${first.message}); fte query runs only SELECT statements unless --write is given`;
@@ -162,8 +163,9 @@ export async function runSql(db: Db, sql: string, options: RunSqlOptions = {}): 
       } catch (err) {
         const msg = oneLine((err as Error).message);
         const where = extracted.count > 1 ? `statement ${i + 1}: ` : '';
-        // a file or URL refused by --no-external-access is not a mistake in the SQL
+        // a file refused by --no-external-access, or a URL that needs an extension, is not a mistake in the SQL
         if (/^Permission Error/.test(msg)) throw new QueryError(`${where}${msg.replace(/ \(line \d+\)$/, '')}`);
+        if (/^Missing Extension Error/.test(msg)) throw new QueryError(`${where}${msg.replace(/ \(line \d+\)$/, '')}; fte does not install DuckDB extensions`);
         throw new QueryError(`invalid SQL${extracted.count > 1 ? ` (statement ${i + 1})` : ''}: ${msg}`);
       }
       if (p.parameterCount > 0) throw new QueryError(`statement ${i + 1} has ${p.parameterCount} parameter placeholder(s); fte query takes literal SQL`);
