@@ -93,6 +93,7 @@ class Serial {
 interface Held {
   instance: DuckDBInstance;
   readOnly: boolean;
+  externalAccess: boolean;
   refs: number;
 }
 
@@ -100,8 +101,50 @@ interface Held {
 const instances = new Map<string, Held>();
 
 export interface OpenDbOptions {
-  /** Open with DuckDB's `access_mode=READ_ONLY`: nothing can be written, and a missing file is an error. */
+  /**
+   * Open with DuckDB's `access_mode=READ_ONLY` and `lock_configuration=true`: nothing can be written
+   * to the store, no setting can change (so no `SET log_query_path`), and a missing file is an error.
+   */
   readOnly?: boolean;
+  /**
+   * DuckDB's `enable_external_access` (default true): false refuses every file and URL but the store
+   * itself (`read_csv`, `COPY`, `ATTACH`, ...). Only with `readOnly`.
+   */
+  externalAccess?: boolean;
+}
+
+/**
+ * DuckDB settings for every instance fte opens: never download or auto-load an extension (the
+ * bundled core_functions, icu, json and parquet are built in), so a query that names a remote file
+ * fails with one line instead of reaching the network.
+ */
+function instanceConfig(readOnly: boolean, externalAccess: boolean): Record<string, string> {
+  return {
+    access_mode: readOnly ? 'READ_ONLY' : 'READ_WRITE',
+    autoinstall_known_extensions: 'false',
+    autoload_known_extensions: 'false',
+    ...(externalAccess ? {} : { enable_external_access: 'false' }),
+    ...(readOnly ? { lock_configuration: 'true' } : {}),
+  };
+}
+
+/**
+ * A throw-away connection to the same store file for classifying statements before anything runs:
+ * read-only, no file or network access (so preparing `EXPORT DATABASE 'x'`, which creates `x` while
+ * binding, fails instead), configuration locked. For `:memory:` stores it is an empty in-memory
+ * database. Close it with `close()`.
+ */
+export async function openProbe(db: Db): Promise<{ connection: DuckDBConnection; close: () => void }> {
+  const target = db.key ?? ':memory:';
+  const instance = await DuckDBInstance.create(target, instanceConfig(target !== ':memory:', false));
+  const connection = await instance.connect();
+  return {
+    connection,
+    close: () => {
+      connection.closeSync();
+      instance.closeSync();
+    },
+  };
 }
 
 /**
@@ -113,13 +156,17 @@ export interface OpenDbOptions {
  */
 export async function openDb(file: string, options: OpenDbOptions = {}): Promise<Db> {
   const readOnly = options.readOnly ?? false;
+  const externalAccess = options.externalAccess ?? true;
+  if (!readOnly && !externalAccess) throw new FteError('externalAccess: false is only for read-only stores');
   if (file === ':memory:') {
-    const instance = await DuckDBInstance.create(':memory:');
+    const instance = await DuckDBInstance.create(':memory:', { ...instanceConfig(false, externalAccess), access_mode: 'AUTOMATIC' });
     return new Db(file, instance, await instance.connect(), readOnly, null, false);
   }
   const key = path.resolve(file);
   let held = instances.get(key);
-  if (held && !held.readOnly) {
+  if (held && held.externalAccess !== externalAccess) {
+    throw new FteError(`database ${file} is already open in this process with ${held.externalAccess ? '' : 'no '}external access; close it first`);
+  } else if (held && !held.readOnly) {
     held.refs++;
   } else if (held && held.readOnly && !readOnly) {
     throw new FteError(`database ${file} is already open read-only in this process; close it before writing`);
@@ -133,11 +180,11 @@ export async function openDb(file: string, options: OpenDbOptions = {}): Promise
     if (!readOnly) makeDirs(path.dirname(key));
     let instance: DuckDBInstance;
     try {
-      instance = await DuckDBInstance.create(key, readOnly ? { access_mode: 'READ_ONLY' } : { access_mode: 'READ_WRITE' });
+      instance = await DuckDBInstance.create(key, instanceConfig(readOnly, externalAccess));
     } catch (err) {
       throw mapOpenError(file, err);
     }
-    held = { instance, readOnly, refs: 1 };
+    held = { instance, readOnly, externalAccess, refs: 1 };
     instances.set(key, held);
   }
   try {
@@ -182,7 +229,8 @@ export class Db {
     private readonly instance: DuckDBInstance,
     readonly connection: DuckDBConnection,
     readonly readOnly: boolean,
-    private readonly key: string | null,
+    /** The resolved path (null for `:memory:`). */
+    readonly key: string | null,
     /** True when another store in this process already had the file open (same DuckDB instance). */
     readonly shared: boolean,
   ) {}

@@ -2,7 +2,8 @@
  * Plain-text rendering of store records for `fte runs`, `fte show` and `fte query` (cli-table3
  * tables, no colour codes, so output is the same on a TTY, in a pipe and with NO_COLOR).
  */
-import Table from 'cli-table3';
+import type Table from 'cli-table3';
+import { makeTable } from '../cli/table.js';
 import { UnknownNameError } from '../errors.js';
 import type { CurveSummary, EvalResultRecord, RunDetail, RunList, RunRecord } from './queries.js';
 import type { QueryResult } from './sql.js';
@@ -35,7 +36,7 @@ function bytes(n: number | null): string {
 }
 
 function table(head: string[]): Table.Table {
-  return new Table({ head, style: { head: [], border: [], compact: true } });
+  return makeTable(head, { color: false });
 }
 
 /** Params whose values differ across the runs (the ones worth a column), in first-seen order. */
@@ -245,12 +246,17 @@ export function renderRunDetail(d: RunDetail, view: ShowView = {}): string {
   return out.join('\n');
 }
 
-/** A query result as a table (every row). */
+/** The line that says a query result was cut at its limit: `first 1,000 rows shown; the result was cut (...)`. */
+export function truncationNote(res: Pick<QueryResult, 'rowCount'>): string {
+  return `first ${res.rowCount.toLocaleString('en-US')} row${res.rowCount === 1 ? '' : 's'} shown; the result was cut (use --limit N or fte export)`;
+}
+
+/** A query result as a table (the rows it holds), then the row count or, when cut, `truncationNote`. */
 export function renderQueryResult(res: QueryResult): string {
   if (res.columns.length === 0) return `ok (${res.statements} statement${res.statements === 1 ? '' : 's'})`;
   const t = table(res.columns.map((c) => c.name));
   for (const row of res.rows) t.push(res.columns.map((c) => fmt(row[c.name])));
-  return `${t.toString()}\n${res.rowCount} row${res.rowCount === 1 ? '' : 's'}`;
+  return `${t.toString()}\n${res.truncated ? truncationNote(res) : `${res.rowCount} row${res.rowCount === 1 ? '' : 's'}`}`;
 }
 
 /** One line for runs left `running`/`queued` by a process that no longer holds the database. */

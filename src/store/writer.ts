@@ -84,6 +84,8 @@ export interface StartRunInput {
 export interface OpenStoreOptions {
   /** Open with DuckDB's READ_ONLY access mode: never creates or modifies the file (read commands). */
   readOnly?: boolean;
+  /** With `readOnly`: false refuses every file and URL but the store (DuckDB `enable_external_access=false`). */
+  externalAccess?: boolean;
   /**
    * Read-only opens: when another process holds the write lock (a running sweep) and its snapshot
    * (`snapshotPath(file)`) exists, open the snapshot instead and call this with one line for stderr:
@@ -146,12 +148,12 @@ export async function openStore(file: string, options: OpenStoreOptions = {}): P
   let db: Db;
   let fromSnapshot = false;
   try {
-    db = await openDb(file, { readOnly: options.readOnly });
+    db = await openDb(file, { readOnly: options.readOnly, externalAccess: options.externalAccess });
   } catch (err) {
     const snap = snapshotPath(file);
     if (!(err instanceof StoreLockedError) || !options.readOnly || !options.onSnapshot || file === ':memory:' || !fs.existsSync(snap)) throw err;
     const taken = fs.statSync(snap).mtime;
-    db = await openDb(snap, { readOnly: true });
+    db = await openDb(snap, { readOnly: true, externalAccess: options.externalAccess });
     fromSnapshot = true;
     options.onSnapshot(`store is locked by a running sweep (pid ${err.pid ?? '?'}); showing its snapshot from ${hhmmss(taken)}`);
   }

@@ -161,6 +161,8 @@ describe('fte query engine', () => {
         rows: [{ one: 1, s: 'a', t: '2026-01-02T03:04:05.000Z' }],
         rowCount: 1,
         statements: 1,
+        limit: 1000,
+        truncated: false,
       });
       await expect(runSql(store.db, 'selec 1')).rejects.toThrow(/^invalid SQL: Parser Error: syntax error at or near "selec" \(line 1\)$/);
       await expect(runSql(store.db, 'select * from nope')).rejects.toThrow(/Table with name nope does not exist/);

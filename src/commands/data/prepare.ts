@@ -1,5 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command.js';
+import { termSafe } from '../../cli/terminal.js';
 import { UserInputError } from '../../errors.js';
 import { parseSplit, prepareDataset, prepareSuite, renderPrepare, resolveSuiteDir, DEFAULT_SEED, DEFAULT_SPLIT, type PrepareResult } from '../../data/index.js';
 
@@ -70,7 +71,7 @@ examples per split when given, and OUT gets the prepared folder plus the raw can
         force: flags.force,
       });
     }
-    for (const w of result.manifest.warnings ?? []) process.stderr.write(`fte: warning: ${w}\n`);
+    for (const w of result.manifest.warnings ?? []) process.stderr.write(`fte: warning: ${termSafe(w)}\n`);
     if (!this.jsonEnabled()) this.log(renderPrepare(result.outDir, result.manifest));
     return result;
   }
