@@ -10,7 +10,7 @@ import type { Db } from '../store/db.js';
 import { latestSweep } from '../store/queries.js';
 import { findRun, sweepExists } from '../store/report-queries.js';
 import { monthlyCost, type ApproachRoi } from '../cost/roi.js';
-import { roiForSweep, type RoiReport } from '../cost/sweep-roi.js';
+import { roiForSweep, type RoiReport } from './roi.js';
 import { perRequestUsd, runCostUsd } from './cost-view.js';
 import type { ReportData, RunData } from './data.js';
 import { fmtParam, variantLabel } from './format.js';

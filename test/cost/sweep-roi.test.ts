@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { costOfRun } from '../../src/cost/run-cost.js';
 import { resolvePrices } from '../../src/cost/prices.js';
 import { costSpec } from '../../src/cost/spec.js';
-import { roiForSweep, type RoiReport } from '../../src/cost/sweep-roi.js';
+import { roiForSweep, type RoiReport } from '../../src/report/roi.js';
 import { renderRoi } from '../../src/cost/render.js';
 import { openStore, type Store } from '../../src/store/writer.js';
 import type { EvalRow, Subject } from '../../src/eval/types.js';
