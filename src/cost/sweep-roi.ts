@@ -16,7 +16,7 @@ import { apiPrice, applyPriceOverrides, BUILTIN_PRICES, devicePrice, priceSource
 import { computeRoi, type Approach, type ApproachInput, type RoiResult } from './roi.js';
 import { measuredDevice, parseDeviceLabel } from './run-cost.js';
 import { validateCostNames, type CostSpec } from './spec.js';
-import { formatUsd } from './render.js';
+import { fmtUsd } from '../format.js';
 
 export interface RoiOptions {
   /** Sweep id; default the most recently started sweep. */
@@ -296,11 +296,11 @@ function roiNotes(requests: RoiReport['requests'], training: TrainingCost, alway
     const tp = ft.tokensPerSecond ? `${Math.round(ft.tokensPerSecond).toLocaleString('en-US')} tokens/s per device (${/ tokens\/s \((.*)\)$/.exec(ft.priceSource)?.[1] ?? 'see priceSource'})` : 'unknown throughput';
     notes.push(
       alwaysOn > 0
-        ? `the fine-tuned model is served on ${cost.servingAlwaysOnDevices} ${ft.priceKey} kept on 24/7 (${formatUsd(alwaysOn)}/month whatever the volume) at ${tp}; cost.servingAlwaysOnDevices: 0 prices serverless serving by the token`
+        ? `the fine-tuned model is served on ${cost.servingAlwaysOnDevices} ${ft.priceKey} kept on 24/7 (${fmtUsd(alwaysOn)}/month whatever the volume) at ${tp}; cost.servingAlwaysOnDevices: 0 prices serverless serving by the token`
         : `the fine-tuned model is priced per token served on ${ft.priceKey} at ${tp}`,
     );
   }
-  if (training.used === 'target-device') notes.push(`training is amortised at its estimated cost on ${training.targetDevice}; the runs ran on CPU cores (measured ${formatUsd(training.measuredUsd)})`);
+  if (training.used === 'target-device') notes.push(`training is amortised at its estimated cost on ${training.targetDevice}; the runs ran on CPU cores (measured ${fmtUsd(training.measuredUsd)})`);
   if (limits) notes.push(`the sweep was limited (${limitFlags(limits)}): token counts and training cost are those of the cut-down runs`);
   return notes;
 }

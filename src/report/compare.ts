@@ -13,7 +13,7 @@ import { monthlyCost, type ApproachRoi } from '../cost/roi.js';
 import { roiForSweep, type RoiReport } from './roi.js';
 import { perRequestUsd, runCostUsd } from './cost-view.js';
 import type { ReportData, RunData } from './data.js';
-import { fmtParam, variantLabel } from './format.js';
+import { fmtParam, variantLabel } from '../format.js';
 import { loadReportData } from './load.js';
 import { lowerIsBetter, parseObjective, type Objective } from './objective.js';
 import { preferredMetric, SUBJECT_LABEL, sweptParams } from './view-model.js';

@@ -8,7 +8,7 @@ import { computeRoi, type BreakEven, type RoiInput, type RoiResult } from '../co
 import { componentUsd, perRequestUsd, roiInputFromStoredCosts } from '../cost/stored-roi.js';
 import type { EvalRow } from '../eval/types.js';
 import type { ReportData, RunData } from './data.js';
-import { fmtCount, fmtNum, fmtUsd } from './format.js';
+import { fmtCount, fmtNum, fmtUsd } from '../format.js';
 import { baselineObjectiveValue, objectiveValue, type Objective } from './objective.js';
 
 export interface CostRunRow {
