@@ -2,7 +2,7 @@ import { Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base-command.js';
 import { openStore } from '../store/writer.js';
 import { renderRoi } from '../cost/render.js';
-import { roiForSweep, type RoiReport } from '../cost/sweep-roi.js';
+import { roiForSweep, type RoiReport } from '../report/roi.js';
 
 export default class Roi extends BaseCommand {
   static override summary = "Is fine-tuning worth it? Monthly cost, quality and break-even against prompting and RAG.";

@@ -57,12 +57,6 @@ export function servingTokensPerSecond(totalParams: number, peakFlops: number, m
 }
 
 /**
- * Default training MFU, 0.3: below the 46% PaLM reports for large-scale pre-training and the ~40-50%
- * Megatron-LM reports, because fine-tuning runs use small batches and short sequences.
- */
-export const DEFAULT_TRAINING_MFU = 0.3;
-
-/**
  * Default serving MFU, 0.1: autoregressive decoding reads every weight once per step, so batched
  * serving reaches roughly a tenth of peak tensor throughput.
  */

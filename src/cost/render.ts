@@ -2,15 +2,10 @@
  * Text rendering of an ROI report for the terminal (a cli-table3 table plus a few lines).
  */
 import { makeTable } from '../cli/table.js';
+import { fmtUsd } from '../format.js';
 import { formatQuality, type BreakEven } from './roi.js';
 import type { RoiReport } from './sweep-roi.js';
 
-/** USD with cents, or 3 significant digits below a cent. */
-export function formatUsd(x: number): string {
-  if (x === 0) return '$0';
-  if (Math.abs(x) < 0.01) return `$${Number(x.toPrecision(3))}`;
-  return `$${x.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
-}
 
 const int = (v: number): string => Math.ceil(v).toLocaleString('en-US');
 
@@ -45,9 +40,9 @@ export function renderRoi(r: RoiReport): string {
       a.pricing ?? '',
       fmtQ(a.quality),
       `${Math.round(req.inputTokens + req.systemPromptTokens)}+${Math.round(req.outputTokens)}${req.tokenSource === 'estimated' ? ' (est.)' : ''}`,
-      formatUsd(a.perRequestUsd),
-      formatUsd(a.monthlyUsd),
-      a.usdPerQualityPoint === null ? '-' : formatUsd(a.usdPerQualityPoint),
+      fmtUsd(a.perRequestUsd),
+      fmtUsd(a.monthlyUsd),
+      a.usdPerQualityPoint === null ? '-' : fmtUsd(a.usdPerQualityPoint),
       be ? formatBreakEven(be) : '-',
     ]);
   }
@@ -56,7 +51,7 @@ export function renderRoi(r: RoiReport): string {
     `Sweep ${r.sweepId}${r.experiment ? ` (${r.experiment})` : ''}: best run ${r.bestRun.runId} (${r.bestRun.method}${r.bestRun.variantKey ? `, ${r.bestRun.variantKey}` : ''}), ${r.objective.metric} ${r.objective.goal === 'maximize' ? 'higher' : 'lower'} is better${r.baseQuality !== null ? `; untuned base ${fmtQ(r.baseQuality)}` : ''}.`,
     `At ${int(r.monthlyRequests)} requests/month over ${r.months} months. $ = cheapest, * = best quality.`,
     table.toString(),
-    `Training: ${formatUsd(t.usd)} (${t.used === 'target-device' ? `estimated on ${t.targetDevice}` : t.used === 'hosted' ? 'hosted fine-tuning price' : `measured on ${t.measuredDevice}`}, ${t.runs} run${t.runs === 1 ? '' : 's'}, ${int(t.tokensTrained)} tokens, ${t.flops.toExponential(2)} FLOPs) + data preparation ${formatUsd(t.dataPreparationUsd)} = ${formatUsd(t.usd + t.dataPreparationUsd)}, ${formatUsd((t.usd + t.dataPreparationUsd) / r.months)}/month amortised.`,
+    `Training: ${fmtUsd(t.usd)} (${t.used === 'target-device' ? `estimated on ${t.targetDevice}` : t.used === 'hosted' ? 'hosted fine-tuning price' : `measured on ${t.measuredDevice}`}, ${t.runs} run${t.runs === 1 ? '' : 's'}, ${int(t.tokensTrained)} tokens, ${t.flops.toExponential(2)} FLOPs) + data preparation ${fmtUsd(t.dataPreparationUsd)} = ${fmtUsd(t.usd + t.dataPreparationUsd)}, ${fmtUsd((t.usd + t.dataPreparationUsd) / r.months)}/month amortised.`,
     ...r.breakEven.map((b) => `vs ${b.against}: ${b.reason}.`),
     `Recommendation: ${r.recommendation}`,
     ...r.notes.map((n) => `Note: ${n}.`),

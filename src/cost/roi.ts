@@ -12,6 +12,7 @@
  * L1 = (A - B) + (c - d)V and L2 = (A + F - B) - dV; {V >= 0 : both <= 0} is an interval because
  * each is a half-line. Alternatives are linear in V (no always-on floor).
  */
+import { fmtUsd } from '../format.js';
 export const APPROACHES = ['finetuned', 'prompting', 'rag'] as const;
 export type Approach = (typeof APPROACHES)[number];
 
@@ -116,7 +117,7 @@ function halfLine(a: number, b: number): [number, number] | null {
   return [Math.max(0, root), Infinity];
 }
 
-const usd = (x: number): string => (x === 0 ? '$0' : Math.abs(x) < 0.01 ? `$${Number(x.toPrecision(3))}` : `$${x.toLocaleString('en-US', { maximumFractionDigits: 2 })}`);
+const usd = fmtUsd;
 const vol = (v: number): string => Math.ceil(v).toLocaleString('en-US');
 
 /**

@@ -1,22 +1,22 @@
 /**
- * `fte roi` as a stage function: read a sweep from the store, re-price what it measured with the
- * price table in force, and compute the ROI of its best variant against prompting and RAG.
+ * The ROI of a sweep as a pure function of what the store holds about it (`RoiInputs`, read by
+ * src/store/roi-inputs.ts): re-price what the sweep measured with the price table in force, and
+ * compute the ROI of its best variant against prompting and RAG. `roiForSweep` (src/report/roi.ts)
+ * composes the read and this computation.
  */
-import { costSchema, type ExperimentSpec } from '../experiment/schema.js';
+import { costSchema, type ExperimentSpec, type Method } from '../experiment/schema.js';
 import { defaultGoal } from '../eval/metrics/direction.js';
 import type { Subject } from '../eval/types.js';
 import { UserInputError } from '../errors.js';
+import type { CostRecord, EvalResultRecord, RunRecord } from '../store/queries.js';
+import type { PredictionLengths, RoiInputs } from '../store/roi-inputs.js';
 import { secondsForFlops, trainingFlops } from './flops.js';
 import { requestCost, type RequestCost } from './inference.js';
-import { apiPrice, devicePrice, priceSourceLabel, resolvePrices, type PriceTable } from './prices.js';
+import { apiPrice, applyPriceOverrides, BUILTIN_PRICES, devicePrice, priceSourceLabel, type PriceTable } from './prices.js';
 import { computeRoi, type Approach, type ApproachInput, type RoiResult } from './roi.js';
 import { measuredDevice, parseDeviceLabel } from './run-cost.js';
 import { validateCostNames, type CostSpec } from './spec.js';
-import type { Method } from '../experiment/schema.js';
-import type { Db } from '../store/db.js';
-import { bestRun as storeBestRun, costs, evalResults, getSweep, latestSweep, listSweeps, predictions, sweepRuns, type CostRecord, type RunRecord, type SweepDetail } from '../store/queries.js';
-import { baselineRunId } from '../store/writer.js';
-import { formatUsd } from './render.js';
+import { fmtUsd } from '../format.js';
 
 export interface RoiOptions {
   /** Sweep id; default the most recently started sweep. */
@@ -92,50 +92,118 @@ export function splitMetric(key: string): { slice: string; metric: string } {
 }
 
 
+/** What `computeSweepRoi` takes besides the store's inputs: `RoiOptions` with the prices file already read. */
+export interface ComputeRoiOptions extends Omit<RoiOptions, 'sweepId' | 'pricesFile'> {
+  /** Price overrides read from a prices file (`readPricesFile`), named after the file. */
+  pricesFile?: { origin: string; overrides: Record<string, unknown> };
+}
+
 /**
- * Reads sweep `opts.sweepId` (default: the latest; `latest` accepted) from the store and computes its
- * ROI. Per-request costs are the ones stored when the runs ended (the spec's prices then), unless a
- * prices file is given, in which case the stored token counts are re-priced. Training is re-priced
- * from the runs' token counts and parameter counts with the prices in force.
- * @throws UserInputError (one line: what is missing and how to produce it) for a non-positive volume
- *   or horizon, no sweep, no completed run, a metric not measured, a missing prompting or RAG
- *   baseline, or no token counts; UnknownNameError for unknown price names.
+ * Checks the volume and horizon flags before anything is read.
+ * @throws UserInputError for a non-positive `monthlyRequests` or `months`.
  */
-export async function roiForSweep(db: Db, opts: RoiOptions = {}): Promise<RoiReport> {
+export function checkRoiOptions(opts: Pick<RoiOptions, 'monthlyRequests' | 'months'>): void {
   if (opts.monthlyRequests !== undefined && !(opts.monthlyRequests > 0)) throw new UserInputError(`--monthly-requests must be > 0, got ${opts.monthlyRequests}`);
   if (opts.months !== undefined && !(opts.months > 0)) throw new UserInputError(`--months must be > 0, got ${opts.months}`);
+}
 
-  const latest = opts.sweepId ? null : await latestSweep(db);
-  if (!opts.sweepId && !latest) throw new UserInputError(`no sweep in ${db.file}; run one first: fte sweep experiments/lora-rank.ts`);
-  const sweep = await getSweep(db, opts.sweepId ?? latest!.sweepId);
-  const { cost: specCostSection, notes } = specCost(sweep.spec);
+/**
+ * The ROI of a sweep's best variant (or `opts.runId`) against prompting and RAG, from what the store
+ * holds about the sweep (src/store/roi-inputs.ts `readRoiInputs`). Pure: no I/O. Per-request costs are
+ * the ones stored when the runs ended (the spec's prices then), unless a prices file or a what-if is
+ * given, in which case the stored token counts are re-priced. Training is re-priced from the runs'
+ * token counts and parameter counts with the prices in force.
+ * @throws UserInputError (one line: what is missing and how to produce it) for a non-positive volume
+ *   or horizon, no completed run, a metric not measured, a missing prompting or RAG baseline, or no
+ *   token counts; UnknownNameError for unknown price names.
+ */
+export function computeSweepRoi(inputs: RoiInputs, opts: ComputeRoiOptions = {}): RoiReport {
+  checkRoiOptions(opts);
+  const { sweep, runs } = inputs;
+  const settings = roiSettings(sweep.spec, opts);
+  const { cost, prices, notes } = settings;
+
+  const completed = runs.filter((r) => r.status === 'completed');
+  if (completed.length === 0) throw new UserInputError(noCompletedRun(inputs));
+  const metric = qualityMetric(inputs, completed, opts.metric);
+  const { run: bestRun, quality: bestQuality } = pricedRun(inputs, completed, metric, opts.runId);
+  const quality = (s: Subject): number | null => approachQuality(metric.onMetric, s, bestRun.runId, inputs.baselinesRunId);
+  for (const s of ['prompting', 'rag'] as const) {
+    if (quality(s) === null) {
+      throw new UserInputError(`sweep ${sweep.sweepId} has no ${s} baseline for ${metric.key} on clean inputs; include '${s}' in the spec's evaluate.baselines and re-run: fte sweep <spec> --no-resume`);
+    }
+  }
+
+  const requests = requestCosts(inputs, bestRun, settings);
+  const trained = opts.amortise === 'best-run' ? [bestRun] : runs.filter((r) => (r.tokensTrained ?? 0) > 0);
+  const training = trainingCost(trained, opts.amortise ?? 'sweep', cost, prices, inputs.costs);
+  const alwaysOn = alwaysOnMonthlyUsd(requests.finetuned, cost, prices);
+  const approaches = approachInputs(requests, training, alwaysOn, cost, { finetuned: bestQuality, prompting: quality('prompting'), rag: quality('rag') });
+  const baseQuality = quality('base');
+  const roi = computeRoi({ monthlyRequests: settings.monthlyRequests, months: settings.months, objective: { metric: metric.key, goal: metric.goal }, approaches, baseQuality });
+  const limited = isLimited(sweep.limits);
+  notes.push(...roiNotes(requests, training, alwaysOn, cost, limited ? (sweep.limits as Record<string, unknown>) : null));
+
+  return {
+    ...roi,
+    sweepId: sweep.sweepId,
+    experiment: sweep.experiment,
+    limited,
+    bestRun: { runId: bestRun.runId, variantKey: bestRun.variantKey, method: bestRun.method ?? 'unknown', quality: bestQuality },
+    baseQuality,
+    training,
+    requests,
+    apiModel: apiPrice(prices, cost.apiModel).key,
+    notes,
+  };
+}
+
+/** The cost settings in force: the stored spec's `cost` section with the what-ifs applied, the price table, volume and horizon. */
+interface RoiSettings {
+  cost: CostSpec;
+  prices: PriceTable;
+  /** A prices file or a what-if is given: stored per-request costs are re-priced. */
+  reprice: boolean;
+  monthlyRequests: number;
+  months: number;
+  notes: string[];
+}
+
+function roiSettings(spec: unknown, opts: ComputeRoiOptions): RoiSettings {
+  const { cost: specCostSection, notes } = specCost(spec);
   // The spec's serving throughput is a figure for its serving device: another device drops it.
   const cost: CostSpec = {
     ...specCostSection,
     ...(opts.servingDevice ? { servingDevice: opts.servingDevice, servingThroughputTokensPerSecond: undefined } : {}),
     ...(opts.apiModel ? { apiModel: opts.apiModel } : {}),
   };
-  const reprice = Boolean(opts.pricesFile || opts.servingDevice || opts.apiModel);
-  const prices = resolvePrices(cost.prices, opts.pricesFile);
+  let prices = applyPriceOverrides(BUILTIN_PRICES, cost.prices, 'spec cost.prices');
+  if (opts.pricesFile) prices = applyPriceOverrides(prices, opts.pricesFile.overrides, opts.pricesFile.origin);
   validateCostNames(cost, prices);
-  const monthlyRequests = opts.monthlyRequests ?? cost.monthlyRequests;
-  const months = opts.months ?? cost.months;
+  return {
+    cost,
+    prices,
+    reprice: Boolean(opts.pricesFile || opts.servingDevice || opts.apiModel),
+    monthlyRequests: opts.monthlyRequests ?? cost.monthlyRequests,
+    months: opts.months ?? cost.months,
+    notes,
+  };
+}
 
-  const runs = await sweepRuns(db, sweep.sweepId);
-  const completed = runs.filter((r) => r.status === 'completed');
-  if (completed.length === 0) {
-    const counts = Object.entries(sweep.runCounts)
-      .filter(([k, n]) => k !== 'total' && n > 0)
-      .map(([k, n]) => `${n} ${k}`)
-      .join(', ');
-    throw new UserInputError(await noCompletedRun(db, sweep, counts));
-  }
-  const evals = (await evalResults(db, { sweepId: sweep.sweepId })).filter((e) => e.perturbation === 'none' && e.value !== null);
+/** The quality metric: its `<slice>/<metric>` key, goal, and the clean eval rows measuring it. */
+interface QualityMetric {
+  key: string;
+  goal: 'maximize' | 'minimize';
+  onMetric: EvalResultRecord[];
+  /** The metrics every approach measured, for messages (`none` when there is none). */
+  available: () => string;
+}
+
+function qualityMetric(inputs: RoiInputs, completed: RunRecord[], requested: string | undefined): QualityMetric {
+  const { sweep, evals } = inputs;
   const completedIds = new Set(completed.map((r) => r.runId));
-
-  // Quality metric and goal.
-  const metricKey = opts.metric ?? sweep.objective.metric;
-  const goal: 'maximize' | 'minimize' = opts.metric ? defaultGoal(opts.metric) : sweep.objective.goal;
+  const key = requested ?? sweep.objective.metric;
+  const goal: 'maximize' | 'minimize' = requested ? defaultGoal(requested) : sweep.objective.goal;
   const available = (): string => {
     const subjects = new Map<string, Set<string>>();
     for (const e of evals) {
@@ -147,39 +215,41 @@ export async function roiForSweep(db: Db, opts: RoiOptions = {}): Promise<RoiRep
     const full = [...subjects].filter(([, s]) => ['finetuned', 'prompting', 'rag'].every((x) => s.has(x))).map(([k]) => k).sort();
     return full.length ? full.join(', ') : 'none';
   };
-  if (metricKey === 'val_loss') {
+  if (key === 'val_loss') {
     throw new UserInputError(`the sweep's objective val_loss is a training loss that prompting and RAG do not have; pass --metric <slice>/<metric> (measured for every approach: ${available()})`);
   }
-  const { slice, metric } = splitMetric(metricKey);
-  const onMetric = evals.filter((e) => e.slice === slice && e.metric === metric);
+  const { slice, metric } = splitMetric(key);
+  return { key, goal, onMetric: evals.filter((e) => e.slice === slice && e.metric === metric), available };
+}
 
-  // The priced run: the sweep's best (the store's one ranking, as fte sweep, report and compare use) or the one asked for.
-  const picked = opts.runId ? completed.find((r) => r.runId === opts.runId) : await storeBestRun(db, sweep.sweepId);
-  if (opts.runId && !picked) throw new UserInputError(`run ${opts.runId} is not a completed run of sweep ${sweep.sweepId}; completed: ${completed.map((r) => r.runId).join(', ')}`);
-  const best = picked ? onMetric.find((e) => e.subject === 'finetuned' && e.runId === picked.runId) : undefined;
+/** The priced run: the sweep's best (the store's one ranking) or the completed run asked for, with its fine-tuned quality. */
+function pricedRun(inputs: RoiInputs, completed: RunRecord[], metric: QualityMetric, runId: string | undefined): { run: RunRecord; quality: number } {
+  const { sweep } = inputs;
+  const picked = completed.find((r) => r.runId === (runId ?? inputs.bestRunId));
+  if (runId && !picked) throw new UserInputError(`run ${runId} is not a completed run of sweep ${sweep.sweepId}; completed: ${completed.map((r) => r.runId).join(', ')}`);
+  const best = picked ? metric.onMetric.find((e) => e.subject === 'finetuned' && e.runId === picked.runId) : undefined;
   if (!picked || !best) {
-    const anyRun = onMetric.some((e) => e.subject === 'finetuned' && completedIds.has(e.runId));
-    const who = picked && anyRun ? `${opts.runId ? 'run' : 'the best run'} ${picked.runId} of sweep ${sweep.sweepId} has no` : `no completed run of sweep ${sweep.sweepId} has a`;
-    throw new UserInputError(`${who} fine-tuned ${metricKey} on clean inputs; pass --metric (measured for every approach: ${available()})`);
+    const completedIds = new Set(completed.map((r) => r.runId));
+    const anyRun = metric.onMetric.some((e) => e.subject === 'finetuned' && completedIds.has(e.runId));
+    const who = picked && anyRun ? `${runId ? 'run' : 'the best run'} ${picked.runId} of sweep ${sweep.sweepId} has no` : `no completed run of sweep ${sweep.sweepId} has a`;
+    throw new UserInputError(`${who} fine-tuned ${metric.key} on clean inputs; pass --metric (measured for every approach: ${metric.available()})`);
   }
-  const bestRun: RunRecord = picked;
-  const baselinesId = baselineRunId(sweep.sweepId);
+  return { run: picked, quality: best.value! };
+}
 
-  // Baselines: prefer values stored with the best run, then the sweep's baseline pseudo-run.
-  const quality = (s: Subject): number | null =>
-    (onMetric.find((v) => v.subject === s && v.runId === bestRun.runId) ?? onMetric.find((v) => v.subject === s && v.runId === baselinesId))?.value ?? null;
-  for (const s of ['prompting', 'rag'] as const) {
-    if (quality(s) === null) {
-      throw new UserInputError(`sweep ${sweep.sweepId} has no ${s} baseline for ${metricKey} on clean inputs; include '${s}' in the spec's evaluate.baselines and re-run: fte sweep <spec> --no-resume`);
-    }
-  }
+/** An approach's quality: the value stored with the priced run, else with the sweep's baseline pseudo-run, else null. */
+export function approachQuality(onMetric: Pick<EvalResultRecord, 'subject' | 'runId' | 'value'>[], subject: Subject, runId: string, baselinesRunId: string): number | null {
+  return (onMetric.find((v) => v.subject === subject && v.runId === runId) ?? onMetric.find((v) => v.subject === subject && v.runId === baselinesRunId))?.value ?? null;
+}
 
-  // Per-request cost of each approach from the stored rows (or re-priced, or estimated).
-  const allCosts = await costs(db, { sweepId: sweep.sweepId });
+/** Per-request cost of each approach: stored rows, re-priced stored token counts, or tokens estimated from prediction lengths. */
+function requestCosts(inputs: RoiInputs, bestRun: RunRecord, settings: RoiSettings): RoiReport['requests'] {
+  const { cost, prices, reprice, notes } = settings;
+  const allCosts = inputs.costs;
   const totalParams = bestRun.totalParams ?? 0;
   const requests = {} as RoiReport['requests'];
   for (const subject of ['finetuned', 'prompting', 'rag'] as const) {
-    const ids = subject === 'finetuned' ? [bestRun.runId] : [bestRun.runId, baselinesId];
+    const ids = subject === 'finetuned' ? [bestRun.runId] : [bestRun.runId, inputs.baselinesRunId];
     const stored = storedRequest(allCosts, ids, subject);
     if (stored && !reprice) {
       requests[subject] = { ...stored, systemPromptTokens: subject === 'finetuned' ? 0 : cost.systemPromptTokens, pricing: prices[stored.priceKey]?.kind === 'api' ? 'api' : 'self-hosted', tokenSource: 'measured' };
@@ -187,7 +257,7 @@ export async function roiForSweep(db: Db, opts: RoiOptions = {}): Promise<RoiRep
     }
     let tokens = stored ? { inputTokens: stored.inputTokens, outputTokens: stored.outputTokens } : null;
     if (!tokens) {
-      tokens = await estimatedTokens(db, ids, subject);
+      tokens = estimatedTokens(inputs.predictionLengths, ids, subject);
       notes.push(`${subject}: no token counts stored; estimated from prediction lengths at ${CHARS_PER_TOKEN} characters per token`);
     }
     if (subject === 'finetuned' && !cost.hostedFinetunedModel && !cost.servingThroughputTokensPerSecond && !(totalParams > 0)) {
@@ -197,49 +267,47 @@ export async function roiForSweep(db: Db, opts: RoiOptions = {}): Promise<RoiRep
     // evaluation measured when the model is now served on the device it ran on.
     const measuredTp = stored?.tokensPerSecond && devicePrice(prices, stored.priceKey).key === devicePrice(prices, cost.servingDevice ?? cost.targetDevice).key
       ? { device: stored.priceKey, tokensPerSecond: stored.tokensPerSecond }
-      : evalThroughput(allCosts, subject === 'finetuned' ? bestRun.runId : baselinesId);
+      : evalThroughput(allCosts, subject === 'finetuned' ? bestRun.runId : inputs.baselinesRunId);
     requests[subject] = { ...requestCost(subject, tokens, cost, prices, totalParams || 1, measuredTp), tokenSource: stored ? 'measured' : 'estimated' };
   }
+  return requests;
+}
 
-  const trained = opts.amortise === 'best-run' ? [bestRun] : runs.filter((r) => (r.tokensTrained ?? 0) > 0);
-  const training = trainingCost(trained, opts.amortise ?? 'sweep', cost, prices, allCosts);
+/** Monthly USD of the serving devices kept on 24/7 for a self-hosted fine-tuned model (0 when priced per token or hosted). */
+function alwaysOnMonthlyUsd(ft: RequestCost, cost: CostSpec, prices: PriceTable): number {
+  return ft.pricing === 'self-hosted' && cost.servingAlwaysOnDevices > 0 ? cost.servingAlwaysOnDevices * HOURS_PER_MONTH * devicePrice(prices, cost.servingDevice ?? cost.targetDevice).usdPerHour : 0;
+}
 
+/** The three approaches as `computeRoi` takes them. */
+function approachInputs(requests: RoiReport['requests'], training: TrainingCost, alwaysOn: number, cost: CostSpec, quality: Record<'finetuned' | 'prompting' | 'rag', number | null>): ApproachInput[] {
   const ft = requests.finetuned;
-  const alwaysOn = ft.pricing === 'self-hosted' && cost.servingAlwaysOnDevices > 0 ? cost.servingAlwaysOnDevices * HOURS_PER_MONTH * devicePrice(prices, cost.servingDevice ?? cost.targetDevice).usdPerHour : 0;
-  const approaches: ApproachInput[] = [
-    { approach: 'finetuned', quality: best.value, perRequestUsd: ft.usd, oneOffUsd: training.usd + training.dataPreparationUsd, fixedMonthlyUsd: 0, alwaysOnMonthlyUsd: alwaysOn, pricing: ft.pricing === 'api' ? `hosted ${ft.priceKey}` : `self-hosted ${ft.priceKey}${alwaysOn > 0 ? ` (${cost.servingAlwaysOnDevices} always on)` : ''}` },
-    { approach: 'prompting', quality: quality('prompting'), perRequestUsd: requests.prompting.usd, oneOffUsd: 0, fixedMonthlyUsd: 0, pricing: `${requests.prompting.priceKey} API` },
-    { approach: 'rag', quality: quality('rag'), perRequestUsd: requests.rag.usd, oneOffUsd: 0, fixedMonthlyUsd: cost.ragIndexMonthlyUsd, pricing: `${requests.rag.priceKey} API + index` },
+  return [
+    { approach: 'finetuned', quality: quality.finetuned, perRequestUsd: ft.usd, oneOffUsd: training.usd + training.dataPreparationUsd, fixedMonthlyUsd: 0, alwaysOnMonthlyUsd: alwaysOn, pricing: ft.pricing === 'api' ? `hosted ${ft.priceKey}` : `self-hosted ${ft.priceKey}${alwaysOn > 0 ? ` (${cost.servingAlwaysOnDevices} always on)` : ''}` },
+    { approach: 'prompting', quality: quality.prompting, perRequestUsd: requests.prompting.usd, oneOffUsd: 0, fixedMonthlyUsd: 0, pricing: `${requests.prompting.priceKey} API` },
+    { approach: 'rag', quality: quality.rag, perRequestUsd: requests.rag.usd, oneOffUsd: 0, fixedMonthlyUsd: cost.ragIndexMonthlyUsd, pricing: `${requests.rag.priceKey} API + index` },
   ];
-  const baseQuality = quality('base');
-  const roi = computeRoi({ monthlyRequests, months, objective: { metric: metricKey, goal }, approaches, baseQuality });
+}
 
-  notes.push(`prompting and RAG are priced as ${requests.prompting.priceKey} API calls on the prompts measured here; their quality is that of the local base model with the same prompts`);
+/** The notes on how each approach and the training were priced (`limits`: the sweep's limits when it was cut down). */
+function roiNotes(requests: RoiReport['requests'], training: TrainingCost, alwaysOn: number, cost: CostSpec, limits: Record<string, unknown> | null): string[] {
+  const ft = requests.finetuned;
+  const notes = [`prompting and RAG are priced as ${requests.prompting.priceKey} API calls on the prompts measured here; their quality is that of the local base model with the same prompts`];
   if (ft.pricing === 'self-hosted') {
     const tp = ft.tokensPerSecond ? `${Math.round(ft.tokensPerSecond).toLocaleString('en-US')} tokens/s per device (${/ tokens\/s \((.*)\)$/.exec(ft.priceSource)?.[1] ?? 'see priceSource'})` : 'unknown throughput';
     notes.push(
       alwaysOn > 0
-        ? `the fine-tuned model is served on ${cost.servingAlwaysOnDevices} ${ft.priceKey} kept on 24/7 (${formatUsd(alwaysOn)}/month whatever the volume) at ${tp}; cost.servingAlwaysOnDevices: 0 prices serverless serving by the token`
+        ? `the fine-tuned model is served on ${cost.servingAlwaysOnDevices} ${ft.priceKey} kept on 24/7 (${fmtUsd(alwaysOn)}/month whatever the volume) at ${tp}; cost.servingAlwaysOnDevices: 0 prices serverless serving by the token`
         : `the fine-tuned model is priced per token served on ${ft.priceKey} at ${tp}`,
     );
   }
-  if (training.used === 'target-device') notes.push(`training is amortised at its estimated cost on ${training.targetDevice}; the runs ran on CPU cores (measured ${formatUsd(training.measuredUsd)})`);
-  const limits = (sweep.limits ?? {}) as Record<string, unknown>;
-  const limited = typeof limits === 'object' && Object.values(limits).some((v) => v !== null && v !== undefined);
-  if (limited) notes.push(`the sweep was limited (${limitFlags(limits)}): token counts and training cost are those of the cut-down runs`);
+  if (training.used === 'target-device') notes.push(`training is amortised at its estimated cost on ${training.targetDevice}; the runs ran on CPU cores (measured ${fmtUsd(training.measuredUsd)})`);
+  if (limits) notes.push(`the sweep was limited (${limitFlags(limits)}): token counts and training cost are those of the cut-down runs`);
+  return notes;
+}
 
-  return {
-    ...roi,
-    sweepId: sweep.sweepId,
-    experiment: sweep.experiment,
-    limited,
-    bestRun: { runId: bestRun.runId, variantKey: bestRun.variantKey, method: bestRun.method ?? 'unknown', quality: best.value! },
-    baseQuality,
-    training,
-    requests,
-    apiModel: apiPrice(prices, cost.apiModel).key,
-    notes,
-  };
+/** Whether a sweep's stored limits (`limits_json`) name any flag (--limit-train, --limit-eval, --max-steps...). */
+function isLimited(limits: unknown): boolean {
+  return typeof limits === 'object' && limits !== null && Object.values(limits).some((v) => v !== null && v !== undefined);
 }
 
 /**
@@ -257,19 +325,24 @@ export function limitFlags(limits: Record<string, unknown>): string {
  * Why a sweep has no completed run, and what to do: finish it when it has runs; when it has none of
  * its own, name the newest sweep (same experiment first) that has completed runs, or how to produce one.
  */
-async function noCompletedRun(db: Db, sweep: SweepDetail, counts: string): Promise<string> {
+export function noCompletedRun(inputs: Pick<RoiInputs, 'sweep' | 'sweepsWithCompletedRuns' | 'dbFile'>): string {
+  const { sweep } = inputs;
   const spec = sweep.specPath ?? '<spec>';
+  const counts = Object.entries(sweep.runCounts)
+    .filter(([k, n]) => k !== 'total' && n > 0)
+    .map(([k, n]) => `${n} ${k}`)
+    .join(', ');
   if (sweep.runCounts.total > 0) return `sweep ${sweep.sweepId} has no completed run (${counts}); finish it with: fte sweep ${spec} (completed variants are kept, the rest re-run)`;
-  const others = (await listSweeps(db)).filter((s) => s.sweepId !== sweep.sweepId && s.runCounts.completed > 0);
+  const others = inputs.sweepsWithCompletedRuns.filter((s) => s.sweepId !== sweep.sweepId && s.runCounts.completed > 0);
   const other = others.find((s) => s.experimentId === sweep.experimentId) ?? others[0];
   const head = `sweep ${sweep.sweepId} has no runs`;
   return other
     ? `${head}; sweep ${other.sweepId} (${other.experiment ?? other.experimentId}) has ${other.runCounts.completed} completed: fte roi --sweep ${other.sweepId}`
-    : `${head}, and no sweep in ${db.file} has a completed run; produce one with: fte sweep ${spec}`;
+    : `${head}, and no sweep in ${inputs.dbFile} has a completed run; produce one with: fte sweep ${spec}`;
 }
 
-/** The sweep's `cost` section from its stored spec (defaults when absent or invalid, with a note). */
-function specCost(spec: unknown): { cost: CostSpec; notes: string[] } {
+/** The sweep's `cost` section from its stored spec (the schema's defaults when absent or invalid, with a note). */
+export function specCost(spec: unknown): { cost: CostSpec; notes: string[] } {
   if (!spec || typeof spec !== 'object') return { cost: costSchema.parse({}), notes: ['the sweep stored no spec: default cost settings used'] };
   const parsed = costSchema.safeParse((spec as Partial<ExperimentSpec>).cost ?? {});
   if (parsed.success) return { cost: parsed.data, notes: [] };
@@ -307,13 +380,11 @@ function evalThroughput(rows: CostRecord[], runId: string): { device: string; to
   return { device: key, tokensPerSecond: ev.tokens / (ev.hours * 3600) / count };
 }
 
-/** Mean tokens per request from the clean predictions' lengths / `CHARS_PER_TOKEN`. */
-async function estimatedTokens(db: Db, runIds: string[], subject: Subject): Promise<{ inputTokens: number; outputTokens: number }> {
+/** Mean tokens per request from the clean predictions' mean lengths / `CHARS_PER_TOKEN`, first run in `runIds` that has predictions. */
+function estimatedTokens(lengths: PredictionLengths[], runIds: string[], subject: Subject): { inputTokens: number; outputTokens: number } {
   for (const id of runIds) {
-    const preds = await predictions(db, { runIds: [id], subject, perturbation: 'none' });
-    if (preds.length === 0) continue;
-    const mean = (f: (p: (typeof preds)[number]) => string | null): number => preds.reduce((s, p) => s + (f(p) ?? '').length, 0) / preds.length / CHARS_PER_TOKEN;
-    return { inputTokens: mean((p) => p.input), outputTokens: mean((p) => p.prediction) };
+    const l = lengths.find((x) => x.runId === id && x.subject === subject && x.n > 0);
+    if (l) return { inputTokens: l.meanInputChars / CHARS_PER_TOKEN, outputTokens: l.meanOutputChars / CHARS_PER_TOKEN };
   }
   throw new UserInputError(`no token counts or predictions for ${subject} in runs ${runIds.join(', ')}; re-run the sweep so the evaluation records them: fte sweep <spec> --no-resume`);
 }

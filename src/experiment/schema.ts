@@ -149,7 +149,11 @@ export const costSchema = z
     servingDevice: z.string().optional(),
     /** Measured or vendor serving throughput of the fine-tuned model on `servingDevice`, tokens/s. Default: from FLOPs x `servingMfu`. */
     servingThroughputTokensPerSecond: z.number().positive().optional(),
-    /** Model FLOPs utilisation assumed for training on `targetDevice` (PaLM's MFU). Default 0.3. */
+    /**
+     * Model FLOPs utilisation assumed for training on `targetDevice` (PaLM's MFU). Default 0.3: below the
+     * 46% PaLM reports for large-scale pre-training and the ~40-50% Megatron-LM reports, because
+     * fine-tuning runs use small batches and short sequences.
+     */
     trainingMfu: z.number().positive().max(1).default(0.3),
     /** Model FLOPs utilisation assumed for serving (decoding is memory-bound). Default 0.1. */
     servingMfu: z.number().positive().max(1).default(0.1),

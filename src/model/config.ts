@@ -22,16 +22,6 @@ export interface GPT2Config {
   tokenizer: 'byte' | 'gpt2-bpe';
 }
 
-export const DEFAULT_CONFIG: GPT2Config = {
-  vocabSize: 257,
-  nCtx: 256,
-  nEmbd: 128,
-  nLayer: 4,
-  nHead: 4,
-  layerNormEpsilon: 1e-5,
-  tokenizer: 'byte',
-};
-
 /** Validate a config; throws `UserInputError` naming `source` and the field. */
 export function validateConfig(c: GPT2Config, source = 'config'): GPT2Config {
   for (const k of ['vocabSize', 'nCtx', 'nEmbd', 'nLayer', 'nHead'] as const) {

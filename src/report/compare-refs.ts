@@ -9,11 +9,13 @@ import type { Db } from '../store/db.js';
 import { latestSweep } from '../store/queries.js';
 import { findRun, sweepExists } from '../store/report-queries.js';
 import { monthlyCost, type ApproachRoi } from '../cost/roi.js';
-import { roiForSweep, type RoiReport } from '../cost/sweep-roi.js';
+import { specCost } from '../cost/sweep-roi.js';
+import { evaluateSchema } from '../experiment/schema.js';
+import { roiForSweep, type RoiReport } from './roi.js';
 import { BASELINE_SUBJECTS, compareSides, parseThresholds, type CompareSide, type Comparison } from './compare.js';
 import { perRequestUsd, runCostUsd } from './cost-view.js';
 import type { ReportData, RunData } from './data.js';
-import { variantLabel } from './format.js';
+import { variantLabel } from '../format.js';
 import { loadReportData } from './load.js';
 import { parseObjective } from './objective.js';
 import { SUBJECT_LABEL, sweptParams } from './view-model.js';
@@ -76,7 +78,7 @@ async function runSide(db: Db, ref: string, data: ReportData, run: RunData): Pro
 }
 
 function specVolume(data: ReportData): number {
-  return ((data.sweep.spec.cost ?? {}) as { monthlyRequests?: number }).monthlyRequests ?? 100_000;
+  return specCost(data.sweep.spec).cost.monthlyRequests;
 }
 
 async function baselineSide(db: Db, ref: string, data: ReportData, subject: Subject): Promise<CompareSide> {
@@ -84,8 +86,10 @@ async function baselineSide(db: Db, ref: string, data: ReportData, subject: Subj
   if (rows.length === 0) throw new UserInputError(`${ref}: sweep ${data.sweep.sweepId} stored no ${subject} baseline results`);
   const spec = data.sweep.spec as { evaluate?: { fewShotK?: number; ragK?: number }; cost?: { apiModel?: string } };
   const params: Record<string, unknown> = { subject };
-  if (subject === 'prompting') params.fewShotK = spec.evaluate?.fewShotK ?? 3;
-  if (subject === 'rag') params.ragK = spec.evaluate?.ragK ?? 3;
+  const evaluate = evaluateSchema.safeParse(spec.evaluate ?? {});
+  const defaults = evaluateSchema.parse({});
+  if (subject === 'prompting') params.fewShotK = (evaluate.success ? evaluate.data : defaults).fewShotK;
+  if (subject === 'rag') params.ragK = (evaluate.success ? evaluate.data : defaults).ragK;
   if (subject !== 'base' && spec.cost?.apiModel) params.pricedAs = spec.cost.apiModel;
   const roi = await roiFor(db, data);
   let per: number | null;

@@ -7,7 +7,7 @@
  */
 import { UnknownNameError, UserInputError } from '../errors.js';
 import type { EvalRow, PredictionRow, Subject } from '../eval/types.js';
-import { fmtParam } from './format.js';
+import { fmtParam } from '../format.js';
 import { lowerIsBetter, type Objective } from './objective.js';
 import { preferredMetric } from './view-model.js';
 

@@ -1,13 +1,14 @@
 /**
- * Section 7 of the report (cost and ROI) and the cost figures of `fte compare`. The numbers are
- * the stored `costs` rows (priced by src/cost when the run ended) and src/cost's ROI model; this
- * module only selects and formats them.
+ * Section 7 of the report (cost and ROI) and the cost figures of `fte compare`. The ROI table is
+ * `fte roi`'s result (`ReportData.roi`, src/report/roi.ts); when that cannot price the sweep, src/cost
+ * builds the ROI from the stored `costs` rows (src/cost/stored-roi.ts). This module only selects and
+ * formats.
  */
-import { APPROACHES, computeRoi, type ApproachInput, type BreakEven, type RoiInput, type RoiResult } from '../cost/roi.js';
-import type { CostRow } from '../cost/types.js';
+import { computeRoi, type BreakEven, type RoiInput, type RoiResult } from '../cost/roi.js';
+import { componentUsd, perRequestUsd, roiInputFromStoredCosts } from '../cost/stored-roi.js';
 import type { EvalRow } from '../eval/types.js';
 import type { ReportData, RunData } from './data.js';
-import { fmtCount, fmtNum, fmtUsd } from './format.js';
+import { fmtCount, fmtNum, fmtUsd } from '../format.js';
 import { baselineObjectiveValue, objectiveValue, type Objective } from './objective.js';
 
 export interface CostRunRow {
@@ -52,20 +53,7 @@ export function runCostUsd(run: Pick<RunData, 'costs'>): number | null {
   return rows.length === 0 ? null : rows.reduce((s, c) => s + c.usd, 0);
 }
 
-function componentUsd(rows: readonly CostRow[], component: string): number | null {
-  const r = rows.filter((c) => c.component === component);
-  return r.length === 0 ? null : r.reduce((s, c) => s + c.usd, 0);
-}
-
-/**
- * Stored per-request inference cost (USD/request) of a subject: the sum of its
- * `inference_input_per_request_<subject>` and `inference_output_per_request_<subject>` rows
- * (src/cost/inference.ts), or a single `inference_per_request_<subject>` row.
- */
-export function perRequestUsd(rows: readonly CostRow[], subject: string): number | null {
-  const r = rows.filter((c) => /^inference_(input_|output_)?per_request_/.test(c.component) && c.component.endsWith(`_per_request_${subject}`));
-  return r.length === 0 ? null : r.reduce((s, c) => s + c.usd, 0);
-}
+export { perRequestUsd };
 
 const APPROACH_LABEL: Record<string, string> = { finetuned: 'Fine-tuned', prompting: 'Prompting', rag: 'RAG', base: 'Base model' };
 
@@ -103,40 +91,20 @@ function uniqueJoin(xs: string[]): string {
 }
 
 /**
- * The ROI inputs from what the sweep stored: per-request cost = the sum of a subject's
- * `inference_*per_request_<subject>` rows; fine-tuning's one-off cost = the best run's training on
- * the spec's hosted offer (`train_hosted`), else on its target device (`train_target_device`), else as
- * measured (`train`), plus `cost.dataPreparationUsd`; RAG's fixed monthly cost = `cost.ragIndexMonthlyUsd`.
- * Returns null when the fine-tuned model has no stored per-request cost.
+ * The ROI input from what the sweep stored (src/cost/stored-roi.ts), with the report's qualities
+ * on the objective; null when the fine-tuned model has no stored per-request cost.
  */
 export function roiInputFromStored(data: ReportData, best: RunData | null, objective: Objective, rows: readonly EvalRow[]): RoiInput | null {
-  const cost = (data.sweep.spec.cost ?? {}) as { monthlyRequests?: number; months?: number; ragIndexMonthlyUsd?: number; dataPreparationUsd?: number };
   if (!best) return null;
-  const allCosts = [...best.costs, ...data.baselines.costs];
-  const trainUsd = componentUsd(best.costs, 'train_hosted') ?? componentUsd(best.costs, 'train_target_device') ?? componentUsd(best.costs, 'train') ?? 0;
-  const goal = objective.goal;
-  const approaches: ApproachInput[] = [];
-  for (const a of APPROACHES) {
-    const per = perRequestUsd(allCosts, a);
-    if (per === null) continue;
+  return roiInputFromStoredCosts({
+    spec: data.sweep.spec,
+    runCosts: best.costs,
+    baselineCosts: data.baselines.costs,
+    objective: { metric: objective.key, goal: objective.goal },
     // A training loss is no quality measure prompting or RAG share: no quality then.
-    const quality = objective.metric === 'val_loss' ? null : a === 'finetuned' ? objectiveValue(objective, best) : baselineObjectiveValue(objective, rows, a);
-    approaches.push({
-      approach: a,
-      quality,
-      perRequestUsd: per,
-      oneOffUsd: a === 'finetuned' ? trainUsd + (cost.dataPreparationUsd ?? 0) : 0,
-      fixedMonthlyUsd: a === 'rag' ? (cost.ragIndexMonthlyUsd ?? 70) : 0,
-    });
-  }
-  if (!approaches.some((a) => a.approach === 'finetuned')) return null;
-  return {
-    monthlyRequests: cost.monthlyRequests ?? 100_000,
-    months: cost.months ?? 12,
-    objective: { metric: objective.key, goal },
-    approaches,
+    quality: (a) => (objective.metric === 'val_loss' ? null : a === 'finetuned' ? objectiveValue(objective, best) : baselineObjectiveValue(objective, rows, a)),
     baseQuality: baselineObjectiveValue(objective, rows, 'base'),
-  };
+  });
 }
 
 function breakEvenText(b: BreakEven | undefined): string {

@@ -1,7 +1,7 @@
 /**
  * Reads one sweep's `ReportData` through src/store's read queries (no SQL here).
  */
-import { roiForSweep } from '../cost/sweep-roi.js';
+import { roiForSweep } from './roi.js';
 import { FteError } from '../errors.js';
 import type { Db } from '../store/db.js';
 import * as q from '../store/queries.js';

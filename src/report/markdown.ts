@@ -6,7 +6,7 @@
  * through `mdText`, which neutralises HTML, markdown syntax, table pipes, code spans and @mentions.
  */
 import type { Comparison, MetricDelta } from './compare.js';
-import { fmtDelta, fmtNum, fmtUsd, truncate } from './format.js';
+import { fmtDelta, fmtNum, fmtUsd, truncate } from '../format.js';
 
 /**
  * Text safe to place anywhere in a GitHub comment, including a table cell:

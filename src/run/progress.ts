@@ -1,4 +1,5 @@
 import cliProgress from 'cli-progress';
+import { fmtDuration } from '../format.js';
 
 /** What the orchestrator tells the progress display. */
 export interface ProgressSink {
@@ -59,7 +60,7 @@ class PlainProgress implements ProgressSink {
   }
   stop(): void {}
   private elapsed(): string {
-    return formatDuration((Date.now() - this.started) / 1000);
+    return fmtDuration((Date.now() - this.started) / 1000);
   }
 }
 
@@ -118,10 +119,3 @@ class LiveProgress implements ProgressSink {
   }
 }
 
-/** Seconds -> `1m05s` / `42s`. */
-export function formatDuration(seconds: number): string {
-  const s = Math.round(seconds);
-  if (s < 60) return `${s}s`;
-  const m = Math.floor(s / 60);
-  return m < 60 ? `${m}m${String(s % 60).padStart(2, '0')}s` : `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
-}

@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { fmtDuration, paramLabel } from '../format.js';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, rmSync } from 'node:fs';
 import { makeDirs } from '../fsutil.js';
@@ -13,7 +14,7 @@ import { listRuns, getSweep } from '../store/queries.js';
 import { completedRunForVariant, findResumableSweep, hasCompletedBaselines } from '../store/resume-queries.js';
 import { checkBackendAvailable } from './backends.js';
 import { WorkerPool, type TaskResult } from './pool.js';
-import { createProgress, formatDuration, type ProgressSink } from './progress.js';
+import { createProgress, type ProgressSink } from './progress.js';
 import type { RunOutcome } from '../store/types.js';
 import type { SweepContext, WorkerMessage } from './protocol.js';
 import { makeTable } from '../cli/table.js';
@@ -391,22 +392,8 @@ export function serialisableSpec(spec: unknown): unknown {
   return JSON.parse(JSON.stringify(spec, (_k, v: unknown) => (typeof v === 'function' ? `fn: ${String(v)}` : v)));
 }
 
-/** Short names for labels and tables (PEFT's `r`, `lr` as in most training scripts). */
-const SHORT: Record<string, string> = { rank: 'r', learningRate: 'lr', gradientAccumulation: 'accum', warmupSteps: 'warmup', weightDecay: 'wd', batchSize: 'bs' };
-
-/** `r=4 lr=1e-3 alpha=8`: the swept parameters of a variant, compactly. */
-export function describe(params: Record<string, unknown>): string {
-  return Object.entries(params)
-    .map(([k, v]) => `${SHORT[k] ?? k}=${formatValue(v)}`)
-    .join(' ');
-}
-
-function formatValue(v: unknown): string {
-  if (Array.isArray(v)) return v.join('+');
-  if (typeof v !== 'number' || Number.isInteger(v)) return String(v);
-  if (Math.abs(v) < 0.01) return v.toExponential(1).replace(/\.0e/, 'e').replace('e-', 'e-');
-  return String(Number(v.toPrecision(3)));
-}
+/** `r=4 lr=1e-3 alpha=8`: the swept parameters of a variant, compactly (src/format.ts `paramLabel`). */
+export const describe = (params: Record<string, unknown>): string => paramLabel(params);
 
 function objectiveDetail(outcome: RunOutcome, objective: { metric: string }): string {
   const [slice, metric] = objective.metric.includes('/') ? objective.metric.split('/', 2) : ['all', objective.metric];
@@ -455,10 +442,10 @@ export function printSummary(result: SweepResult, print: (line: string) => void,
       describe(v.params),
       v.objective === null ? '-' : v.objective.toFixed(4),
       ...(valLossColumn ? [v.finalValLoss === null ? '-' : v.finalValLoss.toFixed(4)] : []),
-      v.wallSeconds === null ? '-' : formatDuration(v.wallSeconds),
+      v.wallSeconds === null ? '-' : fmtDuration(v.wallSeconds),
     ]);
   }
-  print(`${result.experiment}: sweep ${result.sweepId} ${result.status} in ${formatDuration(result.wallSeconds)}${statusCounts(counts)}`);
+  print(`${result.experiment}: sweep ${result.sweepId} ${result.status} in ${fmtDuration(result.wallSeconds)}${statusCounts(counts)}`);
   print(table.toString());
   if (result.best) print(`best: ${result.best.runId} (${describe(result.best.params)}) ${result.objective.metric} = ${result.best.objective?.toFixed(4)}`);
   print('next:');

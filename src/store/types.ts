@@ -32,3 +32,8 @@ export interface RunOutcome {
   artifacts: ArtifactRow[];
   error?: string;
 }
+
+/** The pseudo-run holding a sweep's baseline results (`runs.kind = 'baselines'`): `<sweepId>:baselines`. */
+export function baselineRunId(sweepId: string): string {
+  return `${sweepId}:baselines`;
+}

@@ -19,7 +19,9 @@ import duckdbBindings from '@duckdb/node-bindings';
 import { FteError } from '../errors.js';
 import type { CostRow } from '../cost/types.js';
 import type { EvalRow, PredictionRow } from '../eval/types.js';
-import type { ArtifactRow, RunOutcome, RunStatus } from '../store/types.js';
+import { baselineRunId, type ArtifactRow, type RunOutcome, type RunStatus } from '../store/types.js';
+
+export { baselineRunId };
 import type { StepMetric } from '../train/types.js';
 import { CHUNK_ROWS, Db, openDb, quoteIdent, sqlTimestamp, stringList, type AppendColumn, type TxHandle } from './db.js';
 import { StoreCorruptError, StoreLockedError, StoreVersionError } from './errors.js';
@@ -117,11 +119,6 @@ function hhmmss(d: Date): string {
 export const STEP_FLUSH_ROWS = 131_072;
 /** ... or after this many milliseconds since the last flush (checked on each append). */
 export const STEP_FLUSH_MS = 5_000;
-
-/** The pseudo-run holding a sweep's baseline results (`runs.kind = 'baselines'`). */
-export function baselineRunId(sweepId: string): string {
-  return `${sweepId}:baselines`;
-}
 
 /** Default sweep id: `YYYYMMDD-HHMMSS-xxxx` (UTC + 4 random hex digits). */
 export function newSweepId(now = new Date()): string {

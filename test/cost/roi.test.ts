@@ -129,7 +129,7 @@ describe('recommendation follows quality and cost', () => {
   it('best but dearer: says by how much and from which volume it pays', () => {
     const r = computeRoi({ ...base, monthlyRequests: 10_000, approaches: [ft(), prompting(), rag()] });
     expect(r.cheapest).toBe('prompting');
-    expect(r.recommendation).toBe('Fine-tuning scores best (classify/f1_macro 0.800 vs prompting 0.600, rag 0.700) but costs $90/month more than prompting at 10,000 requests/month; it becomes cheaper from 100,000 requests/month.');
+    expect(r.recommendation).toBe('Fine-tuning scores best (classify/f1_macro 0.800 vs prompting 0.600, rag 0.700) but costs $90.00/month more than prompting at 10,000 requests/month; it becomes cheaper from 100,000 requests/month.');
   });
   it('best but never cheaper', () => {
     const r = computeRoi({ ...base, approaches: [ft({ perRequestUsd: 0.01 }), prompting()] });
@@ -137,7 +137,7 @@ describe('recommendation follows quality and cost', () => {
   });
   it('do not fine-tune when an alternative is better and no dearer', () => {
     const r = computeRoi({ ...base, monthlyRequests: 10_000, approaches: [ft({ quality: 0.5 }), prompting()], baseQuality: 0.55 });
-    expect(r.recommendation).toBe('Do not fine-tune: prompting scores higher on classify/f1_macro (0.600 vs 0.500) and costs no more at 10,000 requests/month ($11 vs $101/month); note: the fine-tuned model does not beat the untuned base (0.500 vs 0.550).');
+    expect(r.recommendation).toBe('Do not fine-tune: prompting scores higher on classify/f1_macro (0.600 vs 0.500) and costs no more at 10,000 requests/month ($11.00 vs $101/month); note: the fine-tuned model does not beat the untuned base (0.500 vs 0.550).');
   });
   it('a tie on quality: the cheaper one', () => {
     const r = computeRoi({ ...base, approaches: [ft({ quality: 0.6 }), prompting()] });

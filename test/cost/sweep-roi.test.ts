@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { costOfRun } from '../../src/cost/run-cost.js';
 import { resolvePrices } from '../../src/cost/prices.js';
 import { costSpec } from '../../src/cost/spec.js';
-import { roiForSweep, type RoiReport } from '../../src/cost/sweep-roi.js';
+import { roiForSweep, type RoiReport } from '../../src/report/roi.js';
 import { renderRoi } from '../../src/cost/render.js';
 import { openStore, type Store } from '../../src/store/writer.js';
 import type { EvalRow, Subject } from '../../src/eval/types.js';
@@ -217,7 +217,7 @@ describe('always-on serving (the default: one serving device on 24/7)', () => {
     const be = r.breakEven.find((b) => b.against === 'prompting')!;
     expect(be.kind).toBe('above');
     expect(be.fromVolume).toBeCloseTo(Math.max(amort / (78e-6 - c), (amort + floor) / 78e-6), 3);
-    expect(r.notes.join('\n')).toMatch(/served on 1 L4 kept on 24\/7 \(\$587\.50\/month whatever the volume\) at 1,000 tokens\/s per device \(spec servingThroughputTokensPerSecond\)/);
+    expect(r.notes.join('\n')).toMatch(/served on 1 L4 kept on 24\/7 \(\$588\/month whatever the volume\) at 1,000 tokens\/s per device \(spec servingThroughputTokensPerSecond\)/);
   });
 });
 

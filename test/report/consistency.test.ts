@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import Compare from '../../src/commands/compare.js';
 import Report from '../../src/commands/report.js';
 import Roi from '../../src/commands/roi.js';
-import { roiForSweep } from '../../src/cost/sweep-roi.js';
+import { roiForSweep } from '../../src/report/roi.js';
 import { UserInputError } from '../../src/errors.js';
 import { compareSides } from '../../src/report/compare.js';
 import { compareRefs, resolveRef, resolveSides } from '../../src/report/compare-refs.js';

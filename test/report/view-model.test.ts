@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { roiForSweep } from '../../src/cost/sweep-roi.js';
+import { roiForSweep } from '../../src/report/roi.js';
 import type { ReportData } from '../../src/report/data.js';
 import { loadReportData } from '../../src/report/load.js';
 import { parseObjective } from '../../src/report/objective.js';

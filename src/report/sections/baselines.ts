@@ -2,7 +2,7 @@
  * Section 5: fine-tuned vs base vs prompting vs RAG on every metric, per slice (clean inputs).
  */
 import type { EvalRow } from '../../eval/types.js';
-import { fmtDelta, fmtNum } from '../format.js';
+import { fmtDelta, fmtNum } from '../../format.js';
 import { evalValue, lowerIsBetter } from '../objective.js';
 import type { BaselineMetricRow, BaselineSliceView } from '../view-types.js';
 import { SUBJECT_LABEL, subjectsPresent, uniq } from './common.js';

@@ -3,7 +3,7 @@
  */
 import type { StepMetric } from '../../train/types.js';
 import type { ReportData } from '../data.js';
-import { variantLabel } from '../format.js';
+import { variantLabel } from '../../format.js';
 import type { CurvePoint, CurvesView } from '../view-types.js';
 
 export function buildCurves(data: ReportData, swept: string[]): CurvesView {

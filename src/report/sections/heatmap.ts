@@ -2,7 +2,7 @@
  * Section 4: the objective over rank x learning rate (or the two swept parameters with most values).
  */
 import type { ReportData, RunData } from '../data.js';
-import { fmtNum, fmtParam } from '../format.js';
+import { fmtNum, fmtParam } from '../../format.js';
 import { isBetter, objectiveValue, type Objective } from '../objective.js';
 import type { HeatmapView } from '../view-types.js';
 

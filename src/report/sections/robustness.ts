@@ -2,7 +2,7 @@
  * Section 6: robustness (HELM): each perturbation's drop, the worst case, consistency.
  */
 import type { EvalRow } from '../../eval/types.js';
-import { fmtDelta, fmtNum } from '../format.js';
+import { fmtDelta, fmtNum } from '../../format.js';
 import { evalValue, lowerIsBetter, type Objective } from '../objective.js';
 import type { RobustnessTableView } from '../view-types.js';
 import { preferredMetric, SUBJECT_LABEL, subjectsPresent, uniq } from './common.js';

@@ -3,7 +3,7 @@
  */
 import type { PredictionRow } from '../../eval/types.js';
 import type { ReportData, RunData } from '../data.js';
-import { fmtDelta, fmtNum, truncate } from '../format.js';
+import { fmtDelta, fmtNum, truncate } from '../../format.js';
 import { lowerIsBetter, type Objective } from '../objective.js';
 import type { SampleView, SamplesView } from '../view-types.js';
 import { preferredMetric, SUBJECT_LABEL, SUBJECTS } from './common.js';

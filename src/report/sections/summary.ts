@@ -4,7 +4,7 @@
 import type { EvalRow } from '../../eval/types.js';
 import type { CostSectionView } from '../cost-view.js';
 import type { ReportData, RunData } from '../data.js';
-import { fmtBytes, fmtCount, fmtDelta, fmtDuration, fmtNum, fmtParam, variantLabel } from '../format.js';
+import { fmtBytes, fmtCount, fmtDelta, fmtDuration, fmtNum, fmtParam, variantLabel } from '../../format.js';
 import { baselineObjectiveValue, evalValue, isBetter, objectiveValue, type Objective } from '../objective.js';
 import type { BestVariantView, KeyValue, SummaryView } from '../view-types.js';
 import { fmtTime, SUBJECT_LABEL, uniq } from './common.js';

@@ -3,7 +3,7 @@
  */
 import { runCostUsd } from '../cost-view.js';
 import type { ReportData, RunData } from '../data.js';
-import { fmtBytes, fmtCount, fmtDuration, fmtNum, fmtParam, fmtUsd, truncate, variantLabel } from '../format.js';
+import { fmtBytes, fmtCount, fmtDuration, fmtNum, fmtParam, fmtUsd, truncate, variantLabel } from '../../format.js';
 import { bestValLoss, evalValue, objectiveValue, type Objective } from '../objective.js';
 import type { SweepTableView, TableCell } from '../view-types.js';
 import { keyLabel, preferredMetric, uniq } from './common.js';

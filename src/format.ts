@@ -1,6 +1,8 @@
 /**
- * Number and text formatting shared by the HTML report and the markdown comment. Every function
- * returns plain text; escaping for HTML or markdown happens at the renderer.
+ * The one formatting module: USD, durations, numbers, bytes, percentages and parameter labels, for
+ * every stage that prints (terminal tables, progress lines, the HTML report, the markdown comment,
+ * ROI messages). One style per quantity. Every function returns plain text; escaping for HTML,
+ * markdown or the terminal happens at the renderer.
  */
 
 /** A metric value with a sensible precision: 4 significant digits, `—` for null/non-finite. */
@@ -35,7 +37,7 @@ export function fmtDelta(v: number | null | undefined, digits = 3): string {
   return `${v > 0 ? '+' : '−'}${s}`;
 }
 
-/** USD with cents, or more digits below one cent: `$12.34`, `$0.000412`. */
+/** USD: whole dollars with thousands separators from $100 (`$1,234`), cents below (`$12.34`), 3 significant digits below one cent (`$0.000412`); `—` for null/non-finite. */
 export function fmtUsd(v: number | null | undefined): string {
   if (v === null || v === undefined || !Number.isFinite(v)) return '—';
   const a = Math.abs(v);
@@ -88,11 +90,27 @@ export function truncate(s: string, max: number): string {
   return cps.length <= max ? s : `${cps.slice(0, max - 1).join('')}…`;
 }
 
-/** Short names for common hyperparameters in variant labels. */
-const SHORT: Record<string, string> = { rank: 'r', learningRate: 'lr', alpha: 'alpha', dropout: 'drop', batchSize: 'bs', epochs: 'ep', method: 'method' };
+/** Short names of hyperparameters in labels and tables (PEFT's `r`, `lr` as in most training scripts); others keep their name. */
+export const PARAM_SHORT: Readonly<Record<string, string>> = {
+  rank: 'r',
+  learningRate: 'lr',
+  dropout: 'drop',
+  batchSize: 'bs',
+  epochs: 'ep',
+  gradientAccumulation: 'accum',
+  warmupSteps: 'warmup',
+  weightDecay: 'wd',
+};
 
-/** A variant's label from its swept parameters: `r=8 lr=2e-4`. */
+/** `r=4 lr=1e-3 alpha=8`: parameters as `short=value` pairs (`keys`: which ones, in that order; default all). */
+export function paramLabel(params: Record<string, unknown>, keys: readonly string[] = Object.keys(params)): string {
+  return keys
+    .filter((k) => k in params)
+    .map((k) => `${PARAM_SHORT[k] ?? k}=${fmtParam(params[k])}`)
+    .join(' ');
+}
+
+/** A variant's label from its swept parameters: `r=8 lr=2e-4` (`fallback` when none is swept). */
 export function variantLabel(params: Record<string, unknown>, swept: readonly string[], fallback: string): string {
-  const parts = swept.filter((k) => k in params).map((k) => `${SHORT[k] ?? k}=${fmtParam(params[k])}`);
-  return parts.length > 0 ? parts.join(' ') : fallback;
+  return paramLabel(params, swept) || fallback;
 }
