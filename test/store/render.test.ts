@@ -30,7 +30,7 @@ function evals(): EvalResultRecord[] {
   }
   return rows;
 }
-const detail = (): RunDetail => ({ run, curves: [], evals: evals(), costs: [], artifacts: [] });
+const detail = (): RunDetail => ({ run, curves: [], evals: evals(), confusion: [], costs: [], artifacts: [] });
 const section = (text: string, title: string): string[] => {
   const lines = text.split('\n');
   const at = lines.findIndex((l) => l.startsWith(title));
