@@ -44,7 +44,8 @@ describe('renderRunDetail metrics view', () => {
   it('default: finetuned and base, clean rows only, and a robustness summary per perturbation', () => {
     const text = renderRunDetail(detail());
     const metrics = section(text, 'metrics').filter((l) => l.startsWith('│')).map(cells);
-    expect(metrics[0]).toEqual(['subject', 'slice', 'metric', 'value', 'n']);
+    expect(metrics[0]).toEqual(['subject', 'slice', 'metric', 'value', '95% CI', 'n', 'scale', 'split']);
+    expect(metrics[1]!.slice(-2)).toEqual(['0-100', 'test']); // bleu, a row stored without a split
     expect(metrics.slice(1).map((c) => c[0])).toEqual([...Array(4).fill('finetuned'), ...Array(4).fill('base')]);
     expect(metrics.slice(1).every((c) => c[2] === 'bleu' || c[2] === 'chrf')).toBe(true);
     const robust = section(text, 'robustness').filter((l) => l.startsWith('│')).map(cells);
@@ -79,7 +80,7 @@ describe('renderRunDetail metrics view', () => {
   it('shows a value measured on 0 examples as "-"', () => {
     const text = renderRunDetail(detail(), { perturbation: 'case' });
     const rows = section(text, 'metrics').filter((l) => l.startsWith('│')).map(cells);
-    expect(rows.filter((c) => c.includes('consistency')).map((c) => c.slice(-2))).toEqual(Array(4).fill(['-', '0']));
+    expect(rows.filter((c) => c.includes('consistency')).map((c) => [c[3], c[4]])).toEqual(Array(4).fill(['-', '0']));
   });
 
   it.each([
