@@ -27,6 +27,12 @@
  * 5. Predictions (`PredictionRow`): every clean example, and every changed input per perturbation, with
  *    the per-example scores of the slice's metrics.
  *
+ * Every row is stamped with `split` (`opts.split`, default `test`; the worker also scores the
+ * fine-tuned model on `val`, clean inputs only, for the objective) and carries a seeded 95% bootstrap
+ * interval (src/eval/intervals.ts). Classification slices map answers to a fixed label set
+ * (src/eval/labels.ts: `opts.labels`, else the training completions) and get a confusion matrix
+ * (`confusion`, clean inputs).
+ *
  * Token usage: `promptTokens` / `completionTokens` are the totals over the clean test requests (one
  * request per example: what serving costs), `evalPromptTokens` / `evalCompletionTokens` everything
  * this evaluation processed (perturbed variants and the NLL pass included).
