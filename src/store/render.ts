@@ -59,7 +59,9 @@ export function renderRunList(list: RunList): string {
   if (list.runs.length === 0) return list.total === 0 ? 'no runs match' : `no runs on this page (${list.total} match)`;
   const params = varyingParams(list.runs);
   const objectives = new Set(list.runs.map((r) => `${r.objective.metric} ${arrow(r.objective.goal)}`));
-  const objHead = objectives.size === 1 ? `objective ${[...objectives][0]}` : 'objective';
+  // The objective is a validation number (runs stored before validation scoring fall back to test: `fte show` says so).
+  const onVal = list.runs.every((r) => r.objective.split !== 'test') && list.runs.some((r) => r.objective.split === 'val');
+  const objHead = `${objectives.size === 1 ? `objective ${[...objectives][0]}` : 'objective'}${onVal ? ' (val)' : ''}`;
   const extra = list.sort.source === 'eval' ? [list.sort.key] : [];
   const t = table(['run', 'status', 'method', ...params, 'val loss', 'ppl', objHead, ...extra, 'wall s', 'usd']);
   for (const r of list.runs) {

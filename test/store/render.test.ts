@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { UnknownNameError } from '../../src/errors.js';
 import type { EvalResultRecord, RunDetail, RunRecord } from '../../src/store/queries.js';
-import { renderRunDetail } from '../../src/store/render.js';
+import { renderRunDetail, renderRunList } from '../../src/store/render.js';
 
 const run = {
   runId: 'r1', sweepId: 's1', kind: 'variant', experimentId: null, experiment: null, variantKey: 'lora', method: 'lora', status: 'completed',
@@ -89,5 +89,15 @@ describe('renderRunDetail metrics view', () => {
   ])('%j is an UnknownNameError', (view, message) => {
     expect(() => renderRunDetail(detail(), view)).toThrow(UnknownNameError);
     expect(() => renderRunDetail(detail(), view)).toThrow(message);
+  });
+});
+
+describe('renderRunList objective header', () => {
+  it('labels the objective column (val) when every run was ranked on validation', () => {
+    const r = { ...run, objective: { metric: 'classify/f1_macro', goal: 'maximize', value: 0.8, split: 'val' } } as RunRecord;
+    const sort = { key: 'objective', order: 'asc', source: 'objective' } as const;
+    expect(renderRunList({ runs: [r], total: 1, sort } as never)).toContain('objective classify/f1_macro ↑ (val)');
+    const old = { ...r, objective: { ...r.objective, split: 'test' } } as RunRecord;
+    expect(renderRunList({ runs: [old], total: 1, sort } as never)).not.toContain('(val)');
   });
 });
