@@ -22,7 +22,7 @@ export interface Objective {
 }
 
 /** Metrics where a smaller value is better (losses, perplexity, error rates). */
-const LOWER_IS_BETTER = new Set(['val_loss', 'loss', 'train_loss', 'perplexity', 'ppl', 'ter', 'wer', 'cer', 'bits_per_byte']);
+const LOWER_IS_BETTER = new Set(['val_loss', 'loss', 'train_loss', 'perplexity', 'ppl', 'ter', 'wer', 'cer', 'bits_per_byte', 'invalid_rate']);
 
 /** True when a smaller value of `metric` is better (perplexity, losses, TER/WER/CER). */
 export function lowerIsBetter(metric: string): boolean {

@@ -254,7 +254,7 @@ const num = (v: unknown): number | null => (typeof v === 'number' ? v : v === nu
 const str = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
 
 /** Lower-is-better metric names (default ascending sort). */
-const LOWER_IS_BETTER = /loss|perplexity|ppl|^ter$|wer|cer|error|latency|seconds|usd|cost|bytes/i;
+const LOWER_IS_BETTER = /loss|perplexity|ppl|^ter$|wer|cer|error|latency|seconds|usd|cost|bytes|invalid_rate/i;
 
 function toRunRecord(r: PlainRow, params: Record<string, ParamValue>): RunRecord {
   return {

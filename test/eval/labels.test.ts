@@ -59,3 +59,11 @@ describe('classification metrics over a fixed label set', () => {
     }
   });
 });
+
+describe('invalid_rate direction', () => {
+  it('is lower-is-better everywhere a direction is decided', async () => {
+    const { lowerIsBetter } = await import('../../src/report/objective.js');
+    expect(getMetric('invalid_rate').higherIsBetter).toBe(false);
+    expect(lowerIsBetter('classify/invalid_rate')).toBe(true);
+  });
+});
