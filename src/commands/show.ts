@@ -7,10 +7,13 @@ import { withStore } from '../store/writer.js';
 export default class Show extends BaseCommand {
   static override summary = "One run: params, curves, metrics by subject and perturbation, costs, artifacts.";
   static override description = `Reads the store (read-only); while a sweep holds it, reads that sweep's snapshot (<db>.snapshot) and says so on stderr. RUN is a run id or a unique prefix of one; a sweep's baseline results show as
-<sweep-id>:baselines. Metrics list the run's own rows, then its sweep's baselines (base, prompting, rag).
-By default the metric table shows the fine-tuned model and the base model on clean inputs (perturbation
-none), followed by a robustness summary per perturbation: the objective metric clean and perturbed, its
-drop (positive = worse) and consistency (unchanged outputs among the inputs the perturbation changed).
+<sweep-id>:baselines. Metrics list the run's own rows, then its sweep's baselines (base, prompting, rag, majority).
+Each metric row says its split (val: validation, the objective that selects the best variant; test: the
+held-out result), its 95% bootstrap interval and its scale (0-100, 0-1, >=1).
+By default the metric table shows the fine-tuned model, the base model and the majority-class baseline on
+clean inputs (perturbation none), followed by a robustness summary per perturbation (test split): the
+objective metric clean and perturbed, its drop (positive = worse) and consistency (unchanged outputs among
+the inputs the perturbation changed), and a confusion matrix per classification slice.
 --subject and --perturbation pick other rows, --all shows every row; --json always has every row.
 A value measured on 0 examples (n = 0) shows as '-'.`;
   static override examples = [
@@ -25,7 +28,7 @@ A value measured on 0 examples (n = 0) shows as '-'.`;
   };
 
   static override flags = {
-    subject: Flags.string({ description: 'subject(s) whose metrics to show: finetuned, base, prompting, rag (default: finetuned and base)', multiple: true }),
+    subject: Flags.string({ description: 'subject(s) whose metrics to show: finetuned, base, prompting, rag, majority (default: finetuned, base, majority)', multiple: true }),
     perturbation: Flags.string({ description: "perturbation whose metrics to show, or 'all' (default: none, plus a robustness summary)" }),
     all: Flags.boolean({ description: 'show every subject and perturbation', exclusive: ['subject', 'perturbation'] }),
   };

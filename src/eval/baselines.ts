@@ -55,8 +55,8 @@ export type PromptBuilder = (example: Example) => BuiltPrompt;
 export const PROMPT_STRATEGIES = ['zero_shot', 'few_shot', 'bm25'] as const;
 export type PromptStrategy = (typeof PROMPT_STRATEGIES)[number];
 
-/** Which prompt each subject gets. */
-export const SUBJECT_PROMPTS: Readonly<Record<Subject, PromptStrategy>> = {
+/** Which prompt each model subject gets (`majority` has no model and no prompt: src/eval/majority.ts). */
+export const SUBJECT_PROMPTS: Readonly<Record<Exclude<Subject, 'majority'>, PromptStrategy>> = {
   finetuned: 'zero_shot',
   base: 'zero_shot',
   prompting: 'few_shot',
@@ -190,7 +190,7 @@ export function createBm25Retriever(train: Example[]): (query: string, k: number
  * @throws UnknownNameError for an unknown subject.
  */
 export function createPromptBuilder(subject: Subject, train: Example[], opts: PromptBuilderOptions): PromptBuilder {
-  const strategy = SUBJECT_PROMPTS[subject];
+  const strategy = SUBJECT_PROMPTS[subject as Exclude<Subject, 'majority'>];
   if (strategy === undefined || !Object.hasOwn(SUBJECT_PROMPTS, subject)) {
     throw new UnknownNameError('subject', subject, Object.keys(SUBJECT_PROMPTS));
   }

@@ -27,16 +27,24 @@
  * 5. Predictions (`PredictionRow`): every clean example, and every changed input per perturbation, with
  *    the per-example scores of the slice's metrics.
  *
+ * Every row is stamped with `split` (`opts.split`, default `test`; the worker also scores the
+ * fine-tuned model on `val`, clean inputs only, for the objective) and carries a seeded 95% bootstrap
+ * interval (src/eval/intervals.ts). Classification slices map answers to a fixed label set
+ * (src/eval/labels.ts: `opts.labels`, else the training completions) and get a confusion matrix
+ * (`confusion`, clean inputs).
+ *
  * Token usage: `promptTokens` / `completionTokens` are the totals over the clean test requests (one
  * request per example: what serving costs), `evalPromptTokens` / `evalCompletionTokens` everything
  * this evaluation processed (perturbed variants and the NLL pass included).
  */
 import type { Example } from '../data/example.js';
-import type { EvalRow, PredictionRow, Subject } from '../eval/types.js';
+import type { ConfusionRow, EvalRow, EvalSplit, PredictionRow, Subject } from '../eval/types.js';
+import { DEFAULT_BOOTSTRAP, meanInterval, metricInterval, type BootstrapSpec, type IntervalFields } from './intervals.js';
+import { labelSet, mapToLabel } from './labels.js';
 import { createPromptBuilder, type BuiltPrompt, type PromptTokenizer } from './baselines.js';
 import { generate, tokenNll, type CausalLM, type DecodeTokenizer, type Generation, type GenerateOptions } from './generate.js';
 import { METRICS, getMetric, type MetricDef } from './metrics/registry.js';
-import { ALL_SLICE, NO_CATEGORY, inferSliceKinds, metricsFor, slicesOf, wantsPerplexity, type SliceKind } from './slices.js';
+import { ALL_SLICE, NO_CATEGORY, buildSlices, inferSliceKinds, metricsFor, sliceLabelSets, wantsPerplexity, type SliceKind } from './slices.js';
 
 export { inferSliceKinds } from './slices.js';
 import { makeSignature } from './metrics/signature.js';
@@ -76,10 +84,18 @@ export interface EvaluateSubjectOptions {
   topP?: number;
   /** Force a slice's kind (category -> kind) instead of inferring it. */
   sliceKinds?: Record<string, 'classification' | 'generation'>;
+  /** Declared label set per category (a suite's `tasks[].labels`); else the distinct training completions. */
+  labels?: Record<string, string[]>;
+  /** Which split `test` is (stamped on every row). Default `test`; `val` for the selection numbers. */
+  split?: EvalSplit;
+  /** Bootstrap of the intervals. Default 1000 resamples, seed 12345. */
+  bootstrap?: BootstrapSpec;
 }
 
 export interface EvaluateSubjectResult {
   rows: EvalRow[];
+  /** Confusion matrix of each classification slice on clean inputs. */
+  confusion: ConfusionRow[];
   predictions: PredictionRow[];
   /** Test requests (clean examples). */
   examples: number;
@@ -95,6 +111,7 @@ export interface EvaluateSubjectResult {
 
 const ALL = ALL_SLICE;
 const NONE = 'none';
+
 
 /** Evaluate one subject. See the module comment for what is produced. */
 export async function evaluateSubject(opts: EvaluateSubjectOptions): Promise<EvaluateSubjectResult> {
@@ -129,17 +146,17 @@ export async function evaluateSubject(opts: EvaluateSubjectOptions): Promise<Eva
 
   // 3. Slices.
   const kinds = inferSliceKinds(test, train, opts.sliceKinds);
-  const allIdx = test.map((_, i) => i);
-  const slices: { name: string; kind: SliceKind; idx: number[] }[] = slicesOf(kinds).map((s) => ({
-    ...s,
-    idx: s.name === ALL ? allIdx : allIdx.filter((i) => (test[i]!.category ?? NO_CATEGORY) === s.name),
-  }));
+  const slices = buildSlices(test, kinds);
+  const split: EvalSplit = opts.split ?? 'test';
+  const boot = opts.bootstrap ?? DEFAULT_BOOTSTRAP;
+  const labelSets = sliceLabelSets(test, train, kinds, opts.labels);
   const refsOf = (idx: number[]): string[][] => idx.map((i) => [test[i]!.completion]);
 
   // 4. Rows.
   const rows: EvalRow[] = [];
-  const push = (perturbation: string, slice: string, metric: string, value: number, n: number, signature: string): void => {
-    rows.push({ subject, perturbation, slice, metric, value, n, signature });
+  const confusion: ConfusionRow[] = [];
+  const push = (perturbation: string, slice: string, metric: string, value: number, n: number, signature: string, ci: IntervalFields = {}): void => {
+    rows.push({ subject, split, perturbation, slice, metric, value, n, signature, ...ci });
   };
   const wantPerplexity = wantsPerplexity(opts.metrics);
   let nllTokens = 0;
@@ -151,11 +168,26 @@ export async function evaluateSubject(opts: EvaluateSubjectOptions): Promise<Eva
   for (const s of slices) {
     const ms = metricsFor(s.kind, opts.metrics);
     const refs = refsOf(s.idx);
+    const labels = labelSets.get(s.name);
+    const score = (perturbation: string, m: MetricDef, predictions: string[], signature = m.signature): void => {
+      const input = { predictions, references: refs, ...(labels ? { labels } : {}) };
+      push(perturbation, s.name, m.name, m.compute(input).value, s.idx.length, signature, metricInterval(m, input, boot));
+    };
+    if (labels) {
+      const cells = new Map<string, ConfusionRow>();
+      for (const i of s.idx) {
+        const gold = mapToLabel(test[i]!.completion, labels) ?? test[i]!.completion.trim();
+        const predicted = mapToLabel(cleanPred[i]!, labels);
+        const key = JSON.stringify([gold, predicted]);
+        const cell = cells.get(key);
+        if (cell) cell.count++;
+        else cells.set(key, { subject, split, slice: s.name, gold, predicted, count: 1 });
+      }
+      confusion.push(...cells.values());
+    }
     for (const m of ms) {
-      push(NONE, s.name, m.name, m.compute({ predictions: s.idx.map((i) => cleanPred[i]!), references: refs }).value, s.idx.length, m.signature);
-      variants.forEach((v, vi) => {
-        push(v.p.name, s.name, m.name, m.compute({ predictions: s.idx.map((i) => variantPred[vi]![i]!), references: refs }).value, s.idx.length, m.signature);
-      });
+      score(NONE, m, s.idx.map((i) => cleanPred[i]!));
+      variants.forEach((v, vi) => score(v.p.name, m, s.idx.map((i) => variantPred[vi]![i]!)));
       if (variants.length > 0 && m.perExample) {
         const worst = s.idx.map((i) => {
           const ref = [test[i]!.completion];
@@ -172,29 +204,31 @@ export async function evaluateSubject(opts: EvaluateSubjectOptions): Promise<Eva
           });
           return best;
         });
-        push('worst_case', s.name, m.name, m.compute({ predictions: worst, references: refs }).value, s.idx.length, worstSig(m));
+        score('worst_case', m, worst, worstSig(m));
       }
     }
     if (wantPerplexity && s.idx.length > 0) {
       const ppl = METRICS.get('perplexity')!;
       const sliceNll = s.idx.flatMap((i) => nll[i] ?? []);
       if (s.name === ALL) nllTokens = sliceNll.length;
-      const v = ppl.compute({ predictions: [], references: [], tokenNll: sliceNll });
-      push(NONE, s.name, 'perplexity', v.value, v.n, v.signature);
+      const input = { predictions: [], references: [], tokenNll: sliceNll, tokenNllPerExample: s.idx.map((i) => nll[i] ?? []) };
+      const v = ppl.compute(input);
+      push(NONE, s.name, 'perplexity', v.value, v.n, v.signature, metricInterval(ppl, input, boot));
     }
     // Consistency and input change rate.
-    let changedAll = 0;
-    let sameAll = 0;
+    const sameAll: number[] = [];
     variants.forEach((v, vi) => {
       const changed = s.idx.filter((i) => v.changed[i]);
-      const same = changed.filter((i) => variantPred[vi]![i] === cleanPred[i]).length;
-      changedAll += changed.length;
-      sameAll += same;
-      push(v.p.name, s.name, 'consistency', changed.length === 0 ? 1 : same / changed.length, changed.length, consistencySignature(v.p.signature));
-      push(v.p.name, s.name, 'input_change_rate', s.idx.length === 0 ? 0 : changed.length / s.idx.length, s.idx.length, v.p.signature);
+      const sameOf = changed.map((i) => (variantPred[vi]![i] === cleanPred[i] ? 1 : 0));
+      const same = sameOf.reduce((a: number, b) => a + b, 0);
+      sameAll.push(...sameOf);
+      push(v.p.name, s.name, 'consistency', changed.length === 0 ? 1 : same / changed.length, changed.length, consistencySignature(v.p.signature), meanInterval(sameOf, boot));
+      const changedOf = s.idx.map((i) => (v.changed[i] ? 1 : 0));
+      push(v.p.name, s.name, 'input_change_rate', s.idx.length === 0 ? 0 : changed.length / s.idx.length, s.idx.length, v.p.signature, meanInterval(changedOf, boot));
     });
     if (variants.length > 0) {
-      push('worst_case', s.name, 'consistency', changedAll === 0 ? 1 : sameAll / changedAll, changedAll, consistencySignature(`perturbations:${perturbationNames.join('+')}`));
+      const sameN = sameAll.reduce((a, b) => a + b, 0);
+      push('worst_case', s.name, 'consistency', sameAll.length === 0 ? 1 : sameN / sameAll.length, sameAll.length, consistencySignature(`perturbations:${perturbationNames.join('+')}`), meanInterval(sameAll, boot));
     }
   }
 
@@ -234,6 +268,7 @@ export async function evaluateSubject(opts: EvaluateSubjectOptions): Promise<Eva
   const completionTokens = generations.slice(0, test.length).reduce((a, g) => a + g.completionTokens, 0);
   return {
     rows,
+    confusion,
     predictions,
     examples: test.length,
     promptTokens,

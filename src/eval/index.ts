@@ -2,7 +2,11 @@
  * The evaluation stage: batched generation, metrics, HELM-style perturbations, prompting and RAG
  * baselines, and the scoring harness the orchestrator calls (`evaluateSubject`).
  */
-export { evaluateSubject, modelGenerator, inferSliceKinds } from './evaluate.js';
+export { evaluateSubject, modelGenerator } from './evaluate.js';
+export { inferSliceKinds, sliceLabelSets } from './slices.js';
+export { evaluateMajority, majorityLabel } from './majority.js';
+export { normalizeLabel, mapToLabel, labelSet } from './labels.js';
+export { DEFAULT_BOOTSTRAP, metricInterval, meanInterval, type BootstrapSpec } from './intervals.js';
 export type { Generator, EvaluateSubjectOptions, EvaluateSubjectResult } from './evaluate.js';
 export { generate, tokenNll } from './generate.js';
 export type { CausalLM, DecodeTokenizer, GenerateOptions, Generation, KVCacheLike } from './generate.js';

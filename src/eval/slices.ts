@@ -4,6 +4,7 @@
  * can produce without loading TensorFlow.js.
  */
 import type { Example } from '../data/example.js';
+import { labelSet } from './labels.js';
 import { DEFAULT_METRICS, getMetric, type MetricDef, type MetricKind } from './metrics/registry.js';
 
 /** The slice over every test example. */
@@ -44,6 +45,38 @@ export function slicesOf(kinds: ReadonlyMap<string, SliceKind>): { name: string;
   const categories = [...kinds.keys()];
   if (!(categories.length === 1 && categories[0] === NO_CATEGORY)) for (const c of categories) out.push({ name: c, kind: kinds.get(c)! });
   return out;
+}
+
+/**
+ * The fixed label set of each classification slice of `test` (category -> labels, plus `all` when
+ * every category is classification): declared labels, else the distinct training completions of the
+ * category, plus the gold labels of the slice (src/eval/labels.ts `labelSet`).
+ */
+export function sliceLabelSets(test: Example[], train: Example[], kinds: Map<string, SliceKind>, declared: Record<string, string[]> = {}): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  const cat = (e: Example): string => e.category ?? NO_CATEGORY;
+  for (const [c, kind] of kinds) {
+    if (kind !== 'classification') continue;
+    out.set(c, labelSet(declared[c], train.filter((e) => cat(e) === c).map((e) => e.completion), test.filter((e) => cat(e) === c).map((e) => e.completion)));
+  }
+  if (out.size > 0 && [...kinds.values()].every((k) => k === 'classification')) {
+    out.set(ALL_SLICE, labelSet([...out.values()].flat(), [], test.map((e) => e.completion)));
+  }
+  return out;
+}
+
+/** A slice of the test split with the indices of its examples. */
+export interface Slice {
+  name: string;
+  kind: SliceKind;
+  /** Indices into the test examples. */
+  idx: number[];
+}
+
+/** The slices of `test` (see `slicesOf`) with their example indices. */
+export function buildSlices(test: Example[], kinds: ReadonlyMap<string, SliceKind>): Slice[] {
+  const allIdx = test.map((_, i) => i);
+  return slicesOf(kinds).map((s) => ({ ...s, idx: s.name === ALL_SLICE ? allIdx : allIdx.filter((i) => (test[i]!.category ?? NO_CATEGORY) === s.name) }));
 }
 
 /** The metrics of a slice of `kind`: the requested names of that kind, or the kind's defaults. @throws UnknownNameError */

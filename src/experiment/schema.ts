@@ -120,6 +120,16 @@ export const evaluateSchema = z
     limit: z.number().int().positive().optional(),
     /** Seed of the perturbations. Default 1. */
     seed: z.number().int().min(0).default(1),
+    /** 95% intervals of every stored metric: percentile bootstrap over the evaluated examples. */
+    bootstrap: z
+      .object({
+        /** Resamples. Default 1000. */
+        resamples: z.number().int().positive().default(1000),
+        /** Seed of the resampling. Default 12345. */
+        seed: z.number().int().min(0).default(12345),
+      })
+      .strict()
+      .default({ resamples: 1000, seed: 12345 }),
   })
   .strict();
 

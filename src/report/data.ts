@@ -71,6 +71,13 @@ export interface RunData {
   bestStep?: number;
   /** Best validation loss the trainer reported (nats/token); the curves' minimum when absent. */
   bestValLoss?: number;
+  /**
+   * The store's ranking number (src/store runMetricsSql `objective`): the objective on the VALIDATION
+   * split (`selectionSplit` 'val'), or 'test' for runs stored before validation metrics existed.
+   * Every other eval number of the report is a test-split number.
+   */
+  selectionObjective?: number;
+  selectionSplit?: 'val' | 'test';
   stoppedEarly?: boolean;
   error?: string;
   params: Record<string, number | string | boolean | string[]>;

@@ -119,6 +119,8 @@ export async function loadReportData(db: Db, sweepId?: string): Promise<ReportDa
     peakMemoryBytes: opt(r.peakMemoryBytes),
     bestStep: opt(r.bestStep),
     bestValLoss: opt(r.bestValLoss),
+    selectionObjective: opt(r.objective.value),
+    selectionSplit: opt(r.objective.split),
     stoppedEarly: opt(r.stoppedEarly),
     error: opt(r.error ?? r.divergenceReason),
     params: Object.fromEntries(Object.entries(r.params).filter(([, v]) => v !== null)) as RunData['params'],

@@ -10,7 +10,7 @@
  */
 import type { ExperimentSpec, Method, Params } from '../experiment/schema.js';
 import type { CostRow } from '../cost/types.js';
-import type { EvalRow, PredictionRow, Subject, SubjectUsage } from '../eval/types.js';
+import type { ConfusionRow, EvalRow, PredictionRow, Subject, SubjectUsage } from '../eval/types.js';
 import type { RunOutcome } from '../store/types.js';
 import type { StepMetric } from '../train/types.js';
 
@@ -52,5 +52,5 @@ export type WorkerMessage =
   | { type: 'eval'; runId: string; metrics: StepMetric[] }
   | { type: 'phase'; runId: string; phase: string }
   | { type: 'end'; outcome: RunOutcome }
-  | { type: 'baselines-done'; rows: EvalRow[]; predictions: PredictionRow[]; usage: Partial<Record<Subject, SubjectUsage>>; costs: CostRow[] }
+  | { type: 'baselines-done'; rows: EvalRow[]; confusion?: ConfusionRow[]; predictions: PredictionRow[]; usage: Partial<Record<Subject, SubjectUsage>>; costs: CostRow[] }
   | { type: 'error'; runId: string | null; message: string };

@@ -65,13 +65,20 @@ export async function runVariantTask(msg: TaskMessage, send: (m: WorkerMessage) 
     return base;
   }
 
-  // 2. Evaluate the fine-tuned model (best-validation checkpoint) on the test split.
+  // 2. Evaluate the fine-tuned model (best-validation checkpoint) on the test split (the held-out
+  //    result, with perturbations), then on the validation split (clean inputs, same metrics): the
+  //    validation numbers are the objective that ranks variants, so selection never sees test.
   send({ type: 'phase', runId, phase: 'evaluate' });
   const { evaluateSubject, modelGenerator } = await import('../eval/index.js');
   const lm = await loadForInference(context.baseModelDir, summary.checkpointPath, backend.name);
   let evaluation;
+  let validation;
   try {
-    evaluation = await evaluateSubject(evaluationOptions('finetuned', modelGenerator(lm.model, lm.tokenizer), data, context));
+    const gen = modelGenerator(lm.model, lm.tokenizer);
+    evaluation = await evaluateSubject(evaluationOptions('finetuned', gen, data, context));
+    validation = data.val.length > 0
+      ? await evaluateSubject({ ...evaluationOptions('finetuned', gen, data, context), test: data.val, perturbations: [], split: 'val' })
+      : null;
   } finally {
     lm.dispose();
   }
@@ -83,7 +90,10 @@ export async function runVariantTask(msg: TaskMessage, send: (m: WorkerMessage) 
   const costs = costOfRun({
     method: variant.method,
     train: summary,
-    eval: { wallSeconds: evaluation.wallSeconds, tokens: evaluation.evalPromptTokens + evaluation.evalCompletionTokens },
+    eval: {
+      wallSeconds: evaluation.wallSeconds + (validation?.wallSeconds ?? 0),
+      tokens: evaluation.evalPromptTokens + evaluation.evalCompletionTokens + (validation ? validation.evalPromptTokens + validation.evalCompletionTokens : 0),
+    },
     usage: { finetuned: usageOf(evaluation) },
     cost,
     prices: resolvePrices(cost.prices),
@@ -92,7 +102,9 @@ export async function runVariantTask(msg: TaskMessage, send: (m: WorkerMessage) 
   return {
     ...base,
     finishedAt: new Date().toISOString(),
-    evalRows: evaluation.rows,
+    // Validation predictions are not stored: `predictions` holds the test examples (paired tests read them).
+    evalRows: [...evaluation.rows, ...(validation?.rows ?? [])],
+    confusion: [...evaluation.confusion, ...(validation?.confusion ?? [])],
     predictions: evaluation.predictions,
     costs,
     artifacts: artifactsIn(summary.checkpointPath),
@@ -113,6 +125,7 @@ export async function runBaselinesTask(msg: BaselinesMessage, send: (m: WorkerMe
   const backend = await initBackend(context.backend);
   const lm = await loadForInference(context.baseModelDir, undefined, backend.name);
   const rows: BaselinesDone['rows'] = [];
+  const confusion: NonNullable<BaselinesDone['confusion']> = [];
   const predictions: BaselinesDone['predictions'] = [];
   const usage: Partial<Record<Subject, SubjectUsage>> = {};
   let wallSeconds = 0;
@@ -122,6 +135,7 @@ export async function runBaselinesTask(msg: BaselinesMessage, send: (m: WorkerMe
       send({ type: 'phase', runId: `${context.sweepId}:baselines`, phase: `evaluate ${subject}` });
       const r = await evaluateSubject(evaluationOptions(subject, modelGenerator(lm.model, lm.tokenizer), data, context));
       rows.push(...r.rows);
+      confusion.push(...r.confusion);
       predictions.push(...r.predictions);
       usage[subject] = usageOf(r);
       wallSeconds += r.wallSeconds;
@@ -130,18 +144,44 @@ export async function runBaselinesTask(msg: BaselinesMessage, send: (m: WorkerMe
   } finally {
     lm.dispose();
   }
+  // The majority-class baseline needs no model: the most frequent training label of each classification slice.
+  const { evaluateMajority } = await import('../eval/index.js');
+  const majority = evaluateMajority({ test: data.test, train: data.train, ...labelOptions(data), ...(context.evaluate.metrics ? { metrics: context.evaluate.metrics } : {}), bootstrap: context.evaluate.bootstrap });
+  rows.push(...majority.rows);
+  confusion.push(...majority.confusion);
   const cost = costSpec(context.cost);
   const costs = costOfRun({ method: 'lora', eval: { wallSeconds, tokens }, usage, totalParams: countParams(lm.config), cost, prices: resolvePrices(cost.prices) });
-  return { type: 'baselines-done', rows, predictions, usage, costs };
+  return { type: 'baselines-done', rows, confusion, predictions, usage, costs };
 }
 
-/** The same test split, metrics, perturbations and decoding for every subject (the spec's `evaluate` section). */
-function evaluationOptions(subject: Subject, model: Generator, data: { train: Example[]; test: Example[] }, context: SweepContext): EvaluateSubjectOptions {
+type Splits = { train: Example[]; test: Example[]; manifest?: { suite?: Record<string, unknown> } };
+
+/**
+ * A built-in suite's task kinds and declared label sets, by category (its manifest's `suite.tasks`);
+ * empty for other datasets (kinds are inferred, labels are the training completions).
+ */
+function labelOptions(data: Splits): { sliceKinds?: Record<string, 'classification' | 'generation'>; labels?: Record<string, string[]> } {
+  const tasks = data.manifest?.suite?.tasks;
+  if (!Array.isArray(tasks)) return {};
+  const sliceKinds: Record<string, 'classification' | 'generation'> = {};
+  const labels: Record<string, string[]> = {};
+  for (const t of tasks as { category?: unknown; kind?: unknown; labels?: unknown }[]) {
+    if (typeof t.category !== 'string') continue;
+    if (t.kind === 'classification' || t.kind === 'generation') sliceKinds[t.category] = t.kind;
+    if (Array.isArray(t.labels) && t.labels.every((l) => typeof l === 'string')) labels[t.category] = t.labels as string[];
+  }
+  return { sliceKinds, labels };
+}
+
+/** The same test split, metrics, perturbations, label sets and decoding for every subject (the spec's `evaluate` section). */
+function evaluationOptions(subject: Subject, model: Generator, data: Splits, context: SweepContext): EvaluateSubjectOptions {
   const e = context.evaluate;
   return {
     subject, model, test: data.test, train: data.train, perturbations: e.perturbations,
     ...(e.metrics ? { metrics: e.metrics } : {}),
+    ...labelOptions(data),
     fewShotK: e.fewShotK, ragK: e.ragK, maxNewTokens: e.maxNewTokens, seed: e.seed,
+    ...(e.bootstrap ? { bootstrap: e.bootstrap } : {}),
   };
 }
 

@@ -259,7 +259,7 @@ export async function runSweep(opts: RunSweepOptions): Promise<RunSweepResult> {
           sink.variantStarted(runLabel, label);
           const r = await pool!.run({ runId: null, message: { type: 'baselines', context } });
           if (r.kind === 'done' && r.message.type === 'baselines-done') {
-            await store.writeBaselineResults(sweepId!, r.message.rows, r.message.predictions, r.message.costs);
+            await store.writeBaselineResults(sweepId!, r.message.rows, r.message.predictions, r.message.costs, r.message.confusion);
             sink.variantEnded(runLabel, 'completed', `${r.message.rows.length} metric rows`);
           } else {
             count(cancelled ? 'interrupted' : 'failed');
@@ -397,9 +397,10 @@ export const describe = (params: Record<string, unknown>): string => paramLabel(
 
 function objectiveDetail(outcome: RunOutcome, objective: { metric: string }): string {
   const [slice, metric] = objective.metric.includes('/') ? objective.metric.split('/', 2) : ['all', objective.metric];
-  const row = outcome.evalRows.find((r) => r.subject === 'finetuned' && r.perturbation === 'none' && r.slice === slice && r.metric === metric);
+  // The objective is a validation number (selection); test is the held-out result.
+  const row = outcome.evalRows.find((r) => r.subject === 'finetuned' && r.split === 'val' && r.perturbation === 'none' && r.slice === slice && r.metric === metric);
   const val = outcome.train?.finalValLoss;
-  return [row ? `${objective.metric} ${row.value.toFixed(4)}` : '', val != null ? `val_loss ${val.toFixed(4)}` : ''].filter(Boolean).join(', ');
+  return [row ? `${objective.metric} (val) ${row.value.toFixed(4)}` : '', val != null ? `val_loss ${val.toFixed(4)}` : ''].filter(Boolean).join(', ');
 }
 
 export async function summarise(store: Store, sweepId: string, experiment: string, objective: { metric: string; goal: string }, variants: VariantSummary[], ms: number, db: string): Promise<SweepResult> {

@@ -44,7 +44,11 @@ export interface RunRecord {
   finalValLoss: number | null;
   /** exp(mean token NLL) on the test completions (eval_results finetuned/none/all/perplexity). */
   perplexity: number | null;
-  objective: { metric: string; goal: 'minimize' | 'maximize'; value: number | null };
+  /**
+   * The ranking number, always from validation: `split` is `val`, or `test` only for runs stored
+   * before validation metrics existed (see runMetricsSql); null when there is no value.
+   */
+  objective: { metric: string; goal: 'minimize' | 'maximize'; value: number | null; split: 'val' | 'test' | null };
   tokensTrained: number | null;
   trainableParams: number | null;
   totalParams: number | null;
@@ -68,8 +72,8 @@ export interface ListRunsOptions {
   /** Only these runs (any sweep): how `fte sweep` ranks its variants, reused ones included, by the store's rule. */
   runIds?: string[];
   /**
-   * `objective` (best first by each sweep's goal; ties: lower final validation loss, then earlier run, see `bestRun`), a `run_summary` column (`final_val_loss`,
-   * `learning_rate` or `learningRate`, `wall_seconds`...), or an evaluation metric of the fine-tuned
+   * `objective` (the validation objective, best first by each sweep's goal; ties: lower final validation loss, then earlier run, see `bestRun`), a `run_summary` column (`final_val_loss`,
+   * `learning_rate` or `learningRate`, `wall_seconds`...), or a test-split evaluation metric of the fine-tuned
    * model on clean inputs: `<slice>/<metric>` or `<metric>` (slice `all`), e.g. `bleu`,
    * `classify/f1_macro`. Default: start order.
    */
@@ -113,6 +117,23 @@ export interface EvalResultRecord {
   value: number | null;
   n: number | null;
   signature: string | null;
+  /** `val` (selection) or `test` (held-out result). */
+  split: 'val' | 'test';
+  /** 95% bootstrap interval of `value` (null where undefined) and its procedure. */
+  ciLow: number | null;
+  ciHigh: number | null;
+  ciSignature: string | null;
+}
+
+/** One confusion_matrix cell (`predicted` null = an invalid answer). */
+export interface ConfusionRecord {
+  runId: string;
+  subject: Subject;
+  split: 'val' | 'test';
+  slice: string;
+  gold: string;
+  predicted: string | null;
+  count: number;
 }
 
 export interface PredictionRecord {
@@ -153,8 +174,10 @@ export interface RunDetail {
   run: RunRecord;
   /** One entry per (split, name) curve: train/val loss, learning rate, tokens/s... */
   curves: CurveSummary[];
-  /** This run's eval rows, then its sweep's baseline rows (subjects base/prompting/rag). */
+  /** This run's eval rows (test and val), then its sweep's baseline rows (subjects base/prompting/rag/majority). */
   evals: EvalResultRecord[];
+  /** Confusion matrices of the run's classification slices, then the baselines'. */
+  confusion: ConfusionRecord[];
   costs: CostRecord[];
   artifacts: ArtifactRecord[];
 }
@@ -181,6 +204,11 @@ export interface ResultSelector {
   runIds?: string[];
   /** Default true. */
   includeBaselines?: boolean;
+  /**
+   * Which split's eval rows: `test` (default: the held-out result every verdict reports), `val`
+   * (the selection numbers), or `both`.
+   */
+  split?: 'val' | 'test' | 'both';
 }
 
 export interface PredictionSelector extends ResultSelector {
@@ -255,6 +283,7 @@ function toRunRecord(r: PlainRow, params: Record<string, ParamValue>): RunRecord
       metric: String(r.objective_metric ?? 'val_loss'),
       goal: (r.objective_goal as 'minimize' | 'maximize') ?? 'minimize',
       value: num(r.objective),
+      split: (str(r.objective_split) as 'val' | 'test' | null) ?? null,
     },
     tokensTrained: num(r.tokens_trained),
     trainableParams: num(r.trainable_params),
@@ -426,7 +455,7 @@ export async function listRuns(db: Db, options: ListRunsOptions = {}): Promise<R
       const order = options.order ?? (lowerIsBetter(metric) ? 'asc' : 'desc');
       from = `(SELECT r.run_id, r.run_seq, m.v AS sort_value FROM runs r
                LEFT JOIN (SELECT run_id, max(value) AS v FROM eval_results
-                          WHERE subject = 'finetuned' AND perturbation = 'none' AND slice = ${bind(slice)} AND metric = ${bind(metric)}
+                          WHERE subject = 'finetuned' AND split = 'test' AND perturbation = 'none' AND slice = ${bind(slice)} AND metric = ${bind(metric)}
                           GROUP BY run_id) m ON m.run_id = r.run_id
                WHERE ${filter}) k`;
       orderBy = `k.sort_value ${order.toUpperCase()} NULLS LAST, k.run_seq`;
@@ -463,8 +492,13 @@ export async function getRun(db: Db, runId: string): Promise<RunDetail> {
     [seq],
   );
   const ids = run!.kind === 'variant' ? [id, `${run!.sweepId}:baselines`] : [id];
-  const evals = await evalResults(db, { runIds: ids });
+  const evals = await evalResults(db, { runIds: ids, split: 'both' });
   evals.sort((a, b) => Number(a.kind !== 'variant') - Number(b.kind !== 'variant'));
+  const confusionRows = await db.all(
+    `SELECT c.* FROM confusion_matrix c JOIN runs r ON r.run_id = c.run_id WHERE c.run_id IN (SELECT unnest($1::VARCHAR[]))
+     ORDER BY r.kind = 'baselines', c.subject, c.split = 'val', c.slice, c.gold, c.predicted NULLS LAST`,
+    [list(ids)],
+  );
   return {
     run: run!,
     curves: curves.map((c) => ({
@@ -481,6 +515,15 @@ export async function getRun(db: Db, runId: string): Promise<RunDetail> {
       maxStep: num(c.max_step),
     })),
     evals,
+    confusion: confusionRows.map((c) => ({
+      runId: String(c.run_id),
+      subject: c.subject as Subject,
+      split: c.split as 'val' | 'test',
+      slice: String(c.slice),
+      gold: String(c.gold),
+      predicted: str(c.predicted),
+      count: Number(c.count),
+    })),
     costs: await costs(db, { runIds: [id], includeBaselines: false }),
     artifacts: await artifacts(db, { runIds: [id] }),
   };
@@ -510,12 +553,21 @@ function selectorWhere(sel: ResultSelector, alias: string, params: Bindable[]): 
   return parts.length ? `WHERE ${parts.join(' AND ')}` : '';
 }
 
-/** eval_results rows (run x subject x perturbation x slice x metric) for a sweep and/or runs. */
+/**
+ * eval_results rows (run x subject x split x perturbation x slice x metric) for a sweep and/or runs;
+ * `sel.split` picks the split (default `test`, the held-out result).
+ */
 export async function evalResults(db: Db, sel: ResultSelector): Promise<EvalResultRecord[]> {
   const params: Bindable[] = [];
+  const split = sel.split ?? 'test';
+  let where = selectorWhere(sel, 'e', params);
+  if (split !== 'both') {
+    params.push(split);
+    where = `${where ? `${where} AND` : 'WHERE'} e.split = $${params.length}`;
+  }
   const rows = await db.all(
-    `SELECT e.*, r.sweep_id, r.kind FROM eval_results e JOIN runs r ON r.run_id = e.run_id ${selectorWhere(sel, 'e', params)}
-     ORDER BY r.run_seq, e.subject, e.perturbation, e.slice, e.metric`,
+    `SELECT e.*, r.sweep_id, r.kind FROM eval_results e JOIN runs r ON r.run_id = e.run_id ${where}
+     ORDER BY r.run_seq, e.subject, e.split = 'val', e.perturbation, e.slice, e.metric`,
     params,
   );
   return rows.map((e) => ({
@@ -529,6 +581,10 @@ export async function evalResults(db: Db, sel: ResultSelector): Promise<EvalResu
     value: num(e.value),
     n: num(e.n),
     signature: str(e.signature),
+    split: e.split as 'val' | 'test',
+    ciLow: num(e.ci_low),
+    ciHigh: num(e.ci_high),
+    ciSignature: str(e.ci_signature),
   }));
 }
 

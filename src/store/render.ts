@@ -5,7 +5,8 @@
 import type Table from 'cli-table3';
 import { makeTable } from '../cli/table.js';
 import { UnknownNameError } from '../errors.js';
-import type { CurveSummary, EvalResultRecord, RunDetail, RunList, RunRecord } from './queries.js';
+import { METRICS, scaleLabel } from '../eval/metrics/registry.js';
+import type { ConfusionRecord, CurveSummary, EvalResultRecord, RunDetail, RunList, RunRecord } from './queries.js';
 import type { QueryResult } from './sql.js';
 
 /** 4 significant digits; exponent form below 1e-3 (learning rates); integers as they are. */
@@ -59,7 +60,9 @@ export function renderRunList(list: RunList): string {
   if (list.runs.length === 0) return list.total === 0 ? 'no runs match' : `no runs on this page (${list.total} match)`;
   const params = varyingParams(list.runs);
   const objectives = new Set(list.runs.map((r) => `${r.objective.metric} ${arrow(r.objective.goal)}`));
-  const objHead = objectives.size === 1 ? `objective ${[...objectives][0]}` : 'objective';
+  // The objective is a validation number (runs stored before validation scoring fall back to test: `fte show` says so).
+  const onVal = list.runs.every((r) => r.objective.split !== 'test') && list.runs.some((r) => r.objective.split === 'val');
+  const objHead = `${objectives.size === 1 ? `objective ${[...objectives][0]}` : 'objective'}${onVal ? ' (val)' : ''}`;
   const extra = list.sort.source === 'eval' ? [list.sort.key] : [];
   const t = table(['run', 'status', 'method', ...params, 'val loss', 'ppl', objHead, ...extra, 'wall s', 'usd']);
   for (const r of list.runs) {
@@ -93,10 +96,29 @@ function curveTable(curves: CurveSummary[]): string {
   return t.toString();
 }
 
-/** Subjects `fte show` knows (run/protocol.ts `Subject`), in display order. */
-export const SHOW_SUBJECTS = ['finetuned', 'base', 'prompting', 'rag'] as const;
-/** Subjects shown by default: the fine-tuned model and the base model it is compared with. */
-export const DEFAULT_SHOW_SUBJECTS = ['finetuned', 'base'] as const;
+/** Subjects `fte show` knows (eval/types.ts `Subject`), in display order. */
+export const SHOW_SUBJECTS = ['finetuned', 'base', 'prompting', 'rag', 'majority'] as const;
+/** Subjects shown by default: the fine-tuned model, the base model and the majority-class floor (classification). */
+export const DEFAULT_SHOW_SUBJECTS = ['finetuned', 'base', 'majority'] as const;
+
+/**
+ * The scale a metric's value is on, shown beside it: `0-100` (BLEU, chrF, SQuAD EM/F1), `0-1` (ROUGE,
+ * classification, shares such as consistency), `>=1` (perplexity); '' for an unknown name.
+ */
+export function metricScale(metric: string): string {
+  const def = METRICS.get(metric);
+  if (def) return scaleLabel(def);
+  return PERTURBATION_METRICS.has(metric) ? '0-1' : '';
+}
+
+/** `[low, high]` of a row's 95% interval, '' when it has none. */
+function ciCell(e: Pick<EvalResultRecord, 'ciLow' | 'ciHigh' | 'n'>): string {
+  if (e.n === 0 || e.ciLow === null || e.ciLow === undefined || e.ciHigh === null || e.ciHigh === undefined) return '';
+  return `[${fmt(e.ciLow)}, ${fmt(e.ciHigh)}]`;
+}
+
+/** The split of a row: `test` for rows stored before splits existed. */
+const splitOf = (e: Pick<EvalResultRecord, 'split'>): string => e.split ?? 'test';
 /** Eval metrics that describe a perturbation rather than the task (not an objective candidate). */
 const PERTURBATION_METRICS = new Set(['consistency', 'input_change_rate']);
 
@@ -123,7 +145,7 @@ function valueCell(e: Pick<EvalResultRecord, 'value' | 'n'>): string {
  * first task metric of the clean rows.
  */
 function robustnessTable(d: RunDetail, subjects: string[], perturbations: string[]): string | null {
-  const rows = d.evals.filter((e) => e.slice === 'all' && subjects.includes(e.subject));
+  const rows = d.evals.filter((e) => e.slice === 'all' && subjects.includes(e.subject) && splitOf(e) === 'test');
   const others = perturbations.filter((p) => p !== 'none');
   if (!others.length) return null;
   const cleanMetrics = rows.filter((e) => e.perturbation === 'none' && !PERTURBATION_METRICS.has(e.metric) && e.metric !== 'perplexity').map((e) => e.metric);
@@ -176,18 +198,47 @@ function metricsSection(d: RunDetail, view: ShowView): string[] {
   const rows = d.evals.filter((e) => subjects.includes(e.subject) && (perturbation === 'all' || e.perturbation === perturbation));
   const onePerturbation = perturbation !== 'all';
   out.push('', `metrics (${onePerturbation ? `perturbation ${perturbation}` : 'all perturbations'}; subjects ${subjects.join(', ')})`);
-  const t = table(onePerturbation ? ['subject', 'slice', 'metric', 'value', 'n'] : ['subject', 'perturbation', 'slice', 'metric', 'value', 'n']);
+  const tail = ['95% CI', 'n', 'scale', 'split'];
+  const t = table(onePerturbation ? ['subject', 'slice', 'metric', 'value', ...tail] : ['subject', 'perturbation', 'slice', 'metric', 'value', ...tail]);
   for (const e of rows) {
-    const cellsOf = [e.slice, e.metric, valueCell(e), fmt(e.n)];
+    const cellsOf = [e.slice, e.metric, valueCell(e), ciCell(e), fmt(e.n), metricScale(e.metric), splitOf(e)];
     t.push(onePerturbation ? [e.subject, ...cellsOf] : [e.subject, e.perturbation, ...cellsOf]);
   }
   out.push(rows.length ? t.toString() : '(no rows)');
+  out.push('split: val = validation (selects the best variant: the objective), test = held-out result; 95% CI: bootstrap over examples');
   if (rows.length < d.evals.length) {
     out.push(`${rows.length} of ${d.evals.length} metric rows shown (--subject S, --perturbation P|all, --all; --json has every row)`);
   }
   if (!view.all && view.perturbation === undefined) {
     const robust = robustnessTable(d, subjects, perturbations);
-    if (robust) out.push('', 'robustness (slice all; drop > 0 = worse than clean; consistency = unchanged outputs among changed inputs)', robust);
+    if (robust) out.push('', 'robustness (slice all, test split; drop > 0 = worse than clean; consistency = unchanged outputs among changed inputs)', robust);
+  }
+  out.push(...confusionSection((d.confusion ?? []).filter((c) => subjects.includes(c.subject))));
+  return out;
+}
+
+/**
+ * One confusion matrix per subject x split x classification slice: rows are true labels, columns
+ * the answers mapped to labels, plus `(invalid)` for answers that map to no label.
+ */
+function confusionSection(cells: ConfusionRecord[]): string[] {
+  const out: string[] = [];
+  const groups = new Map<string, ConfusionRecord[]>();
+  for (const c of cells) {
+    const k = `${c.subject} | ${c.split} | slice ${c.slice}`;
+    const g = groups.get(k);
+    if (g) g.push(c);
+    else groups.set(k, [c]);
+  }
+  for (const [k, g] of groups) {
+    const labels = [...new Set(g.flatMap((c) => (c.predicted === null ? [c.gold] : [c.gold, c.predicted])))].sort();
+    const invalid = g.some((c) => c.predicted === null);
+    const t = table(['true \\ answer', ...labels, ...(invalid ? ['(invalid)'] : [])]);
+    for (const gold of labels) {
+      const count = (p: string | null) => g.filter((c) => c.gold === gold && c.predicted === p).reduce((a, c) => a + c.count, 0);
+      t.push([gold, ...labels.map((l) => String(count(l))), ...(invalid ? [String(count(null))] : [])]);
+    }
+    out.push('', `confusion matrix (${k}; clean inputs)`, t.toString());
   }
   return out;
 }
@@ -211,7 +262,7 @@ export function renderRunDetail(d: RunDetail, view: ShowView = {}): string {
     const measured = [r.objective.value, r.bestValLoss, r.finalValLoss, r.perplexity].some((v) => v !== null);
     if (measured) {
       out.push(
-        `objective ${r.objective.metric} ${arrow(r.objective.goal)} = ${dash(r.objective.value)}   best val loss ${dash(r.bestValLoss)} (step ${r.bestStep ?? '-'})   final val loss ${dash(r.finalValLoss)}   perplexity ${dash(r.perplexity)}${r.stoppedEarly ? '   stopped early' : ''}`,
+        `objective ${r.objective.metric} ${arrow(r.objective.goal)} = ${dash(r.objective.value)}${r.objective.split ? ` (${r.objective.split} split${r.objective.split === 'test' ? ': stored before validation metrics existed' : ''})` : ''}   best val loss ${dash(r.bestValLoss)} (step ${r.bestStep ?? '-'})   final val loss ${dash(r.finalValLoss)}   test perplexity ${dash(r.perplexity)}${r.stoppedEarly ? '   stopped early' : ''}`,
       );
     } else out.push(`objective ${r.objective.metric} ${arrow(r.objective.goal)}: not measured`);
     if (r.trainableParams !== null) {

@@ -12,7 +12,12 @@
  *        base_weight_bytes, divergence_reason)
  *   run_params(run_id, name, value_double, value_text, value_json)      -- long form, one row per hyperparameter
  *   step_metrics(run_id, step, epoch, split, name, value)               -- a VIEW, see below
- *   eval_results(run_id, subject, perturbation, slice, metric, value, n, signature)
+ *   eval_results(run_id, subject, perturbation, slice, metric, value, n, signature, split, ci_low, ci_high, ci_signature)
+ *     -- subject finetuned | base | prompting | rag | majority; split 'val' (selection: the objective)
+ *     -- or 'test' (the held-out result); ci_low/ci_high: 95% bootstrap interval of value (same unit),
+ *     -- NULL where undefined; ci_signature names the procedure (resamples, seed, corpus/mean level)
+ *   confusion_matrix(run_id, subject, split, slice, gold, predicted, count)
+ *     -- classification slices, clean inputs; predicted NULL = an invalid answer (maps to no label)
  *   predictions(run_id, subject, perturbation, example_id, input, reference, prediction, scores_json)
  *   costs(run_id, component, device, hours, tokens, usd, price_source)
  *   artifacts(run_id, kind, path, bytes, sha256)
@@ -37,7 +42,7 @@ import { paramsSchema } from '../experiment/schema.js';
 import type { TxHandle } from './db.js';
 
 /** The schema version this build writes and reads. */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 /** One forward migration: DDL run in one transaction, then `schema_version` gets a row. */
 export interface Migration {
@@ -177,6 +182,40 @@ export const MIGRATIONS: Migration[] = [
       )`,
     ],
   },
+  {
+    version: 2,
+    description: "eval_results: split (val | test; existing rows test), 95% intervals (ci_low, ci_high, ci_signature), subject majority; confusion_matrix",
+    statements: [
+      `CREATE TABLE eval_results_v2 (
+        run_id VARCHAR NOT NULL,
+        subject VARCHAR NOT NULL CHECK (subject IN ('finetuned', 'base', 'prompting', 'rag', 'majority')),
+        perturbation VARCHAR NOT NULL,
+        slice VARCHAR NOT NULL,
+        metric VARCHAR NOT NULL,
+        value DOUBLE,
+        n INTEGER,
+        signature VARCHAR,
+        split VARCHAR NOT NULL DEFAULT 'test' CHECK (split IN ('val', 'test')),
+        ci_low DOUBLE,
+        ci_high DOUBLE,
+        ci_signature VARCHAR
+      )`,
+      `INSERT INTO eval_results_v2 (run_id, subject, perturbation, slice, metric, value, n, signature, split)
+        SELECT run_id, subject, perturbation, slice, metric, value, n, signature, 'test' FROM eval_results`,
+      `DROP VIEW IF EXISTS run_summary`,
+      `DROP TABLE eval_results`,
+      `ALTER TABLE eval_results_v2 RENAME TO eval_results`,
+      `CREATE TABLE confusion_matrix (
+        run_id VARCHAR NOT NULL,
+        subject VARCHAR NOT NULL,
+        split VARCHAR NOT NULL CHECK (split IN ('val', 'test')),
+        slice VARCHAR NOT NULL,
+        gold VARCHAR NOT NULL,
+        predicted VARCHAR,
+        count INTEGER NOT NULL
+      )`,
+    ],
+  },
 ];
 
 /** How a hyperparameter becomes a `run_summary` column. */
@@ -210,11 +249,14 @@ function sqlString(s: string): string {
 /**
  * One row per run matching `where` (SQL over `r`, the runs table; parameters allowed): every runs
  * column plus `experiment_id`, `experiment`, `objective_metric`, `objective_goal`, and the computed
- * - `perplexity`: eval_results finetuned / none / all / perplexity;
- * - `objective`: the sweep's objective (`objective_metric`, `objective_goal`): `val_loss` is the best
- *   validation loss (the checkpoint that is kept and evaluated), falling back to the final one;
- *   `<slice>/<metric>` (or a bare `<metric>`, meaning slice `all`) is eval_results for subject
- *   `finetuned`, perturbation `none`;
+ * - `perplexity`: eval_results finetuned / test / none / all / perplexity (the held-out figure);
+ * - `objective`: the sweep's objective (`objective_metric`, `objective_goal`), always a VALIDATION
+ *   number, so that ranking never looks at test: `val_loss` is the best validation loss (the
+ *   checkpoint that is kept and evaluated), falling back to the final one; `<slice>/<metric>` (or a
+ *   bare `<metric>`, meaning slice `all`) is eval_results for subject `finetuned`, perturbation
+ *   `none`, split `val`. Fallback: a run stored before schema 2 has no `val` rows; its objective is
+ *   then its `test` value (the only number it has), and `objective_split` says so;
+ * - `objective_split`: `val`, or `test` for that fallback (NULL when there is no objective value);
  * - `usd`: the sum of the run's costs rows.
  * The one definition of these figures: `run_summary` and the record queries (src/store/queries.ts)
  * both use it, the latter with a narrow `where` so only the listed runs' results are read.
@@ -231,19 +273,25 @@ export function runMetricsSql(where: string): string {
   WHERE ${where}
 ),
 fin AS (
-  SELECT run_id, slice, metric, max(value) AS value
+  SELECT run_id, split, slice, metric, max(value) AS value
   FROM eval_results
   WHERE subject = 'finetuned' AND perturbation = 'none' AND run_id IN (SELECT run_id FROM b)
     AND ((slice = 'all' AND metric = 'perplexity') OR (slice, metric) IN (SELECT DISTINCT objective_slice, objective_name FROM b))
-  GROUP BY run_id, slice, metric
+  GROUP BY run_id, split, slice, metric
 ),
 cost AS (SELECT run_id, sum(usd) AS usd FROM costs WHERE run_id IN (SELECT run_id FROM b) GROUP BY run_id)
 SELECT b.* EXCLUDE (objective_slice, objective_name), ppl.value AS perplexity,
-  CASE WHEN b.objective_metric = 'val_loss' THEN coalesce(b.best_val_loss, b.final_val_loss) ELSE o.value END AS objective,
+  CASE WHEN b.objective_metric = 'val_loss' THEN coalesce(b.best_val_loss, b.final_val_loss)
+       WHEN ov.run_id IS NOT NULL THEN ov.value
+       WHEN NOT EXISTS (SELECT 1 FROM fin x WHERE x.run_id = b.run_id AND x.split = 'val') THEN ot.value END AS objective,
+  CASE WHEN b.objective_metric = 'val_loss' THEN CASE WHEN coalesce(b.best_val_loss, b.final_val_loss) IS NOT NULL THEN 'val' END
+       WHEN ov.value IS NOT NULL THEN 'val'
+       WHEN ot.value IS NOT NULL AND NOT EXISTS (SELECT 1 FROM fin x WHERE x.run_id = b.run_id AND x.split = 'val') THEN 'test' END AS objective_split,
   cost.usd
 FROM b
-LEFT JOIN fin ppl ON ppl.run_id = b.run_id AND ppl.slice = 'all' AND ppl.metric = 'perplexity'
-LEFT JOIN fin o ON o.run_id = b.run_id AND o.slice = b.objective_slice AND o.metric = b.objective_name
+LEFT JOIN fin ppl ON ppl.run_id = b.run_id AND ppl.split = 'test' AND ppl.slice = 'all' AND ppl.metric = 'perplexity'
+LEFT JOIN fin ov ON ov.run_id = b.run_id AND ov.split = 'val' AND ov.slice = b.objective_slice AND ov.metric = b.objective_name
+LEFT JOIN fin ot ON ot.run_id = b.run_id AND ot.split = 'test' AND ot.slice = b.objective_slice AND ot.metric = b.objective_name
 LEFT JOIN cost ON cost.run_id = b.run_id`;
 }
 
@@ -269,7 +317,7 @@ SELECT m.run_id, m.run_seq, m.sweep_id, m.experiment_id, m.experiment, m.variant
   m.started_at, m.finished_at, m.wall_seconds, m.device, m.backend,
   ${paramColumns().map((c) => `p.${c.column}`).join(', ')},
   m.steps, m.best_step, m.stopped_early, m.best_val_loss, m.final_val_loss, m.perplexity,
-  m.objective_metric, m.objective_goal, m.objective,
+  m.objective_metric, m.objective_goal, m.objective, m.objective_split,
   m.tokens_trained, m.trainable_params, m.total_params, m.adapter_bytes, m.peak_memory_bytes, m.base_weight_bytes,
   m.usd, m.divergence_reason, m.error
 FROM (${runMetricsSql(`r.kind = 'variant'`)}) m

@@ -1,7 +1,7 @@
 /** The store's own vocabulary: run status lifecycle, artifact rows and the outcome of a run it writes in one transaction. */
 import type { Method } from '../experiment/schema.js';
 import type { CostRow } from '../cost/types.js';
-import type { EvalRow, PredictionRow } from '../eval/types.js';
+import type { ConfusionRow, EvalRow, PredictionRow } from '../eval/types.js';
 import type { StepMetric, TrainSummary } from '../train/types.js';
 
 /** Status lifecycle of a run: queued -> running -> completed | failed | diverged | interrupted. */
@@ -27,6 +27,8 @@ export interface RunOutcome {
   train?: TrainSummary;
   stepMetrics: StepMetric[];
   evalRows: EvalRow[];
+  /** Confusion matrices of the classification slices (absent in outcomes from older workers). */
+  confusion?: ConfusionRow[];
   predictions: PredictionRow[];
   costs: CostRow[];
   artifacts: ArtifactRow[];

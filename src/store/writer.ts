@@ -18,7 +18,7 @@ import { DOUBLE, INTEGER, USMALLINT, VARCHAR, BIGINT, DuckDBDataChunk, type Duck
 import duckdbBindings from '@duckdb/node-bindings';
 import { FteError } from '../errors.js';
 import type { CostRow } from '../cost/types.js';
-import type { EvalRow, PredictionRow } from '../eval/types.js';
+import type { ConfusionRow, EvalRow, PredictionRow } from '../eval/types.js';
 import { baselineRunId, type ArtifactRow, type RunOutcome, type RunStatus } from '../store/types.js';
 
 export { baselineRunId };
@@ -234,7 +234,7 @@ class PointBuffer {
 
 const POINT_TYPES = [INTEGER, INTEGER, DOUBLE, USMALLINT, DOUBLE];
 /** Tables holding a run's results (replaced as a whole by writeRunOutcome / writeBaselineResults). */
-const RESULT_TABLES = ['eval_results', 'predictions', 'costs', 'artifacts'] as const;
+const RESULT_TABLES = ['eval_results', 'confusion_matrix', 'predictions', 'costs', 'artifacts'] as const;
 
 const EVAL_COLUMNS: AppendColumn<EvalRow & { runId: string }>[] = [
   { type: VARCHAR, get: (r) => r.runId },
@@ -245,6 +245,19 @@ const EVAL_COLUMNS: AppendColumn<EvalRow & { runId: string }>[] = [
   { type: DOUBLE, get: (r) => (Number.isFinite(r.value) ? r.value : null) },
   { type: INTEGER, get: (r) => Math.round(r.n) },
   { type: VARCHAR, get: (r) => r.signature ?? null },
+  { type: VARCHAR, get: (r) => r.split ?? 'test' },
+  { type: DOUBLE, get: (r) => (r.ciLow !== undefined && Number.isFinite(r.ciLow) ? r.ciLow : null) },
+  { type: DOUBLE, get: (r) => (r.ciHigh !== undefined && Number.isFinite(r.ciHigh) ? r.ciHigh : null) },
+  { type: VARCHAR, get: (r) => r.ciSignature ?? null },
+];
+const CONFUSION_COLUMNS: AppendColumn<ConfusionRow & { runId: string }>[] = [
+  { type: VARCHAR, get: (r) => r.runId },
+  { type: VARCHAR, get: (r) => r.subject },
+  { type: VARCHAR, get: (r) => r.split },
+  { type: VARCHAR, get: (r) => r.slice },
+  { type: VARCHAR, get: (r) => r.gold },
+  { type: VARCHAR, get: (r) => r.predicted },
+  { type: INTEGER, get: (r) => r.count },
 ];
 /**
  * Most characters of `input`, `reference` and `prediction` stored per row in `predictions` (4 KiB of
@@ -594,7 +607,7 @@ export class Store {
       }
       // A run still running/queued has no results yet (startRun clears an earlier attempt's), so
       // there is nothing to delete: this skips four table scans per run in a large store.
-      await this.replaceResults(tx, outcome.runId, outcome.evalRows, outcome.predictions, outcome.costs, outcome.artifacts, !wasOpen);
+      await this.replaceResults(tx, outcome.runId, outcome.evalRows, outcome.predictions, outcome.costs, outcome.artifacts, !wasOpen, outcome.confusion);
     });
     this.maxStep.delete(outcome.runId);
     this.startedParams.delete(outcome.runId);
@@ -607,7 +620,7 @@ export class Store {
    * `predictions` and `costs` for the sweep include it.
    * @returns the pseudo-run id
    */
-  async writeBaselineResults(sweepId: string, rows: EvalRow[], predictions: PredictionRow[], costs: CostRow[]): Promise<string> {
+  async writeBaselineResults(sweepId: string, rows: EvalRow[], predictions: PredictionRow[], costs: CostRow[], confusion: ConfusionRow[] = []): Promise<string> {
     this.writable();
     const runId = baselineRunId(sweepId);
     const now = nowSql();
@@ -618,7 +631,7 @@ export class Store {
          ON CONFLICT (run_id) DO UPDATE SET finished_at = excluded.finished_at, status = 'completed'`,
         [runId, sweepId, now],
       );
-      await this.replaceResults(tx, runId, rows, predictions, costs, []);
+      await this.replaceResults(tx, runId, rows, predictions, costs, [], true, confusion);
     });
     return runId;
   }
@@ -852,9 +865,11 @@ export class Store {
     costs: CostRow[] = [],
     artifacts: ArtifactRow[] = [],
     replace = true,
+    confusion: ConfusionRow[] = [],
   ): Promise<void> {
     if (replace) for (const t of RESULT_TABLES) await tx.run(`DELETE FROM ${t} WHERE run_id = $1`, [runId]);
     await tx.append('eval_results', EVAL_COLUMNS, evalRows.map((r) => ({ ...r, runId })));
+    await tx.append('confusion_matrix', CONFUSION_COLUMNS, confusion.map((r) => ({ ...r, runId })));
     await tx.append('predictions', PREDICTION_COLUMNS, predictions.map((r) => ({ ...r, runId })));
     await tx.append('costs', COST_COLUMNS, costs.map((r) => ({ ...r, runId })));
     await tx.append('artifacts', ARTIFACT_COLUMNS, artifacts.map((r) => ({ ...r, runId })));

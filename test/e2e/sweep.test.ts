@@ -71,11 +71,14 @@ describe('fte sweep (limited, two variants) end to end', () => {
     const steps = await query<{ split: string; name: string }>(db, `SELECT DISTINCT split, name FROM step_metrics ORDER BY 1, 2`);
     expect(steps).toEqual(expect.arrayContaining([{ split: 'train', name: 'loss' }, { split: 'train', name: 'learning_rate' }, { split: 'val', name: 'loss' }]));
     const subjects = await query<{ subject: string }>(db, `SELECT DISTINCT subject FROM eval_results ORDER BY 1`);
-    expect(subjects.map((r) => r.subject)).toEqual(['base', 'finetuned', 'prompting', 'rag']);
+    expect(subjects.map((r) => r.subject)).toEqual(['base', 'finetuned', 'majority', 'prompting', 'rag']);
     const perturbations = (await query<{ p: string }>(db, `SELECT DISTINCT perturbation AS p FROM eval_results WHERE subject = 'finetuned'`)).map((r) => r.p);
     for (const p of ['none', 'typos', 'lowercase', 'spaces', 'contractions']) expect(perturbations).toContain(p);
-    // every subject has the same (perturbation, slice, metric) grid
-    const grid = await query<{ subject: string; n: number }>(db, `SELECT subject, count(DISTINCT (perturbation, slice, metric))::INT AS n FROM eval_results GROUP BY subject ORDER BY subject`);
+    // every model subject has the same (perturbation, slice, metric) grid on test (majority: classification, clean only)
+    const grid = await query<{ subject: string; n: number }>(
+      db,
+      `SELECT subject, count(DISTINCT (perturbation, slice, metric))::INT AS n FROM eval_results WHERE split = 'test' AND subject <> 'majority' GROUP BY subject ORDER BY subject`,
+    );
     const counts = new Set(grid.map((g) => g.n));
     expect(counts.size).toBe(1);
     const metrics = (await query<{ m: string }>(db, `SELECT DISTINCT slice || '/' || metric AS m FROM eval_results WHERE perturbation = 'none'`)).map((r) => r.m);
@@ -85,6 +88,61 @@ describe('fte sweep (limited, two variants) end to end', () => {
     expect(costs.every((c) => c.price_source.length > 0)).toBe(true);
     const preds = await query<{ n: number }>(db, `SELECT count(*)::INT AS n FROM predictions WHERE subject = 'finetuned' AND perturbation = 'none'`);
     expect(preds[0]!.n).toBeGreaterThan(0);
+  });
+
+  it('selects on validation, reports on test: the objective is the val number, test metrics stored separately', async () => {
+    const splits = await query<{ subject: string; split: string; p: string }>(
+      db,
+      `SELECT DISTINCT subject, split, CASE WHEN perturbation = 'none' THEN 'none' ELSE 'perturbed' END AS p FROM eval_results ORDER BY ALL`,
+    );
+    expect(splits.filter((r) => r.subject === 'finetuned')).toEqual([
+      { subject: 'finetuned', split: 'test', p: 'none' },
+      { subject: 'finetuned', split: 'test', p: 'perturbed' },
+      { subject: 'finetuned', split: 'val', p: 'none' },
+    ]);
+    expect(splits.filter((r) => r.subject !== 'finetuned').every((r) => r.split === 'test')).toBe(true); // baselines are not selected
+    const objective = await query<{ run_id: string; objective: number; objective_split: string; val: number; test: number }>(
+      db,
+      `SELECT s.run_id, s.objective, s.objective_split, v.value AS val, t.value AS test FROM run_summary s
+       JOIN eval_results v ON v.run_id = s.run_id AND v.split = 'val' AND v.subject = 'finetuned' AND v.perturbation = 'none' AND v.slice = 'classify' AND v.metric = 'f1_macro'
+       JOIN eval_results t ON t.run_id = s.run_id AND t.split = 'test' AND t.subject = 'finetuned' AND t.perturbation = 'none' AND t.slice = 'classify' AND t.metric = 'f1_macro'`,
+    );
+    expect(objective).toHaveLength(2);
+    for (const r of objective) {
+      expect(r.objective_split).toBe('val');
+      expect(r.objective).toBe(r.val);
+    }
+  });
+
+  it('stores a 95% interval with every metric, the majority baseline and confusion matrices', async () => {
+    const rows = await query<{ value: number; ci_low: number | null; ci_high: number | null; ci_signature: string | null; n: number; metric: string }>(
+      db,
+      `SELECT value, ci_low, ci_high, ci_signature, n, metric FROM eval_results WHERE value IS NOT NULL AND n > 0`,
+    );
+    const withCi = rows.filter((r) => r.ci_low !== null);
+    expect(withCi.length / rows.length).toBeGreaterThan(0.95);
+    for (const r of withCi) {
+      expect(r.ci_low!, r.metric).toBeLessThanOrEqual(r.value + 1e-9);
+      expect(r.ci_high!, r.metric).toBeGreaterThanOrEqual(r.value - 1e-9);
+      expect(r.ci_signature).toMatch(/^bootstrap-percentile:1000:seed=12345:ci=0\.95\|over:examples\|level:(corpus|mean)$/);
+    }
+    const majority = await query<{ metric: string }>(db, `SELECT metric FROM eval_results WHERE subject = 'majority' AND slice = 'classify' ORDER BY metric`);
+    expect(majority.map((r) => r.metric)).toEqual(expect.arrayContaining(['accuracy', 'f1_macro', 'invalid_rate']));
+    const cells = await query<{ total: number; n: number }>(
+      db,
+      `SELECT sum(c.count)::INT AS total, any_value(e.n)::INT AS n FROM confusion_matrix c
+       JOIN eval_results e ON e.run_id = c.run_id AND e.subject = c.subject AND e.split = c.split AND e.slice = c.slice AND e.perturbation = 'none' AND e.metric = 'accuracy'
+       WHERE c.subject = 'finetuned' AND c.split = 'test' AND c.slice = 'classify' GROUP BY c.run_id`,
+    );
+    expect(cells).toHaveLength(2);
+    for (const c of cells) expect(c.total).toBe(c.n);
+    const runId = (await query<{ run_id: string }>(db, `SELECT run_id FROM run_summary LIMIT 1`))[0]!.run_id;
+    const show = fte(['show', runId, '--db', db]);
+    expect(show.status, show.stderr).toBe(0);
+    expect(show.stdout).toMatch(/│ subject +│ slice +│ metric +│ value +│ 95% CI +│ n +│ scale +│ split +│/);
+    expect(show.stdout).toMatch(/│ finetuned +│ classify +│ f1_macro +│[^│]+│ \[[^│]+\] +│ \d+ +│ 0-1 +│ val +│/);
+    expect(show.stdout).toMatch(/objective classify\/f1_macro ↑ = [^ ]+ \(val split\)/);
+    expect(show.stdout).toContain('confusion matrix (finetuned | test | slice classify; clean inputs)');
   });
 
   it('skips completed variants on a re-run (resume)', () => {

@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { evaluateSubject, modelGenerator, type Generator } from '../../src/eval/evaluate.js';
-import { DEFAULT_METRICS } from '../../src/eval/metrics/registry.js';
+import { DEFAULT_METRICS, getMetric } from '../../src/eval/metrics/registry.js';
 import type { Example } from '../../src/data/example.js';
 import type { Subject } from '../../src/eval/types.js';
 import { loadDataset } from '../../src/data/index.js';
@@ -39,7 +39,8 @@ describe.skipIf(!haveModel)('evaluateSubject on the built-in base model', () => 
       const keys = new Set(r.rows.map((x) => `${x.perturbation}|${x.slice}|${x.metric}`));
       for (const [slice, kind] of [['classify', 'classification'], ['subject', 'generation'], ['all', 'generation']] as const) {
         for (const m of DEFAULT_METRICS[kind]) {
-          for (const p of ['none', ...perturbations, 'worst_case']) expect(keys, `${subject} ${p}|${slice}|${m}`).toContain(`${p}|${slice}|${m}`);
+          // worst_case needs a per-example score (invalid_rate has none: it depends on the label set)
+          for (const p of ['none', ...perturbations, ...(getMetric(m).perExample ? ['worst_case'] : [])]) expect(keys, `${subject} ${p}|${slice}|${m}`).toContain(`${p}|${slice}|${m}`);
         }
         expect(keys).toContain(`none|${slice}|perplexity`);
         for (const p of perturbations) expect(keys).toContain(`${p}|${slice}|consistency`);

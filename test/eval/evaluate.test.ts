@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { UnknownNameError } from '../../src/errors.js';
 import { evaluateSubject, inferSliceKinds, type Generator } from '../../src/eval/evaluate.js';
-import { DEFAULT_METRICS } from '../../src/eval/metrics/registry.js';
+import { DEFAULT_METRICS, getMetric } from '../../src/eval/metrics/registry.js';
+import { evaluateMajority, majorityLabel } from '../../src/eval/majority.js';
 import type { Example } from '../../src/data/example.js';
 
 const bodies = [
@@ -56,7 +57,8 @@ describe('evaluateSubject', () => {
       ['subject', DEFAULT_METRICS.generation],
     ];
     for (const [slice, ms] of sliceMetrics) {
-      for (const m of ms) for (const p of ['none', ...perturbations, 'worst_case']) expected.push(`${p}|${slice}|${m}`);
+      // worst_case needs a per-example score (invalid_rate has none: it depends on the label set).
+      for (const m of ms) for (const p of ['none', ...perturbations, ...(getMetric(m).perExample ? ['worst_case'] : [])]) expected.push(`${p}|${slice}|${m}`);
       expected.push(`none|${slice}|perplexity`);
       for (const p of perturbations) expected.push(`${p}|${slice}|consistency`, `${p}|${slice}|input_change_rate`);
       expected.push(`worst_case|${slice}|consistency`);
@@ -128,5 +130,69 @@ describe('evaluateSubject', () => {
     const kinds = inferSliceKinds(test, train);
     expect(Object.fromEntries(kinds)).toEqual({ classify: 'classification', subject: 'generation' });
     expect(Object.fromEntries(inferSliceKinds(test, train, { subject: 'classification' }))).toMatchObject({ subject: 'classification' });
+  });
+
+  it('stores a 95% bootstrap interval with every metric row (ci_low <= value <= ci_high), seeded', async () => {
+    const r = await evaluateSubject({ ...base, model: fakeGenerator(), perturbations: ['typos', 'lowercase'] });
+    let withCi = 0;
+    for (const row of r.rows) {
+      if (row.n === 0) continue;
+      expect(row.ciLow, `${row.perturbation}/${row.slice}/${row.metric}`).toBeTypeOf('number');
+      expect(row.ciLow!).toBeLessThanOrEqual(row.value + 1e-9);
+      expect(row.ciHigh!).toBeGreaterThanOrEqual(row.value - 1e-9);
+      expect(row.ciSignature).toMatch(/^bootstrap-percentile:1000:seed=12345:ci=0\.95\|over:examples\|level:(corpus|mean)$/);
+      withCi++;
+    }
+    expect(withCi).toBeGreaterThan(50);
+    const again = await evaluateSubject({ ...base, model: fakeGenerator(), perturbations: ['typos', 'lowercase'] });
+    expect(again.rows.map((x) => [x.ciLow, x.ciHigh])).toEqual(r.rows.map((x) => [x.ciLow, x.ciHigh]));
+    // Corpus metrics resample at the corpus level.
+    expect(r.rows.find((x) => x.metric === 'bleu' && x.perturbation === 'none')!.ciSignature).toMatch(/level:corpus/);
+    const other = await evaluateSubject({ ...base, model: fakeGenerator(), perturbations: [], bootstrap: { resamples: 200, seed: 7 } });
+    expect(other.rows[0]!.ciSignature).toMatch(/^bootstrap-percentile:200:seed=7:/);
+  });
+
+  it('stamps the split on every row and maps answers to the fixed label set (confusion matrix, invalid answers)', async () => {
+    const g = fakeGenerator();
+    const sloppy: Generator = {
+      ...g,
+      async generate(ps, o) {
+        const out = await g.generate(ps, o);
+        // "Spam." instead of " spam", and junk for every ham answer.
+        return out.map((x, i) => ({ ...x, text: x.text === ' spam' ? ' Spam.' : x.text === ' ham' ? ` no idea ${i}` : x.text }));
+      },
+    };
+    const r = await evaluateSubject({ ...base, subject: 'finetuned', model: sloppy, perturbations: [], split: 'val', labels: { classify: ['spam', 'ham'] } });
+    expect(new Set(r.rows.map((x) => x.split))).toEqual(new Set(['val']));
+    const v = (metric: string) => r.rows.find((x) => x.slice === 'classify' && x.metric === metric)!.value;
+    const spam = test.filter((e) => e.category === 'classify' && e.completion === ' spam').length;
+    expect(v('accuracy')).toBeCloseTo(spam / 4, 12);
+    expect(v('invalid_rate')).toBeCloseTo(1 - spam / 4, 12);
+    expect(r.confusion.filter((c) => c.slice === 'classify').sort((a, b) => a.gold.localeCompare(b.gold))).toEqual([
+      { subject: 'finetuned', split: 'val', slice: 'classify', gold: 'ham', predicted: null, count: 4 - spam },
+      { subject: 'finetuned', split: 'val', slice: 'classify', gold: 'spam', predicted: 'spam', count: spam },
+    ]);
+  });
+});
+
+describe('majority-class baseline', () => {
+  it('answers the most frequent training label of each classification slice', () => {
+    expect(majorityLabel([' spam', ' ham', ' ham', 'junk'], ['ham', 'spam'])).toBe('ham');
+    expect(majorityLabel([' spam', ' ham'], ['ham', 'spam'])).toBe('ham'); // tie: first in sorted order
+    const trainHam = train.filter((e) => e.category === 'classify' && e.completion === ' ham').length;
+    const trainSpam = train.filter((e) => e.category === 'classify' && e.completion === ' spam').length;
+    const majority = trainHam >= trainSpam ? 'ham' : 'spam';
+    const { rows, confusion } = evaluateMajority({ test, train });
+    expect(new Set(rows.map((x) => x.slice))).toEqual(new Set(['classify'])); // `all` mixes in generation
+    const gold = test.filter((e) => e.category === 'classify').map((e) => e.completion.trim());
+    const acc = gold.filter((x) => x === majority).length / gold.length;
+    const row = (m: string) => rows.find((x) => x.metric === m)!;
+    expect(row('accuracy').value).toBeCloseTo(acc, 12);
+    // Macro-F1 over the two labels: the majority class has F1 = 2acc/(1+acc), the other 0.
+    expect(row('f1_macro').value).toBeCloseTo((2 * acc) / (1 + acc) / 2, 12);
+    expect(rows.every((x) => x.subject === 'majority' && x.split === 'test' && x.perturbation === 'none')).toBe(true);
+    expect(row('accuracy').ciLow).toBeLessThanOrEqual(acc);
+    expect(confusion.every((c) => c.predicted === majority)).toBe(true);
+    expect(confusion.reduce((a, c) => a + c.count, 0)).toBe(gold.length);
   });
 });

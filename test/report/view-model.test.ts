@@ -71,12 +71,21 @@ describe('loadReportData (through the store)', () => {
 });
 
 describe('report view model', () => {
+  it('says which split chose the best variant and which split its numbers are on', () => {
+    const d: ReportData = { ...data, runs: data.runs.map((r) => ({ ...r, selectionObjective: 0.5, selectionSplit: 'val' as const })) };
+    const why = buildReportViewModel(d, { generatedAt: '2026-11-29T08:00:00.000Z' }).summary.best?.why.join(' ');
+    expect(why).toContain('Chosen on the validation split (classify/f1_macro 0.5');
+    expect(why).toContain('every metric in this report is on the held-out test split');
+  });
+
   it('picks the best variant by the objective and says why', () => {
     const e = expectedBest();
     expect(vm.summary.best?.runId).toBe(e.runId);
     expect(vm.summary.best?.label).toBe('r=8 lr=3e-4');
     expect(vm.summary.objective).toMatchObject({ key: 'classify/f1_macro', goal: 'maximize' });
     expect(vm.summary.best?.why.join(' ')).toMatch(/Beats Base model/);
+    // The fixture's runs have no validation rows (as a store from before schema 2): the report says the ranking saw test.
+    expect(vm.summary.best?.why.join(' ')).toMatch(/Chosen on the test split/);
     expect(vm.summary.headline).toContain('better');
     expect(vm.summary.tiles.map((t) => [t.label, t.cls])).toEqual([
       ['vs base model', 'good'],

@@ -2,6 +2,7 @@
  * End-to-end: the built CLI (`node bin/run.js`) against a seeded store file, as a user runs it.
  * Builds dist/ first when any of the store's sources is newer than its output.
  */
+import { SCHEMA_VERSION } from '../../src/store/schema.js';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -57,7 +58,7 @@ describe('fte runs', () => {
       status: 'completed', startedAt: '2026-11-29T07:01:00.000Z', finishedAt: '2026-11-29T07:01:30.000Z', wallSeconds: 90, device: 'cpu', backend: 'cpu',
       params: { alpha: 16, epochs: 3, learningRate: 2e-4, rank: 8, schedule: 'cosine', targetModules: ['c_attn'], useRslora: false },
       steps: 20, bestStep: 19, stoppedEarly: false, bestValLoss: 2.9, finalValLoss: 2.95, perplexity: 12.5,
-      objective: { metric: 'bleu', goal: 'maximize', value: 35 }, tokensTrained: 12345, trainableParams: 1000, totalParams: 100000,
+      objective: { metric: 'bleu', goal: 'maximize', value: 35, split: 'test' }, tokensTrained: 12345, trainableParams: 1000, totalParams: 100000,
       adapterBytes: 4096, peakMemoryBytes: 8000000, baseWeightBytes: 400000, usd: 0.01, divergenceReason: null, error: null, sortValue: 35,
     });
   });
@@ -99,7 +100,7 @@ describe('fte runs', () => {
 describe('fte show', () => {
   it('--json gives params, curves, metrics (own, then baselines), costs and artifacts', () => {
     const out = json(['show', 'r-a']) as Record<string, any>;
-    expect(Object.keys(out)).toEqual(['run', 'curves', 'evals', 'costs', 'artifacts']);
+    expect(Object.keys(out)).toEqual(['run', 'curves', 'evals', 'confusion', 'costs', 'artifacts']);
     expect(out.run.runId).toBe('r-a');
     expect(out.curves).toEqual([
       { split: 'val', name: 'loss', points: 4, firstStep: 4, lastStep: 19, first: 3.16, last: 3.01, min: 3.01, minStep: 19, max: 3.16, maxStep: 4 },
@@ -213,7 +214,7 @@ describe('store-open and export errors: one line, exit 2 for user-caused cases (
     const w = run(['query', `insert into schema_version values (99, 'future', TIMESTAMP '2030-01-01')`, '--write'], file);
     expect(w.code).toBe(0);
     const r = run(['runs'], file);
-    expect([r.code, r.stderr]).toEqual([2, `fte: database ${file} has schema version 99, newer than this fte supports (1); upgrade fte to read it\n`]);
+    expect([r.code, r.stderr]).toEqual([2, `fte: database ${file} has schema version 99, newer than this fte supports (${SCHEMA_VERSION}); upgrade fte to read it\n`]);
   });
 
   it('export to an unwritable place (/proc) fails fast with one line, exit 2', () => {

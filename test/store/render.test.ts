@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { UnknownNameError } from '../../src/errors.js';
 import type { EvalResultRecord, RunDetail, RunRecord } from '../../src/store/queries.js';
-import { renderRunDetail } from '../../src/store/render.js';
+import { renderRunDetail, renderRunList } from '../../src/store/render.js';
 
 const run = {
   runId: 'r1', sweepId: 's1', kind: 'variant', experimentId: null, experiment: null, variantKey: 'lora', method: 'lora', status: 'completed',
@@ -30,7 +30,7 @@ function evals(): EvalResultRecord[] {
   }
   return rows;
 }
-const detail = (): RunDetail => ({ run, curves: [], evals: evals(), costs: [], artifacts: [] });
+const detail = (): RunDetail => ({ run, curves: [], evals: evals(), confusion: [], costs: [], artifacts: [] });
 const section = (text: string, title: string): string[] => {
   const lines = text.split('\n');
   const at = lines.findIndex((l) => l.startsWith(title));
@@ -44,7 +44,8 @@ describe('renderRunDetail metrics view', () => {
   it('default: finetuned and base, clean rows only, and a robustness summary per perturbation', () => {
     const text = renderRunDetail(detail());
     const metrics = section(text, 'metrics').filter((l) => l.startsWith('│')).map(cells);
-    expect(metrics[0]).toEqual(['subject', 'slice', 'metric', 'value', 'n']);
+    expect(metrics[0]).toEqual(['subject', 'slice', 'metric', 'value', '95% CI', 'n', 'scale', 'split']);
+    expect(metrics[1]!.slice(-2)).toEqual(['0-100', 'test']); // bleu, a row stored without a split
     expect(metrics.slice(1).map((c) => c[0])).toEqual([...Array(4).fill('finetuned'), ...Array(4).fill('base')]);
     expect(metrics.slice(1).every((c) => c[2] === 'bleu' || c[2] === 'chrf')).toBe(true);
     const robust = section(text, 'robustness').filter((l) => l.startsWith('│')).map(cells);
@@ -79,7 +80,7 @@ describe('renderRunDetail metrics view', () => {
   it('shows a value measured on 0 examples as "-"', () => {
     const text = renderRunDetail(detail(), { perturbation: 'case' });
     const rows = section(text, 'metrics').filter((l) => l.startsWith('│')).map(cells);
-    expect(rows.filter((c) => c.includes('consistency')).map((c) => c.slice(-2))).toEqual(Array(4).fill(['-', '0']));
+    expect(rows.filter((c) => c.includes('consistency')).map((c) => [c[3], c[4]])).toEqual(Array(4).fill(['-', '0']));
   });
 
   it.each([
@@ -88,5 +89,15 @@ describe('renderRunDetail metrics view', () => {
   ])('%j is an UnknownNameError', (view, message) => {
     expect(() => renderRunDetail(detail(), view)).toThrow(UnknownNameError);
     expect(() => renderRunDetail(detail(), view)).toThrow(message);
+  });
+});
+
+describe('renderRunList objective header', () => {
+  it('labels the objective column (val) when every run was ranked on validation', () => {
+    const r = { ...run, objective: { metric: 'classify/f1_macro', goal: 'maximize', value: 0.8, split: 'val' } } as RunRecord;
+    const sort = { key: 'objective', order: 'asc', source: 'objective' } as const;
+    expect(renderRunList({ runs: [r], total: 1, sort } as never)).toContain('objective classify/f1_macro ↑ (val)');
+    const old = { ...r, objective: { ...r.objective, split: 'test' } } as RunRecord;
+    expect(renderRunList({ runs: [old], total: 1, sort } as never)).not.toContain('(val)');
   });
 });

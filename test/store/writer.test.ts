@@ -20,7 +20,7 @@ describe('migrations', () => {
       `SELECT table_name, table_type FROM information_schema.tables WHERE table_schema = 'main' ORDER BY table_name`,
     );
     expect(rows.map((r) => r.table_name)).toEqual([
-      'artifacts', 'costs', 'eval_results', 'experiments', 'predictions', 'run_params', 'run_summary', 'runs',
+      'artifacts', 'confusion_matrix', 'costs', 'eval_results', 'experiments', 'predictions', 'run_params', 'run_summary', 'runs',
       'schema_version', 'step_metric_points', 'step_metrics', 'step_series', 'sweeps',
     ]);
     const v = await store.db.all<{ v: number }>('SELECT max(version) AS v FROM schema_version');
@@ -51,17 +51,91 @@ describe('forward migrations', () => {
         const applied = await db.exclusive(async (tx) => migrate(tx, (await readSchemaVersion(tx))!, '2026-11-29 08:00:00', [...MIGRATIONS, next]));
         expect(applied).toEqual([SCHEMA_VERSION + 1]);
         expect(await db.all(`SELECT version, description FROM schema_version ORDER BY version`)).toEqual([
-          { version: 1, description: MIGRATIONS[0]!.description },
-          { version: 2, description: 'test: runs.note' },
+          ...MIGRATIONS.map((m) => ({ version: m.version, description: m.description })),
+          { version: SCHEMA_VERSION + 1, description: 'test: runs.note' },
         ]);
         expect(await db.all(`SELECT run_id, status, note FROM runs`)).toEqual([{ run_id: 'r1', status: 'running', note: null }]);
-        expect(await db.exclusive((tx) => migrate(tx, 2, '2026-11-29 08:00:00', [...MIGRATIONS, next]))).toEqual([]);
+        expect(await db.exclusive((tx) => migrate(tx, SCHEMA_VERSION + 1, '2026-11-29 08:00:00', [...MIGRATIONS, next]))).toEqual([]);
       } finally {
         await db.close();
       }
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('migration 2: eval_results split and intervals', () => {
+  it('an old-schema store gets split = test on its existing rows, no intervals, and its objective falls back to test, labelled', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fte-mig2-'));
+    const file = path.join(dir, 'old.duckdb');
+    try {
+      const db = await openDb(file);
+      try {
+        // Schema 1 exactly as an earlier fte wrote it (its run_summary view is dropped and rebuilt by migration 2).
+        for (const st of MIGRATIONS[0]!.statements) await db.run(st);
+        await db.run(`INSERT INTO schema_version VALUES (1, 'v1', '2026-11-01 08:00:00')`);
+        await db.run(`CREATE VIEW run_summary AS SELECT r.run_id, e.value FROM runs r LEFT JOIN eval_results e ON e.run_id = r.run_id`);
+        await db.run(`INSERT INTO experiments (experiment_id, name, created_at) VALUES ('e', 'old', '2026-11-01 08:00:00')`);
+        await db.run(`INSERT INTO sweeps (sweep_id, experiment_id, status, started_at, objective_metric, objective_goal)
+                      VALUES ('s', 'e', 'completed', '2026-11-01 08:00:00', 'classify/f1_macro', 'maximize')`);
+        await db.run(`INSERT INTO runs (run_id, sweep_id, status) VALUES ('r', 's', 'completed')`);
+        await db.run(`INSERT INTO eval_results VALUES ('r', 'finetuned', 'none', 'classify', 'f1_macro', 0.75, 20, 'sig')`);
+      } finally {
+        await db.close();
+      }
+      store = await openStore(file);
+      expect(await store.db.all(`SELECT run_id, subject, split, value, n, signature, ci_low, ci_high, ci_signature FROM eval_results`)).toEqual([
+        { run_id: 'r', subject: 'finetuned', split: 'test', value: 0.75, n: 20, signature: 'sig', ci_low: null, ci_high: null, ci_signature: null },
+      ]);
+      expect(await store.db.all(`SELECT max(version) AS v FROM schema_version`)).toEqual([{ v: SCHEMA_VERSION }]);
+      expect(await store.db.all(`SELECT run_id, objective, objective_split FROM run_summary`)).toEqual([{ run_id: 'r', objective: 0.75, objective_split: 'test' }]);
+      // The new subject is accepted after the migration.
+      await store.db.run(`INSERT INTO eval_results (run_id, subject, perturbation, slice, metric, value, n) VALUES ('r', 'majority', 'none', 'all', 'accuracy', 0.5, 20)`);
+    } finally {
+      await store?.close();
+      store = null;
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('selection on validation', () => {
+  it('ranks on the val objective, never on test; stores intervals and confusion cells; reads test by default', async () => {
+    store = await openStore(':memory:');
+    const { sweepId } = await seed(store, { metric: 'classify/f1_macro', goal: 'maximize' });
+    // Run a is better on test, b on validation: the ranking must follow validation.
+    for (const [id, val, test] of [['a', 0.6, 0.95], ['b', 0.8, 0.7]] as const) {
+      await store.startRun({ runId: id, sweepId, variantKey: id, method: 'lora', params: PARAMS });
+      const o = outcome(id);
+      const testRows = o.evalRows.map((r) => ({ ...r, split: 'test' as const, ...(r.metric === 'f1_macro' ? { value: test, ciLow: test - 0.1, ciHigh: Math.min(1, test + 0.05), ciSignature: 'bootstrap-percentile:1000:seed=12345:ci=0.95' } : {}) }));
+      const valRows = o.evalRows.filter((r) => r.perturbation === 'none').map((r) => ({ ...r, split: 'val' as const, ...(r.metric === 'f1_macro' ? { value: val } : {}) }));
+      o.evalRows = [...testRows, ...valRows];
+      o.confusion = [
+        { subject: 'finetuned', split: 'test', slice: 'classify', gold: 'spam', predicted: 'spam', count: 3 },
+        { subject: 'finetuned', split: 'test', slice: 'classify', gold: 'spam', predicted: null, count: 1 },
+      ];
+      await store.writeRunOutcome(o);
+    }
+    const rows = await store.db.all(`SELECT run_id, objective, objective_split FROM run_summary ORDER BY run_id`);
+    expect(rows).toEqual([
+      { run_id: 'a', objective: 0.6, objective_split: 'val' },
+      { run_id: 'b', objective: 0.8, objective_split: 'val' },
+    ]);
+    const best = await store.listRuns({ sort: 'objective' });
+    expect(best.runs.map((r) => [r.runId, r.objective.value, r.objective.split])).toEqual([['b', 0.8, 'val'], ['a', 0.6, 'val']]);
+    const test = await store.evalResults({ runIds: ['a'] });
+    expect(new Set(test.map((e) => e.split))).toEqual(new Set(['test']));
+    const f1 = test.find((e) => e.metric === 'f1_macro' && e.perturbation === 'none')!;
+    expect([f1.value, f1.ciLow, f1.ciHigh]).toEqual([0.95, 0.95 - 0.1, 1]);
+    expect(f1.ciSignature).toMatch(/^bootstrap-percentile/);
+    expect((await store.evalResults({ runIds: ['a'], split: 'val' })).every((e) => e.split === 'val')).toBe(true);
+    const detail = await store.getRun('a');
+    expect(new Set(detail.evals.map((e) => e.split))).toEqual(new Set(['test', 'val']));
+    expect(detail.confusion).toEqual([
+      { runId: 'a', subject: 'finetuned', split: 'test', slice: 'classify', gold: 'spam', predicted: 'spam', count: 3 },
+      { runId: 'a', subject: 'finetuned', split: 'test', slice: 'classify', gold: 'spam', predicted: null, count: 1 },
+    ]);
   });
 });
 

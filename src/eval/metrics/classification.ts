@@ -127,7 +127,49 @@ export function classificationSignature(metric: string, average?: 'micro' | 'mac
   const parts: Record<string, string | number> = { metric };
   if (average) parts.avg = average;
   parts.zero_division = 0;
-  parts.labels = 'trimmed';
+  parts.labels = 'fixed';
+  parts.answers = 'normalized';
   parts.ref = 'scikit-learn-1.2.1';
   return makeSignature(parts);
+}
+
+/**
+ * Per-label counts over a FIXED label set (scikit-learn `labels=labels`): a prediction that is not
+ * one of `labels` (null = invalid, see src/eval/labels.ts) is a false negative of its true label and
+ * a false positive of no label; it never becomes a class. True labels outside `labels` are ignored,
+ * as scikit-learn does (callers include every gold label in the set).
+ * @param yTrue true labels, shape [n]
+ * @param yPred mapped predictions (a label or null), shape [n]
+ * @throws RangeError when the two lists differ in length
+ */
+export function classificationStatisticsFixed(yTrue: readonly string[], yPred: readonly (string | null)[], labels: readonly string[]): Map<string, ClassCounts> {
+  if (yTrue.length !== yPred.length) {
+    throw new RangeError(`classification: ${yTrue.length} true labels but ${yPred.length} predictions`);
+  }
+  const m = new Map<string, ClassCounts>([...labels].sort(comparePy).map((l) => [l, { tp: 0, fp: 0, fn: 0 }]));
+  for (let i = 0; i < yTrue.length; i++) {
+    const t = m.get(yTrue[i]!);
+    const p = yPred[i] === null ? undefined : m.get(yPred[i]!);
+    if (t && yTrue[i] === yPred[i]) t.tp++;
+    else {
+      if (p) p.fp++;
+      if (t) t.fn++;
+    }
+  }
+  return m;
+}
+
+/**
+ * One example's counts as a flat vector `[tp, fp, fn]` per label of `labels` (sorted order): the
+ * per-example sufficient statistics whose sum is `classificationStatisticsFixed`'s counts, for a
+ * corpus-level bootstrap of macro/weighted averages.
+ */
+export function classificationExampleVector(yTrue: string, yPred: string | null, labels: readonly string[]): number[] {
+  const counts = classificationStatisticsFixed([yTrue], [yPred], labels);
+  return [...counts.values()].flatMap((c) => [c.tp, c.fp, c.fn]);
+}
+
+/** The inverse of `classificationExampleVector` on summed vectors: per-label counts. */
+export function countsFromVector(summed: readonly number[], labels: readonly string[]): Map<string, ClassCounts> {
+  return new Map([...labels].sort(comparePy).map((l, j) => [l, { tp: summed[3 * j]!, fp: summed[3 * j + 1]!, fn: summed[3 * j + 2]! }]));
 }

@@ -6,7 +6,7 @@ import type { RunData } from '../data.js';
 
 export const SUBJECTS = ['finetuned', 'base', 'prompting', 'rag'] as const;
 
-export const SUBJECT_LABEL: Record<string, string> = { finetuned: 'Fine-tuned', base: 'Base model', prompting: 'Prompting', rag: 'RAG' };
+export const SUBJECT_LABEL: Record<string, string> = { finetuned: 'Fine-tuned', base: 'Base model', prompting: 'Prompting', rag: 'RAG', majority: 'Majority class' };
 
 /** Parameters whose value differs between runs, most distinct values first (ties: declaration order). */
 export function sweptParams(runs: readonly Pick<RunData, 'params' | 'method'>[]): string[] {

@@ -80,6 +80,11 @@ export function buildSummary(data: ReportData, objective: Objective, best: RunDa
       const bppl = evalValue(rows, 'base', 'all', 'perplexity');
       if (ppl !== null && bppl !== null) why.push(`Test perplexity ${fmtNum(ppl)} vs base model ${fmtNum(bppl)}.`);
     }
+    if (best.selectionSplit === 'val' && best.selectionObjective !== undefined && objective.metric !== 'val_loss') {
+      why.push(`Chosen on the validation split (${objective.key} ${fmtNum(best.selectionObjective)}); every metric in this report is on the held-out test split.`);
+    } else if (best.selectionSplit === 'test') {
+      why.push(`Chosen on the test split: these runs were stored before fte scored validation, so the ranking saw the test numbers.`);
+    }
     if (best.trainableParams && best.totalParams) {
       why.push(`Trains ${fmtCount(best.trainableParams)} of ${fmtCount(best.totalParams)} parameters (${((100 * best.trainableParams) / best.totalParams).toPrecision(2)}%); adapter ${fmtBytes(best.adapterBytes)}.`);
     }
