@@ -8,6 +8,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { openStore, type Store } from '../../src/store/writer.js';
 import { StoreCorruptError, StoreLockedError, StoreMissingError, StoreVersionError } from '../../src/store/errors.js';
 import { runSql } from '../../src/store/sql.js';
+import { SCHEMA_VERSION } from '../../src/store/schema.js';
 import { exportStore } from '../../src/store/export.js';
 import { seedFile } from './seed-db.js';
 
@@ -125,7 +126,7 @@ describe('bad database files', () => {
     const before = sha(file);
     const err = await openStore(file, { readOnly }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(StoreVersionError);
-    expect((err as Error).message).toBe(`database ${file} has schema version 99, newer than this fte supports (1); upgrade fte to read it`);
+    expect((err as Error).message).toBe(`database ${file} has schema version 99, newer than this fte supports (${SCHEMA_VERSION}); upgrade fte to read it`);
     expect(sha(file)).toBe(before);
   });
 });
@@ -199,7 +200,7 @@ describe('export', () => {
         const back = await store.db.all<{ n: number }>(`SELECT count(*) AS n FROM ${reader}($1)`, [path.join(out, `eval_results.${format}`)]);
         expect(back[0]!.n).toBe(10);
       }
-      await expect(exportStore(store.db, { format, out: path.join(dir, 'x'), table: 'nope' })).rejects.toThrow(/unknown table 'nope'; known: artifacts, costs/);
+      await expect(exportStore(store.db, { format, out: path.join(dir, 'x'), table: 'nope' })).rejects.toThrow(/unknown table 'nope'; known: artifacts, confusion_matrix, costs/);
     } finally {
       await store.close();
     }
