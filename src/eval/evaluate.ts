@@ -237,8 +237,17 @@ export async function evaluateSubject(opts: EvaluateSubjectOptions): Promise<Eva
   const scoresFor = (i: number, prediction: string, nllOf?: number[]): Record<string, number> => {
     const out: Record<string, number> = {};
     for (const m of metricsFor(kindOf(i), opts.metrics)) if (m.perExample) out[m.name] = m.perExample(prediction, [test[i]!.completion]);
-    if (nllOf && nllOf.length > 0) out.nll_mean = nllOf.reduce((a, b) => a + b, 0) / nllOf.length;
+    if (nllOf && nllOf.length > 0) {
+      out.nll_mean = nllOf.reduce((a, b) => a + b, 0) / nllOf.length;
+      out.nll_tokens = nllOf.length;
+    }
     return out;
+  };
+  // The example's slice and, for classification, its fixed label set: what a paired test between two subjects needs.
+  const sliceOf = (i: number): Pick<PredictionRow, 'category' | 'labels'> => {
+    const category = test[i]!.category;
+    const labels = labelSets.get(category ?? NO_CATEGORY);
+    return { ...(category !== undefined ? { category } : {}), ...(labels ? { labels } : {}) };
   };
   const predictions: PredictionRow[] = test.map((ex, i) => ({
     subject,
@@ -248,6 +257,7 @@ export async function evaluateSubject(opts: EvaluateSubjectOptions): Promise<Eva
     reference: ex.completion,
     prediction: cleanPred[i]!,
     scores: scoresFor(i, cleanPred[i]!, nll[i]),
+    ...sliceOf(i),
   }));
   variants.forEach((v, vi) => {
     v.changed.forEach((c, i) => {
@@ -260,6 +270,7 @@ export async function evaluateSubject(opts: EvaluateSubjectOptions): Promise<Eva
         reference: test[i]!.completion,
         prediction: variantPred[vi]![i]!,
         scores: scoresFor(i, variantPred[vi]![i]!),
+        ...sliceOf(i),
       });
     });
   });

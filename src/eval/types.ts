@@ -55,7 +55,12 @@ export interface PredictionRow {
   input: string;
   reference: string;
   prediction: string;
+  /** Per-example scores by metric name; `nll_mean` (nats/token) and `nll_tokens` on clean rows where token NLLs were computed. */
   scores: Record<string, number>;
+  /** The example's category (its slice); absent when uncategorised. */
+  category?: string;
+  /** The fixed label set of the example's classification slice; absent for generation slices. */
+  labels?: string[];
 }
 
 /** Token usage of one subject's evaluation (drives the per-request cost of each approach). */

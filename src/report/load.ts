@@ -90,7 +90,7 @@ export async function loadReportData(db: Db, sweepId?: string): Promise<ReportDa
 
   const stepMap = byRun(steps, (m): StepMetric => ({ step: m.step, epoch: m.epoch ?? 0, split: m.split as StepMetric['split'], name: m.name, value: finite(m.value) }));
   const evalMap = byRun(evals, (e): EvalRow => ({ subject: e.subject, perturbation: e.perturbation, slice: e.slice, metric: e.metric, value: finite(e.value), n: e.n ?? 0, ...(e.signature ? { signature: e.signature } : {}) }));
-  const predMap = byRun(preds, (p): PredictionRow => ({ subject: p.subject, perturbation: p.perturbation, exampleId: p.exampleId, input: p.input ?? '', reference: p.reference ?? '', prediction: p.prediction ?? '', scores: p.scores ?? {} }));
+  const predMap = byRun(preds, (p): PredictionRow => ({ subject: p.subject, perturbation: p.perturbation, exampleId: p.exampleId, input: p.input ?? '', reference: p.reference ?? '', prediction: p.prediction ?? '', scores: p.scores ?? {}, ...(p.category !== null ? { category: p.category } : {}), ...(p.labels ? { labels: p.labels } : {}) }));
   const costMap = byRun(costs, (c): CostRow => ({ component: c.component, device: c.device ?? '', hours: c.hours ?? 0, tokens: c.tokens ?? 0, usd: c.usd ?? 0, priceSource: c.priceSource ?? '' }));
   const artMap = byRun(artifacts, (a) => ({ kind: a.kind, path: a.path, bytes: a.bytes ?? 0, sha256: a.sha256 ?? '' }));
 

@@ -146,6 +146,10 @@ export interface PredictionRecord {
   reference: string | null;
   prediction: string | null;
   scores: Record<string, number>;
+  /** The example's slice (NULL when uncategorised or stored before schema 3). */
+  category: string | null;
+  /** Its classification slice's fixed label set, or null. */
+  labels: string[] | null;
 }
 
 export interface CostRecord {
@@ -622,6 +626,8 @@ export async function predictions(db: Db, sel: PredictionSelector): Promise<Pred
     reference: str(p.reference),
     prediction: str(p.prediction),
     scores: (parseJson(p.scores_json) as Record<string, number>) ?? {},
+    category: str(p.category),
+    labels: (parseJson(p.labels_json) as string[] | null) ?? null,
   }));
 }
 

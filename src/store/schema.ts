@@ -18,7 +18,9 @@
  *     -- NULL where undefined; ci_signature names the procedure (resamples, seed, corpus/mean level)
  *   confusion_matrix(run_id, subject, split, slice, gold, predicted, count)
  *     -- classification slices, clean inputs; predicted NULL = an invalid answer (maps to no label)
- *   predictions(run_id, subject, perturbation, example_id, input, reference, prediction, scores_json)
+ *   predictions(run_id, subject, perturbation, example_id, input, reference, prediction, scores_json, category, labels_json)
+ *     -- category: the example's slice (NULL when uncategorised); labels_json: its classification
+ *     -- slice's fixed label set (JSON array; NULL otherwise), so two subjects can be paired per slice
  *   costs(run_id, component, device, hours, tokens, usd, price_source)
  *   artifacts(run_id, kind, path, bytes, sha256)
  *   run_summary                                                          -- a VIEW, one row per variant run
@@ -42,7 +44,7 @@ import { paramsSchema } from '../experiment/schema.js';
 import type { TxHandle } from './db.js';
 
 /** The schema version this build writes and reads. */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 /** One forward migration: DDL run in one transaction, then `schema_version` gets a row. */
 export interface Migration {
@@ -215,6 +217,11 @@ export const MIGRATIONS: Migration[] = [
         count INTEGER NOT NULL
       )`,
     ],
+  },
+  {
+    version: 3,
+    description: 'predictions: category (the example\'s slice) and labels_json (its fixed label set) for paired tests per slice',
+    statements: [`ALTER TABLE predictions ADD COLUMN category VARCHAR`, `ALTER TABLE predictions ADD COLUMN labels_json VARCHAR`],
   },
 ];
 

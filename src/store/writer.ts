@@ -286,6 +286,8 @@ const PREDICTION_COLUMNS: AppendColumn<PredictionRow & { runId: string }>[] = [
   { type: VARCHAR, get: (r) => capPredictionText(r.reference) },
   { type: VARCHAR, get: (r) => capPredictionText(r.prediction) },
   { type: VARCHAR, get: (r) => JSON.stringify(r.scores ?? {}) },
+  { type: VARCHAR, get: (r) => r.category ?? null },
+  { type: VARCHAR, get: (r) => (r.labels ? JSON.stringify(r.labels) : null) },
 ];
 const COST_COLUMNS: AppendColumn<CostRow & { runId: string }>[] = [
   { type: VARCHAR, get: (r) => r.runId },
