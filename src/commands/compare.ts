@@ -6,9 +6,15 @@ export default class Compare extends BaseCommand {
   static override description = `REF is a run id, a sweep id (its best run), best:<experiment> (the best run of its latest sweep) or
 <sweep>:base|prompting|rag (a baseline). Without REFs: the latest sweep's best variant vs its base model.
 --threshold METRIC=DELTA sets the smallest acceptable change in the metric's good direction (negative =
-tolerated regression): f1_macro=-0.02 fails when F1 drops by more than 0.02; classify/f1_macro=0 fails on
-any drop. Without thresholds the objective must not regress. The markdown starts with <!-- fte:compare -->
-so CI can update one comment.`;
+tolerated regression). Every metric is compared with a paired test on the examples both sides were scored
+on: exact McNemar for 0/1-per-example metrics (accuracy, exact match), paired bootstrap (Koehn 2004, as
+sacrebleu --paired-bs) otherwise; "better" and "worse" mean significant at --alpha, else "no significant
+change", and each row shows Δ with its 95% interval and p. A thresholded metric fails when its whole 95%
+interval of the change lies below the threshold, or (threshold >= 0) when it is significantly worse:
+f1_macro=-0.02 fails only when a drop of more than 0.02 is certain; without thresholds the objective must
+not regress significantly. Both sides must be completed runs (or baselines) scored on the same examples,
+else fte compare exits 2 with one line. The markdown starts with <!-- fte:compare --> so CI can update
+one comment.`;
   static override examples = [
     '<%= config.bin %> compare',
     '<%= config.bin %> compare --base 20261129-075804-8be9:base --head best:lora-rank --threshold f1_macro=-0.01 --fail-on-regression',
@@ -20,7 +26,8 @@ so CI can update one comment.`;
     head: Flags.string({ description: 'REF under review (default: the latest sweep\'s best run)' }),
     format: Flags.string({ description: 'output format', options: ['markdown', 'json'], default: 'markdown' }),
     threshold: Flags.string({ description: 'METRIC=DELTA, repeatable (e.g. f1_macro=-0.02, perplexity=-0.5)', multiple: true }),
-    'fail-on-regression': Flags.boolean({ description: 'exit 1 when a thresholded metric regresses beyond its threshold' }),
+    'fail-on-regression': Flags.boolean({ description: 'exit 1 on a significant regression of a thresholded metric, or when its whole 95% interval lies beyond its threshold' }),
+    alpha: Flags.string({ description: 'significance level of "better" and "worse" (paired tests)', default: '0.05' }),
     out: Flags.string({ char: 'o', description: 'write the output to FILE instead of stdout (its folder must exist; an existing file needs --force)' }),
     force: Flags.boolean({ description: 'replace an existing --out file (never the store)' }),
   };
@@ -37,6 +44,7 @@ so CI can update one comment.`;
       base: flags.base,
       head: flags.head,
       thresholds: flags.threshold ?? [],
+      alpha: Number(flags.alpha),
       format: flags.format as 'markdown' | 'json',
       version: fteVersion(),
     });

@@ -48,6 +48,9 @@ async function roiFor(db: Db, data: ReportData, runId?: string): Promise<RoiRepo
 const approachOf = (roi: RoiReport | null, a: string): ApproachRoi | undefined => roi?.approaches.find((x) => x.approach === a);
 
 async function runSide(db: Db, ref: string, data: ReportData, run: RunData): Promise<CompareSide> {
+  if (run.status !== 'completed') {
+    throw new UserInputError(`${ref}: run ${run.runId} is ${run.status}, not completed${run.error ? ` (${run.error})` : ''}; fte compare compares completed runs only`);
+  }
   const objective = parseObjective(data.sweep.spec);
   const short = variantLabel({ method: run.method, ...run.params }, sweptParams(data.runs), '');
   const target = run.costs.filter((c) => c.component === 'train_hosted' || c.component === 'train_target_device');
@@ -198,6 +201,8 @@ export interface CompareOptions {
   head?: string;
   /** `METRIC=DELTA` strings (see `parseThresholds`). */
   thresholds?: string[];
+  /** Significance level of "better" / "worse" (default 0.05). */
+  alpha?: number;
   format?: 'markdown' | 'json';
   version?: string;
 }
@@ -210,7 +215,8 @@ export interface CompareResult {
 
 /**
  * `fte compare`: resolve both REFs, compare, render.
- * @throws StoreMissingError, UserInputError (bad REF or threshold), UnknownNameError.
+ * @throws StoreMissingError, UserInputError (bad REF or threshold, a side that is not a completed run,
+ *   sides scored on different examples), UnknownNameError.
  */
 export async function compareRefs(opts: CompareOptions): Promise<CompareResult> {
   const thresholds = parseThresholds(opts.thresholds ?? []);
@@ -219,7 +225,7 @@ export async function compareRefs(opts: CompareOptions): Promise<CompareResult> 
   let comparison: Comparison;
   try {
     const { base, head } = await resolveSides(store.db, opts.base, opts.head);
-    comparison = compareSides(base, head, thresholds);
+    comparison = compareSides(base, head, thresholds, { alpha: opts.alpha });
   } finally {
     await store.close();
   }

@@ -6,6 +6,7 @@
  * come from ./compare-refs.ts, which reads the store.
  */
 import { UnknownNameError, UserInputError } from '../errors.js';
+import { pairedTest, type PairedExample, type PairedTestResult } from '../eval/paired.js';
 import type { EvalRow, PredictionRow, Subject } from '../eval/types.js';
 import { fmtParam } from '../format.js';
 import { lowerIsBetter, type Objective } from './objective.js';
@@ -57,8 +58,19 @@ export interface MetricDelta {
   delta: number | null;
   /** Change in the good direction (delta, or -delta for lower-is-better metrics). */
   improvement: number | null;
-  outcome: 'better' | 'worse' | 'same' | 'n/a';
+  /**
+   * `better` / `worse`: significant at `alpha` by the paired test (DESIGN.md, "Verdicts"); `ns`: the
+   * values differ but not significantly; `same`: equal; `untested`: the values differ and no paired
+   * test was possible (no per-example predictions for this metric); `n/a`: a side has no value.
+   */
+  outcome: 'better' | 'worse' | 'same' | 'ns' | 'untested' | 'n/a';
   n: number | null;
+  /** 95% interval of `delta` (head − base) by paired bootstrap, metric's unit; null when untested. */
+  ci95: [number, number] | null;
+  /** Two-sided p-value of "no difference" by the paired test; null when untested. */
+  pValue: number | null;
+  /** The paired test: `mcnemar-exact` (0/1-per-example metrics) or `paired-bootstrap:<R>:seed=<s>`; null when untested. */
+  test: string | null;
   threshold: number | null;
   /** null when not thresholded. */
   pass: boolean | null;
@@ -89,7 +101,9 @@ export interface Comparison {
   summary: string;
   base: Omit<CompareSide, 'evalRows' | 'predictions'>;
   head: Omit<CompareSide, 'evalRows' | 'predictions'>;
-  objective: { key: string; goal: string; base: number | null; head: number | null };
+  objective: { key: string; goal: string; base: number | null; head: number | null; ci95: [number, number] | null; pValue: number | null; test: string | null; outcome: MetricDelta['outcome'] };
+  /** Significance level of the verdicts. */
+  alpha: number;
   metrics: MetricDelta[];
   perSlice: MetricDelta[];
   robustness: MetricDelta[];
@@ -118,12 +132,59 @@ export function parseThresholds(values: readonly string[]): Threshold[] {
 
 const EPS = 1e-12;
 
-function delta(key: string, slice: string, metric: string, b: number | null, h: number | null, n: number | null): MetricDelta {
+/** Significance level of every verdict unless `--alpha` says otherwise. */
+export const DEFAULT_ALPHA = 0.05;
+
+/**
+ * One metric's change. The outcome is `better` / `worse` only when the paired test is significant at
+ * `alpha`; a difference without a test is `untested`, never better or worse.
+ */
+function delta(key: string, slice: string, metric: string, b: number | null, h: number | null, n: number | null, paired: PairedTestResult | null = null, alpha = DEFAULT_ALPHA): MetricDelta {
   const lower = lowerIsBetter(metric);
   const d = b !== null && h !== null ? h - b : null;
   const imp = d === null ? null : lower ? -d : d;
-  const outcome = imp === null ? 'n/a' : Math.abs(imp) <= EPS * Math.max(1, Math.abs(b ?? 0)) ? 'same' : imp > 0 ? 'better' : 'worse';
-  return { key, slice, metric, direction: lower ? 'lower' : 'higher', base: b, head: h, delta: d, improvement: imp, outcome, n, threshold: null, pass: null };
+  let outcome: MetricDelta['outcome'];
+  if (imp === null) outcome = 'n/a';
+  else if (Math.abs(imp) <= EPS * Math.max(1, Math.abs(b ?? 0))) outcome = 'same';
+  else if (!paired) outcome = 'untested';
+  else if (paired.pValue < alpha) outcome = imp > 0 ? 'better' : 'worse';
+  else outcome = 'ns';
+  return {
+    key, slice, metric, direction: lower ? 'lower' : 'higher', base: b, head: h, delta: d, improvement: imp, outcome, n, threshold: null, pass: null,
+    ci95: paired ? paired.ci95 : null, pValue: paired ? paired.pValue : null, test: paired ? paired.test : null,
+  };
+}
+
+/** The clean predictions of a side on a slice (`all`: every example), as paired-test examples, and the slice's label set. */
+function sliceExamples(side: CompareSide, slice: string): { examples: PairedExample[]; labels?: string[] } {
+  const rows = side.predictions.filter((p) => p.perturbation === 'none' && (slice === 'all' || p.category === slice));
+  const labels = [...new Set(rows.flatMap((p) => p.labels ?? []))];
+  const examples = rows.map((p): PairedExample => {
+    const mean = p.scores.nll_mean;
+    const tokens = p.scores.nll_tokens;
+    return { exampleId: p.exampleId, prediction: p.prediction, reference: p.reference, ...(mean !== undefined && tokens ? { nll: { sum: mean * tokens, tokens } } : {}) };
+  });
+  return labels.length ? { examples, labels } : { examples };
+}
+
+/**
+ * The paired test of `metric` on `slice` between the two sides' stored predictions, or null when a
+ * side has none for the slice (older stores, or predictions without slices).
+ * @throws ExampleMismatchError (src/eval/paired.ts) when both have predictions on different examples
+ */
+function sidesTest(base: CompareSide, head: CompareSide, slice: string, metric: string, opts: CompareSidesOptions): PairedTestResult | null {
+  const h = sliceExamples(head, slice);
+  const b = sliceExamples(base, slice);
+  if (h.examples.length === 0 || b.examples.length === 0) return null;
+  return pairedTest(metric, h.examples, b.examples, { labels: h.labels ?? b.labels, resamples: opts.resamples, seed: opts.seed });
+}
+
+export interface CompareSidesOptions {
+  /** Significance level of "better" and "worse" (default 0.05). */
+  alpha?: number;
+  /** Paired-bootstrap resamples (default 1000) and seed (default 12345). */
+  resamples?: number;
+  seed?: number;
 }
 
 function keyOf(slice: string, metric: string): string {
@@ -160,14 +221,23 @@ function meanOf(xs: number[]): number | null {
  * and per-slice rows whose key or bare metric name matches; with none given, the objective must
  * not regress (0).
  */
-export function compareSides(base: CompareSide, head: CompareSide, thresholds: Threshold[] = []): Comparison {
+export function compareSides(base: CompareSide, head: CompareSide, thresholds: Threshold[] = [], opts: CompareSidesOptions = {}): Comparison {
+  const alpha = opts.alpha ?? DEFAULT_ALPHA;
+  if (!(alpha > 0 && alpha < 1)) throw new UserInputError(`--alpha must be between 0 and 1, got ${alpha}`);
   const objective = head.objective;
   const keys = cleanKeys([...head.evalRows, ...base.evalRows]);
   // Per-slice metrics are the meaningful ones when the suite has slices (BLEU over classification
   // labels and subject lines together is not); slice `all` adds what no slice has (perplexity).
   const inSlices = new Set(keys.filter((k) => k.slice !== 'all').map((k) => k.metric));
   const nOf = (slice: string, metric: string): number | null => head.evalRows.find((r) => r.slice === slice && r.metric === metric && r.perturbation === 'none')?.n ?? null;
-  const mk = (k: { slice: string; metric: string }): MetricDelta => delta(keyOf(k.slice, k.metric), k.slice, k.metric, value(base.evalRows, k.slice, k.metric), value(head.evalRows, k.slice, k.metric), nOf(k.slice, k.metric));
+  const tests = new Map<string, PairedTestResult | null>();
+  const testOf = (slice: string, metric: string): PairedTestResult | null => {
+    const k = keyOf(slice, metric);
+    if (!tests.has(k)) tests.set(k, sidesTest(base, head, slice, metric, opts));
+    return tests.get(k)!;
+  };
+  const mk = (k: { slice: string; metric: string }): MetricDelta =>
+    delta(keyOf(k.slice, k.metric), k.slice, k.metric, value(base.evalRows, k.slice, k.metric), value(head.evalRows, k.slice, k.metric), nOf(k.slice, k.metric), testOf(k.slice, k.metric), alpha);
   const objKey = objective.metric === 'val_loss' ? null : keyOf(objective.slice, objective.metric);
   const main = keys.filter((k) => k.slice !== 'all' || !inSlices.has(k.metric)).map(mk);
   main.sort((a, b) => (a.key === objKey ? -1 : b.key === objKey ? 1 : 0));
@@ -180,7 +250,7 @@ export function compareSides(base: CompareSide, head: CompareSide, thresholds: T
       const t = effective.find((x) => x.metric === m.key) ?? effective.find((x) => x.metric === m.metric && !x.metric.includes('/'));
       if (!t) continue;
       m.threshold = t.minImprovement;
-      m.pass = m.improvement === null ? null : m.improvement >= t.minImprovement - EPS;
+      m.pass = thresholdPass(m, t.minImprovement);
       if (m.pass === false && !failed.includes(m.key)) failed.push(m.key);
     }
   }
@@ -212,7 +282,7 @@ export function compareSides(base: CompareSide, head: CompareSide, thresholds: T
     dd.direction = 'lower';
     const imp = dd.delta === null ? null : -dd.delta;
     dd.improvement = imp;
-    dd.outcome = imp === null ? 'n/a' : Math.abs(imp) <= EPS ? 'same' : imp > 0 ? 'better' : 'worse';
+    dd.outcome = imp === null ? 'n/a' : Math.abs(imp) <= EPS ? 'same' : 'untested';
     if (dd.base !== null || dd.head !== null) robustness.push(dd);
   }
   const consistency = (rows: EvalRow[]): number | null => meanOf(rows.filter((r) => r.metric === 'consistency' && r.slice === 'all' && Number.isFinite(r.value)).map((r) => r.value));
@@ -240,7 +310,8 @@ export function compareSides(base: CompareSide, head: CompareSide, thresholds: T
 
   const ob = objective.metric === 'val_loss' ? null : value(base.evalRows, objective.slice, objective.metric);
   const oh = objective.metric === 'val_loss' ? null : value(head.evalRows, objective.slice, objective.metric);
-  const { headline, summary } = headlineOf(objective, objKey ? delta(objKey, objective.slice, objective.metric, ob, oh, null) : null, main, failed, effective.length > 0);
+  const objDelta = objKey ? delta(objKey, objective.slice, objective.metric, ob, oh, null, ob !== null && oh !== null ? testOf(objective.slice, objective.metric) : null, alpha) : null;
+  const { headline, summary } = headlineOf(objective, objDelta, main, failed, effective.length > 0, alpha);
   const strip = ({ evalRows: _e, predictions: _p, ...rest }: CompareSide) => rest;
   return {
     marker: '<!-- fte:compare -->',
@@ -248,7 +319,8 @@ export function compareSides(base: CompareSide, head: CompareSide, thresholds: T
     summary,
     base: strip(base),
     head: strip(head),
-    objective: { key: objective.key, goal: objective.goal, base: ob, head: oh },
+    objective: { key: objective.key, goal: objective.goal, base: ob, head: oh, ci95: objDelta?.ci95 ?? null, pValue: objDelta?.pValue ?? null, test: objDelta?.test ?? null, outcome: objDelta?.outcome ?? 'n/a' },
+    alpha,
     metrics: main,
     perSlice,
     robustness,
@@ -263,26 +335,60 @@ export function compareSides(base: CompareSide, head: CompareSide, thresholds: T
 }
 
 /**
- * The verdict, led by the objective: `better` when the objective improved and no thresholded
- * metric failed; `worse` when the objective regressed or a threshold failed; `unchanged` when the
- * objective is equal. Without a comparable objective (val_loss, or not measured on both sides) the
- * metrics decide: all that moved improved -> better, all worsened -> worse, both -> mixed, none -> unchanged.
- * The summary is one sentence: `objective unchanged; 1 of 15 metrics better (perplexity)`.
+ * Does a thresholded metric pass? The rule (README, "fte compare"): with `t` the smallest acceptable
+ * improvement in the metric's good direction, a metric FAILS when its whole 95% interval of the
+ * improvement lies below `t` (the interval's upper bound < t), or, for t >= 0 (no regression
+ * tolerated), when the paired test finds it significantly worse. Noise inside the interval never
+ * fails a pull request. A metric without a paired test falls back to its point estimate.
  */
-function headlineOf(objective: Objective, obj: MetricDelta | null, main: MetricDelta[], failed: string[], thresholded: boolean): { headline: Comparison['headline']; summary: string } {
+function thresholdPass(m: MetricDelta, t: number): boolean | null {
+  if (m.improvement === null) return null;
+  if (m.outcome === 'worse' && t >= 0) return false;
+  const upper = m.ci95 ? (m.direction === 'lower' ? -m.ci95[0] : m.ci95[1]) : m.improvement;
+  return upper >= t - EPS;
+}
+
+/** `+0.077 [−0.050, 0.200], p = 0.34` */
+export function deltaText(m: Pick<MetricDelta, 'delta' | 'ci95' | 'pValue'>): string {
+  const num = (v: number): string => `${v > 0 ? '+' : v < 0 ? '−' : '±'}${Number(Math.abs(v).toPrecision(3))}`;
+  if (m.delta === null) return 'n/a';
+  const ci = m.ci95 ? ` [${num(m.ci95[0])}, ${num(m.ci95[1])}]` : '';
+  return `${num(m.delta)}${ci}${m.pValue === null ? '' : `, ${pText(m.pValue)}`}`;
+}
+
+/** `p = 0.34`, `p = 0.0021`, `p < 0.001`. */
+export function pText(p: number): string {
+  return p < 0.001 ? 'p < 0.001' : `p = ${Number(p.toPrecision(2))}`;
+}
+
+/**
+ * The verdict, led by the objective: `better` when the objective improved significantly (paired
+ * test at `alpha`) and no thresholded metric failed; `worse` when it regressed significantly or a
+ * threshold failed; otherwise `unchanged` (no significant change, with the interval shown). Without a
+ * comparable objective (val_loss, or not measured on both sides) the significant metrics decide:
+ * all better -> better, all worse -> worse, both -> mixed, none -> unchanged.
+ * The summary is one sentence: `objective f1_macro: no significant change (+0.077 [−0.05, 0.2], p = 0.34); 0 of 15 metrics significantly better, 3 not significant`.
+ */
+function headlineOf(objective: Objective, obj: MetricDelta | null, main: MetricDelta[], failed: string[], thresholded: boolean, alpha: number): { headline: Comparison['headline']; summary: string } {
   const better = main.filter((m) => m.outcome === 'better');
   const worse = main.filter((m) => m.outcome === 'worse');
+  const ns = main.filter((m) => m.outcome === 'ns' || m.outcome === 'untested');
   const names = (ms: MetricDelta[]): string => (ms.length === 0 ? '' : ` (${ms.slice(0, 4).map((m) => m.key).join(', ')}${ms.length > 4 ? ', ...' : ''})`);
   const moved = [
-    `${better.length} of ${main.length} metrics better${names(better)}`,
-    ...(worse.length > 0 ? [`${worse.length} worse${names(worse)}`] : []),
+    `${better.length} of ${main.length} metrics significantly better${names(better)}`,
+    ...(worse.length > 0 ? [`${worse.length} significantly worse${names(worse)}`] : []),
+    ...(ns.length > 0 ? [`${ns.length} changed without significance`] : []),
   ].join(', ');
   const thresholds = failed.length > 0 ? `; ${failed.length} threshold${failed.length === 1 ? '' : 's'} failed (${failed.join(', ')})` : thresholded ? '; all thresholds pass' : '';
   let headline: Comparison['headline'];
   let lead: string;
   if (obj && obj.outcome !== 'n/a') {
-    const d = obj.delta === null ? '' : ` (${obj.delta > 0 ? '+' : obj.delta < 0 ? '−' : '±'}${Number(Math.abs(obj.delta).toPrecision(3))})`;
-    lead = obj.outcome === 'same' ? `objective ${objective.key} unchanged` : `objective ${objective.key} ${obj.outcome}${d}`;
+    const d = deltaText(obj);
+    lead =
+      obj.outcome === 'same' ? `objective ${objective.key} unchanged`
+      : obj.outcome === 'better' || obj.outcome === 'worse' ? `objective ${objective.key} significantly ${obj.outcome} at α = ${alpha} (${d})`
+      : obj.outcome === 'ns' ? `objective ${objective.key}: no significant change at α = ${alpha} (${d})`
+      : `objective ${objective.key} changed (${d}), untested: no per-example predictions to pair`;
     headline = failed.length > 0 || obj.outcome === 'worse' ? 'worse' : obj.outcome === 'better' ? 'better' : 'unchanged';
   } else {
     lead = `objective ${objective.key} not compared${objective.metric === 'val_loss' ? ' (a training loss; baselines have none)' : ''}`;

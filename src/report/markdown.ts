@@ -49,9 +49,25 @@ function arrow(m: Pick<MetricDelta, 'direction'>): string {
 function passMark(m: MetricDelta): string {
   if (m.pass === true) return '✅';
   if (m.pass === false) return '❌';
+  return outcomeMark(m);
+}
+
+/** ▲ / ▼ significant, ≈ no significant change, · equal or untested. */
+function outcomeMark(m: MetricDelta): string {
   if (m.outcome === 'better') return '▲';
   if (m.outcome === 'worse') return '▼';
+  if (m.outcome === 'ns') return '≈';
   return '·';
+}
+
+/** `+0.08 [−0.05, +0.2]`: Δ with its 95% interval (paired bootstrap). */
+function deltaCell(m: MetricDelta): string {
+  return m.ci95 ? `${fmtDelta(m.delta)} [${fmtDelta(m.ci95[0])}, ${fmtDelta(m.ci95[1])}]` : fmtDelta(m.delta);
+}
+
+function pCell(m: MetricDelta): string {
+  if (m.pValue === null) return '';
+  return `${m.pValue < 0.001 ? '<0.001' : String(Number(m.pValue.toPrecision(2)))}${m.test?.startsWith('mcnemar') ? ' ᴹ' : ''}`;
 }
 
 function thresholdText(m: MetricDelta): string {
@@ -60,11 +76,11 @@ function thresholdText(m: MetricDelta): string {
 }
 
 function metricTable(rows: MetricDelta[], withThreshold: boolean): string[] {
-  const head = withThreshold ? ['| metric | n | base | head | Δ | threshold | |', '|---|---:|---:|---:|---:|---|:-:|'] : ['| metric | n | base | head | Δ | |', '|---|---:|---:|---:|---:|:-:|'];
+  const head = withThreshold ? ['| metric | n | base | head | Δ [95% CI] | p | threshold | |', '|---|---:|---:|---:|---:|---:|---|:-:|'] : ['| metric | n | base | head | Δ [95% CI] | p | |', '|---|---:|---:|---:|---:|---:|:-:|'];
   return [
     ...head,
     ...rows.map((m) => {
-      const cells = [`${mdText(m.key)} ${arrow(m)}`, m.n === null ? '' : String(m.n), fmtNum(m.base), fmtNum(m.head), fmtDelta(m.delta)];
+      const cells = [`${mdText(m.key)} ${arrow(m)}`, m.n === null ? '' : String(m.n), fmtNum(m.base), fmtNum(m.head), deltaCell(m), pCell(m)];
       if (withThreshold) cells.push(thresholdText(m));
       cells.push(passMark(m));
       return `| ${cells.join(' | ')} |`;
@@ -91,6 +107,8 @@ export function renderCompareMarkdown(c: Comparison, opts: { version?: string } 
   L.push(`${c.regression ? '❌' : '✅'} ${mdText(c.summary, 400)}`);
   L.push('');
   L.push(...metricTable(c.metrics, c.thresholds.length > 0));
+  L.push('');
+  L.push(`▲ ▼ significant at α = ${c.alpha}, ≈ no significant change, · equal or untested. Paired tests on the same test examples: exact McNemar (ᴹ) for 0/1-per-example metrics, paired bootstrap (Koehn 2004, 1,000 resamples) otherwise; Δ's interval is the paired bootstrap's 95% percentile interval.`);
   L.push('');
   if (c.robustness.length > 0) {
     L.push('#### Robustness');
@@ -120,8 +138,8 @@ export function renderCompareMarkdown(c: Comparison, opts: { version?: string } 
   L.push('');
   L.push(`<details><summary>Per slice (${new Set(c.perSlice.map((m) => m.slice)).size} slices)</summary>`);
   L.push('');
-  L.push('| slice | metric | n | base | head | Δ | |', '|---|---|---:|---:|---:|---:|:-:|');
-  for (const m of c.perSlice) L.push(`| ${mdText(m.slice)} | ${mdText(m.metric)} ${arrow(m)} | ${m.n ?? ''} | ${fmtNum(m.base)} | ${fmtNum(m.head)} | ${fmtDelta(m.delta)} | ${passMark(m)} |`);
+  L.push('| slice | metric | n | base | head | Δ [95% CI] | p | |', '|---|---|---:|---:|---:|---:|---:|:-:|');
+  for (const m of c.perSlice) L.push(`| ${mdText(m.slice)} | ${mdText(m.metric)} ${arrow(m)} | ${m.n ?? ''} | ${fmtNum(m.base)} | ${fmtNum(m.head)} | ${deltaCell(m)} | ${pCell(m)} | ${passMark(m)} |`);
   L.push('');
   L.push('</details>');
   L.push('');

@@ -69,16 +69,19 @@ describe('thresholds', () => {
   });
 
   it.each([
-    // head = the weaker main sweep, base = this sweep's best: a regression.
-    [['f1_macro=-0.01'], true, ['classify/f1_macro']],
-    [['f1_macro=-0.5'], false, []],
-    [['classify/f1_macro=-0.5', 'perplexity=0'], true, ['perplexity']],
-    [[], true, ['classify/f1_macro']],
-  ])('%j -> regression %s', async (thresholds, regression, failed) => {
-    const { comparison } = await compareRefs({ db: dbFile, base: SWEEP_ID, head: MAIN_SWEEP_ID, thresholds });
+    // head = this sweep's base model, base = its best run: a significant regression (paired tests).
+    [`${SWEEP_ID}:base`, ['f1_macro=-0.01'], true, ['classify/f1_macro'], 'worse'],
+    [`${SWEEP_ID}:base`, ['f1_macro=-0.9'], false, [], 'worse'],
+    [`${SWEEP_ID}:base`, ['classify/f1_macro=-0.9', 'perplexity=0'], true, ['perplexity'], 'worse'],
+    [`${SWEEP_ID}:base`, [], true, ['classify/f1_macro'], 'worse'],
+    // head = the older main sweep, 3% lower on every metric: noise, not a regression.
+    [MAIN_SWEEP_ID, [], false, [], 'unchanged'],
+    [MAIN_SWEEP_ID, ['f1_macro=-0.01'], false, [], 'unchanged'],
+  ])('head %s, thresholds %j -> regression %s', async (head, thresholds, regression, failed, headline) => {
+    const { comparison } = await compareRefs({ db: dbFile, base: SWEEP_ID, head, thresholds });
     expect(comparison.regression).toBe(regression);
     expect(comparison.failed).toEqual(failed);
-    expect(comparison.headline).toBe('worse');
+    expect(comparison.headline).toBe(headline);
   });
 
   it('an unknown threshold metric lists the known ones', async () => {
@@ -160,11 +163,23 @@ describe.skipIf(!existsSync(join(root, 'dist/commands/compare.js')))('built CLI'
     const ok = fte(['compare']);
     expect(ok.status).toBe(0);
     expect(ok.stdout.startsWith('<!-- fte:compare -->')).toBe(true);
-    const bad = fte(['compare', '--base', SWEEP_ID, '--head', MAIN_SWEEP_ID, '--threshold', 'f1_macro=-0.01', '--fail-on-regression']);
+    const bad = fte(['compare', '--base', SWEEP_ID, '--head', `${SWEEP_ID}:base`, '--threshold', 'f1_macro=-0.01', '--fail-on-regression']);
     expect(bad.status).toBe(1);
     expect(bad.stdout).toContain('fte compare: worse');
-    const tolerated = fte(['compare', '--base', SWEEP_ID, '--head', MAIN_SWEEP_ID, '--threshold', 'f1_macro=-0.5', '--fail-on-regression']);
+    const tolerated = fte(['compare', '--base', SWEEP_ID, '--head', `${SWEEP_ID}:base`, '--threshold', 'f1_macro=-0.9', '--fail-on-regression']);
     expect(tolerated.status).toBe(0);
+    // 3% lower on every metric, not significant: noise does not fail a pull request.
+    const noise = fte(['compare', '--base', SWEEP_ID, '--head', MAIN_SWEEP_ID, '--threshold', 'f1_macro=-0.01', '--fail-on-regression']);
+    expect(noise.status).toBe(0);
+    expect(noise.stdout).toContain('no significant change at α = 0.05');
+    expect(noise.stdout).toMatch(/\| classify\/f1\\_macro ↑ \| 40 \| [0-9.]+ \| [0-9.]+ \| −[0-9.]+ \[[−+±][0-9.]+, [−+±][0-9.]+\] \| [0-9.]+ \|/);
+  });
+
+  it('fte compare refuses a head run that is not completed, in one line, exit 2', () => {
+    const r = fte(['compare', '--head', 'run-6', '--fail-on-regression']);
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim()).toMatch(/^fte: run-6: run run-6 is diverged, not completed .*; fte compare compares completed runs only$/);
+    expect(r.stdout).toBe('');
   });
 
   it('fte compare --out writes the file; a bad REF is one line, exit 2', () => {

@@ -112,7 +112,7 @@ describe('the headline follows the objective', () => {
     const { comparison, text } = await compareRefs({ db: dbFile, head: TIE });
     expect(comparison.objective.head).toBe(comparison.objective.base);
     expect(comparison.headline).toBe('unchanged');
-    expect(comparison.summary).toMatch(/^objective classify\/f1_macro unchanged; 1 of \d+ metrics better \(perplexity\)[;.]/);
+    expect(comparison.summary).toMatch(/^objective classify\/f1_macro unchanged; 0 of \d+ metrics significantly better, 1 changed without significance[;.]/);
     expect(text).toContain('fte compare: unchanged');
   });
 });

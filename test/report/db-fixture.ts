@@ -30,7 +30,8 @@ export async function buildFixtureDb(file: string): Promise<void> {
     });
     const mainRun: RunOutcome = { ...fixtureOutcomes()[1]!, runId: 'main-run-1' };
     mainRun.evalRows = mainRun.evalRows.map((r) => ({ ...r, value: r.metric === 'perplexity' ? r.value * 1.1 : r.value * 0.97 }));
-    mainRun.predictions = mainRun.predictions.map((p, i) => (i === 3 ? { ...p, prediction: 'Patch | review `now` @someone', scores: { f1_macro: 0.2, rougeL: 0.2 } } : p));
+    // Its outputs are the best run's (run-4) but for one hostile change (T4), so a compare of the two shows T4.
+    mainRun.predictions = fixtureOutcomes()[3]!.predictions.map((p, i) => (i === 3 ? { ...p, prediction: 'Patch | review `now` @someone', scores: { f1_macro: 0.2, rougeL: 0.2 } } : p));
     await writeRun(store, MAIN_SWEEP_ID, mainRun);
     const b = fixtureBaselines();
     await store.writeBaselineResults(MAIN_SWEEP_ID, b.evalRows, b.predictions, b.costs);

@@ -51,21 +51,37 @@ function evalRowsFor(subject: Subject, skill: number, r: () => number): EvalRow[
   return rows;
 }
 
-const EXAMPLES = [
-  { id: 'T1', input: 'Is this e-mail spam or ham?\nSubject: WIN a FREE cruise | today only\nBody: click here', reference: 'spam' },
-  { id: 'T2', input: `Is this e-mail spam or ham?\nSubject: re: build broken\nBody: ${HOSTILE}`, reference: 'ham' },
-  { id: 'T3', input: 'Write the subject line.\nBody: the meeting moved to 3pm, see `calendar.ics`', reference: 'Meeting moved | 3pm' },
-  { id: 'T4', input: 'Write the subject line.\nBody: @someone please review the patch', reference: 'Patch review @someone' },
-  { id: 'T5', input: 'Is this e-mail spam or ham?\nSubject: Your invoice\nBody: attached', reference: 'ham' },
-  { id: 'T6', input: 'Write the subject line.\nBody: new release </script><script>alert(3)</script>', reference: 'Release notes' },
+const HOSTILE_EXAMPLES = [
+  { id: 'T1', category: 'classify', input: 'Is this e-mail spam or ham?\nSubject: WIN a FREE cruise | today only\nBody: click here', reference: 'spam' },
+  { id: 'T2', category: 'classify', input: `Is this e-mail spam or ham?\nSubject: re: build broken\nBody: ${HOSTILE}`, reference: 'ham' },
+  { id: 'T3', category: 'subject', input: 'Write the subject line.\nBody: the meeting moved to 3pm, see `calendar.ics`', reference: 'Meeting moved | 3pm' },
+  { id: 'T4', category: 'subject', input: 'Write the subject line.\nBody: @someone please review the patch', reference: 'Patch review @someone' },
+  { id: 'T5', category: 'classify', input: 'Is this e-mail spam or ham?\nSubject: Your invoice\nBody: attached', reference: 'ham' },
+  { id: 'T6', category: 'subject', input: 'Write the subject line.\nBody: new release </script><script>alert(3)</script>', reference: 'Release notes' },
 ];
+
+/** The 6 hostile examples, then plain ones up to 40 per slice (the eval rows' n), so paired tests have data. */
+const EXAMPLES = [
+  ...HOSTILE_EXAMPLES,
+  ...Array.from({ length: 74 }, (_, k) =>
+    k % 2 === 0
+      ? { id: `C${k}`, category: 'classify', input: `Is this e-mail spam or ham?\nSubject: note ${k}`, reference: k % 4 === 0 ? 'spam' : 'ham' }
+      : { id: `S${k}`, category: 'subject', input: `Write the subject line.\nBody: status update number ${k}`, reference: `Status update ${k}` },
+  ),
+];
+const LABELS = ['spam', 'ham'];
 
 function predictions(subject: Subject, skill: number, r: () => number): PredictionRow[] {
   return EXAMPLES.map((e, i) => {
     const right = r() < skill;
-    const prediction = i === 1 ? `ham ${HOSTILE}` : right ? e.reference : i % 2 === 0 ? 'ham' : `|not| \`sure\` @${subject}`;
-    const s = right ? 0.9 + 0.1 * r() : 0.1 * r();
-    return { subject, perturbation: 'none', exampleId: e.id, input: e.input, reference: e.reference, prediction, scores: { f1_macro: s, rougeL: s } };
+    const wrong = e.category === 'classify' ? (e.reference === 'spam' ? 'ham' : 'spam') : `|not| \`sure\` @${subject}`;
+    const prediction = i === 1 ? `ham ${HOSTILE}` : right ? e.reference : i < 6 ? (i % 2 === 0 ? 'ham' : `|not| \`sure\` @${subject}`) : wrong;
+    // The hostile examples are the fine-tuned model's worst regressions, so every table that samples outputs shows them.
+    const s = i < 6 ? (subject === 'finetuned' ? 0 : 1) : right ? 0.9 + 0.1 * r() : 0.1 * r();
+    return {
+      subject, perturbation: 'none', exampleId: e.id, input: e.input, reference: e.reference, prediction, scores: { f1_macro: s, rougeL: s, nll_mean: Math.log(3 + 20 * (1 - skill)), nll_tokens: 10 },
+      category: e.category, ...(e.category === 'classify' ? { labels: LABELS } : {}),
+    };
   });
 }
 
