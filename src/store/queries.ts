@@ -6,6 +6,9 @@
  *
  * Baseline results live under the pseudo-run `<sweep_id>:baselines` (`kind: 'baselines'`); run
  * listings skip it, result queries (`evalResults`, `predictions`, `costs`) include it unless told not to.
+ *
+ * Size: one file (~770 lines) on purpose: each record type sits beside the one query that fills it,
+ * so a column change is one edit here; the records are plain data and the queries share helpers.
  */
 import { UnknownNameError, UserInputError } from '../errors.js';
 import { lowerIsBetter } from '../eval/metrics/direction.js';
