@@ -18,7 +18,7 @@ export { detectFormat, normalizeRow, DATASET_FORMATS, type DatasetFormat, type R
 export { readJsonlFile, parseJsonlBytes, type ReadResult, type SourceRow } from './read.js';
 export { findPii, scrubPii, maskPii, luhnValid, PII_KINDS, PII_PLACEHOLDERS, type PiiKind, type PiiMatch, type PiiCounts } from './pii.js';
 export { normalizeText } from './normalize.js';
-export { stratifiedSplit, splitSizes, mulberry32, takeStratified } from './split.js';
+export { stratifiedSplit, splitSizes, takeStratified } from './split.js';
 export { fingerprintSplits, NO_CATEGORY, SPLIT_NAMES, type DatasetManifest, type SplitName } from './manifest.js';
 export { prepareDataset, prepareRows, writePrepared, writeFilesAtomically, parseSplit, DEFAULT_SPLIT, DEFAULT_SEED, type PrepareOptions, type PrepareResult, type RejectRow } from './prepare.js';
 export { buildSuite, SUITE_BUILDERS, type SuiteSizes, type SuiteBuildResult } from './suites/index.js';

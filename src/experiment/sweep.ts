@@ -25,8 +25,6 @@ export interface Fingerprints {
   dataset: string;
 }
 
-export { mulberry32 };
-
 /** JSON with object keys sorted at every level, so equal values hash equally. */
 export function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;

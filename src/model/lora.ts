@@ -14,7 +14,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type GPT2, type LinearModule, DenseLinear } from './gpt2.js';
 import { matMul } from './matmul.js';
-import { Rng } from './rng.js';
+import { Rng } from '../random.js';
 import { readSafetensors, writeSafetensors } from './safetensors.js';
 import { UserInputError } from '../errors.js';
 
