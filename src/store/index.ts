@@ -9,7 +9,8 @@ export { Store } from './writer.js';
 export { StoreReader } from './reader.js';
 export { baselineRunId, newSweepId } from './ids.js';
 export { STEP_FLUSH_ROWS, STEP_FLUSH_MS } from './step-buffer.js';
-export type { Objective, SweepStatus, ParamValue, ExperimentInput, SweepInput, StartRunInput } from './writer.js';
+export type { SweepStatus, ExperimentInput, SweepInput, StartRunInput } from './writer.js';
+export type { Objective, ParamValue } from './types.js';
 export * as storeQueries from './queries.js';
 export type {
   RunRecord,

@@ -13,13 +13,11 @@
 import { UnknownNameError, UserInputError } from '../errors.js';
 import { lowerIsBetter } from '../eval/metrics/direction.js';
 import type { Subject } from '../eval/types.js';
-import type { RunStatus } from '../store/types.js';
+import type { ParamValue, RunStatus } from '../store/types.js';
 import { quoteIdent, stringList, type Bindable, type Db, type PlainRow } from './db.js';
 import { paramColumns, runMetricsSql, snakeCase, type ParamColumn } from './schema.js';
 
 export const RUN_STATUSES: readonly RunStatus[] = ['queued', 'running', 'completed', 'failed', 'diverged', 'interrupted'];
-
-type ParamValue = number | string | boolean | string[] | null;
 
 /** One run as listings show it (a `run_summary` row plus its params in their spec form). */
 export interface RunRecord {

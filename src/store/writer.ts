@@ -19,7 +19,7 @@ import { DOUBLE, INTEGER, VARCHAR, BIGINT, type DuckDBValue } from '@duckdb/node
 import { FteError } from '../errors.js';
 import type { CostRow } from '../cost/types.js';
 import type { ConfusionRow, EvalRow, PredictionRow } from '../eval/types.js';
-import type { ArtifactRow, RunOutcome } from '../store/types.js';
+import type { ArtifactRow, Objective, ParamValue, RunOutcome } from './types.js';
 import type { StepMetric } from '../train/types.js';
 import { Db, sqlTimestamp, stringList, type AppendColumn, type TxHandle } from './db.js';
 import { baselineRunId, newSweepId } from './ids.js';
@@ -27,16 +27,11 @@ import { StoreReader } from './reader.js';
 import { copyDatabase, snapshotPath } from './snapshot.js';
 import { StepBuffer, appendPoints } from './step-buffer.js';
 
-/** What "best variant" means for an experiment: `val_loss`, `perplexity` or `<slice>/<metric>`, and its direction. */
-export interface Objective {
-  metric: string;
-  goal: 'minimize' | 'maximize';
-}
+export type { Objective, ParamValue };
+
 
 export type SweepStatus = 'running' | 'completed' | 'failed' | 'interrupted';
 
-/** A hyperparameter value as a spec resolves it. */
-export type ParamValue = number | string | boolean | string[] | null;
 
 export interface ExperimentInput {
   /** Experiment name from the spec (also its `experiment_id`). */
