@@ -11,6 +11,7 @@ export { expandSweep, variantKey, type Variant, type ResolvedParams, type Finger
 export { loadSpec, resolveSpecPath, type LoadedSpec } from './load.js';
 export { specFromWandbYaml } from './wandb.js';
 export { SpecError } from './errors.js';
+export { dryRunResult, renderDryRun, type DryRunResult } from './render.js';
 
 /** A spec expanded into variants, with the resolved model and dataset paths and their fingerprints. */
 export interface PlannedSweep {
