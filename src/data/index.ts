@@ -8,7 +8,8 @@ import { basename, isAbsolute, join, relative, resolve } from 'node:path';
 import { UserInputError } from '../errors.js';
 import type { Example } from '../data/example.js';
 import { fingerprintSplits, SPLIT_NAMES, type DatasetManifest, type SplitName } from './manifest.js';
-import { DEFAULT_SPLIT, prepareRows, writePrepared } from './prepare.js';
+import { DEFAULT_SEED, DEFAULT_SPLIT, prepareRows, writePrepared } from './prepare.js';
+import { BYTE_COUNTER, validateDataset, type TokenCounter, type ValidationReport } from './validate.js';
 import { readJsonlFile } from './read.js';
 import { takeStratified } from './split.js';
 import { buildSuite, type SuiteSizes } from './suites/index.js';
@@ -26,6 +27,15 @@ export { prepareSource, prepareSuite, type PrepareSourceOptions } from './prepar
 export { resolveSuiteDir, loadSuiteDescription, type SuiteDescription, type SuiteTask } from './suites/suite.js';
 export { validateDataset, validateRows, percentile, summarize, BYTE_COUNTER, type TokenCounter, type ValidationReport, type Summary, type PiiFinding } from './validate.js';
 export { renderValidation, renderPrepare } from './render.js';
+
+/**
+ * `fte data validate`: check the JSONL file behind `src` (a file, or an eval suite's raw rows, see
+ * `resolveDataSource`) with `counter` (default byte-level, context 256).
+ */
+export async function validateSource(src: string, o: { counter?: TokenCounter; foldCase?: boolean; seed?: number } = {}): Promise<ValidationReport> {
+  const file = await resolveDataSource(src, { seed: o.seed ?? DEFAULT_SEED });
+  return validateDataset(file, o.counter ?? BYTE_COUNTER, { foldCase: o.foldCase });
+}
 
 /**
  * The JSONL file behind a data source: the path itself, or for an eval suite (folder or built-in
