@@ -2,13 +2,16 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { requireBuild } from '../cli/built.js';
 
 const root = resolve(__dirname, '../..');
 const fte = (args: string[], env: Record<string, string> = {}) =>
   spawnSync(process.execPath, [join(root, 'bin/run.js'), ...args], { cwd: root, encoding: 'utf8', env: { ...process.env, ...env, NO_COLOR: '1' } });
 
 describe('fte sweep --dry-run (built CLI)', () => {
+  beforeAll(() => requireBuild());
+
   it('prints the 8 variants of the default experiment with alpha resolved', () => {
     const r = fte(['sweep', 'experiments/lora-rank.ts', '--dry-run', '--json']);
     expect(r.stderr).toBe('');
