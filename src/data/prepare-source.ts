@@ -7,25 +7,21 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserInputError } from '../errors.js';
-import { DEFAULT_SPLIT, assertWritable, parseSplit, prepareDataset, writeFilesAtomically, type PrepareResult } from './prepare.js';
+import { DEFAULT_SPLIT, assertWritable, parseSplit, prepareDataset, writeFilesAtomically, type PrepareOptions, type PrepareResult } from './prepare.js';
 import { buildSuite, type SuiteSizes } from './suites/index.js';
 import { resolveSuiteDir } from './suites/suite.js';
 
-export interface PrepareSourceOptions {
+/**
+ * The options of `prepareDataset` (JSONL sources only: `split` as the `train,val,test` text,
+ * `scrubPii`, `dedup`, `foldCase`, `maxExampleBytes`), plus suite sizes.
+ */
+export interface PrepareSourceOptions extends Omit<PrepareOptions, 'split'> {
   out: string;
   seed: number;
   /** Replace an output folder a previous prepare wrote. */
   force?: boolean;
   /** JSONL sources: `train,val,test` fractions (default DEFAULT_SPLIT). */
   split?: string;
-  /** JSONL sources: replace PII with typed placeholders. */
-  scrubPii?: boolean;
-  /** JSONL sources: reject duplicates and conflicting-completion groups. */
-  dedup?: boolean;
-  /** JSONL sources: completions that differ only in case are duplicates. */
-  foldCase?: boolean;
-  /** JSONL sources: reject (over_size) an example over this many UTF-8 bytes. */
-  maxExampleBytes?: number;
   /** Suite sources: examples per split; all three or none. */
   train?: number;
   val?: number;

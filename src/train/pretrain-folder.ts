@@ -5,18 +5,15 @@
  */
 import { basename } from 'node:path';
 import { checkOutputFolder } from '../fsutil.js';
+import type { GPT2Config } from '../model/config.js';
 import type { PretrainResult } from './pretrain.js';
 
-export interface PretrainFolderOptions {
+/** Architecture (`GPT2Config`): context length in bytes, width, blocks, heads; the vocabulary is 256 bytes + end. */
+export interface PretrainFolderOptions extends Pick<GPT2Config, 'nCtx' | 'nEmbd' | 'nLayer' | 'nHead'> {
   /** Model folder to write (config.json, model.safetensors, pretrain_result.json, README.md). */
   out: string;
   /** Replace the model files of an existing non-empty folder. */
   force?: boolean;
-  /** Architecture: context length in bytes, width, blocks, heads (vocabulary: 256 bytes + end). */
-  nCtx: number;
-  nEmbd: number;
-  nLayer: number;
-  nHead: number;
   /** Optimizer steps (0 = as many as fit in `timeBudgetSeconds`). */
   steps: number;
   /** Seconds (0 = no limit). */
