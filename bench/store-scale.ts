@@ -24,7 +24,7 @@ import { parseArgs } from 'node:util';
 import type { EvalRow } from '../src/eval/types.js';
 import type { RunOutcome } from '../src/store/types.js';
 import type { StepMetric } from '../src/train/types.js';
-import { openStore } from '../src/store/writer.js';
+import { openStore } from '../src/store/open.js';
 import { mulberry32 } from '../src/random.js';
 
 const { values: args } = parseArgs({

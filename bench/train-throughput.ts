@@ -24,7 +24,7 @@ import { type GPT2Config, fromHfConfig } from '../src/model/config.js';
 import { GPT2 } from '../src/model/gpt2.js';
 import { prepareMethod } from '../src/model/methods.js';
 import { weightedCrossEntropy } from '../src/model/ops.js';
-import { Rng } from '../src/model/rng.js';
+import { Rng } from '../src/random.js';
 import { initBackend } from '../src/train/backend.js';
 import { AdamW, clipByGlobalNorm } from '../src/train/optimizer.js';
 

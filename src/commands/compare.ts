@@ -1,5 +1,6 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base-command.js';
+import type { Comparison } from '../report/compare.js';
 
 export default class Compare extends BaseCommand {
   static override summary = 'Compare two results as a pull-request comment (markdown) or JSON.';
@@ -32,7 +33,7 @@ one comment.`;
     force: Flags.boolean({ description: 'replace an existing --out file (never the store)' }),
   };
 
-  async run(): Promise<unknown> {
+  async run(): Promise<Comparison> {
     const { flags } = await this.parse(Compare);
     const { compareRefs } = await import('../report/compare-refs.js');
     const { fteVersion } = await import('../report/report.js');

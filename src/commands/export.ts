@@ -2,7 +2,7 @@ import { Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base-command.js';
 import { EXPORT_FORMATS, exportStore, type ExportResult } from '../store/export.js';
 import { storeFiles } from '../fsutil.js';
-import { withStore } from '../store/writer.js';
+import { withStore } from '../store/open.js';
 
 export default class Export extends BaseCommand {
   static override summary = "Export store tables to Parquet, CSV or JSON with DuckDB's COPY.";

@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
-import { basename } from 'node:path';
 import { BaseCommand } from '../cli/base-command.js';
 import { BACKENDS } from '../train/backend.js';
+import type { PretrainResult } from '../train/pretrain.js';
 
 /**
  * `fte pretrain`: pretrain a byte-level GPT-2 from scratch on the built-in public-domain corpus
@@ -28,18 +28,17 @@ export default class Pretrain extends BaseCommand {
     backend: Flags.string({ description: 'tfjs backend (auto: tensorflow-gpu > tensorflow > wasm > cpu)', options: [...BACKENDS], default: 'auto' }),
   };
 
-  async run(): Promise<unknown> {
+  async run(): Promise<PretrainResult> {
     const { flags } = await this.parse(Pretrain);
-    const { checkOutputFolder } = await import('../fsutil.js');
-    checkOutputFolder(flags.out, { force: flags.force, what: 'model files' });
-    await import('../tfjs-hooks.js'); // before tfjs's ES modules load (see src/tfjs-resolve.ts)
-    const { pretrain, PRETRAIN_DEFAULTS } = await import('../train/pretrain.js');
-    const { writeModelCard } = await import('../train/model-card.js');
+    const { pretrainModelFolder } = await import('../train/pretrain-folder.js');
     const quiet = this.jsonEnabled();
-    const result = await pretrain({
-      ...PRETRAIN_DEFAULTS,
-      outDir: flags.out,
-      config: { vocabSize: 257, nCtx: flags['n-ctx'], nEmbd: flags['n-embd'], nLayer: flags['n-layer'], nHead: flags['n-head'], layerNormEpsilon: 1e-5, tokenizer: 'byte' },
+    return pretrainModelFolder({
+      out: flags.out,
+      force: flags.force,
+      nCtx: flags['n-ctx'],
+      nEmbd: flags['n-embd'],
+      nLayer: flags['n-layer'],
+      nHead: flags['n-head'],
       steps: flags.steps,
       timeBudgetSeconds: flags['time-budget'],
       batchSize: flags['batch-size'],
@@ -47,14 +46,11 @@ export default class Pretrain extends BaseCommand {
       warmupSteps: flags.warmup,
       seed: flags.seed,
       evalEvery: flags['eval-every'],
-      checkpointEvery: flags['eval-every'],
       backend: flags.backend,
+      command: `fte pretrain ${process.argv.slice(3).join(' ')}`.trim(),
       log: (l) => {
         if (!quiet) process.stderr.write(JSON.stringify(l) + '\n');
       },
     });
-    const command = `fte pretrain ${process.argv.slice(3).join(' ')}`.trim();
-    await writeModelCard(flags.out, basename(flags.out), result, command);
-    return result;
   }
 }

@@ -2,7 +2,7 @@ import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base-command.js';
 import { renderQueryResult, truncationNote } from '../store/render.js';
 import { DEFAULT_QUERY_LIMIT, runSql, toCsv, type QueryResult } from '../store/sql.js';
-import { withStore } from '../store/writer.js';
+import { withStore } from '../store/open.js';
 
 export default class Query extends BaseCommand {
   static override summary = 'Run SQL against the store (read-only unless --write).';

@@ -1,5 +1,6 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base-command.js';
+import type { WriteReportResult } from '../report/report.js';
 
 export default class Report extends BaseCommand {
   static override summary = 'Render a sweep as one self-contained HTML report.';
@@ -15,7 +16,8 @@ needs no network to view (CSS, script and SVG charts inline).`;
     open: Flags.boolean({ description: 'open the report in a browser (xdg-open/open); prints the path when none is available' }),
   };
 
-  async run(): Promise<unknown> {
+  /** The `--json` output: where the report went, and whether a browser was opened. */
+  async run(): Promise<WriteReportResult & { opened: boolean }> {
     const { flags } = await this.parse(Report);
     const { writeReport } = await import('../report/report.js');
     const result = await writeReport({ db: flags.db, sweepId: flags.sweep, out: flags.out, force: flags.force });

@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base-command.js';
-import { openStore } from '../store/writer.js';
+import { openStore } from '../store/open.js';
 import { renderRoi } from '../cost/render.js';
 import { roiForSweep, type RoiReport } from '../report/roi.js';
 

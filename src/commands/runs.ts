@@ -2,7 +2,7 @@ import { Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base-command.js';
 import { RUN_STATUSES, type RunList } from '../store/queries.js';
 import { renderRunList, staleRunsNote } from '../store/render.js';
-import { withStore } from '../store/writer.js';
+import { withStore } from '../store/open.js';
 import type { RunStatus } from '../store/types.js';
 
 export default class Runs extends BaseCommand {

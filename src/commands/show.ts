@@ -2,7 +2,7 @@ import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base-command.js';
 import type { RunDetail } from '../store/queries.js';
 import { renderRunDetail, staleRunsNote } from '../store/render.js';
-import { withStore } from '../store/writer.js';
+import { withStore } from '../store/open.js';
 
 export default class Show extends BaseCommand {
   static override summary = "One run: params, curves, metrics by subject and perturbation, costs, artifacts.";

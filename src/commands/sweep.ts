@@ -1,8 +1,8 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base-command.js';
-import { makeTable } from '../cli/table.js';
-import { planSweep } from '../experiment/index.js';
+import { dryRunResult, planSweep, renderDryRun, type DryRunResult } from '../experiment/index.js';
 import { BACKENDS } from '../run/backends.js';
+import type { SweepResult } from '../run/sweep.js';
 
 export default class Sweep extends BaseCommand {
   static override summary = 'Train and evaluate every variant of an experiment spec.';
@@ -32,31 +32,13 @@ perturbations), prices it, and stores everything in DuckDB. Finished variants ar
     quiet: Flags.boolean({ char: 'q', description: 'print only the final summary' }),
   };
 
-  async run(): Promise<unknown> {
+  async run(): Promise<DryRunResult | SweepResult> {
     const { args, flags } = await this.parse(Sweep);
     if (flags['dry-run']) {
       const plan = await planSweep(args.spec, { runCap: flags['run-cap'] });
       for (const w of plan.warnings) process.stderr.write(`fte: warning: ${w}\n`);
-      const { strategy, runCap } = plan.loaded.spec.sweep;
-      const result = {
-        experiment: plan.loaded.spec.name,
-        spec: plan.loaded.file,
-        strategy,
-        gridSize: strategy === 'grid' ? plan.gridSize : null,
-        variants: plan.variants.map((v) => ({ key: v.key, method: v.method, params: v.params })),
-      };
-      if (!this.jsonEnabled()) {
-        const swept = Object.keys(plan.loaded.spec.sweep.parameters);
-        const cols = ['rank', 'alpha', 'learningRate', 'epochs', ...swept].filter((c, i, a) => a.indexOf(c) === i && c !== 'method');
-        const table = makeTable(['#', 'key', 'method', ...cols]);
-        for (const v of plan.variants) {
-          table.push([v.index + 1, v.key, v.method, ...cols.map((c) => formatCell((v.params as Record<string, unknown>)[c]))]);
-        }
-        const capped = strategy === 'grid' && runCap !== undefined && plan.gridSize !== null && plan.gridSize > plan.variants.length;
-        this.log(`${plan.loaded.spec.name}: ${plan.variants.length} variant(s) ${capped ? `of a grid of ${plan.gridSize} (runCap ${runCap})` : `(${strategy})`}`);
-        this.log(table.toString());
-      }
-      return result;
+      if (!this.jsonEnabled()) this.log(renderDryRun(plan));
+      return dryRunResult(plan);
     }
     const { runSweep } = await import('../run/sweep.js');
     const summary = await runSweep({
@@ -81,8 +63,3 @@ perturbations), prices it, and stores everything in DuckDB. Finished variants ar
   }
 }
 
-function formatCell(v: unknown): string {
-  if (Array.isArray(v)) return v.join(',');
-  if (typeof v === 'number' && !Number.isInteger(v)) return v.toPrecision(3);
-  return String(v);
-}

@@ -3,12 +3,13 @@
  * (`fte data validate`), `prepareDataset` (`fte data prepare`), and the built-in suites.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, isAbsolute, join, relative, resolve } from 'node:path';
 import { UserInputError } from '../errors.js';
 import type { Example } from '../data/example.js';
 import { fingerprintSplits, SPLIT_NAMES, type DatasetManifest, type SplitName } from './manifest.js';
-import { DEFAULT_SPLIT, assertWritable, prepareRows, writeFilesAtomically, writePrepared, type PrepareResult } from './prepare.js';
+import { DEFAULT_SEED, DEFAULT_SPLIT, prepareRows, writePrepared } from './prepare.js';
+import { BYTE_COUNTER, validateDataset, type TokenCounter, type ValidationReport } from './validate.js';
 import { readJsonlFile } from './read.js';
 import { takeStratified } from './split.js';
 import { buildSuite, type SuiteSizes } from './suites/index.js';
@@ -18,33 +19,22 @@ export { detectFormat, normalizeRow, DATASET_FORMATS, type DatasetFormat, type R
 export { readJsonlFile, parseJsonlBytes, type ReadResult, type SourceRow } from './read.js';
 export { findPii, scrubPii, maskPii, luhnValid, PII_KINDS, PII_PLACEHOLDERS, type PiiKind, type PiiMatch, type PiiCounts } from './pii.js';
 export { normalizeText } from './normalize.js';
-export { stratifiedSplit, splitSizes, mulberry32, takeStratified } from './split.js';
+export { stratifiedSplit, splitSizes, takeStratified } from './split.js';
 export { fingerprintSplits, NO_CATEGORY, SPLIT_NAMES, type DatasetManifest, type SplitName } from './manifest.js';
 export { prepareDataset, prepareRows, writePrepared, writeFilesAtomically, parseSplit, DEFAULT_SPLIT, DEFAULT_SEED, type PrepareOptions, type PrepareResult, type RejectRow } from './prepare.js';
 export { buildSuite, SUITE_BUILDERS, type SuiteSizes, type SuiteBuildResult } from './suites/index.js';
+export { prepareSource, prepareSuite, type PrepareSourceOptions } from './prepare-source.js';
 export { resolveSuiteDir, loadSuiteDescription, type SuiteDescription, type SuiteTask } from './suites/suite.js';
 export { validateDataset, validateRows, percentile, summarize, BYTE_COUNTER, type TokenCounter, type ValidationReport, type Summary, type PiiFinding } from './validate.js';
 export { renderValidation, renderPrepare } from './render.js';
 
 /**
- * Builds a built-in suite (its own pipeline: scrub, dedup, balanced selection, split, as suite.json
- * says) at the given sizes and copies the prepared folder, with its `source.jsonl`, to `out`
- * (atomically; an existing `out` only with `force`, and only when prepare wrote it).
- * @throws UserInputError when `ref` is not a suite, `out` exists without `force`, or `out` is or
- *   contains the suite folder or holds files prepare did not write.
+ * `fte data validate`: check the JSONL file behind `src` (a file, or an eval suite's raw rows, see
+ * `resolveDataSource`) with `counter` (default byte-level, context 256).
  */
-export async function prepareSuite(
-  ref: string,
-  opts: { out: string; seed: number; sizes?: SuiteSizes; force?: boolean; cacheDir?: string },
-): Promise<PrepareResult> {
-  const suiteDir = resolveSuiteDir(ref);
-  if (!suiteDir) throw new UserInputError(`${ref}: not an eval suite (no suite.json)`);
-  assertWritable(opts.out, opts.force ?? false, [suiteDir]);
-  const built = await buildSuite(suiteDir, { seed: opts.seed, sizes: opts.sizes, cacheDir: opts.cacheDir });
-  const files: Record<string, string> = {};
-  for (const name of readdirSync(built.dir)) files[name] = readFileSync(join(built.dir, name), 'utf8');
-  writeFilesAtomically(opts.out, files, opts.force ?? false, [suiteDir, built.dir]);
-  return { outDir: opts.out, manifest: built.manifest };
+export async function validateSource(src: string, o: { counter?: TokenCounter; foldCase?: boolean; seed?: number } = {}): Promise<ValidationReport> {
+  const file = await resolveDataSource(src, { seed: o.seed ?? DEFAULT_SEED });
+  return validateDataset(file, o.counter ?? BYTE_COUNTER, { foldCase: o.foldCase });
 }
 
 /**

@@ -9,18 +9,7 @@
  * the fractions by the largest-remainder method, or are given exactly. Same input + seed -> same split.
  */
 
-import { mulberry32 } from '../random.js';
-
-export { mulberry32 };
-
-/** In-place seeded Fisher-Yates shuffle; returns the array. */
-export function shuffle<T>(items: T[], random: () => number): T[] {
-  for (let i = items.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [items[i], items[j]] = [items[j]!, items[i]!];
-  }
-  return items;
-}
+import { mulberry32, shuffle } from '../random.js';
 
 /**
  * Sizes for `n` items from fractions by the largest-remainder (Hamilton) method: they sum to `n`

@@ -4,6 +4,7 @@
  * Errors are rows that cannot be used (they make the command exit 1); everything else is a warning.
  */
 import type { Example } from '../data/example.js';
+import { groupBy } from '../collections.js';
 import type { DatasetFormat, RowError } from './formats.js';
 import { NO_CATEGORY } from './manifest.js';
 import { exactKey, normalizedKey, normalizeText } from './normalize.js';
@@ -99,17 +100,6 @@ export function summarize(values: readonly number[]): Summary {
 }
 
 const lineOf = (e: Example): number => Number(e.meta?.line ?? 0);
-
-function groupBy<T>(items: readonly T[], key: (t: T) => string): Map<string, T[]> {
-  const m = new Map<string, T[]>();
-  for (const it of items) {
-    const k = key(it);
-    const g = m.get(k);
-    if (g) g.push(it);
-    else m.set(k, [it]);
-  }
-  return m;
-}
 
 /** Validates parsed rows (see `validateDataset`). */
 export function validateRows(read: ReadResult, counter: TokenCounter = BYTE_COUNTER, opts: { foldCase?: boolean } = {}): ValidationReport {

@@ -21,6 +21,8 @@
 import { createRequire } from 'node:module';
 import { UnknownNameError } from '../errors.js';
 import type { Example } from '../data/example.js';
+import { groupBy } from '../collections.js';
+import { shuffle } from '../random.js';
 import type { Subject } from '../eval/types.js';
 import { exampleRng } from './perturbations/random.js';
 
@@ -110,32 +112,12 @@ export function fitContext(
 
 /** Round-robin over strata (strata in a seeded order, each shuffled with `rng`) until `k` items. */
 function roundRobin(strata: Map<string, Example[]>, k: number, rng: () => number): Example[] {
-  const lists = shuffleCopy([...strata.keys()].sort(), rng).map((key) => shuffleCopy(strata.get(key)!, rng));
+  const lists = shuffle([...strata.keys()].sort(), rng).map((key) => shuffle(strata.get(key)!.slice(), rng));
   const out: Example[] = [];
   for (let i = 0; out.length < k && lists.some((l) => i < l.length); i++) {
     for (const l of lists) if (i < l.length && out.length < k) out.push(l[i]!);
   }
   return out;
-}
-
-function shuffleCopy<T>(items: T[], rng: () => number): T[] {
-  const a = items.slice();
-  for (let i = a.length - 1; i > 0; i--) {
-    const j = Math.floor(rng() * (i + 1));
-    [a[i], a[j]] = [a[j]!, a[i]!];
-  }
-  return a;
-}
-
-function groupBy(items: Example[], key: (e: Example) => string): Map<string, Example[]> {
-  const m = new Map<string, Example[]>();
-  for (const e of items) {
-    const k = key(e);
-    const l = m.get(k);
-    if (l) l.push(e);
-    else m.set(k, [e]);
-  }
-  return m;
 }
 
 /**
@@ -148,7 +130,7 @@ export function selectFewShot(train: Example[], category: string | undefined, k:
   const inCategory = category === undefined ? [] : train.filter((e) => e.category === category);
   if (inCategory.length === 0) return roundRobin(groupBy(train, (e) => e.category ?? ''), k, rng);
   const byLabel = groupBy(inCategory, (e) => e.completion.trim());
-  return byLabel.size <= 10 ? roundRobin(byLabel, k, rng) : shuffleCopy(inCategory, rng).slice(0, k);
+  return byLabel.size <= 10 ? roundRobin(byLabel, k, rng) : shuffle(inCategory.slice(), rng).slice(0, k);
 }
 
 interface Bm25Engine {

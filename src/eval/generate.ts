@@ -13,8 +13,7 @@
  * backend selection); every step runs in `tf.tidy` and the previous cache is disposed.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { mulberry32 } from '../data/split.js';
-import { fnv1a } from './perturbations/random.js';
+import { fnv1a, mulberry32 } from '../random.js';
 import type { PromptTokenizer } from './baselines.js';
 
 /** Per-layer keys/values [B, nHead, S, headDim] and S (structurally src/model's `KVCache`). */

@@ -6,10 +6,12 @@ import { baseModelFingerprint, datasetSourceFingerprint } from './fingerprint.js
 import { SpecError } from './errors.js';
 
 export { defineExperiment } from './define.js';
-export { expandSweep, variantKey, canonicalJson, mulberry32, type Variant, type ResolvedParams, type Fingerprints } from './sweep.js';
+export { canonicalJson } from '../canonical-json.js';
+export { expandSweep, variantKey, type Variant, type ResolvedParams, type Fingerprints } from './sweep.js';
 export { loadSpec, resolveSpecPath, type LoadedSpec } from './load.js';
 export { specFromWandbYaml } from './wandb.js';
 export { SpecError } from './errors.js';
+export { dryRunResult, renderDryRun, type DryRunResult } from './render.js';
 
 /** A spec expanded into variants, with the resolved model and dataset paths and their fingerprints. */
 export interface PlannedSweep {

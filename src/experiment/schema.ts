@@ -6,14 +6,11 @@
  * Unknown keys are errors everywhere (`.strict()`), so a typo such as `learning_rate` is caught.
  */
 import { z } from 'zod';
+// The model stage owns its vocabulary (which methods exist, which modules LoRA may target); the
+// schema validates spec names against it (experiment -> model).
+import { LORA_TARGETS, METHODS, type Method } from '../model/names.js';
 
-/** Fine-tuning methods: every weight trainable, LoRA adapters, or LoRA over a 4-bit NF4 base. */
-export const METHODS = ['full', 'lora', 'qlora'] as const;
-export type Method = (typeof METHODS)[number];
-
-/** GPT-2 module names that LoRA may target (PEFT's `target_modules`). */
-export const TARGET_MODULES = ['c_attn', 'attn.c_proj', 'c_fc', 'mlp.c_proj'] as const;
-export type TargetModule = (typeof TARGET_MODULES)[number];
+export { METHODS, type Method };
 
 /** Learning-rate decay after warmup (a pure function of the step, see src/train/schedule.ts). */
 export const SCHEDULES = ['cosine', 'linear', 'constant'] as const;
@@ -30,7 +27,7 @@ export const paramsSchema = z
     /** Dropout probability on the adapter input (PEFT `lora_dropout`), in [0, 1): 1 would drop every input. Default 0.05. */
     dropout: z.number().min(0).lt(1).default(0.05),
     /** Modules that get adapters. Default `['c_attn']`, as PEFT's GPT-2 default. */
-    targetModules: z.array(z.enum(TARGET_MODULES)).min(1).default(['c_attn']),
+    targetModules: z.array(z.enum(LORA_TARGETS)).min(1).default(['c_attn']),
     /** rsLoRA scaling alpha / sqrt(rank) instead of alpha / rank (Kalajdzievski 2023). Default false. */
     useRslora: z.boolean().default(false),
     /** Peak learning rate for AdamW. Default 2e-4 (a common LoRA default; full fine-tuning wants less). */

@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { type GPT2Config, countParams, validateConfig, writeConfig, readConfig } from './config.js';
 import { embeddingLookup, gelu, layerNorm } from './ops.js';
 import { matMul } from './matmul.js';
-import { Rng } from './rng.js';
+import { Rng } from '../random.js';
 import { readSafetensors, writeSafetensors, type StTensor } from './safetensors.js';
 import { UserInputError } from '../errors.js';
 

@@ -14,13 +14,13 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type GPT2, type LinearModule, DenseLinear } from './gpt2.js';
 import { matMul } from './matmul.js';
-import { Rng } from './rng.js';
+import { Rng } from '../random.js';
 import { readSafetensors, writeSafetensors } from './safetensors.js';
 import { UserInputError } from '../errors.js';
 
-/** GPT-2 module names LoRA may target (PEFT `target_modules`). */
-export const LORA_TARGETS = ['c_attn', 'attn.c_proj', 'c_fc', 'mlp.c_proj'] as const;
-export type LoraTarget = (typeof LORA_TARGETS)[number];
+import { LORA_TARGETS, type LoraTarget } from './names.js';
+
+export { LORA_TARGETS, type LoraTarget };
 
 /** fte's linear key suffix for each target name. */
 const TARGET_SUFFIX: Record<LoraTarget, string> = { c_attn: 'attn.c_attn', 'attn.c_proj': 'attn.c_proj', c_fc: 'mlp.c_fc', 'mlp.c_proj': 'mlp.c_proj' };

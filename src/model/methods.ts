@@ -10,6 +10,7 @@ import type { GPT2 } from './gpt2.js';
 import { type LoraConfig, injectLora, loraVariables, saveLoraAdapter } from './lora.js';
 import { quantizeModelNf4 } from './qlora.js';
 import { UnknownNameError } from '../errors.js';
+import { METHODS, type Method } from './names.js';
 
 export interface MethodOptions {
   lora: LoraConfig;
@@ -22,7 +23,7 @@ export interface MethodOptions {
 }
 
 export interface PreparedMethod {
-  kind: keyof typeof METHODS;
+  kind: Method;
   /** Trainable variables by name (GPT-2 names for full, PEFT names for adapters). */
   trainable: Map<string, tf.Variable>;
   trainableParams: number;
@@ -81,16 +82,16 @@ async function setupQlora(model: GPT2, o: MethodOptions): Promise<PreparedMethod
   };
 }
 
-/** The method registry. */
-export const METHODS = { full: setupFull, lora: setupLora, qlora: setupQlora } as const;
-export type MethodKind = keyof typeof METHODS;
+/** The method registry: one setup per name in `METHODS` (./names.ts). */
+const SETUPS: Record<Method, (m: GPT2, o: MethodOptions) => Promise<PreparedMethod>> = { full: setupFull, lora: setupLora, qlora: setupQlora };
+export type MethodKind = Method;
 
 /**
  * Prepare `model` (in place) for training with `kind`. Throws `UnknownNameError` listing the
  * supported kinds for anything else.
  */
 export async function prepareMethod(kind: string, model: GPT2, o: MethodOptions): Promise<PreparedMethod> {
-  const f = (METHODS as Record<string, (m: GPT2, o: MethodOptions) => Promise<PreparedMethod>>)[kind];
-  if (!f) throw new UnknownNameError('fine-tuning method', kind, Object.keys(METHODS));
+  if (!(METHODS as readonly string[]).includes(kind)) throw new UnknownNameError('fine-tuning method', kind, [...METHODS]);
+  const f = SETUPS[kind as Method];
   return f(model, o);
 }

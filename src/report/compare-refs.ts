@@ -220,7 +220,7 @@ export interface CompareResult {
  */
 export async function compareRefs(opts: CompareOptions): Promise<CompareResult> {
   const thresholds = parseThresholds(opts.thresholds ?? []);
-  const { openStore } = await import('../store/writer.js');
+  const { openStore } = await import('../store/open.js');
   const store = await openStore(opts.db, { readOnly: true });
   let comparison: Comparison;
   try {

@@ -8,13 +8,15 @@
  */
 import { defaultGoal } from '../eval/metrics/direction.js';
 import type { EvalRow } from '../eval/types.js';
+import type { Objective as StoredObjective } from '../store/types.js';
 import type { RunData } from './data.js';
 
-export type Goal = 'minimize' | 'maximize';
+export type Goal = StoredObjective['goal'];
 
+/** A stored objective (`{ metric, goal }`, src/store/types.ts) with its metric split into slice and name. */
 export interface Objective {
-  /** As written in the spec, e.g. `classify/f1_macro`. */
-  key: string;
+  /** The stored `metric`, as written in the spec, e.g. `classify/f1_macro`. */
+  key: StoredObjective['metric'];
   goal: Goal;
   /** `val_loss`, or the slice of an eval metric (`all` for a bare metric name). */
   slice: string;

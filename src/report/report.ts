@@ -5,7 +5,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { checkOutputFile, storeFiles, writeOutputFile } from '../fsutil.js';
-import { openStore } from '../store/writer.js';
+import { openStore } from '../store/open.js';
 import { loadReportData } from './load.js';
 import { renderReportHtml } from './render.js';
 import { buildReportViewModel } from './view-model.js';

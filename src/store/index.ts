@@ -1,9 +1,16 @@
 /**
  * The store's public surface: open it, write through the one writer, read through the queries.
- * See writer.ts (crash safety, baselines), queries.ts (records) and schema.ts (tables, views).
+ * See open.ts (open/close, snapshots), writer.ts (crash safety, baselines), reader.ts and queries.ts
+ * (records), step-buffer.ts (step metrics) and schema.ts (tables, views).
  */
-export { openStore, withStore, Store, baselineRunId, newSweepId, STEP_FLUSH_ROWS, STEP_FLUSH_MS } from './writer.js';
-export type { Objective, SweepStatus, ParamValue, ExperimentInput, SweepInput, StartRunInput, OpenStoreOptions } from './writer.js';
+export { openStore, withStore, snapshotPath } from './open.js';
+export type { OpenStoreOptions } from './open.js';
+export { Store } from './writer.js';
+export { StoreReader } from './reader.js';
+export { baselineRunId, newSweepId } from './ids.js';
+export { STEP_FLUSH_ROWS, STEP_FLUSH_MS } from './step-buffer.js';
+export type { SweepStatus, ExperimentInput, SweepInput, StartRunInput } from './writer.js';
+export type { Objective, ParamValue } from './types.js';
 export * as storeQueries from './queries.js';
 export type {
   RunRecord,

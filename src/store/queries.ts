@@ -6,17 +6,18 @@
  *
  * Baseline results live under the pseudo-run `<sweep_id>:baselines` (`kind: 'baselines'`); run
  * listings skip it, result queries (`evalResults`, `predictions`, `costs`) include it unless told not to.
+ *
+ * Size: one file (~770 lines) on purpose: each record type sits beside the one query that fills it,
+ * so a column change is one edit here; the records are plain data and the queries share helpers.
  */
 import { UnknownNameError, UserInputError } from '../errors.js';
 import { lowerIsBetter } from '../eval/metrics/direction.js';
 import type { Subject } from '../eval/types.js';
-import type { RunStatus } from '../store/types.js';
+import type { ParamValue, RunStatus } from '../store/types.js';
 import { quoteIdent, stringList, type Bindable, type Db, type PlainRow } from './db.js';
 import { paramColumns, runMetricsSql, snakeCase, type ParamColumn } from './schema.js';
 
 export const RUN_STATUSES: readonly RunStatus[] = ['queued', 'running', 'completed', 'failed', 'diverged', 'interrupted'];
-
-type ParamValue = number | string | boolean | string[] | null;
 
 /** One run as listings show it (a `run_summary` row plus its params in their spec form). */
 export interface RunRecord {

@@ -1,3 +1,4 @@
+import { canonicalJson } from '../canonical-json.js';
 import type { Db } from './db.js';
 
 /**
@@ -16,15 +17,18 @@ export async function findResumableSweep(db: Db, experimentId: string, specJson:
       ORDER BY started_at DESC`,
     [experimentId, specJson],
   );
-  const want = canonical(limits);
-  const hit = rows.find((r) => canonical(r.limits_json ? JSON.parse(r.limits_json) : {}) === want);
+  const want = limitsKey(limits);
+  const hit = rows.find((r) => limitsKey(r.limits_json ? JSON.parse(r.limits_json) : {}) === want);
   return hit?.sweep_id ?? null;
 }
 
-function canonical(v: unknown): string {
-  if (v === null || typeof v !== 'object') return JSON.stringify(v ?? null);
-  const o = v as Record<string, unknown>;
-  return `{${Object.keys(o).filter((k) => o[k] !== undefined && o[k] !== null).sort().map((k) => `${JSON.stringify(k)}:${canonical(o[k])}`).join(',')}}`;
+/**
+ * Run limits (a flat `{ maxSteps?, limitTrain?, limitEval? }`) as a comparable string: the canonical
+ * JSON of its members that are set (null and absent both mean "no limit").
+ */
+function limitsKey(limits: unknown): string {
+  const set = limits && typeof limits === 'object' ? Object.entries(limits).filter(([, v]) => v !== null && v !== undefined) : [];
+  return canonicalJson(Object.fromEntries(set));
 }
 
 /** Whether the sweep's baseline pseudo-run (`runs.kind = 'baselines'`) completed, so a resumed sweep does not evaluate them again. */
@@ -46,6 +50,6 @@ export async function completedRunForVariant(db: Db, variantKey: string, limits:
       ORDER BY r.finished_at DESC NULLS LAST, r.run_seq DESC`,
     [variantKey, experimentId],
   );
-  const want = canonical(limits);
-  return rows.find((r) => canonical(r.limits_json ? JSON.parse(r.limits_json) : {}) === want)?.run_id ?? null;
+  const want = limitsKey(limits);
+  return rows.find((r) => limitsKey(r.limits_json ? JSON.parse(r.limits_json) : {}) === want)?.run_id ?? null;
 }

@@ -1,8 +1,21 @@
 /** The store's own vocabulary: run status lifecycle, artifact rows and the outcome of a run it writes in one transaction. */
-import type { Method } from '../experiment/schema.js';
+import type { Method } from '../model/names.js';
 import type { CostRow } from '../cost/types.js';
 import type { ConfusionRow, EvalRow, PredictionRow } from '../eval/types.js';
 import type { StepMetric, TrainSummary } from '../train/types.js';
+
+/**
+ * What "best variant" means for an experiment, as the store keeps it per experiment and per sweep:
+ * `metric` is `val_loss`, `perplexity` or `<slice>/<metric>` (as the spec writes it), `goal` its
+ * direction. The report's parsed form (src/report/objective.ts) is derived from this one.
+ */
+export interface Objective {
+  metric: string;
+  goal: 'minimize' | 'maximize';
+}
+
+/** A hyperparameter value as a spec resolves it (stored in `run_params`). */
+export type ParamValue = number | string | boolean | string[] | null;
 
 /** Status lifecycle of a run: queued -> running -> completed | failed | diverged | interrupted. */
 export type RunStatus = 'queued' | 'running' | 'completed' | 'failed' | 'diverged' | 'interrupted';

@@ -9,35 +9,29 @@
  * `running` or `queued` when the file is next opened for writing belonged to a dead process:
  * `openStore` marks it (and its sweep) `interrupted`.
  *
- * Reads: the `Store` also exposes the read queries of src/store/queries.ts as methods.
+ * Reads: `Store` extends `StoreReader` (./reader.ts), the read queries as methods. Opening and
+ * closing is ./open.ts, ids ./ids.ts, the step-metric buffer ./step-buffer.ts, the snapshot
+ * copy ./snapshot.ts.
  */
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
-import { DOUBLE, INTEGER, USMALLINT, VARCHAR, BIGINT, DuckDBDataChunk, type DuckDBValue } from '@duckdb/node-api';
-import duckdbBindings from '@duckdb/node-bindings';
+import { DOUBLE, INTEGER, VARCHAR, BIGINT, type DuckDBValue } from '@duckdb/node-api';
 import { FteError } from '../errors.js';
 import type { CostRow } from '../cost/types.js';
 import type { ConfusionRow, EvalRow, PredictionRow } from '../eval/types.js';
-import { baselineRunId, type ArtifactRow, type RunOutcome, type RunStatus } from '../store/types.js';
-
-export { baselineRunId };
+import type { ArtifactRow, Objective, ParamValue, RunOutcome } from './types.js';
 import type { StepMetric } from '../train/types.js';
-import { CHUNK_ROWS, Db, openDb, quoteIdent, sqlTimestamp, stringList, type AppendColumn, type TxHandle } from './db.js';
-import { StoreCorruptError, StoreLockedError, StoreVersionError } from './errors.js';
-import { SCHEMA_VERSION, migrate, readSchemaVersion } from './schema.js';
-import * as q from './queries.js';
+import { Db, sqlTimestamp, stringList, type AppendColumn, type TxHandle } from './db.js';
+import { baselineRunId, newSweepId } from './ids.js';
+import { StoreReader } from './reader.js';
+import { copyDatabase, snapshotPath } from './snapshot.js';
+import { StepBuffer, appendPoints } from './step-buffer.js';
 
-/** What "best variant" means for an experiment: `val_loss`, `perplexity` or `<slice>/<metric>`, and its direction. */
-export interface Objective {
-  metric: string;
-  goal: 'minimize' | 'maximize';
-}
+export type { Objective, ParamValue };
+
 
 export type SweepStatus = 'running' | 'completed' | 'failed' | 'interrupted';
 
-/** A hyperparameter value as a spec resolves it. */
-export type ParamValue = number | string | boolean | string[] | null;
 
 export interface ExperimentInput {
   /** Experiment name from the spec (also its `experiment_id`). */
@@ -83,49 +77,6 @@ export interface StartRunInput {
   device?: string;
 }
 
-export interface OpenStoreOptions {
-  /** Open with DuckDB's READ_ONLY access mode: never creates or modifies the file (read commands). */
-  readOnly?: boolean;
-  /** With `readOnly`: false refuses every file and URL but the store (DuckDB `enable_external_access=false`). */
-  externalAccess?: boolean;
-  /**
-   * Read-only opens: when another process holds the write lock (a running sweep) and its snapshot
-   * (`snapshotPath(file)`) exists, open the snapshot instead and call this with one line for stderr:
-   * `store is locked by a running sweep (pid N); showing its snapshot from HH:MM:SS` (local time of
-   * the snapshot). Without it, or without a snapshot, the lock stays a `StoreLockedError`.
-   */
-  onSnapshot?: (line: string) => void;
-}
-
-/**
- * The read-only copy of the store at `file` that a running sweep publishes for readers
- * (`<file>.snapshot`, e.g. `.fte/fte.duckdb.snapshot`): DuckDB lets no other process open a file
- * while one writes it, so `fte runs` / `fte show` read this instead while a sweep runs.
- */
-export function snapshotPath(file: string): string {
-  return `${file}.snapshot`;
-}
-
-/** A SQL string literal (a file path for ATTACH, which cannot be bound). */
-function sqlString(s: string): string {
-  return `'${s.replaceAll("'", "''")}'`;
-}
-
-function hhmmss(d: Date): string {
-  return d.toTimeString().slice(0, 8);
-}
-
-/** Step-metric rows buffered before one appender flush. */
-export const STEP_FLUSH_ROWS = 131_072;
-/** ... or after this many milliseconds since the last flush (checked on each append). */
-export const STEP_FLUSH_MS = 5_000;
-
-/** Default sweep id: `YYYYMMDD-HHMMSS-xxxx` (UTC + 4 random hex digits). */
-export function newSweepId(now = new Date()): string {
-  const s = now.toISOString();
-  return `${s.slice(0, 10).replaceAll('-', '')}-${s.slice(11, 19).replaceAll(':', '')}-${crypto.randomBytes(2).toString('hex')}`;
-}
-
 const nowSql = (): string => sqlTimestamp(new Date());
 
 function json(v: unknown): string | null {
@@ -133,106 +84,6 @@ function json(v: unknown): string | null {
   return typeof v === 'string' ? v : JSON.stringify(v);
 }
 
-/**
- * Open the store at `file` (`':memory:'` for tests): applies forward migrations and marks runs left
- * `running`/`queued` by a dead process as `interrupted` (writable opens only).
- * @throws StoreLockedError another process holds the file (message names the file and its PID);
- *   StoreMissingError read-only open of a missing file; StoreCorruptError not a DuckDB file / not an
- *   fte store; StoreVersionError the file's schema is newer than this build (or older, read-only).
- *   The file is left untouched in every error case.
- */
-export async function openStore(file: string, options: OpenStoreOptions = {}): Promise<Store> {
-  let db: Db;
-  let fromSnapshot = false;
-  try {
-    db = await openDb(file, { readOnly: options.readOnly, externalAccess: options.externalAccess });
-  } catch (err) {
-    const snap = snapshotPath(file);
-    if (!(err instanceof StoreLockedError) || !options.readOnly || !options.onSnapshot || file === ':memory:' || !fs.existsSync(snap)) throw err;
-    const taken = fs.statSync(snap).mtime;
-    db = await openDb(snap, { readOnly: true, externalAccess: options.externalAccess });
-    fromSnapshot = true;
-    options.onSnapshot(`store is locked by a running sweep (pid ${err.pid ?? '?'}); showing its snapshot from ${hhmmss(taken)}`);
-  }
-  try {
-    const version = await db.exclusive((tx) => readSchemaVersion(tx));
-    if (version !== null && version > SCHEMA_VERSION) {
-      throw new StoreVersionError(
-        `database ${file} has schema version ${version}, newer than this fte supports (${SCHEMA_VERSION}); upgrade fte to read it`,
-      );
-    }
-    if (db.readOnly) {
-      if (version === null) throw new StoreCorruptError(file, 'is not an fte store (no schema_version table)');
-      if (version < SCHEMA_VERSION) {
-        throw new StoreVersionError(
-          `database ${file} has schema version ${version}, older than this fte's ${SCHEMA_VERSION}; run a writing command (e.g. \`fte sweep\`) once to migrate it`,
-        );
-      }
-    } else {
-      await db.exclusive((tx) => migrate(tx, version ?? 0, nowSql()));
-    }
-    const store = new Store(db);
-    store.fromSnapshot = fromSnapshot;
-    // Only the first writer in this process may conclude that 'running' runs belong to a dead process.
-    if (!db.readOnly && !db.shared) store.interruptedOnOpen = await store.markInterrupted();
-    await store.loadSeries();
-    return store;
-  } catch (err) {
-    await db.close();
-    throw err;
-  }
-}
-
-/** Open the store, run `fn`, close it (also when `fn` throws). */
-export async function withStore<T>(file: string, options: OpenStoreOptions, fn: (store: Store) => Promise<T>): Promise<T> {
-  const store = await openStore(file, options);
-  try {
-    return await fn(store);
-  } finally {
-    await store.close();
-  }
-}
-
-/** Growable column buffers for step metrics (typed arrays: no per-row objects). */
-class PointBuffer {
-  length = 0;
-  runSeq = new Int32Array(4096);
-  step = new Int32Array(4096);
-  epoch = new Float64Array(4096);
-  series = new Uint16Array(4096);
-  value = new Float64Array(4096);
-
-  push(runSeq: number, step: number, epoch: number, series: number, value: number): void {
-    if (this.length === this.step.length) this.grow();
-    const i = this.length++;
-    this.runSeq[i] = runSeq;
-    this.step[i] = step;
-    this.epoch[i] = epoch;
-    this.series[i] = series;
-    this.value[i] = value;
-  }
-
-  /** Append every row of `other` after this buffer's rows. */
-  append(other: PointBuffer): void {
-    for (let i = 0; i < other.length; i++) this.push(other.runSeq[i]!, other.step[i]!, other.epoch[i]!, other.series[i]!, other.value[i]!);
-  }
-
-  private grow(): void {
-    const n = this.step.length * 2;
-    const g = <T extends Int32Array | Float64Array | Uint16Array>(a: T, C: new (n: number) => T): T => {
-      const b = new C(n);
-      b.set(a);
-      return b;
-    };
-    this.runSeq = g(this.runSeq, Int32Array);
-    this.step = g(this.step, Int32Array);
-    this.epoch = g(this.epoch, Float64Array);
-    this.series = g(this.series, Uint16Array);
-    this.value = g(this.value, Float64Array);
-  }
-}
-
-const POINT_TYPES = [INTEGER, INTEGER, DOUBLE, USMALLINT, DOUBLE];
 /** Tables holding a run's results (replaced as a whole by writeRunOutcome / writeBaselineResults). */
 const RESULT_TABLES = ['eval_results', 'confusion_matrix', 'predictions', 'costs', 'artifacts'] as const;
 
@@ -320,41 +171,17 @@ const PARAM_COLUMNS: AppendColumn<{ runId: string; name: string; value: ParamVal
  * An open store. All calls are serialised on one connection; writer methods throw `FteError` when
  * the store was opened read-only.
  */
-export class Store {
+export class Store extends StoreReader {
   /** Runs marked `interrupted` when this (writable) store was opened. */
   interruptedOnOpen = 0;
-  /** True when this read-only store is a running sweep's snapshot (see `OpenStoreOptions.onSnapshot`). */
-  fromSnapshot = false;
-  private readonly series = new Map<string, Map<string, number>>();
-  private nextSeries = 1;
-  private readonly newSeries: { id: number; split: string; name: string }[] = [];
-  private readonly runSeqs = new Map<string, number>();
-  /** Per run: highest step appended per series id (to skip outcome rows already appended). */
-  private readonly maxStep = new Map<string, Map<number, number>>();
   /** Per run started here: its params as JSON (an outcome with the same params skips rewriting them). */
   private readonly startedParams = new Map<string, string>();
-  private points = new PointBuffer();
-  private lastFlush = Date.now();
+  private readonly runSeqs = new Map<string, number>();
+  private readonly steps: StepBuffer;
 
-  constructor(readonly db: Db) {}
-
-  /** The database path as given. */
-  get file(): string {
-    return this.db.file;
-  }
-
-  get readOnly(): boolean {
-    return this.db.readOnly;
-  }
-
-  /**
-   * True when no process can be writing this file now: it is open read-only and no writable store
-   * in this process shares it (DuckDB refuses a read-only open while another process writes). Runs
-   * shown as `running`/`queued` then belong to a dead process; the next writable open marks them
-   * `interrupted`.
-   */
-  get noLiveWriter(): boolean {
-    return this.db.readOnly && !this.db.shared && this.db.file !== ':memory:' && !this.fromSnapshot;
+  constructor(db: Db) {
+    super(db);
+    this.steps = new StepBuffer(db);
   }
 
   /**
@@ -368,22 +195,8 @@ export class Store {
    */
   async writeSnapshot(): Promise<string> {
     if (this.readOnly || this.file === ':memory:') throw new FteError(`database ${this.file} is ${this.readOnly ? 'open read-only' : 'in memory'}; no snapshot`);
-    if (this.points.length > 0) await this.flush();
-    const target = snapshotPath(this.file);
-    const tmp = `${target}.tmp-${process.pid}`;
-    fs.rmSync(tmp, { force: true });
-    fs.rmSync(`${tmp}.wal`, { force: true });
-    await this.db.exclusive(async (tx) => {
-      const [{ name }] = (await tx.all<{ name: string }>(`SELECT current_database() AS name`)) as [{ name: string }];
-      await tx.run(`ATTACH ${sqlString(tmp)} AS fte_snapshot`);
-      try {
-        await tx.run(`COPY FROM DATABASE ${quoteIdent(name)} TO fte_snapshot`);
-      } finally {
-        await tx.run(`DETACH fte_snapshot`);
-      }
-    });
-    fs.renameSync(tmp, target);
-    return target;
+    if (this.steps.length > 0) await this.flush();
+    return copyDatabase(this.db, snapshotPath(this.file));
   }
 
   /** Remove the snapshot (the sweep ended: readers can open the store itself again). */
@@ -393,11 +206,7 @@ export class Store {
 
   /** @internal load the (split, name) -> series id dictionary. */
   async loadSeries(): Promise<void> {
-    const rows = await this.db.all<{ series_id: number; split: string; name: string }>(`SELECT series_id, split, name FROM step_series`);
-    for (const r of rows) {
-      this.seriesMap(r.split).set(r.name, r.series_id);
-      this.nextSeries = Math.max(this.nextSeries, r.series_id + 1);
-    }
+    await this.steps.load();
   }
 
   // ---------------------------------------------------------------- writes
@@ -462,7 +271,7 @@ export class Store {
   /** Set a sweep's final status and `finished_at`; flushes buffered step metrics. */
   async finishSweep(sweepId: string, status: SweepStatus): Promise<void> {
     this.writable();
-    await this.flushBuffered();
+    await this.steps.flush();
     await this.db.run(`UPDATE sweeps SET status = $2, finished_at = $3::TIMESTAMP WHERE sweep_id = $1`, [sweepId, status, nowSql()]);
   }
 
@@ -491,7 +300,7 @@ export class Store {
         seq = existing[0].run_seq;
         await tx.run(`DELETE FROM step_metric_points WHERE run_seq = $1`, [seq]);
         for (const t of RESULT_TABLES) await tx.run(`DELETE FROM ${t} WHERE run_id = $1`, [input.runId]);
-        this.maxStep.delete(input.runId);
+        this.steps.forget(input.runId);
         await tx.run(
           `UPDATE runs SET sweep_id = $2, variant_key = $3, method = $4, status = 'running', started_at = $5::TIMESTAMP,
              backend = $6, device = $7, finished_at = NULL, error = NULL WHERE run_id = $1`,
@@ -520,21 +329,14 @@ export class Store {
   async appendStepMetrics(runId: string, rows: readonly StepMetric[]): Promise<void> {
     this.writable();
     const seq = await this.runSeq(runId);
-    let maxStep = this.maxStep.get(runId);
-    if (!maxStep) this.maxStep.set(runId, (maxStep = new Map()));
-    for (const r of rows) {
-      const sid = this.seriesId(r.split, r.name);
-      this.points.push(seq, r.step, r.epoch, sid, r.value);
-      const m = maxStep.get(sid);
-      if (m === undefined || r.step > m) maxStep.set(sid, r.step);
-    }
-    if (this.points.length >= STEP_FLUSH_ROWS || Date.now() - this.lastFlush >= STEP_FLUSH_MS) await this.flushBuffered();
+    this.steps.add(runId, seq, rows);
+    if (this.steps.due) await this.steps.flush();
   }
 
   /** Append buffered step metrics now (one transaction). */
   async flush(): Promise<void> {
     if (this.readOnly) return;
-    await this.flushBuffered();
+    await this.steps.flush();
   }
 
   /**
@@ -550,21 +352,14 @@ export class Store {
   async writeRunOutcome(outcome: RunOutcome): Promise<void> {
     this.writable();
     const seq = await this.runSeq(outcome.runId);
-    const own = new PointBuffer();
-    const maxStep = this.maxStep.get(outcome.runId) ?? new Map<number, number>();
-    for (const r of outcome.stepMetrics ?? []) {
-      const sid = this.seriesId(r.split, r.name);
-      const m = maxStep.get(sid);
-      if (m !== undefined && r.step <= m) continue;
-      own.push(seq, r.step, r.epoch, sid, r.value);
-    }
+    const own = this.steps.unseen(outcome.runId, seq, outcome.stepMetrics);
     // Points appended during the run and new series names commit first, on their own: they belong
     // to the run even if the outcome below fails.
-    await this.flushBuffered();
+    await this.steps.flush();
     await this.db.transaction(async (tx) => {
       const before = await tx.all<{ status: string }>(`SELECT status FROM runs WHERE run_id = $1`, [outcome.runId]);
       const wasOpen = before[0]?.status === 'running' || before[0]?.status === 'queued';
-      await this.appendPoints(tx, own);
+      await appendPoints(this.db, tx, own);
       const t = outcome.train;
       const started = sqlTimestamp(outcome.startedAt);
       const finished = sqlTimestamp(outcome.finishedAt);
@@ -611,7 +406,7 @@ export class Store {
       // there is nothing to delete: this skips four table scans per run in a large store.
       await this.replaceResults(tx, outcome.runId, outcome.evalRows, outcome.predictions, outcome.costs, outcome.artifacts, !wasOpen, outcome.confusion);
     });
-    this.maxStep.delete(outcome.runId);
+    this.steps.forget(outcome.runId);
     this.startedParams.delete(outcome.runId);
   }
 
@@ -639,20 +434,6 @@ export class Store {
   }
 
   /**
-   * The most recent run with this variant key whose status is in `statuses` (default `completed`),
-   * for resume; null when none.
-   */
-  async completedRunForKey(variantKey: string, options: { statuses?: RunStatus[] } = {}): Promise<string | null> {
-    const statuses = options.statuses ?? ['completed'];
-    const rows = await this.db.all<{ run_id: string }>(
-      `SELECT run_id FROM runs WHERE kind = 'variant' AND variant_key = $1 AND list_contains($2::VARCHAR[], status)
-       ORDER BY finished_at DESC NULLS LAST, run_seq DESC LIMIT 1`,
-      [variantKey, stringList(statuses)],
-    );
-    return rows[0]?.run_id ?? null;
-  }
-
-  /**
    * Mark runs `interrupted` (with `finished_at` now): the given ids when still `running`/`queued`,
    * or, without ids, every `running`/`queued` run and every `running` sweep (what a dead process
    * left; called by `openStore`). Buffered step metrics are flushed first, in the same transaction.
@@ -660,7 +441,7 @@ export class Store {
    */
   async markInterrupted(runIds?: string[]): Promise<number> {
     this.writable();
-    await this.flushBuffered();
+    await this.steps.flush();
     return this.db.transaction(async (tx) => {
       const now = nowSql();
       let changed: { run_id: string }[];
@@ -679,7 +460,7 @@ export class Store {
         );
         await tx.run(`UPDATE sweeps SET status = 'interrupted', finished_at = coalesce(finished_at, $1::TIMESTAMP) WHERE status = 'running'`, [now]);
       }
-      for (const r of changed) this.maxStep.delete(r.run_id);
+      for (const r of changed) this.steps.forget(r.run_id);
       return changed.length;
     });
   }
@@ -687,81 +468,16 @@ export class Store {
   /** Flush buffered step metrics and close (DuckDB releases the file lock when the last user closes). */
   async close(): Promise<void> {
     try {
-      if (!this.readOnly && this.points.length > 0) await this.flush();
+      if (!this.readOnly && this.steps.length > 0) await this.flush();
     } finally {
       await this.db.close();
     }
-  }
-
-  // ---------------------------------------------------------------- reads (src/store/queries.ts)
-
-  /** See `queries.listRuns`. */
-  listRuns(options: q.ListRunsOptions = {}): Promise<q.RunList> {
-    return q.listRuns(this.db, options);
-  }
-  /** See `queries.getRun`. */
-  getRun(runId: string): Promise<q.RunDetail> {
-    return q.getRun(this.db, runId);
-  }
-  /** See `queries.listSweeps`. */
-  listSweeps(): Promise<q.SweepRecord[]> {
-    return q.listSweeps(this.db);
-  }
-  /** See `queries.latestSweep`. */
-  latestSweep(): Promise<q.SweepRecord | null> {
-    return q.latestSweep(this.db);
-  }
-  /** See `queries.getSweep`. */
-  getSweep(sweepId: string): Promise<q.SweepDetail> {
-    return q.getSweep(this.db, sweepId);
-  }
-  /** See `queries.sweepRuns`. */
-  sweepRuns(sweepId: string): Promise<q.RunRecord[]> {
-    return q.sweepRuns(this.db, sweepId);
-  }
-  /** See `queries.stepMetrics`. */
-  stepMetrics(runIds: string[], options: q.StepMetricsOptions = {}): Promise<q.StepMetricRecord[]> {
-    return q.stepMetrics(this.db, runIds, options);
-  }
-  /** See `queries.evalResults`. */
-  evalResults(selector: q.ResultSelector): Promise<q.EvalResultRecord[]> {
-    return q.evalResults(this.db, selector);
-  }
-  /** See `queries.predictions`. */
-  predictions(selector: q.PredictionSelector): Promise<q.PredictionRecord[]> {
-    return q.predictions(this.db, selector);
-  }
-  /** See `queries.costs`. */
-  costs(selector: q.ResultSelector): Promise<q.CostRecord[]> {
-    return q.costs(this.db, selector);
-  }
-  /** See `queries.artifacts`. */
-  artifacts(selector: q.ResultSelector): Promise<q.ArtifactRecord[]> {
-    return q.artifacts(this.db, selector);
   }
 
   // ---------------------------------------------------------------- internals
 
   private writable(): void {
     if (this.db.readOnly) throw new FteError(`database ${this.file} is open read-only`);
-  }
-
-  private seriesMap(split: string): Map<string, number> {
-    let m = this.series.get(split);
-    if (!m) this.series.set(split, (m = new Map()));
-    return m;
-  }
-
-  private seriesId(split: string, name: string): number {
-    const m = this.seriesMap(split);
-    let id = m.get(name);
-    if (id === undefined) {
-      if (this.nextSeries > 65_535) throw new FteError(`too many distinct step metric names (65,535) in ${this.file}`);
-      id = this.nextSeries++;
-      m.set(name, id);
-      this.newSeries.push({ id, split, name });
-    }
-    return id;
   }
 
   private async runSeq(runId: string): Promise<number> {
@@ -771,86 +487,6 @@ export class Store {
     if (!rows[0]) throw new FteError(`run '${runId}' was not started in ${this.file} (call startRun first)`);
     this.runSeqs.set(runId, rows[0].run_seq);
     return rows[0].run_seq;
-  }
-
-  /**
-   * Commit new series names, then the buffered points, each in its own transaction. The buffer is
-   * swapped out before the first await (appends that arrive meanwhile go to the new buffer) and put
-   * back if the append fails.
-   */
-  private async flushBuffered(): Promise<void> {
-    await this.db.exclusive(async (tx) => {
-      if (this.newSeries.length) {
-        const pending = this.newSeries.slice();
-        await tx.transaction((t) =>
-          t.append(
-            'step_series',
-            [
-              { type: USMALLINT, get: (s: (typeof pending)[number]) => s.id },
-              { type: VARCHAR, get: (s) => s.split },
-              { type: VARCHAR, get: (s) => s.name },
-            ],
-            pending,
-          ),
-        );
-        this.newSeries.splice(0, pending.length);
-      }
-      const buf = this.points;
-      this.lastFlush = Date.now();
-      if (buf.length === 0) return;
-      this.points = new PointBuffer();
-      try {
-        await tx.transaction((t) => this.appendPoints(t, buf));
-      } catch (err) {
-        const later = this.points;
-        this.points = buf;
-        buf.append(later);
-        throw err;
-      }
-    });
-  }
-
-  /** Append `buf` to step_metric_points inside the caller's transaction (the queue is held). */
-  private async appendPoints(_tx: TxHandle, b: PointBuffer): Promise<void> {
-    const total = b.length;
-    if (total === 0) return;
-    const appender = await this.db.connection.createAppender('step_metric_points');
-    try {
-      for (let off = 0; off < total; off += CHUNK_ROWS) {
-        const n = Math.min(CHUNK_ROWS, total - off);
-        const chunk = DuckDBDataChunk.create(POINT_TYPES, n);
-        const cols: [Int32Array | Float64Array | Uint16Array, boolean][] = [
-          [b.runSeq, false],
-          [b.step, false],
-          [b.epoch, true],
-          [b.series, false],
-          [b.value, true],
-        ];
-        for (let c = 0; c < cols.length; c++) {
-          const [src, nullable] = cols[c]!;
-          let finite = true;
-          if (nullable) for (let i = off; i < off + n && finite; i++) finite = Number.isFinite(src[i]!);
-          if (finite) {
-            // The column's bytes go straight into the chunk's vector (the vector's layout is the typed
-            // array's: INTEGER = int32, DOUBLE = float64, USMALLINT = uint16; a fresh chunk is all-valid).
-            const bytes = src.BYTES_PER_ELEMENT;
-            duckdbBindings.copy_data_to_vector(duckdbBindings.data_chunk_get_vector(chunk.chunk, c), 0, src.buffer as ArrayBuffer, src.byteOffset + off * bytes, n * bytes);
-          } else {
-            // NaN / infinity (a diverged run) are stored as NULL.
-            const v = chunk.getColumnVector(c);
-            for (let i = 0; i < n; i++) {
-              const x = src[off + i]!;
-              v.setItem(i, Number.isFinite(x) ? x : null);
-            }
-            v.flush();
-          }
-        }
-        appender.appendDataChunk(chunk);
-      }
-      appender.flushSync();
-    } finally {
-      appender.closeSync();
-    }
   }
 
   private async replaceParams(tx: TxHandle, runId: string, params: Record<string, ParamValue>, fresh: boolean): Promise<void> {

@@ -14,7 +14,7 @@
  */
 import type { Example } from '../data/example.js';
 import type { TextTokenizer } from '../model/tokenizer.js';
-import { Rng } from '../model/rng.js';
+import { Rng } from '../random.js';
 
 export interface EncodedExample {
   id: string;

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { type GPT2Config, countParams } from '../model/config.js';
 import { GPT2 } from '../model/gpt2.js';
 import { weightedCrossEntropy, tokenNll } from '../model/ops.js';
-import { Rng } from '../model/rng.js';
+import { Rng } from '../random.js';
 import { initBackend } from './backend.js';
 import { loadPretrainCorpus, unigramBitsPerByte, type Corpus } from './corpus.js';
 import { AdamW, clipByGlobalNorm } from './optimizer.js';

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeTable } from '../../src/cli/table.js';
 import { termSafe } from '../../src/cli/terminal.js';
-import { openStore } from '../../src/store/writer.js';
+import { openStore } from '../../src/store/open.js';
 import { costOfRun } from '../../src/cost/run-cost.js';
 import { costSpec } from '../../src/cost/spec.js';
 import { resolvePrices } from '../../src/cost/prices.js';

@@ -8,7 +8,7 @@ import { resolvePrices } from '../../src/cost/prices.js';
 import { costSpec } from '../../src/cost/spec.js';
 import { roiForSweep, type RoiReport } from '../../src/report/roi.js';
 import { renderRoi } from '../../src/cost/render.js';
-import { openStore, type Store } from '../../src/store/writer.js';
+import { openStore, type Store } from '../../src/store/index.js';
 import type { EvalRow, Subject } from '../../src/eval/types.js';
 import type { RunOutcome } from '../../src/store/types.js';
 import Roi from '../../src/commands/roi.js';

@@ -2,7 +2,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { requireBuild } from '../cli/built.js';
 
 // End-to-end: the built CLI (npm test builds first) as a user runs it.
 const root = resolve(import.meta.dirname, '../..');
@@ -11,7 +12,9 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 const fte = (args: string[]) => spawnSync(process.execPath, [join(root, 'bin/run.js'), ...args], { cwd: tmp, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
 const fixture = (name: string) => join(root, 'test/data/fixtures', name);
 
-describe.skipIf(!existsSync(join(root, 'dist/commands/data/validate.js')))('fte data (built CLI)', () => {
+describe('fte data (built CLI)', () => {
+  beforeAll(() => requireBuild('dist/commands/data/validate.js', 'dist/commands/data/prepare.js'));
+
   it('validate: row errors exit 1 with line numbers; --json gives the report', () => {
     const r = fte(['data', 'validate', fixture('errors.jsonl')]);
     expect(r.status).toBe(1);

@@ -2,13 +2,16 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { requireBuild } from '../cli/built.js';
 
 const root = resolve(__dirname, '../..');
 const fte = (args: string[], env: Record<string, string> = {}) =>
   spawnSync(process.execPath, [join(root, 'bin/run.js'), ...args], { cwd: root, encoding: 'utf8', env: { ...process.env, ...env, NO_COLOR: '1' } });
 
 describe('fte sweep --dry-run (built CLI)', () => {
+  beforeAll(() => requireBuild());
+
   it('prints the 8 variants of the default experiment with alpha resolved', () => {
     const r = fte(['sweep', 'experiments/lora-rank.ts', '--dry-run', '--json']);
     expect(r.stderr).toBe('');
@@ -21,6 +24,13 @@ describe('fte sweep --dry-run (built CLI)', () => {
       expect(v.params.alpha).toBe(2 * v.params.rank);
     }
     expect(out.variants.map((v: { params: { rank: number } }) => v.params.rank)).toEqual([4, 4, 8, 8, 16, 16, 32, 32]);
+  });
+
+  it('keeps the variant keys of stores already written (canonical JSON unchanged): rank 4, lr 2e-3 is bf0e5871d74ef037', () => {
+    const r = fte(['sweep', 'experiments/lora-rank.ts', '--dry-run', '--json']);
+    expect(r.status).toBe(0);
+    const v = JSON.parse(r.stdout).variants.find((x: { params: { rank: number; learningRate: number } }) => x.params.rank === 4 && x.params.learningRate === 2e-3);
+    expect(v.key).toBe('bf0e5871d74ef037');
   });
 
   it('prints a table without --json', () => {

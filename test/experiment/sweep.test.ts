@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { defineExperiment } from '../../src/experiment/define.js';
-import { duplicateGridValues, expandSweep, gridCombinations, sweepSpaceSize, variantKey, canonicalJson } from '../../src/experiment/sweep.js';
+import { duplicateGridValues, expandSweep, gridCombinations, sweepSpaceSize, variantKey } from '../../src/experiment/sweep.js';
+import { canonicalJson } from '../../src/canonical-json.js';
 import { SpecError } from '../../src/experiment/errors.js';
 import type { ExperimentSpecInput } from '../../src/experiment/schema.js';
 

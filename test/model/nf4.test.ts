@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { NF4_CODE, dequantizeNf4, nearestNf4, nf4Bytes, quantizeNf4, blockScales } from '../../src/model/nf4.js';
 import { Nf4Linear } from '../../src/model/qlora.js';
-import { Rng } from '../../src/model/rng.js';
+import { Rng } from '../../src/random.js';
 import { useWasm } from './helpers.js';
 
 /** QLoRA paper, appendix E (NF4 data type), and bitsandbytes' table. */

@@ -10,6 +10,7 @@ import { mdText, renderCompareMarkdown } from '../../src/report/markdown.js';
 import { openStore, type Store } from '../../src/store/index.js';
 import { buildFixtureDb, MAIN_SWEEP_ID } from './db-fixture.js';
 import { HOSTILE, SWEEP_ID } from './fixture.js';
+import { requireBuild } from '../cli/built.js';
 
 const root = resolve(__dirname, '../..');
 const dir = mkdtempSync(join(tmpdir(), 'fte-compare-'));
@@ -156,7 +157,8 @@ describe('markdown', () => {
   });
 });
 
-describe.skipIf(!existsSync(join(root, 'dist/commands/compare.js')))('built CLI', () => {
+describe('built CLI', () => {
+  beforeAll(() => requireBuild('dist/commands/compare.js'));
   const fte = (args: string[]) => spawnSync(process.execPath, [join(root, 'bin/run.js'), ...args, '--db', dbFile], { cwd: dir, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
 
   it('fte compare prints the comment; --fail-on-regression exits 1 on a thresholded regression', () => {

@@ -15,7 +15,7 @@ let dir: string;
 let db: string;
 
 function ensureBuilt(): void {
-  const pairs = ['store/writer', 'store/queries', 'store/sql', 'store/export', 'store/render', 'commands/runs', 'commands/show', 'commands/query', 'commands/export'];
+  const pairs = ['store/writer', 'store/open', 'store/queries', 'store/sql', 'store/export', 'store/render', 'commands/runs', 'commands/show', 'commands/query', 'commands/export'];
   const stale = pairs.some((p) => {
     const out = path.join(root, 'dist', `${p}.js`);
     return !fs.existsSync(out) || fs.statSync(out).mtimeMs < fs.statSync(path.join(root, 'src', `${p}.ts`)).mtimeMs;
@@ -74,7 +74,7 @@ describe('fte runs', () => {
   });
 
   it('notes runs left running by a process that no longer holds the database', async () => {
-    const { openStore } = await import('../../src/store/writer.js');
+    const { openStore } = await import('../../src/store/open.js');
     const { PARAMS } = await import('./fixtures.js');
     const other = path.join(dir, 'stale.duckdb');
     await seedFile(other);

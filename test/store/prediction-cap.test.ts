@@ -1,6 +1,7 @@
 /** Issue 18, item 5: stored prediction text (input, reference, prediction) is capped at PREDICTION_TEXT_CAP characters, marked. */
 import { afterEach, describe, expect, it } from 'vitest';
-import { openStore, PREDICTION_TEXT_CAP, TRUNCATION_MARK, type Store } from '../../src/store/writer.js';
+import { openStore } from '../../src/store/open.js';
+import { PREDICTION_TEXT_CAP, TRUNCATION_MARK, type Store } from '../../src/store/writer.js';
 import { outcome, seed } from './fixtures.js';
 
 let store: Store | null = null;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { openStore } from '../../src/store/writer.js';
+import { openStore } from '../../src/store/open.js';
 import { completedRunForVariant } from '../../src/store/resume-queries.js';
 import { outcome, PARAMS } from './fixtures.js';
 

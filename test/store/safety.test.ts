@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { openStore, type Store } from '../../src/store/writer.js';
+import { openStore, type Store } from '../../src/store/index.js';
 import { StoreCorruptError, StoreLockedError, StoreMissingError, StoreVersionError } from '../../src/store/errors.js';
 import { runSql } from '../../src/store/sql.js';
 import { SCHEMA_VERSION } from '../../src/store/schema.js';

@@ -1,5 +1,5 @@
 /** Fill a store file with one experiment, one sweep, three runs (one failed) and baselines: the fixture for command tests. */
-import { openStore } from '../../src/store/writer.js';
+import { openStore } from '../../src/store/open.js';
 import { curve, outcome, PARAMS, seed } from './fixtures.js';
 
 export async function seedFile(file: string): Promise<void> {

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openStore, snapshotPath } from '../../src/store/writer.js';
+import { openStore, snapshotPath } from '../../src/store/open.js';
 import { StoreLockedError } from '../../src/store/errors.js';
 import { seedFile } from './seed-db.js';
 

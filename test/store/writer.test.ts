@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { openStore, type Store } from '../../src/store/writer.js';
+import { openStore, type Store } from '../../src/store/index.js';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';

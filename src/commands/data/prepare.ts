@@ -1,8 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command.js';
 import { termSafe } from '../../cli/terminal.js';
-import { UserInputError } from '../../errors.js';
-import { parseSplit, prepareDataset, prepareSuite, renderPrepare, resolveSuiteDir, DEFAULT_SEED, DEFAULT_SPLIT, type PrepareResult } from '../../data/index.js';
+import { prepareSource, renderPrepare, DEFAULT_SEED, DEFAULT_SPLIT, type PrepareResult } from '../../data/index.js';
 
 export default class DataPrepare extends BaseCommand {
   static override summary = 'Split a JSONL dataset into train/val/test (stratified, seeded), optionally scrubbing PII and duplicates.';
@@ -46,31 +45,19 @@ examples per split when given, and OUT gets the prepared folder plus the raw can
 
   async run(): Promise<PrepareResult> {
     const { args, flags } = await this.parse(DataPrepare);
-    let result: PrepareResult;
-    if (resolveSuiteDir(args.src)) {
-      const given = (['split', 'scrub-pii', 'dedup', 'fold-case'] as const).filter((f) => flags[f] !== undefined && flags[f] !== false);
-      if (given.length) throw new UserInputError(`--${given[0]}: does not apply to a suite (suite.json decides; use --train/--val/--test for sizes)`);
-      const sizeFlags = [flags.train, flags.val, flags.test];
-      if (sizeFlags.some((s) => s !== undefined) && sizeFlags.some((s) => s === undefined)) {
-        throw new UserInputError('--train, --val and --test: give all three or none');
-      }
-      const sizes = flags.train !== undefined ? { train: flags.train, val: flags.val!, test: flags.test! } : undefined;
-      result = await prepareSuite(args.src, { out: flags.out, seed: flags.seed, sizes, force: flags.force });
-    } else {
-      if (flags.train !== undefined || flags.val !== undefined || flags.test !== undefined) {
-        throw new UserInputError('--train/--val/--test: only for suite sources; use --split for a JSONL file');
-      }
-      result = await prepareDataset(args.src, {
-        out: flags.out,
-        seed: flags.seed,
-        split: flags.split ? parseSplit(flags.split) : DEFAULT_SPLIT,
-        scrubPii: flags['scrub-pii'],
-        dedup: flags.dedup,
-        foldCase: flags['fold-case'],
-        maxExampleBytes: flags['max-example-bytes'],
-        force: flags.force,
-      });
-    }
+    const result = await prepareSource(args.src, {
+      out: flags.out,
+      seed: flags.seed,
+      force: flags.force,
+      split: flags.split,
+      scrubPii: flags['scrub-pii'],
+      dedup: flags.dedup,
+      foldCase: flags['fold-case'],
+      maxExampleBytes: flags['max-example-bytes'],
+      train: flags.train,
+      val: flags.val,
+      test: flags.test,
+    });
     for (const w of result.manifest.warnings ?? []) process.stderr.write(`fte: warning: ${termSafe(w)}\n`);
     if (!this.jsonEnabled()) this.log(renderPrepare(result.outDir, result.manifest));
     return result;

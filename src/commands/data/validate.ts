@@ -1,15 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command.js';
-import { BYTE_COUNTER, DEFAULT_SEED, renderValidation, resolveDataSource, validateDataset, type TokenCounter, type ValidationReport } from '../../data/index.js';
-
-/** Token counter of a model folder: its tokenizer (src/model) and context length from config.json. */
-async function counterForModel(dir: string): Promise<TokenCounter> {
-  const { readConfig } = await import('../../model/config.js');
-  const { loadTokenizer } = await import('../../model/tokenizer.js');
-  const config = await readConfig(dir);
-  const tok = await loadTokenizer(config.tokenizer, dir);
-  return { name: tok.name, contextLength: config.nCtx, count: (text) => tok.encode(text).length };
-}
+import { renderValidation, validateSource, type ValidationReport } from '../../data/index.js';
 
 export default class DataValidate extends BaseCommand {
   static override summary = 'Check a JSONL dataset: row errors, token statistics, balance, duplicates, PII, length.';
@@ -36,9 +27,9 @@ Exit 0 when clean or warnings only, 1 when rows have errors, 2 when the file is 
 
   async run(): Promise<ValidationReport> {
     const { args, flags } = await this.parse(DataValidate);
-    const counter = flags.model ? await counterForModel(flags.model) : BYTE_COUNTER;
-    const file = await resolveDataSource(args.file, { seed: DEFAULT_SEED });
-    const report = validateDataset(file, counter, { foldCase: flags['fold-case'] });
+    const { tokenCounterForModel } = await import('../../model/token-counter.js');
+    const counter = flags.model ? await tokenCounterForModel(flags.model) : undefined;
+    const report = await validateSource(args.file, { counter, foldCase: flags['fold-case'] });
     if (!this.jsonEnabled()) this.log(renderValidation(report));
     if (!report.ok) process.exitCode = 1;
     return report;

@@ -22,7 +22,8 @@ import { FteError } from '../../errors.js';
 import type { Example } from '../../data/example.js';
 import { normalizeText } from '../normalize.js';
 import { findPii } from '../pii.js';
-import { mulberry32, shuffle, splitSizes } from '../split.js';
+import { mulberry32, shuffle } from '../../random.js';
+import { splitSizes } from '../split.js';
 import type { SuiteDescription } from './suite.js';
 
 /** Bump on any change that alters the generated rows: it is part of the cache key. */

@@ -1,19 +1,9 @@
 /**
  * Seeded randomness for perturbations: one independent stream per (seed, perturbation, example id),
  * so an example's perturbed text does not depend on which other examples are in the split or on the
- * order they are processed in. mulberry32 (the data stage's PRNG) seeded with an FNV-1a hash.
+ * order they are processed in. mulberry32 seeded with an FNV-1a hash (src/random.ts).
  */
-import { mulberry32 } from '../../data/split.js';
-
-/** 32-bit FNV-1a hash of a string's UTF-16 units. */
-export function fnv1a(s: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) {
-    h ^= s.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return h >>> 0;
-}
+import { fnv1a, mulberry32 } from '../../random.js';
 
 /** A uniform [0, 1) generator for one example under one perturbation. */
 export function exampleRng(seed: number, perturbation: string, exampleId: string): () => number {

@@ -3,7 +3,7 @@
  * SIGKILL in the middle of writeRunOutcome's transaction (an artifact row's getter kills the process
  * while the appender reads it, after the runs update, params, eval rows, predictions and costs).
  */
-import { openStore } from '../../../src/store/writer.js';
+import { openStore } from '../../../src/store/open.js';
 import { curve, outcome, PARAMS, seed } from '../fixtures.js';
 
 const file = process.argv[2]!;
