@@ -121,9 +121,8 @@ const ALL = ALL_SLICE;
 const NONE = 'none';
 
 /** Suffix of the rows holding the clean metric over the examples a perturbation changed (`typos:original`). */
-export const ORIGINAL_SUFFIX = ':original';
-/** The perturbation value of the paired clean rows of `perturbation` (HELM's `computed_on=original`). */
-export const originalOf = (perturbation: string): string => `${perturbation}${ORIGINAL_SUFFIX}`;
+import { originalOf } from './slices.js';
+export { ORIGINAL_SUFFIX, originalOf } from './slices.js';
 
 
 /** Evaluate one subject. See the module comment for what is produced. */

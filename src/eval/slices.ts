@@ -7,6 +7,11 @@ import type { Example } from '../data/example.js';
 import { labelSet } from './labels.js';
 import { DEFAULT_METRICS, getMetric, type MetricDef, type MetricKind } from './metrics/registry.js';
 
+/** Suffix of the rows holding clean inputs' scores over the examples a perturbation changed (HELM's `computed_on=original`). */
+export const ORIGINAL_SUFFIX = ':original';
+/** The perturbation value of the paired clean rows of `perturbation`. */
+export const originalOf = (perturbation: string): string => `${perturbation}${ORIGINAL_SUFFIX}`;
+
 /** The slice over every test example. */
 export const ALL_SLICE = 'all';
 /** The category of examples that have none (they only count in `all`). */

@@ -7,6 +7,7 @@
  */
 import { UnknownNameError, UserInputError } from '../errors.js';
 import { pairedExamples, pairedTest, type PairedTestResult } from '../eval/paired.js';
+import { ORIGINAL_SUFFIX, originalOf } from '../eval/slices.js';
 import type { EvalRow, PredictionRow, Subject } from '../eval/types.js';
 import { fmtParam } from '../format.js';
 import { lowerIsBetter, type Objective } from './objective.js';
@@ -255,14 +256,19 @@ export function compareSides(base: CompareSide, head: CompareSide, thresholds: T
     const m = preferredMetric(keys.filter((k) => k.slice === s && !lowerIsBetter(k.metric)).map((k) => k.metric));
     if (m && !rKeys.some((k) => k.slice === s && k.metric === m) && s !== 'all') rKeys.push({ slice: s, metric: m });
   }
-  const perturbations = [...new Set([...head.evalRows, ...base.evalRows].map((r) => r.perturbation))].filter((p) => p !== 'none' && p !== 'worst_case');
+  const perturbations = [...new Set([...head.evalRows, ...base.evalRows].map((r) => r.perturbation))].filter((p) => p !== 'none' && p !== 'worst_case' && !p.endsWith(ORIGINAL_SUFFIX));
   for (const { slice, metric } of rKeys) {
     const wc = delta(`worst case ${keyOf(slice, metric)}`, slice, metric, value(base.evalRows, slice, metric, 'worst_case'), value(head.evalRows, slice, metric, 'worst_case'), null);
     if (wc.base !== null || wc.head !== null) robustness.push(wc);
+    // HELM: each perturbation's drop over the inputs it changed, against clean scores of the same
+    // inputs (`<p>:original`); stores from before that pairing fall back to clean over all inputs.
     const drop = (rows: EvalRow[]): number | null => {
-      const clean = value(rows, slice, metric);
-      if (clean === null) return null;
-      const ds = perturbations.map((p) => value(rows, slice, metric, p)).filter((v): v is number => v !== null).map((v) => (lowerIsBetter(metric) ? v - clean : clean - v));
+      const ds: number[] = [];
+      for (const p of perturbations) {
+        const perturbed = value(rows, slice, metric, p);
+        const clean = value(rows, slice, metric, originalOf(p)) ?? value(rows, slice, metric);
+        if (perturbed !== null && clean !== null) ds.push(lowerIsBetter(metric) ? perturbed - clean : clean - perturbed);
+      }
       return meanOf(ds);
     };
     // A drop is lower-is-better whatever the metric.

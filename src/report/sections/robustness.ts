@@ -1,6 +1,7 @@
 /**
  * Section 6: robustness (HELM): each perturbation's drop, the worst case, consistency.
  */
+import { ORIGINAL_SUFFIX, originalOf } from '../../eval/slices.js';
 import type { EvalRow } from '../../eval/types.js';
 import { fmtDelta, fmtNum } from '../../format.js';
 import { evalValue, lowerIsBetter, type Objective } from '../objective.js';
@@ -16,7 +17,7 @@ export function orderPerturbations(names: string[], spec: Record<string, unknown
 
 export function buildRobustness(rows: EvalRow[], objective: Objective, spec: Record<string, unknown>): RobustnessTableView[] {
   const subjects = subjectsPresent(rows);
-  const perturbations = orderPerturbations(uniq(rows.map((r) => r.perturbation)).filter((p) => p !== 'none'), spec);
+  const perturbations = orderPerturbations(uniq(rows.map((r) => r.perturbation)).filter((p) => p !== 'none' && !p.endsWith(ORIGINAL_SUFFIX)), spec);
   if (perturbations.length === 0) return [];
   const keys: { slice: string; metric: string }[] = [];
   const seen = new Set<string>();
@@ -43,7 +44,8 @@ export function buildRobustness(rows: EvalRow[], objective: Objective, spec: Rec
       tableRows.push({
         perturbation: p === 'worst_case' ? 'worst case' : p,
         cells: subjects.map((s) => {
-          const clean = evalValue(rows, s, slice, metric);
+          // HELM: the drop is over the inputs the perturbation changed, against clean scores of the same inputs.
+          const clean = evalValue(rows, s, slice, metric, originalOf(p)) ?? evalValue(rows, s, slice, metric);
           const v = evalValue(rows, s, slice, metric, p);
           // Drop = how much worse the perturbed input scores (positive = worse), in the metric's units.
           const drop = clean !== null && v !== null ? (lower ? v - clean : clean - v) : null;
