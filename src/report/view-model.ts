@@ -62,7 +62,7 @@ export function buildReportViewModel(data: ReportData, opts: ViewModelOptions = 
   if (missing.length > 0 && data.runs.length > 0) warnings.push(`Missing baseline results: ${missing.join(', ')}.`);
   const cost = buildCostSection(data, best, objective, rows);
   const summary = buildSummary(data, objective, best, swept, rows);
-  summary.tiles = summaryTiles(objective, best, rows, cost);
+  summary.tiles = summaryTiles(objective, best, rows, cost, summary.verdicts);
   summary.recommendation = cost.recommendation;
   return {
     title: `${data.sweep.experimentName} · ${data.sweep.sweepId}`,

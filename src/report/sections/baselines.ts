@@ -3,9 +3,9 @@
  */
 import type { EvalRow } from '../../eval/types.js';
 import { fmtDelta, fmtNum } from '../../format.js';
-import { evalValue, lowerIsBetter } from '../objective.js';
+import { evalRowOf, evalValue, lowerIsBetter } from '../objective.js';
 import type { BaselineMetricRow, BaselineSliceView } from '../view-types.js';
-import { SUBJECT_LABEL, subjectsPresent, uniq } from './common.js';
+import { fmtCi, SUBJECT_LABEL, subjectsPresent, uniq } from './common.js';
 
 export function buildBaselines(rows: EvalRow[]): BaselineSliceView[] {
   const clean = rows.filter((r) => r.perturbation === 'none' && r.metric !== 'consistency');
@@ -32,10 +32,17 @@ export function buildBaselines(rows: EvalRow[]): BaselineSliceView[] {
           const good = d !== null && d !== 0 && (lower ? d < 0 : d > 0);
           // Bold marks a winner: not when every subject scores the same.
           const allSame = present.every((x) => x === present[0]);
-          return { subject: s, text: fmtNum(v), best: v !== null && v === bestV && present.length > 1 && !allSame, delta: s === 'base' || d === null ? '' : fmtDelta(d), deltaCls: d === null || d === 0 ? '' : good ? 'good' : 'bad' };
+          return { subject: s, text: fmtNum(v), ci: fmtCi(evalRowOf(clean, s, slice, metric)), best: v !== null && v === bestV && present.length > 1 && !allSame, delta: s === 'base' || d === null ? '' : fmtDelta(d), deltaCls: d === null || d === 0 ? '' : good ? 'good' : 'bad' };
         }),
       });
-      if (!lower) subjects.forEach((s, i) => vals[i] !== null && vals[i] !== undefined && chart.push({ metric, subject: SUBJECT_LABEL[s] ?? s, value: vals[i]! }));
+      if (!lower) {
+        subjects.forEach((s, i) => {
+          const v = vals[i];
+          if (v === null || v === undefined) return;
+          const row = evalRowOf(clean, s, slice, metric);
+          chart.push({ metric, subject: SUBJECT_LABEL[s] ?? s, value: v, ...(fmtCi(row) ? { ciLow: row!.ciLow!, ciHigh: row!.ciHigh! } : {}) });
+        });
+      }
     }
     return { slice, rows: out, chart };
   });
