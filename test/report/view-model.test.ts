@@ -65,6 +65,9 @@ describe('loadReportData (through the store)', () => {
     const vals = d.runs.map((r) => r.bestValLoss!);
     expect(v.summary.best?.runId).toBe(d.runs[vals.indexOf(Math.min(...vals))]!.runId);
     expect(v.summary.tiles).toEqual([]);
+    // Validation loss has no per-example test: the verdicts test the test split's perplexity instead.
+    expect(v.summary.headline).toMatch(/^lr=\S+ r=\S+ is the best variant \(lowest validation loss [\d.]+\)\. On the test split it is significantly better than the base model \(−[\d.]+ \[.*\], p < 0\.001\): perplexity [\d.]+ vs [\d.]+\.$/);
+    expect(v.summary.verdicts.every((x) => x.metric === 'perplexity' && x.split === 'test')).toBe(true);
     expect(v.cost.roi).toHaveLength(3);
   });
 
