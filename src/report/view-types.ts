@@ -100,7 +100,8 @@ export interface BaselineMetricRow {
   direction: 'higher' | 'lower';
   n: string;
   /** `ci`: the stored 95% interval, `[0.68, 0.9]`, or ''. */
-  cells: { subject: string; text: string; ci: string; best: boolean; delta: string; deltaCls: string }[];
+  /** `deltaCls` is `good`/`bad` only when the paired test vs the base model is significant; `deltaTitle` gives its p-value. */
+  cells: { subject: string; text: string; ci: string; best: boolean; delta: string; deltaCls: string; deltaTitle: string }[];
 }
 
 export interface BaselineSliceView {

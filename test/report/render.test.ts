@@ -78,6 +78,7 @@ describe('report HTML', async () => {
   it('the headline says what the paired test says', () => {
     expect(html).toMatch(/<p class="headline">r&#x3D;8 lr&#x3D;3e-4 is the best variant \(ranked on classify\/f1_macro\)\. On the test split it is significantly better than the base model \(.*p &lt; 0\.001\)/);
     expect(html).toContain('data-testid="verdict-note"');
+    expect(html).toContain('<span class="delta good" title="paired test vs the base model: p &lt; 0.001">+0.408</span>');
   });
 
   it('the best variant row is highlighted', () => {

@@ -138,6 +138,9 @@ describe('report view model', () => {
     expect(v.summary.headline).toContain('On the test split it is not distinguishable from the base model (');
     expect(v.summary.headline).not.toMatch(/better|beats/i);
     expect(v.summary.verdicts.find((x) => x.against === 'base')).toMatchObject({ outcome: 'ns', pValue: 1 });
+    // The stored values still differ (+0.408), but the delta is not coloured.
+    const ft = v.baselines[1]!.rows.find((r) => r.metric === 'f1_macro')!.cells.find((c) => c.subject === 'finetuned')!;
+    expect(ft).toMatchObject({ delta: '+0.408', deltaCls: '', deltaTitle: 'paired test vs the base model: p = 1, not significant' });
     expect(v.summary.tiles.map((t) => [t.label, t.cls])).toEqual([
       ['vs base model', ''],
       ['vs RAG (best alternative)', ''],
@@ -219,6 +222,8 @@ describe('report view model', () => {
     const f1 = vm.baselines[1]!.rows.find((r) => r.metric === 'f1_macro')!;
     expect(f1.cells.map((c) => c.subject)).toEqual(['finetuned', 'base', 'prompting', 'rag']);
     expect(f1.cells.filter((c) => c.best).map((c) => c.subject)).toEqual(['finetuned']);
+    // Deltas vs base are coloured by the paired test (issue 12).
+    expect(f1.cells.find((c) => c.subject === 'finetuned')).toMatchObject({ deltaCls: 'good', deltaTitle: 'paired test vs the base model: p < 0.001' });
     const ppl = vm.baselines[0]!.rows.find((r) => r.metric === 'perplexity')!;
     expect(ppl.direction).toBe('lower');
   });
