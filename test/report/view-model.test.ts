@@ -212,6 +212,7 @@ describe('report view model', () => {
 
   it('heat map over rank x learning rate with the best cell flagged', () => {
     expect(vm.heatmap).toMatchObject({ x: 'learningRate', y: 'rank' });
+    expect(vm.heatmap!.note).toMatch(/^classify\/f1_macro on the test split \(fine-tuned, clean inputs, higher is better\) over rank × learningRate/);
     expect(vm.heatmap!.cells).toHaveLength(6);
     expect(vm.heatmap!.cells.filter((c) => c.best)).toEqual([expect.objectContaining({ x: '3e-4', y: '8' })]);
     expect(vm.heatmap!.cells.find((c) => c.x === '3e-4' && c.y === '16')).toMatchObject({ value: null, text: 'diverged' });
