@@ -12,6 +12,8 @@ export interface BestVariantView {
   runId: string;
   label: string;
   objectiveText: string;
+  /** Where `objectiveText` comes from: `test` (the held-out value of the objective metric) or `validation` (val_loss). */
+  objectiveSplit: 'test' | 'validation';
   params: KeyValue[];
   why: string[];
 }

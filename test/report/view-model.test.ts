@@ -89,6 +89,7 @@ describe('report view model', () => {
     const e = expectedBest();
     expect(vm.summary.best?.runId).toBe(e.runId);
     expect(vm.summary.best?.label).toBe('r=8 lr=3e-4');
+    expect(vm.summary.best).toMatchObject({ objectiveText: '0.788', objectiveSplit: 'test' });
     expect(vm.summary.objective).toMatchObject({ key: 'classify/f1_macro', goal: 'maximize' });
     // Changed by design (issue 12): verdicts come from the paired test, never a bare "beats".
     expect(vm.summary.best?.why.join(' ')).toMatch(/Significantly better than the base model \(\+0\.\d+ \[\+0\.\d+, \+0\.\d+\], p < 0\.001\): test classify\/f1_macro 0\.788 vs 0\.38\./);

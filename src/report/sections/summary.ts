@@ -149,6 +149,7 @@ export function buildSummary(data: ReportData, objective: Objective, best: RunDa
       runId: best.runId,
       label,
       objectiveText: objectiveText(objective, v),
+      objectiveSplit: objective.metric === 'val_loss' ? 'validation' : 'test',
       params: Object.entries({ method: best.method, ...best.params }).map(([k, x]) => ({ label: k, value: fmtParam(x) })),
       why,
     };
