@@ -46,6 +46,7 @@ one comment.`;
       head: flags.head,
       thresholds: flags.threshold ?? [],
       alpha: Number(flags.alpha),
+      onSnapshot: (line) => process.stderr.write(`${line}\n`),
       format: flags.format as 'markdown' | 'json',
       version: fteVersion(),
     });

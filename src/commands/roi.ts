@@ -28,7 +28,7 @@ export default class Roi extends BaseCommand {
 
   async run(): Promise<RoiReport | undefined> {
     const { flags } = await this.parse(Roi);
-    const store = await openStore(flags.db, { readOnly: true });
+    const store = await openStore(flags.db, { readOnly: true, onSnapshot: (line) => process.stderr.write(`${line}\n`) });
     try {
       const report = await roiForSweep(store.db, {
         sweepId: flags.sweep,

@@ -12,8 +12,9 @@ Each metric row says its split (val: validation, the objective that selects the 
 held-out result), its 95% bootstrap interval and its scale (0-100, 0-1, >=1).
 By default the metric table shows the fine-tuned model, the base model and the majority-class baseline on
 clean inputs (perturbation none), followed by a robustness summary per perturbation (test split): the
-objective metric clean and perturbed, its drop (positive = worse) and consistency (unchanged outputs among
-the inputs the perturbation changed), and a confusion matrix per classification slice.
+objective metric clean and perturbed over the inputs the perturbation changed (as HELM; rows <p> and
+<p>:original), its drop (positive = worse), how many inputs it changed, and consistency (unchanged outputs
+among the inputs the perturbation changed), and a confusion matrix per classification slice.
 --subject and --perturbation pick other rows, --all shows every row; --json always has every row.
 A value measured on 0 examples (n = 0) shows as '-'.`;
   static override examples = [

@@ -38,7 +38,7 @@ export function renderRoi(r: RoiReport): string {
     table.push([
       a.approach + (a.approach === r.cheapest ? ' $' : '') + (a.approach === r.bestQuality ? ' *' : ''),
       a.pricing ?? '',
-      fmtQ(a.quality),
+      a.qualityCi ? `${fmtQ(a.quality)} [${fmtQ(a.qualityCi[0])}, ${fmtQ(a.qualityCi[1])}]` : fmtQ(a.quality),
       `${Math.round(req.inputTokens + req.systemPromptTokens)}+${Math.round(req.outputTokens)}${req.tokenSource === 'estimated' ? ' (est.)' : ''}`,
       fmtUsd(a.perRequestUsd),
       fmtUsd(a.monthlyUsd),
@@ -49,7 +49,7 @@ export function renderRoi(r: RoiReport): string {
   const t = r.training;
   const lines = [
     `Sweep ${r.sweepId}${r.experiment ? ` (${r.experiment})` : ''}: best run ${r.bestRun.runId} (${r.bestRun.method}${r.bestRun.variantKey ? `, ${r.bestRun.variantKey}` : ''}), ${r.objective.metric} ${r.objective.goal === 'maximize' ? 'higher' : 'lower'} is better${r.baseQuality !== null ? `; untuned base ${fmtQ(r.baseQuality)}` : ''}.`,
-    `At ${int(r.monthlyRequests)} requests/month over ${r.months} months. $ = cheapest, * = best quality.`,
+    `At ${int(r.monthlyRequests)} requests/month over ${r.months} months. $ = cheapest, * = best quality; quality on the test split with its 95% bootstrap interval.`,
     table.toString(),
     `Training: ${fmtUsd(t.usd)} (${t.used === 'target-device' ? `estimated on ${t.targetDevice}` : t.used === 'hosted' ? 'hosted fine-tuning price' : `measured on ${t.measuredDevice}`}, ${t.runs} run${t.runs === 1 ? '' : 's'}, ${int(t.tokensTrained)} tokens, ${t.flops.toExponential(2)} FLOPs) + data preparation ${fmtUsd(t.dataPreparationUsd)} = ${fmtUsd(t.usd + t.dataPreparationUsd)}, ${fmtUsd((t.usd + t.dataPreparationUsd) / r.months)}/month amortised.`,
     ...r.breakEven.map((b) => `vs ${b.against}: ${b.reason}.`),

@@ -21,6 +21,8 @@ export interface ApproachInput {
   approach: Approach;
   /** Value of the objective metric on the clean test split (null when not measured). */
   quality: number | null;
+  /** 95% bootstrap interval of `quality` over the test examples (null when not stored). */
+  qualityCi?: [number, number] | null;
   /** USD per request. */
   perRequestUsd: number;
   /** One-off USD amortised over the horizon (fine-tuning: training + data preparation). */

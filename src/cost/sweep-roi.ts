@@ -138,7 +138,8 @@ export function computeSweepRoi(inputs: RoiInputs, opts: ComputeRoiOptions = {})
   const trained = opts.amortise === 'best-run' ? [bestRun] : runs.filter((r) => (r.tokensTrained ?? 0) > 0);
   const training = trainingCost(trained, opts.amortise ?? 'sweep', cost, prices, inputs.costs);
   const alwaysOn = alwaysOnMonthlyUsd(requests.finetuned, cost, prices);
-  const approaches = approachInputs(requests, training, alwaysOn, cost, { finetuned: bestQuality, prompting: quality('prompting'), rag: quality('rag') });
+  const ci = (s: Subject) => approachQualityCi(metric.onMetric, s, bestRun.runId, inputs.baselinesRunId);
+  const approaches = approachInputs(requests, training, alwaysOn, cost, { finetuned: bestQuality, prompting: quality('prompting'), rag: quality('rag') }).map((a) => ({ ...a, qualityCi: ci(a.approach) }));
   const baseQuality = quality('base');
   const roi = computeRoi({ monthlyRequests: settings.monthlyRequests, months: settings.months, objective: { metric: metric.key, goal: metric.goal }, approaches, baseQuality });
   const limited = isLimited(sweep.limits);
@@ -239,7 +240,17 @@ function pricedRun(inputs: RoiInputs, completed: RunRecord[], metric: QualityMet
 
 /** An approach's quality: the value stored with the priced run, else with the sweep's baseline pseudo-run, else null. */
 export function approachQuality(onMetric: Pick<EvalResultRecord, 'subject' | 'runId' | 'value'>[], subject: Subject, runId: string, baselinesRunId: string): number | null {
-  return (onMetric.find((v) => v.subject === subject && v.runId === runId) ?? onMetric.find((v) => v.subject === subject && v.runId === baselinesRunId))?.value ?? null;
+  return approachRow(onMetric, subject, runId, baselinesRunId)?.value ?? null;
+}
+
+/** The 95% bootstrap interval stored beside an approach's quality (same row as `approachQuality`), or null. */
+export function approachQualityCi(onMetric: Pick<EvalResultRecord, 'subject' | 'runId' | 'value' | 'ciLow' | 'ciHigh'>[], subject: Subject, runId: string, baselinesRunId: string): [number, number] | null {
+  const row = approachRow(onMetric, subject, runId, baselinesRunId);
+  return row && row.ciLow !== null && row.ciHigh !== null ? [row.ciLow, row.ciHigh] : null;
+}
+
+function approachRow<R extends Pick<EvalResultRecord, 'subject' | 'runId'>>(onMetric: R[], subject: Subject, runId: string, baselinesRunId: string): R | undefined {
+  return onMetric.find((v) => v.subject === subject && v.runId === runId) ?? onMetric.find((v) => v.subject === subject && v.runId === baselinesRunId);
 }
 
 /** Per-request cost of each approach: stored rows, re-priced stored token counts, or tokens estimated from prediction lengths. */

@@ -13,8 +13,15 @@
  *    suite's task kinds). `all` takes the kind its slices share, or
  *    `generation` when they differ (text metrics are defined on labels too).
  * 4. Rows (`EvalRow`, each with its metric's signature):
- *    - `none` / `<perturbation>`: every metric of the slice's kind on clean / perturbed inputs. Drops
- *      against clean are not stored as rows: the report computes them from these two rows.
+ *    - `none`: every metric of the slice's kind on the clean inputs of the whole slice.
+ *    - `<perturbation>` (HELM's `computed_on=perturbed`): every metric on the perturbed inputs of the
+ *      examples the perturbation *changed* only; n = changed count. Unchanged inputs would score as
+ *      clean and dilute the drop, so they are left out, as HELM does (`should_skip_unchanged_eval`).
+ *    - `<perturbation>:original` (HELM's `computed_on=original`): the same metric on the *clean* inputs
+ *      of those same changed examples; same n. The drop of a perturbation is
+ *      `<perturbation>:original - <perturbation>` (sign flipped for lower-is-better metrics): paired,
+ *      over the changed examples. Drops are not stored as rows. When a perturbation changed no input of
+ *      a slice both rows have n = 0 and no value (NaN, stored NULL) and no interval.
  *    - `perplexity` (clean only): exp(mean token NLL) of the reference completions given the
  *      subject's clean prompts; n = tokens.
  *    - `worst_case` (HELM): per metric, each example takes the worst of its clean and perturbed
@@ -23,7 +30,8 @@
  *    - `consistency` under each perturbation: the share of examples whose input the perturbation changed
  *      and whose output stayed identical; n = changed inputs (value 1 when none changed). Under
  *      `worst_case`, the share over all changed (example, perturbation) pairs.
- *    - `input_change_rate` under each perturbation: the share of inputs it changed.
+ *    - `input_change_rate` under each perturbation: the share of inputs it changed (n = slice size, so
+ *      the changed count is `value * n`, also the n of the `<perturbation>` rows).
  * 5. Predictions (`PredictionRow`): every clean example, and every changed input per perturbation, with
  *    the per-example scores of the slice's metrics.
  *
@@ -112,6 +120,11 @@ export interface EvaluateSubjectResult {
 const ALL = ALL_SLICE;
 const NONE = 'none';
 
+/** Suffix of the rows holding the clean metric over the examples a perturbation changed (`typos:original`). */
+export const ORIGINAL_SUFFIX = ':original';
+/** The perturbation value of the paired clean rows of `perturbation` (HELM's `computed_on=original`). */
+export const originalOf = (perturbation: string): string => `${perturbation}${ORIGINAL_SUFFIX}`;
+
 
 /** Evaluate one subject. See the module comment for what is produced. */
 export async function evaluateSubject(opts: EvaluateSubjectOptions): Promise<EvaluateSubjectResult> {
@@ -173,6 +186,16 @@ export async function evaluateSubject(opts: EvaluateSubjectOptions): Promise<Eva
       const input = { predictions, references: refs, ...(labels ? { labels } : {}) };
       push(perturbation, s.name, m.name, m.compute(input).value, s.idx.length, signature, metricInterval(m, input, boot));
     };
+    // A metric over a subset of the slice (the examples a perturbation changed); n = 0 -> no value.
+    const scoreSubset = (perturbation: string, m: MetricDef, idx: number[], predictions: string[], signature: string): void => {
+      if (idx.length === 0) {
+        push(perturbation, s.name, m.name, Number.NaN, 0, signature);
+        return;
+      }
+      const input = { predictions, references: refsOf(idx), ...(labels ? { labels } : {}) };
+      push(perturbation, s.name, m.name, m.compute(input).value, idx.length, signature, metricInterval(m, input, boot));
+    };
+    const changedIdx = variants.map((v) => s.idx.filter((i) => v.changed[i]));
     if (labels) {
       const cells = new Map<string, ConfusionRow>();
       for (const i of s.idx) {
@@ -187,7 +210,12 @@ export async function evaluateSubject(opts: EvaluateSubjectOptions): Promise<Eva
     }
     for (const m of ms) {
       score(NONE, m, s.idx.map((i) => cleanPred[i]!));
-      variants.forEach((v, vi) => score(v.p.name, m, s.idx.map((i) => variantPred[vi]![i]!)));
+      variants.forEach((v, vi) => {
+        const idx = changedIdx[vi]!;
+        const over = `over:inputs_changed_by:${v.p.name}`;
+        scoreSubset(v.p.name, m, idx, idx.map((i) => variantPred[vi]![i]!), `${m.signature}|computed_on:perturbed|${over}`);
+        scoreSubset(originalOf(v.p.name), m, idx, idx.map((i) => cleanPred[i]!), `${m.signature}|computed_on:original|${over}`);
+      });
       if (variants.length > 0 && m.perExample) {
         const worst = s.idx.map((i) => {
           const ref = [test[i]!.completion];

@@ -23,6 +23,32 @@ export interface PairedExample {
   nll?: { sum: number; tokens: number };
 }
 
+/** A stored prediction row as `predictions` holds it (PredictionRow or the store's PredictionRecord). */
+export interface StoredPrediction {
+  exampleId: string;
+  perturbation: string;
+  prediction: string | null;
+  reference: string | null;
+  scores: Record<string, number>;
+  category?: string | null;
+  labels?: readonly string[] | null;
+}
+
+/**
+ * The clean predictions of one subject on `slice` (`all`: every example) as paired-test examples,
+ * with the slice's fixed label set when the rows carry one (schema 3; older rows carry none).
+ */
+export function pairedExamples(rows: readonly StoredPrediction[], slice: string): { examples: PairedExample[]; labels?: string[] } {
+  const inSlice = rows.filter((p) => p.perturbation === 'none' && (slice === 'all' || p.category === slice));
+  const labels = [...new Set(inSlice.flatMap((p) => p.labels ?? []))];
+  const examples = inSlice.map((p): PairedExample => {
+    const mean = p.scores.nll_mean;
+    const tokens = p.scores.nll_tokens;
+    return { exampleId: p.exampleId, prediction: p.prediction ?? '', reference: p.reference ?? '', ...(mean !== undefined && tokens ? { nll: { sum: mean * tokens, tokens } } : {}) };
+  });
+  return labels.length ? { examples, labels } : { examples };
+}
+
 export interface PairedTestOptions {
   /** Classification: the slice's fixed label set (default: the distinct true labels). */
   labels?: readonly string[];

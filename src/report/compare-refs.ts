@@ -203,6 +203,8 @@ export interface CompareOptions {
   thresholds?: string[];
   /** Significance level of "better" / "worse" (default 0.05). */
   alpha?: number;
+  /** While a sweep holds the store: read its snapshot and report that in one line (see OpenStoreOptions.onSnapshot). */
+  onSnapshot?: (line: string) => void;
   format?: 'markdown' | 'json';
   version?: string;
 }
@@ -221,7 +223,7 @@ export interface CompareResult {
 export async function compareRefs(opts: CompareOptions): Promise<CompareResult> {
   const thresholds = parseThresholds(opts.thresholds ?? []);
   const { openStore } = await import('../store/open.js');
-  const store = await openStore(opts.db, { readOnly: true });
+  const store = await openStore(opts.db, { readOnly: true, ...(opts.onSnapshot ? { onSnapshot: opts.onSnapshot } : {}) });
   let comparison: Comparison;
   try {
     const { base, head } = await resolveSides(store.db, opts.base, opts.head);

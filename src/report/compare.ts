@@ -6,7 +6,7 @@
  * come from ./compare-refs.ts, which reads the store.
  */
 import { UnknownNameError, UserInputError } from '../errors.js';
-import { pairedTest, type PairedExample, type PairedTestResult } from '../eval/paired.js';
+import { pairedExamples, pairedTest, type PairedTestResult } from '../eval/paired.js';
 import type { EvalRow, PredictionRow, Subject } from '../eval/types.js';
 import { fmtParam } from '../format.js';
 import { lowerIsBetter, type Objective } from './objective.js';
@@ -155,26 +155,14 @@ function delta(key: string, slice: string, metric: string, b: number | null, h: 
   };
 }
 
-/** The clean predictions of a side on a slice (`all`: every example), as paired-test examples, and the slice's label set. */
-function sliceExamples(side: CompareSide, slice: string): { examples: PairedExample[]; labels?: string[] } {
-  const rows = side.predictions.filter((p) => p.perturbation === 'none' && (slice === 'all' || p.category === slice));
-  const labels = [...new Set(rows.flatMap((p) => p.labels ?? []))];
-  const examples = rows.map((p): PairedExample => {
-    const mean = p.scores.nll_mean;
-    const tokens = p.scores.nll_tokens;
-    return { exampleId: p.exampleId, prediction: p.prediction, reference: p.reference, ...(mean !== undefined && tokens ? { nll: { sum: mean * tokens, tokens } } : {}) };
-  });
-  return labels.length ? { examples, labels } : { examples };
-}
-
 /**
  * The paired test of `metric` on `slice` between the two sides' stored predictions, or null when a
  * side has none for the slice (older stores, or predictions without slices).
  * @throws ExampleMismatchError (src/eval/paired.ts) when both have predictions on different examples
  */
 function sidesTest(base: CompareSide, head: CompareSide, slice: string, metric: string, opts: CompareSidesOptions): PairedTestResult | null {
-  const h = sliceExamples(head, slice);
-  const b = sliceExamples(base, slice);
+  const h = pairedExamples(head.predictions, slice);
+  const b = pairedExamples(base.predictions, slice);
   if (h.examples.length === 0 || b.examples.length === 0) return null;
   return pairedTest(metric, h.examples, b.examples, { labels: h.labels ?? b.labels, resamples: opts.resamples, seed: opts.seed });
 }

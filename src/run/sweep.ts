@@ -1,5 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { fmtDuration, paramLabel } from '../format.js';
+import { deltaText } from '../report/compare.js';
+import { sweepVerdict, type SweepVerdict } from '../report/verdict.js';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, rmSync } from 'node:fs';
 import { makeDirs } from '../fsutil.js';
@@ -66,6 +68,8 @@ export interface SweepResult {
   status: 'completed' | 'interrupted' | 'failed';
   objective: { metric: string; goal: string };
   best: VariantSummary | null;
+  /** The best variant's held-out test value and paired tests against the runner-up and the baselines (null for a val_loss objective or no best). */
+  verdict: SweepVerdict | null;
   variants: VariantSummary[];
   wallSeconds: number;
   db: string;
@@ -415,9 +419,31 @@ export async function summarise(store: Store, sweepId: string, experiment: strin
     v.wallSeconds = r.wallSeconds;
   }
   const ranked = [...variants].sort((a, b) => (rank.get(a.runId) ?? Infinity) - (rank.get(b.runId) ?? Infinity));
-  const best = ranked.find((v) => v.status === 'completed' && v.objective !== null) ?? null;
+  const completed = ranked.filter((v) => v.status === 'completed' && v.objective !== null);
+  const best = completed[0] ?? null;
   const sweep = await getSweep(store.db, sweepId);
-  return { experiment, sweepId, status: sweep.status === 'running' ? 'completed' : (sweep.status as SweepResult['status']), objective, best, variants: ranked, wallSeconds: ms / 1000, db };
+  // Paired tests of the best variant on the test examples (selection was on validation).
+  const verdict = best ? await sweepVerdict(store.db, sweepId, best.runId, completed[1]?.runId ?? null, objective.metric) : null;
+  return { experiment, sweepId, status: sweep.status === 'running' ? 'completed' : (sweep.status as SweepResult['status']), objective, best, verdict, variants: ranked, wallSeconds: ms / 1000, db };
+}
+
+const AGAINST_LABEL: Record<string, string> = { 'runner-up': 'runner-up', base: 'base model', prompting: 'prompting', rag: 'RAG' };
+
+/** The lines under the summary table: the best variant's test value and its paired tests. */
+export function verdictLines(result: Pick<SweepResult, 'best' | 'verdict' | 'objective' | 'variants'>): string[] {
+  const { best, verdict } = result;
+  if (!best) return [];
+  const lines = [`best: ${best.runId} (${describe(best.params)}) ${result.objective.metric} = ${best.objective?.toFixed(4)} on validation (selection)`];
+  if (!verdict) return lines;
+  const t = verdict.test;
+  if (t) lines[0] += `; held-out test ${t.value.toFixed(4)}${t.ciLow !== null && t.ciHigh !== null ? ` [${t.ciLow.toFixed(4)}, ${t.ciHigh.toFixed(4)}]` : ''}${t.n !== null ? ` (n = ${t.n})` : ''}`;
+  for (const c of verdict.comparisons) {
+    const who = c.against === 'runner-up' ? `runner-up ${c.runId} (${describe(result.variants.find((v) => v.runId === c.runId)?.params ?? {})})` : AGAINST_LABEL[c.against];
+    const words = c.outcome === 'ns' ? `no significant difference at α = ${verdict.alpha}` : `significantly ${c.outcome} at α = ${verdict.alpha}`;
+    lines.push(`  vs ${who}: ${deltaText({ delta: c.diff, ci95: c.ci95, pValue: c.pValue })} (${c.test}, n = ${c.n}): ${words}`);
+  }
+  for (const n of verdict.notes) lines.push(`  note: ${n}`);
+  return lines;
 }
 
 /**
@@ -434,7 +460,7 @@ export function statusCounts(counts: ReadonlyMap<string, number>): string {
 /** The summary table and next steps. With `val_loss` as the objective, one `val_loss` column (the objective's). */
 export function printSummary(result: SweepResult, print: (line: string) => void, counts: ReadonlyMap<string, number> = new Map()): void {
   const valLossColumn = result.objective.metric !== 'val_loss';
-  const table = makeTable(['', 'run', 'status', 'params', result.objective.metric, ...(valLossColumn ? ['val_loss'] : []), 'time']);
+  const table = makeTable(['', 'run', 'status', 'params', `${result.objective.metric} (val)`, ...(valLossColumn ? ['val_loss'] : []), 'time']);
   for (const v of result.variants) {
     table.push([
       v === result.best ? '*' : '',
@@ -448,7 +474,7 @@ export function printSummary(result: SweepResult, print: (line: string) => void,
   }
   print(`${result.experiment}: sweep ${result.sweepId} ${result.status} in ${fmtDuration(result.wallSeconds)}${statusCounts(counts)}`);
   print(table.toString());
-  if (result.best) print(`best: ${result.best.runId} (${describe(result.best.params)}) ${result.objective.metric} = ${result.best.objective?.toFixed(4)}`);
+  for (const line of verdictLines(result)) print(line);
   print('next:');
   print(`  npx fte report --sweep ${result.sweepId}`);
   print(`  npx fte compare --base ${result.sweepId}:base --head ${result.sweepId}`);

@@ -137,39 +137,49 @@ function valueCell(e: Pick<EvalResultRecord, 'value' | 'n'>): string {
   return e.n === 0 || e.value === null ? '-' : fmt(e.value);
 }
 
+/** Suffix of the clean rows paired with a perturbation (`typos:original`; src/eval/evaluate.ts `ORIGINAL_SUFFIX`). */
+const ORIGINAL_SUFFIX = ':original';
+
 /**
  * Robustness summary, one row per shown subject x perturbation (slice `all`): the objective metric
- * clean and perturbed, its drop (clean - perturbed when maximised, perturbed - clean when minimised:
- * positive = worse), and consistency (share of changed inputs whose output stayed the same; n =
- * changed inputs). The metric is the run's objective metric when it is an eval metric, else the
- * first task metric of the clean rows.
+ * clean and perturbed over the inputs the perturbation changed (HELM: the `<p>:original` and `<p>`
+ * rows, n = changed count), its drop (clean - perturbed when maximised, perturbed - clean when
+ * minimised: positive = worse), how many inputs it changed (`k of n`), and consistency (share of
+ * changed inputs whose output stayed the same; n = changed inputs). Rows stored before drops were
+ * paired (no `<p>:original`) use the clean value over all inputs and show changed as '-'; `worst_case`
+ * is per example over all inputs, against clean over all inputs. The metric is the run's objective
+ * metric when it is an eval metric, else the first task metric of the clean rows.
  */
 function robustnessTable(d: RunDetail, subjects: string[], perturbations: string[]): string | null {
   const rows = d.evals.filter((e) => e.slice === 'all' && subjects.includes(e.subject) && splitOf(e) === 'test');
-  const others = perturbations.filter((p) => p !== 'none');
+  const others = perturbations.filter((p) => p !== 'none' && !p.endsWith(ORIGINAL_SUFFIX));
   if (!others.length) return null;
   const cleanMetrics = rows.filter((e) => e.perturbation === 'none' && !PERTURBATION_METRICS.has(e.metric) && e.metric !== 'perplexity').map((e) => e.metric);
   const metric = cleanMetrics.includes(d.run.objective.metric) ? d.run.objective.metric : cleanMetrics[0];
   if (!metric) return null;
   const goal = metric === d.run.objective.metric ? d.run.objective.goal : 'maximize';
   const find = (subject: string, perturbation: string, m: string) => rows.find((e) => e.subject === subject && e.perturbation === perturbation && e.metric === m);
-  const t = table(['subject', 'perturbation', `${metric} clean`, 'perturbed', 'drop', 'consistency (n)']);
+  const t = table(['subject', 'perturbation', `${metric} clean`, 'perturbed', 'drop', 'changed', 'consistency (n)']);
   let any = false;
   for (const subject of subjects) {
-    const clean = find(subject, 'none', metric);
+    const cleanAll = find(subject, 'none', metric);
     for (const p of others) {
       const pert = find(subject, p, metric);
       const cons = find(subject, p, 'consistency');
       if (!pert && !cons) continue;
       any = true;
+      const paired = find(subject, `${p}${ORIGINAL_SUFFIX}`, metric);
+      const clean = paired ?? cleanAll;
       const ok = (e?: EvalResultRecord): e is EvalResultRecord => !!e && e.value !== null && e.n !== 0;
       const drop = ok(clean) && ok(pert) ? (goal === 'maximize' ? clean.value! - pert.value! : pert.value! - clean.value!) : null;
+      const changed = paired && pert && pert.n !== null ? `${fmt(pert.n)}${cleanAll?.n != null ? ` of ${fmt(cleanAll.n)}` : ''}` : '-';
       t.push([
         subject,
         p,
         clean ? valueCell(clean) : '-',
         pert ? valueCell(pert) : '-',
         drop === null ? '-' : fmt(drop),
+        changed,
         ok(cons) ? `${fmt(cons.value)} (${fmt(cons.n)})` : '-',
       ]);
     }
@@ -211,7 +221,14 @@ function metricsSection(d: RunDetail, view: ShowView): string[] {
   }
   if (!view.all && view.perturbation === undefined) {
     const robust = robustnessTable(d, subjects, perturbations);
-    if (robust) out.push('', 'robustness (slice all, test split; drop > 0 = worse than clean; consistency = unchanged outputs among changed inputs)', robust);
+    if (robust) {
+      out.push(
+        '',
+        'robustness (slice all, test split; clean and perturbed over the inputs each perturbation changed, as HELM; drop > 0 = worse than clean; ' +
+          'changed = inputs changed of all; consistency = unchanged outputs among changed inputs)',
+        robust,
+      );
+    }
   }
   out.push(...confusionSection((d.confusion ?? []).filter((c) => subjects.includes(c.subject))));
   return out;

@@ -16,6 +16,10 @@
  *     -- subject finetuned | base | prompting | rag | majority; split 'val' (selection: the objective)
  *     -- or 'test' (the held-out result); ci_low/ci_high: 95% bootstrap interval of value (same unit),
  *     -- NULL where undefined; ci_signature names the procedure (resamples, seed, corpus/mean level)
+ *     -- perturbation: 'none' (clean, whole slice); '<p>' (perturbed, only the examples p changed:
+ *     -- n = changed count, as HELM); '<p>:original' (clean, those same examples: drop = paired
+ *     -- difference of the two; n = 0 and value NULL when p changed none); 'worst_case' (per example
+ *     -- worst of clean and every perturbation, whole slice). See src/eval/evaluate.ts.
  *   confusion_matrix(run_id, subject, split, slice, gold, predicted, count)
  *     -- classification slices, clean inputs; predicted NULL = an invalid answer (maps to no label)
  *   predictions(run_id, subject, perturbation, example_id, input, reference, prediction, scores_json, category, labels_json)

@@ -33,7 +33,7 @@ const prices = resolvePrices();
 const N = 1e8;
 const n = 1e6;
 
-const evalRow = (subject: Subject, value: number, metric = 'f1_macro', slice = 'classify'): EvalRow => ({ subject, perturbation: 'none', slice, metric, value, n: 10 });
+const evalRow = (subject: Subject, value: number, metric = 'f1_macro', slice = 'classify'): EvalRow => ({ subject, perturbation: 'none', slice, metric, value, n: 10, ciLow: value - 0.1, ciHigh: value + 0.05 });
 
 function outcome(runId: string, status: RunOutcome['status'], tokens: number, wallSeconds: number, f1: number | null): RunOutcome {
   const train = {
@@ -146,6 +146,11 @@ describe('roiForSweep on a stored sweep', () => {
   it('renders a table with every approach', () => {
     const text = renderRoi(r);
     expect(text).toMatch(/finetuned \*/);
+    // quality with its stored 95% interval
+    expect(text).toMatch(/│\s+0\.800 \[0\.700, 0\.850\] │/);
+    const ci = r.approaches.find((a) => a.approach === 'finetuned')!.qualityCi!;
+    expect(ci[0]).toBeCloseTo(0.7, 12);
+    expect(ci[1]).toBeCloseTo(0.85, 12);
     expect(text).toMatch(/prompting \$/);
     expect(text).toMatch(/from 122,66\d\/mo/);
     expect(text).toMatch(/at any volume/);

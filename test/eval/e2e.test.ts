@@ -2,7 +2,7 @@
  * End to end on the built-in base model (models/fte-tiny-base, loaded through src/train's
  * `loadForInference`): a handful of email-triage examples through `evaluateSubject` for every subject
  * prompt, checking that every (subject x perturbation x slice x metric) row is produced with a finite
- * value. Skipped when the model folder is absent.
+ * value (or n = 0: a perturbation that changed no input of the slice). Skipped when the model folder is absent.
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -33,7 +33,7 @@ describe.skipIf(!haveModel)('evaluateSubject on the built-in base model', () => 
   it('produces every (subject x perturbation x slice x metric) row', async () => {
     const model = await loadGenerator();
     const { train, test } = await loadExamples();
-    const perturbations = ['typos', 'lowercase', 'spaces', 'contractions', 'expansions', 'synonyms', 'filler', 'mild_mix'];
+    const perturbations = ['typos', 'lowercase', 'spaces', 'contractions', 'expansions', 'synonyms', 'filler', 'misspellings', 'mild_mix'];
     for (const subject of ['base', 'prompting', 'rag'] as Subject[]) {
       const r = await evaluateSubject({ subject, model, test, train, perturbations, fewShotK: 2, ragK: 2, maxNewTokens: 24, seed: 1 });
       const keys = new Set(r.rows.map((x) => `${x.perturbation}|${x.slice}|${x.metric}`));
@@ -45,7 +45,8 @@ describe.skipIf(!haveModel)('evaluateSubject on the built-in base model', () => 
         expect(keys).toContain(`none|${slice}|perplexity`);
         for (const p of perturbations) expect(keys).toContain(`${p}|${slice}|consistency`);
       }
-      for (const row of r.rows) expect(Number.isFinite(row.value), `${row.perturbation}|${row.slice}|${row.metric}`).toBe(true);
+      // A perturbation that changed no input of a slice has n = 0 rows with no value (NaN).
+      for (const row of r.rows) expect(row.n === 0 || Number.isFinite(row.value), `${row.perturbation}|${row.slice}|${row.metric}`).toBe(true);
       expect(r.rows.every((x) => x.subject === subject && x.signature)).toBe(true);
       expect(r.predictions.filter((p) => p.perturbation === 'none')).toHaveLength(test.length);
       expect(r.promptTokens).toBeGreaterThan(0);

@@ -58,7 +58,8 @@ describe('evaluateSubject', () => {
     ];
     for (const [slice, ms] of sliceMetrics) {
       // worst_case needs a per-example score (invalid_rate has none: it depends on the label set).
-      for (const m of ms) for (const p of ['none', ...perturbations, ...(getMetric(m).perExample ? ['worst_case'] : [])]) expected.push(`${p}|${slice}|${m}`);
+      // `<p>`: perturbed, over the inputs p changed; `<p>:original`: clean, over the same inputs (HELM).
+      for (const m of ms) for (const p of ['none', ...perturbations, ...perturbations.map((x) => `${x}:original`), ...(getMetric(m).perExample ? ['worst_case'] : [])]) expected.push(`${p}|${slice}|${m}`);
       expected.push(`none|${slice}|perplexity`);
       for (const p of perturbations) expected.push(`${p}|${slice}|consistency`, `${p}|${slice}|input_change_rate`);
       expected.push(`worst_case|${slice}|consistency`);
@@ -87,6 +88,47 @@ describe('evaluateSubject', () => {
     expect(r.predictions.filter((p) => p.perturbation === 'contractions').length).toBe(Math.round(changed('contractions').value * test.length));
     const cons = r.rows.find((x) => x.perturbation === 'contractions' && x.slice === 'all' && x.metric === 'consistency')!;
     expect(cons.n).toBe(Math.round(changed('contractions').value * test.length));
+  });
+
+  it('scores each perturbation over the inputs it changed, paired with clean over the same inputs (HELM)', async () => {
+    // 4 classification examples, 2 of them with a "do not" the contractions perturbation changes; the
+    // model is right on every clean input and wrong on every input with an apostrophe.
+    const texts = ['Free cash now, do not wait', 'Lunch is on Friday, do not be late', 'A winner of our free lottery', 'Meeting notes attached'];
+    const few: Example[] = texts.map((b, i) => ({ id: `few${i}`, prompt: `Is this e-mail spam or ham?\nBody: ${b}\nAnswer:`, completion: /free|winner/i.test(b) ? ' spam' : ' ham', category: 'classify' }));
+    const g = fakeGenerator();
+    const fragile: Generator = {
+      ...g,
+      async generate(ps, o) {
+        const out = await g.generate(ps, o);
+        return out.map((x, i) => (ps[i]!.includes("'") ? { ...x, text: x.text === ' spam' ? ' ham' : ' spam' } : x));
+      },
+    };
+    const r = await evaluateSubject({ ...base, test: few, model: fragile, perturbations: ['contractions', 'lowercase'], metrics: ['accuracy'] });
+    const row = (p: string, slice = 'all') => r.rows.find((x) => x.perturbation === p && x.slice === slice && x.metric === 'accuracy')!;
+    expect(row('none')).toMatchObject({ value: 1, n: 4 });
+    expect(r.rows.find((x) => x.perturbation === 'contractions' && x.slice === 'all' && x.metric === 'input_change_rate')).toMatchObject({ value: 0.5, n: 4 });
+    // Over the changed inputs: clean 1, perturbed 0, a drop of 1 (over the whole slice it would read 1 - 0.5 = 0.5).
+    expect(row('contractions')).toMatchObject({ value: 0, n: 2 });
+    expect(row('contractions:original')).toMatchObject({ value: 1, n: 2 });
+    expect(row('contractions:original').signature).toMatch(/computed_on:original\|over:inputs_changed_by:contractions/);
+    expect(row('contractions').signature).toMatch(/computed_on:perturbed\|over:inputs_changed_by:contractions/);
+    // Lowercase changes every input and no answer: perturbed = clean over all 4.
+    expect(row('lowercase')).toMatchObject({ value: 1, n: 4 });
+    expect(row('lowercase:original')).toMatchObject({ value: 1, n: 4 });
+    // Worst case stays per example over the whole slice (unchanged inputs count as clean).
+    expect(row('worst_case')).toMatchObject({ value: 0.5, n: 4 });
+  });
+
+  it('a perturbation that changes no input of a slice has n = 0 rows (no value)', async () => {
+    const r = await evaluateSubject({ ...base, model: fakeGenerator(), perturbations: ['contractions'], metrics: ['accuracy'] });
+    const changed = r.rows.find((x) => x.perturbation === 'contractions' && x.slice === 'classify' && x.metric === 'input_change_rate')!;
+    expect(changed.value).toBe(0);
+    for (const p of ['contractions', 'contractions:original']) {
+      const row = r.rows.find((x) => x.perturbation === p && x.slice === 'classify' && x.metric === 'accuracy')!;
+      expect(row.n).toBe(0);
+      expect(row.value).toBeNaN();
+      expect(row.ciLow).toBeUndefined();
+    }
   });
 
   it('lowercase keeps classification consistent but changes subjects; worst case is never better than any variant', async () => {

@@ -25,7 +25,7 @@ import { openStore, type Store } from '../../src/store/index.js';
 import { bestRun, listRuns } from '../../src/store/queries.js';
 import { summarise } from '../../src/run/sweep.js';
 import { buildFixtureDb } from './db-fixture.js';
-import { fixtureBaselines, fixtureOutcomes, SPEC } from './fixture.js';
+import { fixtureBaselines, fixtureOutcomes, SPEC, SWEEP_ID } from './fixture.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'fte-report-qa-'));
 const dbFile = join(dir, 'fte.duckdb');
@@ -75,6 +75,17 @@ describe('one best run everywhere (objective, then lower final validation loss, 
     expect(result.best?.runId).toBe('tie-3');
     expect(result.variants.map((x) => x.runId)).toEqual(['tie-3', 'tie-1', 'tie-2']);
     expect(result.variants.every((x) => x.objective !== null && x.finalValLoss !== null)).toBe(true);
+  });
+  it('fte sweep verdict: best vs runner-up not significant, vs the base model significantly better (paired, test split)', async () => {
+    const v = (runId: string) => ({ runId, key: runId, status: runId === 'run-6' ? 'diverged' : 'completed', skipped: false, params: {}, objective: null, finalValLoss: null, wallSeconds: null, error: null });
+    const result = await summarise(store, SWEEP_ID, SPEC.name, { metric: 'classify/f1_macro', goal: 'maximize' }, ['run-1', 'run-2', 'run-3', 'run-4', 'run-5', 'run-6'].map(v), 1000, dbFile);
+    expect(result.best?.runId).toBe('run-4');
+    const c = Object.fromEntries(result.verdict!.comparisons.map((x) => [x.against, x]));
+    expect(c['runner-up']!.runId).toBe(result.variants[1]!.runId);
+    expect(c.base!.outcome).toBe('better');
+    expect(c.base!.pValue).toBeLessThan(0.001);
+    expect(c.base!.n).toBe(40);
+    expect(result.verdict!.test!.value).toBeCloseTo(0.788, 9);
   });
   it('the sweep table lists the best run first', async () => {
     const vm = buildReportViewModel(await loadReportData(store.db, TIE));

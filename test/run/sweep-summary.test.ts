@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { printSummary, type SweepResult, type VariantSummary } from '../../src/run/sweep.js';
+import { printSummary, verdictLines, type SweepResult, type VariantSummary } from '../../src/run/sweep.js';
 
 const variant = (runId: string, objective: number, finalValLoss: number): VariantSummary => ({
   runId, key: `${runId}-key`, status: 'completed', skipped: false, params: { rank: 4 }, objective, finalValLoss, wallSeconds: 12, error: null,
@@ -9,7 +9,7 @@ function summary(metric: string): string[] {
   const a = variant('run-a', 0.8123, 1.5);
   const result: SweepResult = {
     experiment: 'x', sweepId: 's1', status: 'completed', objective: { metric, goal: metric === 'val_loss' ? 'minimize' : 'maximize' },
-    best: a, variants: [a, variant('run-b', 0.7, 1.6)], wallSeconds: 30, db: 'x.duckdb',
+    best: a, verdict: null, variants: [a, variant('run-b', 0.7, 1.6)], wallSeconds: 30, db: 'x.duckdb',
   };
   const lines: string[] = [];
   printSummary(result, (l) => lines.push(l), new Map());
@@ -30,5 +30,31 @@ describe('sweep summary table', () => {
     expect(header(lines)).toContain('classify/f1_macro');
     expect(header(lines).match(/val_loss/g)).toHaveLength(1);
     expect(lines.join('\n')).toContain('1.5000');
+  });
+});
+
+describe('verdict lines under the table', () => {
+  it('state the validation objective, the test value with its interval, and each paired test in words', () => {
+    const a = variant('run-a', 0.8123, 1.5);
+    const b = variant('run-b', 0.7, 1.6);
+    const lines = verdictLines({
+      best: a,
+      variants: [a, b],
+      objective: { metric: 'classify/f1_macro', goal: 'maximize' },
+      verdict: {
+        metric: 'classify/f1_macro', alpha: 0.05, notes: ['vs rag: the two sides were scored on different examples (head 50, base 48, 48 in common); a paired comparison needs the same test examples'],
+        test: { value: 0.7971, ciLow: 0.68, ciHigh: 0.9, n: 50 },
+        comparisons: [
+          { against: 'runner-up', runId: 'run-b', diff: 0.077, ci95: [-0.05, 0.2], pValue: 0.34, test: 'paired-bootstrap:1000:seed=12345', n: 50, outcome: 'ns' },
+          { against: 'base', runId: null, diff: 0.7971, ci95: [0.68, 0.9], pValue: 0.0001, test: 'paired-bootstrap:1000:seed=12345', n: 50, outcome: 'better' },
+        ],
+      },
+    });
+    expect(lines).toEqual([
+      'best: run-a (r=4) classify/f1_macro = 0.8123 on validation (selection); held-out test 0.7971 [0.6800, 0.9000] (n = 50)',
+      '  vs runner-up run-b (r=4): +0.077 [−0.05, +0.2], p = 0.34 (paired-bootstrap:1000:seed=12345, n = 50): no significant difference at α = 0.05',
+      '  vs base model: +0.797 [+0.68, +0.9], p < 0.001 (paired-bootstrap:1000:seed=12345, n = 50): significantly better at α = 0.05',
+      '  note: vs rag: the two sides were scored on different examples (head 50, base 48, 48 in common); a paired comparison needs the same test examples',
+    ]);
   });
 });

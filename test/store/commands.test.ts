@@ -9,6 +9,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedFile } from './seed-db.js';
+import { openStore } from '../../src/store/open.js';
+import { outcome, PARAMS, seed } from './fixtures.js';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
 let dir: string;
@@ -261,5 +263,34 @@ describe('fte show metric filters (QA)', () => {
     expect(fte(['show', 'r-a', '--all']).stdout).toContain('│ rag ');
     const bad = fte(['show', 'r-a', '--perturbation', 'typo']);
     expect([bad.code, bad.stderr]).toEqual([2, "fte: unknown perturbation 'typo'; known: none, typos, all\n"]);
+  });
+});
+
+describe('fte show robustness over the changed inputs (HELM)', () => {
+  it('prints clean and perturbed over the inputs the perturbation changed, the drop and the changed count', async () => {
+    const file = path.join(dir, 'robust.duckdb');
+    const store = await openStore(file);
+    try {
+      const { sweepId } = await seed(store, { metric: 'bleu', goal: 'maximize' });
+      await store.startRun({ runId: 'r-h', sweepId, variantKey: 'key-r-h', method: 'lora', params: PARAMS, startedAt: '2026-11-29T07:00:00.000Z' });
+      const o = outcome('r-h');
+      // typos changed 4 of 10 inputs: clean 28 -> perturbed 20 on those 4 (a drop of 8; over all 10 it read 30 - 26.8).
+      o.evalRows = [
+        { subject: 'finetuned', perturbation: 'none', slice: 'all', metric: 'bleu', value: 30, n: 10 },
+        { subject: 'finetuned', perturbation: 'typos', slice: 'all', metric: 'bleu', value: 20, n: 4 },
+        { subject: 'finetuned', perturbation: 'typos:original', slice: 'all', metric: 'bleu', value: 28, n: 4 },
+        { subject: 'finetuned', perturbation: 'typos', slice: 'all', metric: 'input_change_rate', value: 0.4, n: 10 },
+        { subject: 'finetuned', perturbation: 'typos', slice: 'all', metric: 'consistency', value: 0.25, n: 4 },
+      ];
+      await store.writeRunOutcome(o);
+      await store.finishSweep(sweepId, 'completed');
+    } finally {
+      await store.close();
+    }
+    const r = spawnSync(process.execPath, [path.join(root, 'bin/run.js'), 'show', 'r-h', '--db', file], { cwd: dir, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/robustness \(slice all, test split; clean and perturbed over the inputs each perturbation changed/);
+    expect(r.stdout).toMatch(/│ subject +│ perturbation +│ bleu clean +│ perturbed +│ drop +│ changed +│ consistency \(n\) +│/);
+    expect(r.stdout).toMatch(/│ finetuned +│ typos +│ 28 +│ 20 +│ 8 +│ 4 of 10 +│ 0.25 \(4\) +│/);
   });
 });

@@ -20,7 +20,9 @@ function evals(): EvalResultRecord[] {
     for (const slice of ['all', 'summarize']) {
       add(subject, 'none', slice, 'bleu', clean[subject]!, 10);
       add(subject, 'none', slice, 'chrf', 50, 10);
-      add(subject, 'typos', slice, 'bleu', clean[subject]! - 4, 10);
+      // typos changed 8 of the 10 inputs: perturbed and clean (`typos:original`) over those 8 (HELM).
+      add(subject, 'typos', slice, 'bleu', clean[subject]! - 4, 8);
+      add(subject, 'typos:original', slice, 'bleu', clean[subject]! - 1, 8);
       add(subject, 'typos', slice, 'consistency', 0.7, 8);
       add(subject, 'typos', slice, 'input_change_rate', 0.8, 10);
       add(subject, 'case', slice, 'bleu', clean[subject]!, 10);
@@ -49,24 +51,27 @@ describe('renderRunDetail metrics view', () => {
     expect(metrics.slice(1).map((c) => c[0])).toEqual([...Array(4).fill('finetuned'), ...Array(4).fill('base')]);
     expect(metrics.slice(1).every((c) => c[2] === 'bleu' || c[2] === 'chrf')).toBe(true);
     const robust = section(text, 'robustness').filter((l) => l.startsWith('│')).map(cells);
-    expect(robust[0]).toEqual(['subject', 'perturbation', 'bleu clean', 'perturbed', 'drop', 'consistency (n)']);
+    expect(robust[0]).toEqual(['subject', 'perturbation', 'bleu clean', 'perturbed', 'drop', 'changed', 'consistency (n)']);
+    // typos: clean 29 and perturbed 26 over the 8 changed inputs, a drop of 3 (over all 10 it read 30 - 26 = 4).
+    // case: rows stored before drops were paired (no `case:original`): clean over all inputs, changed unknown.
     expect(robust.slice(1)).toEqual([
-      ['finetuned', 'typos', '30', '26', '4', '0.7 (8)'],
-      ['finetuned', 'case', '30', '30', '0', '-'],
-      ['finetuned', 'worst_case', '30', '25', '5', '-'],
-      ['base', 'typos', '10', '6', '4', '0.7 (8)'],
-      ['base', 'case', '10', '10', '0', '-'],
-      ['base', 'worst_case', '10', '5', '5', '-'],
+      ['finetuned', 'typos', '29', '26', '3', '8 of 10', '0.7 (8)'],
+      ['finetuned', 'case', '30', '30', '0', '-', '-'],
+      ['finetuned', 'worst_case', '30', '25', '5', '-', '-'],
+      ['base', 'typos', '9', '6', '3', '8 of 10', '0.7 (8)'],
+      ['base', 'case', '10', '10', '0', '-', '-'],
+      ['base', 'worst_case', '10', '5', '5', '-', '-'],
     ]);
+    expect(section(text, 'robustness')[0]).toMatch(/over the inputs each perturbation changed/);
     expect(text.split('\n').length).toBeLessThan(60);
-    expect(text).toContain('8 of 64 metric rows shown');
+    expect(text).toContain('8 of 72 metric rows shown');
   });
 
   it.each([
     [{ subjects: ['rag'] }, ['rag'], ['none']],
     [{ subjects: ['rag', 'prompting'], perturbation: 'typos' }, ['rag', 'prompting'], ['typos']],
-    [{ perturbation: 'all' }, ['finetuned', 'base'], ['none', 'typos', 'case', 'worst_case']],
-    [{ all: true }, ['finetuned', 'base', 'prompting', 'rag'], ['none', 'typos', 'case', 'worst_case']],
+    [{ perturbation: 'all' }, ['finetuned', 'base'], ['none', 'typos', 'typos:original', 'case', 'worst_case']],
+    [{ all: true }, ['finetuned', 'base', 'prompting', 'rag'], ['none', 'typos', 'typos:original', 'case', 'worst_case']],
   ])('%j filters subjects and perturbations', (view, subjects, perturbations) => {
     const text = renderRunDetail(detail(), view);
     const rows = section(text, 'metrics').filter((l) => l.startsWith('│')).map(cells);
@@ -85,7 +90,7 @@ describe('renderRunDetail metrics view', () => {
 
   it.each([
     [{ subjects: ['finetune'] }, /unknown subject 'finetune'; known: finetuned, base, prompting, rag/],
-    [{ perturbation: 'typo' }, /unknown perturbation 'typo'; known: none, typos, case, worst_case, all/],
+    [{ perturbation: 'typo' }, /unknown perturbation 'typo'; known: none, typos, typos:original, case, worst_case, all/],
   ])('%j is an UnknownNameError', (view, message) => {
     expect(() => renderRunDetail(detail(), view)).toThrow(UnknownNameError);
     expect(() => renderRunDetail(detail(), view)).toThrow(message);

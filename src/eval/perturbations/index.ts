@@ -12,6 +12,7 @@ import { UnknownNameError } from '../../errors.js';
 import type { Example } from '../../data/example.js';
 import { makeSignature } from '../metrics/signature.js';
 import { CONTRACTIONS, EXPANSIONS, FILLERS, QWERTY_NEIGHBOURS, SYNONYM_STOPWORDS } from './maps.js';
+import { MISSPELLINGS } from './misspellings.js';
 import { exampleRng, pick, randInt } from './random.js';
 import { synonymsOf } from './wordnet.js';
 
@@ -75,6 +76,23 @@ function spaces(maxSpaces: number): (text: string, rng: () => number) => string 
   return (text, rng) => text.replace(/ /g, () => ' '.repeat(randInt(rng, 1, maxSpaces)));
 }
 
+/**
+ * HELM's `MisspellingPerturbation`: each word found in the table (src/eval/perturbations/misspellings.ts,
+ * Wikipedia's list of common misspellings) becomes one of its misspellings with probability `prob`.
+ * As HELM, a word is matched whole (`\b…\b`, word characters = letters, digits, `_`) in lower case or
+ * Capitalised (the table's two forms), never ALL CAPS; one draw per matched word, then a uniform pick.
+ */
+function misspell(prob: number): (text: string, rng: () => number) => string {
+  return (text, rng) =>
+    text.replace(/[\p{L}\p{N}_]+/gu, (w) => {
+      const lw = w.toLowerCase();
+      if (!Object.hasOwn(MISSPELLINGS, lw)) return w;
+      if (w !== lw && w !== lw[0]!.toUpperCase() + lw.slice(1)) return w;
+      if (rng() >= prob) return w;
+      return matchCase(w, pick(rng, MISSPELLINGS[lw]!));
+    });
+}
+
 const contract = mapReplacer(EXPANSIONS);
 const expand = mapReplacer(CONTRACTIONS);
 
@@ -133,13 +151,22 @@ const SPECS: Record<string, PerturbationSpec> = {
       };
     },
   },
+  misspellings: {
+    description: "each word in Wikipedia's list of common misspellings becomes one of its misspellings with probability `prob` (HELM)",
+    defaults: { prob: 0.1, table: 'wikipedia-common-misspellings' },
+    make: (p) => misspell(Number(p.prob)),
+  },
   mild_mix: {
-    description: 'lowercase, then contractions, then typos (`typo_prob`), then spaces (1..`max_spaces`)',
-    defaults: { typo_prob: 0.05, max_spaces: 3 },
+    description:
+      "HELM's mild_mix: lowercase, then contractions, then misspellings (`misspelling_prob`), then spaces (1..`max_spaces`); " +
+      'typos (`typo_prob`, default 0 = off as in HELM) before the spaces when set',
+    defaults: { misspelling_prob: 0.1, max_spaces: 3, typo_prob: 0 },
     make: (p) => {
-      const t = typos(Number(p.typo_prob));
+      const m = misspell(Number(p.misspelling_prob));
+      const typoProb = Number(p.typo_prob);
+      const t = typoProb > 0 ? typos(typoProb) : (text: string) => text;
       const s = spaces(Number(p.max_spaces));
-      return (text, rng) => s(t(contract(text.toLowerCase()), rng), rng);
+      return (text, rng) => s(t(m(contract(text.toLowerCase()), rng), rng), rng);
     },
   },
 };
