@@ -3,8 +3,10 @@
  * metric, decided by the paired test of their stored clean test predictions (src/eval/paired.ts:
  * exact McNemar for 0/1 metrics, paired bootstrap otherwise). "Better" and "worse" only when the
  * test is significant at `alpha`; otherwise "not distinguishable", with the interval shown.
+ * Pure over `ReportData`'s predictions; `fte sweep`'s summary asks the store for the same tests
+ * (./verdict.ts `sweepVerdict`).
  */
-import { ExampleMismatchError, pairedTest, type PairedExample, type PairedTestResult } from '../eval/paired.js';
+import { ExampleMismatchError, pairedExamples, pairedTest, type PairedTestResult } from '../eval/paired.js';
 import type { PredictionRow } from '../eval/types.js';
 import { fmtDelta } from '../format.js';
 import { DEFAULT_ALPHA, deltaText, pText } from './compare.js';
@@ -19,18 +21,6 @@ export interface Verdict {
   reason?: string;
 }
 
-/** Clean predictions of one slice (`all`: every example) as paired-test examples, with the slice's label set. */
-export function sliceExamples(preds: readonly PredictionRow[], slice: string): { examples: PairedExample[]; labels?: string[] } {
-  const rows = preds.filter((p) => p.perturbation === 'none' && (slice === 'all' || p.category === slice));
-  const labels = [...new Set(rows.flatMap((p) => p.labels ?? []))];
-  const examples = rows.map((p): PairedExample => {
-    const mean = p.scores.nll_mean;
-    const tokens = p.scores.nll_tokens;
-    return { exampleId: p.exampleId, prediction: p.prediction, reference: p.reference, ...(mean !== undefined && tokens ? { nll: { sum: mean * tokens, tokens } } : {}) };
-  });
-  return labels.length > 0 ? { examples, labels } : { examples };
-}
-
 /**
  * The verdict of `head` against `other` on `slice`/`metric` from their stored clean predictions.
  * @param head the best variant's predictions (one subject); `other` the other subject's
@@ -43,8 +33,8 @@ export function verdictOf(
   other: readonly PredictionRow[],
   opts: { alpha?: number; resamples?: number; seed?: number } = {},
 ): Verdict {
-  const h = sliceExamples(head, slice);
-  const o = sliceExamples(other, slice);
+  const h = pairedExamples(head, slice);
+  const o = pairedExamples(other, slice);
   if (h.examples.length === 0 || o.examples.length === 0) return { outcome: 'untested', test: null, reason: 'no per-example predictions stored' };
   let test: PairedTestResult | null;
   try {
