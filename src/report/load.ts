@@ -136,6 +136,10 @@ export async function loadReportData(db: Db, sweepId?: string): Promise<ReportDa
     costs: costMap.get(r.runId) ?? [],
     artifacts: artMap.get(r.runId) ?? [],
   }));
+  // The store's one ranking of completed runs: the best is place 0, the runner-up place 1.
+  const ranked = (await q.listRuns(db, { sweep: s.sweepId, status: 'completed', sort: 'objective' })).runs.filter((r) => r.objective.value !== null);
+  const place = new Map(ranked.map((r, i) => [r.runId, i]));
+  for (const r of data) if (place.has(r.runId)) r.storeRank = place.get(r.runId)!;
   const bestRunId = (await q.bestRun(db, s.sweepId))?.runId ?? null;
   const out: ReportData = { sweep: sweepInfo(s), runs: data, baselines, bestRunId };
   // The ROI exactly as `fte roi` prints it; a sweep it cannot price still gets its report.

@@ -52,6 +52,8 @@ describe('loadReportData (through the store)', () => {
     expect(f1(r.evalRows)).toMatchObject({ ciLow: f1(o.evalRows).ciLow, ciHigh: f1(o.evalRows).ciHigh, ciSignature: f1(o.evalRows).ciSignature });
     expect(r.stoppedEarly).toBe(false);
     expect(data.runs[0]!.stoppedEarly).toBe(true);
+    // The store's ranking of completed runs, as fte sweep and fte runs --sort objective print it.
+    expect(data.runs.map((x) => x.storeRank)).toEqual([4, 1, 2, 0, 3, undefined]);
     expect(r.stepMetrics.filter((m) => m.name === 'loss' && m.split === 'val')).toHaveLength(6);
     expect(new Set(data.baselines.evalRows.map((e) => e.subject))).toEqual(new Set(['base', 'prompting', 'rag']));
     expect(data.baselines.predictions.length).toBeGreaterThan(0);
@@ -186,6 +188,16 @@ describe('report view model', () => {
     expect(v.summary.verdicts[1]!.against).toBe('run:run-3');
     expect(v.summary.best!.why[0]).toBe('Ranked first of 5 completed runs by classify/f1_macro (higher is better) on the validation split: 0.8, runner-up run-3 0.7.');
     expect(v.summary.headline).toMatch(/^r=8 lr=3e-4 is the best variant \(ranked on classify\/f1_macro, validation split\)\. On the test split it is /);
+  });
+
+  it('the runner-up and the table order follow the store\'s ranking (storeRank) where it is known', () => {
+    const d = fixtureReportData();
+    // The store placed run-5 second (say, a tie broken by final validation loss), whatever the test values say.
+    const rank: Record<string, number> = { 'run-4': 0, 'run-5': 1, 'run-2': 2, 'run-3': 3, 'run-1': 4 };
+    d.runs = d.runs.map((r) => (r.runId in rank ? { ...r, storeRank: rank[r.runId] } : r));
+    const v = buildReportViewModel(d, { generatedAt: '2026-11-29T08:00:00.000Z' });
+    expect(v.sweepTable.rows.map((r) => r.runId)).toEqual(['run-4', 'run-5', 'run-2', 'run-3', 'run-1', 'run-6']);
+    expect(v.summary.verdicts[1]!.against).toBe('run:run-5');
   });
 
   it('flags the limited sweep', () => {

@@ -14,10 +14,13 @@ import { fmtTime, keyLabel, SUBJECT_LABEL, uniq } from './common.js';
 const capitalise = (t: string): string => t.charAt(0).toUpperCase() + t.slice(1);
 
 /**
- * The runner-up: the completed run other than `best` with the best objective (the sweep table's
- * second row; ties go to the earlier run, as the store's ranking), or null.
+ * The runner-up: the completed run other than `best` placed first by the store's ranking
+ * (`storeRank`), else the one with the best ranked objective value (ties: the earlier run), or null.
+ * It is the sweep table's second row and `fte sweep`'s runner-up.
  */
 export function runnerUpRun(objective: Objective, best: RunData, completed: readonly RunData[]): RunData | null {
+  const placed = completed.filter((r) => r !== best && r.storeRank !== undefined).sort((a, b) => a.storeRank! - b.storeRank!);
+  if (placed.length > 0) return placed[0]!;
   let out: RunData | null = null;
   let outV: number | null = null;
   for (const r of completed) {

@@ -98,6 +98,8 @@ export function buildSweepTable(data: ReportData, objective: Objective, best: Ru
   const order = data.runs.map((r, i) => ({ i, v: r.status === 'completed' ? rankValue(objective, r) : null }));
   // The best run (the store's ranking, ties included) leads.
   const first = (i: number): number => (data.runs[i] === best ? 0 : 1);
-  order.sort((a, b) => first(a.i) - first(b.i) || (a.v === null ? 1 : b.v === null ? -1 : goal === 'minimize' ? a.v - b.v : b.v - a.v) || a.i - b.i);
+  // Then the store's ranking where it placed the run (its tie rule included), then the value.
+  const place = (i: number): number => data.runs[i]!.storeRank ?? Infinity;
+  order.sort((a, b) => first(a.i) - first(b.i) || (place(a.i) === place(b.i) ? 0 : place(a.i) - place(b.i)) || (a.v === null ? 1 : b.v === null ? -1 : goal === 'minimize' ? a.v - b.v : b.v - a.v) || a.i - b.i);
   return { columns, rows: order.map((o) => rows[o.i]!) };
 }
