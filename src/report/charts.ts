@@ -14,7 +14,10 @@ type VlSpec = Record<string, unknown>;
 export const FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif';
 
 /** Subject colours shared by every chart (and the page's CSS): fine-tuned stands out. */
-export const SUBJECT_COLORS: Record<string, string> = { 'Fine-tuned': '#2563eb', 'Base model': '#9ca3af', Prompting: '#f59e0b', RAG: '#10b981' };
+export const SUBJECT_COLORS: Record<string, string> = { 'Fine-tuned': '#2563eb', 'Base model': '#9ca3af', Prompting: '#f59e0b', RAG: '#10b981', 'Majority class': '#d1d5db' };
+
+/** Subjects in the order every chart lists them. */
+const SUBJECT_ORDER = ['Fine-tuned', 'Base model', 'Prompting', 'RAG', 'Majority class'];
 
 const CONFIG = {
   font: FONT,
@@ -137,13 +140,16 @@ export function heatmapSpec(h: HeatmapView, objectiveKey: string, goal: 'minimiz
   };
 }
 
-/** Subjects side by side per metric (higher-is-better metrics), independent y per metric. */
-export function baselineBarsSpec(all: { metric: string; subject: string; value: number }[]): VlSpec | null {
+/**
+ * Subjects side by side per metric (higher-is-better metrics), independent y per metric; an error
+ * bar on each bar spans its stored 95% bootstrap interval (`ciLow`..`ciHigh`, where stored).
+ */
+export function baselineBarsSpec(all: { metric: string; subject: string; value: number; ciLow?: number; ciHigh?: number }[]): VlSpec | null {
   // A metric that is zero for every subject draws nothing: leave it to the table.
   const nonZero = new Set(all.filter((v) => v.value !== 0).map((v) => v.metric));
   const values = all.filter((v) => nonZero.has(v.metric));
   if (values.length === 0) return null;
-  const subjects = ['Fine-tuned', 'Base model', 'Prompting', 'RAG'].filter((s) => values.some((v) => v.subject === s));
+  const subjects = SUBJECT_ORDER.filter((s) => values.some((v) => v.subject === s));
   const metrics = [...new Set(values.map((v) => v.metric))];
   return {
     data: { values },
@@ -152,13 +158,28 @@ export function baselineBarsSpec(all: { metric: string; subject: string; value: 
     spec: {
       width: 110,
       height: 120,
-      mark: { type: 'bar', cornerRadiusEnd: 2 },
       encoding: {
         x: { field: 'subject', type: 'nominal', title: null, sort: subjects, axis: { labels: false, ticks: false, domain: false } },
-        y: { field: 'value', type: 'quantitative', title: null, axis: { format: '~g', tickCount: 4 } },
-        color: { field: 'subject', type: 'nominal', title: 'subject', scale: subjectColor(subjects), sort: subjects },
-        tooltip: [{ field: 'subject' }, { field: 'value', format: '.4g' }],
       },
+      layer: [
+        {
+          mark: { type: 'bar', cornerRadiusEnd: 2 },
+          encoding: {
+            y: { field: 'value', type: 'quantitative', title: null, axis: { format: '~g', tickCount: 4 } },
+            color: { field: 'subject', type: 'nominal', title: 'subject', scale: subjectColor(subjects), sort: subjects },
+            tooltip: [{ field: 'subject' }, { field: 'value', format: '.4g' }, { field: 'ciLow', title: '95% low', format: '.4g' }, { field: 'ciHigh', title: '95% high', format: '.4g' }],
+          },
+        },
+        {
+          // The stored 95% bootstrap interval of each value (rows without one draw no bar).
+          transform: [{ filter: 'isValid(datum.ciLow) && isValid(datum.ciHigh)' }],
+          mark: { type: 'errorbar', ticks: { size: 6 }, color: '#111827' },
+          encoding: {
+            y: { field: 'ciLow', type: 'quantitative', title: null },
+            y2: { field: 'ciHigh' },
+          },
+        },
+      ],
     },
     resolve: { scale: { y: 'independent' } },
   };
@@ -168,7 +189,7 @@ export function baselineBarsSpec(all: { metric: string; subject: string; value: 
 export function robustnessSpec(values: { perturbation: string; subject: string; drop: number }[]): VlSpec | null {
   // No perturbation moved any score: nothing to draw (the table says so).
   if (values.every((v) => v.drop === 0)) return null;
-  const subjects = ['Fine-tuned', 'Base model', 'Prompting', 'RAG'].filter((s) => values.some((v) => v.subject === s));
+  const subjects = SUBJECT_ORDER.filter((s) => values.some((v) => v.subject === s));
   const perturbations = [...new Set(values.map((v) => v.perturbation))];
   return {
     width: 560,

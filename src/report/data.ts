@@ -78,6 +78,12 @@ export interface RunData {
    */
   selectionObjective?: number;
   selectionSplit?: 'val' | 'test';
+  /**
+   * 0-based place among the sweep's completed runs in the store's one ranking (`listRuns` sort
+   * `objective`: objective, then lower final validation loss, then earlier run); absent when the run
+   * has no objective value or the data did not come from a store. The runner-up is place 1.
+   */
+  storeRank?: number;
   stoppedEarly?: boolean;
   error?: string;
   params: Record<string, number | string | boolean | string[]>;

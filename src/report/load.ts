@@ -70,6 +70,12 @@ function byRun<T extends { runId: string }, U>(rows: T[], map: (r: T) => U): Map
 
 const finite = (v: number | null): number => (v === null ? Number.NaN : v);
 
+/** The stored 95% interval of a metric row, when both ends are finite (absent otherwise, as in `EvalRow`). */
+function ci(e: Pick<q.EvalResultRecord, 'ciLow' | 'ciHigh' | 'ciSignature'>): Pick<EvalRow, 'ciLow' | 'ciHigh' | 'ciSignature'> {
+  if (e.ciLow === null || e.ciHigh === null || !Number.isFinite(e.ciLow) || !Number.isFinite(e.ciHigh)) return {};
+  return { ciLow: e.ciLow, ciHigh: e.ciHigh, ...(e.ciSignature ? { ciSignature: e.ciSignature } : {}) };
+}
+
 /** Points kept per curve for the charts (the store thins longer curves to every k-th step plus the last). */
 export const MAX_CURVE_POINTS = 400;
 
@@ -89,7 +95,7 @@ export async function loadReportData(db: Db, sweepId?: string): Promise<ReportDa
   const artifacts = await q.artifacts(db, { sweepId: s.sweepId });
 
   const stepMap = byRun(steps, (m): StepMetric => ({ step: m.step, epoch: m.epoch ?? 0, split: m.split as StepMetric['split'], name: m.name, value: finite(m.value) }));
-  const evalMap = byRun(evals, (e): EvalRow => ({ subject: e.subject, perturbation: e.perturbation, slice: e.slice, metric: e.metric, value: finite(e.value), n: e.n ?? 0, ...(e.signature ? { signature: e.signature } : {}) }));
+  const evalMap = byRun(evals, (e): EvalRow => ({ subject: e.subject, perturbation: e.perturbation, slice: e.slice, metric: e.metric, value: finite(e.value), n: e.n ?? 0, split: e.split, ...(e.signature ? { signature: e.signature } : {}), ...ci(e) }));
   const predMap = byRun(preds, (p): PredictionRow => ({ subject: p.subject, perturbation: p.perturbation, exampleId: p.exampleId, input: p.input ?? '', reference: p.reference ?? '', prediction: p.prediction ?? '', scores: p.scores ?? {}, ...(p.category !== null ? { category: p.category } : {}), ...(p.labels ? { labels: p.labels } : {}) }));
   const costMap = byRun(costs, (c): CostRow => ({ component: c.component, device: c.device ?? '', hours: c.hours ?? 0, tokens: c.tokens ?? 0, usd: c.usd ?? 0, priceSource: c.priceSource ?? '' }));
   const artMap = byRun(artifacts, (a) => ({ kind: a.kind, path: a.path, bytes: a.bytes ?? 0, sha256: a.sha256 ?? '' }));
@@ -130,6 +136,10 @@ export async function loadReportData(db: Db, sweepId?: string): Promise<ReportDa
     costs: costMap.get(r.runId) ?? [],
     artifacts: artMap.get(r.runId) ?? [],
   }));
+  // The store's one ranking of completed runs: the best is place 0, the runner-up place 1.
+  const ranked = (await q.listRuns(db, { sweep: s.sweepId, status: 'completed', sort: 'objective' })).runs.filter((r) => r.objective.value !== null);
+  const place = new Map(ranked.map((r, i) => [r.runId, i]));
+  for (const r of data) if (place.has(r.runId)) r.storeRank = place.get(r.runId)!;
   const bestRunId = (await q.bestRun(db, s.sweepId))?.runId ?? null;
   const out: ReportData = { sweep: sweepInfo(s), runs: data, baselines, bestRunId };
   // The ROI exactly as `fte roi` prints it; a sweep it cannot price still gets its report.

@@ -50,6 +50,11 @@ export function bestValLoss(run: Pick<RunData, 'stepMetrics'> & { bestValLoss?: 
   return best;
 }
 
+/** The row of `slice`/`metric` for `subject` among `rows` (clean inputs by default), or undefined. */
+export function evalRowOf(rows: readonly EvalRow[], subject: string, slice: string, metric: string, perturbation = 'none'): EvalRow | undefined {
+  return rows.find((x) => x.subject === subject && x.slice === slice && x.metric === metric && x.perturbation === perturbation);
+}
+
 /** The clean value of `slice`/`metric` for `subject` among `rows`, or null. */
 export function evalValue(rows: readonly EvalRow[], subject: string, slice: string, metric: string, perturbation = 'none'): number | null {
   const r = rows.find((x) => x.subject === subject && x.slice === slice && x.metric === metric && x.perturbation === perturbation);
@@ -60,6 +65,15 @@ export function evalValue(rows: readonly EvalRow[], subject: string, slice: stri
 export function objectiveValue(objective: Objective, run: Pick<RunData, 'stepMetrics' | 'evalRows' | 'bestValLoss'>): number | null {
   if (objective.metric === 'val_loss') return bestValLoss(run);
   return evalValue(run.evalRows, 'finetuned', objective.slice, objective.metric);
+}
+
+/**
+ * The value the store ranked a run by (`runs` objective: validation where stored, else test), else
+ * the objective's test value: the sweep table's order and the runner-up follow it.
+ */
+export function rankValue(objective: Objective, run: Pick<RunData, 'stepMetrics' | 'evalRows' | 'bestValLoss' | 'selectionObjective'>): number | null {
+  if (run.selectionObjective !== undefined && Number.isFinite(run.selectionObjective)) return run.selectionObjective;
+  return objectiveValue(objective, run);
 }
 
 /** The objective's value for a baseline subject (`base`, `prompting`, `rag`); null for `val_loss`. */

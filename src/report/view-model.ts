@@ -8,7 +8,7 @@
  * consistency), 7 cost and ROI, 8 sample outputs (worst regressions first).
  */
 import { limitFlags } from '../cost/sweep-roi.js';
-import type { EvalRow } from '../eval/types.js';
+import type { EvalRow, PredictionRow } from '../eval/types.js';
 import { buildCostSection } from './cost-view.js';
 import type { ReportData, RunData } from './data.js';
 import { parseObjective } from './objective.js';
@@ -43,6 +43,19 @@ function allEvalRows(data: ReportData, best: RunData | null): EvalRow[] {
   return rows;
 }
 
+/** Clean test predictions by subject: the best run's fine-tuned ones and the baselines' (else the best run's own). */
+function subjectPredictions(data: ReportData, best: RunData | null): Map<string, PredictionRow[]> {
+  const out = new Map<string, PredictionRow[]>();
+  const add = (p: PredictionRow): void => {
+    if (p.perturbation !== 'none') return;
+    if (!out.has(p.subject)) out.set(p.subject, []);
+    out.get(p.subject)!.push(p);
+  };
+  for (const p of data.baselines.predictions) add(p);
+  if (best) for (const p of best.predictions) if (p.subject === 'finetuned' || !data.baselines.predictions.some((b) => b.subject === p.subject)) add(p);
+  return out;
+}
+
 /**
  * Builds the whole report view model from one sweep's data.
  *
@@ -62,7 +75,7 @@ export function buildReportViewModel(data: ReportData, opts: ViewModelOptions = 
   if (missing.length > 0 && data.runs.length > 0) warnings.push(`Missing baseline results: ${missing.join(', ')}.`);
   const cost = buildCostSection(data, best, objective, rows);
   const summary = buildSummary(data, objective, best, swept, rows);
-  summary.tiles = summaryTiles(objective, best, rows, cost);
+  summary.tiles = summaryTiles(objective, best, rows, cost, summary.verdicts);
   summary.recommendation = cost.recommendation;
   return {
     title: `${data.sweep.experimentName} · ${data.sweep.sweepId}`,
@@ -72,7 +85,7 @@ export function buildReportViewModel(data: ReportData, opts: ViewModelOptions = 
     sweepTable: buildSweepTable(data, objective, best, swept),
     curves: buildCurves(data, swept),
     heatmap: buildHeatmap(data, objective, swept, best),
-    baselines: buildBaselines(rows),
+    baselines: buildBaselines(rows, subjectPredictions(data, best)),
     robustness: buildRobustness(rows, objective, data.sweep.spec),
     cost,
     samples: buildSamples(data, best, objective, opts.samples ?? 10),

@@ -12,8 +12,32 @@ export interface BestVariantView {
   runId: string;
   label: string;
   objectiveText: string;
+  /** Where `objectiveText` comes from: `test` (the held-out value of the objective metric) or `validation` (val_loss). */
+  objectiveSplit: 'test' | 'validation';
   params: KeyValue[];
   why: string[];
+}
+
+export interface VerdictView {
+  /** `base`, `prompting`, `rag`, or `run:<runId>` for the runner-up. */
+  against: string;
+  /** Who, as the text names it: `the base model`, `the runner-up run-2 (r=4 lr=3e-4)`. */
+  label: string;
+  /** `<slice>/<metric>` tested, on the test split. */
+  metric: string;
+  split: 'test';
+  /** The stored test values of the metric (clean inputs): the best variant's and the other's. */
+  bestValue: number;
+  otherValue: number;
+  outcome: 'better' | 'worse' | 'ns' | 'untested';
+  /** best − other, metric's unit (paired difference; stored values when untested). */
+  diff: number | null;
+  ci95: [number, number] | null;
+  pValue: number | null;
+  /** `mcnemar-exact` or `paired-bootstrap:1000:seed=12345`; null when untested. */
+  test: string | null;
+  /** `significantly better than the base model (+0.408 [+0.3, +0.52], p < 0.001)`. */
+  text: string;
 }
 
 export interface SummaryView {
@@ -25,6 +49,11 @@ export interface SummaryView {
   objective: { key: string; goal: string; text: string };
   best: BestVariantView | null;
   headline: string;
+  /**
+   * The best variant against the base model, the runner-up run, prompting and RAG on the objective
+   * (test split, clean inputs), by the paired test of stored predictions (src/report/verdicts.ts).
+   */
+  verdicts: VerdictView[];
   /** Key figures shown as tiles beside the best variant (filled in by `buildReportViewModel`). */
   tiles: { label: string; value: string; sub: string; cls: string }[];
   /** The ROI recommendation (src/cost), repeated in the summary. */
@@ -38,6 +67,8 @@ export interface TableCell {
   cls?: string;
   /** A second, smaller line (e.g. `early stop`). */
   sub?: string;
+  /** The value's stored 95% interval, `[0.68, 0.9]` (test split); absent when none. */
+  ci?: string;
 }
 
 export interface SweepTableView {
@@ -70,14 +101,16 @@ export interface BaselineMetricRow {
   metric: string;
   direction: 'higher' | 'lower';
   n: string;
-  cells: { subject: string; text: string; best: boolean; delta: string; deltaCls: string }[];
+  /** `ci`: the stored 95% interval, `[0.68, 0.9]`, or ''. */
+  /** `deltaCls` is `good`/`bad` only when the paired test vs the base model is significant; `deltaTitle` gives its p-value. */
+  cells: { subject: string; text: string; ci: string; best: boolean; delta: string; deltaCls: string; deltaTitle: string }[];
 }
 
 export interface BaselineSliceView {
   slice: string;
   rows: BaselineMetricRow[];
-  /** Long-form data for the grouped bar chart. */
-  chart: { metric: string; subject: string; value: number }[];
+  /** Long-form data for the grouped bar chart; `ciLow`/`ciHigh` (the stored 95% interval) draw its error bars. */
+  chart: { metric: string; subject: string; value: number; ciLow?: number; ciHigh?: number }[];
 }
 
 export interface RobustnessTableView {
@@ -85,7 +118,7 @@ export interface RobustnessTableView {
   slice: string;
   metric: string;
   subjects: string[];
-  rows: { perturbation: string; cells: { text: string; drop: string; dropCls: string }[] }[];
+  rows: { perturbation: string; cells: { text: string; ci: string; drop: string; dropCls: string }[] }[];
   consistency: { perturbation: string; cells: string[] }[];
   chart: { perturbation: string; subject: string; drop: number }[];
 }

@@ -48,7 +48,14 @@ function evalRowsFor(subject: Subject, skill: number, r: () => number): EvalRow[
     if (subject === 'finetuned' || subject === 'base') rows.push({ subject, perturbation: p, slice: 'all', metric: 'perplexity', value: 3 + 20 * (1 - q), n: 80 });
     if (p !== 'none' && p !== 'worst_case') rows.push({ subject, perturbation: p, slice: 'all', metric: 'consistency', value: 0.6 + 0.35 * skill - 0.1 * r(), n: 80 });
   }
-  return rows;
+  return rows.map(withInterval);
+}
+
+/** A 95% interval as the evaluation stage stores one (bootstrap over the test examples): ±0.1 on 0..1 metrics, ±4 BLEU/chrF points, ±1.5 perplexity. */
+function withInterval(row: EvalRow): EvalRow {
+  const half = row.metric === 'bleu' || row.metric === 'chrf' ? 4 : row.metric === 'perplexity' ? 1.5 : 0.1;
+  const bounded = half === 0.1;
+  return { ...row, ciLow: Math.max(0, row.value - half), ciHigh: bounded ? Math.min(1, row.value + half) : row.value + half, ciSignature: 'bootstrap-percentile:1000:seed=12345:ci=0.95|over:examples|level:corpus' };
 }
 
 const HOSTILE_EXAMPLES = [

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { baselineBarsSpec } from '../../src/report/charts.js';
 import { renderReportHtml, safeJsonForScript } from '../../src/report/render.js';
 import { buildReportViewModel } from '../../src/report/view-model.js';
 import { fixtureReportData, HOSTILE } from './fixture.js';
@@ -54,6 +55,30 @@ describe('report HTML', async () => {
   it('inline JSON parses back to the view model', () => {
     const json = /<script type="application\/json" id="fte-data">([\s\S]*?)<\/script>/.exec(html)![1]!;
     expect(JSON.parse(json)).toEqual(JSON.parse(JSON.stringify(vm)));
+  });
+
+  it('tables show each stored value with its 95% interval in brackets, and say what the brackets are', () => {
+    const table = (id: string): string => new RegExp(`data-testid="${id}">([\\s\\S]*?)</table>`).exec(html)![1]!;
+    // The best run's clean classify/f1_macro (0.788) with its stored interval, in the sweep table and the baselines table.
+    expect(table('sweep-table')).toMatch(/>0\.788 <span class="ci">\[0\.688, 0\.888\]<\/span>/);
+    expect(table('baselines-classify')).toMatch(/>0\.788 <span class="ci">\[0\.688, 0\.888\]<\/span> <span class="delta/);
+    expect(table('robustness-classify-f1_macro').match(/<span class="ci">\[/g)!.length).toBe(6 * 4);
+    expect(html.match(/Brackets: 95% bootstrap interval over test examples/g)).toHaveLength(3);
+  });
+
+  it('the baselines chart draws an error bar per bar from the stored interval', () => {
+    const spec = baselineBarsSpec(vm.baselines[1]!.chart)!;
+    const layers = (spec.spec as { layer: { mark: { type: string }; encoding: Record<string, { field?: string }> }[] }).layer;
+    expect(layers.map((l) => l.mark.type)).toEqual(['bar', 'errorbar']);
+    expect([layers[1]!.encoding.y!.field, layers[1]!.encoding.y2!.field]).toEqual(['ciLow', 'ciHigh']);
+    const svg = /data-chart="baselines">(<svg[\s\S]*?<\/svg>)/.exec(html)![1]!;
+    expect(svg).toContain('mark-rule');
+  });
+
+  it('the headline says what the paired test says', () => {
+    expect(html).toMatch(/<p class="headline">r&#x3D;8 lr&#x3D;3e-4 is the best variant \(ranked on classify\/f1_macro\)\. On the test split it is significantly better than the base model \(.*p &lt; 0\.001\)/);
+    expect(html).toContain('data-testid="verdict-note"');
+    expect(html).toContain('<span class="delta good" title="paired test vs the base model: p &lt; 0.001">+0.408</span>');
   });
 
   it('the best variant row is highlighted', () => {

@@ -46,8 +46,14 @@ describe('loadReportData (through the store)', () => {
     expect(r.params).toEqual(o.params);
     expect(r.evalRows).toHaveLength(o.evalRows.length);
     expect(r.costs).toHaveLength(o.costs.length);
+    // Every stored row keeps its split and 95% interval (issue 12).
+    expect(r.evalRows.every((e) => e.split === 'test')).toBe(true);
+    const f1 = (rows: typeof o.evalRows) => rows.find((e) => e.subject === 'finetuned' && e.perturbation === 'none' && e.slice === 'classify' && e.metric === 'f1_macro')!;
+    expect(f1(r.evalRows)).toMatchObject({ ciLow: f1(o.evalRows).ciLow, ciHigh: f1(o.evalRows).ciHigh, ciSignature: f1(o.evalRows).ciSignature });
     expect(r.stoppedEarly).toBe(false);
     expect(data.runs[0]!.stoppedEarly).toBe(true);
+    // The store's ranking of completed runs, as fte sweep and fte runs --sort objective print it.
+    expect(data.runs.map((x) => x.storeRank)).toEqual([4, 1, 2, 0, 3, undefined]);
     expect(r.stepMetrics.filter((m) => m.name === 'loss' && m.split === 'val')).toHaveLength(6);
     expect(new Set(data.baselines.evalRows.map((e) => e.subject))).toEqual(new Set(['base', 'prompting', 'rag']));
     expect(data.baselines.predictions.length).toBeGreaterThan(0);
@@ -61,6 +67,9 @@ describe('loadReportData (through the store)', () => {
     const vals = d.runs.map((r) => r.bestValLoss!);
     expect(v.summary.best?.runId).toBe(d.runs[vals.indexOf(Math.min(...vals))]!.runId);
     expect(v.summary.tiles).toEqual([]);
+    // Validation loss has no per-example test: the verdicts test the test split's perplexity instead.
+    expect(v.summary.headline).toMatch(/^lr=\S+ r=\S+ is the best variant \(lowest validation loss [\d.]+\)\. On the test split it is significantly better than the base model \(−[\d.]+ \[.*\], p < 0\.001\): perplexity [\d.]+ vs [\d.]+\.$/);
+    expect(v.summary.verdicts.every((x) => x.metric === 'perplexity' && x.split === 'test')).toBe(true);
     expect(v.cost.roi).toHaveLength(3);
   });
 
@@ -82,11 +91,22 @@ describe('report view model', () => {
     const e = expectedBest();
     expect(vm.summary.best?.runId).toBe(e.runId);
     expect(vm.summary.best?.label).toBe('r=8 lr=3e-4');
+    expect(vm.summary.best).toMatchObject({ objectiveText: '0.788', objectiveSplit: 'test' });
     expect(vm.summary.objective).toMatchObject({ key: 'classify/f1_macro', goal: 'maximize' });
-    expect(vm.summary.best?.why.join(' ')).toMatch(/Beats Base model/);
+    // Changed by design (issue 12): verdicts come from the paired test, never a bare "beats".
+    expect(vm.summary.best?.why.join(' ')).toMatch(/Significantly better than the base model \(\+0\.\d+ \[\+0\.\d+, \+0\.\d+\], p < 0\.001\): test classify\/f1_macro 0\.788 vs 0\.38\./);
+    expect(vm.summary.best?.why.join(' ')).not.toMatch(/\bbeats?\b/i);
     // The fixture's runs have no validation rows (as a store from before schema 2): the report says the ranking saw test.
     expect(vm.summary.best?.why.join(' ')).toMatch(/Chosen on the test split/);
-    expect(vm.summary.headline).toContain('better');
+    expect(vm.summary.headline).toMatch(/^r=8 lr=3e-4 is the best variant \(ranked on classify\/f1_macro, test split\)\. On the test split it is significantly better than the base model \(.*, p < 0\.001\): classify\/f1_macro 0\.788 vs 0\.38\.$/);
+    expect(vm.summary.verdicts.map((v) => [v.against, v.metric, v.split])).toEqual([
+      ['base', 'classify/f1_macro', 'test'],
+      ['run:run-2', 'classify/f1_macro', 'test'],
+      ['prompting', 'classify/f1_macro', 'test'],
+      ['rag', 'classify/f1_macro', 'test'],
+    ]);
+    expect(vm.summary.verdicts[0]).toMatchObject({ outcome: 'better', test: 'paired-bootstrap:1000:seed=12345' });
+    expect(vm.summary.verdicts[0]!.pValue).toBeLessThan(0.001);
     expect(vm.summary.tiles.map((t) => [t.label, t.cls])).toEqual([
       ['vs base model', 'good'],
       ['vs RAG (best alternative)', 'good'],
@@ -94,7 +114,90 @@ describe('report view model', () => {
       ['monthly cost', ''],
     ]);
     expect(vm.summary.tiles[0]!.value).toBe('+0.408');
+    expect(vm.summary.tiles[0]!.sub).toBe('0.38 → 0.788 · p < 0.001');
     expect(vm.summary.recommendation).toBe(vm.cost.recommendation);
+  });
+
+  it('a runner-up the paired test cannot tell apart: "not distinguishable", with the interval and p, never "better"', () => {
+    const d = fixtureReportData();
+    const best = d.runs.find((r) => r.runId === 'run-4')!;
+    // run-2 answers as run-4 does but for two classify examples: no significant difference.
+    const flipped = new Set(['C0', 'C2']);
+    d.runs = d.runs.map((r) => (r.runId !== 'run-2' ? r : { ...r, predictions: best.predictions.map((p) => (flipped.has(p.exampleId) ? { ...p, prediction: p.reference === 'spam' ? 'ham' : 'spam' } : p)) }));
+    const v = buildReportViewModel(d, { generatedAt: '2026-11-29T08:00:00.000Z' });
+    const runnerUp = v.summary.verdicts.find((x) => x.against === 'run:run-2')!;
+    expect(runnerUp.outcome).toBe('ns');
+    expect(runnerUp.pValue).toBeGreaterThan(0.05);
+    expect(runnerUp.text).toMatch(/^not distinguishable from the runner-up r=4 lr=3e-4 \([+−±][\d.]+ \[[+−±][\d.]+, [+−±][\d.]+\], p = 0\.\d+\)$/);
+    expect(v.summary.best!.why).toContain(`Not distinguishable${runnerUp.text.slice('not distinguishable'.length)}: test classify/f1_macro 0.788 vs 0.74.`);
+  });
+
+  it('a baseline that answers exactly as the best variant: not distinguishable in the headline, no green tile', () => {
+    const d = fixtureReportData();
+    const best = d.runs.find((r) => r.runId === 'run-4')!;
+    const same = (s: 'base' | 'rag') => best.predictions.map((p) => ({ ...p, subject: s }));
+    d.baselines = { ...d.baselines, predictions: [...same('base'), ...same('rag'), ...d.baselines.predictions.filter((p) => p.subject === 'prompting')] };
+    const v = buildReportViewModel(d, { generatedAt: '2026-11-29T08:00:00.000Z' });
+    expect(v.summary.headline).toContain('On the test split it is not distinguishable from the base model (');
+    expect(v.summary.headline).not.toMatch(/better|beats/i);
+    expect(v.summary.verdicts.find((x) => x.against === 'base')).toMatchObject({ outcome: 'ns', pValue: 1 });
+    // The stored values still differ (+0.408), but the delta is not coloured.
+    const ft = v.baselines[1]!.rows.find((r) => r.metric === 'f1_macro')!.cells.find((c) => c.subject === 'finetuned')!;
+    expect(ft).toMatchObject({ delta: '+0.408', deltaCls: '', deltaTitle: 'paired test vs the base model: p = 1, not significant' });
+    expect(v.summary.tiles.map((t) => [t.label, t.cls])).toEqual([
+      ['vs base model', ''],
+      ['vs RAG (best alternative)', ''],
+      ['worst case (robustness)', ''],
+      ['monthly cost', ''],
+    ]);
+  });
+
+  it('predictions on different examples: the verdict says it was not tested', () => {
+    const d = fixtureReportData();
+    d.baselines = { ...d.baselines, predictions: d.baselines.predictions.filter((p) => !(p.subject === 'base' && p.exampleId === 'C0')) };
+    const v = buildReportViewModel(d, { generatedAt: '2026-11-29T08:00:00.000Z' });
+    expect(v.summary.verdicts[0]).toMatchObject({ against: 'base', outcome: 'untested', pValue: null });
+    expect(v.summary.headline).toContain('+0.408 vs the base model, not tested (scored on different examples)');
+  });
+
+  it('every table value with a stored interval shows it, in one style', () => {
+    const f1 = vm.baselines[1]!.rows.find((r) => r.metric === 'f1_macro')!;
+    const stored = data.baselines.evalRows.find((r) => r.subject === 'base' && r.slice === 'classify' && r.metric === 'f1_macro' && r.perturbation === 'none')!;
+    expect(f1.cells.find((c) => c.subject === 'base')!.ci).toBe(`[${Number(stored.ciLow!.toPrecision(3))}, ${Number(stored.ciHigh!.toPrecision(3))}]`);
+    // A subject without the metric shows no value and no interval.
+    expect(vm.baselines.every((b) => b.rows.every((r) => r.cells.every((c) => (c.text === '—' ? c.ci === '' : /^\[[\d.]+, [\d.]+\]$/.test(c.ci)))))).toBe(true);
+    expect(vm.baselines[1]!.chart.every((c) => c.ciLow !== undefined && c.ciHigh !== undefined && c.ciLow <= c.value && c.value <= c.ciHigh)).toBe(true);
+    const best = vm.sweepTable.rows[0]!;
+    const cols = vm.sweepTable.columns.map((c) => c.label);
+    expect(cols).toContain('★ classify/f1_macro (test)');
+    expect(best.cells[cols.indexOf('★ classify/f1_macro (test)')]).toMatchObject({ text: '0.788', ci: '[0.688, 0.888]' });
+    expect(best.cells[cols.indexOf('subject/rougeL')]!.ci).toMatch(/^\[[\d.]+, [\d.]+\]$/);
+    expect(vm.robustness[0]!.rows.every((r) => r.cells.every((c) => /^\[[\d.]+, [\d.]+\]$/.test(c.ci)))).toBe(true);
+  });
+
+  it('validation-ranked runs: a ★ val objective column ranks the table, the runner-up follows it, test values beside', () => {
+    const d = fixtureReportData();
+    // Validation says run-3 is second best (test says run-2).
+    const val: Record<string, number> = { 'run-1': 0.5, 'run-2': 0.6, 'run-3': 0.7, 'run-4': 0.8, 'run-5': 0.4 };
+    d.runs = d.runs.map((r) => (r.runId in val ? { ...r, selectionObjective: val[r.runId], selectionSplit: 'val' as const } : r));
+    const v = buildReportViewModel(d, { generatedAt: '2026-11-29T08:00:00.000Z' });
+    const cols = v.sweepTable.columns.map((c) => c.label);
+    expect(cols.slice(4, 6)).toEqual(['★ val objective', 'classify/f1_macro (test)']);
+    expect(v.sweepTable.rows.map((r) => r.runId)).toEqual(['run-4', 'run-3', 'run-2', 'run-1', 'run-5', 'run-6']);
+    expect(v.sweepTable.rows[1]!.cells[4]).toMatchObject({ text: '0.7', cls: 'objective' });
+    expect(v.summary.verdicts[1]!.against).toBe('run:run-3');
+    expect(v.summary.best!.why[0]).toBe('Ranked first of 5 completed runs by classify/f1_macro (higher is better) on the validation split: 0.8, runner-up run-3 0.7.');
+    expect(v.summary.headline).toMatch(/^r=8 lr=3e-4 is the best variant \(ranked on classify\/f1_macro, validation split\)\. On the test split it is /);
+  });
+
+  it('the runner-up and the table order follow the store\'s ranking (storeRank) where it is known', () => {
+    const d = fixtureReportData();
+    // The store placed run-5 second (say, a tie broken by final validation loss), whatever the test values say.
+    const rank: Record<string, number> = { 'run-4': 0, 'run-5': 1, 'run-2': 2, 'run-3': 3, 'run-1': 4 };
+    d.runs = d.runs.map((r) => (r.runId in rank ? { ...r, storeRank: rank[r.runId] } : r));
+    const v = buildReportViewModel(d, { generatedAt: '2026-11-29T08:00:00.000Z' });
+    expect(v.sweepTable.rows.map((r) => r.runId)).toEqual(['run-4', 'run-5', 'run-2', 'run-3', 'run-1', 'run-6']);
+    expect(v.summary.verdicts[1]!.against).toBe('run:run-5');
   });
 
   it('flags the limited sweep', () => {
@@ -122,6 +225,7 @@ describe('report view model', () => {
 
   it('heat map over rank x learning rate with the best cell flagged', () => {
     expect(vm.heatmap).toMatchObject({ x: 'learningRate', y: 'rank' });
+    expect(vm.heatmap!.note).toMatch(/^classify\/f1_macro on the test split \(fine-tuned, clean inputs, higher is better\) over rank × learningRate/);
     expect(vm.heatmap!.cells).toHaveLength(6);
     expect(vm.heatmap!.cells.filter((c) => c.best)).toEqual([expect.objectContaining({ x: '3e-4', y: '8' })]);
     expect(vm.heatmap!.cells.find((c) => c.x === '3e-4' && c.y === '16')).toMatchObject({ value: null, text: 'diverged' });
@@ -132,6 +236,8 @@ describe('report view model', () => {
     const f1 = vm.baselines[1]!.rows.find((r) => r.metric === 'f1_macro')!;
     expect(f1.cells.map((c) => c.subject)).toEqual(['finetuned', 'base', 'prompting', 'rag']);
     expect(f1.cells.filter((c) => c.best).map((c) => c.subject)).toEqual(['finetuned']);
+    // Deltas vs base are coloured by the paired test (issue 12).
+    expect(f1.cells.find((c) => c.subject === 'finetuned')).toMatchObject({ deltaCls: 'good', deltaTitle: 'paired test vs the base model: p < 0.001' });
     const ppl = vm.baselines[0]!.rows.find((r) => r.metric === 'perplexity')!;
     expect(ppl.direction).toBe('lower');
   });

@@ -2,9 +2,11 @@
  * Helpers shared by the report sections: subjects, swept parameters, headline metrics.
  */
 import type { EvalRow } from '../../eval/types.js';
+import { fmtNum } from '../../format.js';
 import type { RunData } from '../data.js';
 
-export const SUBJECTS = ['finetuned', 'base', 'prompting', 'rag'] as const;
+/** Subjects in the order the report shows them; `majority` (classification's majority-class baseline) last. */
+export const SUBJECTS = ['finetuned', 'base', 'prompting', 'rag', 'majority'] as const;
 
 export const SUBJECT_LABEL: Record<string, string> = { finetuned: 'Fine-tuned', base: 'Base model', prompting: 'Prompting', rag: 'RAG', majority: 'Majority class' };
 
@@ -64,4 +66,17 @@ export function keyLabel(slice: string, metric: string): string {
 export function fmtTime(iso: string): string {
   const d = new Date(iso);
   return Number.isNaN(d.getTime()) ? iso : `${d.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+}
+
+/** The one-line legend printed under every table whose values carry an interval. */
+export const CI_LEGEND = 'Brackets: 95% bootstrap interval over test examples.';
+
+/**
+ * A stored 95% interval as `[0.68, 0.9]` (3 significant digits), or '' when the row has none.
+ * The report's one interval style: the value, then its interval in brackets (bootstrap intervals are
+ * not symmetric, so no `±`).
+ */
+export function fmtCi(row: Pick<EvalRow, 'ciLow' | 'ciHigh'> | undefined): string {
+  if (!row || row.ciLow === undefined || row.ciHigh === undefined || !Number.isFinite(row.ciLow) || !Number.isFinite(row.ciHigh)) return '';
+  return `[${fmtNum(row.ciLow, 3)}, ${fmtNum(row.ciHigh, 3)}]`;
 }

@@ -47,7 +47,7 @@ export function buildHeatmap(data: ReportData, objective: Objective, swept: stri
     x,
     y: y ?? '',
     cells,
-    note: `${objective.key} (${objective.goal === 'minimize' ? 'lower' : 'higher'} is better) over ${y ? `${y} × ${x}` : x}; the best cell is outlined${
+    note: `${objective.key}${objective.metric === 'val_loss' ? ' (best validation loss' : ' on the test split (fine-tuned, clean inputs'}, ${objective.goal === 'minimize' ? 'lower' : 'higher'} is better) over ${y ? `${y} × ${x}` : x}; the best cell is outlined${
       cells.length < data.runs.length ? '; cells with several runs show the best' : ''
     }.`,
   };

@@ -4,9 +4,9 @@
 import { ORIGINAL_SUFFIX, originalOf } from '../../eval/slices.js';
 import type { EvalRow } from '../../eval/types.js';
 import { fmtDelta, fmtNum } from '../../format.js';
-import { evalValue, lowerIsBetter, type Objective } from '../objective.js';
+import { evalRowOf, evalValue, lowerIsBetter, type Objective } from '../objective.js';
 import type { RobustnessTableView } from '../view-types.js';
-import { preferredMetric, SUBJECT_LABEL, subjectsPresent, uniq } from './common.js';
+import { fmtCi, preferredMetric, SUBJECT_LABEL, subjectsPresent, uniq } from './common.js';
 
 /** Perturbations in the spec's order (`evaluate.perturbations`), others after them alphabetically, `worst_case` last. */
 export function orderPerturbations(names: string[], spec: Record<string, unknown>): string[] {
@@ -37,7 +37,7 @@ export function buildRobustness(rows: EvalRow[], objective: Objective, spec: Rec
     const lower = lowerIsBetter(metric);
     const chart: RobustnessTableView['chart'] = [];
     const tableRows: RobustnessTableView['rows'] = [
-      { perturbation: 'none (clean)', cells: subjects.map((s) => ({ text: fmtNum(evalValue(rows, s, slice, metric)), drop: '', dropCls: '' })) },
+      { perturbation: 'none (clean)', cells: subjects.map((s) => ({ text: fmtNum(evalValue(rows, s, slice, metric)), ci: fmtCi(evalRowOf(rows, s, slice, metric)), drop: '', dropCls: '' })) },
     ];
     for (const p of ordered) {
       if (!rows.some((r) => r.perturbation === p && r.slice === slice && r.metric === metric)) continue;
@@ -52,7 +52,7 @@ export function buildRobustness(rows: EvalRow[], objective: Objective, spec: Rec
           if (drop !== null) chart.push({ perturbation: p === 'worst_case' ? 'worst case' : p, subject: SUBJECT_LABEL[s] ?? s, drop });
           // Shown as the signed change vs clean (a drop of a higher-is-better metric is negative).
           const change = clean !== null && v !== null ? v - clean : null;
-          return { text: fmtNum(v), drop: change === null ? '' : fmtDelta(change), dropCls: drop === null || drop === 0 ? '' : drop > 0 ? 'bad' : 'good' };
+          return { text: fmtNum(v), ci: fmtCi(evalRowOf(rows, s, slice, metric, p)), drop: change === null ? '' : fmtDelta(change), dropCls: drop === null || drop === 0 ? '' : drop > 0 ? 'bad' : 'good' };
         }),
       });
     }

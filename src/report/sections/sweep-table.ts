@@ -4,9 +4,9 @@
 import { runCostUsd } from '../cost-view.js';
 import type { ReportData, RunData } from '../data.js';
 import { fmtBytes, fmtCount, fmtDuration, fmtNum, fmtParam, fmtUsd, truncate, variantLabel } from '../../format.js';
-import { bestValLoss, evalValue, objectiveValue, type Objective } from '../objective.js';
+import { bestValLoss, evalRowOf, evalValue, objectiveValue, rankValue, type Objective } from '../objective.js';
 import type { SweepTableView, TableCell } from '../view-types.js';
-import { keyLabel, preferredMetric, uniq } from './common.js';
+import { fmtCi, keyLabel, preferredMetric, uniq } from './common.js';
 
 /** Main metrics shown per run: the objective and the clean value of each (slice, metric) of slice `all`, at most `max`. */
 export function mainMetricKeys(objective: Objective, runs: readonly RunData[], max = 5): { slice: string; metric: string }[] {
@@ -40,10 +40,17 @@ export function buildSweepTable(data: ReportData, objective: Objective, best: Ru
     { label: 'Variant', numeric: false },
     ...paramCols.map((p) => ({ label: p, numeric: p !== 'method' && p !== 'targetModules' && p !== 'schedule' })),
     { label: 'Status', numeric: false },
-    { label: `★ ${objective.key}`, numeric: true, title: `objective (${objective.goal})` },
   ];
+  // Where the store kept the validation objective, that is what ranked the variants (★); the test value beside it is the held-out result.
+  const valRanked = objective.metric !== 'val_loss' && data.runs.some((r) => r.selectionSplit === 'val' && r.selectionObjective !== undefined);
+  if (valRanked) columns.push({ label: '★ val objective', numeric: true, title: `${objective.key} on the validation split: what ranks the variants (${objective.goal})` });
+  columns.push(
+    objective.metric === 'val_loss'
+      ? { label: `★ ${objective.key}`, numeric: true, title: `objective (${objective.goal}): best validation loss (nats/token)` }
+      : { label: `${valRanked ? '' : '★ '}${objective.key} (test)`, numeric: true, title: `${valRanked ? 'the objective' : `objective (${objective.goal})`} on the held-out test split, fine-tuned, clean inputs, with its 95% bootstrap interval` },
+  );
   if (objective.metric !== 'val_loss') columns.push({ label: 'val loss', numeric: true, title: 'best validation loss (nats/token)' });
-  for (const k of metricKeys) if (!(k.slice === objective.slice && k.metric === objective.metric)) columns.push({ label: keyLabel(k.slice, k.metric), numeric: true, title: `${k.slice}/${k.metric}, fine-tuned, clean inputs` });
+  for (const k of metricKeys) if (!(k.slice === objective.slice && k.metric === objective.metric)) columns.push({ label: keyLabel(k.slice, k.metric), numeric: true, title: `${k.slice}/${k.metric}, fine-tuned, clean inputs, test split, with its 95% bootstrap interval` });
   columns.push(
     { label: 'Adapter', numeric: true, title: 'saved adapter (or weights) size; trainable parameters below' },
     { label: 'Time', numeric: true, title: 'wall time' },
@@ -64,7 +71,12 @@ export function buildSweepTable(data: ReportData, objective: Objective, best: Ru
     const note = r.stoppedEarly ? 'early stop' : r.status === 'diverged' || r.status === 'failed' ? truncate((r.error ?? '').replace(/^\/\S+?: /, ''), 60) : '';
     const sub = [stepText, note].filter((x) => x).join(' · ');
     cells.push({ text: String(r.status), sort: String(r.status), cls: `status-${r.status}`, ...(sub ? { sub } : {}) });
-    cells.push({ ...num(ov, fmtNum(ov)), cls: 'objective' });
+    if (valRanked) {
+      const sv = r.selectionSplit === 'val' ? (r.selectionObjective ?? null) : null;
+      cells.push({ ...num(sv, fmtNum(sv)), cls: 'objective' });
+    }
+    const ovCi = objective.metric === 'val_loss' ? '' : fmtCi(evalRowOf(r.evalRows, 'finetuned', objective.slice, objective.metric));
+    cells.push({ ...num(ov, fmtNum(ov)), ...(valRanked ? {} : { cls: 'objective' }), ...(ovCi ? { ci: ovCi } : {}) });
     if (objective.metric !== 'val_loss') {
       const bv = bestValLoss(r);
       cells.push(num(bv, fmtNum(bv)));
@@ -72,7 +84,8 @@ export function buildSweepTable(data: ReportData, objective: Objective, best: Ru
     for (const k of metricKeys) {
       if (k.slice === objective.slice && k.metric === objective.metric) continue;
       const v = evalValue(r.evalRows, 'finetuned', k.slice, k.metric);
-      cells.push(num(v, fmtNum(v)));
+      const ci = fmtCi(evalRowOf(r.evalRows, 'finetuned', k.slice, k.metric));
+      cells.push({ ...num(v, fmtNum(v)), ...(ci ? { ci } : {}) });
     }
     const cost = runCostUsd(r);
     cells.push({ ...num(r.adapterBytes, fmtBytes(r.adapterBytes)), ...(r.trainableParams ? { sub: `${fmtCount(r.trainableParams)} params` } : {}) });
@@ -80,11 +93,13 @@ export function buildSweepTable(data: ReportData, objective: Objective, best: Ru
     cells.push(num(cost, fmtUsd(cost)));
     return { runId: r.runId, label: variantLabel(all, swept, r.variantKey.slice(0, 10)), best: r === best, status: String(r.status), cells };
   });
-  // Sorted by objective, best first, failed runs last.
+  // Sorted by the value the store ranked on (validation objective where stored), best first, failed runs last.
   const goal = objective.goal;
-  const order = data.runs.map((r, i) => ({ i, v: r.status === 'completed' ? objectiveValue(objective, r) : null }));
+  const order = data.runs.map((r, i) => ({ i, v: r.status === 'completed' ? rankValue(objective, r) : null }));
   // The best run (the store's ranking, ties included) leads.
   const first = (i: number): number => (data.runs[i] === best ? 0 : 1);
-  order.sort((a, b) => first(a.i) - first(b.i) || (a.v === null ? 1 : b.v === null ? -1 : goal === 'minimize' ? a.v - b.v : b.v - a.v) || a.i - b.i);
+  // Then the store's ranking where it placed the run (its tie rule included), then the value.
+  const place = (i: number): number => data.runs[i]!.storeRank ?? Infinity;
+  order.sort((a, b) => first(a.i) - first(b.i) || (place(a.i) === place(b.i) ? 0 : place(a.i) - place(b.i)) || (a.v === null ? 1 : b.v === null ? -1 : goal === 'minimize' ? a.v - b.v : b.v - a.v) || a.i - b.i);
   return { columns, rows: order.map((o) => rows[o.i]!) };
 }
