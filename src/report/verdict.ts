@@ -4,13 +4,12 @@
  * interval, and paired tests of it on the test examples against the runner-up and each baseline
  * (base model, prompting, RAG). "Better" means significant at `alpha`, nothing else.
  */
-import { lowerIsBetter } from '../eval/metrics/direction.js';
-import { ExampleMismatchError, pairedExamples, pairedTest, type PairedTestResult } from '../eval/paired.js';
-import type { Subject } from '../eval/types.js';
+import type { PredictionRow, Subject } from '../eval/types.js';
 import type { Db } from '../store/db.js';
 import { baselineRunId } from '../store/ids.js';
-import { evalResults, predictions } from '../store/queries.js';
+import { evalResults, predictions, type PredictionRecord } from '../store/queries.js';
 import { DEFAULT_ALPHA } from './compare.js';
+import { verdictOf } from './verdicts.js';
 
 /** One paired comparison of the best variant (head) against another subject (base side). */
 export interface VerdictComparison {
@@ -57,7 +56,7 @@ export async function sweepVerdict(
   const baselines = baselineRunId(sweepId);
   const ids = [bestRunId, ...(runnerUpRunId ? [runnerUpRunId] : []), baselines];
   const rows = await predictions(db, { runIds: ids, perturbation: 'none' });
-  const of = (runId: string, subject: Subject) => pairedExamples(rows.filter((p) => p.runId === runId && p.subject === subject), slice);
+  const of = (runId: string, subject: Subject) => rows.filter((p) => p.runId === runId && p.subject === subject);
   const best = of(bestRunId, 'finetuned');
   const evals = await evalResults(db, { runIds: [bestRunId], split: 'test' });
   const row = evals.find((e) => e.subject === 'finetuned' && e.perturbation === 'none' && e.slice === slice && e.metric === metric && e.value !== null);
@@ -74,22 +73,25 @@ export async function sweepVerdict(
     ['prompting', baselines, 'prompting'],
     ['rag', baselines, 'rag'],
   ];
-  const lower = lowerIsBetter(metric);
   for (const [against, runId, subject] of others) {
     const other = of(runId, subject);
-    if (best.examples.length === 0 || other.examples.length === 0) continue;
-    let t: PairedTestResult | null;
-    try {
-      t = pairedTest(metric, best.examples, other.examples, { labels: best.labels ?? other.labels });
-    } catch (err) {
-      if (!(err instanceof ExampleMismatchError)) throw err;
-      verdict.notes.push(`vs ${against}: ${err.message}`);
+    if (best.length === 0 || other.length === 0) continue;
+    // The same verdict rule as the report (./verdicts.ts).
+    const v = verdictOf(metric, slice, toRows(best), toRows(other), { alpha });
+    if (!v.test) {
+      verdict.notes.push(`vs ${against}: not tested (${v.reason ?? 'no paired test'})`);
       continue;
     }
-    if (!t) continue;
-    const improvement = lower ? -t.diff : t.diff;
-    const outcome = t.pValue < alpha && improvement !== 0 ? (improvement > 0 ? 'better' : 'worse') : 'ns';
-    verdict.comparisons.push({ against, runId: subject === 'finetuned' ? runId : null, diff: t.diff, ci95: t.ci95, pValue: t.pValue, test: t.test, n: t.n, outcome });
+    const t = v.test;
+    verdict.comparisons.push({ against, runId: subject === 'finetuned' ? runId : null, diff: t.diff, ci95: t.ci95, pValue: t.pValue, test: t.test, n: t.n, outcome: v.outcome === 'untested' ? 'ns' : v.outcome });
   }
   return verdict;
+}
+
+/** Store records as the prediction rows `verdictOf` reads. */
+function toRows(records: PredictionRecord[]): PredictionRow[] {
+  return records.map((p) => ({
+    subject: p.subject, perturbation: p.perturbation, exampleId: p.exampleId, input: p.input ?? '', reference: p.reference ?? '', prediction: p.prediction ?? '', scores: p.scores,
+    ...(p.category !== null ? { category: p.category } : {}), ...(p.labels ? { labels: p.labels } : {}),
+  }));
 }
