@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { UnknownNameError, UserInputError } from '../errors.js';
-import { checkOutputFile, makeDirs, writeOutputFileWith } from '../fsutil.js';
+import { checkOutputFile, makeDirs, samePath, writeOutputFileWith } from '../fsutil.js';
 import { quoteIdent, type Db } from './db.js';
 import { oneLine } from './sql.js';
 
@@ -72,6 +72,7 @@ export async function exportStore(db: Db, options: ExportOptions): Promise<Expor
     )
   ).map((r) => r.name);
   let jobs: { table: string; path: string }[];
+  let createdDir = false;
   if (options.table) {
     if (!catalog.includes(options.table)) throw new UnknownNameError('table', options.table, catalog);
     jobs = [{ table: options.table, path: options.out }];
@@ -79,11 +80,21 @@ export async function exportStore(db: Db, options: ExportOptions): Promise<Expor
     if (fs.existsSync(options.out) && !fs.statSync(options.out).isDirectory()) {
       throw new UserInputError(`--out ${options.out} is a file; exporting every table needs a folder (or pass --table)`);
     }
+    // The folder itself must not be the store or its WAL (a folder named like the WAL breaks the store's next open).
+    for (const p of options.protect ?? []) {
+      if (samePath(options.out, p)) throw new UserInputError(`--out ${options.out} is ${p.endsWith('.wal') ? "the store's write-ahead log" : 'the store'} (${p}); choose another folder`);
+    }
+    createdDir = !fs.existsSync(options.out);
     makeDirs(options.out);
     jobs = DEFAULT_EXPORT_TABLES.filter((t) => catalog.includes(t)).map((t) => ({ table: t, path: path.join(options.out, `${t}.${spec.ext}`) }));
   }
   const fileOpts = { force: options.force, protect: options.protect, flag: options.table ? '--out' : 'export file' };
-  for (const job of jobs) checkOutputFile(job.path, fileOpts);
+  try {
+    for (const job of jobs) checkOutputFile(job.path, fileOpts);
+  } catch (err) {
+    if (createdDir) fs.rmSync(options.out, { recursive: true, force: true }); // a refusal leaves no new folder behind
+    throw err;
+  }
   const tables: ExportResult['tables'] = [];
   for (const job of jobs) {
     // The path is a bound parameter; the table name was checked against the catalog; the options come from EXPORT_FORMATS.

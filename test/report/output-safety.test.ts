@@ -38,6 +38,9 @@ describe('an output equal to the store is refused, even with --force', () => {
     ['export csv', ['export', '--db', 's.duckdb', '--table', 'runs', '--format', 'csv', '--out', 's.duckdb']],
     ['export csv --force', ['export', '--db', 's.duckdb', '--table', 'runs', '--format', 'csv', '--out', 's.duckdb', '--force']],
     ['export to the WAL', ['export', '--db', 's.duckdb', '--table', 'runs', '--format', 'csv', '--out', 's.duckdb.wal', '--force']],
+    // every table into a FOLDER named like the WAL would break the store's next open
+    ['export every table into the WAL', ['export', '--db', 's.duckdb', '--format', 'csv', '--out', 's.duckdb.wal']],
+    ['export every table into the WAL --force', ['export', '--db', 's.duckdb', '--format', 'csv', '--out', 's.duckdb.wal', '--force']],
     ['compare', ['compare', '--db', 's.duckdb', '--head', 'sw-main', '--out', 's.duckdb', '--force']],
   ])('%s', (_name, args) => {
     const before = sha(db());
