@@ -1,5 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base-command.js';
+import { termSafe } from '../cli/terminal.js';
 import { renderQueryResult, truncationNote } from '../store/render.js';
 import { DEFAULT_QUERY_LIMIT, runSql, toCsv, type QueryResult } from '../store/sql.js';
 import { withStore } from '../store/open.js';
@@ -36,7 +37,8 @@ printed). At most --limit rows are read and printed (default ${DEFAULT_QUERY_LIM
     const { args, flags } = await this.parse(Query);
     const open = { readOnly: !flags.write, externalAccess: !flags['no-external-access'] };
     const result = await withStore(flags.db, open, (store) => runSql(store.db, args.sql, { write: flags.write, limit: flags.limit }));
-    if (flags.csv && !this.jsonEnabled()) process.stdout.write(toCsv(result));
+    // CSV is data: written as is into a pipe or file, but never raw control characters to a terminal.
+    if (flags.csv && !this.jsonEnabled()) process.stdout.write(process.stdout.isTTY ? termSafe(toCsv(result).replaceAll('\r\n', '\n')) : toCsv(result));
     else if (!this.jsonEnabled()) this.log(renderQueryResult(result));
     if (result.truncated && (flags.csv || this.jsonEnabled())) process.stderr.write(`fte: ${truncationNote(result)}\n`);
     return result;

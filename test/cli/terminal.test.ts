@@ -102,3 +102,16 @@ describe('no raw control characters from the built CLI', () => {
     expect(r.out).toContain('evil\\x1b]0;pwned\\x07');
   });
 });
+
+describe('fte query --csv', () => {
+  const hasScript = spawnSync('script', ['--version']).status === 0;
+  it.skipIf(!hasScript)('escapes control characters on a terminal (a pty through script(1)), keeps them in a pipe', () => {
+    const sql = `select 'a'||chr(27)||']0;x'||chr(7) as v`;
+    const cmd = [process.execPath, path.join(root, 'bin/run.js'), 'query', '--db', db, '--csv', sql].map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(' ');
+    const tty = spawnSync('script', ['-qc', cmd, '/dev/null'], { encoding: 'utf8' });
+    expect(tty.stdout).toContain('a\\x1b]0;x\\x07');
+    expect(tty.stdout).not.toMatch(/\x1b|\x07/);
+    const pipe = spawnSync(process.execPath, [path.join(root, 'bin/run.js'), 'query', '--db', db, '--csv', sql], { encoding: 'utf8' });
+    expect(pipe.stdout).toBe('v\r\na\x1b]0;x\x07\r\n');
+  });
+});
