@@ -98,33 +98,29 @@ export function alignExamples(head: readonly PairedExample[], base: readonly Pai
   return head.map((e) => byId.get(e.exampleId)!);
 }
 
-function statisticsOf(metric: string, side: readonly PairedExample[], labels: readonly string[] | undefined): MetricStatistics {
+/** The metric's per-example statistics on one side, or null when the stored predictions cannot give them. @throws UnknownNameError */
+function statisticsOf(metric: string, side: readonly PairedExample[], labels: readonly string[] | undefined): MetricStatistics | null {
   const def = getMetric(metric);
+  if (!def.statistics) return null;
   if (metric === 'perplexity') {
-    // The registry's corpus statistics for perplexity, [sum NLL, tokens] per example, from the stored sums.
-    if (side.some((e) => !e.nll)) throw new UserInputError('perplexity: the stored predictions carry no per-example token NLL');
-    return { stats: side.map((e) => [e.nll!.sum, e.nll!.tokens]), aggregate: (s: number[]) => (s[1]! > 0 ? Math.exp(s[0]! / s[1]!) : 1) };
+    // [sum NLL, tokens] per example from the stored sums, with the registry's own aggregate (exp(sum / tokens)).
+    if (side.some((e) => !e.nll)) return null;
+    const { aggregate } = def.statistics({ predictions: [], references: [], tokenNllPerExample: [] });
+    return { stats: side.map((e) => [e.nll!.sum, e.nll!.tokens]), aggregate };
   }
-  if (!def.statistics) throw new UserInputError(`${metric}: no per-example statistics, so no paired test`);
   return def.statistics({ predictions: side.map((e) => e.prediction), references: side.map((e) => [e.reference]), ...(labels ? { labels } : {}) });
 }
 
 /**
  * The paired test of `metric` between `head` and `base` (same examples, any order).
  * @returns null when the metric cannot be tested from stored predictions (no statistics, no NLL)
- * @throws ExampleMismatchError when the two sides were scored on different examples
+ * @throws ExampleMismatchError when the two sides were scored on different examples; UnknownNameError for an unknown metric
  */
 export function pairedTest(metric: string, head: readonly PairedExample[], base: readonly PairedExample[], opts: PairedTestOptions = {}): PairedTestResult | null {
   const alignedBase = alignExamples(head, base);
-  let sh: MetricStatistics;
-  let sb: MetricStatistics;
-  try {
-    sh = statisticsOf(metric, head, opts.labels);
-    sb = statisticsOf(metric, alignedBase, opts.labels);
-  } catch (err) {
-    if (err instanceof UserInputError) return null;
-    throw err;
-  }
+  const sh = statisticsOf(metric, head, opts.labels);
+  const sb = statisticsOf(metric, alignedBase, opts.labels);
+  if (!sh || !sb) return null;
   const boot = pairedBootstrapCorpus(sh.stats, sb.stats, sh.aggregate, { resamples: opts.resamples, seed: opts.seed });
   const common = { metric, diff: boot.diff, ci95: boot.ci95, n: boot.n };
   if (ZERO_ONE_METRICS.has(metric)) {
