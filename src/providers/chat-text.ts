@@ -1,0 +1,113 @@
+/**
+ * A chat as text, for models without a chat template (the built-in byte model, GPT-2-layout models):
+ * the system message, each demonstration as `user + assistant` (the example's prompt followed by its
+ * completion, as the model was trained), and the final user message, separated by blank lines. For a
+ * canonical request (src/providers/types.ts) this is exactly the few-shot text format fte has always
+ * fed local models, so `fte serve` and the in-process path build the same prompt from the same messages.
+ *
+ * `fitChatText` keeps the text within a context budget: whole demonstrations are dropped oldest first;
+ * when even no demonstrations do not fit, tokens are cut from the left (the input is kept whole when it
+ * fits on its own). What was cut is returned as a `Truncation`.
+ */
+import type { ChatMessage, Truncation } from './types.js';
+
+/** The part of a tokenizer fitting needs (src/model's `TextTokenizer` satisfies it). */
+export interface TextTokenizer {
+  encode(text: string): number[];
+  decode(ids: number[]): string;
+}
+
+export const TURN_SEPARATOR = '\n\n';
+
+/** The parts of a canonical chat: system, (user, assistant) pairs, and the final user message. */
+export interface ChatParts {
+  system?: string;
+  demonstrations: { user: string; assistant: string }[];
+  input: string;
+}
+
+/**
+ * Split messages into canonical parts.
+ * @throws Error naming the position when the messages are not: optional system first, then
+ *   alternating user/assistant pairs, then one final user message.
+ */
+export function chatParts(messages: ChatMessage[]): ChatParts {
+  let i = 0;
+  let system: string | undefined;
+  if (messages[0]?.role === 'system') {
+    system = messages[0].content;
+    i = 1;
+  }
+  const demonstrations: ChatParts['demonstrations'] = [];
+  while (i < messages.length - 1) {
+    const u = messages[i]!;
+    const a = messages[i + 1]!;
+    if (u.role !== 'user') throw new Error(`messages[${i}]: expected role "user", got "${u.role}"`);
+    if (a.role !== 'assistant') throw new Error(`messages[${i + 1}]: expected role "assistant", got "${a.role}"`);
+    demonstrations.push({ user: u.content, assistant: a.content });
+    i += 2;
+  }
+  const last = messages[i];
+  if (!last || last.role !== 'user') throw new Error(`messages: the last message must have role "user"${last ? `, got "${last.role}"` : ' (none given)'}`);
+  return { ...(system !== undefined && system !== '' ? { system } : {}), demonstrations, input: last.content };
+}
+
+/** Messages of canonical parts (inverse of `chatParts`). */
+export function chatMessages(parts: ChatParts): ChatMessage[] {
+  return [
+    ...(parts.system ? [{ role: 'system' as const, content: parts.system }] : []),
+    ...parts.demonstrations.flatMap((d) => [
+      { role: 'user' as const, content: d.user },
+      { role: 'assistant' as const, content: d.assistant },
+    ]),
+    { role: 'user' as const, content: parts.input },
+  ];
+}
+
+/** The text of canonical parts: system, then `user + assistant` per demonstration, then the input, blank-line separated. */
+export function partsText(parts: ChatParts): string {
+  const context = [...(parts.system ? [parts.system] : []), ...parts.demonstrations.map((d) => d.user + d.assistant)];
+  return context.length === 0 ? parts.input : context.join(TURN_SEPARATOR) + TURN_SEPARATOR + parts.input;
+}
+
+/**
+ * The text of `messages` within `maxTokens` tokens (see the module comment).
+ * @returns the text, its token count, and the truncation (absent when nothing was cut).
+ * @throws as `chatParts` for non-canonical messages.
+ */
+export function fitChatText(
+  messages: ChatMessage[],
+  tokenizer: TextTokenizer,
+  maxTokens: number,
+): { text: string; tokens: number; truncation?: Truncation } {
+  const parts = chatParts(messages);
+  const total = parts.demonstrations.length;
+  let kept = parts.demonstrations.slice();
+  let text = partsText(parts);
+  let ids = tokenizer.encode(text);
+  while (ids.length > maxTokens && kept.length > 0) {
+    kept = kept.slice(1);
+    text = partsText({ ...parts, demonstrations: kept });
+    ids = tokenizer.encode(text);
+  }
+  const dropped = total - kept.length;
+  let tokensCut = 0;
+  if (ids.length > maxTokens) {
+    const room = Math.max(0, maxTokens);
+    tokensCut = ids.length - room;
+    let cut = ids.slice(ids.length - room);
+    text = tokenizer.decode(cut);
+    // BPE may re-tokenize decoded text differently: shrink until it fits.
+    while (cut.length > 0 && tokenizer.encode(text).length > room) {
+      cut = cut.slice(1);
+      tokensCut++;
+      text = tokenizer.decode(cut);
+    }
+    ids = tokenizer.encode(text);
+  }
+  return {
+    text,
+    tokens: ids.length,
+    ...(dropped > 0 || tokensCut > 0 ? { truncation: { demonstrations: total, demonstrationsDropped: dropped, tokensCut } } : {}),
+  };
+}
