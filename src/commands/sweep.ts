@@ -29,6 +29,7 @@ perturbations), prices it, and stores everything in DuckDB. Finished variants ar
     'max-bad-rows': Flags.string({ description: 'a JSONL dataset may have at most this many unusable rows, dropped with a warning: a count (5) or a share (default 1%)' }),
     'max-steps': Flags.integer({ description: 'stop each variant after N optimizer steps', min: 1 }),
     'run-cap': Flags.integer({ description: 'run at most the first N variants (overrides sweep.runCap)', min: 1 }),
+    cache: Flags.boolean({ description: 'answer API requests from the response cache kept with the store (--no-cache sends them again)', default: true, allowNo: true }),
     quiet: Flags.boolean({ char: 'q', description: 'print only the final summary' }),
   };
 
@@ -49,6 +50,7 @@ perturbations), prices it, and stores everything in DuckDB. Finished variants ar
       resume: flags.resume,
       runCap: flags['run-cap'],
       maxBadRows: flags['max-bad-rows'],
+      ...(flags.cache ? {} : { noCache: true }),
       limits: { limitTrain: flags['limit-train'], limitEval: flags['limit-eval'], maxSteps: flags['max-steps'] },
       quiet: flags.quiet,
       // progress and notices go to stderr (also with --json, whose stdout is only the summary)

@@ -1,32 +1,37 @@
 /**
- * Prompt builders for the subjects scored on the same test split (DESIGN.md, Evaluation):
+ * Prompt builders for the subjects scored on the same test split (DESIGN.md, Evaluation). A prompt is a
+ * canonical chat (src/providers/types.ts): an optional system message, demonstrations as alternating
+ * user/assistant turns (the training example's prompt, then its completion), and the test example's
+ * input as the final user message. Each provider renders it: an API sends the messages as they are; a
+ * local model without a chat template reads them as text (`prompt + completion` per demonstration,
+ * blank-line separated, src/providers/chat-text.ts) and fits them to its context there, recording
+ * what it cut.
  *
- * - `zero_shot` (subjects `finetuned` and `base`): the example's prompt as is (the suite's template is
- *   already rendered into it).
- * - `few_shot` (subject `prompting`): k training examples prepended as demonstrations,
- *   `prompt + completion` each, separated by a blank line. The k are fixed per category (the same
- *   demonstrations for every test example of a task, as HELM's in-context examples) and drawn seeded,
- *   stratified: within the test example's category, round-robin over its labels when the category is
- *   label-like (<= 10 distinct completions; labels in a seeded order), else at random; without a category, round-robin over categories.
- * - `bm25` (subject `rag`): the top-k training examples by BM25 (wink-bm25-text-search, k1 = 1.2,
- *   b = 0.75, with wink-nlp-utils' lower-case / tokenize / stop-word / stem / negation prep tasks) over
- *   the test input, restricted to the same category, placed as context in the same demonstration format,
- *   most relevant nearest to the input.
- *
- * Every prompt is kept within `maxPromptTokens` (the model context minus the tokens reserved for the
- * completion): the test input is kept whole and the context is cut from the left (oldest / least
- * relevant demonstration first, then token by token). The prompt's token count is recorded: it drives
- * the cost comparison (prompting and RAG pay for their longer prompts on every request).
+ * - `zero_shot` (fine-tuned run, `base`): the example's prompt alone (the suite's template is already
+ *   rendered into it).
+ * - `few_shot` (`prompting`): k demonstrations from the training split, the same for every test
+ *   example of a task (as HELM's in-context examples), drawn seeded and **independently of the test
+ *   example's label**: balanced round-robin over the labels (distinct completions) when the task is
+ *   label-like (<= 10 distinct completions; labels in a seeded order), else at random. When the
+ *   dataset's categories are tasks (e.g. `classify`, `subject`), demonstrations come from the test
+ *   example's task; when they are the labels themselves (a dataset whose `label` field became the
+ *   category: each category has one completion), the whole training split is one task, so a test
+ *   example never gets demonstrations of only its own class.
+ * - `bm25` (`rag`): the top-k training examples by BM25 (wink-bm25-text-search, k1 = 1.2, b = 0.75,
+ *   with wink-nlp-utils' lower-case / tokenize / stop-word / stem / negation prep tasks) over the test
+ *   input, by input similarity only (restricted to the test example's task when categories are tasks,
+ *   never to its label), placed as demonstration turns, most relevant nearest to the input.
  */
 import { createRequire } from 'node:module';
 import { UnknownNameError } from '../errors.js';
 import type { Example } from '../data/example.js';
 import { groupBy } from '../collections.js';
 import { shuffle } from '../random.js';
-import type { Subject } from '../eval/types.js';
+import type { ChatMessage } from '../providers/types.js';
+import { chatMessages } from '../providers/chat-text.js';
 import { exampleRng } from './perturbations/random.js';
 
-/** The part of a tokenizer the builders need (src/model's `TextTokenizer` satisfies it). */
+/** The part of a tokenizer the local prompt path needs (src/model's `TextTokenizer` satisfies it). */
 export interface PromptTokenizer {
   encode(text: string): number[];
   decode(ids: number[]): string;
@@ -36,20 +41,15 @@ export interface PromptBuilderOptions {
   /** Demonstrations (few-shot) or retrieved examples (RAG). */
   k: number;
   seed: number;
-  tokenizer: PromptTokenizer;
-  /** Context budget in tokens: the model's nCtx minus maxNewTokens. */
-  maxPromptTokens: number;
+  /** System message; none when absent or empty. */
+  system?: string;
 }
 
 export interface BuiltPrompt {
   exampleId: string;
-  prompt: string;
-  /** Tokens of `prompt`. */
-  promptTokens: number;
-  /** Ids of the training examples placed in the context (after truncation). */
+  messages: ChatMessage[];
+  /** Ids of the training examples placed as demonstrations, oldest first (before any truncation by a local model's context). */
   contextIds: string[];
-  /** True when demonstrations were dropped or the context was cut to fit. */
-  truncated: boolean;
 }
 
 export type PromptBuilder = (example: Example) => BuiltPrompt;
@@ -57,57 +57,27 @@ export type PromptBuilder = (example: Example) => BuiltPrompt;
 export const PROMPT_STRATEGIES = ['zero_shot', 'few_shot', 'bm25'] as const;
 export type PromptStrategy = (typeof PROMPT_STRATEGIES)[number];
 
-/** Which prompt each model subject gets (`majority` has no model and no prompt: src/eval/majority.ts). */
-export const SUBJECT_PROMPTS: Readonly<Record<Exclude<Subject, 'majority'>, PromptStrategy>> = {
+/** The prompt of each built-in subject kind (`majority` has no model and no prompt: src/eval/majority.ts). */
+export const SUBJECT_PROMPTS: Readonly<Record<'finetuned' | 'base' | 'prompting' | 'rag', PromptStrategy>> = {
   finetuned: 'zero_shot',
   base: 'zero_shot',
   prompting: 'few_shot',
   rag: 'bm25',
 };
 
-const DEMO_SEPARATOR = '\n\n';
-
-/** A demonstration as it appears in a context. */
+/** A demonstration as text (what a local model reads: the example's prompt followed by its completion). */
 export function formatDemonstration(ex: Example): string {
   return `${ex.prompt}${ex.completion}`;
 }
 
 /**
- * `demos` (oldest first) as context before `input`, cut to `maxTokens` from the left.
+ * Whether the categories of `train` are labels rather than tasks: at least two categories, and every
+ * category has exactly one distinct (trimmed) completion, i.e. the category determines the answer.
  */
-export function fitContext(
-  demos: Example[],
-  input: string,
-  tokenizer: PromptTokenizer,
-  maxTokens: number,
-): { prompt: string; contextIds: string[]; truncated: boolean } {
-  const inputTokens = tokenizer.encode(input).length;
-  let kept = demos.slice();
-  let truncated = false;
-  const render = (ds: Example[]): string => (ds.length === 0 ? '' : ds.map(formatDemonstration).join(DEMO_SEPARATOR) + DEMO_SEPARATOR);
-  while (kept.length > 1 && tokenizer.encode(render(kept)).length + inputTokens > maxTokens) {
-    kept = kept.slice(1);
-    truncated = true;
-  }
-  let context = render(kept);
-  const room = maxTokens - inputTokens;
-  if (kept.length > 0 && tokenizer.encode(context).length > room) {
-    truncated = true;
-    if (room <= 0) {
-      kept = [];
-      context = '';
-    } else {
-      const ids = tokenizer.encode(context);
-      let cut = ids.slice(ids.length - room);
-      context = tokenizer.decode(cut);
-      // BPE may re-tokenize the decoded text differently: shrink until the whole prompt fits.
-      while (cut.length > 0 && tokenizer.encode(context + input).length > maxTokens) {
-        cut = cut.slice(1);
-        context = tokenizer.decode(cut);
-      }
-    }
-  }
-  return { prompt: context + input, contextIds: kept.map((d) => d.id), truncated };
+export function categoriesAreLabels(train: Example[]): boolean {
+  const byCat = groupBy(train.filter((e) => e.category !== undefined), (e) => e.category!);
+  if (byCat.size < 2) return false;
+  return [...byCat.values()].every((g) => new Set(g.map((e) => e.completion.trim())).size === 1);
 }
 
 /** Round-robin over strata (strata in a seeded order, each shuffled with `rng`) until `k` items. */
@@ -121,15 +91,18 @@ function roundRobin(strata: Map<string, Example[]>, k: number, rng: () => number
 }
 
 /**
- * The k few-shot demonstrations for a category (see the module comment for the stratification).
- * Deterministic in (train, category, k, seed).
+ * The k few-shot demonstrations for a test example's category (see the module comment): never
+ * selected by the test example's label. Deterministic in (train, category, k, seed).
+ * @param categoryIsLabel whether categories are labels (default: `categoriesAreLabels(train)`).
  */
-export function selectFewShot(train: Example[], category: string | undefined, k: number, seed: number): Example[] {
+export function selectFewShot(train: Example[], category: string | undefined, k: number, seed: number, categoryIsLabel = categoriesAreLabels(train)): Example[] {
   if (k <= 0 || train.length === 0) return [];
+  const byLabelOf = (xs: Example[]) => groupBy(xs, (e) => e.completion.trim());
+  if (categoryIsLabel) return roundRobin(byLabelOf(train), k, exampleRng(seed, 'few_shot', '\u0000labels'));
   const rng = exampleRng(seed, 'few_shot', category ?? '');
   const inCategory = category === undefined ? [] : train.filter((e) => e.category === category);
   if (inCategory.length === 0) return roundRobin(groupBy(train, (e) => e.category ?? ''), k, rng);
-  const byLabel = groupBy(inCategory, (e) => e.completion.trim());
+  const byLabel = byLabelOf(inCategory);
   return byLabel.size <= 10 ? roundRobin(byLabel, k, rng) : shuffle(inCategory.slice(), rng).slice(0, k);
 }
 
@@ -166,31 +139,41 @@ export function createBm25Retriever(train: Example[]): (query: string, k: number
   };
 }
 
+/** Demonstration turns of `demos` (oldest first). */
+function demonstrationTurns(demos: Example[]): { user: string; assistant: string }[] {
+  return demos.map((d) => ({ user: d.prompt, assistant: d.completion }));
+}
+
 /**
- * The prompt builder of a subject over a training split. Build it once per split (RAG indexes the
- * training inputs), then call it per test example (clean or perturbed).
- * @throws UnknownNameError for an unknown subject.
+ * The prompt builder of a prompt strategy (or a built-in subject kind) over a training split. Build
+ * it once per split (RAG indexes the training inputs), then call it per test example (clean or
+ * perturbed).
+ * @throws UnknownNameError for an unknown strategy.
  */
-export function createPromptBuilder(subject: Subject, train: Example[], opts: PromptBuilderOptions): PromptBuilder {
-  const strategy = SUBJECT_PROMPTS[subject as Exclude<Subject, 'majority'>];
-  if (strategy === undefined || !Object.hasOwn(SUBJECT_PROMPTS, subject)) {
-    throw new UnknownNameError('subject', subject, Object.keys(SUBJECT_PROMPTS));
-  }
-  const { tokenizer, maxPromptTokens } = opts;
-  const finish = (ex: Example, demos: Example[]): BuiltPrompt => {
-    const fit = fitContext(demos, ex.prompt, tokenizer, maxPromptTokens);
-    return { exampleId: ex.id, prompt: fit.prompt, promptTokens: tokenizer.encode(fit.prompt).length, contextIds: fit.contextIds, truncated: fit.truncated };
-  };
+export function createPromptBuilder(strategyOrSubject: string, train: Example[], opts: PromptBuilderOptions): PromptBuilder {
+  const strategy: PromptStrategy | undefined = (PROMPT_STRATEGIES as readonly string[]).includes(strategyOrSubject)
+    ? (strategyOrSubject as PromptStrategy)
+    : Object.hasOwn(SUBJECT_PROMPTS, strategyOrSubject)
+      ? SUBJECT_PROMPTS[strategyOrSubject as keyof typeof SUBJECT_PROMPTS]
+      : undefined;
+  if (strategy === undefined) throw new UnknownNameError('prompt strategy', strategyOrSubject, [...PROMPT_STRATEGIES, ...Object.keys(SUBJECT_PROMPTS)]);
+  const system = opts.system ? opts.system : undefined;
+  const finish = (ex: Example, demos: Example[]): BuiltPrompt => ({
+    exampleId: ex.id,
+    messages: chatMessages({ ...(system ? { system } : {}), demonstrations: demonstrationTurns(demos), input: ex.prompt }),
+    contextIds: demos.map((d) => d.id),
+  });
+  const labelsAsCategories = categoriesAreLabels(train);
   switch (strategy) {
     case 'zero_shot':
       return (ex) => finish(ex, []);
     case 'few_shot': {
       const cache = new Map<string, Example[]>();
       return (ex) => {
-        const key = ex.category ?? '\u0000none';
+        const key = labelsAsCategories ? '\u0000labels' : (ex.category ?? '\u0000none');
         let demos = cache.get(key);
         if (!demos) {
-          demos = selectFewShot(train, ex.category, opts.k, opts.seed);
+          demos = selectFewShot(train, ex.category, opts.k, opts.seed, labelsAsCategories);
           cache.set(key, demos);
         }
         return finish(ex, demos);
@@ -198,8 +181,8 @@ export function createPromptBuilder(subject: Subject, train: Example[], opts: Pr
     }
     case 'bm25': {
       const retrieve = createBm25Retriever(train);
-      // best first from BM25; reversed so the most relevant sits next to the input and is cut last.
-      return (ex) => finish(ex, retrieve(ex.prompt, opts.k, ex.category).reverse());
+      // best first from BM25; reversed so the most relevant sits next to the input and is dropped last.
+      return (ex) => finish(ex, retrieve(ex.prompt, opts.k, labelsAsCategories ? undefined : ex.category).reverse());
     }
   }
 }

@@ -2,11 +2,15 @@
  * The scoring harness: one subject (fine-tuned model, base model, prompting or RAG baseline) on a test
  * split, clean and under every perturbation, every metric per slice.
  *
- * 1. Prompts: the subject's prompt builder (src/eval/baselines.ts) over the clean test inputs and over
- *    each perturbation's inputs (perturbed template-aware and seeded, src/eval/perturbations). Inputs a
- *    perturbation leaves unchanged are not generated again: they reuse the clean prediction.
- * 2. Generation: every prompt of every variant in one batched call (greedy unless told otherwise;
- *    stop at a newline by default, the built-in suite's completion ends there).
+ * 1. Prompts: the subject's prompt builder (src/eval/baselines.ts: a chat of optional system message,
+ *    demonstrations and input) over the clean test inputs and over each perturbation's inputs
+ *    (perturbed template-aware and seeded, src/eval/perturbations). Inputs a perturbation leaves
+ *    unchanged are not sent again: they reuse the clean prediction.
+ * 2. Completion: every request of every variant in one call to the subject's provider
+ *    (src/providers: the in-process model, batched, or an OpenAI-compatible API; greedy, temperature
+ *    0, unless told otherwise; stop at a newline by default, the built-in suite's completion ends
+ *    there). A request that failed after the provider's retries is scored as an empty answer and
+ *    counted in the subject's `errors`; the evaluation goes on.
  * 3. Slices: each example's `category`, plus `all`. A slice is `classification` when its references
  *    (train + test of that category) look like labels: at most 10 distinct trimmed completions, each
  *    seen at least 4 times on average; otherwise `generation` (`sliceKinds` overrides, e.g. from the
@@ -41,16 +45,19 @@
  * (src/eval/labels.ts: `opts.labels`, else the training completions) and get a confusion matrix
  * (`confusion`, clean inputs).
  *
- * Token usage: `promptTokens` / `completionTokens` are the totals over the clean test requests (one
- * request per example: what serving costs), `evalPromptTokens` / `evalCompletionTokens` everything
- * this evaluation processed (perturbed variants and the NLL pass included).
+ * Token usage (as the provider reported it: API `usage`, or the local tokens fed and generated):
+ * `promptTokens` / `completionTokens` are the totals over the clean test requests (one request per
+ * example: what serving costs), `evalPromptTokens` / `evalCompletionTokens` everything this evaluation
+ * processed (perturbed variants and the NLL pass included). `subjectRow` records the provider, model,
+ * prompt, errors, cache hits and what a local model's context cut (src/eval/types.ts `SubjectRow`).
+ * Perplexity needs prompt log-probabilities: only local providers give them (`Provider.tokenNll`).
  */
 import type { Example } from '../data/example.js';
-import type { ConfusionRow, EvalRow, EvalSplit, PredictionRow, Subject } from '../eval/types.js';
+import type { ConfusionRow, EvalRow, EvalSplit, PredictionRow, Subject, SubjectKind, SubjectRow } from '../eval/types.js';
+import type { ChatRequest, Completion, Provider } from '../providers/types.js';
 import { DEFAULT_BOOTSTRAP, meanInterval, metricInterval, type BootstrapSpec, type IntervalFields } from './intervals.js';
 import { labelSet, mapToLabel } from './labels.js';
-import { createPromptBuilder, type BuiltPrompt, type PromptTokenizer } from './baselines.js';
-import { generate, tokenNll, type CausalLM, type DecodeTokenizer, type Generation, type GenerateOptions } from './generate.js';
+import { createPromptBuilder, SUBJECT_PROMPTS, type BuiltPrompt, type PromptStrategy } from './baselines.js';
 import { METRICS, getMetric, type MetricDef } from './metrics/registry.js';
 import { ALL_SLICE, NO_CATEGORY, buildSlices, inferSliceKinds, metricsFor, sliceLabelSets, wantsPerplexity, type SliceKind } from './slices.js';
 
@@ -58,19 +65,20 @@ export { inferSliceKinds } from './slices.js';
 import { makeSignature } from './metrics/signature.js';
 import { getPerturbation, perturbExamples, type PerturbationParams } from './perturbations/index.js';
 
-/** What the harness needs from a model: decoding and token NLL (see `modelGenerator`). */
-export interface Generator {
-  /** Context length in tokens. */
-  readonly nCtx: number;
-  readonly tokenizer: PromptTokenizer;
-  generate(prompts: string[], opts: GenerateOptions): Promise<Generation[]>;
-  /** NLL (nats) of each completion token given its prompt. */
-  tokenNll(prompts: string[], completions: string[]): Promise<number[][]>;
-}
+export { modelGenerator, type Generator } from '../providers/local.js';
 
 export interface EvaluateSubjectOptions {
   subject: Subject;
-  model: Generator;
+  /** What the subject is (stored in `subjects`). Default: the subject's name when it is a built-in kind, else `model`. */
+  kind?: SubjectKind;
+  /** Where the prompts go (src/providers). */
+  provider: Provider;
+  /** The prompt strategy. Default: the built-in kind's (`SUBJECT_PROMPTS`), else `zero_shot`. */
+  prompt?: PromptStrategy;
+  /** Demonstrations for `few_shot` / `bm25`. Default: `fewShotK` / `ragK`. */
+  k?: number;
+  /** System message of every request; none when absent. */
+  system?: string;
   test: Example[];
   /** Few-shot demonstrations and the RAG index come from here. */
   train: Example[];
@@ -105,6 +113,8 @@ export interface EvaluateSubjectResult {
   /** Confusion matrix of each classification slice on clean inputs. */
   confusion: ConfusionRow[];
   predictions: PredictionRow[];
+  /** How the subject was evaluated and what its requests met. */
+  subjectRow: SubjectRow;
   /** Test requests (clean examples). */
   examples: number;
   /** Prompt tokens over the clean test requests (context included). */
@@ -128,33 +138,36 @@ export { ORIGINAL_SUFFIX, originalOf } from './slices.js';
 /** Evaluate one subject. See the module comment for what is produced. */
 export async function evaluateSubject(opts: EvaluateSubjectOptions): Promise<EvaluateSubjectResult> {
   const t0 = performance.now();
-  const { subject, model, test, train, seed, maxNewTokens } = opts;
+  const { subject, provider, test, train, seed, maxNewTokens } = opts;
   for (const name of opts.metrics ?? []) getMetric(name); // unknown names fail before any work
   const perturbationNames = [...new Set(opts.perturbations.filter((p) => p !== NONE))];
   const perturbations = perturbationNames.map((p) => getPerturbation(p, opts.perturbationParams?.[p]));
 
   // 1. Prompts, clean and perturbed.
-  const build = createPromptBuilder(subject, train, {
-    k: subject === 'rag' ? opts.ragK : opts.fewShotK,
-    seed,
-    tokenizer: model.tokenizer,
-    maxPromptTokens: Math.max(1, model.nCtx - maxNewTokens),
-  });
+  const kind: SubjectKind = opts.kind ?? (Object.hasOwn(SUBJECT_PROMPTS, subject) ? (subject as SubjectKind) : 'model');
+  const strategy: PromptStrategy = opts.prompt ?? SUBJECT_PROMPTS[subject as keyof typeof SUBJECT_PROMPTS] ?? 'zero_shot';
+  const k = strategy === 'zero_shot' ? 0 : (opts.k ?? (strategy === 'bm25' ? opts.ragK : opts.fewShotK));
+  const build = createPromptBuilder(strategy, train, { k, seed, ...(opts.system ? { system: opts.system } : {}) });
   const clean = test.map((ex) => build(ex));
   const variants = perturbations.map((p) => {
     const { examples, changed } = perturbExamples(test, p, seed);
     return { p, examples, changed, built: examples.map((ex, i) => (changed[i] ? build(ex) : clean[i]!)) };
   });
 
-  // 2. One batched generation over everything that needs generating.
+  // 2. One call to the provider for every request.
   const jobs: { prompt: BuiltPrompt; key: string }[] = clean.map((b) => ({ prompt: b, key: `${NONE}:${b.exampleId}` }));
   const slots: number[][] = variants.map((v) => v.changed.map((c, i) => (c ? jobs.push({ prompt: v.built[i]!, key: `${v.p.name}:${test[i]!.id}` }) - 1 : i)));
-  const generations = await model.generate(
-    jobs.map((j) => j.prompt.prompt),
-    { maxNewTokens, stop: opts.stop ?? ['\n'], temperature: opts.temperature, topP: opts.topP, seed, keys: jobs.map((j) => j.key) },
-  );
-  const cleanPred = test.map((_, i) => generations[i]!.text);
-  const variantPred = variants.map((_, v) => slots[v]!.map((j) => generations[j]!.text));
+  const requests: ChatRequest[] = jobs.map((j) => ({ key: j.key, messages: j.prompt.messages }));
+  const completions: Completion[] = await provider.complete(requests, {
+    maxTokens: maxNewTokens,
+    stop: opts.stop ?? ['\n'],
+    temperature: opts.temperature ?? 0,
+    ...(opts.topP !== undefined ? { topP: opts.topP } : {}),
+    seed,
+  });
+  const textOf = (c: Completion): string => (c.error !== undefined ? '' : c.text);
+  const cleanPred = test.map((_, i) => textOf(completions[i]!));
+  const variantPred = variants.map((_, v) => slots[v]!.map((j) => textOf(completions[j]!)));
 
   // 3. Slices.
   const kinds = inferSliceKinds(test, train, opts.sliceKinds);
@@ -173,8 +186,8 @@ export async function evaluateSubject(opts: EvaluateSubjectOptions): Promise<Eva
   const wantPerplexity = wantsPerplexity(opts.metrics);
   let nllTokens = 0;
   let nll: number[][] = [];
-  if (wantPerplexity && test.length > 0) {
-    nll = await model.tokenNll(clean.map((b) => b.prompt), test.map((e) => e.completion));
+  if (wantPerplexity && test.length > 0 && provider.tokenNll) {
+    nll = await provider.tokenNll(requests.slice(0, test.length), test.map((e) => e.completion));
   }
   const worstSig = (m: MetricDef): string => `${m.signature}|worst_case:${['none', ...perturbationNames].join('+')}`;
   for (const s of slices) {
@@ -234,7 +247,7 @@ export async function evaluateSubject(opts: EvaluateSubjectOptions): Promise<Eva
         score('worst_case', m, worst, worstSig(m));
       }
     }
-    if (wantPerplexity && s.idx.length > 0) {
+    if (wantPerplexity && nll.length > 0 && s.idx.length > 0) {
       const ppl = METRICS.get('perplexity')!;
       const sliceNll = s.idx.flatMap((i) => nll[i] ?? []);
       if (s.name === ALL) nllTokens = sliceNll.length;
@@ -276,6 +289,19 @@ export async function evaluateSubject(opts: EvaluateSubjectOptions): Promise<Eva
     const labels = labelSets.get(category ?? NO_CATEGORY);
     return { ...(category !== undefined ? { category } : {}), ...(labels ? { labels } : {}) };
   };
+  // What the request met: usage, error, cache, truncation.
+  const requestOf = (j: number): Partial<PredictionRow> => {
+    const c = completions[j]!;
+    const t = c.truncation;
+    return {
+      promptTokens: c.promptTokens,
+      completionTokens: c.completionTokens,
+      ...(c.error !== undefined ? { error: c.error } : {}),
+      ...(c.cached ? { cached: true } : {}),
+      demonstrations: t ? t.demonstrations : jobs[j]!.prompt.contextIds.length,
+      ...(t ? { demonstrationsDropped: t.demonstrationsDropped, tokensCut: t.tokensCut } : {}),
+    };
+  };
   const predictions: PredictionRow[] = test.map((ex, i) => ({
     subject,
     perturbation: NONE,
@@ -285,6 +311,7 @@ export async function evaluateSubject(opts: EvaluateSubjectOptions): Promise<Eva
     prediction: cleanPred[i]!,
     scores: scoresFor(i, cleanPred[i]!, nll[i]),
     ...sliceOf(i),
+    ...requestOf(i),
   }));
   variants.forEach((v, vi) => {
     v.changed.forEach((c, i) => {
@@ -298,35 +325,43 @@ export async function evaluateSubject(opts: EvaluateSubjectOptions): Promise<Eva
         prediction: variantPred[vi]![i]!,
         scores: scoresFor(i, variantPred[vi]![i]!),
         ...sliceOf(i),
+        ...requestOf(slots[vi]![i]!),
       });
     });
   });
 
-  const promptTokens = clean.reduce((a, b) => a + b.promptTokens, 0);
-  const completionTokens = generations.slice(0, test.length).reduce((a, g) => a + g.completionTokens, 0);
+  const cleanCompletions = completions.slice(0, test.length);
+  const promptTokens = cleanCompletions.reduce((a, c) => a + c.promptTokens, 0);
+  const completionTokens = cleanCompletions.reduce((a, c) => a + c.completionTokens, 0);
+  const wallSeconds = (performance.now() - t0) / 1000;
+  const failed = completions.filter((c) => c.error !== undefined);
+  const subjectRow: SubjectRow = {
+    subject, kind, prompt: strategy, k,
+    provider: provider.type, model: provider.model, endpoint: provider.endpoint,
+    examples: test.length,
+    requests: completions.length,
+    errors: failed.length,
+    ...(failed[0] ? { firstError: failed[0].error } : {}),
+    cached: completions.filter((c) => c.cached).length,
+    demonstrationsDropped: cleanCompletions.filter((c) => (c.truncation?.demonstrationsDropped ?? 0) > 0).length,
+    inputsCut: cleanCompletions.filter((c) => (c.truncation?.tokensCut ?? 0) > 0).length,
+    noDemonstrations: k > 0 ? cleanCompletions.filter((c, i) => clean[i]!.contextIds.length - (c.truncation?.demonstrationsDropped ?? 0) <= 0).length : 0,
+    promptTokens, completionTokens, wallSeconds,
+  };
   return {
     rows,
     confusion,
     predictions,
+    subjectRow,
     examples: test.length,
     promptTokens,
     completionTokens,
-    evalPromptTokens: jobs.reduce((a, j) => a + j.prompt.promptTokens, 0) + (nll.length ? promptTokens + nllTokens : 0),
-    evalCompletionTokens: generations.reduce((a, g) => a + g.completionTokens, 0),
-    wallSeconds: (performance.now() - t0) / 1000,
+    evalPromptTokens: completions.reduce((a, c) => a + c.promptTokens, 0) + (nll.length ? promptTokens + nllTokens : 0),
+    evalCompletionTokens: completions.reduce((a, c) => a + c.completionTokens, 0),
+    wallSeconds,
   };
 }
 
 function consistencySignature(of: string): string {
   return makeSignature({ metric: 'consistency', over: 'changed_inputs', compare: 'exact_output', of: of.replaceAll('|', ',') });
-}
-
-/** A `Generator` over a causal LM and its tokenizer (src/eval/generate.ts). */
-export function modelGenerator(model: CausalLM, tokenizer: DecodeTokenizer, batchSize = 16): Generator {
-  return {
-    nCtx: model.config.nCtx,
-    tokenizer,
-    generate: (prompts, o) => generate(model, tokenizer, prompts, { batchSize, ...o }),
-    tokenNll: (prompts, completions) => tokenNll(model, tokenizer, prompts, completions, batchSize),
-  };
 }

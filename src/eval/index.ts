@@ -10,7 +10,7 @@ export { DEFAULT_BOOTSTRAP, metricInterval, meanInterval, type BootstrapSpec } f
 export type { Generator, EvaluateSubjectOptions, EvaluateSubjectResult } from './evaluate.js';
 export { generate, tokenNll } from './generate.js';
 export type { CausalLM, DecodeTokenizer, GenerateOptions, Generation, KVCacheLike } from './generate.js';
-export { createPromptBuilder, selectFewShot, createBm25Retriever, fitContext, SUBJECT_PROMPTS, PROMPT_STRATEGIES } from './baselines.js';
+export { createPromptBuilder, selectFewShot, createBm25Retriever, categoriesAreLabels, SUBJECT_PROMPTS, PROMPT_STRATEGIES } from './baselines.js';
 export type { BuiltPrompt, PromptBuilder, PromptBuilderOptions, PromptTokenizer, PromptStrategy } from './baselines.js';
 export { getPerturbation, perturbExamples, perturbPrompt, perturbText, PERTURBATION_NAMES } from './perturbations/index.js';
 export type { Perturbation, PerturbationParams } from './perturbations/index.js';

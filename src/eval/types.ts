@@ -1,9 +1,54 @@
 /** What the evaluation stage produces: subjects, metric rows, per-example predictions and token usage. */
 /**
- * Subjects scored on the same test split. `majority` is the majority-class baseline of classification
- * slices (always the most frequent training label; no model).
+ * A subject scored on the test split, by name: `finetuned` (the run's own model), `majority` (the
+ * majority-class baseline of classification slices: the most frequent training label, no model), and
+ * the spec's baselines and extra models by their names (`base`, `prompting`, `rag` by default, or a
+ * `name` given in `evaluate.baselines` / `evaluate.models`).
  */
-export type Subject = 'finetuned' | 'base' | 'prompting' | 'rag' | 'majority';
+export type Subject = string;
+
+/** What a subject is: the run's model, a baseline kind, an extra model (`evaluate.models`), or the majority class. */
+export type SubjectKind = 'finetuned' | 'base' | 'prompting' | 'rag' | 'model' | 'majority';
+
+/**
+ * One `subjects` row: how a subject was evaluated (provider, model, prompt) and what its requests
+ * met: errors, cache hits, and what a local model's context cut. Counts are over the clean test
+ * requests (one per example) unless named otherwise.
+ */
+export interface SubjectRow {
+  subject: Subject;
+  kind: SubjectKind;
+  /** `zero_shot` | `few_shot` | `bm25`; `none` for `majority`. */
+  prompt: string;
+  /** Demonstrations asked for (few-shot k, RAG k); 0 for zero-shot. */
+  k: number;
+  /** `local` | `openai` | `none` (majority). */
+  provider: string;
+  /** The model as the provider names it (`fte-tiny-base`, `gpt-4o-mini`, a run id). */
+  model: string;
+  /** `in-process` or the API base URL. */
+  endpoint: string;
+  /** Clean test examples (requests). */
+  examples: number;
+  /** Requests sent or answered, perturbed ones included. */
+  requests: number;
+  /** Requests that failed after every retry (perturbed ones included); each scored as an empty answer. */
+  errors: number;
+  /** One failure message, for the summary (the first). */
+  firstError?: string;
+  /** Requests answered from the response cache. */
+  cached: number;
+  /** Clean examples whose prompt lost at least one demonstration to the context. */
+  demonstrationsDropped: number;
+  /** Clean examples whose prompt lost tokens beyond whole demonstrations (the input itself was cut). */
+  inputsCut: number;
+  /** Clean examples that saw no demonstration at all although k > 0. */
+  noDemonstrations: number;
+  /** Clean-request totals as the model reported them (API `usage`; local: tokens fed and generated). */
+  promptTokens: number;
+  completionTokens: number;
+  wallSeconds: number;
+}
 
 /**
  * Which split a number is computed on: `val` ranks variants (the objective), `test` is the held-out
@@ -61,6 +106,18 @@ export interface PredictionRow {
   category?: string;
   /** The fixed label set of the example's classification slice; absent for generation slices. */
   labels?: string[];
+  /** Tokens of this request as the model reported them (API `usage`; local: fed / generated). */
+  promptTokens?: number;
+  completionTokens?: number;
+  /** Why the request failed (it is scored as an empty answer); absent on success. */
+  error?: string;
+  /** Answered from the response cache. */
+  cached?: boolean;
+  /** Demonstrations in the request, and how many a local model's context dropped. */
+  demonstrations?: number;
+  demonstrationsDropped?: number;
+  /** Tokens cut from the left beyond whole demonstrations. */
+  tokensCut?: number;
 }
 
 /** Token usage of one subject's evaluation (drives the per-request cost of each approach). */

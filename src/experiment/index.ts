@@ -37,6 +37,7 @@ export async function planSweep(file: string, opts: { runCap?: number } = {}): P
   if (opts.runCap !== undefined) loaded.spec.sweep.runCap = opts.runCap;
   const baseModelDir = resolveSpecPath(loaded, loaded.spec.model.base);
   const datasetPath = resolveSpecPath(loaded, loaded.spec.dataset);
+  resolveCheckpoints(loaded);
   const fingerprints = { baseModel: baseModelFingerprint(baseModelDir), dataset: datasetSourceFingerprint(datasetPath) };
   let variants: Variant[];
   try {
@@ -48,4 +49,13 @@ export async function planSweep(file: string, opts: { runCap?: number } = {}): P
   }
   const warnings = duplicateGridValues(loaded.spec).map((w) => `${file}: ${w}`);
   return { loaded, baseModelDir, datasetPath, fingerprints, variants, gridSize: sweepSpaceSize(loaded.spec), warnings };
+}
+
+/** Local providers' checkpoint folders, resolved like `model.base` (relative to the cwd, else the spec file). */
+function resolveCheckpoints(loaded: LoadedSpec): void {
+  const e = loaded.spec.evaluate;
+  for (const item of [...e.baselines, ...e.models]) {
+    if (typeof item === 'string' || item.provider.type !== 'local' || !item.provider.checkpoint) continue;
+    item.provider.checkpoint = resolveSpecPath(loaded, item.provider.checkpoint);
+  }
 }

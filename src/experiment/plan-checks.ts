@@ -14,6 +14,7 @@ import { METRIC_NAMES } from '../eval/metrics/registry.js';
 import { inferSliceKinds, producedMetricKeys, type SliceKind } from '../eval/slices.js';
 import { readConfig, targetModuleShapes, type GPT2Config } from '../model/config.js';
 import { UserInputError } from '../errors.js';
+import { evaluationSubjects } from './subjects.js';
 import { didYouMean, SpecError } from './errors.js';
 import type { ExperimentSpec } from './schema.js';
 import type { Variant } from './sweep.js';
@@ -37,6 +38,25 @@ export async function checkPlan(input: PlanCheckInput): Promise<void> {
   const config = await modelConfig(input.baseModelDir);
   if (config) checkModelLimits(input, config);
   checkObjective(input.spec, await sliceKinds(input.spec, input.datasetPath));
+  checkSubjects(input.spec);
+}
+
+/**
+ * Every baseline's and extra model's provider can be opened: a local checkpoint folder holds a
+ * checkpoint; an API provider's key variable is set (its value is never read into a message).
+ */
+export function checkSubjects(spec: ExperimentSpec, env: Record<string, string | undefined> = process.env): void {
+  for (const s of evaluationSubjects(spec.evaluate)) {
+    const p = s.provider;
+    if (p.type === 'local' && p.checkpoint) {
+      if (!existsSync(join(p.checkpoint, 'adapter_config.json')) && !existsSync(join(p.checkpoint, 'model.safetensors'))) {
+        throw new SpecError(undefined, `${s.field}.provider.checkpoint`, `${p.checkpoint}: not a checkpoint folder (no adapter_config.json or model.safetensors)`);
+      }
+    }
+    if (p.type === 'openai' && p.apiKeyEnv && !env[p.apiKeyEnv]) {
+      throw new SpecError(undefined, `${s.field}.provider.apiKeyEnv`, `environment variable ${p.apiKeyEnv} is not set`);
+    }
+  }
 }
 
 async function modelConfig(dir: string): Promise<GPT2Config | undefined> {

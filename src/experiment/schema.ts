@@ -99,14 +99,94 @@ export const earlyStoppingSchema = z
   })
   .strict();
 
+/** Names of spec-defined subjects (baselines, extra models): what `fte compare` and the store call them. */
+const SUBJECT_NAME = z
+  .string()
+  .regex(/^[A-Za-z][A-Za-z0-9_.-]*$/, 'a letter, then letters, digits, _, . and -')
+  .refine((n) => n !== 'finetuned' && n !== 'majority', 'finetuned and majority are reserved subject names');
+
+/** An OpenAI-compatible endpoint (src/providers/types.ts `OpenAIProviderSpec`). */
+export const openaiProviderSchema = z
+  .object({
+    type: z.literal('openai'),
+    /** e.g. `https://api.openai.com/v1`, `http://localhost:11434/v1` (Ollama), `http://127.0.0.1:8000/v1` (vLLM, fte serve). */
+    baseURL: z.string().regex(/^https?:\/\/[^\s/]+/, 'an http(s) URL such as http://127.0.0.1:8000/v1'),
+    /** The endpoint's model name. */
+    model: z.string().min(1),
+    /** Environment variable holding the API key (read at run time, never stored or printed). */
+    apiKeyEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name').optional(),
+    /** Requests in flight at once. Default 4. */
+    concurrency: z.number().int().positive().max(256).optional(),
+    /** Per-request timeout, milliseconds. Default 60000. */
+    timeoutMs: z.number().int().positive().optional(),
+    /** Retries on 408/409/429/5xx, connection errors and timeouts (exponential backoff, Retry-After honoured). Default 4. */
+    maxRetries: z.number().int().min(0).max(20).optional(),
+  })
+  .strict();
+
+/** The in-process model: the spec's base model, or `checkpoint` (a LoRA/QLoRA adapter or full checkpoint folder over it). */
+export const localProviderSchema = z
+  .object({
+    type: z.literal('local'),
+    /** A checkpoint folder (adapter_config.json + adapter_model.safetensors, or config.json + model.safetensors); default: the base model. */
+    checkpoint: z.string().min(1).optional(),
+  })
+  .strict();
+
+export const providerSchema = z.discriminatedUnion('type', [localProviderSchema, openaiProviderSchema]);
+
+export const BASELINE_KINDS = ['base', 'prompting', 'rag'] as const;
+export const PROMPTS = ['zero_shot', 'few_shot', 'rag'] as const;
+
+/** A baseline: a kind name (the local base model), or an object naming its provider. */
+export const baselineSchema = z.union([
+  z.enum(BASELINE_KINDS),
+  z
+    .object({
+      kind: z.enum(BASELINE_KINDS),
+      /** Subject name (default: the kind). Needed when two baselines share a kind. */
+      name: SUBJECT_NAME.optional(),
+      /** Demonstrations (prompting) or retrieved examples (rag). Default: `fewShotK` / `ragK`. */
+      k: z.number().int().min(0).optional(),
+      provider: providerSchema.default({ type: 'local' }),
+      /** System message (default: `evaluate.system` for API providers, none for local ones). */
+      system: z.string().optional(),
+    })
+    .strict(),
+]);
+
+/** An extra model to evaluate as its own subject (`fte eval`, or beside a sweep's baselines). */
+export const modelSubjectSchema = z
+  .object({
+    name: SUBJECT_NAME,
+    provider: providerSchema,
+    /** How it is prompted. Default `zero_shot` (a fine-tuned model needs no demonstrations). */
+    prompt: z.enum(PROMPTS).default('zero_shot'),
+    k: z.number().int().min(0).optional(),
+    system: z.string().optional(),
+  })
+  .strict();
+
+/** The default system message of API subjects: chat models otherwise explain their answers. */
+export const DEFAULT_API_SYSTEM = 'Reply with the answer only, in the format of the examples: no explanation, no preamble.';
+
 export const evaluateSchema = z
   .object({
     /** Metric names from the metric registry (src/eval/metrics). Default: all that apply to each slice. */
     metrics: z.array(z.string()).optional(),
     /** Robustness perturbations by registry name (HELM). Default: typos, lowercase, spaces, contractions. */
     perturbations: z.array(z.string()).default(['typos', 'lowercase', 'spaces', 'contractions']),
-    /** Baselines by registry name. Default all three. */
-    baselines: z.array(z.enum(['base', 'prompting', 'rag'])).default(['base', 'prompting', 'rag']),
+    /**
+     * Baselines: `base` (zero-shot), `prompting` (few-shot), `rag` (BM25-retrieved demonstrations), by
+     * name (the local base model) or as `{ kind, name?, k?, provider, system? }`. Default all three, local.
+     */
+    baselines: z.array(baselineSchema).default(['base', 'prompting', 'rag']),
+    /** Extra models evaluated as subjects of their own (each through a provider). Default none. */
+    models: z.array(modelSubjectSchema).default([]),
+    /** System message of API subjects that set none. Default `DEFAULT_API_SYSTEM`; '' for none. */
+    system: z.string().optional(),
+    /** Use the response cache kept with the store (a re-run sends no request twice). Default true; `--no-cache` turns it off. */
+    cache: z.boolean().default(true),
     /** Few-shot examples for the prompting baseline. Default 3. */
     fewShotK: z.number().int().min(0).default(3),
     /** Retrieved examples for the RAG baseline. Default 3. */
@@ -128,7 +208,17 @@ export const evaluateSchema = z
       .strict()
       .default({ resamples: 1000, seed: 12345 }),
   })
-  .strict();
+  .strict()
+  .superRefine((e, ctx) => {
+    const seen = new Map<string, string>();
+    const check = (name: string, path: (string | number)[]) => {
+      const first = seen.get(name);
+      if (first !== undefined) ctx.addIssue({ code: 'custom', path, message: `subject name "${name}" is already used by evaluate.${first}; give one of them a distinct \`name\`` });
+      else seen.set(name, path.join('.').replace(/\.(\d+)/g, '[$1]'));
+    };
+    e.baselines.forEach((b, i) => check(typeof b === 'string' ? b : (b.name ?? b.kind), ['baselines', i]));
+    e.models.forEach((m, i) => check(m.name, ['models', i]));
+  });
 
 export const costSchema = z
   .object({

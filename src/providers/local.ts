@@ -1,38 +1,53 @@
 /**
- * The `local` provider: the in-process TensorFlow.js model (the sweep's base model or a run's
- * checkpoint). Each request's messages become text (src/providers/chat-text.ts), fitted to the model's
- * context minus `maxTokens` (whole demonstrations dropped first, recorded as `truncation`), then every
- * request is decoded in one batched call (src/eval/generate.ts: greedy unless `temperature` > 0).
+ * The `local` provider: an in-process text model (the sweep's base model or a run's checkpoint, on
+ * TensorFlow.js). Each request's messages become text (src/providers/chat-text.ts), fitted to the
+ * model's context minus `maxTokens` (whole demonstrations dropped first, recorded as `truncation`),
+ * then every request is decoded in one batched call (src/eval/generate.ts: greedy unless
+ * `temperature` > 0).
  */
-import { generate, tokenNll, type CausalLM, type DecodeTokenizer } from '../eval/generate.js';
-import { fitChatText } from './chat-text.js';
+import { generate, tokenNll, type CausalLM, type DecodeTokenizer, type Generation, type GenerateOptions } from '../eval/generate.js';
+import { fitChatText, type TextTokenizer } from './chat-text.js';
 import type { ChatRequest, Completion, CompletionOptions, Provider } from './types.js';
 
-export interface LocalProviderOptions {
-  model: CausalLM;
-  tokenizer: DecodeTokenizer;
-  /** The model's name (`fte-tiny-base`, a run id). */
-  name: string;
-  /** Prompts per decoding batch. Default 16. */
-  batchSize?: number;
+/** A text model: decoding and token NLL over text prompts (see `modelGenerator`). */
+export interface Generator {
+  /** Context length in tokens. */
+  readonly nCtx: number;
+  readonly tokenizer: TextTokenizer;
+  generate(prompts: string[], opts: GenerateOptions): Promise<Generation[]>;
+  /** NLL (nats) of each completion token given its prompt. */
+  tokenNll(prompts: string[], completions: string[]): Promise<number[][]>;
 }
 
-/** A `Provider` over an in-process causal LM. `tokenNll` is available (perplexity). */
-export function createLocalProvider(opts: LocalProviderOptions): Provider & { readonly nCtx: number } {
-  const { model, tokenizer } = opts;
-  const batchSize = opts.batchSize ?? 16;
-  const nCtx = model.config.nCtx;
-  const fit = (r: ChatRequest, maxNew: number) => fitChatText(r.messages, tokenizer, Math.max(1, nCtx - maxNew));
+/** A `Generator` over a causal LM and its tokenizer (src/eval/generate.ts). */
+export function modelGenerator(model: CausalLM, tokenizer: DecodeTokenizer, batchSize = 16): Generator {
+  return {
+    nCtx: model.config.nCtx,
+    tokenizer,
+    generate: (prompts, o) => generate(model, tokenizer, prompts, { batchSize, ...o }),
+    tokenNll: (prompts, completions) => tokenNll(model, tokenizer, prompts, completions, batchSize),
+  };
+}
+
+/** A local provider: the ready interface plus the context length its prompts were fitted to. */
+export type LocalProvider = Provider & { readonly type: 'local'; readonly nCtx: number; tokenNll(requests: ChatRequest[], completions: string[]): Promise<number[][]> };
+
+/**
+ * The `local` provider over a text model.
+ * @param name the model's name (`fte-tiny-base`, a run id)
+ * @throws Error (from `fitChatText`) when a request's messages are not canonical.
+ */
+export function textModelProvider(gen: Generator, name: string): LocalProvider {
+  const fit = (r: ChatRequest, reserve: number) => fitChatText(r.messages, gen.tokenizer, Math.max(1, gen.nCtx - reserve));
   return {
     type: 'local',
-    model: opts.name,
+    model: name,
     endpoint: 'in-process',
-    nCtx,
+    nCtx: gen.nCtx,
     async complete(requests: ChatRequest[], o: CompletionOptions): Promise<Completion[]> {
       const fitted = requests.map((r) => fit(r, o.maxTokens));
-      const gens = await generate(model, tokenizer, fitted.map((f) => f.text), {
+      const gens = await gen.generate(fitted.map((f) => f.text), {
         maxNewTokens: o.maxTokens,
-        batchSize,
         ...(o.stop ? { stop: o.stop } : {}),
         ...(o.temperature !== undefined ? { temperature: o.temperature } : {}),
         ...(o.topP !== undefined ? { topP: o.topP } : {}),
@@ -49,8 +64,22 @@ export function createLocalProvider(opts: LocalProviderOptions): Provider & { re
     },
     async tokenNll(requests: ChatRequest[], completions: string[]): Promise<number[][]> {
       // The reference completion must fit after the prompt: reserve its length (at least one token).
-      const texts = requests.map((r, i) => fit(r, Math.max(1, tokenizer.encode(completions[i] ?? '').length)).text);
-      return tokenNll(model, tokenizer, texts, completions, batchSize);
+      const texts = requests.map((r, i) => fit(r, Math.max(1, gen.tokenizer.encode(completions[i] ?? '').length)).text);
+      return gen.tokenNll(texts, completions);
     },
   };
+}
+
+export interface LocalProviderOptions {
+  model: CausalLM;
+  tokenizer: DecodeTokenizer;
+  /** The model's name (`fte-tiny-base`, a run id). */
+  name: string;
+  /** Prompts per decoding batch. Default 16. */
+  batchSize?: number;
+}
+
+/** The `local` provider over an in-process causal LM (src/train's `loadForInference` gives one). */
+export function createLocalProvider(opts: LocalProviderOptions): LocalProvider {
+  return textModelProvider(modelGenerator(opts.model, opts.tokenizer, opts.batchSize ?? 16), opts.name);
 }

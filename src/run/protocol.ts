@@ -10,7 +10,7 @@
  */
 import type { ExperimentSpec, Method, Params } from '../experiment/schema.js';
 import type { CostRow } from '../cost/types.js';
-import type { ConfusionRow, EvalRow, PredictionRow, Subject, SubjectUsage } from '../eval/types.js';
+import type { ConfusionRow, EvalRow, PredictionRow, Subject, SubjectRow, SubjectUsage } from '../eval/types.js';
 import type { RunOutcome } from '../store/types.js';
 import type { StepMetric } from '../train/types.js';
 
@@ -42,6 +42,8 @@ export interface SweepContext {
   evaluate: ExperimentSpec['evaluate'];
   earlyStopping: ExperimentSpec['earlyStopping'];
   cost: ExperimentSpec['cost'];
+  /** Response cache of API providers, kept beside the store (`<db>.responses/`); absent: no caching. */
+  responseCacheDir?: string;
 }
 
 /** Worker -> parent. */
@@ -52,5 +54,5 @@ export type WorkerMessage =
   | { type: 'eval'; runId: string; metrics: StepMetric[] }
   | { type: 'phase'; runId: string; phase: string }
   | { type: 'end'; outcome: RunOutcome }
-  | { type: 'baselines-done'; rows: EvalRow[]; confusion?: ConfusionRow[]; predictions: PredictionRow[]; usage: Partial<Record<Subject, SubjectUsage>>; costs: CostRow[] }
+  | { type: 'baselines-done'; rows: EvalRow[]; confusion?: ConfusionRow[]; predictions: PredictionRow[]; subjects?: SubjectRow[]; usage: Partial<Record<Subject, SubjectUsage>>; costs: CostRow[] }
   | { type: 'error'; runId: string | null; message: string };

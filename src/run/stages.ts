@@ -9,11 +9,12 @@ import { join } from 'node:path';
 import { readPrepared } from '../data/index.js';
 import { countParams } from '../model/config.js';
 import type { Example } from '../data/example.js';
-import type { Subject, SubjectUsage } from '../eval/types.js';
+import type { Subject, SubjectRow, SubjectUsage } from '../eval/types.js';
 import type { ArtifactRow, RunOutcome } from '../store/types.js';
 import type { StepMetric } from '../train/types.js';
 import type { ParentMessage, SweepContext, WorkerMessage } from './protocol.js';
-import type { EvaluateSubjectOptions, Generator } from '../eval/index.js';
+import type { EvaluateSubjectOptions } from '../eval/index.js';
+import type { Provider } from '../providers/types.js';
 
 type TaskMessage = Extract<ParentMessage, { type: 'task' }>;
 type BaselinesMessage = Extract<ParentMessage, { type: 'baselines' }>;
@@ -69,15 +70,16 @@ export async function runVariantTask(msg: TaskMessage, send: (m: WorkerMessage) 
   //    result, with perturbations), then on the validation split (clean inputs, same metrics): the
   //    validation numbers are the objective that ranks variants, so selection never sees test.
   send({ type: 'phase', runId, phase: 'evaluate' });
-  const { evaluateSubject, modelGenerator } = await import('../eval/index.js');
+  const { evaluateSubject } = await import('../eval/index.js');
+  const { createLocalProvider } = await import('../providers/index.js');
   const lm = await loadForInference(context.baseModelDir, summary.checkpointPath, backend.name);
   let evaluation;
   let validation;
   try {
-    const gen = modelGenerator(lm.model, lm.tokenizer);
-    evaluation = await evaluateSubject(evaluationOptions('finetuned', gen, data, context));
+    const provider = createLocalProvider({ model: lm.model, tokenizer: lm.tokenizer, name: runId });
+    evaluation = await evaluateSubject(evaluationOptions('finetuned', provider, data, context));
     validation = data.val.length > 0
-      ? await evaluateSubject({ ...evaluationOptions('finetuned', gen, data, context), test: data.val, perturbations: [], split: 'val' })
+      ? await evaluateSubject({ ...evaluationOptions('finetuned', provider, data, context), test: data.val, perturbations: [], split: 'val' })
       : null;
   } finally {
     lm.dispose();
@@ -106,43 +108,82 @@ export async function runVariantTask(msg: TaskMessage, send: (m: WorkerMessage) 
     evalRows: [...evaluation.rows, ...(validation?.rows ?? [])],
     confusion: [...evaluation.confusion, ...(validation?.confusion ?? [])],
     predictions: evaluation.predictions,
+    subjects: [evaluation.subjectRow],
     costs,
     artifacts: artifactsIn(summary.checkpointPath),
   };
 }
 
 /**
- * Evaluate the sweep's baselines (untuned base zero-shot, few-shot prompting, BM25 RAG) once, on the
- * same test split and metrics as the variants, and price a request of each.
+ * Evaluate the sweep's baselines and extra models (`evaluate.baselines`, `evaluate.models`) once, each
+ * through its provider (src/providers), on the same test split and metrics as the variants, and price a
+ * request of each. The local base model is loaded once and shared; a local checkpoint loads its own.
+ * A subject whose provider cannot be opened fails the task (bad input is caught before the sweep by
+ * the plan checks); a failed request is recorded in its subject's errors and the evaluation goes on.
  */
 export async function runBaselinesTask(msg: BaselinesMessage, send: (m: WorkerMessage) => void): Promise<BaselinesDone> {
   const { context } = msg;
   const data = readPrepared(context.dataDir, context.limits);
   const { loadForInference } = await import('../train/index.js');
   const { initBackend } = await import('../train/backend.js');
-  const { evaluateSubject, modelGenerator } = await import('../eval/index.js');
+  const { evaluateSubject } = await import('../eval/index.js');
+  const { createLocalProvider, openProvider } = await import('../providers/index.js');
   const { costOfRun, costSpec, resolvePrices } = await import('../cost/index.js');
+  const { evaluationSubjects } = await import('../experiment/subjects.js');
   const backend = await initBackend(context.backend);
-  const lm = await loadForInference(context.baseModelDir, undefined, backend.name);
+  const loaded: { dispose(): void }[] = [];
+  let baseLm: Awaited<ReturnType<typeof loadForInference>> | null = null;
+  const local = async (checkpoint?: string): Promise<Provider> => {
+    if (!checkpoint) {
+      if (!baseLm) {
+        baseLm = await loadForInference(context.baseModelDir, undefined, backend.name);
+        loaded.push(baseLm);
+      }
+      return createLocalProvider({ model: baseLm.model, tokenizer: baseLm.tokenizer, name: baseModelName(context.baseModelDir) });
+    }
+    const lm = await loadForInference(context.baseModelDir, checkpoint, backend.name);
+    loaded.push(lm);
+    return createLocalProvider({ model: lm.model, tokenizer: lm.tokenizer, name: checkpoint });
+  };
   const rows: BaselinesDone['rows'] = [];
   const confusion: NonNullable<BaselinesDone['confusion']> = [];
   const predictions: BaselinesDone['predictions'] = [];
+  const subjects: SubjectRow[] = [];
   const usage: Partial<Record<Subject, SubjectUsage>> = {};
   let wallSeconds = 0;
   let tokens = 0;
+  let totalParams = 0;
   try {
-    for (const subject of context.evaluate.baselines) {
-      send({ type: 'phase', runId: `${context.sweepId}:baselines`, phase: `evaluate ${subject}` });
-      const r = await evaluateSubject(evaluationOptions(subject, modelGenerator(lm.model, lm.tokenizer), data, context));
-      rows.push(...r.rows);
-      confusion.push(...r.confusion);
-      predictions.push(...r.predictions);
-      usage[subject] = usageOf(r);
-      wallSeconds += r.wallSeconds;
-      tokens += r.evalPromptTokens + r.evalCompletionTokens;
+    for (const subject of evaluationSubjects(context.evaluate)) {
+      send({ type: 'phase', runId: `${context.sweepId}:baselines`, phase: `evaluate ${subject.name}` });
+      const provider = await openProvider(subject.provider, {
+        local,
+        ...(context.responseCacheDir ? { cacheDir: context.responseCacheDir } : {}),
+        ...(context.evaluate.cache === false ? { noCache: true } : {}),
+      });
+      try {
+        const r = await evaluateSubject({
+          ...evaluationOptions(subject.name, provider, data, context),
+          kind: subject.kind, prompt: subject.prompt, k: subject.k,
+          ...(subject.system ? { system: subject.system } : {}),
+        });
+        rows.push(...r.rows);
+        confusion.push(...r.confusion);
+        predictions.push(...r.predictions);
+        subjects.push(r.subjectRow);
+        usage[subject.name] = usageOf(r);
+        if (provider.type === 'local') {
+          // Only in-process work costs compute here; an API subject is priced by its usage.
+          wallSeconds += r.wallSeconds;
+          tokens += r.evalPromptTokens + r.evalCompletionTokens;
+        }
+      } finally {
+        await provider.close?.();
+      }
     }
+    if (baseLm) totalParams = countParams((baseLm as { config: Parameters<typeof countParams>[0] }).config);
   } finally {
-    lm.dispose();
+    for (const lm of loaded) lm.dispose();
   }
   // The majority-class baseline needs no model: the most frequent training label of each classification slice.
   const { evaluateMajority } = await import('../eval/index.js');
@@ -150,8 +191,13 @@ export async function runBaselinesTask(msg: BaselinesMessage, send: (m: WorkerMe
   rows.push(...majority.rows);
   confusion.push(...majority.confusion);
   const cost = costSpec(context.cost);
-  const costs = costOfRun({ method: 'lora', eval: { wallSeconds, tokens }, usage, totalParams: countParams(lm.config), cost, prices: resolvePrices(cost.prices) });
-  return { type: 'baselines-done', rows, confusion, predictions, usage, costs };
+  const costs = costOfRun({ method: 'lora', eval: { wallSeconds, tokens }, usage, ...(totalParams ? { totalParams } : {}), cost, prices: resolvePrices(cost.prices) });
+  return { type: 'baselines-done', rows, confusion, predictions, subjects, usage, costs };
+}
+
+/** The base model's name: its folder's name (`fte-tiny-base`). */
+function baseModelName(dir: string): string {
+  return dir.replace(/[\\/]+$/, '').split(/[\\/]/).pop() || dir;
 }
 
 type Splits = { train: Example[]; test: Example[]; manifest?: { suite?: Record<string, unknown> } };
@@ -174,10 +220,10 @@ function labelOptions(data: Splits): { sliceKinds?: Record<string, 'classificati
 }
 
 /** The same test split, metrics, perturbations, label sets and decoding for every subject (the spec's `evaluate` section). */
-function evaluationOptions(subject: Subject, model: Generator, data: Splits, context: SweepContext): EvaluateSubjectOptions {
+function evaluationOptions(subject: Subject, provider: Provider, data: Splits, context: SweepContext): EvaluateSubjectOptions {
   const e = context.evaluate;
   return {
-    subject, model, test: data.test, train: data.train, perturbations: e.perturbations,
+    subject, provider, test: data.test, train: data.train, perturbations: e.perturbations,
     ...(e.metrics ? { metrics: e.metrics } : {}),
     ...labelOptions(data),
     fewShotK: e.fewShotK, ragK: e.ragK, maxNewTokens: e.maxNewTokens, seed: e.seed,

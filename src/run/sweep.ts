@@ -19,6 +19,8 @@ import { WorkerPool, type TaskResult } from './pool.js';
 import { createProgress, type ProgressSink } from './progress.js';
 import type { RunOutcome } from '../store/types.js';
 import type { SweepContext, WorkerMessage } from './protocol.js';
+import { evaluationSubjects } from '../experiment/subjects.js';
+import { responseCacheDir } from '../store/ids.js';
 import { makeTable } from '../cli/table.js';
 
 /** Options of `fte sweep` (see src/commands/sweep.ts). */
@@ -46,6 +48,8 @@ export interface RunSweepOptions {
   maxBadRows?: string;
   /** Root of checkpoints (default: `runs/` beside the database file). */
   runsDir?: string;
+  /** Send every API request again instead of answering from the response cache (`--no-cache`). */
+  noCache?: boolean;
 }
 
 /** One variant's line in the sweep summary (the `--json` output's `variants`). */
@@ -220,7 +224,7 @@ export async function runSweep(opts: RunSweepOptions): Promise<RunSweepResult> {
     }
     for (const s of skipped) opts.log(`skip ${s.key} (${describe(s.params)}): already completed as run ${s.runId}`);
 
-    const needBaselines = spec.evaluate.baselines.length > 0 && !(await hasCompletedBaselines(store.db, sweepId));
+    const needBaselines = evaluationSubjects(spec.evaluate).length > 0 && !(await hasCompletedBaselines(store.db, sweepId));
     const context: SweepContext = {
       sweepId,
       specPath: plan.loaded.path,
@@ -229,9 +233,10 @@ export async function runSweep(opts: RunSweepOptions): Promise<RunSweepResult> {
       backend: opts.backend,
       outDir: resolve(opts.runsDir ?? join(dirname(resolve(opts.db)), 'runs'), sweepId),
       limits: opts.limits,
-      evaluate: spec.evaluate,
+      evaluate: opts.noCache ? { ...spec.evaluate, cache: false } : spec.evaluate,
       earlyStopping: spec.earlyStopping,
       cost: spec.cost,
+      ...(spec.evaluate.cache && opts.db !== ':memory:' ? { responseCacheDir: responseCacheDir(opts.db) } : {}),
     };
     makeDirs(context.outDir);
     await publish();
@@ -256,14 +261,14 @@ export async function runSweep(opts: RunSweepOptions): Promise<RunSweepResult> {
 
     const jobs: Promise<void>[] = [];
     if (needBaselines) {
-      const label = `baselines (${spec.evaluate.baselines.join(', ')})`;
+      const label = `baselines (${evaluationSubjects(spec.evaluate).map((x) => x.name).join(', ')})`;
       jobs.push(
         (async () => {
           const runLabel = `${sweepId}:baselines`;
           sink.variantStarted(runLabel, label);
           const r = await pool!.run({ runId: null, message: { type: 'baselines', context } });
           if (r.kind === 'done' && r.message.type === 'baselines-done') {
-            await store.writeBaselineResults(sweepId!, r.message.rows, r.message.predictions, r.message.costs, r.message.confusion);
+            await store.writeBaselineResults(sweepId!, r.message.rows, r.message.predictions, r.message.costs, r.message.confusion, r.message.subjects);
             sink.variantEnded(runLabel, 'completed', `${r.message.rows.length} metric rows`);
           } else {
             count(cancelled ? 'interrupted' : 'failed');

@@ -13,7 +13,8 @@
  *   run_params(run_id, name, value_double, value_text, value_json)      -- long form, one row per hyperparameter
  *   step_metrics(run_id, step, epoch, split, name, value)               -- a VIEW, see below
  *   eval_results(run_id, subject, perturbation, slice, metric, value, n, signature, split, ci_low, ci_high, ci_signature)
- *     -- subject finetuned | base | prompting | rag | majority; split 'val' (selection: the objective)
+ *     -- subject: finetuned | majority | a baseline or extra model by name (base, prompting, rag by
+ *     -- default; see subjects); split 'val' (selection: the objective)
  *     -- or 'test' (the held-out result); ci_low/ci_high: 95% bootstrap interval of value (same unit),
  *     -- NULL where undefined; ci_signature names the procedure (resamples, seed, corpus/mean level)
  *     -- perturbation: 'none' (clean, whole slice); '<p>' (perturbed, only the examples p changed:
@@ -22,9 +23,17 @@
  *     -- worst of clean and every perturbation, whole slice). See src/eval/evaluate.ts.
  *   confusion_matrix(run_id, subject, split, slice, gold, predicted, count)
  *     -- classification slices, clean inputs; predicted NULL = an invalid answer (maps to no label)
- *   predictions(run_id, subject, perturbation, example_id, input, reference, prediction, scores_json, category, labels_json)
+ *   predictions(run_id, subject, perturbation, example_id, input, reference, prediction, scores_json, category, labels_json,
+ *               prompt_tokens, completion_tokens, error, cached, demonstrations, demonstrations_dropped, tokens_cut)
  *     -- category: the example's slice (NULL when uncategorised); labels_json: its classification
- *     -- slice's fixed label set (JSON array; NULL otherwise), so two subjects can be paired per slice
+ *     -- slice's fixed label set (JSON array; NULL otherwise), so two subjects can be paired per slice;
+ *     -- prompt/completion_tokens: the request's usage as the provider reported it; error: why the
+ *     -- request failed (scored as an empty answer); demonstrations(_dropped), tokens_cut: what a local
+ *     -- model's context cut (NULL in rows written before schema 4)
+ *   subjects(run_id, subject, kind, prompt, k, provider, model, endpoint, examples, requests, errors, first_error,
+ *            cached, demonstrations_dropped, inputs_cut, no_demonstrations, prompt_tokens, completion_tokens, wall_seconds)
+ *     -- how each subject was evaluated: kind finetuned | base | prompting | rag | model; provider local |
+ *     -- openai; counts over clean examples except requests / errors / cached (every request)
  *   costs(run_id, component, device, hours, tokens, usd, price_source)
  *   artifacts(run_id, kind, path, bytes, sha256)
  *   run_summary                                                          -- a VIEW, one row per variant run
@@ -48,7 +57,7 @@ import { paramsSchema } from '../experiment/schema.js';
 import type { TxHandle } from './db.js';
 
 /** The schema version this build writes and reads. */
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
 
 /** One forward migration: DDL run in one transaction, then `schema_version` gets a row. */
 export interface Migration {
@@ -226,6 +235,58 @@ export const MIGRATIONS: Migration[] = [
     version: 3,
     description: 'predictions: category (the example\'s slice) and labels_json (its fixed label set) for paired tests per slice',
     statements: [`ALTER TABLE predictions ADD COLUMN category VARCHAR`, `ALTER TABLE predictions ADD COLUMN labels_json VARCHAR`],
+  },
+  {
+    version: 4,
+    description: 'providers: subjects by name (eval_results.subject unrestricted), subjects table (provider, model, errors, truncation), per-request usage, errors and truncation in predictions',
+    statements: [
+      `CREATE TABLE eval_results_v4 (
+        run_id VARCHAR NOT NULL,
+        subject VARCHAR NOT NULL CHECK (subject <> ''),
+        perturbation VARCHAR NOT NULL,
+        slice VARCHAR NOT NULL,
+        metric VARCHAR NOT NULL,
+        value DOUBLE,
+        n INTEGER,
+        signature VARCHAR,
+        split VARCHAR NOT NULL DEFAULT 'test' CHECK (split IN ('val', 'test')),
+        ci_low DOUBLE,
+        ci_high DOUBLE,
+        ci_signature VARCHAR
+      )`,
+      `INSERT INTO eval_results_v4 SELECT run_id, subject, perturbation, slice, metric, value, n, signature, split, ci_low, ci_high, ci_signature FROM eval_results`,
+      `DROP VIEW IF EXISTS run_summary`,
+      `DROP TABLE eval_results`,
+      `ALTER TABLE eval_results_v4 RENAME TO eval_results`,
+      `ALTER TABLE predictions ADD COLUMN prompt_tokens INTEGER`,
+      `ALTER TABLE predictions ADD COLUMN completion_tokens INTEGER`,
+      `ALTER TABLE predictions ADD COLUMN error VARCHAR`,
+      `ALTER TABLE predictions ADD COLUMN cached BOOLEAN`,
+      `ALTER TABLE predictions ADD COLUMN demonstrations INTEGER`,
+      `ALTER TABLE predictions ADD COLUMN demonstrations_dropped INTEGER`,
+      `ALTER TABLE predictions ADD COLUMN tokens_cut INTEGER`,
+      `CREATE TABLE subjects (
+        run_id VARCHAR NOT NULL,
+        subject VARCHAR NOT NULL,
+        kind VARCHAR NOT NULL,
+        prompt VARCHAR NOT NULL,
+        k INTEGER NOT NULL,
+        provider VARCHAR NOT NULL,
+        model VARCHAR NOT NULL,
+        endpoint VARCHAR NOT NULL,
+        examples INTEGER NOT NULL,
+        requests INTEGER NOT NULL,
+        errors INTEGER NOT NULL,
+        first_error VARCHAR,
+        cached INTEGER NOT NULL,
+        demonstrations_dropped INTEGER NOT NULL,
+        inputs_cut INTEGER NOT NULL,
+        no_demonstrations INTEGER NOT NULL,
+        prompt_tokens BIGINT NOT NULL,
+        completion_tokens BIGINT NOT NULL,
+        wall_seconds DOUBLE
+      )`,
+    ],
   },
 ];
 

@@ -1,7 +1,7 @@
 /** The store's own vocabulary: run status lifecycle, artifact rows and the outcome of a run it writes in one transaction. */
 import type { Method } from '../model/names.js';
 import type { CostRow } from '../cost/types.js';
-import type { ConfusionRow, EvalRow, PredictionRow } from '../eval/types.js';
+import type { ConfusionRow, EvalRow, PredictionRow, SubjectRow } from '../eval/types.js';
 import type { StepMetric, TrainSummary } from '../train/types.js';
 
 /**
@@ -43,6 +43,8 @@ export interface RunOutcome {
   /** Confusion matrices of the classification slices (absent in outcomes from older workers). */
   confusion?: ConfusionRow[];
   predictions: PredictionRow[];
+  /** How each subject of the run was evaluated (provider, model, errors, truncation); absent in outcomes from older workers. */
+  subjects?: SubjectRow[];
   costs: CostRow[];
   artifacts: ArtifactRow[];
   error?: string;

@@ -15,10 +15,10 @@
  */
 import fs from 'node:fs';
 import os from 'node:os';
-import { DOUBLE, INTEGER, VARCHAR, BIGINT, type DuckDBValue } from '@duckdb/node-api';
+import { BOOLEAN, DOUBLE, INTEGER, VARCHAR, BIGINT, type DuckDBValue } from '@duckdb/node-api';
 import { FteError } from '../errors.js';
 import type { CostRow } from '../cost/types.js';
-import type { ConfusionRow, EvalRow, PredictionRow } from '../eval/types.js';
+import type { ConfusionRow, EvalRow, PredictionRow, SubjectRow } from '../eval/types.js';
 import type { ArtifactRow, Objective, ParamValue, RunOutcome } from './types.js';
 import type { StepMetric } from '../train/types.js';
 import { Db, sqlTimestamp, stringList, type AppendColumn, type TxHandle } from './db.js';
@@ -85,7 +85,7 @@ function json(v: unknown): string | null {
 }
 
 /** Tables holding a run's results (replaced as a whole by writeRunOutcome / writeBaselineResults). */
-const RESULT_TABLES = ['eval_results', 'confusion_matrix', 'predictions', 'costs', 'artifacts'] as const;
+const RESULT_TABLES = ['eval_results', 'confusion_matrix', 'predictions', 'subjects', 'costs', 'artifacts'] as const;
 
 const EVAL_COLUMNS: AppendColumn<EvalRow & { runId: string }>[] = [
   { type: VARCHAR, get: (r) => r.runId },
@@ -139,6 +139,37 @@ const PREDICTION_COLUMNS: AppendColumn<PredictionRow & { runId: string }>[] = [
   { type: VARCHAR, get: (r) => JSON.stringify(r.scores ?? {}) },
   { type: VARCHAR, get: (r) => r.category ?? null },
   { type: VARCHAR, get: (r) => (r.labels ? JSON.stringify(r.labels) : null) },
+  { type: INTEGER, get: (r) => intOrNull(r.promptTokens) },
+  { type: INTEGER, get: (r) => intOrNull(r.completionTokens) },
+  { type: VARCHAR, get: (r) => (r.error !== undefined ? capPredictionText(r.error) : null) },
+  { type: BOOLEAN, get: (r) => (r.cached === undefined ? null : r.cached) },
+  { type: INTEGER, get: (r) => intOrNull(r.demonstrations) },
+  { type: INTEGER, get: (r) => intOrNull(r.demonstrationsDropped) },
+  { type: INTEGER, get: (r) => intOrNull(r.tokensCut) },
+];
+function intOrNull(x: number | undefined): number | null {
+  return x === undefined || !Number.isFinite(x) ? null : Math.round(x);
+}
+const SUBJECT_COLUMNS: AppendColumn<SubjectRow & { runId: string }>[] = [
+  { type: VARCHAR, get: (r) => r.runId },
+  { type: VARCHAR, get: (r) => r.subject },
+  { type: VARCHAR, get: (r) => r.kind },
+  { type: VARCHAR, get: (r) => r.prompt },
+  { type: INTEGER, get: (r) => r.k },
+  { type: VARCHAR, get: (r) => r.provider },
+  { type: VARCHAR, get: (r) => r.model },
+  { type: VARCHAR, get: (r) => r.endpoint },
+  { type: INTEGER, get: (r) => r.examples },
+  { type: INTEGER, get: (r) => r.requests },
+  { type: INTEGER, get: (r) => r.errors },
+  { type: VARCHAR, get: (r) => (r.firstError !== undefined ? capPredictionText(r.firstError) : null) },
+  { type: INTEGER, get: (r) => r.cached },
+  { type: INTEGER, get: (r) => r.demonstrationsDropped },
+  { type: INTEGER, get: (r) => r.inputsCut },
+  { type: INTEGER, get: (r) => r.noDemonstrations },
+  { type: BIGINT, get: (r) => BigInt(Math.round(r.promptTokens)) },
+  { type: BIGINT, get: (r) => BigInt(Math.round(r.completionTokens)) },
+  { type: DOUBLE, get: (r) => (Number.isFinite(r.wallSeconds) ? r.wallSeconds : null) },
 ];
 const COST_COLUMNS: AppendColumn<CostRow & { runId: string }>[] = [
   { type: VARCHAR, get: (r) => r.runId },
@@ -404,7 +435,7 @@ export class Store extends StoreReader {
       }
       // A run still running/queued has no results yet (startRun clears an earlier attempt's), so
       // there is nothing to delete: this skips four table scans per run in a large store.
-      await this.replaceResults(tx, outcome.runId, outcome.evalRows, outcome.predictions, outcome.costs, outcome.artifacts, !wasOpen, outcome.confusion);
+      await this.replaceResults(tx, outcome.runId, outcome.evalRows, outcome.predictions, outcome.costs, outcome.artifacts, !wasOpen, outcome.confusion, outcome.subjects);
     });
     this.steps.forget(outcome.runId);
     this.startedParams.delete(outcome.runId);
@@ -417,7 +448,7 @@ export class Store extends StoreReader {
    * `predictions` and `costs` for the sweep include it.
    * @returns the pseudo-run id
    */
-  async writeBaselineResults(sweepId: string, rows: EvalRow[], predictions: PredictionRow[], costs: CostRow[], confusion: ConfusionRow[] = []): Promise<string> {
+  async writeBaselineResults(sweepId: string, rows: EvalRow[], predictions: PredictionRow[], costs: CostRow[], confusion: ConfusionRow[] = [], subjects: SubjectRow[] = []): Promise<string> {
     this.writable();
     const runId = baselineRunId(sweepId);
     const now = nowSql();
@@ -428,7 +459,7 @@ export class Store extends StoreReader {
          ON CONFLICT (run_id) DO UPDATE SET finished_at = excluded.finished_at, status = 'completed'`,
         [runId, sweepId, now],
       );
-      await this.replaceResults(tx, runId, rows, predictions, costs, [], true, confusion);
+      await this.replaceResults(tx, runId, rows, predictions, costs, [], true, confusion, subjects);
     });
     return runId;
   }
@@ -504,11 +535,13 @@ export class Store extends StoreReader {
     artifacts: ArtifactRow[] = [],
     replace = true,
     confusion: ConfusionRow[] = [],
+    subjects: SubjectRow[] = [],
   ): Promise<void> {
     if (replace) for (const t of RESULT_TABLES) await tx.run(`DELETE FROM ${t} WHERE run_id = $1`, [runId]);
     await tx.append('eval_results', EVAL_COLUMNS, evalRows.map((r) => ({ ...r, runId })));
     await tx.append('confusion_matrix', CONFUSION_COLUMNS, confusion.map((r) => ({ ...r, runId })));
     await tx.append('predictions', PREDICTION_COLUMNS, predictions.map((r) => ({ ...r, runId })));
+    await tx.append('subjects', SUBJECT_COLUMNS, subjects.map((r) => ({ ...r, runId })));
     await tx.append('costs', COST_COLUMNS, costs.map((r) => ({ ...r, runId })));
     await tx.append('artifacts', ARTIFACT_COLUMNS, artifacts.map((r) => ({ ...r, runId })));
   }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { UnknownNameError } from '../../src/errors.js';
-import { createPromptBuilder, fitContext, selectFewShot, type PromptTokenizer } from '../../src/eval/baselines.js';
+import { categoriesAreLabels, createPromptBuilder, selectFewShot, type PromptTokenizer } from '../../src/eval/baselines.js';
+import { partsText, chatParts } from '../../src/providers/chat-text.js';
 import type { Example } from '../../src/data/example.js';
 import type { Subject } from '../../src/eval/types.js';
 
@@ -20,30 +21,35 @@ const test: Example[] = [
   { id: 't2', prompt: 'Is this spam?\nBody: budget review moved\nAnswer:', completion: ' ham', category: 'classify' },
   { id: 't3', prompt: 'Subject for:\nBody: about the server outage\nSubject:', completion: ' outage', category: 'subject' },
 ];
-const opts = { k: 2, seed: 1, tokenizer: bytes, maxPromptTokens: 10_000 };
+const opts = { k: 2, seed: 1 };
+/** What a local model reads. */
+const textOf = (b: { messages: Parameters<typeof chatParts>[0] }) => partsText(chatParts(b.messages));
+void bytes;
 
 describe('zero-shot (finetuned, base)', () => {
-  it.each(['finetuned', 'base'] as Subject[])('%s uses the prompt as is and counts its tokens', (subject) => {
+  it.each(['finetuned', 'base'] as Subject[])('%s sends the prompt alone as one user message', (subject) => {
     const build = createPromptBuilder(subject, train, opts);
-    for (const ex of test) {
-      const b = build(ex);
-      expect(b).toEqual({ exampleId: ex.id, prompt: ex.prompt, promptTokens: Buffer.byteLength(ex.prompt), contextIds: [], truncated: false });
-    }
+    for (const ex of test) expect(build(ex)).toEqual({ exampleId: ex.id, messages: [{ role: 'user', content: ex.prompt }], contextIds: [] });
+  });
+  it('puts a system message first when one is given', () => {
+    const b = createPromptBuilder('base', train, { ...opts, system: 'Answer with one word.' })(test[0]!);
+    expect(b.messages).toEqual([{ role: 'system', content: 'Answer with one word.' }, { role: 'user', content: test[0]!.prompt }]);
   });
 });
 
 describe('few-shot prompting', () => {
-  it('prepends k demonstrations of the same category, stratified over labels', () => {
+  it('sends k demonstrations of the same task as user/assistant turns, stratified over labels', () => {
     const build = createPromptBuilder('prompting', train, { ...opts, k: 4 });
     const b = build(test[0]!);
     expect(b.contextIds).toHaveLength(4);
     const demos = b.contextIds.map((id) => train.find((e) => e.id === id)!);
     expect(demos.every((d) => d.category === 'classify')).toBe(true);
     expect(demos.filter((d) => d.completion === ' spam')).toHaveLength(2);
-    expect(b.prompt).toBe(demos.map((d) => d.prompt + d.completion).join('\n\n') + '\n\n' + test[0]!.prompt);
-    expect(b.promptTokens).toBe(Buffer.byteLength(b.prompt));
+    expect(b.messages).toEqual([...demos.flatMap((d) => [{ role: 'user', content: d.prompt }, { role: 'assistant', content: d.completion }]), { role: 'user', content: test[0]!.prompt }]);
+    // A local model reads the same text fte always fed it.
+    expect(textOf(b)).toBe(demos.map((d) => d.prompt + d.completion).join('\n\n') + '\n\n' + test[0]!.prompt);
   });
-  it('uses the same demonstrations for every example of a category, deterministic under the seed', () => {
+  it('uses the same demonstrations for every example of a task, deterministic under the seed', () => {
     const build = createPromptBuilder('prompting', train, opts);
     expect(build(test[0]!).contextIds).toEqual(build(test[1]!).contextIds);
     expect(createPromptBuilder('prompting', train, opts)(test[0]!).contextIds).toEqual(build(test[0]!).contextIds);
@@ -58,48 +64,38 @@ describe('few-shot prompting', () => {
     const demos = selectFewShot(train, undefined, 2, 3);
     expect(new Set(demos.map((d) => d.category))).toEqual(new Set(['classify', 'subject']));
   });
+  it('never hands a test example demonstrations of only its own label when the categories are the labels', () => {
+    // A JSONL dataset with a `label` field: the label becomes the category.
+    const labelled: Example[] = topics.flatMap((t, i) => [0, 1].map((j) => ({ id: `l${i}${j}`, prompt: `Body: ${t} ${j}\nAnswer:`, completion: i >= 3 ? ' spam' : ' ham', category: i >= 3 ? 'spam' : 'ham' })));
+    expect(categoriesAreLabels(labelled)).toBe(true);
+    expect(categoriesAreLabels(train)).toBe(false);
+    const build = createPromptBuilder('prompting', labelled, { ...opts, k: 4 });
+    const spamTest = { id: 'x', prompt: 'Body: free money\nAnswer:', completion: ' spam', category: 'spam' };
+    const hamTest = { id: 'y', prompt: 'Body: lunch\nAnswer:', completion: ' ham', category: 'ham' };
+    const a = build(spamTest).contextIds.map((id) => labelled.find((e) => e.id === id)!.completion);
+    expect(a.filter((c) => c === ' spam')).toHaveLength(2);
+    expect(a.filter((c) => c === ' ham')).toHaveLength(2);
+    // The same demonstrations whatever the test example's label.
+    expect(build(hamTest).contextIds).toEqual(build(spamTest).contextIds);
+    // RAG retrieves by input similarity across labels too.
+    const rag = createPromptBuilder('rag', labelled, { ...opts, k: 12 })(hamTest);
+    expect(new Set(rag.contextIds.map((id) => labelled.find((e) => e.id === id)!.category))).toEqual(new Set(['spam', 'ham']));
+  });
 });
 
 describe('RAG (BM25)', () => {
-  it('retrieves the most similar training inputs of the same category, best nearest the input', () => {
+  it('retrieves the most similar training inputs of the same task, best nearest the input', () => {
     const build = createPromptBuilder('rag', train, opts);
     const b = build(test[0]!);
     expect(b.contextIds).toHaveLength(2);
     expect(b.contextIds[1]).toBe('c4'); // "win a free cruise" shares free + cruise
     expect(b.contextIds.every((id) => id.startsWith('c'))).toBe(true);
-    expect(b.prompt.endsWith(`\n\n${test[0]!.prompt}`)).toBe(true);
+    expect(b.messages.at(-2)).toEqual({ role: 'assistant', content: ' spam' });
+    expect(b.messages.at(-1)).toEqual({ role: 'user', content: test[0]!.prompt });
     expect(build(test[2]!).contextIds.at(-1)).toBe('s2'); // server outage
   });
 });
 
-describe('context budget', () => {
-  it('keeps the input whole and cuts the context from the left', () => {
-    const budget = Buffer.byteLength(test[0]!.prompt) + 30;
-    for (const subject of ['prompting', 'rag'] as Subject[]) {
-      const b = createPromptBuilder(subject, train, { ...opts, k: 4, maxPromptTokens: budget })(test[0]!);
-      expect(b.promptTokens).toBeLessThanOrEqual(budget);
-      expect(b.prompt.endsWith(test[0]!.prompt)).toBe(true);
-      expect(b.truncated).toBe(true);
-      expect(b.promptTokens).toBe(budget); // the left-cut context fills the budget exactly (byte tokens)
-    }
-  });
-  it('drops whole oldest demonstrations first', () => {
-    const demos = train.slice(0, 3);
-    const input = 'X';
-    const full = demos.map((d) => d.prompt + d.completion).join('\n\n') + '\n\n';
-    const lastTwo = demos.slice(1).map((d) => d.prompt + d.completion).join('\n\n') + '\n\n';
-    const fit = fitContext(demos, input, bytes, Buffer.byteLength(lastTwo) + 1);
-    expect(Buffer.byteLength(full)).toBeGreaterThan(Buffer.byteLength(lastTwo));
-    expect(fit.contextIds).toEqual(['c1', 'c2']);
-    expect(fit.prompt).toBe(lastTwo + input);
-  });
-  it('keeps an input longer than the budget whole, without context', () => {
-    const fit = fitContext(train.slice(0, 2), 'a long input', bytes, 4);
-    expect(fit.prompt).toBe('a long input');
-    expect(fit.contextIds).toEqual([]);
-  });
-});
-
-it('throws UnknownNameError for an unknown subject', () => {
+it('throws UnknownNameError for an unknown strategy', () => {
   expect(() => createPromptBuilder('oracle' as Subject, train, opts)).toThrow(UnknownNameError);
 });

@@ -7,7 +7,8 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { evaluateSubject, modelGenerator, type Generator } from '../../src/eval/evaluate.js';
+import { evaluateSubject } from '../../src/eval/evaluate.js';
+import { createLocalProvider, type LocalProvider } from '../../src/providers/local.js';
 import { DEFAULT_METRICS, getMetric } from '../../src/eval/metrics/registry.js';
 import type { Example } from '../../src/data/example.js';
 import type { Subject } from '../../src/eval/types.js';
@@ -18,9 +19,9 @@ const root = fileURLToPath(new URL('../../', import.meta.url));
 const modelDir = `${root}models/fte-tiny-base`;
 const haveModel = existsSync(`${modelDir}/config.json`) && existsSync(`${modelDir}/model.safetensors`);
 
-async function loadGenerator(): Promise<Generator> {
+async function loadGenerator(): Promise<LocalProvider> {
   const loaded = await loadForInference(modelDir, undefined, 'auto');
-  return modelGenerator(loaded, loaded.tokenizer, 8);
+  return createLocalProvider({ model: loaded.model, tokenizer: loaded.tokenizer, name: 'fte-tiny-base', batchSize: 8 });
 }
 
 async function loadExamples(): Promise<{ train: Example[]; test: Example[] }> {
@@ -35,7 +36,7 @@ describe.skipIf(!haveModel)('evaluateSubject on the built-in base model', () => 
     const { train, test } = await loadExamples();
     const perturbations = ['typos', 'lowercase', 'spaces', 'contractions', 'expansions', 'synonyms', 'filler', 'misspellings', 'mild_mix'];
     for (const subject of ['base', 'prompting', 'rag'] as Subject[]) {
-      const r = await evaluateSubject({ subject, model, test, train, perturbations, fewShotK: 2, ragK: 2, maxNewTokens: 24, seed: 1 });
+      const r = await evaluateSubject({ subject, provider: model, test, train, perturbations, fewShotK: 2, ragK: 2, maxNewTokens: 24, seed: 1 });
       const keys = new Set(r.rows.map((x) => `${x.perturbation}|${x.slice}|${x.metric}`));
       for (const [slice, kind] of [['classify', 'classification'], ['subject', 'generation'], ['all', 'generation']] as const) {
         for (const m of DEFAULT_METRICS[kind]) {

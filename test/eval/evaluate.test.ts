@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { UnknownNameError } from '../../src/errors.js';
 import { evaluateSubject, inferSliceKinds, type Generator } from '../../src/eval/evaluate.js';
+import { textModelProvider } from '../../src/providers/local.js';
 import { DEFAULT_METRICS, getMetric } from '../../src/eval/metrics/registry.js';
 import { evaluateMajority, majorityLabel } from '../../src/eval/majority.js';
 import type { Example } from '../../src/data/example.js';
@@ -48,7 +49,7 @@ const base = { subject: 'base' as const, train, test, fewShotK: 2, ragK: 2, maxN
 describe('evaluateSubject', () => {
   it('produces every (perturbation x slice x metric) row', async () => {
     const perturbations = ['typos', 'lowercase', 'spaces', 'contractions'];
-    const r = await evaluateSubject({ ...base, model: fakeGenerator(), perturbations });
+    const r = await evaluateSubject({ ...base, provider: textModelProvider(fakeGenerator(), 'fake'), perturbations });
     const keys = new Set(r.rows.map((x) => `${x.perturbation}|${x.slice}|${x.metric}`));
     const expected: string[] = [];
     const sliceMetrics: [string, readonly string[]][] = [
@@ -70,7 +71,7 @@ describe('evaluateSubject', () => {
   });
 
   it('scores clean inputs as the rules say and perplexity from token NLL', async () => {
-    const r = await evaluateSubject({ ...base, model: fakeGenerator(), perturbations: [] });
+    const r = await evaluateSubject({ ...base, provider: textModelProvider(fakeGenerator(), 'fake'), perturbations: [] });
     const v = (slice: string, metric: string, p = 'none') => r.rows.find((x) => x.slice === slice && x.metric === metric && x.perturbation === p)!;
     expect(v('classify', 'accuracy').value).toBe(1);
     expect(v('classify', 'accuracy').n).toBe(4);
@@ -81,7 +82,7 @@ describe('evaluateSubject', () => {
 
   it('does not regenerate unchanged inputs and does not double-count them', async () => {
     const g = fakeGenerator();
-    const r = await evaluateSubject({ ...base, model: g, perturbations: ['contractions', 'lowercase'] });
+    const r = await evaluateSubject({ ...base, provider: textModelProvider(g, 'fake'), perturbations: ['contractions', 'lowercase'] });
     const changed = (p: string) => r.rows.find((x) => x.perturbation === p && x.slice === 'all' && x.metric === 'input_change_rate')!;
     expect(g.prompts.length).toBe(test.length + Math.round(changed('contractions').value * test.length) + Math.round(changed('lowercase').value * test.length));
     // Prediction rows: all clean + only the changed perturbed ones.
@@ -103,7 +104,7 @@ describe('evaluateSubject', () => {
         return out.map((x, i) => (ps[i]!.includes("'") ? { ...x, text: x.text === ' spam' ? ' ham' : ' spam' } : x));
       },
     };
-    const r = await evaluateSubject({ ...base, test: few, model: fragile, perturbations: ['contractions', 'lowercase'], metrics: ['accuracy'] });
+    const r = await evaluateSubject({ ...base, test: few, provider: textModelProvider(fragile, 'fake'), perturbations: ['contractions', 'lowercase'], metrics: ['accuracy'] });
     const row = (p: string, slice = 'all') => r.rows.find((x) => x.perturbation === p && x.slice === slice && x.metric === 'accuracy')!;
     expect(row('none')).toMatchObject({ value: 1, n: 4 });
     expect(r.rows.find((x) => x.perturbation === 'contractions' && x.slice === 'all' && x.metric === 'input_change_rate')).toMatchObject({ value: 0.5, n: 4 });
@@ -120,7 +121,7 @@ describe('evaluateSubject', () => {
   });
 
   it('a perturbation that changes no input of a slice has n = 0 rows (no value)', async () => {
-    const r = await evaluateSubject({ ...base, model: fakeGenerator(), perturbations: ['contractions'], metrics: ['accuracy'] });
+    const r = await evaluateSubject({ ...base, provider: textModelProvider(fakeGenerator(), 'fake'), perturbations: ['contractions'], metrics: ['accuracy'] });
     const changed = r.rows.find((x) => x.perturbation === 'contractions' && x.slice === 'classify' && x.metric === 'input_change_rate')!;
     expect(changed.value).toBe(0);
     for (const p of ['contractions', 'contractions:original']) {
@@ -132,7 +133,7 @@ describe('evaluateSubject', () => {
   });
 
   it('lowercase keeps classification consistent but changes subjects; worst case is never better than any variant', async () => {
-    const r = await evaluateSubject({ ...base, model: fakeGenerator(), perturbations: ['lowercase', 'typos'], perturbationParams: { typos: { prob: 0.3 } } });
+    const r = await evaluateSubject({ ...base, provider: textModelProvider(fakeGenerator(), 'fake'), perturbations: ['lowercase', 'typos'], perturbationParams: { typos: { prob: 0.3 } } });
     const v = (slice: string, metric: string, p: string) => r.rows.find((x) => x.slice === slice && x.metric === metric && x.perturbation === p)!.value;
     expect(v('classify', 'consistency', 'lowercase')).toBe(1);
     expect(v('subject', 'consistency', 'lowercase')).toBe(0);
@@ -145,7 +146,7 @@ describe('evaluateSubject', () => {
   });
 
   it('leaves references untouched and reports the clean prompt tokens', async () => {
-    const r = await evaluateSubject({ ...base, model: fakeGenerator(), perturbations: ['typos', 'synonyms'] });
+    const r = await evaluateSubject({ ...base, provider: textModelProvider(fakeGenerator(), 'fake'), perturbations: ['typos', 'synonyms'] });
     for (const p of r.predictions) expect(p.reference).toBe(test.find((e) => e.id === p.exampleId)!.completion);
     expect(r.examples).toBe(test.length);
     expect(r.promptTokens).toBe(test.reduce((a, e) => a + Buffer.byteLength(e.prompt), 0));
@@ -155,17 +156,17 @@ describe('evaluateSubject', () => {
   it('builds the baseline prompts: prompting and RAG prompts are longer than base', async () => {
     const tokens: Record<string, number> = {};
     for (const subject of ['base', 'prompting', 'rag'] as const) {
-      tokens[subject] = (await evaluateSubject({ ...base, subject, model: fakeGenerator(), perturbations: [] })).promptTokens;
+      tokens[subject] = (await evaluateSubject({ ...base, subject, provider: textModelProvider(fakeGenerator(), 'fake'), perturbations: [] })).promptTokens;
     }
     expect(tokens.prompting).toBeGreaterThan(tokens.base!);
     expect(tokens.rag).toBeGreaterThan(tokens.base!);
   });
 
   it('restricts to the requested metrics and rejects unknown names', async () => {
-    const r = await evaluateSubject({ ...base, model: fakeGenerator(), perturbations: [], metrics: ['accuracy', 'bleu'] });
+    const r = await evaluateSubject({ ...base, provider: textModelProvider(fakeGenerator(), 'fake'), perturbations: [], metrics: ['accuracy', 'bleu'] });
     expect(new Set(r.rows.map((x) => x.metric))).toEqual(new Set(['accuracy', 'bleu']));
-    await expect(evaluateSubject({ ...base, model: fakeGenerator(), perturbations: [], metrics: ['blue'] })).rejects.toThrow(UnknownNameError);
-    await expect(evaluateSubject({ ...base, model: fakeGenerator(), perturbations: ['typo'] })).rejects.toThrow(UnknownNameError);
+    await expect(evaluateSubject({ ...base, provider: textModelProvider(fakeGenerator(), 'fake'), perturbations: [], metrics: ['blue'] })).rejects.toThrow(UnknownNameError);
+    await expect(evaluateSubject({ ...base, provider: textModelProvider(fakeGenerator(), 'fake'), perturbations: ['typo'] })).rejects.toThrow(UnknownNameError);
   });
 
   it('infers slice kinds from the references', () => {
@@ -175,7 +176,7 @@ describe('evaluateSubject', () => {
   });
 
   it('stores a 95% bootstrap interval with every metric row (ci_low <= value <= ci_high), seeded', async () => {
-    const r = await evaluateSubject({ ...base, model: fakeGenerator(), perturbations: ['typos', 'lowercase'] });
+    const r = await evaluateSubject({ ...base, provider: textModelProvider(fakeGenerator(), 'fake'), perturbations: ['typos', 'lowercase'] });
     let withCi = 0;
     for (const row of r.rows) {
       if (row.n === 0) continue;
@@ -186,11 +187,11 @@ describe('evaluateSubject', () => {
       withCi++;
     }
     expect(withCi).toBeGreaterThan(50);
-    const again = await evaluateSubject({ ...base, model: fakeGenerator(), perturbations: ['typos', 'lowercase'] });
+    const again = await evaluateSubject({ ...base, provider: textModelProvider(fakeGenerator(), 'fake'), perturbations: ['typos', 'lowercase'] });
     expect(again.rows.map((x) => [x.ciLow, x.ciHigh])).toEqual(r.rows.map((x) => [x.ciLow, x.ciHigh]));
     // Corpus metrics resample at the corpus level.
     expect(r.rows.find((x) => x.metric === 'bleu' && x.perturbation === 'none')!.ciSignature).toMatch(/level:corpus/);
-    const other = await evaluateSubject({ ...base, model: fakeGenerator(), perturbations: [], bootstrap: { resamples: 200, seed: 7 } });
+    const other = await evaluateSubject({ ...base, provider: textModelProvider(fakeGenerator(), 'fake'), perturbations: [], bootstrap: { resamples: 200, seed: 7 } });
     expect(other.rows[0]!.ciSignature).toMatch(/^bootstrap-percentile:200:seed=7:/);
   });
 
@@ -204,7 +205,7 @@ describe('evaluateSubject', () => {
         return out.map((x, i) => ({ ...x, text: x.text === ' spam' ? ' Spam.' : x.text === ' ham' ? ` no idea ${i}` : x.text }));
       },
     };
-    const r = await evaluateSubject({ ...base, subject: 'finetuned', model: sloppy, perturbations: [], split: 'val', labels: { classify: ['spam', 'ham'] } });
+    const r = await evaluateSubject({ ...base, subject: 'finetuned', provider: textModelProvider(sloppy, 'fake'), perturbations: [], split: 'val', labels: { classify: ['spam', 'ham'] } });
     expect(new Set(r.rows.map((x) => x.split))).toEqual(new Set(['val']));
     const v = (metric: string) => r.rows.find((x) => x.slice === 'classify' && x.metric === metric)!.value;
     const spam = test.filter((e) => e.category === 'classify' && e.completion === ' spam').length;

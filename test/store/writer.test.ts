@@ -21,7 +21,7 @@ describe('migrations', () => {
     );
     expect(rows.map((r) => r.table_name)).toEqual([
       'artifacts', 'confusion_matrix', 'costs', 'eval_results', 'experiments', 'predictions', 'run_params', 'run_summary', 'runs',
-      'schema_version', 'step_metric_points', 'step_metrics', 'step_series', 'sweeps',
+      'schema_version', 'step_metric_points', 'step_metrics', 'step_series', 'subjects', 'sweeps',
     ]);
     const v = await store.db.all<{ v: number }>('SELECT max(version) AS v FROM schema_version');
     expect(v[0]!.v).toBe(SCHEMA_VERSION);
@@ -97,6 +97,58 @@ describe('migration 2: eval_results split and intervals', () => {
       store = null;
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('migration 4: subjects by name, per-request usage, errors and truncation', () => {
+  it('a schema-3 store keeps its rows, accepts a named subject, and round-trips subjects and request fields', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fte-mig4-'));
+    const file = path.join(dir, 'old.duckdb');
+    try {
+      const db = await openDb(file);
+      try {
+        await db.exclusive((tx) => migrate(tx, 0, '2026-11-01 08:00:00', MIGRATIONS.slice(0, 3)));
+        await db.run(`INSERT INTO eval_results (run_id, subject, perturbation, slice, metric, value, n, split) VALUES ('s:baselines', 'prompting', 'none', 'all', 'accuracy', 0.5, 10, 'test')`);
+        await db.run(`INSERT INTO predictions (run_id, subject, perturbation, example_id, input, reference, prediction, scores_json) VALUES ('s:baselines', 'prompting', 'none', 'L1', 'i', 'r', 'p', '{}')`);
+        await expect(db.run(`INSERT INTO eval_results (run_id, subject, perturbation, slice, metric, value, n) VALUES ('r', 'gpt-4o-mini', 'none', 'all', 'accuracy', 0.5, 10)`)).rejects.toThrow(/CHECK/i);
+      } finally {
+        await db.close();
+      }
+      store = await openStore(file);
+      expect(await store.db.all(`SELECT max(version) AS v FROM schema_version`)).toEqual([{ v: SCHEMA_VERSION }]);
+      expect(await store.db.all(`SELECT subject, value, split FROM eval_results`)).toEqual([{ subject: 'prompting', value: 0.5, split: 'test' }]);
+      expect(await store.db.all(`SELECT prompt_tokens, error, cached, demonstrations FROM predictions`)).toEqual([{ prompt_tokens: null, error: null, cached: null, demonstrations: null }]);
+      await store.db.run(`INSERT INTO eval_results (run_id, subject, perturbation, slice, metric, value, n) VALUES ('r', 'gpt-4o-mini', 'none', 'all', 'accuracy', 0.5, 10)`);
+      await expect(store.db.run(`INSERT INTO eval_results (run_id, subject, perturbation, slice, metric, value, n) VALUES ('r', '', 'none', 'all', 'accuracy', 0.5, 10)`)).rejects.toThrow(/CHECK/i);
+    } finally {
+      await store?.close();
+      store = null;
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('writes a subjects row and per-request usage with the baselines, and replaces them on a rewrite', async () => {
+    store = await openStore(':memory:');
+    const { sweepId } = await seed(store, { metric: 'classify/f1_macro', goal: 'maximize' });
+    const subject = {
+      subject: 'gpt', kind: 'prompting' as const, prompt: 'few_shot', k: 4, provider: 'openai', model: 'gpt-4o-mini', endpoint: 'http://127.0.0.1:9/v1',
+      examples: 2, requests: 3, errors: 1, firstError: '500 Internal Server Error after 5 attempts', cached: 1,
+      demonstrationsDropped: 0, inputsCut: 0, noDemonstrations: 0, promptTokens: 120, completionTokens: 4, wallSeconds: 1.5,
+    };
+    const preds = [
+      { subject: 'gpt', perturbation: 'none', exampleId: 'L1', input: 'i', reference: ' spam', prediction: ' spam', scores: {}, promptTokens: 60, completionTokens: 2, cached: true, demonstrations: 4 },
+      { subject: 'gpt', perturbation: 'none', exampleId: 'L2', input: 'i', reference: ' ham', prediction: '', scores: {}, promptTokens: 0, completionTokens: 0, error: '500 Internal Server Error after 5 attempts', demonstrations: 4, demonstrationsDropped: 1, tokensCut: 3 },
+    ];
+    const runId = await store.writeBaselineResults(sweepId, [], preds, [], [], [subject]);
+    expect(await store.db.all(`SELECT subject, kind, prompt, k, provider, model, endpoint, examples, requests, errors, first_error, cached, prompt_tokens::INTEGER AS pt, completion_tokens::INTEGER AS ct FROM subjects WHERE run_id = $1`, [runId])).toEqual([
+      { subject: 'gpt', kind: 'prompting', prompt: 'few_shot', k: 4, provider: 'openai', model: 'gpt-4o-mini', endpoint: 'http://127.0.0.1:9/v1', examples: 2, requests: 3, errors: 1, first_error: subject.firstError, cached: 1, pt: 120, ct: 4 },
+    ]);
+    expect(await store.db.all(`SELECT example_id, prompt_tokens, completion_tokens, error, cached, demonstrations, demonstrations_dropped, tokens_cut FROM predictions WHERE run_id = $1 ORDER BY example_id`, [runId])).toEqual([
+      { example_id: 'L1', prompt_tokens: 60, completion_tokens: 2, error: null, cached: true, demonstrations: 4, demonstrations_dropped: null, tokens_cut: null },
+      { example_id: 'L2', prompt_tokens: 0, completion_tokens: 0, error: subject.firstError, cached: null, demonstrations: 4, demonstrations_dropped: 1, tokens_cut: 3 },
+    ]);
+    await store.writeBaselineResults(sweepId, [], [], [], [], []);
+    expect(await store.db.all(`SELECT count(*)::INTEGER AS n FROM subjects`)).toEqual([{ n: 0 }]);
   });
 });
 
