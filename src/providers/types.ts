@@ -62,6 +62,12 @@ export interface Completion {
   error?: string;
   /** True when the answer came from the response cache (no request was sent). */
   cached?: boolean;
+  /**
+   * API providers, successful answers only: whether the server reported `usage` (both token counts).
+   * False means `promptTokens` / `completionTokens` are 0 because nothing was reported, not measured
+   * (some local servers omit usage); cost accounting should treat them as unknown. Absent for local models.
+   */
+  usageReported?: boolean;
   /** Local models only: what the context cut. */
   truncation?: Truncation;
 }
