@@ -95,7 +95,9 @@ export function servingThroughput(cost: CostSpec, prices: PriceTable, totalParam
  * Cost per request for a subject. `finetuned` and `base` are self-hosted (or, for `finetuned`,
  * hosted when `cost.hostedFinetunedModel` is set); `prompting` and `rag` are priced at `cost.apiModel`.
  * `tokens` are per-request means. `totalParams` is the served model's parameter count; `measured` the
- * throughput the evaluation measured (used when it ran on the serving device).
+ * throughput the evaluation measured (used when it ran on the serving device). `apiModel` names the
+ * API model the subject was actually evaluated on (an `openai` provider's model with a price entry):
+ * the subject is then priced at that model, whatever its kind.
  * @throws UnknownNameError for an unknown device or API model.
  */
 export function requestCost(
@@ -105,8 +107,9 @@ export function requestCost(
   prices: PriceTable,
   totalParams: number,
   measured?: MeasuredThroughput,
+  apiModel?: string,
 ): RequestCost {
-  const selfHosted = subject === 'base' || (subject === 'finetuned' && !cost.hostedFinetunedModel);
+  const selfHosted = !apiModel && (subject === 'base' || (subject === 'finetuned' && !cost.hostedFinetunedModel));
   if (selfHosted) {
     const dev = devicePrice(prices, cost.servingDevice ?? cost.targetDevice);
     const tp = servingThroughput(cost, prices, totalParams, measured);
@@ -126,7 +129,7 @@ export function requestCost(
       priceSource: `${priceSourceLabel(dev)}; ${Math.round(tp.tokensPerSecond)} tokens/s (${tp.basis})`,
     };
   }
-  const model = apiPrice(prices, subject === 'finetuned' ? cost.hostedFinetunedModel! : cost.apiModel);
+  const model = apiPrice(prices, apiModel ?? (subject === 'finetuned' ? cost.hostedFinetunedModel! : cost.apiModel));
   const systemPromptTokens = subject === 'finetuned' ? 0 : cost.systemPromptTokens;
   const inputUsd = ((tokens.inputTokens + systemPromptTokens) * model.inputUsdPerMTokens) / 1e6;
   const outputUsd = (tokens.outputTokens * model.outputUsdPerMTokens) / 1e6;

@@ -30,6 +30,8 @@ export interface RunCostInput {
   eval?: { wallSeconds: number; tokens: number };
   /** Measured token totals per evaluated subject (the eval stage's `SubjectUsage`; drives the per-request rows). */
   usage?: Partial<Record<Subject, EvalUsage>>;
+  /** Subjects evaluated through an API whose model has a price entry: priced at that model (`requestCost`'s `apiModel`). */
+  apiModels?: Partial<Record<Subject, string>>;
   /** Parameters of the served model when `train` is absent (e.g. baselines only). */
   totalParams?: number;
   cost: CostSpec;
@@ -172,11 +174,12 @@ export function costOfRun(input: RunCostInput): CostRow[] {
   }
   for (const [subject, t] of Object.entries(input.usage ?? {}) as [Subject, EvalUsage | undefined][]) {
     if (!t || !(t.examples > 0)) continue;
-    const selfHosted = subject === 'base' || (subject === 'finetuned' && !cost.hostedFinetunedModel);
+    const apiModel = input.apiModels?.[subject];
+    const selfHosted = !apiModel && (subject === 'base' || (subject === 'finetuned' && !cost.hostedFinetunedModel));
     // A self-hosted subject needs the model size for its throughput unless the spec gives one.
     const measuredTp = selfHosted ? measuredThroughput(t, input.eval, mDev.key, measured.count) : undefined;
     if (selfHosted && !totalParams && !cost.servingThroughputTokensPerSecond && !measuredTp) continue;
-    rows.push(...requestCostRows(requestCost(subject, meanTokens(t), cost, prices, totalParams ?? 1, measuredTp)));
+    rows.push(...requestCostRows(requestCost(subject, meanTokens(t), cost, prices, totalParams ?? 1, measuredTp, apiModel)));
   }
   return rows;
 }

@@ -150,6 +150,18 @@ export async function runBaselinesTask(msg: BaselinesMessage, send: (m: WorkerMe
   const predictions: BaselinesDone['predictions'] = [];
   const subjects: SubjectRow[] = [];
   const usage: Partial<Record<Subject, SubjectUsage>> = {};
+  const apiModels: Partial<Record<Subject, string>> = {};
+  const { apiPrice } = await import('../cost/index.js');
+  const priceTable = resolvePrices(costSpec(context.cost).prices);
+  /** Whether the price table knows an API model by this name (an unknown one is priced as `cost.apiModel`). */
+  const hasApiPrice = (name: string): boolean => {
+    try {
+      apiPrice(priceTable, name);
+      return true;
+    } catch {
+      return false;
+    }
+  };
   let wallSeconds = 0;
   let tokens = 0;
   let totalParams = 0;
@@ -172,6 +184,7 @@ export async function runBaselinesTask(msg: BaselinesMessage, send: (m: WorkerMe
         predictions.push(...r.predictions);
         subjects.push(r.subjectRow);
         usage[subject.name] = usageOf(r);
+        if (provider.type !== 'local' && hasApiPrice(provider.model)) apiModels[subject.name] = provider.model;
         if (provider.type === 'local') {
           // Only in-process work costs compute here; an API subject is priced by its usage.
           wallSeconds += r.wallSeconds;
@@ -191,9 +204,10 @@ export async function runBaselinesTask(msg: BaselinesMessage, send: (m: WorkerMe
   rows.push(...majority.rows);
   confusion.push(...majority.confusion);
   const cost = costSpec(context.cost);
-  const costs = costOfRun({ method: 'lora', eval: { wallSeconds, tokens }, usage, ...(totalParams ? { totalParams } : {}), cost, prices: resolvePrices(cost.prices) });
+  const costs = costOfRun({ method: 'lora', eval: { wallSeconds, tokens }, usage, apiModels, ...(totalParams ? { totalParams } : {}), cost, prices: resolvePrices(cost.prices) });
   return { type: 'baselines-done', rows, confusion, predictions, subjects, usage, costs };
 }
+
 
 /** The base model's name: its folder's name (`fte-tiny-base`). */
 function baseModelName(dir: string): string {

@@ -50,6 +50,8 @@ export interface RunSweepOptions {
   runsDir?: string;
   /** Send every API request again instead of answering from the response cache (`--no-cache`). */
   noCache?: boolean;
+  /** `fte eval`: evaluate the spec's subjects (baselines, extra models) only; train no variant. */
+  evalOnly?: boolean;
 }
 
 /** One variant's line in the sweep summary (the `--json` output's `variants`). */
@@ -217,7 +219,7 @@ export async function runSweep(opts: RunSweepOptions): Promise<RunSweepResult> {
     // 3. What to run: skip variants that already have a completed run (resume).
     const todo: Variant[] = [];
     const skipped: VariantSummary[] = [];
-    for (const v of plan.variants) {
+    for (const v of opts.evalOnly ? [] : plan.variants) {
       const done = opts.resume ? await completedRunForVariant(store.db, v.key, opts.limits, experimentId) : null;
       if (done) skipped.push({ runId: done, key: v.key, status: 'completed', skipped: true, params: v.swept, objective: null, finalValLoss: null, wallSeconds: null, error: null });
       else todo.push(v);
