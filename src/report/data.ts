@@ -5,7 +5,7 @@
  */
 import type { RoiReport } from '../cost/sweep-roi.js';
 import type { CostRow } from '../cost/types.js';
-import type { EvalRow, PredictionRow } from '../eval/types.js';
+import type { EvalRow, PredictionRow, SubjectRow } from '../eval/types.js';
 import type { ArtifactRow, RunStatus } from '../store/types.js';
 import type { StepMetric } from '../train/types.js';
 
@@ -100,6 +100,8 @@ export interface BaselineData {
   evalRows: EvalRow[];
   predictions: PredictionRow[];
   costs: CostRow[];
+  /** How each baseline and extra model was evaluated (provider, model, prompt, errors, truncation); empty for stores before schema 4. */
+  subjects?: SubjectRow[];
 }
 
 /** Everything one report is built from. */

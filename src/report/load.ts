@@ -101,8 +101,10 @@ export async function loadReportData(db: Db, sweepId?: string): Promise<ReportDa
   const artMap = byRun(artifacts, (a) => ({ kind: a.kind, path: a.path, bytes: a.bytes ?? 0, sha256: a.sha256 ?? '' }));
 
   const baselineIds = new Set([...evals, ...costs].filter((r) => r.kind === 'baselines').map((r) => r.runId));
-  const baselines: BaselineData = { evalRows: [], predictions: [], costs: [] };
+  const baselines: BaselineData = { evalRows: [], predictions: [], costs: [], subjects: [] };
+  const subjectRows = await q.subjectRecords(db, { sweepId: s.sweepId });
   for (const id of baselineIds) {
+    baselines.subjects!.push(...subjectRows.filter((x) => x.runId === id).map(({ runId: _r, sweepId: _s, ...x }) => x));
     baselines.evalRows.push(...(evalMap.get(id) ?? []));
     baselines.predictions.push(...(predMap.get(id) ?? []));
     baselines.costs.push(...(costMap.get(id) ?? []));

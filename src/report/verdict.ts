@@ -2,7 +2,8 @@
  * The sweep's verdict in numbers (what `fte sweep` prints under its table, DESIGN.md "Verdicts"):
  * the best variant (chosen on the validation objective) with its held-out test value and 95%
  * interval, and paired tests of it on the test examples against the runner-up and each baseline
- * (base model, prompting, RAG). "Better" means significant at `alpha`, nothing else.
+ * (base model, prompting, RAG, and any extra model the spec names). "Better" means significant at
+ * `alpha`, nothing else.
  */
 import type { PredictionRow, Subject } from '../eval/types.js';
 import type { Db } from '../store/db.js';
@@ -67,11 +68,13 @@ export async function sweepVerdict(
     comparisons: [],
     notes: [],
   };
+  // Every baseline and extra model the sweep evaluated, in the order they were evaluated (`majority` has no predictions).
+  const subjects = [...new Set(rows.filter((p) => p.runId === baselines && p.subject !== 'finetuned' && p.subject !== 'majority').map((p) => p.subject))];
+  const order = ['base', 'prompting', 'rag'];
+  subjects.sort((a, b) => (order.indexOf(a) + 1 || 99) - (order.indexOf(b) + 1 || 99));
   const others: Array<[VerdictComparison['against'], string, Subject]> = [
     ...(runnerUpRunId ? [['runner-up', runnerUpRunId, 'finetuned'] as [VerdictComparison['against'], string, Subject]] : []),
-    ['base', baselines, 'base'],
-    ['prompting', baselines, 'prompting'],
-    ['rag', baselines, 'rag'],
+    ...subjects.map((s) => [s, baselines, s] as [VerdictComparison['against'], string, Subject]),
   ];
   for (const [against, runId, subject] of others) {
     const other = of(runId, subject);

@@ -12,7 +12,7 @@ import { UserInputError } from '../errors.js';
 import { planSweep, type PlannedSweep, type Variant } from '../experiment/index.js';
 import { loadDataset } from '../data/index.js';
 import { openStore, type Store } from '../store/index.js';
-import { listRuns, getSweep } from '../store/queries.js';
+import { evalResults, getSweep, listRuns, subjectRecords } from '../store/queries.js';
 import { completedRunForVariant, findResumableSweep, hasCompletedBaselines } from '../store/resume-queries.js';
 import { checkBackendAvailable } from './backends.js';
 import { WorkerPool, type TaskResult } from './pool.js';
@@ -20,7 +20,9 @@ import { createProgress, type ProgressSink } from './progress.js';
 import type { RunOutcome } from '../store/types.js';
 import type { SweepContext, WorkerMessage } from './protocol.js';
 import { evaluationSubjects } from '../experiment/subjects.js';
-import { responseCacheDir } from '../store/ids.js';
+import { promptLabel, providerLabel, subjectNotes, subjectStatusCell } from '../report/subjects.js';
+import type { SubjectRow } from '../eval/types.js';
+import { baselineRunId, responseCacheDir } from '../store/ids.js';
 import { makeTable } from '../cli/table.js';
 
 /** Options of `fte sweep` (see src/commands/sweep.ts). */
@@ -77,9 +79,14 @@ export interface SweepResult {
   /** The best variant's held-out test value and paired tests against the runner-up and the baselines (null for a val_loss objective or no best). */
   verdict: SweepVerdict | null;
   variants: VariantSummary[];
+  /** The sweep's baselines and extra models: how each was evaluated and its held-out test value of the objective metric. */
+  subjects: SubjectSummary[];
   wallSeconds: number;
   db: string;
 }
+
+/** A baseline or extra model in the summary (`subjects` row plus its test value of the objective metric and 95% interval). */
+export type SubjectSummary = SubjectRow & { test: { value: number; ciLow: number | null; ciHigh: number | null; n: number | null } | null };
 
 /** How `runSweep` ended. The command sets `process.exitCode` from `exitCode`. */
 export interface RunSweepResult {
@@ -431,7 +438,20 @@ export async function summarise(store: Store, sweepId: string, experiment: strin
   const sweep = await getSweep(store.db, sweepId);
   // Paired tests of the best variant on the test examples (selection was on validation).
   const verdict = best ? await sweepVerdict(store.db, sweepId, best.runId, completed[1]?.runId ?? null, objective.metric) : null;
-  return { experiment, sweepId, status: sweep.status === 'running' ? 'completed' : (sweep.status as SweepResult['status']), objective, best, verdict, variants: ranked, wallSeconds: ms / 1000, db };
+  const subjects = await subjectSummaries(store, sweepId, objective.metric);
+  return { experiment, sweepId, status: sweep.status === 'running' ? 'completed' : (sweep.status as SweepResult['status']), objective, best, verdict, variants: ranked, subjects, wallSeconds: ms / 1000, db };
+}
+
+/** The sweep's subjects with their held-out test value of `objectiveKey` (none for `val_loss`, a training loss). */
+async function subjectSummaries(store: Store, sweepId: string, objectiveKey: string): Promise<SubjectSummary[]> {
+  const runId = baselineRunId(sweepId);
+  const rows = await subjectRecords(store.db, { runIds: [runId] });
+  const [slice, metric] = objectiveKey.includes('/') ? objectiveKey.split('/', 2) as [string, string] : ['all', objectiveKey];
+  const evals = objectiveKey === 'val_loss' ? [] : await evalResults(store.db, { runIds: [runId], split: 'test' });
+  return rows.map(({ runId: _r, sweepId: _s, ...r }) => {
+    const e = evals.find((x) => x.subject === r.subject && x.perturbation === 'none' && x.slice === slice && x.metric === metric && x.value !== null);
+    return { ...r, test: e ? { value: e.value!, ciLow: e.ciLow, ciHigh: e.ciHigh, n: e.n } : null };
+  });
 }
 
 const AGAINST_LABEL: Record<string, string> = { 'runner-up': 'runner-up', base: 'base model', prompting: 'prompting', rag: 'RAG' };
@@ -479,11 +499,32 @@ export function printSummary(result: SweepResult, print: (line: string) => void,
       v.wallSeconds === null ? '-' : fmtDuration(v.wallSeconds),
     ]);
   }
-  print(`${result.experiment}: sweep ${result.sweepId} ${result.status} in ${fmtDuration(result.wallSeconds)}${statusCounts(counts)}`);
-  print(table.toString());
+  print(`${result.experiment}: ${result.variants.length === 0 ? 'evaluation' : 'sweep'} ${result.sweepId} ${result.status} in ${fmtDuration(result.wallSeconds)}${statusCounts(counts)}`);
+  if (result.variants.length > 0) print(table.toString());
   for (const line of verdictLines(result)) print(line);
+  for (const line of subjectLines(result)) print(line);
   print('next:');
   print(`  npx fte report --sweep ${result.sweepId}`);
-  print(`  npx fte compare --base ${result.sweepId}:base --head ${result.sweepId}`);
+  const names = result.subjects.map((x) => x.subject);
+  if (result.variants.length > 0) print(`  npx fte compare --base ${result.sweepId}:${names[0] ?? 'base'} --head ${result.sweepId}`);
+  else if (names.length >= 2) print(`  npx fte compare --base ${result.sweepId}:${names[0]} --head ${result.sweepId}:${names[1]}`);
   print(`  npx fte roi --sweep ${result.sweepId}`);
+}
+
+/** The subjects table (provider, model, prompt, test value of the objective with its interval, status) and its plain notes. */
+export function subjectLines(result: Pick<SweepResult, 'subjects' | 'objective'>): string[] {
+  if (result.subjects.length === 0) return [];
+  const t = makeTable(['subject', 'provider / model', 'prompt', `${result.objective.metric} (test) [95% CI]`, 'tokens/request in, out', 'requests']);
+  for (const x of result.subjects) {
+    const v = x.test;
+    t.push([
+      x.subject,
+      providerLabel(x),
+      promptLabel(x),
+      v ? `${v.value.toFixed(4)}${v.ciLow !== null && v.ciHigh !== null ? ` [${v.ciLow.toFixed(4)}, ${v.ciHigh.toFixed(4)}]` : ''}` : '-',
+      x.examples > 0 ? `${Math.round(x.promptTokens / x.examples)}, ${Math.round(x.completionTokens / x.examples)}` : '-',
+      subjectStatusCell(x),
+    ]);
+  }
+  return ['subjects (baselines and extra models, on the test split):', t.toString(), ...result.subjects.flatMap((x) => subjectNotes(x)).map((n) => `  note: ${n}`)];
 }

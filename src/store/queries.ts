@@ -12,7 +12,7 @@
  */
 import { UnknownNameError, UserInputError } from '../errors.js';
 import { lowerIsBetter } from '../eval/metrics/direction.js';
-import type { Subject } from '../eval/types.js';
+import type { Subject, SubjectKind, SubjectRow } from '../eval/types.js';
 import type { ParamValue, RunStatus } from '../store/types.js';
 import { quoteIdent, stringList, type Bindable, type Db, type PlainRow } from './db.js';
 import { paramColumns, runMetricsSql, snakeCase, type ParamColumn } from './schema.js';
@@ -629,6 +629,41 @@ export async function predictions(db: Db, sel: PredictionSelector): Promise<Pred
     scores: (parseJson(p.scores_json) as Record<string, number>) ?? {},
     category: str(p.category),
     labels: (parseJson(p.labels_json) as string[] | null) ?? null,
+  }));
+}
+
+/** A `subjects` row with its run: how a subject was evaluated (provider, model, prompt) and what its requests met. */
+export type SubjectRecord = SubjectRow & { runId: string; sweepId: string };
+
+/** `subjects` rows for a sweep and/or runs, in run order then the order they were evaluated (stores before schema 4 have none). */
+export async function subjectRecords(db: Db, sel: ResultSelector): Promise<SubjectRecord[]> {
+  const params: Bindable[] = [];
+  const rows = await db.all(
+    `SELECT s.*, r.sweep_id FROM subjects s JOIN runs r ON r.run_id = s.run_id ${selectorWhere(sel, 's', params)}
+     ORDER BY r.run_seq, s.rowid`,
+    params,
+  );
+  return rows.map((s) => ({
+    runId: String(s.run_id),
+    sweepId: String(s.sweep_id),
+    subject: String(s.subject),
+    kind: String(s.kind) as SubjectKind,
+    prompt: String(s.prompt),
+    k: Number(s.k),
+    provider: String(s.provider),
+    model: String(s.model),
+    endpoint: String(s.endpoint),
+    examples: Number(s.examples),
+    requests: Number(s.requests),
+    errors: Number(s.errors),
+    ...(s.first_error !== null && s.first_error !== undefined ? { firstError: String(s.first_error) } : {}),
+    cached: Number(s.cached),
+    demonstrationsDropped: Number(s.demonstrations_dropped),
+    inputsCut: Number(s.inputs_cut),
+    noDemonstrations: Number(s.no_demonstrations),
+    promptTokens: Number(s.prompt_tokens),
+    completionTokens: Number(s.completion_tokens),
+    wallSeconds: num(s.wall_seconds) ?? Number.NaN,
   }));
 }
 

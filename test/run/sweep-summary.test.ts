@@ -9,7 +9,7 @@ function summary(metric: string): string[] {
   const a = variant('run-a', 0.8123, 1.5);
   const result: SweepResult = {
     experiment: 'x', sweepId: 's1', status: 'completed', objective: { metric, goal: metric === 'val_loss' ? 'minimize' : 'maximize' },
-    best: a, verdict: null, variants: [a, variant('run-b', 0.7, 1.6)], wallSeconds: 30, db: 'x.duckdb',
+    best: a, verdict: null, variants: [a, variant('run-b', 0.7, 1.6)], subjects: [], wallSeconds: 30, db: 'x.duckdb',
   };
   const lines: string[] = [];
   printSummary(result, (l) => lines.push(l), new Map());
