@@ -339,6 +339,7 @@ export async function evaluateSubject(opts: EvaluateSubjectOptions): Promise<Eva
     subject, kind, prompt: strategy, k,
     provider: provider.type, model: provider.model, endpoint: provider.endpoint,
     examples: test.length,
+    answered: cleanCompletions.filter((c) => c.error === undefined).length,
     requests: completions.length,
     errors: failed.length,
     ...(failed[0] ? { firstError: failed[0].error } : {}),

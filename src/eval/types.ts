@@ -30,6 +30,8 @@ export interface SubjectRow {
   endpoint: string;
   /** Clean test examples (requests). */
   examples: number;
+  /** Clean requests answered (not failed): the denominator of tokens per request. */
+  answered: number;
   /** Requests sent or answered, perturbed ones included. */
   requests: number;
   /** Requests that failed after every retry (perturbed ones included); each scored as an empty answer. */

@@ -19,6 +19,7 @@ import { variantLabel } from '../format.js';
 import { loadReportData } from './load.js';
 import { parseObjective } from './objective.js';
 import { SUBJECT_LABEL, sweptParams } from './view-model.js';
+import { promptLabel, providerLabel, subjectNotes } from '../eval/subject-notes.js';
 
 const sideCache = new WeakMap<Db, Map<string, ReportData>>();
 
@@ -89,11 +90,21 @@ async function baselineSide(db: Db, ref: string, data: ReportData, subject: Subj
   if (rows.length === 0) throw new UserInputError(`${ref}: sweep ${data.sweep.sweepId} stored no ${subject} baseline results`);
   const spec = data.sweep.spec as { evaluate?: { fewShotK?: number; ragK?: number }; cost?: { apiModel?: string } };
   const params: Record<string, unknown> = { subject };
-  const evaluate = evaluateSchema.safeParse(spec.evaluate ?? {});
-  const defaults = evaluateSchema.parse({});
-  if (subject === 'prompting') params.fewShotK = (evaluate.success ? evaluate.data : defaults).fewShotK;
-  if (subject === 'rag') params.ragK = (evaluate.success ? evaluate.data : defaults).ragK;
-  if (subject !== 'base' && spec.cost?.apiModel) params.pricedAs = spec.cost.apiModel;
+  let notes: string[] = [];
+  const info = data.baselines.subjects?.find((x) => x.subject === subject);
+  if (info) {
+    // How it was evaluated (stores since schema 4): provider, model, prompt; and what its requests met.
+    params.provider = providerLabel(info);
+    params.prompt = promptLabel(info);
+    notes = subjectNotes(info);
+  } else {
+    const evaluate = evaluateSchema.safeParse(spec.evaluate ?? {});
+    const defaults = evaluateSchema.parse({});
+    if (subject === 'prompting') params.fewShotK = (evaluate.success ? evaluate.data : defaults).fewShotK;
+    if (subject === 'rag') params.ragK = (evaluate.success ? evaluate.data : defaults).ragK;
+  }
+  if (subject !== 'base' && spec.cost?.apiModel) params.pricedAs = info && info.provider !== 'local' ? info.model : spec.cost.apiModel;
+
   const roi = await roiFor(db, data);
   let per: number | null;
   let monthly: number | null = null;
@@ -106,15 +117,17 @@ async function baselineSide(db: Db, ref: string, data: ReportData, subject: Subj
       monthly = monthlyCost({ ...ft, perRequestUsd: per, oneOffUsd: 0 }, roi.monthlyRequests, roi.months);
       pricing = ft.pricing ?? null;
     }
-  } else {
-    const a = approachOf(roi, subject === 'rag' ? 'rag' : 'prompting');
+  } else if (subject === 'prompting' || subject === 'rag') {
+    const a = approachOf(roi, subject);
     per = a ? a.perRequestUsd : perRequestUsd(data.baselines.costs, subject);
     monthly = a ? a.monthlyUsd : null;
     pricing = a?.pricing ?? null;
+  } else {
+    per = perRequestUsd(data.baselines.costs, subject);
   }
   return {
     ref,
-    label: `${SUBJECT_LABEL[subject]} (${data.sweep.sweepId})`,
+    label: `${SUBJECT_LABEL[subject] ?? subject} (${data.sweep.sweepId})`,
     kind: 'baseline',
     sweepId: data.sweep.sweepId,
     experiment: data.sweep.experimentName,
@@ -132,6 +145,7 @@ async function baselineSide(db: Db, ref: string, data: ReportData, subject: Subj
     pricing,
     objective: parseObjective(data.sweep.spec),
     limited: Object.keys(data.sweep.limits).length > 0,
+    notes,
   };
 }
 
@@ -158,9 +172,15 @@ export async function resolveRef(db: Db, ref: string): Promise<CompareSide> {
   if (colon > 0 && !(await findRunExact(db, ref))) {
     const sweepId = ref.slice(0, colon);
     const subject = ref.slice(colon + 1);
-    if (!(BASELINE_SUBJECTS as readonly string[]).includes(subject)) throw new UnknownNameError('baseline', subject, BASELINE_SUBJECTS);
-    if (!(await sweepExists(db, sweepId))) throw new UserInputError(`${ref}: no sweep '${sweepId}' in the database`);
-    return baselineSide(db, ref, await sweepData(db, sweepId), subject as Subject);
+    if (!(await sweepExists(db, sweepId))) {
+      if (!(BASELINE_SUBJECTS as readonly string[]).includes(subject) && !/^[A-Za-z][A-Za-z0-9_.-]*$/.test(subject)) throw new UnknownNameError('baseline', subject, BASELINE_SUBJECTS);
+      throw new UserInputError(`${ref}: no sweep '${sweepId}' in the database`);
+    }
+    const data = await sweepData(db, sweepId);
+    // The sweep's own baselines and extra models (`majority` has no predictions to pair).
+    const known = [...new Set(data.baselines.evalRows.map((r) => r.subject))].filter((x) => x !== 'majority' && x !== 'finetuned');
+    if (!known.includes(subject)) throw new UnknownNameError('baseline', subject, known.length ? known : BASELINE_SUBJECTS);
+    return baselineSide(db, ref, data, subject as Subject);
   }
   if (await sweepExists(db, ref)) return bestSide(db, ref, await sweepData(db, ref));
   const run = await findRun(db, ref);

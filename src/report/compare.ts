@@ -46,6 +46,8 @@ export interface CompareSide {
   pricing: string | null;
   objective: Objective;
   limited: boolean;
+  /** How this side's subject was evaluated, in words: a baseline without demonstrations, cut inputs, failed requests (src/report/subjects.ts). */
+  notes?: string[];
 }
 
 export interface MetricDelta {
@@ -115,6 +117,8 @@ export interface Comparison {
   failed: string[];
   regression: boolean;
   limited: boolean;
+  /** Both sides' notes on how they were evaluated (truncation, failed requests). */
+  notes: string[];
 }
 
 /**
@@ -325,6 +329,7 @@ export function compareSides(base: CompareSide, head: CompareSide, thresholds: T
     failed,
     regression: failed.length > 0,
     limited: base.limited || head.limited,
+    notes: [...(base.notes ?? []), ...(head.notes ?? [])],
   };
 }
 

@@ -104,6 +104,12 @@ export function renderCompareMarkdown(c: Comparison, opts: { version?: string } 
     L.push('> A compared sweep was limited (`--max-steps`, `--limit-train` or `--limit-eval`): a smoke test, not a decision.');
     L.push('');
   }
+  if (c.notes.length > 0) {
+    L.push('> [!NOTE]');
+    L.push('> How the subjects were evaluated:');
+    for (const n of c.notes) L.push(`> - ${mdText(n, 400)}`);
+    L.push('');
+  }
   L.push(`${c.regression ? '❌' : '✅'} ${mdText(c.summary, 400)}`);
   L.push('');
   L.push(...metricTable(c.metrics, c.thresholds.length > 0));

@@ -183,7 +183,8 @@ export async function runBaselinesTask(msg: BaselinesMessage, send: (m: WorkerMe
         confusion.push(...r.confusion);
         predictions.push(...r.predictions);
         subjects.push(r.subjectRow);
-        usage[subject.name] = usageOf(r);
+        // Tokens per request are over the answered requests (a failed one reported no usage).
+        usage[subject.name] = { ...usageOf(r), examples: r.subjectRow.answered };
         if (provider.type !== 'local' && hasApiPrice(provider.model)) apiModels[subject.name] = provider.model;
         if (provider.type === 'local') {
           // Only in-process work costs compute here; an API subject is priced by its usage.

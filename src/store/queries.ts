@@ -183,6 +183,8 @@ export interface RunDetail {
   evals: EvalResultRecord[];
   /** Confusion matrices of the run's classification slices, then the baselines'. */
   confusion: ConfusionRecord[];
+  /** How the run's subjects and its sweep's baselines were evaluated (provider, model, errors, truncation); empty before schema 4. */
+  subjects?: SubjectRecord[];
   costs: CostRecord[];
   artifacts: ArtifactRecord[];
 }
@@ -504,8 +506,10 @@ export async function getRun(db: Db, runId: string): Promise<RunDetail> {
      ORDER BY r.kind = 'baselines', c.subject, c.split = 'val', c.slice, c.gold, c.predicted NULLS LAST`,
     [list(ids)],
   );
+  const subjects = await subjectRecords(db, { runIds: ids });
   return {
     run: run!,
+    subjects,
     curves: curves.map((c) => ({
       split: String(c.split),
       name: String(c.name),
@@ -654,6 +658,7 @@ export async function subjectRecords(db: Db, sel: ResultSelector): Promise<Subje
     model: String(s.model),
     endpoint: String(s.endpoint),
     examples: Number(s.examples),
+    answered: Number(s.answered),
     requests: Number(s.requests),
     errors: Number(s.errors),
     ...(s.first_error !== null && s.first_error !== undefined ? { firstError: String(s.first_error) } : {}),

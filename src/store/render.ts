@@ -6,7 +6,8 @@ import type Table from 'cli-table3';
 import { makeTable } from '../cli/table.js';
 import { UnknownNameError } from '../errors.js';
 import { METRICS, scaleLabel } from '../eval/metrics/registry.js';
-import type { ConfusionRecord, CurveSummary, EvalResultRecord, RunDetail, RunList, RunRecord } from './queries.js';
+import type { ConfusionRecord, CurveSummary, EvalResultRecord, RunDetail, RunList, RunRecord, SubjectRecord } from './queries.js';
+import { promptLabel, providerLabel, subjectNotes, subjectStatusCell } from '../eval/subject-notes.js';
 import type { QueryResult } from './sql.js';
 
 /** 4 significant digits; exponent form below 1e-3 (learning rates); integers as they are. */
@@ -196,7 +197,8 @@ function metricsSection(d: RunDetail, view: ShowView): string[] {
   const out: string[] = [];
   const present = <T extends string>(key: (e: EvalResultRecord) => T) => [...new Set(d.evals.map(key))];
   const perturbations = present((e) => e.perturbation);
-  for (const s of view.subjects ?? []) if (!(SHOW_SUBJECTS as readonly string[]).includes(s)) throw new UnknownNameError('subject', s, SHOW_SUBJECTS);
+  const known = [...new Set([...SHOW_SUBJECTS, ...d.evals.map((e) => e.subject as string)])];
+  for (const s of view.subjects ?? []) if (!known.includes(s)) throw new UnknownNameError('subject', s, known);
   if (view.perturbation !== undefined && view.perturbation !== 'all' && !perturbations.includes(view.perturbation)) {
     throw new UnknownNameError('perturbation', view.perturbation, [...perturbations, 'all']);
   }
@@ -231,7 +233,18 @@ function metricsSection(d: RunDetail, view: ShowView): string[] {
     }
   }
   out.push(...confusionSection((d.confusion ?? []).filter((c) => subjects.includes(c.subject))));
+  out.push(...subjectsSection(d.subjects ?? []));
   return out;
+}
+
+/** How each subject was evaluated: provider / model, prompt, tokens per request, errors, cache, truncation, then plain notes. */
+function subjectsSection(rows: SubjectRecord[]): string[] {
+  if (rows.length === 0) return [];
+  const t = table(['subject', 'provider / model', 'prompt', 'examples', 'tokens/request in, out', 'requests']);
+  for (const r of rows) {
+    t.push([r.subject, providerLabel(r), promptLabel(r), fmt(r.examples), r.answered > 0 ? `${Math.round(r.promptTokens / r.answered)}, ${Math.round(r.completionTokens / r.answered)}` : '-', subjectStatusCell(r)]);
+  }
+  return ['', 'subjects (how each was evaluated, test split)', t.toString(), ...rows.flatMap((r) => subjectNotes(r)).map((n) => `note: ${n}`)];
 }
 
 /**

@@ -30,7 +30,7 @@
  *     -- prompt/completion_tokens: the request's usage as the provider reported it; error: why the
  *     -- request failed (scored as an empty answer); demonstrations(_dropped), tokens_cut: what a local
  *     -- model's context cut (NULL in rows written before schema 4)
- *   subjects(run_id, subject, kind, prompt, k, provider, model, endpoint, examples, requests, errors, first_error,
+ *   subjects(run_id, subject, kind, prompt, k, provider, model, endpoint, examples, answered, requests, errors, first_error,
  *            cached, demonstrations_dropped, inputs_cut, no_demonstrations, prompt_tokens, completion_tokens, wall_seconds)
  *     -- how each subject was evaluated: kind finetuned | base | prompting | rag | model; provider local |
  *     -- openai; counts over clean examples except requests / errors / cached (every request)
@@ -275,6 +275,7 @@ export const MIGRATIONS: Migration[] = [
         model VARCHAR NOT NULL,
         endpoint VARCHAR NOT NULL,
         examples INTEGER NOT NULL,
+        answered INTEGER NOT NULL,
         requests INTEGER NOT NULL,
         errors INTEGER NOT NULL,
         first_error VARCHAR,

@@ -160,6 +160,7 @@ const SUBJECT_COLUMNS: AppendColumn<SubjectRow & { runId: string }>[] = [
   { type: VARCHAR, get: (r) => r.model },
   { type: VARCHAR, get: (r) => r.endpoint },
   { type: INTEGER, get: (r) => r.examples },
+  { type: INTEGER, get: (r) => r.answered },
   { type: INTEGER, get: (r) => r.requests },
   { type: INTEGER, get: (r) => r.errors },
   { type: VARCHAR, get: (r) => (r.firstError !== undefined ? capPredictionText(r.firstError) : null) },

@@ -132,7 +132,7 @@ describe('migration 4: subjects by name, per-request usage, errors and truncatio
     const { sweepId } = await seed(store, { metric: 'classify/f1_macro', goal: 'maximize' });
     const subject = {
       subject: 'gpt', kind: 'prompting' as const, prompt: 'few_shot', k: 4, provider: 'openai', model: 'gpt-4o-mini', endpoint: 'http://127.0.0.1:9/v1',
-      examples: 2, requests: 3, errors: 1, firstError: '500 Internal Server Error after 5 attempts', cached: 1,
+      examples: 2, answered: 1, requests: 3, errors: 1, firstError: '500 Internal Server Error after 5 attempts', cached: 1,
       demonstrationsDropped: 0, inputsCut: 0, noDemonstrations: 0, promptTokens: 120, completionTokens: 4, wallSeconds: 1.5,
     };
     const preds = [
