@@ -213,7 +213,7 @@ export const evaluateSchema = z
     const seen = new Map<string, string>();
     const check = (name: string, path: (string | number)[]) => {
       const first = seen.get(name);
-      if (first !== undefined) ctx.addIssue({ code: 'custom', path, message: `subject name "${name}" is already used by evaluate.${first}; give one of them a distinct \`name\`` });
+      if (first !== undefined) ctx.addIssue({ code: 'custom', path, message: `a subject name not already used by evaluate.${first} (give one of them a distinct \`name\`)` });
       else seen.set(name, path.join('.').replace(/\.(\d+)/g, '[$1]'));
     };
     e.baselines.forEach((b, i) => check(typeof b === 'string' ? b : (b.name ?? b.kind), ['baselines', i]));

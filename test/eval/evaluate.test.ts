@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { UnknownNameError } from '../../src/errors.js';
 import { evaluateSubject, inferSliceKinds, type Generator } from '../../src/eval/evaluate.js';
 import { textModelProvider } from '../../src/providers/local.js';
+import type { ChatRequest, Provider } from '../../src/providers/types.js';
 import { DEFAULT_METRICS, getMetric } from '../../src/eval/metrics/registry.js';
 import { evaluateMajority, majorityLabel } from '../../src/eval/majority.js';
 import type { Example } from '../../src/data/example.js';
@@ -237,5 +238,49 @@ describe('majority-class baseline', () => {
     expect(row('accuracy').ciLow).toBeLessThanOrEqual(acc);
     expect(confusion.every((c) => c.predicted === majority)).toBe(true);
     expect(confusion.reduce((a, c) => a + c.count, 0)).toBe(gold.length);
+  });
+});
+
+describe('evaluateSubject through a provider', () => {
+  it('scores a failed request as an empty answer, counts it, and keeps going; no perplexity without prompt log-probabilities', async () => {
+    const sent: ChatRequest[] = [];
+    const api: Provider = {
+      type: 'openai', model: 'gpt-test', endpoint: 'http://127.0.0.1:9/v1',
+      async complete(requests) {
+        sent.push(...requests);
+        return requests.map((r, i) => (i === 1
+          ? { text: '', promptTokens: 0, completionTokens: 0, finishReason: 'error', error: '500 Internal Server Error after 5 attempts' }
+          : { text: ' spam', promptTokens: 40, completionTokens: 2, finishReason: 'stop', ...(i === 2 ? { cached: true } : {}) }));
+      },
+    };
+    const r = await evaluateSubject({ ...base, subject: 'gpt', provider: api, prompt: 'few_shot', k: 2, system: 'Answer only.', perturbations: ['lowercase'] });
+    expect(sent[0]!.messages[0]).toEqual({ role: 'system', content: 'Answer only.' });
+    expect(sent[0]!.messages.filter((m) => m.role === 'assistant')).toHaveLength(2);
+    const clean = r.predictions.filter((p) => p.perturbation === 'none');
+    expect(clean[1]!.prediction).toBe('');
+    expect(clean[1]!.error).toBe('500 Internal Server Error after 5 attempts');
+    expect(clean[0]).toMatchObject({ prediction: ' spam', promptTokens: 40, completionTokens: 2, demonstrations: 2 });
+    expect(clean[2]!.cached).toBe(true);
+    expect(r.subjectRow).toMatchObject({
+      subject: 'gpt', kind: 'model', prompt: 'few_shot', k: 2, provider: 'openai', model: 'gpt-test', endpoint: 'http://127.0.0.1:9/v1',
+      examples: test.length, answered: test.length - 1, requests: sent.length, errors: 1, cached: 1, demonstrationsDropped: 0, inputsCut: 0, noDemonstrations: 0,
+    });
+    expect(r.promptTokens).toBe(40 * (test.length - 1));
+    expect(r.rows.some((x) => x.metric === 'perplexity')).toBe(false);
+  });
+
+  it('records what a local model\'s context cut: dropped demonstrations, examples that saw none, inputs cut', async () => {
+    const g = fakeGenerator();
+    const small = { ...g, nCtx: 16 + 96 }; // room for about one input (maxNewTokens 16)
+    const r = await evaluateSubject({ ...base, subject: 'prompting', provider: textModelProvider(small, 'tiny'), perturbations: [] });
+    const s = r.subjectRow;
+    expect(s.k).toBe(2);
+    expect(s.demonstrationsDropped).toBe(test.length);
+    expect(s.noDemonstrations).toBe(test.length);
+    const p = r.predictions[0]!;
+    expect(p.demonstrations).toBe(2);
+    expect(p.demonstrationsDropped).toBe(2);
+    for (const prompt of g.prompts) expect(Buffer.byteLength(prompt)).toBeLessThanOrEqual(96);
+    expect(s.inputsCut).toBe(r.predictions.filter((x) => (x.tokensCut ?? 0) > 0).length);
   });
 });
