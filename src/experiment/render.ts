@@ -1,6 +1,8 @@
 /**
  * What `fte sweep --dry-run` shows of a planned sweep: the `--json` result and the terminal table.
  */
+import { basename } from 'node:path';
+import { describeProvider, evaluationSubjects } from './subjects.js';
 import { makeTable } from '../cli/table.js';
 import { fmtParam } from '../format.js';
 import type { PlannedSweep } from './index.js';
@@ -41,5 +43,10 @@ export function renderDryRun(plan: PlannedSweep): string {
   const table = makeTable(['#', 'key', 'method', ...cols]);
   for (const v of plan.variants) table.push([v.index + 1, v.key, v.method, ...cols.map((c) => fmtParam((v.params as Record<string, unknown>)[c]))]);
   const capped = strategy === 'grid' && runCap !== undefined && plan.gridSize !== null && plan.gridSize > plan.variants.length;
-  return `${plan.loaded.spec.name}: ${plan.variants.length} variant(s) ${capped ? `of a grid of ${plan.gridSize} (runCap ${runCap})` : `(${strategy})`}\n${table.toString()}`;
+  const subjects = evaluationSubjects(plan.loaded.spec.evaluate);
+  const baseName = basename(plan.baseModelDir);
+  const subjectLine = subjects.length
+    ? `\nbaselines and models, evaluated once on the test split: ${subjects.map((x) => `${x.name} (${describeProvider(x.provider, baseName)}${x.k > 0 ? `, k = ${x.k}` : ''})`).join(', ')}`
+    : '';
+  return `${plan.loaded.spec.name}: ${plan.variants.length} variant(s) ${capped ? `of a grid of ${plan.gridSize} (runCap ${runCap})` : `(${strategy})`}\n${table.toString()}${subjectLine}`;
 }
