@@ -143,7 +143,7 @@ export function computeSweepRoi(inputs: RoiInputs, opts: ComputeRoiOptions = {})
   const baseQuality = quality('base');
   const roi = computeRoi({ monthlyRequests: settings.monthlyRequests, months: settings.months, objective: { metric: metric.key, goal: metric.goal }, approaches, baseQuality });
   const limited = isLimited(sweep.limits);
-  notes.push(...roiNotes(requests, training, alwaysOn, cost, limited ? (sweep.limits as Record<string, unknown>) : null));
+  notes.push(...roiNotes(requests, training, alwaysOn, cost, limited ? (sweep.limits as Record<string, unknown>) : null, inputs.subjects ?? []));
 
   return {
     ...roi,
@@ -300,9 +300,16 @@ function approachInputs(requests: RoiReport['requests'], training: TrainingCost,
 }
 
 /** The notes on how each approach and the training were priced (`limits`: the sweep's limits when it was cut down). */
-function roiNotes(requests: RoiReport['requests'], training: TrainingCost, alwaysOn: number, cost: CostSpec, limits: Record<string, unknown> | null): string[] {
+function roiNotes(requests: RoiReport['requests'], training: TrainingCost, alwaysOn: number, cost: CostSpec, limits: Record<string, unknown> | null, subjects: readonly { subject: string; provider: string; model: string; endpoint: string }[]): string[] {
   const ft = requests.finetuned;
-  const notes = [`prompting and RAG are priced as ${requests.prompting.priceKey} API calls on the prompts measured here; their quality is that of the local base model with the same prompts`];
+  const notes: string[] = [];
+  const local: string[] = [];
+  for (const [name, label] of [['prompting', 'prompting'], ['rag', 'RAG']] as const) {
+    const s = subjects.find((x) => x.subject === name);
+    if (s && s.provider !== 'local') notes.push(`${label} was evaluated on ${s.provider} ${s.model} (${s.endpoint}) and is priced as ${requests[name].priceKey} API calls on the tokens that API reported`);
+    else local.push(label);
+  }
+  if (local.length) notes.unshift(`${local.join(' and ')} ${local.length > 1 ? 'are' : 'is'} priced as ${requests.prompting.priceKey} API calls on the prompts measured here; ${local.length > 1 ? 'their' : 'its'} quality is that of the local base model with the same prompts`);
   if (ft.pricing === 'self-hosted') {
     const tp = ft.tokensPerSecond ? `${Math.round(ft.tokensPerSecond).toLocaleString('en-US')} tokens/s per device (${/ tokens\/s \((.*)\)$/.exec(ft.priceSource)?.[1] ?? 'see priceSource'})` : 'unknown throughput';
     notes.push(

@@ -5,7 +5,7 @@
 import { UserInputError } from '../errors.js';
 import type { Subject } from '../eval/types.js';
 import type { Db } from './db.js';
-import { bestRun, costs, evalResults, getSweep, latestSweep, listSweeps, sweepRuns, type CostRecord, type EvalResultRecord, type RunRecord, type SweepDetail, type SweepRecord } from './queries.js';
+import { bestRun, costs, evalResults, getSweep, latestSweep, listSweeps, subjectRecords, sweepRuns, type CostRecord, type EvalResultRecord, type RunRecord, type SubjectRecord, type SweepDetail, type SweepRecord } from './queries.js';
 import { baselineRunId } from './types.js';
 
 /** Mean clean-input prompt and prediction lengths (characters) of one subject in one run. */
@@ -39,6 +39,8 @@ export interface RoiInputs {
   predictionLengths: PredictionLengths[];
   /** Other sweeps with completed runs, newest first; read only when this sweep has no completed run (else empty). */
   sweepsWithCompletedRuns: SweepRecord[];
+  /** How the baselines were evaluated (provider, model); empty for stores before schema 4. */
+  subjects?: SubjectRecord[];
 }
 
 /**
@@ -63,6 +65,7 @@ export async function readRoiInputs(db: Db, opts: { sweepId?: string } = {}): Pr
     bestRunId: anyCompleted ? ((await bestRun(db, sweep.sweepId))?.runId ?? null) : null,
     predictionLengths: await predictionLengths(db, sweep.sweepId),
     sweepsWithCompletedRuns,
+    subjects: await subjectRecords(db, { runIds: [baselineRunId(sweep.sweepId)] }),
   };
 }
 
