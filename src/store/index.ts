@@ -28,6 +28,8 @@ export type {
   PredictionSelector,
   SweepRecord,
   SweepDetail,
+  SweepBaseRecord,
+  RunCheckpointRecord,
 } from './queries.js';
 export { SCHEMA_VERSION, MIGRATIONS, runSummarySql, paramColumns } from './schema.js';
 export { StoreLockedError, StoreCorruptError, StoreVersionError, StoreMissingError, QueryError } from './errors.js';

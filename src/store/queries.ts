@@ -10,6 +10,7 @@
  * Size: one file (~770 lines) on purpose: each record type sits beside the one query that fills it,
  * so a column change is one edit here; the records are plain data and the queries share helpers.
  */
+import { dirname } from 'node:path';
 import { UnknownNameError, UserInputError } from '../errors.js';
 import { lowerIsBetter } from '../eval/metrics/direction.js';
 import type { Subject, SubjectKind, SubjectRow } from '../eval/types.js';
@@ -816,4 +817,56 @@ export async function sweepRuns(db: Db, sweepId: string): Promise<RunRecord[]> {
 /** The `run_summary` columns holding hyperparameters (snake_case), for tables that show params. */
 export function paramColumnNames(): { param: string; column: string }[] {
   return paramColumns().map(({ param, column }) => ({ param, column }));
+}
+
+/** A sweep's base model as its spec named it, for resolving the folder (`fte serve`). */
+export interface SweepBaseRecord {
+  sweepId: string;
+  experiment: string | null;
+  /** `sweeps.base_model`: the spec's `model.base` as written (a path, relative to the spec or the working directory, or a built-in name). */
+  baseModel: string | null;
+  /** `experiments.spec_path`: the spec file as the sweep was given it (relative to that sweep's working directory). */
+  specPath: string | null;
+  startedAt: string;
+}
+
+/** A completed variant run and its checkpoint folder (`fte serve`). */
+export interface RunCheckpointRecord {
+  runId: string;
+  sweepId: string;
+  experiment: string | null;
+  method: string | null;
+  finishedAt: string | null;
+  /**
+   * The checkpoint folder: `runs.checkpoint_path`, else the folder of the run's `adapter_config` /
+   * `config` artifact; null when neither is recorded. Not checked on disk.
+   */
+  checkpointDir: string | null;
+}
+
+/**
+ * What `fte serve` can serve: every sweep with its base model (newest first) and every completed
+ * variant run with its checkpoint folder (in start order).
+ */
+export async function servingCatalog(db: Db): Promise<{ sweeps: SweepBaseRecord[]; runs: RunCheckpointRecord[] }> {
+  const sweeps = await db.all(
+    `SELECT s.sweep_id, e.name AS experiment, s.base_model, e.spec_path, s.started_at
+     FROM sweeps s LEFT JOIN experiments e ON e.experiment_id = s.experiment_id
+     ORDER BY s.started_at DESC, s.sweep_id DESC`,
+  );
+  const runs = await db.all(
+    `SELECT r.run_id, r.sweep_id, e.name AS experiment, r.method, r.finished_at, r.checkpoint_path,
+       (SELECT min(a.path) FROM artifacts a WHERE a.run_id = r.run_id AND a.kind IN ('adapter_config', 'config')) AS config_file
+     FROM runs r JOIN sweeps s ON s.sweep_id = r.sweep_id LEFT JOIN experiments e ON e.experiment_id = s.experiment_id
+     WHERE r.kind = 'variant' AND r.status = 'completed'
+     ORDER BY r.run_seq`,
+  );
+  return {
+    sweeps: sweeps.map((s) => ({ sweepId: String(s.sweep_id), experiment: str(s.experiment), baseModel: str(s.base_model), specPath: str(s.spec_path), startedAt: String(s.started_at) })),
+    runs: runs.map((r) => {
+      const configFile = str(r.config_file);
+      const dir = str(r.checkpoint_path) ?? (configFile === null ? null : dirname(configFile));
+      return { runId: String(r.run_id), sweepId: String(r.sweep_id), experiment: str(r.experiment), method: str(r.method), finishedAt: str(r.finished_at), checkpointDir: dir };
+    }),
+  };
 }

@@ -73,6 +73,10 @@ export class StoreReader {
   costs(selector: q.ResultSelector): Promise<q.CostRecord[]> {
     return q.costs(this.db, selector);
   }
+  /** See `queries.servingCatalog`. */
+  servingCatalog(): Promise<{ sweeps: q.SweepBaseRecord[]; runs: q.RunCheckpointRecord[] }> {
+    return q.servingCatalog(this.db);
+  }
   /** See `queries.artifacts`. */
   artifacts(selector: q.ResultSelector): Promise<q.ArtifactRecord[]> {
     return q.artifacts(this.db, selector);
