@@ -93,9 +93,15 @@ export interface RunData {
   predictions: PredictionRow[];
   costs: CostRow[];
   artifacts: ArtifactRow[];
+  /** How the run's own model was evaluated (subject `finetuned`: provider, model, truncation); absent or empty for stores before schema 4. */
+  subjects?: SubjectRow[];
 }
 
-/** The sweep's baseline results (base, prompting, RAG), scored once per sweep on the same test split. */
+/**
+ * The sweep's baseline results (base, prompting, RAG, named baselines and extra models, majority
+ * class), scored once per sweep on the same test split; an evaluation without training (`fte eval`)
+ * has only these.
+ */
 export interface BaselineData {
   evalRows: EvalRow[];
   predictions: PredictionRow[];
