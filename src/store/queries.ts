@@ -510,7 +510,6 @@ export async function getRun(db: Db, runId: string): Promise<RunDetail> {
   const subjects = await subjectRecords(db, { runIds: ids });
   return {
     run: run!,
-    subjects,
     curves: curves.map((c) => ({
       split: String(c.split),
       name: String(c.name),
@@ -536,6 +535,7 @@ export async function getRun(db: Db, runId: string): Promise<RunDetail> {
     })),
     costs: await costs(db, { runIds: [id], includeBaselines: false }),
     artifacts: await artifacts(db, { runIds: [id] }),
+    subjects,
   };
 }
 

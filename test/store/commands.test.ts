@@ -102,7 +102,7 @@ describe('fte runs', () => {
 describe('fte show', () => {
   it('--json gives params, curves, metrics (own, then baselines), costs and artifacts', () => {
     const out = json(['show', 'r-a']) as Record<string, any>;
-    expect(Object.keys(out)).toEqual(['run', 'curves', 'evals', 'confusion', 'costs', 'artifacts']);
+    expect(Object.keys(out)).toEqual(['run', 'curves', 'evals', 'confusion', 'costs', 'artifacts', 'subjects']);
     expect(out.run.runId).toBe('r-a');
     expect(out.curves).toEqual([
       { split: 'val', name: 'loss', points: 4, firstStep: 4, lastStep: 19, first: 3.16, last: 3.01, min: 3.01, minStep: 19, max: 3.16, maxStep: 4 },
