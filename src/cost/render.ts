@@ -3,27 +3,14 @@
  */
 import { makeTable } from '../cli/table.js';
 import { fmtUsd } from '../format.js';
-import { formatQuality, type BreakEven } from './roi.js';
+import { breakEvenShort, formatQuality } from './roi.js';
 import type { RoiReport } from './sweep-roi.js';
 
 
 const int = (v: number): string => Math.ceil(v).toLocaleString('en-US');
 
 /** Short text of a break-even for a table cell. */
-export function formatBreakEven(b: BreakEven): string {
-  switch (b.kind) {
-    case 'above':
-      return `from ${int(b.fromVolume!)}/mo`;
-    case 'always':
-      return 'at any volume';
-    case 'never':
-      return 'never';
-    case 'below':
-      return `up to ${int(b.untilVolume!)}/mo`;
-    case 'between':
-      return `${int(b.fromVolume!)}-${int(b.untilVolume!)}/mo`;
-  }
-}
+export const formatBreakEven = breakEvenShort;
 
 const fmtQ = formatQuality;
 

@@ -120,6 +120,8 @@ function breakEvenText(b: BreakEven | undefined): string {
       return `only below ${fmtCount(Math.floor(b.untilVolume ?? 0))}`;
     case 'between':
       return `${fmtCount(Math.ceil(b.fromVolume ?? 0))}–${fmtCount(Math.floor(b.untilVolume ?? 0))}`;
+    case 'several':
+      return b.intervals.map(([lo, hi]) => (hi === null ? `from ${fmtCount(Math.ceil(lo))}` : `${fmtCount(Math.ceil(lo))}–${fmtCount(Math.floor(hi))}`)).join(', ');
   }
 }
 
