@@ -258,10 +258,12 @@ export interface Decision {
 
 const NAME: Record<Approach, string> = { finetuned: 'fine-tuning', prompting: 'prompting', rag: 'RAG' };
 
-/** A month count for text: `0`, `4.2`, `never`. */
+/** A month count for text: `0`, `<0.1`, `4.2`, `never`. */
 export function fmtMonths(m: number | null): string {
   if (m === null || !Number.isFinite(m)) return 'never';
-  return m === 0 ? '0' : m >= 100 ? Math.round(m).toLocaleString('en-US') : Number(m.toPrecision(2)).toString();
+  if (m === 0) return '0';
+  if (m < 0.1) return '<0.1';
+  return m >= 100 ? Math.round(m).toLocaleString('en-US') : Number(m.toPrecision(2)).toString();
 }
 
 /** `3.1-9.4 months`, or one figure when both ends agree. */

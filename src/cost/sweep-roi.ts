@@ -357,17 +357,37 @@ export function specCost(spec: unknown): { cost: CostSpec; notes: string[]; user
   if (!spec || typeof spec !== 'object') return { cost: costSchema.parse({}), notes: ['the sweep stored no spec: default cost settings used'], userSet: new Set() };
   const raw = (spec as Partial<ExperimentSpec>).cost ?? {};
   const parsed = costSchema.safeParse(raw);
-  if (parsed.success) return { cost: parsed.data, notes: [], userSet: new Set(dottedPaths(raw)) };
+  if (parsed.success) return { cost: parsed.data, notes: [], userSet: userSetPaths(raw) };
   return { cost: costSchema.parse({}), notes: [`the stored spec's cost section is invalid (${parsed.error.issues[0]?.message}): default cost settings used`], userSet: new Set() };
 }
 
-/** Dotted paths of the leaves of a plain object (`{ a: { b: 1 } }` -> `a.b`, and `a`). */
-function dottedPaths(o: unknown, prefix = ''): string[] {
-  if (!o || typeof o !== 'object' || Array.isArray(o)) return [];
-  return Object.entries(o as Record<string, unknown>).flatMap(([k, v]) => {
-    const p = prefix ? `${prefix}.${k}` : k;
-    return v !== undefined ? [p, ...dottedPaths(v, p)] : [];
-  });
+/**
+ * The dotted paths of a cost section that differ from the schema's defaults, with their parents
+ * (`{ effort: { finetuned: { engineeringHours: 40 } } }` -> `effort`, `effort.finetuned`,
+ * `effort.finetuned.engineeringHours`). A sweep stores its spec with the defaults filled in, so a
+ * value equal to its default cannot be told from one left out: it counts as the default.
+ */
+export function userSetPaths(raw: unknown): Set<string> {
+  const defaults = costSchema.parse({}) as Record<string, unknown>;
+  const out = new Set<string>();
+  const walk = (o: unknown, d: unknown, prefix: string): boolean => {
+    if (o && typeof o === 'object' && !Array.isArray(o)) {
+      let any = false;
+      for (const [k, v] of Object.entries(o as Record<string, unknown>)) {
+        if (v === undefined) continue;
+        const p = prefix ? `${prefix}.${k}` : k;
+        const dv = d && typeof d === 'object' ? (d as Record<string, unknown>)[k] : undefined;
+        if (walk(v, dv, p)) {
+          out.add(p);
+          any = true;
+        }
+      }
+      return any;
+    }
+    return JSON.stringify(o) !== JSON.stringify(d);
+  };
+  walk(raw, defaults, '');
+  return out;
 }
 
 /**

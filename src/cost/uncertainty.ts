@@ -80,10 +80,13 @@ export function scaleDriver(a: ApproachInput, key: string, factor: number): Appr
 
 const fmtFactor = (f: number): string => `x${Number(f.toPrecision(3))}`;
 
+/** Relative changes below this are rounding, not a move (the table leaves such rows out). */
+const NEGLIGIBLE = 1e-6;
+
 function swing(a: BreakEven, b: BreakEven): number {
   const x = breakEvenVolume(a);
   const y = breakEvenVolume(b);
-  if (x === y) return 0;
+  if (x === y || (Number.isFinite(x) && Number.isFinite(y) && Math.abs(x - y) <= NEGLIGIBLE * Math.max(Math.abs(x), Math.abs(y)))) return 0;
   if (!Number.isFinite(x) || !Number.isFinite(y) || x === 0 || y === 0) return Infinity;
   return Math.abs(Math.log10(y / x));
 }
@@ -91,7 +94,7 @@ function swing(a: BreakEven, b: BreakEven): number {
 /**
  * The sensitivity table: each driver present in the approaches' parts at `drivers`' factors (default
  * x0.5 and x2, labelled by key), the horizon at half and double, and, with value, each approach's
- * quality at the ends of its interval; rows where nothing moves are left out; sorted by how far the
+ * quality at the ends of its interval; rows where nothing moves (by more than a millionth) are left out; sorted by how far the
  * break-even against the best alternative moves (`swing`), then by the change in fine-tuning's advantage.
  * @throws RangeError without a `finetuned` approach or an alternative.
  */
@@ -126,7 +129,9 @@ export function sensitivityTable(s: Scenario, drivers?: DriverSpec[]): Sensitivi
       rows.push(row(`quality:${a.approach}`, `${a.approach} quality (95% interval)`, fmtQuality(ci[0]), fmtQuality(ci[1]), (end) => ({ s, q: { [a.approach]: ci[end] } })));
     }
   }
-  const moved = rows.filter((r) => r.swing > 0 || Math.abs(r.advantageUsd[1] - r.advantageUsd[0]) > 1e-12 || r.choice[0] !== r.choice[1]);
+  // A change in fine-tuning's advantage counts when it is more than a millionth of the largest monthly cost.
+  const scale = Math.max(...s.approaches.map((a) => monthlyCost(a, s.volume, s.months)), 1e-12);
+  const moved = rows.filter((r) => r.swing > 0 || Math.abs(r.advantageUsd[1] - r.advantageUsd[0]) > NEGLIGIBLE * scale || r.choice[0] !== r.choice[1]);
   return moved.sort((x, y) => (y.swing === x.swing ? Math.abs(y.advantageUsd[1] - y.advantageUsd[0]) - Math.abs(x.advantageUsd[1] - x.advantageUsd[0]) : y.swing - x.swing));
 }
 

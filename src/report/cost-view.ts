@@ -250,7 +250,7 @@ function roiSection(
     notes: [
       ...r.breakEven.map((b) => `${b.reason.charAt(0).toUpperCase()}${b.reason.slice(1)}.`),
       ...r.breakEvenRange.map((b) => `Across the quality intervals the break-even against ${APPROACH_LABEL[b.against] ?? b.against} runs from ${breakEvenShort(b.pessimistic)} (fine-tuning at its low end) to ${breakEvenShort(b.optimistic)}.`),
-      ...r.payback.map((p) => `Fine-tuning's extra one-off (${fmtUsd(p.extraOneOffUsd)}) against ${APPROACH_LABEL[p.against] ?? p.against}: ${p.months === null ? 'never repaid' : p.months === 0 ? 'nothing to repay' : `repaid in ${fmtMonths(p.months)} months`} at ${fmtUsd(p.monthlyGainUsd)}/month${p.range ? ` (${fmtMonthsRange(p.range)} across the quality intervals)` : ''}.`),
+      ...r.payback.map((p) => `Fine-tuning's extra one-off (${fmtUsd(p.extraOneOffUsd)}) against ${APPROACH_LABEL[p.against] ?? p.against}: ${p.months === null ? `never repaid at this volume (${fmtUsd(p.monthlyGainUsd)}/month gained)` : p.months === 0 ? 'nothing to repay' : `repaid in ${fmtMonths(p.months)} months at ${fmtUsd(p.monthlyGainUsd)}/month`}${p.range ? ` (${fmtMonthsRange(p.range)} across the quality intervals)` : ''}.`),
       ...notes,
     ],
     ...decisionParts(r, data.roi ?? {}),

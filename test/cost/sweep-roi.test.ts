@@ -8,6 +8,7 @@ import { resolvePrices } from '../../src/cost/prices.js';
 import { costSpec } from '../../src/cost/spec.js';
 import { roiForSweep, type RoiReport } from '../../src/report/roi.js';
 import { renderRoi } from '../../src/cost/render.js';
+import { userSetPaths } from '../../src/cost/sweep-roi.js';
 import { openStore, type Store } from '../../src/store/index.js';
 import type { EvalRow, Subject, SubjectRow } from '../../src/eval/types.js';
 import type { RunOutcome } from '../../src/store/types.js';
@@ -364,7 +365,7 @@ describe('the whole cost, the value side, and which are user-set', () => {
     expect(part('prompting', /^engineering/)).toMatchObject({ usd: 800, origin: 'spec' });
     expect(part('rag', /^engineering/)).toMatchObject({ usd: 0, origin: 'not set' });
     expect(part('finetuned', /^data preparation/)).toMatchObject({ usd: 100, origin: 'spec' });
-    expect(part('rag', /^retrieval index/)).toMatchObject({ usd: 70, origin: 'spec' });
+    expect(part('rag', /^retrieval index/)).toMatchObject({ usd: 70, origin: 'default' }); // 70 is the schema's default
     // retraining every 6 months at one training of w1 (the priced run): training / 6 per month
     const retrain = part('finetuned', /^retraining/);
     expect(retrain.origin).toBe('estimated');
@@ -398,6 +399,13 @@ describe('the whole cost, the value side, and which are user-set', () => {
     expect(at(/approach .*priced as/)).toBeGreaterThan(at(/Sensitivity/));
     expect(text).toMatch(/Cost inputs/);
     expect(text).toMatch(/engineering 40 h x \$100\/h +│ +one-off +│ +\$4,000 +│ spec/);
+  });
+});
+
+describe('userSetPaths: what the spec set, told from the defaults a stored spec carries', () => {
+  it('values that differ from the schema defaults, with their parents', () => {
+    const p = userSetPaths({ targetDevice: 'A100-80GB', monthlyRequests: 5, dataPreparationUsd: 0, effort: { finetuned: { engineeringHours: 40 } }, prices: {}, value: { usdPerCorrect: 0.1 } });
+    expect([...p].sort()).toEqual(['effort', 'effort.finetuned', 'effort.finetuned.engineeringHours', 'monthlyRequests', 'value', 'value.usdPerCorrect']);
   });
 });
 
@@ -468,6 +476,20 @@ describe('fte roi (the command, in-process)', () => {
     expect(j.monthlyRequests).toBe(1e6);
     expect(j.approaches).toHaveLength(3);
     expect(j.sensitivity.volume.length).toBeGreaterThan(20);
+  });
+  it('bad utilisation: one line on stderr, exit code 2', async () => {
+    for (const [flag, v, msg] of [['--serving-mfu', '1.5', 'fte: --serving-mfu must be in (0, 1], got 1.5\n'], ['--training-mfu', 'x', "fte: --training-mfu must be a number in (0, 1], got 'x'\n"]] as const) {
+      const { err, code } = await run(['--db', dbFile, flag, v]);
+      expect(err).toBe(msg);
+      expect(code).toBe(2);
+    }
+  });
+  it('--api-model prints the what-if line and the o200k token counts', async () => {
+    const { out, code } = await run(['--db', dbFile, '--sweep', 'local', '--api-model', 'gpt-4o-mini']);
+    expect(code).toBeUndefined();
+    expect(out).toMatch(/^What-if: --api-model gpt-4o-mini: prompting and RAG priced as gpt-4o-mini API calls \(not how it ran\)\.$/m);
+    expect(out).toMatch(/gpt-4o-mini API \(what-if\)/);
+    expect(out).toMatch(/125\+2 \(o200k\)/);
   });
   it('bad volume: one line on stderr, exit code 2', async () => {
     const { err, code } = await run(['--db', dbFile, '--monthly-requests=0']);
