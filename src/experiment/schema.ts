@@ -276,7 +276,11 @@ export const costSchema = z
     device: z.string().optional(),
     /** Device a production training run would use, for the "what would it cost there" figure. */
     targetDevice: z.string().default('A100-80GB'),
-    /** Hosted API model the prompting and RAG baselines are priced as. */
+    /**
+     * API model that prices an API-evaluated baseline whose model has no price entry (e.g. one served
+     * by `fte serve`). Locally evaluated baselines are priced as served on `servingDevice`; `fte roi
+     * --api-model` is the what-if that prices them as API calls.
+     */
     apiModel: z.string().default('gpt-4o-mini'),
     /** Price overrides: key -> partial entry (see src/cost/prices). */
     prices: z.record(z.string(), z.any()).default({}),
@@ -292,7 +296,11 @@ export const costSchema = z
     deviceCount: z.number().int().positive().optional(),
     /** Devices a production training run would use on `targetDevice`. Default 1. */
     targetDeviceCount: z.number().int().positive().default(1),
-    /** Device the fine-tuned model is served on (self-hosted), a price-table key. Default: `targetDevice`. */
+    /**
+     * Device the self-hosted approaches (the fine-tuned model; prompting and RAG evaluated locally) are
+     * served on, a price-table key. Default: by model size (src/cost/serving.ts): one CPU core up to
+     * `cpuServingMaxParams`, else the cheapest device whose memory holds the model.
+     */
     servingDevice: z.string().optional(),
     /** Measured or vendor serving throughput of the fine-tuned model on `servingDevice`, tokens/s. Default: from FLOPs x `servingMfu`. */
     servingThroughputTokensPerSecond: z.number().positive().optional(),
@@ -302,7 +310,12 @@ export const costSchema = z
      * fine-tuning runs use small batches and short sequences.
      */
     trainingMfu: z.number().positive().max(1).default(0.3),
-    /** Model FLOPs utilisation assumed for serving (decoding is memory-bound). Default 0.1. */
+    /**
+     * Model FLOPs utilisation assumed for serving where the evaluation did not measure the throughput on
+     * the serving device. Default 0.1: autoregressive decoding reads every weight once per generated
+     * token, so it is memory-bound and batched serving reaches about a tenth of peak tensor throughput
+     * (the roofline argument of Pope et al. 2022, "Efficiently Scaling Transformer Inference").
+     */
     servingMfu: z.number().positive().max(1).default(0.1),
     /** Price the fine-tuned model as a hosted fine-tuned API model (a price-table key such as `gpt-4o-mini-ft`) instead of self-hosting. */
     hostedFinetunedModel: z.string().optional(),
