@@ -70,7 +70,7 @@ export function renderRoi(r: RoiReport): string {
       fmtUsd(a.monthlyUsd),
     ];
     if (withValue) {
-      row.push(fmtUsd(a.valueMonthlyUsd), `${fmtUsd(a.netMonthlyUsd)}${a.ranges ? ` [${fmtUsd(a.ranges.netMonthlyUsd[0])}, ${fmtUsd(a.ranges.netMonthlyUsd[1])}]` : ''}`, a.oneOffUsd > 0 ? `${fmtMonths(a.paybackMonths)} mo${a.ranges ? ` [${fmtMonthsRange(a.ranges.paybackMonths).replace(' months', '')}]` : ''}` : '-');
+      row.push(fmtUsd(a.valueMonthlyUsd), `${fmtUsd(a.netMonthlyUsd)}${a.ranges ? ` [${fmtUsd(a.ranges.netMonthlyUsd[0])}, ${fmtUsd(a.ranges.netMonthlyUsd[1])}]` : ''}`, a.oneOffUsd > 0 ? `${a.paybackMonths === null ? 'never' : `${fmtMonths(a.paybackMonths)} mo`}${a.ranges ? ` [${fmtMonthsRange(a.ranges.paybackMonths).replace(' months', '')}]` : ''}` : '-');
     } else {
       row.push(a.usdPerQualityPoint === null ? '-' : fmtUsd(a.usdPerQualityPoint));
     }

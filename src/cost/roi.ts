@@ -266,10 +266,12 @@ export function fmtMonths(m: number | null): string {
   return m >= 100 ? Math.round(m).toLocaleString('en-US') : Number(m.toPrecision(2)).toString();
 }
 
-/** `3.1-9.4 months`, or one figure when both ends agree. */
+/** `3.1-9.4 months` (shorter first), `3.1 months to never`, or one figure when both ends agree. */
 export function fmtMonthsRange(r: [number | null, number | null]): string {
-  const [a, b] = r.map(fmtMonths);
-  return a === b ? `${a} months` : `${a}-${b} months`;
+  const [lo, hi] = [...r].sort((x, y) => (x ?? Infinity) - (y ?? Infinity));
+  const [a, b] = [fmtMonths(lo ?? null), fmtMonths(hi ?? null)];
+  if (a === b) return a === 'never' ? 'never' : `${a} months`;
+  return b === 'never' ? `${a} months to never` : `${a}-${b} months`;
 }
 
 function decide(r: RoiResult, s: Scenario): Decision {

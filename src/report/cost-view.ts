@@ -236,7 +236,7 @@ function roiSection(
     costPerPoint: a.usdPerQualityPoint === null ? '—' : fmtUsd(a.usdPerQualityPoint),
     valueMonthly: fmtUsd(a.valueMonthlyUsd),
     net: a.netMonthlyUsd === null ? '—' : `${fmtUsd(a.netMonthlyUsd)}${a.ranges ? ` [${fmtUsd(a.ranges.netMonthlyUsd[0])}, ${fmtUsd(a.ranges.netMonthlyUsd[1])}]` : ''}`,
-    payback: a.netMonthlyUsd === null || !(a.oneOffUsd > 0) ? '—' : `${fmtMonths(a.paybackMonths)} months${a.ranges ? ` [${fmtMonthsRange(a.ranges.paybackMonths).replace(' months', '')}]` : ''}`,
+    payback: a.netMonthlyUsd === null || !(a.oneOffUsd > 0) ? '—' : `${a.paybackMonths === null ? 'never' : `${fmtMonths(a.paybackMonths)} months`}${a.ranges ? ` [${fmtMonthsRange(a.ranges.paybackMonths).replace(' months', '')}]` : ''}`,
     breakEven: a.approach === 'finetuned' ? '' : breakEvenText(r.breakEven.find((b) => b.against === a.approach)),
     best: a.approach === r.bestQuality,
   }));
