@@ -5,7 +5,7 @@
  */
 import { makeTable } from '../cli/table.js';
 import { fmtUsd } from '../format.js';
-import { breakEvenShort, fmtMonths, fmtMonthsRange, formatQuality } from './roi.js';
+import { breakEvenRangeText, breakEvenShort, fmtMonths, fmtMonthsRange, formatQuality } from './roi.js';
 import type { RoiReport } from './sweep-roi.js';
 
 const int = (v: number): string => Math.ceil(v).toLocaleString('en-US');
@@ -86,7 +86,7 @@ export function renderRoi(r: RoiReport): string {
   for (const p of r.costInputs.filter((x) => x.origin !== 'not set')) inputs.push([p.approach, p.label, p.kind, fmtUsd(p.usd), p.origin]);
   const prices = makeTable(['price', 'figure', 'source', 'date', 'age'], { colAligns: ['left', 'right', 'left', 'left', 'right'] });
   for (const p of r.prices) prices.push([p.key, p.price, p.url ? `${p.source} ${p.url}` : p.source, p.date, p.ageMonths === null ? '-' : `${p.ageMonths} mo${p.stale ? ' (stale)' : ''}`]);
-  const rangeBe = r.breakEvenRange.map((b) => `vs ${b.against} across the quality intervals: ${breakEvenShort(b.pessimistic)} (fine-tuning at its low end, ${b.against} at its high end) to ${breakEvenShort(b.optimistic)}.`);
+  const rangeBe = r.breakEvenRange.map((b) => `${breakEvenRangeText(b)}.`);
   const payback = r.payback.map((p) => `Fine-tuning's extra one-off (${fmtUsd(p.extraOneOffUsd)}) against ${p.against}: ${p.months === null ? `never repaid at this volume (${fmtUsd(p.monthlyGainUsd)}/month ${withValue ? 'gained' : 'saved'})` : p.months === 0 ? 'nothing to repay' : `repaid in ${fmtMonths(p.months)} months at ${fmtUsd(p.monthlyGainUsd)}/month ${withValue ? 'gained' : 'saved'}`}${p.range ? ` (${fmtMonthsRange(p.range)} across the quality intervals)` : ''}.`);
   const lines = [
     ...renderDecision(r),

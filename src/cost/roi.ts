@@ -293,6 +293,18 @@ function decide(r: RoiResult, s: Scenario): Decision {
   return { choice, basis: 'quality and cost', headline: r.recommendation, drivers, flips: flipsFrom ? findFlips(s, flipsFrom, r.objective.metric, r.objective.goal) : [] };
 }
 
+/** A break-even as a volume for prose: `12,000 requests/month`, `any volume`, `never`, else as `breakEvenShort`. */
+export function breakEvenVolumeText(b: BreakEven): string {
+  if (b.kind === 'above') return `${Math.ceil(b.fromVolume!).toLocaleString('en-US')} requests/month`;
+  if (b.kind === 'always') return 'any volume';
+  return breakEvenShort(b);
+}
+
+/** The break-even range across the quality intervals in one sentence. */
+export function breakEvenRangeText(b: { against: Approach; pessimistic: BreakEven; optimistic: BreakEven }, altName: string = b.against): string {
+  return `Across the quality intervals the break-even against ${altName} is ${breakEvenVolumeText(b.pessimistic)} with fine-tuning at the low end of its interval and ${altName} at the high end of its own, ${breakEvenVolumeText(b.optimistic)} the other way round`;
+}
+
 /** A break-even in a few words (`from 12,000/mo`, `never`). */
 export function breakEvenShort(b: BreakEven): string {
   const int = (v: number): string => Math.ceil(v).toLocaleString('en-US');

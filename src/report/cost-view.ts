@@ -4,7 +4,7 @@
  * builds the ROI from the stored `costs` rows (src/cost/stored-roi.ts). This module only selects and
  * formats.
  */
-import { breakEvenShort, computeRoi, fmtMonths, fmtMonthsRange, formatQuality, type BreakEven, type RoiInput, type RoiResult } from '../cost/roi.js';
+import { breakEvenRangeText, breakEvenShort, computeRoi, fmtMonths, fmtMonthsRange, formatQuality, type BreakEven, type RoiInput, type RoiResult } from '../cost/roi.js';
 import { componentUsd, perRequestUsd, roiInputFromStoredCosts } from '../cost/stored-roi.js';
 import type { EvalRow } from '../eval/types.js';
 import type { ReportData, RunData } from './data.js';
@@ -249,7 +249,7 @@ function roiSection(
     sensitivity,
     notes: [
       ...r.breakEven.map((b) => `${b.reason.charAt(0).toUpperCase()}${b.reason.slice(1)}.`),
-      ...r.breakEvenRange.map((b) => `Across the quality intervals the break-even against ${APPROACH_LABEL[b.against] ?? b.against} runs from ${breakEvenShort(b.pessimistic)} (fine-tuning at its low end) to ${breakEvenShort(b.optimistic)}.`),
+      ...r.breakEvenRange.map((b) => `${breakEvenRangeText(b, APPROACH_LABEL[b.against] ?? b.against)}.`),
       ...r.payback.map((p) => `Fine-tuning's extra one-off (${fmtUsd(p.extraOneOffUsd)}) against ${APPROACH_LABEL[p.against] ?? p.against}: ${p.months === null ? `never repaid at this volume (${fmtUsd(p.monthlyGainUsd)}/month gained)` : p.months === 0 ? 'nothing to repay' : `repaid in ${fmtMonths(p.months)} months at ${fmtUsd(p.monthlyGainUsd)}/month`}${p.range ? ` (${fmtMonthsRange(p.range)} across the quality intervals)` : ''}.`),
       ...notes,
     ],

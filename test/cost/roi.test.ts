@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { breakEven, computeRoi, logSpaced, monthlyCost, type ApproachInput } from '../../src/cost/roi.js';
+import { breakEven, breakEvenRangeText, computeRoi, fmtMonthsRange, logSpaced, monthlyCost, type ApproachInput } from '../../src/cost/roi.js';
 
 const ft = (o: Partial<ApproachInput> = {}): ApproachInput => ({ approach: 'finetuned', quality: 0.8, perRequestUsd: 0.0001, oneOffUsd: 1200, fixedMonthlyUsd: 0, ...o });
 const prompting = (o: Partial<ApproachInput> = {}): ApproachInput => ({ approach: 'prompting', quality: 0.6, perRequestUsd: 0.0011, oneOffUsd: 0, fixedMonthlyUsd: 0, ...o });
@@ -201,7 +201,7 @@ describe('computeRoi with value: net, ROI, payback and their ranges, by hand', (
     expect(p.range![1]).toBeCloseTo(1200 / 1020, 9);
   });
   it('recommendation and decision', () => {
-    expect(r.recommendation).toBe('Fine-tune: it nets $290/month at 100,000 requests/month (value $400 - cost $110), $320 more than RAG; $3,480 over 12 months; it pays back its $1,200 one-off in 3.1 months (13-1.7 months across its quality interval).');
+    expect(r.recommendation).toBe('Fine-tune: it nets $290/month at 100,000 requests/month (value $400 - cost $110), $320 more than RAG; $3,480 over 12 months; it pays back its $1,200 one-off in 3.1 months (1.7-13 months across its quality interval).');
     expect(r.decision).toMatchObject({ choice: 'finetuned', basis: 'net value', headline: r.recommendation });
     expect(r.decision.flips.map((f) => [f.over, f.scenario])).toEqual([['rag', 'both-ends']]);
     expect(r.decision.drivers[0]).toBe('value per request (classify/accuracy read as the share answered correctly): finetuned $0.004, prompting -$0.002, rag $0.001');
@@ -217,6 +217,16 @@ describe('computeRoi with value: net, ROI, payback and their ranges, by hand', (
     expect(ppl.approaches[0]!.netMonthlyUsd).toBeNull();
     expect(ppl.recommendation).toMatch(/^Fine-tune: best perplexity/);
   });
+});
+
+describe('month ranges', () => {
+  it.each([
+    [[13.3, 1.74], '1.7-13 months'],
+    [[null, 1.2], '1.2 months to never'],
+    [[null, null], 'never'],
+    [[0, 0], '0 months'],
+    [[0.01, 2], '<0.1-2 months'],
+  ] as [[number | null, number | null], string][])('%j -> %s', (r, want) => expect(fmtMonthsRange(r)).toBe(want));
 });
 
 describe('computeRoi without value: payback from cost savings, sensitivity, decision', () => {
@@ -240,5 +250,12 @@ describe('computeRoi without value: payback from cost savings, sensitivity, deci
     const r = computeRoi({ ...base, monthlyRequests: 1_000_000, approaches: [ft({ qualityCi: [0.55, 0.9] }), prompting(), rag()] });
     expect(r.decision.choice).toBe('finetuned');
     expect(r.decision.flips.map((f) => [f.over, f.scenario])).toEqual([['prompting', 'worst-end'], ['rag', 'worst-end']]);
+  });
+});
+
+describe('break-even range in words', () => {
+  it('volumes, any volume, never', () => {
+    const r = computeRoi({ monthlyRequests: 100_000, months: 12, objective: { metric: 'acc', goal: 'maximize' }, value: { usdPerCorrect: 0.01, usdPerError: 0.02 }, approaches: [ft({ qualityCi: [0.7, 0.9] }), rag({ qualityCi: [0.6, 0.8] })] });
+    expect(breakEvenRangeText(r.breakEvenRange[0]!)).toBe('Across the quality intervals the break-even against rag is never with fine-tuning at the low end of its interval and rag at the high end of its own, 3,158 requests/month the other way round');
   });
 });
