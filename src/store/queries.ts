@@ -670,6 +670,9 @@ export async function subjectRecords(db: Db, sel: ResultSelector): Promise<Subje
     promptTokens: Number(s.prompt_tokens),
     completionTokens: Number(s.completion_tokens),
     wallSeconds: num(s.wall_seconds) ?? Number.NaN,
+    ...(num(s.api_prompt_tokens) !== null ? { apiPromptTokens: num(s.api_prompt_tokens)! } : {}),
+    ...(num(s.api_completion_tokens) !== null ? { apiCompletionTokens: num(s.api_completion_tokens)! } : {}),
+    ...(s.api_tokenizer !== null && s.api_tokenizer !== undefined ? { apiTokenizer: String(s.api_tokenizer) } : {}),
   }));
 }
 

@@ -31,9 +31,12 @@
  *     -- request failed (scored as an empty answer); demonstrations(_dropped), tokens_cut: what a local
  *     -- model's context cut (NULL in rows written before schema 4)
  *   subjects(run_id, subject, kind, prompt, k, provider, model, endpoint, examples, answered, requests, errors, first_error,
- *            cached, demonstrations_dropped, inputs_cut, no_demonstrations, prompt_tokens, completion_tokens, wall_seconds)
+ *            cached, demonstrations_dropped, inputs_cut, no_demonstrations, prompt_tokens, completion_tokens, wall_seconds,
+ *            api_prompt_tokens, api_completion_tokens, api_tokenizer)
  *     -- how each subject was evaluated: kind finetuned | base | prompting | rag | model; provider local |
- *     -- openai; counts over clean examples except requests / errors / cached (every request)
+ *     -- openai; counts over clean examples except requests / errors / cached (every request);
+ *     -- api_*: the same answered requests counted with an OpenAI tokenizer (api_tokenizer, o200k_base),
+ *     -- the prompts as built before any truncation (NULL when the tokenizer is not installed, and before schema 5)
  *   costs(run_id, component, device, hours, tokens, usd, price_source)
  *   artifacts(run_id, kind, path, bytes, sha256)
  *   run_summary                                                          -- a VIEW, one row per variant run
@@ -57,7 +60,7 @@ import { paramsSchema } from '../experiment/schema.js';
 import type { TxHandle } from './db.js';
 
 /** The schema version this build writes and reads. */
-export const SCHEMA_VERSION = 4;
+export const SCHEMA_VERSION = 5;
 
 /** One forward migration: DDL run in one transaction, then `schema_version` gets a row. */
 export interface Migration {
@@ -287,6 +290,15 @@ export const MIGRATIONS: Migration[] = [
         completion_tokens BIGINT NOT NULL,
         wall_seconds DOUBLE
       )`,
+    ],
+  },
+  {
+    version: 5,
+    description: 'subjects: the clean requests counted with an OpenAI tokenizer (api_prompt_tokens, api_completion_tokens, api_tokenizer) for the fte roi --api-model what-if',
+    statements: [
+      `ALTER TABLE subjects ADD COLUMN api_prompt_tokens BIGINT`,
+      `ALTER TABLE subjects ADD COLUMN api_completion_tokens BIGINT`,
+      `ALTER TABLE subjects ADD COLUMN api_tokenizer VARCHAR`,
     ],
   },
 ];

@@ -171,6 +171,9 @@ const SUBJECT_COLUMNS: AppendColumn<SubjectRow & { runId: string }>[] = [
   { type: BIGINT, get: (r) => BigInt(Math.round(r.promptTokens)) },
   { type: BIGINT, get: (r) => BigInt(Math.round(r.completionTokens)) },
   { type: DOUBLE, get: (r) => (Number.isFinite(r.wallSeconds) ? r.wallSeconds : null) },
+  { type: BIGINT, get: (r) => (r.apiPromptTokens !== undefined && Number.isFinite(r.apiPromptTokens) ? BigInt(Math.round(r.apiPromptTokens)) : null) },
+  { type: BIGINT, get: (r) => (r.apiCompletionTokens !== undefined && Number.isFinite(r.apiCompletionTokens) ? BigInt(Math.round(r.apiCompletionTokens)) : null) },
+  { type: VARCHAR, get: (r) => r.apiTokenizer ?? null },
 ];
 const COST_COLUMNS: AppendColumn<CostRow & { runId: string }>[] = [
   { type: VARCHAR, get: (r) => r.runId },

@@ -17,6 +17,14 @@ describe('report HTML', async () => {
     expect([...at].sort((a, b) => a - b)).toEqual(at);
   });
 
+  it('the cost section leads with the decision and its drivers, then the tables', () => {
+    const cost = html.slice(html.indexOf('data-section="cost"'), html.indexOf('data-section="samples"'));
+    const at = ['data-testid="decision"', 'data-testid="roi"', 'data-testid="cost-runs"'].map((t) => cost.indexOf(t));
+    expect(at.every((i) => i > 0)).toBe(true);
+    expect([...at].sort((a, b) => a - b)).toEqual(at);
+    if (vm.cost.sensitivityTable) expect(cost.indexOf('data-testid="sensitivity"')).toBeLessThan(at[1]!);
+  });
+
   it.each(['curves', 'heatmap', 'baselines', 'robustness', 'sensitivity'])('chart %s is an inline SVG with marks', (chart) => {
     const m = new RegExp(`data-chart="${chart}">(<svg[\\s\\S]*?</svg>)`).exec(html);
     expect(m).not.toBeNull();

@@ -263,6 +263,24 @@ describe('report view model', () => {
     expect(vm.cost.runs.filter((r) => r.best).map((r) => r.runId)).toEqual([expectedBest().runId]);
   });
 
+  it('the cost section leads with the decision, its drivers and what moves the break-even', async () => {
+    const roi = await roiForSweep(store.db, { sweepId: SWEEP_ID });
+    const d = vm.cost.decision!;
+    expect(d.headline).toBe(roi.recommendation);
+    expect(d.drivers).toEqual(roi.decision.drivers);
+    expect(d.flips.length + d.softFlips.length).toBe(roi.decision.flips.length);
+    expect(d.staleWarning).toBe(roi.staleWarning);
+    const t = vm.cost.sensitivityTable!;
+    expect(t.rows.map((r) => r.input)).toEqual(roi.sensitivity.table.map((r) => r.label));
+    expect(t.rows[0]!.breakEven).toMatch(/ → /);
+    expect(vm.cost.hasValue).toBe(false);
+    // every item in force says where it comes from; items not set are in the notes
+    expect(vm.cost.costInputs.length).toBe(roi.costInputs.filter((p) => p.origin !== 'not set').length);
+    expect(new Set(vm.cost.costInputs.map((c) => c.origin)).size).toBeGreaterThan(1);
+    expect(vm.cost.prices.map((p) => p.key)).toEqual(roi.prices.map((p) => p.key));
+    expect(vm.cost.roi[0]!.pricing).toBe(roi.approaches[0]!.pricing);
+  });
+
   it('sample outputs: worst regression vs base first, every subject shown', () => {
     const items = vm.samples.items;
     expect(items.length).toBe(10); // at most 10 of the 80 test examples
@@ -276,6 +294,10 @@ describe('report view model', () => {
     const v = buildReportViewModel({ ...fixtureReportData(), roiError: 'no token counts' });
     expect(v.cost.roi.map((r) => r.approach)).toEqual(['Fine-tuned', 'Prompting', 'RAG']);
     expect(v.cost.notes.join(' ')).toContain('no token counts');
+    // the stored-cost fallback has no parts, what-ifs or prices of its own
+    expect(v.cost.costInputs).toEqual([]);
+    expect(v.cost.prices).toEqual([]);
+    expect(v.cost.decision!.headline).toBe(v.cost.recommendation);
   });
 
   it('an empty sweep still renders a view model with warnings', () => {
