@@ -105,12 +105,22 @@ const SUBJECT_NAME = z
   .regex(/^[A-Za-z][A-Za-z0-9_.-]*$/, 'a letter, then letters, digits, _, . and -')
   .refine((n) => n !== 'finetuned' && n !== 'majority', 'finetuned and majority are reserved subject names');
 
+/** An absolute http(s) URL with a host and no user:password part. */
+function isPlainHttpUrl(s: string): boolean {
+  try {
+    const u = new URL(s);
+    return (u.protocol === 'http:' || u.protocol === 'https:') && u.hostname !== '' && u.username === '' && u.password === '' && !/\s/.test(s);
+  } catch {
+    return false;
+  }
+}
+
 /** An OpenAI-compatible endpoint (src/providers/types.ts `OpenAIProviderSpec`). */
 export const openaiProviderSchema = z
   .object({
     type: z.literal('openai'),
     /** e.g. `https://api.openai.com/v1`, `http://localhost:11434/v1` (Ollama), `http://127.0.0.1:8000/v1` (vLLM, fte serve). */
-    baseURL: z.string().regex(/^https?:\/\/[^\s/]+/, 'an http(s) URL such as http://127.0.0.1:8000/v1'),
+    baseURL: z.string().refine(isPlainHttpUrl, 'an http(s) URL without credentials, such as http://127.0.0.1:8000/v1 (a key goes in apiKeyEnv)'),
     /** The endpoint's model name. */
     model: z.string().min(1),
     /** Environment variable holding the API key (read at run time, never stored or printed). */
@@ -118,7 +128,7 @@ export const openaiProviderSchema = z
     /** Requests in flight at once. Default 4. */
     concurrency: z.number().int().positive().max(256).optional(),
     /** Per-request timeout, milliseconds. Default 60000. */
-    timeoutMs: z.number().int().positive().optional(),
+    timeoutMs: z.number().int().positive().max(2_147_483_647).optional(),
     /** Retries on 408/409/429/5xx, connection errors and timeouts (exponential backoff, Retry-After honoured). Default 4. */
     maxRetries: z.number().int().min(0).max(20).optional(),
   })

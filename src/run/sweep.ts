@@ -465,7 +465,7 @@ export function verdictLines(result: Pick<SweepResult, 'best' | 'verdict' | 'obj
   const t = verdict.test;
   if (t) lines[0] += `; held-out test ${t.value.toFixed(4)}${t.ciLow !== null && t.ciHigh !== null ? ` [${t.ciLow.toFixed(4)}, ${t.ciHigh.toFixed(4)}]` : ''}${t.n !== null ? ` (n = ${t.n})` : ''}`;
   for (const c of verdict.comparisons) {
-    const who = c.against === 'runner-up' ? `runner-up ${c.runId} (${describe(result.variants.find((v) => v.runId === c.runId)?.params ?? {})})` : AGAINST_LABEL[c.against];
+    const who = c.against === 'runner-up' ? `runner-up ${c.runId} (${describe(result.variants.find((v) => v.runId === c.runId)?.params ?? {})})` : (AGAINST_LABEL[c.against] ?? c.against);
     const words = c.outcome === 'ns' ? `no significant difference at α = ${verdict.alpha}` : `significantly ${c.outcome} at α = ${verdict.alpha}`;
     lines.push(`  vs ${who}: ${deltaText({ delta: c.diff, ci95: c.ci95, pValue: c.pValue })} (${c.test}, n = ${c.n}): ${words}`);
   }
