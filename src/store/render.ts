@@ -197,14 +197,16 @@ function metricsSection(d: RunDetail, view: ShowView): string[] {
   const out: string[] = [];
   const present = <T extends string>(key: (e: EvalResultRecord) => T) => [...new Set(d.evals.map(key))];
   const perturbations = present((e) => e.perturbation);
-  const known = [...new Set([...SHOW_SUBJECTS, ...d.evals.map((e) => e.subject as string)])];
+  const present0 = [...new Set(d.evals.map((e) => e.subject as string))];
+  const known = present0.length ? present0 : [...SHOW_SUBJECTS];
   for (const s of view.subjects ?? []) if (!known.includes(s)) throw new UnknownNameError('subject', s, known);
   if (view.perturbation !== undefined && view.perturbation !== 'all' && !perturbations.includes(view.perturbation)) {
     throw new UnknownNameError('perturbation', view.perturbation, [...perturbations, 'all']);
   }
   if (!d.evals.length) return out;
   const subjectsPresent = present((e) => e.subject as string);
-  const defaults = DEFAULT_SHOW_SUBJECTS.filter((s) => subjectsPresent.includes(s));
+  // A variant run: its model, the base model and the majority floor; a baselines run (or `fte eval`): every subject.
+  const defaults = subjectsPresent.includes('finetuned') ? DEFAULT_SHOW_SUBJECTS.filter((s) => subjectsPresent.includes(s)) : [];
   const subjects = view.all ? subjectsPresent : view.subjects ?? (defaults.length ? [...defaults] : subjectsPresent);
   const perturbation = view.all ? 'all' : (view.perturbation ?? 'none');
   const rows = d.evals.filter((e) => subjects.includes(e.subject) && (perturbation === 'all' || e.perturbation === perturbation));
