@@ -93,5 +93,8 @@ export type MethodKind = Method;
 export async function prepareMethod(kind: string, model: GPT2, o: MethodOptions): Promise<PreparedMethod> {
   if (!(METHODS as readonly string[]).includes(kind)) throw new UnknownNameError('fine-tuning method', kind, [...METHODS]);
   const f = SETUPS[kind as Method];
+  // The base model's own dropout (config attn/resid/embd_pdrop) draws from seed + 2 (LoRA: A from
+  // seed, its dropout from seed + 1).
+  model.seedDropout(o.seed + 2);
   return f(model, o);
 }

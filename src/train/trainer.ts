@@ -5,7 +5,8 @@
  *   with the scheduled learning rate (skipped on a non-finite or blown-up loss), check the curves
  *   for divergence (./divergence.ts -> `diverged`, no exception),
  *   4. validation loss every `evalEvery` steps and at each epoch end, keep the best-validation
- *   checkpoint, early stopping on patience / minDelta, 5. summary.
+ *   checkpoint, early stopping on patience / minDelta (both as HF's Trainer, ./early-stopping.ts),
+ *   5. summary.
  * It emits events and never writes to a database.
  */
 import * as tf from '@tensorflow/tfjs-core';
@@ -26,6 +27,7 @@ import { AdamW, clipByGlobalNorm } from './optimizer.js';
 import { learningRateAt } from './schedule.js';
 import { checkDivergence, type LossPoint } from './divergence.js';
 import { MemoryMeter } from './memory-meter.js';
+import { earlyStoppingStep } from './early-stopping.js';
 
 export type TrainEvent =
   | { type: 'step'; step: number; epoch: number; totalSteps: number; loss: number; learningRate: number; gradNorm: number; tokensPerSecond: number; metrics: StepMetric[] }
@@ -139,15 +141,16 @@ export async function runTraining(o: TrainerOptions): Promise<TrainSummary> {
       diverged = d.reason;
       return true;
     }
-    if (bestVal === null || v < bestVal - o.earlyStopping.minDelta) {
+    // HF Trainer + EarlyStoppingCallback (./early-stopping.ts): any improvement is the best
+    // checkpoint; only one larger than minDelta resets the patience counter.
+    const es = earlyStoppingStep({ best: bestVal, badEvals }, v, o.earlyStopping);
+    badEvals = es.state.badEvals;
+    if (es.newBest) {
       bestVal = v;
       bestStep = step;
-      badEvals = 0;
       await saveBest(v);
-      return false;
     }
-    badEvals++;
-    if (badEvals >= o.earlyStopping.patience) {
+    if (es.stop) {
       // Stopping here ends the run: a rise that is still standing now is divergence, not an early stop.
       const late = checkDivergence({ train: [], val: valCurve }, vocabSize, { final: true });
       if (late) {
