@@ -61,7 +61,6 @@ describe('measured training peak', () => {
     const linearWeights = WIDE.nLayer * 12 * WIDE.nEmbd ** 2;
     // fp32 (4 bytes) -> NF4 codes (0.5) + double-quantized scales (~0.02): ~3.5 bytes per weight saved.
     const saved = lora.peakMemoryBytes - qlora.peakMemoryBytes;
-    console.log(backend, { lora: lora.peakMemoryBytes, qlora: qlora.peakMemoryBytes, full: full.peakMemoryBytes, saved, ideal: 3.5 * linearWeights, est: [lora.estimatedMemoryBytes, qlora.estimatedMemoryBytes], rss: [lora.peakRssBytes, qlora.peakRssBytes] });
     expect(qlora.peakMemoryBytes).toBeLessThan(lora.peakMemoryBytes);
     expect(lora.peakMemoryBytes).toBeLessThan(full.peakMemoryBytes);
     expect(saved).toBeGreaterThan(0.75 * 3.5 * linearWeights);
