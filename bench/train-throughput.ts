@@ -11,9 +11,15 @@
  * tokens/s = batch tokens / (data + forward-and-backward + optimizer). Everything is synchronous on
  * the CPU backends (a dataSync ends each phase).
  *
- * Where Python's torch imports (Debian: apt-get install python3-torch), the same script runs
- * bench/train-throughput.py on an identical PyTorch model (same shapes, AdamW, LoRA) in the same run
- * and prints fte's tokens/s as a ratio of PyTorch's.
+ * Where Python's torch imports (Debian: apt-get install python3-torch; torch 1.13 works, attention
+ * then runs explicitly), the same script runs bench/train-throughput.py on an identical PyTorch model
+ * (same shapes, AdamW, LoRA) in the same run and prints fte's wasm tokens/s as a ratio of PyTorch's
+ * (a markdown table on stderr, and `ratios` in the JSON). The interpreter is `$PYTHON` if set, else
+ * the first of `python3`, `/usr/bin/python3` that imports torch (a pyenv or venv python3 on PATH
+ * may not see Debian's package). Both sides run one thread: wasm is single-threaded, and the Python
+ * process gets torch.set_num_threads(1), OPENBLAS_NUM_THREADS=1 and OMP_NUM_THREADS=1. The JSON
+ * records the torch version and the BLAS library PyTorch loaded (Debian's torch uses whatever
+ * libblas.so.3 points to: the reference BLAS is 5-10x slower than OpenBLAS).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { execFileSync } from 'node:child_process';
@@ -100,15 +106,39 @@ async function measure(backend: string, c: Case, method: string, repeats: number
   return { backend, case: c.name, method, tokensPerSecond: n / (ms.step / 1000), ms, trainableParams: prep.trainableParams };
 }
 
-function torchRows(caseNames: string[], methods: string[], repeats: number): { available: boolean; rows: { case: string; method: string; tokensPerSecond: number }[]; note: string } {
-  try {
-    execFileSync('python3', ['-c', 'import torch'], { stdio: 'ignore' });
-  } catch {
-    return { available: false, rows: [], note: 'python3 torch is not installed here (Debian: apt-get install python3-torch); no PyTorch comparison in this run' };
+interface TorchResult {
+  available: boolean;
+  rows: { case: string; method: string; tokensPerSecond: number }[];
+  note: string;
+  python?: string;
+  torch?: string;
+  threads?: number;
+  blas?: string[];
+  attention?: string;
+}
+
+/** The first interpreter that imports torch: $PYTHON, python3, /usr/bin/python3. */
+function findPython(): string | null {
+  const candidates = [process.env.PYTHON, 'python3', '/usr/bin/python3'].filter((p): p is string => !!p);
+  for (const py of candidates) {
+    try {
+      execFileSync(py, ['-c', 'import torch'], { stdio: 'ignore' });
+      return py;
+    } catch {
+      // next candidate
+    }
   }
+  return null;
+}
+
+function torchRows(caseNames: string[], methods: string[], repeats: number): TorchResult {
+  const py = findPython();
+  if (!py) return { available: false, rows: [], note: 'no python3 here imports torch (Debian: apt-get install python3-torch; or set PYTHON); no PyTorch comparison in this run' };
   const spec = caseNames.map((k) => ({ key: k, name: CASES[k]!.name, ...CASES[k]!.config, batch: CASES[k]!.batch, seq: CASES[k]!.seq }));
-  const out = execFileSync('python3', [new URL('./train-throughput.py', import.meta.url).pathname, JSON.stringify({ cases: spec, methods: methods.filter((m) => m !== 'qlora'), repeats })], { encoding: 'utf8' });
-  return { available: true, rows: JSON.parse(out), note: 'PyTorch CPU (torch.set_num_threads(1)), same shapes; QLoRA needs bitsandbytes (CUDA) and is not compared' };
+  const env = { ...process.env, OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '1', MKL_NUM_THREADS: '1' };
+  const out = execFileSync(py, [new URL('./train-throughput.py', import.meta.url).pathname, JSON.stringify({ cases: spec, methods: methods.filter((m) => m !== 'qlora'), repeats })], { encoding: 'utf8', env });
+  const r = JSON.parse(out) as Omit<TorchResult, 'available' | 'note' | 'python'>;
+  return { available: true, python: py, ...r, note: 'PyTorch CPU, one thread (torch.set_num_threads(1), OPENBLAS_NUM_THREADS=OMP_NUM_THREADS=1), same shapes; QLoRA needs bitsandbytes (CUDA) and is not compared' };
 }
 
 const repeats = Number(args.repeats);
@@ -142,4 +172,16 @@ const result = {
     return { case: t.case, method: t.method, wasmOverPytorch: ours ? ours.tokensPerSecond / t.tokensPerSecond : null };
   }),
 };
+if (torch.available) {
+  const lines = [
+    `| config | method | fte wasm tokens/s | PyTorch tokens/s | ratio |`,
+    `|---|---|---:|---:|---:|`,
+    ...result.ratios.map((r) => {
+      const t = torch.rows.find((x) => x.case === r.case && x.method === r.method)!;
+      const ours = rows.find((x) => x.backend === 'wasm' && x.case === r.case && x.method === r.method);
+      return `| ${r.case} | ${r.method} | ${ours ? ours.tokensPerSecond.toFixed(0) : '-'} | ${t.tokensPerSecond.toFixed(0)} | ${r.wasmOverPytorch === null ? '-' : r.wasmOverPytorch.toFixed(2) + 'x'} |`;
+    }),
+  ];
+  process.stderr.write(`\nPyTorch ${torch.torch} (${torch.python}, ${torch.threads} thread, attention ${torch.attention}, BLAS ${(torch.blas ?? []).join(', ') || 'unknown'})\n${lines.join('\n')}\n`);
+} else process.stderr.write(`\n${torch.note}\n`);
 console.log(JSON.stringify(result, null, 2));
