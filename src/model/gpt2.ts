@@ -25,7 +25,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type GPT2Config, countParams, validateConfig, writeConfig, readConfig } from './config.js';
-import { embeddingLookup, gelu, layerNorm } from './ops.js';
+import { embeddingLookup, frozenLinear, gelu, layerNorm } from './ops.js';
 import { matMul } from './matmul.js';
 import { Rng } from '../random.js';
 import { readSafetensors, writeSafetensors, type StTensor } from './safetensors.js';
@@ -39,7 +39,11 @@ export interface LinearModule {
   dispose?(): void;
 }
 
-/** Plain GPT-2 Conv1D: y = x W + b, W [in, out], b [out]. */
+/**
+ * Plain GPT-2 Conv1D: y = x W + b, W [in, out], b [out]. A non-trainable weight (LoRA/QLoRA set
+ * `trainable = false` on the frozen base) goes through ops.ts `frozenLinear`, which keeps nothing
+ * alive for a weight gradient.
+ */
 export class DenseLinear implements LinearModule {
   readonly inFeatures: number;
   readonly outFeatures: number;
@@ -50,6 +54,7 @@ export class DenseLinear implements LinearModule {
     [this.inFeatures, this.outFeatures] = weight.shape as [number, number];
   }
   forward(x: tf.Tensor2D): tf.Tensor2D {
+    if (!this.weight.trainable) return frozenLinear(x, this.weight as tf.Tensor2D, this.bias as tf.Tensor1D);
     return tf.add(matMul(x, this.weight), this.bias) as tf.Tensor2D;
   }
 }

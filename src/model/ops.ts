@@ -117,3 +117,52 @@ export function weightedCrossEntropy(logits: tf.Tensor2D, targets: tf.Tensor1D, 
 export function tokenNll(logits: tf.Tensor2D, targets: tf.Tensor1D): tf.Tensor1D {
   return tf.tidy(() => tf.neg(tf.log(tf.maximum(tf.sum(tf.mul(tf.softmax(logits), tf.oneHot(targets, logits.shape[1])), -1), MIN_PROB))) as tf.Tensor1D);
 }
+
+/**
+ * A frozen linear layer, x [N, in] W [in, out] + b [out] -> [N, out], as one custom-gradient op whose
+ * gradient is dx = dy W^T only. Same values as `tf.add(matMul(x, W), b)`, but the tape keeps nothing
+ * alive for it: tfjs's own matmul saves x for a weight gradient a frozen W never needs, so every
+ * input of every frozen linear (the MLP's [N, 4d] activations included) stayed in memory until the
+ * backward pass ended. W and b get no gradient (use the plain ops for trainable weights).
+ */
+export function frozenLinear(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D): tf.Tensor2D {
+  const f = custom((xi: tf.Tensor) => ({
+    value: tf.add(matMul(xi, w), b),
+    gradFunc: (dy: tf.Tensor) => [tf.tidy(() => matMul(dy, w, false, true))],
+  }));
+  return f(x) as tf.Tensor2D;
+}
+
+/**
+ * LoRA's adapter branch as one custom-gradient op (Hu et al. 2021; PEFT's order):
+ *   h = dropout(x) (training, rate > 0: tf.dropout with `seed`, inverted), low = h A^T [N, r],
+ *   y = scaling * low B^T [N, out];  x [N, in], A [r, in], B [out, r].
+ * Gradients (dy [N, out], dyS = scaling * dy): dB = dyS^T low, dlow = dyS B, dA = dlow^T h,
+ * dx = (dlow A) * mask / (1 - rate). Saved for the backward pass: x and low [N, r] only; the dropout
+ * mask is recomputed from its seed (tf.dropout is deterministic for a seed), instead of tfjs keeping
+ * the uniform draws, the mask, h, the [N, out] products and their scaled copies of every adapter.
+ */
+export function loraBranch(x: tf.Tensor2D, a: tf.Tensor2D, b: tf.Tensor2D, scaling: number, rate: number, seed: number): tf.Tensor2D {
+  const drop = rate > 0;
+  const f = custom((xi: tf.Tensor, ai: tf.Tensor, bi: tf.Tensor, save: tf.GradSaveFunc) => {
+    const h = drop ? tf.dropout(xi, rate, undefined, seed) : xi;
+    const low = matMul(h, ai, false, true); // [N, r]
+    save([xi, low, ai, bi]);
+    return {
+      value: tf.mul(matMul(low, bi, false, true), scaling), // [N, out]
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
+        tf.tidy(() => {
+          const [sx, slow, sa, sb] = saved as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
+          const dyS = tf.mul(dy, scaling);
+          const dB = matMul(dyS, slow, true, false); // [out, r]
+          const dlow = matMul(dyS, sb); // [N, r]
+          const hh = drop ? tf.dropout(sx, rate, undefined, seed) : sx;
+          const dA = matMul(dlow, hh, true, false); // [r, in]
+          const dh = matMul(dlow, sa); // [N, in]
+          const dx = drop ? tf.mul(dh, tf.dropout(tf.onesLike(sx), rate, undefined, seed)) : dh;
+          return [dx, dA, dB];
+        }),
+    };
+  });
+  return f(x, a, b) as tf.Tensor2D;
+}

@@ -54,7 +54,7 @@ describe('measured training peak', () => {
       baseModelDir: base, method, params: params({ learningRate: 1e-3, epochs: 1, batchSize: 2, rank: 4, targetModules: ['c_attn', 'c_fc'] }),
       train: FOUR, val: FOUR.slice(0, 2), earlyStopping: { patience: 10, minDelta: 0 }, outDir: tmp(), backend, maxSteps: 2, onEvent: () => {},
     });
-  it.each(['wasm', 'cpu'] as const)('QLoRA < LoRA < full, by about the base weights saved (%s)', async (backend) => {
+  it.each(['wasm', 'cpu'] as const)('QLoRA < LoRA < full; QLoRA saves the base weights\' fp32 -> NF4 difference (%s)', async (backend) => {
     const lora = await train('lora', backend);
     const qlora = await train('qlora', backend);
     const full = await train('full', backend);
@@ -64,6 +64,9 @@ describe('measured training peak', () => {
     expect(qlora.peakMemoryBytes).toBeLessThan(lora.peakMemoryBytes);
     expect(lora.peakMemoryBytes).toBeLessThan(full.peakMemoryBytes);
     expect(saved).toBeGreaterThan(0.75 * 3.5 * linearWeights);
+    // in fact by the stored difference of the base weights (fp32 linears vs NF4 codes + scales), within 2%
+    const stored = lora.baseWeightBytes - qlora.baseWeightBytes;
+    expect(Math.abs(saved - stored) / stored).toBeLessThan(0.02);
     expect(lora.estimatedMemoryBytes).toBeGreaterThan(0);
     expect(lora.peakRssBytes).toBeGreaterThan(lora.peakMemoryBytes);
   });
