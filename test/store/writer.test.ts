@@ -306,14 +306,16 @@ describe('writer', () => {
 });
 
 
-describe('migration 5: measured peak memory, the estimate kept beside it', () => {
-  it('a schema-4 store gains runs.estimated_memory_bytes (NULL for its runs, their peak kept); outcomes store both', async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fte-mig5-'));
+describe('migration: measured peak memory, the estimate kept beside it', () => {
+  // Found by its statement, so that renumbering it at a merge changes nothing here.
+  const mine = MIGRATIONS.find((m) => m.statements.some((s) => s.includes('estimated_memory_bytes')))!;
+  it('a store from before it gains runs.estimated_memory_bytes (NULL for its runs, their peak kept); outcomes store both', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fte-migmem-'));
     const file = path.join(dir, 'old.duckdb');
     try {
       const db = await openDb(file);
       try {
-        await db.exclusive((tx) => migrate(tx, 0, '2026-11-01 08:00:00', MIGRATIONS.filter((m) => m.version <= 4)));
+        await db.exclusive((tx) => migrate(tx, 0, '2026-11-01 08:00:00', MIGRATIONS.filter((m) => m.version < mine.version)));
         await db.run(`INSERT INTO runs (run_id, sweep_id, status, peak_memory_bytes) VALUES ('old', 's0', 'completed', 123)`);
       } finally {
         await db.close();
