@@ -40,9 +40,9 @@ export interface LinearModule {
 }
 
 /**
- * Plain GPT-2 Conv1D: y = x W + b, W [in, out], b [out]. A non-trainable weight (LoRA/QLoRA set
- * `trainable = false` on the frozen base) goes through ops.ts `frozenLinear`, which keeps nothing
- * alive for a weight gradient.
+ * Plain GPT-2 Conv1D: y = x W + b, W [in, out], b [out]. In a training forward a non-trainable
+ * weight (LoRA/QLoRA set `trainable = false` on the frozen base) goes through ops.ts `frozenLinear`,
+ * which keeps nothing alive for a weight gradient; inference uses the plain ops.
  */
 export class DenseLinear implements LinearModule {
   readonly inFeatures: number;
@@ -53,8 +53,8 @@ export class DenseLinear implements LinearModule {
   ) {
     [this.inFeatures, this.outFeatures] = weight.shape as [number, number];
   }
-  forward(x: tf.Tensor2D): tf.Tensor2D {
-    if (!this.weight.trainable) return frozenLinear(x, this.weight as tf.Tensor2D, this.bias as tf.Tensor1D);
+  forward(x: tf.Tensor2D, training = false): tf.Tensor2D {
+    if (training && !this.weight.trainable) return frozenLinear(x, this.weight as tf.Tensor2D, this.bias as tf.Tensor1D);
     return tf.add(matMul(x, this.weight), this.bias) as tf.Tensor2D;
   }
 }
