@@ -5,8 +5,8 @@
  * the method's format (HF model folder for full, PEFT adapter folder for LoRA/QLoRA).
  */
 import type * as tf from '@tensorflow/tfjs-core';
-import { countParams } from './config.js';
-import type { GPT2 } from './gpt2.js';
+import { resolveTargetModules } from './config.js';
+import type { LanguageModel } from './model.js';
 import { type LoraConfig, injectLora, loraVariables, saveLoraAdapter } from './lora.js';
 import { quantizeModelNf4 } from './qlora.js';
 import { UnknownNameError } from '../errors.js';
@@ -37,8 +37,18 @@ export interface PreparedMethod {
 
 const size = (m: Map<string, tf.Variable>) => [...m.values()].reduce((a, v) => a + v.size, 0);
 
-async function setupFull(model: GPT2): Promise<PreparedMethod> {
-  const n = countParams(model.config);
+/** The LoRA config with `all-linear` expanded to the architecture's module names (as PEFT saves it). */
+function resolvedLora(model: LanguageModel, o: MethodOptions): LoraConfig {
+  return { ...o.lora, targetModules: resolveTargetModules(model.config, o.lora.targetModules) as LoraConfig['targetModules'] };
+}
+
+/** PEFT adapter_config.json fields that depend on the architecture. */
+function archFields(model: LanguageModel): Record<string, unknown> {
+  return { fan_in_fan_out: model.fanInFanOut };
+}
+
+async function setupFull(model: LanguageModel): Promise<PreparedMethod> {
+  const n = model.numParams;
   return {
     kind: 'full',
     trainable: new Map(model.params),
@@ -49,10 +59,11 @@ async function setupFull(model: GPT2): Promise<PreparedMethod> {
   };
 }
 
-async function setupLora(model: GPT2, o: MethodOptions): Promise<PreparedMethod> {
-  const n = countParams(model.config);
-  const adapters = injectLora(model, o.lora, o.seed);
-  const trainable = loraVariables(adapters);
+async function setupLora(model: LanguageModel, o: MethodOptions): Promise<PreparedMethod> {
+  const n = model.numParams;
+  const lora = resolvedLora(model, o);
+  const adapters = injectLora(model, lora, o.seed);
+  const trainable = loraVariables(adapters, model.peftPrefix);
   const p = size(trainable);
   return {
     kind: 'lora',
@@ -60,37 +71,38 @@ async function setupLora(model: GPT2, o: MethodOptions): Promise<PreparedMethod>
     trainableParams: p,
     totalParams: n + p,
     baseWeightBytes: n * 4,
-    save: (dir) => saveLoraAdapter(dir, adapters, o.lora, o.baseModelName),
+    save: (dir) => saveLoraAdapter(dir, adapters, lora, o.baseModelName, archFields(model), model.peftPrefix),
   };
 }
 
-async function setupQlora(model: GPT2, o: MethodOptions): Promise<PreparedMethod> {
-  const n = countParams(model.config);
+async function setupQlora(model: LanguageModel, o: MethodOptions): Promise<PreparedMethod> {
+  const n = model.numParams;
   const dq = o.doubleQuant ?? true;
+  const lora = resolvedLora(model, o);
   const { quantizedBytes, quantizedParams } = await quantizeModelNf4(model, dq);
-  const adapters = injectLora(model, o.lora, o.seed);
-  const trainable = loraVariables(adapters);
+  const adapters = injectLora(model, lora, o.seed);
+  const trainable = loraVariables(adapters, model.peftPrefix);
   const p = size(trainable);
-  const extra = { fte_base_quantization: { quant_type: 'nf4', blocksize: 64, double_quant: dq, quantized_modules: 'all block linears' } };
+  const extra = { ...archFields(model), fte_base_quantization: { quant_type: 'nf4', blocksize: 64, double_quant: dq, quantized_modules: 'all block linears' } };
   return {
     kind: 'qlora',
     trainable,
     trainableParams: p,
     totalParams: n + p,
     baseWeightBytes: quantizedBytes + (n - quantizedParams) * 4,
-    save: (dir) => saveLoraAdapter(dir, adapters, o.lora, o.baseModelName, extra),
+    save: (dir) => saveLoraAdapter(dir, adapters, lora, o.baseModelName, extra, model.peftPrefix),
   };
 }
 
 /** The method registry: one setup per name in `METHODS` (./names.ts). */
-const SETUPS: Record<Method, (m: GPT2, o: MethodOptions) => Promise<PreparedMethod>> = { full: setupFull, lora: setupLora, qlora: setupQlora };
+const SETUPS: Record<Method, (m: LanguageModel, o: MethodOptions) => Promise<PreparedMethod>> = { full: setupFull, lora: setupLora, qlora: setupQlora };
 export type MethodKind = Method;
 
 /**
  * Prepare `model` (in place) for training with `kind`. Throws `UnknownNameError` listing the
  * supported kinds for anything else.
  */
-export async function prepareMethod(kind: string, model: GPT2, o: MethodOptions): Promise<PreparedMethod> {
+export async function prepareMethod(kind: string, model: LanguageModel, o: MethodOptions): Promise<PreparedMethod> {
   if (!(METHODS as readonly string[]).includes(kind)) throw new UnknownNameError('fine-tuning method', kind, [...METHODS]);
   const f = SETUPS[kind as Method];
   return f(model, o);

@@ -69,6 +69,46 @@ export function layerNorm(x: tf.Tensor2D, gamma: tf.Tensor1D, beta: tf.Tensor1D,
 }
 
 /**
+ * RMSNorm over the last axis (Zhang & Sennrich 2019; transformers' `LlamaRMSNorm`, computed in float32):
+ * y = x * rsqrt(mean(x^2) + eps) * gamma. x [N, d], gamma [d] -> [N, d].
+ * Backward, with xhat = x * rstd and dxhat = dy * gamma:
+ * dx = rstd * (dxhat - xhat * mean(dxhat * xhat)),  dgamma = sum over rows of dy * xhat.
+ */
+export function rmsNorm(x: tf.Tensor2D, gamma: tf.Tensor1D, eps: number): tf.Tensor2D {
+  const f = custom((xi: tf.Tensor, g: tf.Tensor, save: tf.GradSaveFunc) => {
+    const rstd = tf.rsqrt(tf.add(tf.mean(tf.square(xi), -1, true), eps)); // [N, 1]
+    const xhat = tf.mul(xi, rstd);
+    save([xhat, rstd, g]);
+    return {
+      value: tf.mul(xhat, g),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [sxhat, srstd, sg] = saved as [tf.Tensor, tf.Tensor, tf.Tensor];
+        const dxhat = tf.mul(dy, sg);
+        const m = tf.mean(tf.mul(dxhat, sxhat), -1, true);
+        return [tf.mul(tf.sub(dxhat, tf.mul(sxhat, m)), srstd), tf.sum(tf.mul(dy, sxhat), 0)];
+      },
+    };
+  });
+  return f(x, gamma) as tf.Tensor2D;
+}
+
+/**
+ * SiLU / swish (Elfwing et al. 2018; `hidden_act: silu`): y = x sigmoid(x).
+ * dy/dx = s (1 + x (1 - s)), s = sigmoid(x). Any shape.
+ */
+export const silu = custom((x: tf.Tensor, save: tf.GradSaveFunc) => {
+  const s = tf.sigmoid(x);
+  save([x, s]);
+  return {
+    value: tf.mul(x, s),
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      const [sx, ss] = saved as [tf.Tensor, tf.Tensor];
+      return [tf.mul(dy, tf.mul(ss, tf.add(1, tf.mul(sx, tf.sub(1, ss)))))];
+    },
+  };
+}) as (x: tf.Tensor) => tf.Tensor;
+
+/**
  * Embedding lookup: table [V, d], ids int32 [N] -> [N, d]. Forward is a gather; the gradient for the
  * table is oneHot(ids, V)^T @ dy ([V, N] @ [N, d]), so no UnsortedSegmentSum kernel is needed.
  */

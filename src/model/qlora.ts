@@ -10,11 +10,11 @@
  * weight + scales), which is what a CUDA kernel would hold.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { type GPT2, type LinearModule, DenseLinear } from './gpt2.js';
+import { type LanguageModel, type LinearModule, DenseLinear } from './model.js';
 import { matMul } from './matmul.js';
 import { DQ_BLOCKSIZE, NF4_BLOCKSIZE, NF4_CODE, type Nf4Tensor, dequantizeNf4, nf4Bytes, quantizeNf4, unpackCodes } from './nf4.js';
 
-/** A frozen linear layer whose weight [in, out] is NF4; y = x dequant(W) + b. */
+/** A frozen linear layer whose weight [in, out] is NF4; y = x dequant(W) (+ b). */
 export class Nf4Linear implements LinearModule {
   readonly inFeatures: number;
   readonly outFeatures: number;
@@ -31,7 +31,7 @@ export class Nf4Linear implements LinearModule {
 
   constructor(
     readonly q: Nf4Tensor,
-    readonly bias: tf.Tensor1D,
+    readonly bias: tf.Tensor1D | null,
   ) {
     [this.inFeatures, this.outFeatures] = q.shape as [number, number];
     const codes = unpackCodes(q);
@@ -40,7 +40,7 @@ export class Nf4Linear implements LinearModule {
     this.codebook = tf.tensor2d(NF4_CODE, [16, 1]);
     if (q.absmax) this.scales = tf.tensor2d(q.absmax, [q.absmax.length, 1]);
     else this.dq = { q: tf.tensor1d(Int32Array.from(q.dq!.q), 'int32'), scale: tf.tensor1d(q.dq!.scale), mean: q.dq!.mean };
-    this.bytes = nf4Bytes(q) + bias.size * 4;
+    this.bytes = nf4Bytes(q) + (bias ? bias.size * 4 : 0);
   }
 
   /**
@@ -66,11 +66,13 @@ export class Nf4Linear implements LinearModule {
   }
 
   forward(x: tf.Tensor2D): tf.Tensor2D {
-    return tf.add(matMul(x, this.dequantize()), this.bias) as tf.Tensor2D;
+    const y = matMul(x, this.dequantize()) as tf.Tensor2D;
+    return this.bias ? (tf.add(y, this.bias) as tf.Tensor2D) : y;
   }
 
   dispose(): void {
-    tf.dispose([this.packed, this.codebook, this.bias]);
+    tf.dispose([this.packed, this.codebook]);
+    if (this.bias) this.bias.dispose();
     if (this.scales) this.scales.dispose();
     if (this.dq) tf.dispose([this.dq.q, this.dq.scale]);
   }
@@ -80,18 +82,18 @@ export class Nf4Linear implements LinearModule {
  * Replace every dense linear of `model` by an NF4 one (in place): the fp32 weight variables are
  * disposed and removed from `model.params`. Returns the stored bytes of the quantized linears.
  */
-export async function quantizeModelNf4(model: GPT2, doubleQuant = false): Promise<{ quantizedBytes: number; quantizedParams: number }> {
+export async function quantizeModelNf4(model: LanguageModel, doubleQuant = false): Promise<{ quantizedBytes: number; quantizedParams: number }> {
   let bytes = 0;
   let params = 0;
   for (const [k, lin] of model.linears) {
     if (!(lin instanceof DenseLinear)) continue;
     const w = (await lin.weight.data()) as Float32Array;
     const q = quantizeNf4(w, lin.weight.shape, doubleQuant);
-    const nf = new Nf4Linear(q, tf.clone(lin.bias) as tf.Tensor1D);
+    const nf = new Nf4Linear(q, lin.bias ? (tf.clone(lin.bias) as tf.Tensor1D) : null);
     bytes += nf.bytes;
-    params += w.length + lin.bias.size;
+    params += w.length + (lin.bias?.size ?? 0);
     lin.weight.dispose();
-    lin.bias.dispose();
+    lin.bias?.dispose();
     model.params.delete(k + '.weight');
     model.params.delete(k + '.bias');
     model.linears.set(k, nf);
@@ -103,15 +105,15 @@ export async function quantizeModelNf4(model: GPT2, doubleQuant = false): Promis
  * Turn NF4 linears back into dense fp32 ones holding the dequantized weights (same values the
  * forward pass uses), e.g. to merge QLoRA adapters for fast inference. In place.
  */
-export function dequantizeModel(model: GPT2): void {
+export function dequantizeModel(model: LanguageModel): void {
   for (const [k, lin] of model.linears) {
     const base = (lin as { base?: LinearModule }).base ?? lin;
     if (!(base instanceof Nf4Linear)) continue;
     const w = tf.tidy(() => tf.variable(tf.tensor2d(dequantizeNf4(base.q), base.q.shape as [number, number]), true));
-    const b = tf.tidy(() => tf.variable(tf.clone(base.bias), true));
+    const b = base.bias ? tf.tidy(() => tf.variable(tf.clone(base.bias!), true)) : null;
     const dense = new DenseLinear(w, b);
     model.params.set(k + '.weight', w);
-    model.params.set(k + '.bias', b);
+    if (b) model.params.set(k + '.bias', b);
     base.dispose();
     if ((lin as { base?: LinearModule }).base) (lin as unknown as { base: LinearModule }).base = dense;
     else model.linears.set(k, dense);

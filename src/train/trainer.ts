@@ -11,7 +11,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { GPT2 } from '../model/gpt2.js';
+import type { LanguageModel } from '../model/model.js';
 import type { PreparedMethod } from '../model/methods.js';
 import { weightedCrossEntropy } from '../model/ops.js';
 import type { TextTokenizer } from '../model/tokenizer.js';
@@ -33,7 +33,7 @@ export type TrainEvent =
   | { type: 'end'; summary: TrainSummary; memory: MemoryEstimate };
 
 export interface TrainerOptions {
-  model: GPT2;
+  model: LanguageModel;
   method: PreparedMethod;
   tokenizer: TextTokenizer;
   train: Example[];
@@ -61,7 +61,7 @@ function batchTensors(b: Batch, normaliser: number): { ids: tf.Tensor2D; targets
 }
 
 /** Masked mean NLL (nats per completion token) over batches, no dropout, no gradient. */
-export function maskedLoss(model: GPT2, batches: Batch[]): number {
+export function maskedLoss(model: LanguageModel, batches: Batch[]): number {
   let sum = 0;
   let n = 0;
   for (const b of batches) {
