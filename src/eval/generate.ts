@@ -5,9 +5,10 @@
  * zeroes padding keys and positions count real tokens only, as HF GPT-2 does for left padding), the
  * whole prompt is run once to fill the cache, then one token per step is fed with the cache. Greedy by
  * default; `temperature` > 0 samples, optionally from the nucleus `topP` (Holtzman et al. 2020), with
- * one seeded stream per example so results do not depend on batching. A sequence ends at EOS, at a
- * stop sequence (cut before it), after `maxNewTokens`, or at the model context; prompts longer than
- * `nCtx - maxNewTokens` are cut from the left.
+ * one seeded stream per example so results do not depend on batching. A sequence ends at EOS (any of
+ * the tokenizer's `stopIds`), at a stop sequence (cut before it), after `maxNewTokens`, or at the
+ * model context; prompts longer than `nCtx - maxNewTokens` are cut from the left. A tokenizer with a
+ * BOS token gets it first in every prompt.
  *
  * Tensors go through `@tensorflow/tfjs-core` on whatever backend the caller initialised (src/train's
  * backend selection); every step runs in `tf.tidy` and the previous cache is disposed.
@@ -35,6 +36,15 @@ export interface CausalLM {
 
 export interface DecodeTokenizer extends PromptTokenizer {
   readonly eosId: number;
+  /** Put first in every prompt (unless the prompt already starts with it): the model's BOS, when its tokenizer adds one. */
+  readonly bosId?: number;
+  /** Ids that end a sequence (default [eosId]): the model's eos and its other end-of-turn ids. */
+  readonly stopIds?: readonly number[];
+}
+
+/** Prompt ids with the tokenizer's BOS first (when it has one and the text did not already start with it). */
+function withBos(tokenizer: DecodeTokenizer, ids: number[]): number[] {
+  return tokenizer.bosId !== undefined && ids[0] !== tokenizer.bosId ? [tokenizer.bosId, ...ids] : ids;
 }
 
 export interface GenerateOptions {
@@ -150,9 +160,10 @@ export async function generate(model: CausalLM, tokenizer: DecodeTokenizer, prom
   const batchSize = Math.max(1, opts.batchSize ?? 16);
   const maxPrompt = nCtx - maxNew;
   const encoded = prompts.map((p) => {
-    const ids = tokenizer.encode(p);
+    const ids = withBos(tokenizer, tokenizer.encode(p));
     return ids.length > maxPrompt ? ids.slice(ids.length - maxPrompt) : ids;
   });
+  const stops = new Set(tokenizer.stopIds ?? [tokenizer.eosId]);
   // An empty prompt gets EOS as its only token (GPT-2's convention for unconditional generation).
   for (const ids of encoded) if (ids.length === 0) ids.push(tokenizer.eosId);
   const order = encoded.map((_, i) => i).sort((a, b) => encoded[a]!.length - encoded[b]!.length || a - b);
@@ -190,7 +201,7 @@ export async function generate(model: CausalLM, tokenizer: DecodeTokenizer, prom
         if (done[b]) continue;
         const tok = temperature > 0 ? sample(logits, b * vocabSize, vocabSize, temperature, topP, rngs[b]!) : argmax(logits, b * vocabSize, vocabSize);
         next[b] = tok;
-        if (tok === tokenizer.eosId) {
+        if (stops.has(tok)) {
           done[b] = 'eos';
           continue;
         }
@@ -243,7 +254,7 @@ export async function tokenNll(model: CausalLM, tokenizer: DecodeTokenizer, prom
   const pairs = prompts.map((p, i) => {
     let c = tokenizer.encode(completions[i]!);
     if (c.length > nCtx - 1) c = c.slice(0, nCtx - 1);
-    let q = tokenizer.encode(p);
+    let q = withBos(tokenizer, tokenizer.encode(p));
     if (q.length === 0) q = [tokenizer.eosId];
     if (q.length + c.length > nCtx) q = q.slice(q.length + c.length - nCtx);
     return { q, c };

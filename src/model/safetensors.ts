@@ -129,19 +129,27 @@ export async function readSafetensors(path: string): Promise<{ tensors: Map<stri
   return parseSafetensors(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength), path);
 }
 
+/** A tensor to write: its dtype follows the array type, or `dtype` names the type of raw little-endian bytes in `data` (e.g. BF16). */
+export interface StWriteTensor {
+  shape: number[];
+  data: StTensor['data'];
+  dtype?: SafetensorsDtype;
+}
+
 /**
  * Serialise tensors (name order is sorted, as the reference writer does). Float32Array -> F32,
- * Int32Array -> I32, Uint8Array -> U8, Int8Array -> I8. Header is padded with spaces to a multiple of 8.
+ * Int32Array -> I32, Uint8Array -> U8, Int8Array -> I8, unless `dtype` is given (then `data` holds
+ * that dtype's raw bytes). Header is padded with spaces to a multiple of 8.
  */
-export function serializeSafetensors(tensors: Map<string, { shape: number[]; data: StTensor['data'] }> | Record<string, { shape: number[]; data: StTensor['data'] }>, metadata?: Record<string, string>): Uint8Array {
+export function serializeSafetensors(tensors: Map<string, StWriteTensor> | Record<string, StWriteTensor>, metadata?: Record<string, string>): Uint8Array {
   const entries = (tensors instanceof Map ? [...tensors.entries()] : Object.entries(tensors)).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   const header: Record<string, unknown> = {};
   if (metadata && Object.keys(metadata).length) header.__metadata__ = metadata;
   let off = 0;
   for (const [name, t] of entries) {
-    const dtype = t.data instanceof Float32Array ? 'F32' : t.data instanceof Int32Array ? 'I32' : t.data instanceof Int8Array ? 'I8' : 'U8';
+    const dtype = t.dtype ?? (t.data instanceof Float32Array ? 'F32' : t.data instanceof Int32Array ? 'I32' : t.data instanceof Int8Array ? 'I8' : 'U8');
     const numel = t.shape.reduce((a, c) => a * c, 1);
-    if (numel !== t.data.length) throw new Error(`safetensors: tensor ${name}: shape [${t.shape}] has ${numel} elements, data has ${t.data.length}`);
+    if (numel * BYTES[dtype] !== t.data.byteLength) throw new Error(`safetensors: tensor ${name}: shape [${t.shape}] ${dtype} needs ${numel * BYTES[dtype]} bytes, data has ${t.data.byteLength}`);
     header[name] = { dtype, shape: t.shape, data_offsets: [off, off + t.data.byteLength] };
     off += t.data.byteLength;
   }
@@ -221,7 +229,7 @@ export async function readCheckpoint(dir: string): Promise<{ tensors: Map<string
  */
 export async function writeCheckpoint(
   dir: string,
-  tensors: Map<string, { shape: number[]; data: StTensor['data'] }>,
+  tensors: Map<string, StWriteTensor>,
   o: { maxShardBytes?: number; metadata?: Record<string, string> } = {},
 ): Promise<number> {
   await mkdir(dir, { recursive: true });

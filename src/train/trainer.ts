@@ -87,6 +87,9 @@ export async function runTraining(o: TrainerOptions): Promise<TrainSummary> {
   const valEx = o.valLimit !== undefined ? o.val.slice(0, o.valLimit) : o.val;
   const valBatches = evalBatches(valEx.map((e) => encodeExample(e, o.tokenizer, maxLen)), Math.max(8, p.batchSize * 2), pad);
   if (train.length === 0) throw new FteError('training split is empty', 2);
+  // Which prompt format the examples got: the model's chat template (chat rows on a model that has one) or fte's flat text.
+  const formats = new Set(train.map((e) => e.format ?? 'flat'));
+  const promptFormat = formats.size > 1 ? 'mixed' : [...formats][0]!;
 
   // 2. Plan: optimizer steps per epoch and in total.
   const microPerEpoch = Math.ceil(train.length / p.batchSize);
@@ -118,7 +121,7 @@ export async function runTraining(o: TrainerOptions): Promise<TrainSummary> {
 
   const saveBest = async (valLoss: number | null) => {
     adapterBytes = await method.save(bestDir);
-    const state = { step, epoch: Math.floor(step / stepsPerEpoch), bestValLoss: valLoss, seed: p.seed, method: method.kind, params: p, ...o.state };
+    const state = { step, epoch: Math.floor(step / stepsPerEpoch), bestValLoss: valLoss, seed: p.seed, method: method.kind, params: p, promptFormat, ...o.state };
     await writeFile(join(bestDir, 'trainer_state.json'), JSON.stringify(state, null, 2) + '\n');
     o.onEvent({ type: 'checkpoint', step, path: bestDir, valLoss, bytes: adapterBytes });
   };
