@@ -289,3 +289,71 @@ export async function tokenNll(model: CausalLM, tokenizer: DecodeTokenizer, prom
   }
   return out;
 }
+
+/** One decoded sequence: the new token ids, the natural-log probability of each under the model's softmax, and why it ended. */
+export interface DecodedIds {
+  ids: number[];
+  /** ln p(token) under softmax(logits) (not the temperature-scaled distribution), one per id. */
+  logprobs: number[];
+  finishReason: 'eos' | 'length' | 'context';
+}
+
+/**
+ * Decode after `promptIds` (used as given: no BOS added, no truncation) with the KV cache: greedy
+ * when `temperature` is 0 (default), else sampling as `generate` (seeded by `seed`). Stops at any of
+ * `stopIds` (not included in `ids`), after `maxNewTokens`, or at the model context.
+ * Shapes: the prompt [1, P] fills the cache, then [1, 1] per step.
+ * @throws RangeError when the prompt is empty or does not leave room for one token in the context.
+ */
+export async function decodeIds(
+  model: CausalLM,
+  promptIds: number[],
+  opts: { maxNewTokens: number; stopIds: readonly number[]; temperature?: number; topP?: number; seed?: number },
+): Promise<DecodedIds> {
+  const { nCtx, vocabSize } = model.config;
+  if (promptIds.length === 0) throw new RangeError('decodeIds: empty prompt');
+  if (promptIds.length >= nCtx) throw new RangeError(`decodeIds: the prompt (${promptIds.length} tokens) leaves no room in the model context (${nCtx})`);
+  const stops = new Set(opts.stopIds);
+  const temperature = opts.temperature ?? 0;
+  const rng = mulberry32(fnv1a(`${opts.seed ?? 0}\u0000decode`));
+  const ids: number[] = [];
+  const logprobs: number[] = [];
+  let step = tidyStep(() => {
+    const r = model.forward(tf.tensor2d([promptIds], [1, promptIds.length], 'int32'), { useCache: true });
+    return { last: tf.reshape(tf.slice(r.logits, [0, promptIds.length - 1, 0], [1, 1, vocabSize]), [1, vocabSize]) as tf.Tensor2D, present: r.present! };
+  });
+  let length = promptIds.length;
+  let finishReason: DecodedIds['finishReason'] = 'length';
+  try {
+    for (;;) {
+      const logits = (await step.last.data()) as Float32Array;
+      step.last.dispose();
+      const tok = temperature > 0 ? sample(logits, 0, vocabSize, temperature, opts.topP ?? 1, rng) : argmax(logits, 0, vocabSize);
+      if (stops.has(tok)) {
+        finishReason = 'eos';
+        break;
+      }
+      let max = -Infinity;
+      for (let i = 0; i < vocabSize; i++) max = Math.max(max, logits[i]!);
+      let z = 0;
+      for (let i = 0; i < vocabSize; i++) z += Math.exp(logits[i]! - max);
+      ids.push(tok);
+      logprobs.push(logits[tok]! - max - Math.log(z));
+      if (ids.length >= opts.maxNewTokens) break;
+      if (length + 1 > nCtx) {
+        finishReason = 'context';
+        break;
+      }
+      const past = step.present;
+      step = tidyStep(() => {
+        const r = model.forward(tf.tensor2d([[tok]], [1, 1], 'int32'), { past, useCache: true });
+        return { last: tf.reshape(r.logits, [1, vocabSize]) as tf.Tensor2D, present: r.present! };
+      });
+      disposeCache(past);
+      length += 1;
+    }
+  } finally {
+    disposeCache(step.present);
+  }
+  return { ids, logprobs, finishReason };
+}

@@ -101,7 +101,7 @@ export interface LoadedModel {
  * Adapters are merged into the weights, so inference costs the same as the base model.
  * Throws `UserInputError` for a missing or malformed folder.
  */
-export async function loadForInference(baseModelDir: string, checkpointDir?: string, backendName = 'auto'): Promise<LoadedModel> {
+export async function loadForInference(baseModelDir: string, checkpointDir?: string, backendName = 'auto', opts: { tokenizerOptional?: boolean } = {}): Promise<LoadedModel> {
   const backend = await initBackend(backendName);
   let kind: LoadedModel['kind'] = 'base';
   let model: LanguageModel;
@@ -124,7 +124,16 @@ export async function loadForInference(baseModelDir: string, checkpointDir?: str
   } else {
     model = await loadModel(baseModelDir);
   }
-  const tokenizer = await loadTokenizer(model.config.tokenizer, baseModelDir);
+  let tokenizer: TextTokenizer;
+  try {
+    tokenizer = await loadTokenizer(model.config.tokenizer, baseModelDir);
+  } catch (e) {
+    if (!opts.tokenizerOptional || !(e instanceof UserInputError)) {
+      model.dispose();
+      throw e;
+    }
+    tokenizer = idsOnlyTokenizer(model.config);
+  }
   return {
     config: model.config,
     tokenizer,
@@ -133,6 +142,24 @@ export async function loadForInference(baseModelDir: string, checkpointDir?: str
     model,
     forward: (ids, o) => model.forward(ids, o),
     dispose: () => model.dispose(),
+  };
+}
+
+/**
+ * A stand-in for a model folder without tokenizer files, for decoding ids only (`fte generate
+ * --input-ids`): encode refuses, decode gives '', the end ids are config.json's `eos_token_id`.
+ */
+function idsOnlyTokenizer(c: ModelConfig): TextTokenizer {
+  const ends = 'eosTokenIds' in c ? c.eosTokenIds : [c.vocabSize - 1];
+  return {
+    name: 'none',
+    vocabSize: c.vocabSize,
+    eosId: ends[0] ?? -1,
+    stopIds: ends,
+    encode: () => {
+      throw new UserInputError('this model folder has no tokenizer files: give token ids (--input-ids)');
+    },
+    decode: () => '',
   };
 }
 
