@@ -117,6 +117,23 @@ describe('a tiny Llama with a tokenizer.json and a chat template through fte swe
     expect(bad.stderr).toContain(run!.run_id);
   });
 
+  it('fte serve answers a chat completion for the run through the chat template, as fte generate does', async () => {
+    const [run] = await query<{ run_id: string }>(db, `SELECT run_id FROM runs WHERE kind = 'variant'`);
+    const messages = [{ role: 'system', content: SYSTEM }, { role: 'user', content: 'Is this spam? Lunch on Tuesday?' }];
+    const gen: GenerateOutput = JSON.parse(fte(['generate', '--db', db, '--run', run!.run_id, '--prompt', messages[1]!.content, '--chat', '--system', SYSTEM, '--max-new-tokens', '5', '--json', '--backend', 'wasm'], dir).stdout);
+    const { startServer } = await import('../../src/serve/app.js');
+    const server = await startServer({ db, port: 0, maxTokensCap: 64, backend: 'wasm', log: () => {} });
+    try {
+      const res = await fetch(`${server.url}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: run!.run_id, messages, max_tokens: 5 }) });
+      expect(res.status).toBe(200);
+      const body = (await res.json()) as { choices: { message: { content: string } }[]; usage: { prompt_tokens: number } };
+      expect(body.choices[0]!.message.content).toBe(gen.text);
+      expect(body.usage.prompt_tokens).toBe(gen.promptIds.length);
+    } finally {
+      await server.close();
+    }
+  }, 120_000);
+
   it('dry run: GPT-2 module names and unknown model types are refused in one line', () => {
     writeFileSync(join(dir, 'gpt2-targets.ts'), spec("targetModules: ['c_attn'], "));
     const t = fte(['sweep', 'gpt2-targets.ts', '--dry-run'], dir);

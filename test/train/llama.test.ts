@@ -14,6 +14,8 @@ import { readSafetensors } from '../../src/model/safetensors.js';
 import { type TrainEvent, loadForInference, trainVariant } from '../../src/train/index.js';
 import { generate } from '../../src/eval/generate.js';
 import { params, tmp } from './helpers.js';
+import { readConfig } from '../../src/model/config.js';
+import { estimateTrainingMemory, loraParamCount, nf4BaseBytes } from '../../src/train/memory.js';
 
 const chat = (user: string, answer: string): Example => {
   const r = normalizeRow({ messages: [{ role: 'system', content: 'Answer in one word.' }, { role: 'user', content: user }, { role: 'assistant', content: answer }] }, 1);
@@ -80,4 +82,19 @@ describe('training a Llama-architecture model', () => {
     l.dispose();
     lm.dispose();
   }, 120_000);
+});
+
+describe('memory estimate of a Llama-architecture model', () => {
+  it('counts adapter parameters over the seven modules (all-linear) and NF4 bytes of the block linears', async () => {
+    const c = await readConfig(base);
+    // hidden 64, 4 heads x 16, 2 KV heads, intermediate 128: q/o 64x64, k/v 64x32, gate/up 64x128, down 128x64
+    const perLayer = 8 * ((64 + 64) * 2 + (64 + 32) * 2 + (64 + 128) * 3);
+    expect(loraParamCount(c, 8, ['all-linear'])).toBe(2 * perLayer);
+    expect(loraParamCount(c, 8, ['q_proj', 'v_proj'])).toBe(2 * 8 * (128 + 96));
+    const n = (await import('../../src/model/config.js')).countParams(c);
+    expect(nf4BaseBytes(c, true)).toBeLessThan(4 * n);
+    const m = estimateTrainingMemory(c, 'lora', { rank: 8, targetModules: ['all-linear'], batchSize: 4, seqLen: 64 });
+    expect(m.trainableParams).toBe(2 * perLayer);
+    expect(m.activationBytes).toBeGreaterThan(0);
+  });
 });
