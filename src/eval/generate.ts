@@ -42,9 +42,16 @@ export interface DecodeTokenizer extends PromptTokenizer {
   readonly stopIds?: readonly number[];
 }
 
-/** Prompt ids with the tokenizer's BOS first (when it has one and the text did not already start with it). */
-function withBos(tokenizer: DecodeTokenizer, ids: number[]): number[] {
-  return tokenizer.bosId !== undefined && ids[0] !== tokenizer.bosId ? [tokenizer.bosId, ...ids] : ids;
+/**
+ * Prompt ids with the tokenizer's BOS first (when it has one and the text did not already start
+ * with it), at most `max` ids: longer prompts lose ids from the left, after the BOS.
+ */
+function withBos(tokenizer: DecodeTokenizer, ids: number[], max = Infinity): number[] {
+  const bos = tokenizer.bosId;
+  if (bos === undefined) return ids.length > max ? ids.slice(ids.length - max) : ids;
+  const body = ids[0] === bos ? ids.slice(1) : ids;
+  const room = Math.max(0, max - 1);
+  return [bos, ...(body.length > room ? body.slice(body.length - room) : body)];
 }
 
 export interface GenerateOptions {
@@ -160,8 +167,7 @@ export async function generate(model: CausalLM, tokenizer: DecodeTokenizer, prom
   const batchSize = Math.max(1, opts.batchSize ?? 16);
   const maxPrompt = nCtx - maxNew;
   const encoded = prompts.map((p) => {
-    const ids = withBos(tokenizer, tokenizer.encode(p));
-    return ids.length > maxPrompt ? ids.slice(ids.length - maxPrompt) : ids;
+    return withBos(tokenizer, tokenizer.encode(p), maxPrompt);
   });
   const stops = new Set(tokenizer.stopIds ?? [tokenizer.eosId]);
   // An empty prompt gets EOS as its only token (GPT-2's convention for unconditional generation).
@@ -254,7 +260,7 @@ export async function tokenNll(model: CausalLM, tokenizer: DecodeTokenizer, prom
   const pairs = prompts.map((p, i) => {
     let c = tokenizer.encode(completions[i]!);
     if (c.length > nCtx - 1) c = c.slice(0, nCtx - 1);
-    let q = withBos(tokenizer, tokenizer.encode(p));
+    let q = withBos(tokenizer, tokenizer.encode(p), nCtx - c.length);
     if (q.length === 0) q = [tokenizer.eosId];
     if (q.length + c.length > nCtx) q = q.slice(q.length + c.length - nCtx);
     return { q, c };
