@@ -11,8 +11,11 @@
  * it. A template for which a prefix is not a prefix of the longer rendering (one that rewrites
  * earlier turns, e.g. drops reasoning) is refused with a clear error.
  */
-import { Template } from '@huggingface/jinja';
+import type { Template } from '@huggingface/jinja';
 import { UserInputError } from '../errors.js';
+
+/** `@huggingface/jinja`'s Template class, loaded on first use (models without a template never load it). */
+let TemplateClass: typeof Template | undefined;
 
 export interface ChatTurn {
   role: string;
@@ -28,21 +31,28 @@ export class ChatTemplate {
   private readonly template: Template;
 
   /**
+   * Use `ChatTemplate.load` (it loads the Jinja engine first).
    * @param source the Jinja source
    * @param specials special token strings passed to the template (`bos_token`, `eos_token`, ...)
    * @param origin where the template came from, for error messages
    * @throws UserInputError when the template does not parse.
    */
-  constructor(
+  private constructor(
     readonly source: string,
-    private readonly specials: Record<string, string> = {},
-    readonly origin = 'chat_template',
+    private readonly specials: Record<string, string>,
+    readonly origin: string,
   ) {
     try {
-      this.template = new Template(source);
+      this.template = new TemplateClass!(source);
     } catch (e) {
       throw new UserInputError(`${origin}: chat template does not parse (${(e as Error).message})`);
     }
+  }
+
+  /** Parse a template (see the constructor's parameters). @throws UserInputError when it does not parse. */
+  static async load(source: string, specials: Record<string, string> = {}, origin = 'chat_template'): Promise<ChatTemplate> {
+    TemplateClass ??= (await import('@huggingface/jinja')).Template;
+    return new ChatTemplate(source, specials, origin);
   }
 
   /**

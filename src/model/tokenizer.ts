@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { UnknownNameError, UserInputError } from '../errors.js';
-import { ChatTemplate } from './chat-template.js';
+import { ChatTemplate } from './chat-template.js'; // loads @huggingface/jinja only when a model has a template
 
 export interface TextTokenizer {
   readonly name: string;
@@ -184,7 +184,7 @@ export async function loadHfTokenizer(dir: string): Promise<HfTokenizer> {
     const v = tokenString(cfg[k]);
     if (v !== undefined) specials[k] = v;
   }
-  const template = templateSource !== undefined ? new ChatTemplate(templateSource, specials, origin) : undefined;
+  const template = templateSource !== undefined ? await ChatTemplate.load(templateSource, specials, origin) : undefined;
   return new HfTokenizer(tok, vocabSize, eosId, stopIds, addsBos ? bosCandidate : undefined, template);
 }
 

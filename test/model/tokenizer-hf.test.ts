@@ -74,14 +74,14 @@ describe('hf tokenizer', () => {
 });
 
 describe('chat templates', () => {
-  it('render as apply_chat_template: special tokens as variables, generation prompt', () => {
-    const t = new ChatTemplate(CHAT_TEMPLATE, { bos_token: '<s>' });
+  it('render as apply_chat_template: special tokens as variables, generation prompt', async () => {
+    const t = await ChatTemplate.load(CHAT_TEMPLATE, { bos_token: '<s>' });
     expect(t.render([{ role: 'user', content: 'hi' }], true)).toBe('<s><|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n');
     expect(t.render([{ role: 'user', content: 'hi' }, { role: 'assistant', content: 'yo' }], false)).toBe('<s><|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\nyo<|im_end|>\n');
   });
 
-  it('split a conversation into context and assistant turns', () => {
-    const t = new ChatTemplate(CHAT_TEMPLATE, { bos_token: '<s>' });
+  it('split a conversation into context and assistant turns', async () => {
+    const t = await ChatTemplate.load(CHAT_TEMPLATE, { bos_token: '<s>' });
     const { pieces } = t.assistantSpans([
       { role: 'system', content: 'S' },
       { role: 'user', content: 'a' },
@@ -97,12 +97,12 @@ describe('chat templates', () => {
     ]);
   });
 
-  it('errors are one line: a template that does not parse, one that raises, one that rewrites earlier turns', () => {
-    expect(() => new ChatTemplate('{% for %}', {}, 'x/tokenizer_config.json')).toThrow(/x\/tokenizer_config\.json: chat template does not parse/);
-    const strict = new ChatTemplate("{% if messages[0]['role'] != 'user' %}{{ raise_exception('first must be user') }}{% endif %}ok");
+  it('errors are one line: a template that does not parse, one that raises, one that rewrites earlier turns', async () => {
+    await expect(ChatTemplate.load('{% for %}', {}, 'x/tokenizer_config.json')).rejects.toThrow(/x\/tokenizer_config\.json: chat template does not parse/);
+    const strict = await ChatTemplate.load("{% if messages[0]['role'] != 'user' %}{{ raise_exception('first must be user') }}{% endif %}ok");
     expect(() => strict.render([{ role: 'assistant', content: 'x' }], false)).toThrow(UserInputError);
     expect(() => strict.render([{ role: 'assistant', content: 'x' }], false)).toThrow(/first must be user/);
-    const rewriting = new ChatTemplate("{% for m in messages %}{% if loop.last %}{{ m['content'] }}{% else %}.{% endif %}{% endfor %}");
+    const rewriting = await ChatTemplate.load("{% for m in messages %}{% if loop.last %}{{ m['content'] }}{% else %}.{% endif %}{% endfor %}");
     expect(() => rewriting.assistantSpans([{ role: 'user', content: 'a' }, { role: 'assistant', content: 'b' }, { role: 'user', content: 'c' }, { role: 'assistant', content: 'd' }])).toThrow(/renders earlier turns differently/);
   });
 });
