@@ -11,7 +11,9 @@
  * RMSNorm runs in float32 (everything here is float32).
  *
  * Weights live in `params` under the checkpoint's names (`model.layers.0.self_attn.q_proj.weight`),
- * linear weights transposed to `[in, out]` (src/model/model.ts); every linear layer is a
+ * linear weights transposed to `[in, out]` (src/model/model.ts), and the token embedding and
+ * `lm_head` transposed to `[d, V]` (so the LM head is a plain `hidden @ W`, see
+ * ops.ts `embeddingLookupT`); `weights()` gives the checkpoint's layout back. Every linear layer is a
  * `LinearModule` in `linears` under its module path (`model.layers.0.self_attn.q_proj`), which is
  * where LoRA and QLoRA plug in.
  *
@@ -23,7 +25,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type LlamaConfig, LLAMA_LINEARS, type LlamaLinear, llamaCountParams, llamaParameterShapes, llamaToHfConfig, ropeInvFreq } from './llama-config.js';
 import { DenseLinear, type ForwardOptions, type ForwardResult, type KVCache, type LanguageModel, type LinearModule } from './model.js';
-import { embeddingLookup, rmsNorm, silu } from './ops.js';
+import { embeddingLookupT, rmsNorm, silu } from './ops.js';
 import { matMul } from './matmul.js';
 import { Rng } from '../random.js';
 import { readCheckpoint, writeCheckpoint, type StTensor } from './safetensors.js';
@@ -35,9 +37,12 @@ function linearKeys(l: number): [LlamaLinear, string][] {
   return (Object.keys(LLAMA_LINEARS) as LlamaLinear[]).map((m) => [m, `model.layers.${l}.${LLAMA_LINEARS[m]}`]);
 }
 
-/** True for the tensors stored `[out, in]` in the checkpoint and held `[in, out]` here. */
-function isLinearWeight(name: string): boolean {
-  return /^model\.layers\.\d+\.(self_attn|mlp)\.[a-z_]+_proj\.weight$/.test(name);
+/**
+ * True for the tensors held transposed here: linear weights (`[out, in]` in the checkpoint, `[in, out]`
+ * here), the token embedding and lm_head (`[V, d]` there, `[d, V]` here).
+ */
+function isTransposed(name: string): boolean {
+  return name === 'model.embed_tokens.weight' || name === 'lm_head.weight' || /^model\.layers\.\d+\.(self_attn|mlp)\.[a-z_]+_proj\.weight$/.test(name);
 }
 
 /**
@@ -75,8 +80,8 @@ export class Llama implements LanguageModel {
     for (const [name, shape] of llamaParameterShapes(config)) {
       const w = weights.get(name);
       if (!w) throw new UserInputError(`model weights: missing tensor ${name}`);
-      // [out, in] -> [in, out] for linear weights.
-      this.params.set(name, tf.tidy(() => tf.variable(isLinearWeight(name) ? tf.transpose(tf.tensor2d(w, shape as [number, number])) : tf.tensor(w, shape), true)));
+      // [out, in] -> [in, out] for linear weights; [V, d] -> [d, V] for the embedding and head.
+      this.params.set(name, tf.tidy(() => tf.variable(isTransposed(name) ? tf.transpose(tf.tensor2d(w, shape as [number, number])) : tf.tensor(w, shape), true)));
     }
     for (let l = 0; l < config.nLayer; l++) {
       for (const [, key] of linearKeys(l)) this.linears.set(key, new DenseLinear(this.params.get(key + '.weight')!, this.params.get(key + '.bias') ?? null));
@@ -129,7 +134,7 @@ export class Llama implements LanguageModel {
     const training = opts.training ?? false;
 
     // 1. Token embeddings (gather; one-hot matmul gradient).
-    let x = embeddingLookup(this.p('model.embed_tokens.weight') as tf.Tensor2D, tf.reshape(ids, [B * T]) as tf.Tensor1D); // [B*T, d]
+    let x = embeddingLookupT(this.p('model.embed_tokens.weight') as tf.Tensor2D, tf.reshape(ids, [B * T]) as tf.Tensor1D); // table [d, V] -> [B*T, d]
 
     // 2. Positions [B|1, T]: explicit, counted over real tokens (cumsum(mask) - 1, as transformers'
     //    generate for left padding), or past.length + t.
@@ -192,10 +197,10 @@ export class Llama implements LanguageModel {
     return { hidden: rmsNorm(x, this.p('model.norm.weight') as tf.Tensor1D, eps), present };
   }
 
-  /** LM head: hidden [N, d] -> logits [N, vocabSize] (hidden @ W^T, W = lm_head or the tied embedding [V, d]). */
+  /** LM head: hidden [N, d] -> logits [N, vocabSize] = hidden @ W, W = lm_head or the tied embedding, held [d, V]. */
   logitsFromHidden(hidden: tf.Tensor2D): tf.Tensor2D {
     const w = this.config.tieWordEmbeddings ? this.p('model.embed_tokens.weight') : this.p('lm_head.weight');
-    return matMul(hidden, w, false, true) as tf.Tensor2D;
+    return matMul(hidden, w) as tf.Tensor2D;
   }
 
   /**
@@ -212,7 +217,7 @@ export class Llama implements LanguageModel {
   async weights(): Promise<Map<string, { shape: number[]; data: Float32Array }>> {
     const out = new Map<string, { shape: number[]; data: Float32Array }>();
     for (const [name, v] of this.params) {
-      if (isLinearWeight(name)) {
+      if (isTransposed(name)) {
         const t = tf.transpose(v);
         out.set(name, { shape: t.shape, data: (await t.data()) as Float32Array });
         t.dispose();

@@ -124,6 +124,25 @@ export function embeddingLookup(table: tf.Tensor2D, ids: tf.Tensor1D): tf.Tensor
   return f(table) as tf.Tensor2D;
 }
 
+/**
+ * Embedding lookup in a transposed table: tableT [d, V] (column v = token v's vector), ids int32 [N]
+ * -> [N, d]. Forward gathers columns; the gradient for the table is dy^T oneHot(ids, V) ([d, N] @
+ * [N, V]). Holding a tied embedding as [d, V] makes the LM head `hidden @ tableT` a plain product,
+ * with no transpose of the vocabulary-sized matrix per call (WASM's Transpose kernel takes ~1.5 s
+ * for SmolLM2's 49,152 x 576 table).
+ */
+export function embeddingLookupT(tableT: tf.Tensor2D, ids: tf.Tensor1D): tf.Tensor2D {
+  const V = tableT.shape[1];
+  const f = custom((t: tf.Tensor, save: tf.GradSaveFunc) => {
+    save([ids]);
+    return {
+      value: tf.transpose(tf.gather(t, ids, 1)),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => [matMul(dy, tf.oneHot(saved[0] as tf.Tensor1D, V), true, false)],
+    };
+  });
+  return f(tableT) as tf.Tensor2D;
+}
+
 /** Per-token NLL is clamped at -ln(1e-30) = 69 nats (a probability that underflows float32 softmax). */
 const MIN_PROB = 1e-30;
 

@@ -13,7 +13,7 @@ import { loadModel } from '../../src/model/load.js';
 import { Llama, initLlamaParams } from '../../src/model/llama.js';
 import { llamaFromHfConfig, llamaParameterShapes, ropeInvFreq } from '../../src/model/llama-config.js';
 import { countParams, parseModelConfig, readConfig, resolveTargetModules } from '../../src/model/config.js';
-import { rmsNorm, silu } from '../../src/model/ops.js';
+import { embeddingLookupT, rmsNorm, silu } from '../../src/model/ops.js';
 import { readCheckpoint } from '../../src/model/safetensors.js';
 import type { LanguageModel } from '../../src/model/model.js';
 import { UserInputError } from '../../src/errors.js';
@@ -221,7 +221,7 @@ describe('Llama-family checkpoints', () => {
   });
 });
 
-describe('RMSNorm and SiLU gradients', () => {
+describe('RMSNorm, SiLU and transposed-embedding gradients', () => {
   beforeAll(useWasm);
 
   it('match autodiff of the plain formulas', () => {
@@ -238,5 +238,18 @@ describe('RMSNorm and SiLU gradients', () => {
     expect(maxAbsDiff(fx!, px!)).toBeLessThan(1e-5);
     expect(maxAbsDiff(fg!, pg!)).toBeLessThan(1e-5);
     tf.dispose([x, g, w, fx!, fg!, px!, pg!]);
+  });
+
+  it('embeddingLookupT: gather of columns; its table gradient equals autodiff of the one-hot product', () => {
+    const tableT = tf.randomNormal([6, 10], 0, 1, 'float32', 4) as tf.Tensor2D; // d 6, V 10
+    const ids = tf.tensor1d([3, 0, 3, 9], 'int32');
+    const w = tf.randomNormal([4, 6], 0, 1, 'float32', 5);
+    const x = embeddingLookupT(tableT, ids);
+    expect(x.shape).toEqual([4, 6]);
+    expect(Array.from(x.dataSync().slice(0, 6))).toEqual(Array.from(tf.transpose(tableT).dataSync().slice(18, 24)));
+    const g1 = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(embeddingLookupT(t as tf.Tensor2D, ids), w)))(tableT);
+    const g2 = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.matMul(tf.oneHot(ids, 10), t, false, true), w)))(tableT);
+    expect(maxAbsDiff(g1, g2)).toBeLessThan(1e-5);
+    tf.dispose([tableT, ids, w, x, g1, g2]);
   });
 });
