@@ -58,7 +58,11 @@ class Block(nn.Module):
         B, T, d = x.shape
         q, k, v = self.c_attn(self.ln_1(x)).split(d, dim=2)
         q, k, v = (t.view(B, T, self.h, d // self.h).transpose(1, 2) for t in (q, k, v))
-        y = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+        if hasattr(F, "scaled_dot_product_attention"):
+            y = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+        else:  # torch < 2.0
+            att = (q @ k.transpose(2, 3)) / math.sqrt(d // self.h) + torch.full((T, T), float("-inf")).triu(1)
+            y = att.softmax(-1) @ v
         x = x + self.c_proj(y.transpose(1, 2).reshape(B, T, d))
         return x + self.mlp_proj(F.gelu(self.c_fc(self.ln_2(x)), approximate="tanh"))
 
