@@ -17,7 +17,9 @@ export type { LoadedDataset, LoadDatasetOptions, DatasetManifest, PrepareOptions
 export * as cost from './cost/index.js';
 export { estimateTrainingMemory } from './train/memory.js';
 export { initBackend, BACKENDS } from './train/backend.js';
-export type { TrainVariantOptions, LoadedModel, TrainEvent, MemoryEstimate, KVCache, ForwardOptions, ForwardResult } from './train/index.js';
+export type { TrainVariantOptions, LoadedModel, TrainEvent, MemoryEstimate, KVCache, ForwardOptions, ForwardResult, LanguageModel } from './train/index.js';
+export type { ModelConfig, GPT2Config, LlamaConfig } from './model/config.js';
+export { MODEL_TYPES } from './model/config.js';
 
 /**
  * Fine-tune one variant (see src/train/index.ts `trainVariant`). Loads TensorFlow.js on first call,

@@ -11,3 +11,20 @@ export interface Example {
   category?: string;
   meta?: Record<string, unknown>;
 }
+
+/** One message of a chat row's conversation. */
+export interface ExampleChatMessage {
+  role: string;
+  content: string;
+}
+
+/**
+ * The whole conversation of an example that came from a chat row (src/data/formats.ts keeps it in
+ * `meta.chatMessages`, the final assistant message included), or undefined for other examples.
+ */
+export function chatMessagesOf(ex: Example): ExampleChatMessage[] | undefined {
+  const m = ex.meta?.chatMessages;
+  if (!Array.isArray(m) || m.length === 0) return undefined;
+  if (!m.every((x) => x !== null && typeof x === 'object' && typeof x.role === 'string' && typeof x.content === 'string')) return undefined;
+  return m as ExampleChatMessage[];
+}

@@ -4,7 +4,9 @@
  * - chat: `{"messages": [{"role": "system"|"user"|"assistant", "content": "..."}, ...]}` (the layout of
  *   the common hosted fine-tuning APIs). The last message must be the assistant's and becomes the
  *   completion; everything before it is rendered as a transcript, one `role: content` line per message,
- *   ending with `assistant: ` (see `renderChatPrompt`).
+ *   ending with `assistant: ` (see `renderChatPrompt`): the flat format, for models without a chat
+ *   template. The conversation itself is kept in `meta.chatMessages`, so a model with a chat template
+ *   renders it with its own template instead (src/train/data.ts, src/providers/local.ts).
  * - prompt/completion: `{"prompt": "...", "completion": "..."}` (taken as is).
  * - instruction: `{"instruction": "...", "input": "...", "output": "..."}` (Alpaca); `input` may be
  *   absent or empty, rendered as in `renderInstructionPrompt`.
@@ -80,7 +82,7 @@ function stringField(row: Record<string, unknown>, field: string, line: number, 
   return v;
 }
 
-function normalizeChat(row: Record<string, unknown>, line: number): { prompt: string; completion: string } | NormalizeResult {
+function normalizeChat(row: Record<string, unknown>, line: number): { prompt: string; completion: string; messages: { role: string; content: string }[] } | NormalizeResult {
   const messages = row.messages;
   if (!Array.isArray(messages)) return fail(line, 'non_string_content', `"messages" is ${typeName(messages)}, expected an array`);
   if (messages.length === 0) return fail(line, 'empty_field', '"messages" is empty');
@@ -114,7 +116,7 @@ function normalizeChat(row: Record<string, unknown>, line: number): { prompt: st
   }
   const last = parsed[parsed.length - 1]!;
   if (last.role !== 'assistant') return fail(line, 'roles_out_of_order', `roles out of order: the last message is '${last.role}', expected 'assistant'`);
-  return { prompt: renderChatPrompt(parsed.slice(0, -1)), completion: last.content };
+  return { prompt: renderChatPrompt(parsed.slice(0, -1)), completion: last.content, messages: parsed };
 }
 
 /**
@@ -133,10 +135,12 @@ export function normalizeRow(value: unknown, line: number): NormalizeResult {
   }
   let prompt: string;
   let completion: string;
+  let chatMessages: { role: string; content: string }[] | undefined;
   if (format === 'chat') {
     const r = normalizeChat(row, line);
     if ('ok' in r) return r;
     ({ prompt, completion } = r);
+    chatMessages = r.messages;
   } else if (format === 'prompt_completion') {
     const p = stringField(row, 'prompt', line);
     if (typeof p !== 'string') return p;
@@ -168,6 +172,7 @@ export function normalizeRow(value: unknown, line: number): NormalizeResult {
   const meta: Record<string, unknown> = { line, format };
   if (typeof row.id === 'string' || typeof row.id === 'number') meta.sourceId = row.id;
   if (row.meta !== null && typeof row.meta === 'object' && !Array.isArray(row.meta)) Object.assign(meta, row.meta as object);
+  if (chatMessages) meta.chatMessages = chatMessages;
   example.meta = meta;
   return { ok: true, format, example };
 }

@@ -24,7 +24,7 @@
  */
 import { createRequire } from 'node:module';
 import { UnknownNameError } from '../errors.js';
-import type { Example } from '../data/example.js';
+import { type Example, chatMessagesOf } from '../data/example.js';
 import { groupBy } from '../collections.js';
 import { shuffle } from '../random.js';
 import type { ChatMessage } from '../providers/types.js';
@@ -49,6 +49,8 @@ export interface PromptBuilderOptions {
 export interface BuiltPrompt {
   exampleId: string;
   messages: ChatMessage[];
+  /** Zero-shot prompts of chat rows: the example's conversation up to the reply (see `ChatRequest.chat`). */
+  chat?: ChatMessage[];
   /** Ids of the training examples placed as demonstrations, oldest first (before any truncation by a local model's context). */
   contextIds: string[];
 }
@@ -169,11 +171,17 @@ export function createPromptBuilder(strategyOrSubject: string, train: Example[],
       : undefined;
   if (strategy === undefined) throw new UnknownNameError('prompt strategy', strategyOrSubject, [...PROMPT_STRATEGIES, ...Object.keys(SUBJECT_PROMPTS)]);
   const system = opts.system ? opts.system : undefined;
-  const finish = (ex: Example, demos: Example[]): BuiltPrompt => ({
-    exampleId: ex.id,
-    messages: chatMessages({ ...(system ? { system } : {}), demonstrations: demonstrationTurns(demos), input: ex.prompt }),
-    contextIds: demos.map((d) => d.id),
-  });
+  const finish = (ex: Example, demos: Example[]): BuiltPrompt => {
+    const conversation = demos.length === 0 ? chatMessagesOf(ex) : undefined;
+    let chat = conversation?.slice(0, -1) as ChatMessage[] | undefined;
+    if (chat && system && chat[0]?.role !== 'system') chat = [{ role: 'system', content: system }, ...chat];
+    return {
+      exampleId: ex.id,
+      messages: chatMessages({ ...(system ? { system } : {}), demonstrations: demonstrationTurns(demos), input: ex.prompt }),
+      ...(chat ? { chat } : {}),
+      contextIds: demos.map((d) => d.id),
+    };
+  };
   const labelsAsCategories = categoriesAreLabels(train);
   switch (strategy) {
     case 'zero_shot':

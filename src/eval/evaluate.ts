@@ -165,7 +165,7 @@ export async function evaluateSubject(opts: EvaluateSubjectOptions): Promise<Eva
   // 2. One call to the provider for every request.
   const jobs: { prompt: BuiltPrompt; key: string }[] = clean.map((b) => ({ prompt: b, key: `${NONE}:${b.exampleId}` }));
   const slots: number[][] = variants.map((v) => v.changed.map((c, i) => (c ? jobs.push({ prompt: v.built[i]!, key: `${v.p.name}:${test[i]!.id}` }) - 1 : i)));
-  const requests: ChatRequest[] = jobs.map((j) => ({ key: j.key, messages: j.prompt.messages }));
+  const requests: ChatRequest[] = jobs.map((j) => ({ key: j.key, messages: j.prompt.messages, ...(j.prompt.chat ? { chat: j.prompt.chat } : {}) }));
   const completions: Completion[] = await provider.complete(requests, {
     maxTokens: maxNewTokens,
     stop: opts.stop ?? ['\n'],

@@ -5,9 +5,10 @@
  * zeroes padding keys and positions count real tokens only, as HF GPT-2 does for left padding), the
  * whole prompt is run once to fill the cache, then one token per step is fed with the cache. Greedy by
  * default; `temperature` > 0 samples, optionally from the nucleus `topP` (Holtzman et al. 2020), with
- * one seeded stream per example so results do not depend on batching. A sequence ends at EOS, at a
- * stop sequence (cut before it), after `maxNewTokens`, or at the model context; prompts longer than
- * `nCtx - maxNewTokens` are cut from the left.
+ * one seeded stream per example so results do not depend on batching. A sequence ends at EOS (any of
+ * the tokenizer's `stopIds`), at a stop sequence (cut before it), after `maxNewTokens`, or at the
+ * model context; prompts longer than `nCtx - maxNewTokens` are cut from the left. A tokenizer with a
+ * BOS token gets it first in every prompt.
  *
  * Tensors go through `@tensorflow/tfjs-core` on whatever backend the caller initialised (src/train's
  * backend selection); every step runs in `tf.tidy` and the previous cache is disposed.
@@ -35,6 +36,22 @@ export interface CausalLM {
 
 export interface DecodeTokenizer extends PromptTokenizer {
   readonly eosId: number;
+  /** Put first in every prompt (unless the prompt already starts with it): the model's BOS, when its tokenizer adds one. */
+  readonly bosId?: number;
+  /** Ids that end a sequence (default [eosId]): the model's eos and its other end-of-turn ids. */
+  readonly stopIds?: readonly number[];
+}
+
+/**
+ * Prompt ids with the tokenizer's BOS first (when it has one and the text did not already start
+ * with it), at most `max` ids: longer prompts lose ids from the left, after the BOS.
+ */
+function withBos(tokenizer: DecodeTokenizer, ids: number[], max = Infinity): number[] {
+  const bos = tokenizer.bosId;
+  if (bos === undefined) return ids.length > max ? ids.slice(ids.length - max) : ids;
+  const body = ids[0] === bos ? ids.slice(1) : ids;
+  const room = Math.max(0, max - 1);
+  return [bos, ...(body.length > room ? body.slice(body.length - room) : body)];
 }
 
 export interface GenerateOptions {
@@ -150,9 +167,9 @@ export async function generate(model: CausalLM, tokenizer: DecodeTokenizer, prom
   const batchSize = Math.max(1, opts.batchSize ?? 16);
   const maxPrompt = nCtx - maxNew;
   const encoded = prompts.map((p) => {
-    const ids = tokenizer.encode(p);
-    return ids.length > maxPrompt ? ids.slice(ids.length - maxPrompt) : ids;
+    return withBos(tokenizer, tokenizer.encode(p), maxPrompt);
   });
+  const stops = new Set(tokenizer.stopIds ?? [tokenizer.eosId]);
   // An empty prompt gets EOS as its only token (GPT-2's convention for unconditional generation).
   for (const ids of encoded) if (ids.length === 0) ids.push(tokenizer.eosId);
   const order = encoded.map((_, i) => i).sort((a, b) => encoded[a]!.length - encoded[b]!.length || a - b);
@@ -190,7 +207,7 @@ export async function generate(model: CausalLM, tokenizer: DecodeTokenizer, prom
         if (done[b]) continue;
         const tok = temperature > 0 ? sample(logits, b * vocabSize, vocabSize, temperature, topP, rngs[b]!) : argmax(logits, b * vocabSize, vocabSize);
         next[b] = tok;
-        if (tok === tokenizer.eosId) {
+        if (stops.has(tok)) {
           done[b] = 'eos';
           continue;
         }
@@ -249,7 +266,7 @@ export async function tokenNll(model: CausalLM, tokenizer: DecodeTokenizer, prom
     let c = tokenizer.encode(completions[i]!);
     if (opts.scoreEnd) c.push(tokenizer.eosId);
     if (c.length > nCtx - 1) c = c.slice(0, nCtx - 1);
-    let q = tokenizer.encode(p);
+    let q = withBos(tokenizer, tokenizer.encode(p), nCtx - c.length);
     if (q.length === 0) q = [tokenizer.eosId];
     if (q.length + c.length > nCtx) q = q.slice(q.length + c.length - nCtx);
     return { q, c };
@@ -283,4 +300,72 @@ export async function tokenNll(model: CausalLM, tokenizer: DecodeTokenizer, prom
     });
   }
   return out;
+}
+
+/** One decoded sequence: the new token ids, the natural-log probability of each under the model's softmax, and why it ended. */
+export interface DecodedIds {
+  ids: number[];
+  /** ln p(token) under softmax(logits) (not the temperature-scaled distribution), one per id. */
+  logprobs: number[];
+  finishReason: 'eos' | 'length' | 'context';
+}
+
+/**
+ * Decode after `promptIds` (used as given: no BOS added, no truncation) with the KV cache: greedy
+ * when `temperature` is 0 (default), else sampling as `generate` (seeded by `seed`). Stops at any of
+ * `stopIds` (not included in `ids`), after `maxNewTokens`, or at the model context.
+ * Shapes: the prompt [1, P] fills the cache, then [1, 1] per step.
+ * @throws RangeError when the prompt is empty or does not leave room for one token in the context.
+ */
+export async function decodeIds(
+  model: CausalLM,
+  promptIds: number[],
+  opts: { maxNewTokens: number; stopIds: readonly number[]; temperature?: number; topP?: number; seed?: number },
+): Promise<DecodedIds> {
+  const { nCtx, vocabSize } = model.config;
+  if (promptIds.length === 0) throw new RangeError('decodeIds: empty prompt');
+  if (promptIds.length >= nCtx) throw new RangeError(`decodeIds: the prompt (${promptIds.length} tokens) leaves no room in the model context (${nCtx})`);
+  const stops = new Set(opts.stopIds);
+  const temperature = opts.temperature ?? 0;
+  const rng = mulberry32(fnv1a(`${opts.seed ?? 0}\u0000decode`));
+  const ids: number[] = [];
+  const logprobs: number[] = [];
+  let step = tidyStep(() => {
+    const r = model.forward(tf.tensor2d([promptIds], [1, promptIds.length], 'int32'), { useCache: true });
+    return { last: tf.reshape(tf.slice(r.logits, [0, promptIds.length - 1, 0], [1, 1, vocabSize]), [1, vocabSize]) as tf.Tensor2D, present: r.present! };
+  });
+  let length = promptIds.length;
+  let finishReason: DecodedIds['finishReason'] = 'length';
+  try {
+    for (;;) {
+      const logits = (await step.last.data()) as Float32Array;
+      step.last.dispose();
+      const tok = temperature > 0 ? sample(logits, 0, vocabSize, temperature, opts.topP ?? 1, rng) : argmax(logits, 0, vocabSize);
+      if (stops.has(tok)) {
+        finishReason = 'eos';
+        break;
+      }
+      let max = -Infinity;
+      for (let i = 0; i < vocabSize; i++) max = Math.max(max, logits[i]!);
+      let z = 0;
+      for (let i = 0; i < vocabSize; i++) z += Math.exp(logits[i]! - max);
+      ids.push(tok);
+      logprobs.push(logits[tok]! - max - Math.log(z));
+      if (ids.length >= opts.maxNewTokens) break;
+      if (length + 1 > nCtx) {
+        finishReason = 'context';
+        break;
+      }
+      const past = step.present;
+      step = tidyStep(() => {
+        const r = model.forward(tf.tensor2d([[tok]], [1, 1], 'int32'), { past, useCache: true });
+        return { last: tf.reshape(r.logits, [1, vocabSize]) as tf.Tensor2D, present: r.present! };
+      });
+      disposeCache(past);
+      length += 1;
+    }
+  } finally {
+    disposeCache(step.present);
+  }
+  return { ids, logprobs, finishReason };
 }

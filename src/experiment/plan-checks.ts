@@ -12,7 +12,7 @@ import { loadSuiteDescription, resolveSuiteDir } from '../data/suites/suite.js';
 import type { Example } from '../data/example.js';
 import { METRIC_NAMES } from '../eval/metrics/registry.js';
 import { inferSliceKinds, producedMetricKeys, type SliceKind } from '../eval/slices.js';
-import { readConfig, targetModuleShapes, type GPT2Config } from '../model/config.js';
+import { modelTypeOf, readConfig, targetModuleShapes, type ModelConfig } from '../model/config.js';
 import { UserInputError } from '../errors.js';
 import { evaluationSubjects } from './subjects.js';
 import { didYouMean, SpecError } from './errors.js';
@@ -49,7 +49,7 @@ export function checkSubjects(spec: ExperimentSpec, env: Record<string, string |
   for (const s of evaluationSubjects(spec.evaluate)) {
     const p = s.provider;
     if (p.type === 'local' && p.checkpoint) {
-      if (!existsSync(join(p.checkpoint, 'adapter_config.json')) && !existsSync(join(p.checkpoint, 'model.safetensors'))) {
+      if (!['adapter_config.json', 'model.safetensors', 'model.safetensors.index.json'].some((f) => existsSync(join(p.checkpoint!, f)))) {
         throw new SpecError(undefined, `${s.field}.provider.checkpoint`, `${p.checkpoint}: not a checkpoint folder (no adapter_config.json or model.safetensors)`);
       }
     }
@@ -59,7 +59,7 @@ export function checkSubjects(spec: ExperimentSpec, env: Record<string, string |
   }
 }
 
-async function modelConfig(dir: string): Promise<GPT2Config | undefined> {
+async function modelConfig(dir: string): Promise<ModelConfig | undefined> {
   if (!existsSync(join(dir, 'config.json'))) return undefined;
   try {
     return await readConfig(dir);
@@ -69,16 +69,27 @@ async function modelConfig(dir: string): Promise<GPT2Config | undefined> {
   }
 }
 
-/** Decoding budget within the context; LoRA rank within the smallest dimension of every target module. */
-function checkModelLimits(input: PlanCheckInput, config: GPT2Config): void {
+/**
+ * Decoding budget within the context; every LoRA target a module of the base's architecture (PEFT
+ * names, or `all-linear`); LoRA rank within the smallest dimension of every target module.
+ */
+function checkModelLimits(input: PlanCheckInput, config: ModelConfig): void {
   const { spec, baseModelLabel: model } = input;
   if (spec.evaluate.maxNewTokens >= config.nCtx) {
     throw new SpecError(undefined, 'evaluate.maxNewTokens', `expected an integer < ${config.nCtx} (the context length of ${model}), got ${spec.evaluate.maxNewTokens}`);
   }
   const shapes = targetModuleShapes(config);
+  const known = Object.keys(shapes);
   for (const v of input.variants) {
     if (v.method === 'full') continue;
-    const limit = Math.min(...v.params.targetModules.map((t) => Math.min(...shapes[t])));
+    const bad = v.params.targetModules.find((t) => t !== 'all-linear' && !known.includes(t));
+    if (bad !== undefined) {
+      const field = (spec.sweep.parameters as Record<string, unknown>).targetModules !== undefined ? 'sweep.parameters.targetModules' : 'params.targetModules';
+      const hint = bad === 'c_attn' && modelTypeOf(config) !== 'gpt2' ? ' (c_attn is the default, GPT-2\'s)' : '';
+      throw new SpecError(undefined, field, `'${bad}'${hint} is not a linear module of ${model} (model_type ${modelTypeOf(config)}); known: ${known.join(', ')}, all-linear`);
+    }
+    const targets = v.params.targetModules.includes('all-linear') ? known : v.params.targetModules;
+    const limit = Math.min(...targets.map((t) => Math.min(...shapes[t]!)));
     if (v.params.rank <= limit) continue;
     throw new SpecError(undefined, rankField(spec, v.params.rank), `expected an integer <= ${limit} (the smallest dimension of the target modules of ${model}), got ${v.params.rank}`);
   }

@@ -1,10 +1,19 @@
 /**
- * GPT-2 model configuration and its Hugging Face `config.json` form (`GPT2Config` field names:
- * `vocab_size`, `n_positions`, `n_ctx`, `n_embd`, `n_layer`, `n_head`, `layer_norm_epsilon`).
+ * Model configurations and the architecture registry.
+ *
+ * `config.json`'s `model_type` picks the architecture (`ARCHITECTURES`): `gpt2` (this file's
+ * `GPT2Config`, HF `GPT2Config` field names: `vocab_size`, `n_positions`, `n_ctx`, `n_embd`, `n_layer`,
+ * `n_head`, `layer_norm_epsilon`) or the Llama family `llama`, `mistral`, `qwen2` (./llama-config.ts).
+ * An unknown type is a `UserInputError` naming the known ones. No tfjs here: the experiment stage
+ * checks specs against a model folder with these functions (the models themselves load through
+ * ./load.ts).
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UserInputError } from '../errors.js';
+import { type LlamaConfig, LLAMA_MODEL_TYPES, llamaCountParams, llamaFromHfConfig, llamaLinearShapes } from './llama-config.js';
+
+export type { LlamaConfig } from './llama-config.js';
 
 export interface GPT2Config {
   /** Tokens in the vocabulary (257 for fte's byte-level tokenizer: 256 bytes + `<|endoftext|>`). */
@@ -104,8 +113,51 @@ export function fromHfConfig(j: Record<string, unknown>, source = 'config.json')
   );
 }
 
-/** Read `<dir>/config.json`. Throws `UserInputError` when missing or invalid. */
-export async function readConfig(dir: string): Promise<GPT2Config> {
+/** Any architecture's config; `isLlamaConfig` tells them apart. */
+export type ModelConfig = GPT2Config | LlamaConfig;
+
+/** True for a Llama-family config (llama, mistral, qwen2). */
+export function isLlamaConfig(c: ModelConfig): c is LlamaConfig {
+  return 'modelType' in c;
+}
+
+/** An architecture: how its config.json parses, what it counts, which linear modules LoRA may target. */
+export interface Architecture {
+  /** `gpt2` or `llama` (the decoder implementation: src/model/gpt2.ts, src/model/llama.ts). */
+  family: 'gpt2' | 'llama';
+  parse(j: Record<string, unknown>, source: string): ModelConfig;
+}
+
+/** The architecture registry, keyed by config.json `model_type`. */
+export const ARCHITECTURES: Record<string, Architecture> = {
+  gpt2: { family: 'gpt2', parse: fromHfConfig },
+  ...Object.fromEntries(LLAMA_MODEL_TYPES.map((t) => [t, { family: 'llama' as const, parse: llamaFromHfConfig }])),
+};
+export const MODEL_TYPES = Object.keys(ARCHITECTURES);
+
+/**
+ * Parse any architecture's HF `config.json` object (no `model_type` = gpt2, as fte's own models
+ * before the registry). Throws `UserInputError`: `<source>: model_type 'x' is not supported; known: gpt2, llama, ...`.
+ */
+export function parseModelConfig(j: Record<string, unknown>, source = 'config.json'): ModelConfig {
+  const type = j.model_type === undefined ? 'gpt2' : String(j.model_type);
+  const arch = Object.hasOwn(ARCHITECTURES, type) ? ARCHITECTURES[type] : undefined;
+  if (!arch) throw new UserInputError(`${source}: model_type '${type}' is not supported; known: ${MODEL_TYPES.join(', ')}`);
+  return arch.parse(j, source);
+}
+
+/** The architecture family of a config. */
+export function familyOf(c: ModelConfig): 'gpt2' | 'llama' {
+  return isLlamaConfig(c) ? 'llama' : 'gpt2';
+}
+
+/** The `model_type` of a config. */
+export function modelTypeOf(c: ModelConfig): string {
+  return isLlamaConfig(c) ? c.modelType : 'gpt2';
+}
+
+/** Read `<dir>/config.json` (any architecture). Throws `UserInputError` when missing, invalid or of an unknown model_type. */
+export async function readConfig(dir: string): Promise<ModelConfig> {
   const p = join(dir, 'config.json');
   let text: string;
   try {
@@ -119,15 +171,19 @@ export async function readConfig(dir: string): Promise<GPT2Config> {
   } catch (e) {
     throw new UserInputError(`${p}: not valid JSON (${(e as Error).message})`);
   }
-  return fromHfConfig(j, p);
+  return parseModelConfig(j, p);
 }
 
 export async function writeConfig(dir: string, c: GPT2Config): Promise<void> {
   await writeFile(join(dir, 'config.json'), JSON.stringify(toHfConfig(c), null, 2) + '\n');
 }
 
-/** Parameter count of a GPT-2 with tied embeddings: wte, wpe, per layer 12 d^2 + 13 d, ln_f. */
-export function countParams(c: GPT2Config): number {
+/**
+ * Parameter count. GPT-2 (tied embeddings): wte, wpe, per layer 12 d^2 + 13 d, ln_f. Llama family:
+ * the sum over its tensors (./llama-config.ts).
+ */
+export function countParams(c: ModelConfig): number {
+  if (isLlamaConfig(c)) return llamaCountParams(c);
   const d = c.nEmbd;
   return c.vocabSize * d + c.nCtx * d + c.nLayer * (12 * d * d + 13 * d) + 2 * d;
 }
@@ -137,7 +193,30 @@ export function countParams(c: GPT2Config): number {
  * `c_attn` [d, 3d], `attn.c_proj` [d, d], `c_fc` [d, 4d], `mlp.c_proj` [4d, d], d = n_embd.
  * A LoRA rank above min(in, out) of a target cannot be trained.
  */
-export function targetModuleShapes(c: GPT2Config): Record<'c_attn' | 'attn.c_proj' | 'c_fc' | 'mlp.c_proj', [number, number]> {
+export function gpt2TargetModuleShapes(c: GPT2Config): Record<'c_attn' | 'attn.c_proj' | 'c_fc' | 'mlp.c_proj', [number, number]> {
   const d = c.nEmbd;
   return { c_attn: [d, 3 * d], 'attn.c_proj': [d, d], c_fc: [d, 4 * d], 'mlp.c_proj': [4 * d, d] };
+}
+
+/**
+ * `[in, out]` features of every linear module LoRA may target in one block, by PEFT module name:
+ * GPT-2's four (`gpt2TargetModuleShapes`) or the Llama family's seven (`q_proj` ... `down_proj`).
+ * `all-linear` (PEFT) means all of these (never the LM head).
+ */
+export function targetModuleShapes(c: ModelConfig): Record<string, [number, number]> {
+  return isLlamaConfig(c) ? llamaLinearShapes(c) : gpt2TargetModuleShapes(c);
+}
+
+/**
+ * The module names a `target_modules` list selects in this architecture: the list as given, or with
+ * `all-linear`, every linear module of a block in the architecture's order. Throws `UserInputError` naming the first target the architecture does
+ * not have, and the names it has.
+ */
+export function resolveTargetModules(c: ModelConfig, targets: readonly string[]): string[] {
+  const known = Object.keys(targetModuleShapes(c));
+  if (targets.includes('all-linear')) return known;
+  for (const t of targets) {
+    if (!known.includes(t)) throw new UserInputError(`LoRA target module '${t}' is not a linear layer of ${modelTypeOf(c)} models; known: ${known.join(', ')}, all-linear`);
+  }
+  return [...targets];
 }

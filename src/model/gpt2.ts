@@ -24,73 +24,15 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type GPT2Config, countParams, validateConfig, writeConfig, readConfig } from './config.js';
-import { embeddingLookup, frozenLinear, gelu, layerNorm } from './ops.js';
+import { type GPT2Config, countParams, isLlamaConfig, validateConfig, writeConfig, readConfig } from './config.js';
+import { DenseLinear, type ForwardOptions, type ForwardResult, type KVCache, type LanguageModel, type LinearModule } from './model.js';
+import { embeddingLookup, gelu, layerNorm } from './ops.js';
 import { matMul } from './matmul.js';
 import { Rng } from '../random.js';
 import { readSafetensors, writeSafetensors, type StTensor } from './safetensors.js';
 import { UserInputError } from '../errors.js';
 
-/** A linear map x [N, in] -> [N, out]. */
-export interface LinearModule {
-  readonly inFeatures: number;
-  readonly outFeatures: number;
-  forward(x: tf.Tensor2D, training: boolean): tf.Tensor2D;
-  dispose?(): void;
-}
-
-/**
- * Plain GPT-2 Conv1D: y = x W + b, W [in, out], b [out]. In a training forward a non-trainable
- * weight (LoRA/QLoRA set `trainable = false` on the frozen base) goes through ops.ts `frozenLinear`,
- * which keeps nothing alive for a weight gradient; inference uses the plain ops.
- */
-export class DenseLinear implements LinearModule {
-  readonly inFeatures: number;
-  readonly outFeatures: number;
-  constructor(
-    public weight: tf.Variable,
-    public bias: tf.Variable,
-  ) {
-    [this.inFeatures, this.outFeatures] = weight.shape as [number, number];
-  }
-  forward(x: tf.Tensor2D, training = false): tf.Tensor2D {
-    if (training && !this.weight.trainable) return frozenLinear(x, this.weight as tf.Tensor2D, this.bias as tf.Tensor1D);
-    return tf.add(matMul(x, this.weight), this.bias) as tf.Tensor2D;
-  }
-}
-
-/**
- * Per-layer attention keys and values: keys[l], values[l] are [B, nHead, S, headDim] where S is
- * the number of positions seen so far. `length` = S.
- */
-export interface KVCache {
-  keys: tf.Tensor4D[];
-  values: tf.Tensor4D[];
-  length: number;
-}
-
-export interface ForwardOptions {
-  /** Cache from the previous call (incremental decoding); the new ids continue after `past.length`. */
-  past?: KVCache;
-  /**
-   * [B, past.length + T], 1 = real token, 0 = padding (left or right). Padding keys get -1e9 before the
-   * softmax; positions are then counted over real tokens only (cumsum(mask) - 1), as HF GPT-2 does
-   * for left-padded batches. Without it all positions attend causally and positions are past.length + t.
-   */
-  attentionMask?: tf.Tensor2D;
-  /** Explicit positions [B, T] (int32); overrides the ones derived from the mask. */
-  positionIds?: tf.Tensor2D;
-  /** Training forward: enables dropout (the config's attn/resid/embd_pdrop, and LoRA's). Default false. */
-  training?: boolean;
-  /** Return `present` (the updated cache). Default true when `past` is given, else false. */
-  useCache?: boolean;
-}
-
-export interface ForwardResult {
-  /** [B, T, vocabSize] */
-  logits: tf.Tensor3D;
-  present: KVCache | null;
-}
+export { DenseLinear, type LinearModule, type KVCache, type ForwardOptions, type ForwardResult, type LanguageModel } from './model.js';
 
 export const LINEAR_SUFFIXES = ['attn.c_attn', 'attn.c_proj', 'mlp.c_fc', 'mlp.c_proj'] as const;
 
@@ -133,7 +75,9 @@ export function initParams(c: GPT2Config, seed: number): Map<string, Float32Arra
   return m;
 }
 
-export class GPT2 {
+export class GPT2 implements LanguageModel {
+  readonly peftPrefix = 'base_model.model.transformer.';
+  readonly fanInFanOut = true;
   readonly params = new Map<string, tf.Variable>();
   readonly linears = new Map<string, LinearModule>();
   /** [nCtx, nCtx] additive causal mask: 0 on and below the diagonal, -1e9 above. */
@@ -327,6 +271,7 @@ export function mapCheckpointTensors(config: GPT2Config, tensors: Map<string, St
 /** Load `dir/config.json` + `dir/model.safetensors` on the active tfjs backend. */
 export async function loadGPT2(dir: string): Promise<GPT2> {
   const config = await readConfig(dir);
+  if (isLlamaConfig(config)) throw new UserInputError(`${join(dir, 'config.json')}: model_type '${config.modelType}' is not a GPT-2 model (load it with loadModel)`);
   const path = join(dir, 'model.safetensors');
   const { tensors } = await readSafetensors(path);
   return new GPT2(config, mapCheckpointTensors(config, tensors, path));

@@ -1,18 +1,24 @@
 /**
  * LoRA (Hu et al. 2021, "LoRA: Low-Rank Adaptation of Large Language Models"), as PEFT implements
- * it for GPT-2's Conv1D layers:
+ * it (for GPT-2's Conv1D layers and for torch.nn.Linear ones alike: fte holds every linear weight
+ * `[in, out]`, src/model/model.ts):
  *   y = W x + b + scaling * B A dropout(x),   A [r, in] (Kaiming-uniform), B [out, r] (zeros),
  *   scaling = alpha / r, or alpha / sqrt(r) with rsLoRA (Kalajdzievski 2023).
  * W (and b) stay frozen; only A and B train. Because B starts at zero a fresh adapter changes
  * nothing. `merge` folds scaling * (B A)^T into W (Conv1D layout [in, out]), `unmerge` takes it out.
  *
  * Saved as PEFT does: `adapter_config.json` + `adapter_model.safetensors` with keys
- * `base_model.model.transformer.h.{i}.{module}.lora_A.weight` / `.lora_B.weight`.
+ * `<prefix><module path>.lora_A.weight` / `.lora_B.weight`: GPT-2
+ * `base_model.model.transformer.h.{i}.attn.c_attn.lora_A.weight`, Llama family
+ * `base_model.model.model.layers.{i}.self_attn.q_proj.lora_A.weight`.
+ *
+ * Targets are PEFT module names (`c_attn`, `q_proj`, ...): a linear is selected when its module
+ * path ends with `.<name>`, as PEFT matches; `all-linear` selects every linear of the blocks.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type GPT2, type LinearModule, DenseLinear } from './gpt2.js';
+import { type LanguageModel, type LinearModule, DenseLinear } from './model.js';
 import { matMul } from './matmul.js';
 import { loraBranch } from './ops.js';
 import { Rng } from '../random.js';
@@ -20,11 +26,9 @@ import { readSafetensors, writeSafetensors } from './safetensors.js';
 import { UserInputError } from '../errors.js';
 
 import { LORA_TARGETS, type LoraTarget } from './names.js';
+import { resolveTargetModules } from './config.js';
 
 export { LORA_TARGETS, type LoraTarget };
-
-/** fte's linear key suffix for each target name. */
-const TARGET_SUFFIX: Record<LoraTarget, string> = { c_attn: 'attn.c_attn', 'attn.c_proj': 'attn.c_proj', c_fc: 'mlp.c_fc', 'mlp.c_proj': 'mlp.c_proj' };
 
 export interface LoraConfig {
   /** Rank r. */
@@ -110,18 +114,22 @@ export class LoraLinear implements LinearModule {
   }
 }
 
-/** Linear keys (`h.{i}.attn.c_attn`, ...) that a target list selects. */
-export function targetKeys(model: GPT2, targets: readonly LoraTarget[]): string[] {
-  for (const t of targets) if (!(t in TARGET_SUFFIX)) throw new UserInputError(`unknown LoRA target module '${t}'; known: ${LORA_TARGETS.join(', ')}`);
-  const suffixes = targets.map((t) => TARGET_SUFFIX[t]);
-  return [...model.linears.keys()].filter((k) => suffixes.some((s) => k.endsWith('.' + s)));
+/**
+ * Linear keys (`h.{i}.attn.c_attn`, `model.layers.{i}.self_attn.q_proj`, ...) that a target list
+ * selects (`all-linear`: every one). Throws `UserInputError` for a name the model's architecture
+ * does not have, listing the ones it has.
+ */
+export function targetKeys(model: LanguageModel, targets: readonly string[]): string[] {
+  for (const t of targets) if (!(LORA_TARGETS as readonly string[]).includes(t)) throw new UserInputError(`unknown LoRA target module '${t}'; known: ${LORA_TARGETS.join(', ')}`);
+  const names = resolveTargetModules(model.config, targets);
+  return [...model.linears.keys()].filter((k) => names.some((s) => k.endsWith('.' + s)));
 }
 
 /**
  * Wrap the targeted linears of `model` in LoRA adapters (in place) and return them by key.
  * A is drawn from `seed`; dropout masks from `seed + 1`.
  */
-export function injectLora(model: GPT2, c: LoraConfig, seed: number): Map<string, LoraLinear> {
+export function injectLora(model: LanguageModel, c: LoraConfig, seed: number): Map<string, LoraLinear> {
   const rng = new Rng(seed);
   const dropRng = new Rng(seed + 1);
   const out = new Map<string, LoraLinear>();
@@ -133,17 +141,17 @@ export function injectLora(model: GPT2, c: LoraConfig, seed: number): Map<string
   return out;
 }
 
-/** PEFT key prefix of an fte linear key. */
-export function peftKey(key: string): string {
-  return `base_model.model.transformer.${key}`;
+/** PEFT key of an fte linear key (`prefix`: the model's `peftPrefix`; GPT-2's by default). */
+export function peftKey(key: string, prefix = 'base_model.model.transformer.'): string {
+  return `${prefix}${key}`;
 }
 
-/** Trainable LoRA variables by PEFT name (`...lora_A.weight`, `...lora_B.weight`). */
-export function loraVariables(adapters: Map<string, LoraLinear>): Map<string, tf.Variable> {
+/** Trainable LoRA variables by PEFT name (`...lora_A.weight`, `...lora_B.weight`); `prefix` as `peftKey`. */
+export function loraVariables(adapters: Map<string, LoraLinear>, prefix?: string): Map<string, tf.Variable> {
   const m = new Map<string, tf.Variable>();
   for (const [k, l] of adapters) {
-    m.set(`${peftKey(k)}.lora_A.weight`, l.loraA);
-    m.set(`${peftKey(k)}.lora_B.weight`, l.loraB);
+    m.set(`${peftKey(k, prefix)}.lora_A.weight`, l.loraA);
+    m.set(`${peftKey(k, prefix)}.lora_B.weight`, l.loraB);
   }
   return m;
 }
@@ -168,11 +176,14 @@ export function adapterConfigJson(c: LoraConfig, baseModel: string, extra: Recor
   };
 }
 
-/** Save `adapter_config.json` + `adapter_model.safetensors`; returns the safetensors size in bytes. */
-export async function saveLoraAdapter(dir: string, adapters: Map<string, LoraLinear>, c: LoraConfig, baseModel: string, extra: Record<string, unknown> = {}): Promise<number> {
+/**
+ * Save `adapter_config.json` + `adapter_model.safetensors`; returns the safetensors size in bytes.
+ * `prefix`: the model's `peftPrefix` (GPT-2's by default); `extra` adds or overrides config fields.
+ */
+export async function saveLoraAdapter(dir: string, adapters: Map<string, LoraLinear>, c: LoraConfig, baseModel: string, extra: Record<string, unknown> = {}, prefix?: string): Promise<number> {
   await mkdir(dir, { recursive: true });
   const tensors = new Map<string, { shape: number[]; data: Float32Array }>();
-  for (const [name, v] of loraVariables(adapters)) tensors.set(name, { shape: v.shape, data: (await v.data()) as Float32Array });
+  for (const [name, v] of loraVariables(adapters, prefix)) tensors.set(name, { shape: v.shape, data: (await v.data()) as Float32Array });
   await writeFile(join(dir, 'adapter_config.json'), JSON.stringify(adapterConfigJson(c, baseModel, extra), null, 2) + '\n');
   return writeSafetensors(join(dir, 'adapter_model.safetensors'), tensors, { format: 'pt' });
 }
@@ -195,13 +206,17 @@ export async function readAdapterConfig(dir: string): Promise<{ config: LoraConf
   };
 }
 
-/** Inject adapters per `dir/adapter_config.json` and load their weights from `adapter_model.safetensors`. */
-export async function loadLoraAdapter(model: GPT2, dir: string): Promise<{ adapters: Map<string, LoraLinear>; config: LoraConfig; raw: Record<string, unknown> }> {
+/**
+ * Inject adapters per `dir/adapter_config.json` and load their weights from `adapter_model.safetensors`
+ * (keys with the model's `peftPrefix`; PEFT's `.default` adapter-name infix is accepted too).
+ * @throws UserInputError for a target the model lacks, a missing tensor or a wrong shape.
+ */
+export async function loadLoraAdapter(model: LanguageModel, dir: string): Promise<{ adapters: Map<string, LoraLinear>; config: LoraConfig; raw: Record<string, unknown> }> {
   const { config, raw } = await readAdapterConfig(dir);
   const adapters = injectLora(model, config, 0);
   const path = join(dir, 'adapter_model.safetensors');
   const { tensors } = await readSafetensors(path);
-  for (const [name, v] of loraVariables(adapters)) {
+  for (const [name, v] of loraVariables(adapters, model.peftPrefix)) {
     const t = tensors.get(name) ?? tensors.get(name.replace('.weight', '.default.weight'));
     if (!t) throw new UserInputError(`${path}: missing tensor ${name}`);
     if (t.shape.join(',') !== v.shape.join(',')) throw new UserInputError(`${path}: tensor ${name} has shape [${t.shape}], expected [${v.shape}]`);

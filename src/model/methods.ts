@@ -5,8 +5,8 @@
  * the method's format (HF model folder for full, PEFT adapter folder for LoRA/QLoRA).
  */
 import type * as tf from '@tensorflow/tfjs-core';
-import { countParams } from './config.js';
-import type { GPT2 } from './gpt2.js';
+import { resolveTargetModules } from './config.js';
+import type { LanguageModel } from './model.js';
 import { type LoraConfig, injectLora, loraVariables, saveLoraAdapter } from './lora.js';
 import { quantizeModelNf4 } from './qlora.js';
 import { UnknownNameError } from '../errors.js';
@@ -37,8 +37,18 @@ export interface PreparedMethod {
 
 const size = (m: Map<string, tf.Variable>) => [...m.values()].reduce((a, v) => a + v.size, 0);
 
-async function setupFull(model: GPT2): Promise<PreparedMethod> {
-  const n = countParams(model.config);
+/** The LoRA config with `all-linear` expanded to the architecture's module names (as PEFT saves it). */
+function resolvedLora(model: LanguageModel, o: MethodOptions): LoraConfig {
+  return { ...o.lora, targetModules: resolveTargetModules(model.config, o.lora.targetModules) as LoraConfig['targetModules'] };
+}
+
+/** PEFT adapter_config.json fields that depend on the architecture. */
+function archFields(model: LanguageModel): Record<string, unknown> {
+  return { fan_in_fan_out: model.fanInFanOut };
+}
+
+async function setupFull(model: LanguageModel): Promise<PreparedMethod> {
+  const n = model.numParams;
   return {
     kind: 'full',
     trainable: new Map(model.params),
@@ -50,15 +60,16 @@ async function setupFull(model: GPT2): Promise<PreparedMethod> {
 }
 
 /** Mark the base's weights frozen (LoRA/QLoRA): frozen linears then keep no weight-gradient inputs alive. */
-function freezeBase(model: GPT2): void {
+function freezeBase(model: LanguageModel): void {
   for (const v of model.params.values()) v.trainable = false;
 }
 
-async function setupLora(model: GPT2, o: MethodOptions): Promise<PreparedMethod> {
-  const n = countParams(model.config);
+async function setupLora(model: LanguageModel, o: MethodOptions): Promise<PreparedMethod> {
+  const n = model.numParams;
   freezeBase(model);
-  const adapters = injectLora(model, o.lora, o.seed);
-  const trainable = loraVariables(adapters);
+  const lora = resolvedLora(model, o);
+  const adapters = injectLora(model, lora, o.seed);
+  const trainable = loraVariables(adapters, model.peftPrefix);
   const p = size(trainable);
   return {
     kind: 'lora',
@@ -66,42 +77,43 @@ async function setupLora(model: GPT2, o: MethodOptions): Promise<PreparedMethod>
     trainableParams: p,
     totalParams: n + p,
     baseWeightBytes: n * 4,
-    save: (dir) => saveLoraAdapter(dir, adapters, o.lora, o.baseModelName),
+    save: (dir) => saveLoraAdapter(dir, adapters, lora, o.baseModelName, archFields(model), model.peftPrefix),
   };
 }
 
-async function setupQlora(model: GPT2, o: MethodOptions): Promise<PreparedMethod> {
-  const n = countParams(model.config);
+async function setupQlora(model: LanguageModel, o: MethodOptions): Promise<PreparedMethod> {
+  const n = model.numParams;
   const dq = o.doubleQuant ?? true;
   freezeBase(model);
+  const lora = resolvedLora(model, o);
   const { quantizedBytes, quantizedParams } = await quantizeModelNf4(model, dq);
-  const adapters = injectLora(model, o.lora, o.seed);
-  const trainable = loraVariables(adapters);
+  const adapters = injectLora(model, lora, o.seed);
+  const trainable = loraVariables(adapters, model.peftPrefix);
   const p = size(trainable);
-  const extra = { fte_base_quantization: { quant_type: 'nf4', blocksize: 64, double_quant: dq, quantized_modules: 'all block linears' } };
+  const extra = { ...archFields(model), fte_base_quantization: { quant_type: 'nf4', blocksize: 64, double_quant: dq, quantized_modules: 'all block linears' } };
   return {
     kind: 'qlora',
     trainable,
     trainableParams: p,
     totalParams: n + p,
     baseWeightBytes: quantizedBytes + (n - quantizedParams) * 4,
-    save: (dir) => saveLoraAdapter(dir, adapters, o.lora, o.baseModelName, extra),
+    save: (dir) => saveLoraAdapter(dir, adapters, lora, o.baseModelName, extra, model.peftPrefix),
   };
 }
 
 /** The method registry: one setup per name in `METHODS` (./names.ts). */
-const SETUPS: Record<Method, (m: GPT2, o: MethodOptions) => Promise<PreparedMethod>> = { full: setupFull, lora: setupLora, qlora: setupQlora };
+const SETUPS: Record<Method, (m: LanguageModel, o: MethodOptions) => Promise<PreparedMethod>> = { full: setupFull, lora: setupLora, qlora: setupQlora };
 export type MethodKind = Method;
 
 /**
  * Prepare `model` (in place) for training with `kind`. Throws `UnknownNameError` listing the
  * supported kinds for anything else.
  */
-export async function prepareMethod(kind: string, model: GPT2, o: MethodOptions): Promise<PreparedMethod> {
+export async function prepareMethod(kind: string, model: LanguageModel, o: MethodOptions): Promise<PreparedMethod> {
   if (!(METHODS as readonly string[]).includes(kind)) throw new UnknownNameError('fine-tuning method', kind, [...METHODS]);
   const f = SETUPS[kind as Method];
   // The base model's own dropout (config attn/resid/embd_pdrop) draws from seed + 2 (LoRA: A from
   // seed, its dropout from seed + 1).
-  model.seedDropout(o.seed + 2);
+  model.seedDropout?.(o.seed + 2);
   return f(model, o);
 }

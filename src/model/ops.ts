@@ -84,6 +84,46 @@ export function layerNorm(x: tf.Tensor2D, gamma: tf.Tensor1D, beta: tf.Tensor1D,
 }
 
 /**
+ * RMSNorm over the last axis (Zhang & Sennrich 2019; transformers' `LlamaRMSNorm`, computed in float32):
+ * y = x * rsqrt(mean(x^2) + eps) * gamma. x [N, d], gamma [d] -> [N, d].
+ * Backward, with xhat = x * rstd and dxhat = dy * gamma:
+ * dx = rstd * (dxhat - xhat * mean(dxhat * xhat)),  dgamma = sum over rows of dy * xhat.
+ */
+export function rmsNorm(x: tf.Tensor2D, gamma: tf.Tensor1D, eps: number): tf.Tensor2D {
+  const f = custom((xi: tf.Tensor, g: tf.Tensor, save: tf.GradSaveFunc) => {
+    const rstd = tf.rsqrt(tf.add(tf.mean(tf.square(xi), -1, true), eps)); // [N, 1]
+    const xhat = tf.mul(xi, rstd);
+    save([xhat, rstd, g]);
+    return {
+      value: tf.mul(xhat, g),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [sxhat, srstd, sg] = saved as [tf.Tensor, tf.Tensor, tf.Tensor];
+        const dxhat = tf.mul(dy, sg);
+        const m = tf.mean(tf.mul(dxhat, sxhat), -1, true);
+        return [tf.mul(tf.sub(dxhat, tf.mul(sxhat, m)), srstd), tf.sum(tf.mul(dy, sxhat), 0)];
+      },
+    };
+  });
+  return f(x, gamma) as tf.Tensor2D;
+}
+
+/**
+ * SiLU / swish (Elfwing et al. 2018; `hidden_act: silu`): y = x sigmoid(x).
+ * dy/dx = s (1 + x (1 - s)), s = sigmoid(x). Any shape.
+ */
+export const silu = custom((x: tf.Tensor, save: tf.GradSaveFunc) => {
+  const s = tf.sigmoid(x);
+  save([x, s]);
+  return {
+    value: tf.mul(x, s),
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      const [sx, ss] = saved as [tf.Tensor, tf.Tensor];
+      return [tf.mul(dy, tf.mul(ss, tf.add(1, tf.mul(sx, tf.sub(1, ss)))))];
+    },
+  };
+}) as (x: tf.Tensor) => tf.Tensor;
+
+/**
  * Embedding lookup: table [V, d], ids int32 [N] -> [N, d]. Forward is a gather; the gradient for the
  * table is oneHot(ids, V)^T @ dy ([V, N] @ [N, d]), so no UnsortedSegmentSum kernel is needed.
  */
@@ -97,6 +137,25 @@ export function embeddingLookup(table: tf.Tensor2D, ids: tf.Tensor1D): tf.Tensor
     };
   });
   return f(table) as tf.Tensor2D;
+}
+
+/**
+ * Embedding lookup in a transposed table: tableT [d, V] (column v = token v's vector), ids int32 [N]
+ * -> [N, d]. Forward gathers columns; the gradient for the table is dy^T oneHot(ids, V) ([d, N] @
+ * [N, V]). Holding a tied embedding as [d, V] makes the LM head `hidden @ tableT` a plain product,
+ * with no transpose of the vocabulary-sized matrix per call (WASM's Transpose kernel takes ~1.5 s
+ * for SmolLM2's 49,152 x 576 table).
+ */
+export function embeddingLookupT(tableT: tf.Tensor2D, ids: tf.Tensor1D): tf.Tensor2D {
+  const V = tableT.shape[1];
+  const f = custom((t: tf.Tensor, save: tf.GradSaveFunc) => {
+    save([ids]);
+    return {
+      value: tf.transpose(tf.gather(t, ids, 1)),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => [matMul(dy, tf.oneHot(saved[0] as tf.Tensor1D, V), true, false)],
+    };
+  });
+  return f(tableT) as tf.Tensor2D;
 }
 
 /** Per-token NLL is clamped at -ln(1e-30) = 69 nats (a probability that underflows float32 softmax). */
@@ -140,9 +199,9 @@ export function tokenNll(logits: tf.Tensor2D, targets: tf.Tensor1D): tf.Tensor1D
  * input of every frozen linear (the MLP's [N, 4d] activations included) stayed in memory until the
  * backward pass ended. W and b get no gradient (use the plain ops for trainable weights).
  */
-export function frozenLinear(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D): tf.Tensor2D {
+export function frozenLinear(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D | null): tf.Tensor2D {
   const f = custom((xi: tf.Tensor) => ({
-    value: tf.add(matMul(xi, w), b),
+    value: b ? tf.add(matMul(xi, w), b) : matMul(xi, w),
     gradFunc: (dy: tf.Tensor) => [tf.tidy(() => matMul(dy, w, false, true))],
   }));
   return f(x) as tf.Tensor2D;

@@ -27,7 +27,7 @@
  * different weights, so the two quantized models are not element-for-element identical.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { type GPT2, type LinearModule, DenseLinear } from './gpt2.js';
+import { type LanguageModel, type LinearModule, DenseLinear } from './model.js';
 import { matMul } from './matmul.js';
 import { DQ_BLOCKSIZE, NF4_BLOCKSIZE, NF4_CODE, type Nf4Tensor, quantizeNf4 } from './nf4.js';
 
@@ -137,7 +137,7 @@ for (const backendName of ['cpu', 'wasm', 'tensorflow']) {
   }
 }
 
-/** A frozen linear layer whose weight [in, out] is NF4; y = x dequant(W) + b. */
+/** A frozen linear layer whose weight [in, out] is NF4; y = x dequant(W) (+ b). */
 export class Nf4Linear implements LinearModule {
   readonly inFeatures: number;
   readonly outFeatures: number;
@@ -156,7 +156,7 @@ export class Nf4Linear implements LinearModule {
 
   constructor(
     q: Nf4Tensor,
-    readonly bias: tf.Tensor1D,
+    readonly bias: tf.Tensor1D | null,
   ) {
     [this.inFeatures, this.outFeatures] = q.shape as [number, number];
     this.numel = q.numel;
@@ -166,7 +166,7 @@ export class Nf4Linear implements LinearModule {
     if (q.absmax) this.absmax = tf.tensor1d(q.absmax);
     else this.dq = { absq: tf.tensor1d(asWords(q.dq!.q), 'int32'), scale: tf.tensor1d(q.dq!.scale), mean: q.dq!.mean };
     const scaleBytes = this.absmax ? this.absmax.size * 4 : this.dq!.absq.size * 4 + this.dq!.scale.size * 4;
-    this.bytes = this.codes.size * 4 + scaleBytes + bias.size * 4;
+    this.bytes = this.codes.size * 4 + scaleBytes + (bias ? bias.size * 4 : 0);
   }
 
   /** The dequantized weight, [in, out] (or [out, in] with `transpose`): one kernel, no intermediates. */
@@ -185,7 +185,7 @@ export class Nf4Linear implements LinearModule {
   forward(x: tf.Tensor2D): tf.Tensor2D {
     const f = custom((xi: tf.Tensor) => {
       const w = this.dequantize();
-      const y = tf.add(matMul(xi, w), this.bias);
+      const y = this.bias ? tf.add(matMul(xi, w), this.bias) : matMul(xi, w);
       return {
         value: y,
         gradFunc: (dy: tf.Tensor) => [
@@ -210,7 +210,7 @@ export class Nf4Linear implements LinearModule {
   }
 
   dispose(): void {
-    tf.dispose([this.codes, this.bias]);
+    tf.dispose(this.bias ? [this.codes, this.bias] : [this.codes]);
     if (this.absmax) this.absmax.dispose();
     if (this.dq) tf.dispose([this.dq.absq, this.dq.scale]);
   }
@@ -220,18 +220,18 @@ export class Nf4Linear implements LinearModule {
  * Replace every dense linear of `model` by an NF4 one (in place): the fp32 weight variables are
  * disposed and removed from `model.params`. Returns the stored bytes of the quantized linears.
  */
-export async function quantizeModelNf4(model: GPT2, doubleQuant = false): Promise<{ quantizedBytes: number; quantizedParams: number }> {
+export async function quantizeModelNf4(model: LanguageModel, doubleQuant = false): Promise<{ quantizedBytes: number; quantizedParams: number }> {
   let bytes = 0;
   let params = 0;
   for (const [k, lin] of model.linears) {
     if (!(lin instanceof DenseLinear)) continue;
     const w = (await lin.weight.data()) as Float32Array;
     const q = quantizeNf4(w, lin.weight.shape, doubleQuant);
-    const nf = new Nf4Linear(q, tf.clone(lin.bias) as tf.Tensor1D);
+    const nf = new Nf4Linear(q, lin.bias ? (tf.clone(lin.bias) as tf.Tensor1D) : null);
     bytes += nf.bytes;
-    params += w.length + lin.bias.size;
+    params += w.length + (lin.bias?.size ?? 0);
     lin.weight.dispose();
-    lin.bias.dispose();
+    lin.bias?.dispose();
     model.params.delete(k + '.weight');
     model.params.delete(k + '.bias');
     model.linears.set(k, nf);
@@ -244,15 +244,15 @@ export async function quantizeModelNf4(model: GPT2, doubleQuant = false): Promis
  * forward pass uses, bit-identical to `dequantizeNf4`), e.g. to merge QLoRA adapters for fast
  * inference. In place.
  */
-export function dequantizeModel(model: GPT2): void {
+export function dequantizeModel(model: LanguageModel): void {
   for (const [k, lin] of model.linears) {
     const base = (lin as { base?: LinearModule }).base ?? lin;
     if (!(base instanceof Nf4Linear)) continue;
     const w = tf.tidy(() => tf.variable(base.dequantize(), true));
-    const b = tf.tidy(() => tf.variable(tf.clone(base.bias), true));
+    const b = base.bias ? tf.tidy(() => tf.variable(tf.clone(base.bias!), true)) : null;
     const dense = new DenseLinear(w, b);
     model.params.set(k + '.weight', w);
-    model.params.set(k + '.bias', b);
+    if (b) model.params.set(k + '.bias', b);
     base.dispose();
     if ((lin as { base?: LinearModule }).base) (lin as unknown as { base: LinearModule }).base = dense;
     else model.linears.set(k, dense);

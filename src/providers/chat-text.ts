@@ -15,6 +15,8 @@ import type { ChatMessage, Truncation } from './types.js';
 export interface TextTokenizer {
   encode(text: string): number[];
   decode(ids: number[]): string;
+  /** The model's chat template, when it has one (src/providers/local.ts renders chat rows with it). */
+  readonly chatTemplate?: { render(messages: readonly ChatMessage[], addGenerationPrompt: boolean): string };
 }
 
 export const TURN_SEPARATOR = '\n\n';

@@ -4,6 +4,11 @@
  * model's context minus `maxTokens` (whole demonstrations dropped first, recorded as `truncation`),
  * then every request is decoded in one batched call (src/eval/generate.ts: greedy unless
  * `temperature` > 0).
+ *
+ * A model whose tokenizer has a chat template reads a request that carries its example's
+ * conversation (`ChatRequest.chat`, chat rows asked zero-shot) as the template's rendering of it with
+ * the generation prompt, exactly as it was trained (src/train/data.ts); every other request is flat
+ * text as above. Which format each request got is not returned: it follows from the model and the row.
  */
 import { generate, tokenNll, type CausalLM, type DecodeTokenizer, type Generation, type GenerateOptions } from '../eval/generate.js';
 import { fitChatText, type TextTokenizer } from './chat-text.js';
@@ -41,7 +46,15 @@ export type LocalProvider = Provider & { readonly type: 'local'; readonly nCtx: 
  * @throws Error (from `fitChatText`) when a request's messages are not canonical.
  */
 export function textModelProvider(gen: Generator, name: string): LocalProvider {
-  const fit = (r: ChatRequest, reserve: number) => fitChatText(r.messages, gen.tokenizer, Math.max(1, gen.nCtx - reserve));
+  const template = gen.tokenizer.chatTemplate;
+  const fit = (r: ChatRequest, reserve: number): ReturnType<typeof fitChatText> => {
+    if (template && r.chat) {
+      // Over-long renderings are cut from the left by generate / tokenNll (the reply's end is what matters).
+      const text = template.render(r.chat, true);
+      return { text, tokens: gen.tokenizer.encode(text).length };
+    }
+    return fitChatText(r.messages, gen.tokenizer, Math.max(1, gen.nCtx - reserve));
+  };
   return {
     type: 'local',
     model: name,

@@ -23,6 +23,13 @@ export interface ChatRequest {
   /** Stable key of the request within an evaluation (e.g. `none:L12`, `typos:L12`). */
   key: string;
   messages: ChatMessage[];
+  /**
+   * The example's own conversation up to the reply (a chat row's messages without the final
+   * assistant one), when the request is that conversation asked zero-shot. A local model with a chat
+   * template renders this with its template instead of reading `messages` as flat text; API
+   * providers send `messages` and ignore it.
+   */
+  chat?: ChatMessage[];
 }
 
 /** Decoding options shared by every provider. */

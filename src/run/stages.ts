@@ -261,7 +261,7 @@ export function artifactsIn(dir: string): ArtifactRow[] {
     .map((n) => {
       const path = join(dir, n);
       const bytes = readFileSync(path);
-      const kind = n === 'adapter_model.safetensors' ? 'adapter' : n === 'adapter_config.json' ? 'adapter_config' : n === 'model.safetensors' ? 'model' : n === 'config.json' ? 'config' : 'checkpoint';
+      const kind = n === 'adapter_model.safetensors' ? 'adapter' : n === 'adapter_config.json' ? 'adapter_config' : n === 'model.safetensors' || /^model-\d{5}-of-\d{5}\.safetensors$/.test(n) || n === 'model.safetensors.index.json' ? 'model' : n === 'config.json' ? 'config' : 'checkpoint';
       return { kind, path, bytes: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') };
     });
 }

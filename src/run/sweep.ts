@@ -392,10 +392,13 @@ async function onWorkerMessage(store: Store, progress: ProgressSink, msg: Worker
 
 
 function checkBaseModel(plan: PlannedSweep): void {
-  for (const f of ['config.json', 'model.safetensors']) {
-    if (!existsSync(join(plan.baseModelDir, f))) {
-      throw new UserInputError(`${plan.loaded.file}: model.base: ${plan.loaded.spec.model.base} has no ${f} (expected a Hugging Face GPT-2 folder: config.json + model.safetensors)`);
-    }
+  const missing = !existsSync(join(plan.baseModelDir, 'config.json'))
+    ? 'config.json'
+    : !existsSync(join(plan.baseModelDir, 'model.safetensors')) && !existsSync(join(plan.baseModelDir, 'model.safetensors.index.json'))
+      ? 'model.safetensors'
+      : null;
+  if (missing) {
+    throw new UserInputError(`${plan.loaded.file}: model.base: ${plan.loaded.spec.model.base} has no ${missing} (expected a Hugging Face model folder: config.json + model.safetensors, or shards + model.safetensors.index.json)`);
   }
 }
 

@@ -12,6 +12,8 @@
  * Every answer goes through `createLocalProvider(...).complete` (src/providers/local.ts) over the
  * model src/serve/host.ts holds, so an HTTP answer equals the in-process one for the same messages
  * and options (sampling uses the request key `serve`; without `seed`, a random one per request).
+ * Chat completions on a model with a chat template (Llama-family models' tokenizer_config.json) are
+ * the template's rendering of the messages with the generation prompt; without one, fte's flat text.
  * `max_tokens` defaults to min(--max-tokens-cap, nCtx / 4) and must stay below the model's context
  * (nCtx); over the cap or the context -> 400. `logprobs: true` (chat) scores the returned text's tokens, as the tokenizer
  * encodes it, given the same fitted prompt.
@@ -193,7 +195,8 @@ export function buildApp(opts: ServeOptions, catalog: CatalogSource, host: Model
   });
 
   /** Run one parsed request on its model (queued) and return the completion (+ logprobs). */
-  async function answer(req: FastifyRequest, p: ParsedRequest): Promise<{ c: Completion; logprobs: TokenLogprob[] | null }> {
+  /** `chat`: a chat completion (a model with a chat template reads the messages through it); else a text completion. */
+  async function answer(req: FastifyRequest, p: ParsedRequest, chat: boolean): Promise<{ c: Completion; logprobs: TokenLogprob[] | null }> {
     info.get(req)!.model = p.model;
     const entry = await catalog.lookup(p.model);
     const out = await queue(async () => {
@@ -202,7 +205,7 @@ export function buildApp(opts: ServeOptions, catalog: CatalogSource, host: Model
       const maxTokens = p.maxTokens ?? Math.max(1, Math.min(cap, Math.floor(nCtx / 4)));
       if (maxTokens >= nCtx) throw new ApiError(400, `max_tokens: ${maxTokens} must be below the model's context of ${nCtx} tokens`, 'max_tokens', 'invalid_value');
       const provider = createLocalProvider({ model, tokenizer, name: entry.id });
-      const [c] = await provider.complete([{ key: REQUEST_KEY, messages: p.messages }], {
+      const [c] = await provider.complete([{ key: REQUEST_KEY, messages: p.messages, ...(chat ? { chat: p.messages } : {}) }], {
         maxTokens,
         ...(p.stop ? { stop: p.stop } : {}),
         ...(p.temperature !== undefined ? { temperature: p.temperature } : {}),
@@ -214,7 +217,7 @@ export function buildApp(opts: ServeOptions, catalog: CatalogSource, host: Model
       let logprobs: TokenLogprob[] | null = null;
       if (p.logprobs) {
         // The prompt exactly as the provider fitted it (same budget), then the returned text's tokens.
-        const prompt = fitChatText(p.messages, tokenizer, Math.max(1, nCtx - maxTokens)).text;
+        const prompt = chat && tokenizer.chatTemplate ? tokenizer.chatTemplate.render(p.messages, true) : fitChatText(p.messages, tokenizer, Math.max(1, nCtx - maxTokens)).text;
         const [nll] = await tokenNll(model, tokenizer, [prompt], [c.text]);
         logprobs = tokenizer.encode(c.text).map((id, j) => {
           const token = tokenizer.decode([id]);
@@ -240,7 +243,7 @@ export function buildApp(opts: ServeOptions, catalog: CatalogSource, host: Model
   app.post('/v1/chat/completions', async (req, reply) => {
     noteModel(req);
     const p = parseChatRequest(req.body, cap);
-    const { c, logprobs } = await answer(req, p);
+    const { c, logprobs } = await answer(req, p, true);
     const id = responseId('chatcmpl');
     const created = Math.floor(Date.now() / 1000);
     if (p.stream) return sendStream(reply, streamBody('chat', id, created, p.model, c, p.includeUsage, logprobs));
@@ -250,7 +253,7 @@ export function buildApp(opts: ServeOptions, catalog: CatalogSource, host: Model
   app.post('/v1/completions', async (req, reply) => {
     noteModel(req);
     const p = parseCompletionRequest(req.body, cap);
-    const { c } = await answer(req, p);
+    const { c } = await answer(req, p, false);
     const id = responseId('cmpl');
     const created = Math.floor(Date.now() / 1000);
     if (p.stream) return sendStream(reply, streamBody('text', id, created, p.model, c, p.includeUsage, null));

@@ -120,7 +120,7 @@ export async function readCatalog(dbFile: string, onSnapshot?: (line: string) =>
       if (!sweepBase) continue;
       const ckpt = r.checkpointDir;
       const hasAdapter = ckpt !== null && existsSync(join(ckpt, 'adapter_config.json'));
-      if (!ckpt || (!hasAdapter && !existsSync(join(ckpt, 'model.safetensors')))) {
+      if (!ckpt || (!hasAdapter && !existsSync(join(ckpt, 'model.safetensors')) && !existsSync(join(ckpt, 'model.safetensors.index.json')))) {
         warnings.push(`run ${r.runId}: checkpoint ${ckpt ?? '(not recorded)'} not found; not served`);
         continue;
       }

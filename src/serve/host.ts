@@ -3,7 +3,7 @@
  * trained on it, by swapping adapters in and out of its linear layers; full fine-tuning runs load
  * their own weights.
  *
- * Swapping: `GPT2.linears` maps each linear layer (`h.{i}.attn.c_attn`, ...) to the module that runs
+ * Swapping: `LanguageModel.linears` maps each linear layer (`h.{i}.attn.c_attn`, `model.layers.{i}.self_attn.q_proj`, ...) to the module that runs
  * it (src/model/gpt2.ts), so an adapter is attached by pointing the targeted keys at dense layers that
  * hold `W + scaling * (B A)^T` and detached by pointing them back at the base's own layers; the base's
  * weights are never modified and nothing is reloaded. The merged weights are computed exactly as
@@ -21,7 +21,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { DenseLinear, loadGPT2, type GPT2, type LinearModule } from '../model/gpt2.js';
+import { DenseLinear, type LanguageModel, type LinearModule } from '../model/model.js';
+import { loadModel } from '../model/load.js';
 import { LoraLinear, loadLoraAdapter, readAdapterConfig } from '../model/lora.js';
 import { dequantizeNf4, quantizeNf4 } from '../model/nf4.js';
 import { loadTokenizer, type TextTokenizer } from '../model/tokenizer.js';
@@ -30,7 +31,7 @@ import type { ModelEntry } from './catalog.js';
 
 /** A model ready to answer: run it before the next `acquire`. */
 export interface HostedModel {
-  model: GPT2;
+  model: LanguageModel;
   tokenizer: TextTokenizer;
 }
 
@@ -88,7 +89,7 @@ interface AdapterSet {
 
 interface BaseSlot {
   dir: string;
-  model: GPT2;
+  model: LanguageModel;
   tokenizer: TextTokenizer;
   /** The base's own linear layers. */
   pristine: Map<string, LinearModule>;
@@ -117,7 +118,7 @@ export class ModelHost {
 
   /**
    * Make `entry` the model that answers (loading or swapping as needed) and return it.
-   * @throws UserInputError for a missing or malformed model folder or adapter (see loadGPT2, readAdapterConfig).
+   * @throws UserInputError for a missing or malformed model folder or adapter (see loadModel, readAdapterConfig).
    */
   async acquire(entry: ModelEntry): Promise<HostedModel> {
     await this.init();
@@ -125,7 +126,7 @@ export class ModelHost {
     if (ckpt !== undefined && !isAdapter(ckpt)) {
       const cached = this.full.get(ckpt);
       if (cached) return cached;
-      const model = await loadGPT2(ckpt);
+      const model = await loadModel(ckpt);
       try {
         const hosted = { model, tokenizer: await loadTokenizer(model.config.tokenizer, entry.baseDir) };
         this.full.set(ckpt, hosted);
@@ -149,7 +150,7 @@ export class ModelHost {
   private async base(dir: string): Promise<BaseSlot> {
     const cached = this.bases.get(dir);
     if (cached) return cached;
-    const model = await loadGPT2(dir);
+    const model = await loadModel(dir);
     try {
       const tokenizer = await loadTokenizer(model.config.tokenizer, dir);
       const slot: BaseSlot = {

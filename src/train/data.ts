@@ -2,6 +2,15 @@
  * Fine-tuning data: tokenise prompt + completion examples, mask the prompt out of the loss, and cut
  * them into padded batches.
  *
+ * Two formats:
+ *   - chat template: an example from a chat row (`meta.chatMessages`, src/data/formats.ts) on a model
+ *     whose tokenizer has a chat template is the template's rendering of the whole conversation,
+ *     with the loss on every assistant turn (its text and the template's end-of-turn tokens) and on
+ *     nothing else (`ChatTemplate.assistantSpans`);
+ *   - flat (every other case, and every model without a template): as follows.
+ * A tokenizer with a BOS token (`TextTokenizer.bosId`) gets it first in both formats, unless the
+ * rendered text starts with it.
+ *
  * A sequence is prompt ids ++ completion ids ++ <|endoftext|>. Inputs are tokens [0, L-1), targets
  * tokens [1, L); a target counts in the loss only when it is a completion token (or the final
  * end-of-text), so the model learns to produce the completion and to stop, never the prompt.
@@ -12,7 +21,7 @@
  * positions never attend to the padding to their right, and padded targets have weight 0, so
  * padding changes nothing: no attention mask is needed for training (tested in test/train).
  */
-import type { Example } from '../data/example.js';
+import { type Example, chatMessagesOf } from '../data/example.js';
 import type { TextTokenizer } from '../model/tokenizer.js';
 import { Rng } from '../random.js';
 
@@ -20,18 +29,70 @@ export interface EncodedExample {
   id: string;
   /** Token ids of the full sequence (prompt + completion + eos), length L >= 2. */
   tokens: number[];
-  /** Index of the first completion token in `tokens`. */
+  /** Index of the first completion token in `tokens` (chat template: of the last assistant turn). */
   completionStart: number;
+  /** Chat template only: 1 for the tokens in the loss (assistant turns), 0 elsewhere; length L. */
+  lossMask?: number[];
+  /** Which format the example was encoded in. */
+  format?: 'chat_template' | 'flat';
+}
+
+/** The prompt format an example gets with this tokenizer: the chat template for chat rows on a model that has one, else flat. */
+export function promptFormat(ex: Example, tok: Pick<TextTokenizer, 'chatTemplate'>): 'chat_template' | 'flat' {
+  return tok.chatTemplate && chatMessagesOf(ex) ? 'chat_template' : 'flat';
 }
 
 export function encodeExample(ex: Example, tok: TextTokenizer, maxLen: number): EncodedExample {
+  const chat = tok.chatTemplate ? chatMessagesOf(ex) : undefined;
+  if (chat) return encodeChat(ex.id, chat, tok, maxLen);
+  const bos = tok.bosId !== undefined ? [tok.bosId] : [];
   let prompt = tok.encode(ex.prompt);
   let completion = [...tok.encode(ex.completion), tok.eosId];
-  if (completion.length > maxLen - 1) completion = completion.slice(0, maxLen - 1);
-  const room = maxLen - completion.length;
+  if (completion.length > maxLen - 1 - bos.length) completion = completion.slice(0, maxLen - 1 - bos.length);
+  const room = maxLen - completion.length - bos.length;
   if (prompt.length > room) prompt = prompt.slice(prompt.length - room);
+  if (bos.length && prompt[0] !== bos[0]) prompt = [...bos, ...prompt];
   if (prompt.length === 0) prompt = [tok.eosId]; // something to predict the first completion token from
   return { id: ex.id, tokens: [...prompt, ...completion], completionStart: prompt.length };
+}
+
+/**
+ * A conversation through the tokenizer's chat template, loss on the assistant turns. The last
+ * assistant turn ends in a stop token (the template's end-of-turn token when it is one of
+ * `stopIds`, else eos is appended). Longer than maxLen: tokens are cut from the left; when that
+ * would cut into the last assistant turn, its first maxLen - 1 tokens are kept after the token
+ * before it.
+ */
+function encodeChat(id: string, messages: { role: string; content: string }[], tok: TextTokenizer, maxLen: number): EncodedExample {
+  const { pieces } = tok.chatTemplate!.assistantSpans(messages);
+  let tokens: number[] = [];
+  let mask: number[] = [];
+  let lastStart = 0;
+  for (const p of pieces) {
+    const ids = tok.encode(p.text);
+    if (p.loss) lastStart = tokens.length;
+    tokens.push(...ids);
+    mask.push(...ids.map(() => (p.loss ? 1 : 0)));
+  }
+  const stops = new Set(tok.stopIds ?? [tok.eosId]);
+  const lastEnd = mask.lastIndexOf(1) + 1;
+  if (!tokens.slice(lastStart, lastEnd).some((t) => stops.has(t))) {
+    tokens.splice(lastEnd, 0, tok.eosId);
+    mask.splice(lastEnd, 0, 1);
+  }
+  if (tok.bosId !== undefined && tokens[0] !== tok.bosId) {
+    tokens = [tok.bosId, ...tokens];
+    mask = [0, ...mask];
+    lastStart++;
+  }
+  if (tokens.length > maxLen) {
+    const cut = tokens.length - maxLen;
+    const from = cut < lastStart ? cut : Math.max(0, lastStart - 1);
+    tokens = tokens.slice(from, from + maxLen);
+    mask = mask.slice(from, from + maxLen);
+    lastStart -= from;
+  }
+  return { id, tokens, completionStart: lastStart, lossMask: mask, format: 'chat_template' };
 }
 
 /** A padded micro-batch as flat typed arrays (tensors are made by the trainer). */
@@ -62,7 +123,7 @@ export function makeBatch(exs: EncodedExample[], padId: number): Batch {
     for (let t = 0; t < L - 1; t++) {
       inputs[b * len + t] = e.tokens[t]!;
       targets[b * len + t] = e.tokens[t + 1]!;
-      if (t + 1 >= e.completionStart) {
+      if (e.lossMask ? e.lossMask[t + 1] === 1 : t + 1 >= e.completionStart) {
         lossMask[b * len + t] = 1;
         lossTokens++;
       }

@@ -6,8 +6,9 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { type GPT2, type ForwardOptions, type ForwardResult, loadGPT2 } from '../model/gpt2.js';
-import type { GPT2Config } from '../model/config.js';
+import type { ForwardOptions, ForwardResult, LanguageModel } from '../model/model.js';
+import { loadModel } from '../model/load.js';
+import type { ModelConfig } from '../model/config.js';
 import { type LoraTarget, loadLoraAdapter } from '../model/lora.js';
 import { prepareMethod } from '../model/methods.js';
 import { dequantizeModel, quantizeModelNf4 } from '../model/qlora.js';
@@ -22,10 +23,10 @@ import { type TrainEvent, runTraining } from './trainer.js';
 
 export type { TrainEvent } from './trainer.js';
 export type { MemoryEstimate } from './memory.js';
-export type { KVCache, ForwardOptions, ForwardResult } from '../model/gpt2.js';
+export type { KVCache, ForwardOptions, ForwardResult, LanguageModel } from '../model/model.js';
 
 export interface TrainVariantOptions {
-  /** Folder with config.json + model.safetensors (+ tokenizer files for gpt2-bpe). */
+  /** Folder with config.json + safetensors weights (+ tokenizer files: gpt2-bpe, or tokenizer.json for the Llama family). */
   baseModelDir: string;
   method: 'full' | 'lora' | 'qlora';
   params: Params & { alpha: number };
@@ -57,7 +58,7 @@ export interface TrainVariantOptions {
  */
 export async function trainVariant(opts: TrainVariantOptions): Promise<TrainSummary> {
   const backend = await initBackend(opts.backend);
-  const model = await loadGPT2(opts.baseModelDir);
+  const model = await loadModel(opts.baseModelDir);
   try {
     const tokenizer = await loadTokenizer(model.config.tokenizer, opts.baseModelDir);
     const p = opts.params;
@@ -76,12 +77,12 @@ export async function trainVariant(opts: TrainVariantOptions): Promise<TrainSumm
 
 /** A model ready for generation / scoring. */
 export interface LoadedModel {
-  config: GPT2Config;
+  config: ModelConfig;
   tokenizer: TextTokenizer;
   backend: BackendInfo;
   /** What was loaded: `base`, `lora`, `qlora` (adapter merged into the dequantized base) or `full`. */
   kind: 'base' | 'lora' | 'qlora' | 'full';
-  model: GPT2;
+  model: LanguageModel;
   /**
    * ids int32 [B, T] -> logits [B, T, vocab] and `present` (the KV cache extended by these T
    * positions; returned when `past` is given or `useCache: true`). Call inside `tf.tidy` and return
@@ -100,12 +101,12 @@ export interface LoadedModel {
  * Adapters are merged into the weights, so inference costs the same as the base model.
  * Throws `UserInputError` for a missing or malformed folder.
  */
-export async function loadForInference(baseModelDir: string, checkpointDir?: string, backendName = 'auto'): Promise<LoadedModel> {
+export async function loadForInference(baseModelDir: string, checkpointDir?: string, backendName = 'auto', opts: { tokenizerOptional?: boolean } = {}): Promise<LoadedModel> {
   const backend = await initBackend(backendName);
   let kind: LoadedModel['kind'] = 'base';
-  let model: GPT2;
+  let model: LanguageModel;
   if (checkpointDir && existsSync(join(checkpointDir, 'adapter_config.json'))) {
-    model = await loadGPT2(baseModelDir);
+    model = await loadModel(baseModelDir);
     const { readAdapterConfig } = await import('../model/lora.js');
     const { raw } = await readAdapterConfig(checkpointDir);
     const q = raw.fte_base_quantization as { double_quant?: boolean } | undefined;
@@ -117,13 +118,22 @@ export async function loadForInference(baseModelDir: string, checkpointDir?: str
     if (q) dequantizeModel(model);
     for (const a of adapters.values()) a.merge();
   } else if (checkpointDir) {
-    if (!existsSync(join(checkpointDir, 'model.safetensors'))) throw new UserInputError(`${checkpointDir}: not a checkpoint (no adapter_config.json or model.safetensors)`);
-    model = await loadGPT2(checkpointDir);
+    if (!isCheckpointDir(checkpointDir)) throw new UserInputError(`${checkpointDir}: not a checkpoint (no adapter_config.json, model.safetensors or model.safetensors.index.json)`);
+    model = await loadModel(checkpointDir);
     kind = 'full';
   } else {
-    model = await loadGPT2(baseModelDir);
+    model = await loadModel(baseModelDir);
   }
-  const tokenizer = await loadTokenizer(model.config.tokenizer, baseModelDir);
+  let tokenizer: TextTokenizer;
+  try {
+    tokenizer = await loadTokenizer(model.config.tokenizer, baseModelDir);
+  } catch (e) {
+    if (!opts.tokenizerOptional || !(e instanceof UserInputError)) {
+      model.dispose();
+      throw e;
+    }
+    tokenizer = idsOnlyTokenizer(model.config);
+  }
   return {
     config: model.config,
     tokenizer,
@@ -133,6 +143,29 @@ export async function loadForInference(baseModelDir: string, checkpointDir?: str
     forward: (ids, o) => model.forward(ids, o),
     dispose: () => model.dispose(),
   };
+}
+
+/**
+ * A stand-in for a model folder without tokenizer files, for decoding ids only (`fte generate
+ * --input-ids`): encode refuses, decode gives '', the end ids are config.json's `eos_token_id`.
+ */
+function idsOnlyTokenizer(c: ModelConfig): TextTokenizer {
+  const ends = 'eosTokenIds' in c ? c.eosTokenIds : [c.vocabSize - 1];
+  return {
+    name: 'none',
+    vocabSize: c.vocabSize,
+    eosId: ends[0] ?? -1,
+    stopIds: ends,
+    encode: () => {
+      throw new UserInputError('this model folder has no tokenizer files: give token ids (--input-ids)');
+    },
+    decode: () => '',
+  };
+}
+
+/** True when `dir` holds a fine-tuned checkpoint: a PEFT adapter, or a full model (single or sharded safetensors). */
+export function isCheckpointDir(dir: string): boolean {
+  return ['adapter_config.json', 'model.safetensors', 'model.safetensors.index.json'].some((f) => existsSync(join(dir, f)));
 }
 
 export { initBackend, BACKENDS } from './backend.js';

@@ -12,7 +12,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { GPT2 } from '../model/gpt2.js';
+import type { LanguageModel } from '../model/model.js';
 import type { PreparedMethod } from '../model/methods.js';
 import { weightedCrossEntropy } from '../model/ops.js';
 import type { TextTokenizer } from '../model/tokenizer.js';
@@ -36,7 +36,7 @@ export type TrainEvent =
   | { type: 'end'; summary: TrainSummary; memory: MemoryEstimate };
 
 export interface TrainerOptions {
-  model: GPT2;
+  model: LanguageModel;
   method: PreparedMethod;
   tokenizer: TextTokenizer;
   train: Example[];
@@ -64,7 +64,7 @@ function batchTensors(b: Batch, normaliser: number): { ids: tf.Tensor2D; targets
 }
 
 /** Masked mean NLL (nats per completion token) over batches, no dropout, no gradient. */
-export function maskedLoss(model: GPT2, batches: Batch[]): number {
+export function maskedLoss(model: LanguageModel, batches: Batch[]): number {
   let sum = 0;
   let n = 0;
   for (const b of batches) {
@@ -90,6 +90,9 @@ export async function runTraining(o: TrainerOptions): Promise<TrainSummary> {
   const valEx = o.valLimit !== undefined ? o.val.slice(0, o.valLimit) : o.val;
   const valBatches = evalBatches(valEx.map((e) => encodeExample(e, o.tokenizer, maxLen)), Math.max(8, p.batchSize * 2), pad);
   if (train.length === 0) throw new FteError('training split is empty', 2);
+  // Which prompt format the examples got: the model's chat template (chat rows on a model that has one) or fte's flat text.
+  const formats = new Set(train.map((e) => e.format ?? 'flat'));
+  const promptFormat = formats.size > 1 ? 'mixed' : [...formats][0]!;
 
   // 2. Plan: optimizer steps per epoch and in total.
   const microPerEpoch = Math.ceil(train.length / p.batchSize);
@@ -123,7 +126,7 @@ export async function runTraining(o: TrainerOptions): Promise<TrainSummary> {
 
   const saveBest = async (valLoss: number | null) => {
     adapterBytes = await method.save(bestDir);
-    const state = { step, epoch: Math.floor(step / stepsPerEpoch), bestValLoss: valLoss, seed: p.seed, method: method.kind, params: p, ...o.state };
+    const state = { step, epoch: Math.floor(step / stepsPerEpoch), bestValLoss: valLoss, seed: p.seed, method: method.kind, params: p, promptFormat, ...o.state };
     await writeFile(join(bestDir, 'trainer_state.json'), JSON.stringify(state, null, 2) + '\n');
     o.onEvent({ type: 'checkpoint', step, path: bestDir, valLoss, bytes: adapterBytes });
   };

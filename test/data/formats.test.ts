@@ -6,22 +6,24 @@ const fixture = (name: string) => join(import.meta.dirname, 'fixtures', name);
 const examples = (name: string) => readJsonlFile(fixture(name)).rows.map((r) => (r.ok ? r.example : r.error));
 
 describe('formats normalise to Example', () => {
-  it('chat: transcript prompt, last assistant message as completion, category or label kept', () => {
+  it('chat: transcript prompt, last assistant message as completion, category or label kept, the conversation kept for chat templates', () => {
+    const u = (content: string) => ({ role: 'user', content });
+    const a = (content: string) => ({ role: 'assistant', content });
     expect(examples('chat.jsonl')).toEqual([
       {
         id: 'L1',
         prompt: 'system: You sort support tickets.\nuser: My invoice is wrong.\nassistant: ',
         completion: 'billing',
         category: 'billing',
-        meta: { line: 1, format: 'chat' },
+        meta: { line: 1, format: 'chat', chatMessages: [{ role: 'system', content: 'You sort support tickets.' }, u('My invoice is wrong.'), a('billing')] },
       },
-      { id: 'L2', prompt: 'user: The app crashes on start.\nassistant: ', completion: 'bug', category: 'bug', meta: { line: 2, format: 'chat' } },
+      { id: 'L2', prompt: 'user: The app crashes on start.\nassistant: ', completion: 'bug', category: 'bug', meta: { line: 2, format: 'chat', chatMessages: [u('The app crashes on start.'), a('bug')] } },
       {
         id: 'L3',
         prompt: 'user: Hi\nassistant: Hello! How can I help?\nuser: Reset my password.\nassistant: ',
         completion: 'account',
         category: 'account',
-        meta: { line: 3, format: 'chat' },
+        meta: { line: 3, format: 'chat', chatMessages: [u('Hi'), a('Hello! How can I help?'), u('Reset my password.'), a('account')] },
       },
     ]);
   });

@@ -87,3 +87,33 @@ describe('tokenNll', () => {
     expect(withEnd[0]![2]).toBeCloseTo(miss, 4); // after 'd' the model predicts 'e', not the end token
   });
 });
+
+describe('generate and tokenNll with a BOS tokenizer and several stop ids', () => {
+  /** Records the ids of every forward call. */
+  class RecordingLM extends CounterLM {
+    seen: number[][][] = [];
+    override forward(ids: tf.Tensor2D, opts: Parameters<CounterLM['forward']>[1] = {}) {
+      this.seen.push(ids.arraySync() as number[][]);
+      return super.forward(ids, opts);
+    }
+  }
+  const bosTok = { ...byteTokenizer, bosId: 200, stopIds: [256, 100] };
+
+  it('puts BOS first (once), keeps it when a long prompt is cut from the left, and stops at any stop id', async () => {
+    const m = new RecordingLM(16);
+    const out = await generate(m, bosTok, ['a', 'x'.repeat(30)], { maxNewTokens: 4, batchSize: 1 });
+    const firsts = m.seen.filter((s) => s[0]!.length > 1).map((s) => s[0]!);
+    expect(firsts).toEqual([[200, 97], [200, ...Array(11).fill(120)]]);
+    // 'a' (97) -> 98, 99, then 100 is a stop id: the sequence ends there
+    expect(out[0]).toMatchObject({ text: 'bc', finishReason: 'eos', promptTokens: 2 });
+    expect(out[1]!.promptTokens).toBe(12);
+  });
+
+  it('tokenNll scores completions after BOS + prompt', async () => {
+    const m = new RecordingLM(16);
+    const nll = await tokenNll(m, bosTok, ['a'], ['bc']);
+    expect(m.seen[0]![0]).toEqual([200, 97, 98, 99]);
+    expect(nll[0]).toHaveLength(2);
+    expect(nll[0]![0]!).toBeLessThan(0.02); // the counter model predicts 'b' after 'a'
+  });
+});

@@ -146,7 +146,7 @@ describe('validation errors name the field path', () => {
     ['min > max', { sweep: { strategy: 'random', runCap: 2, parameters: { dropout: { distribution: 'uniform', min: 1, max: 0 } } } }, /^sweep\.parameters\.dropout: expected min <= max/],
     ['log distribution at zero', { sweep: { strategy: 'random', runCap: 2, parameters: { learningRate: { distribution: 'log_uniform', min: 0, max: 1 } } } }, /^sweep\.parameters\.learningRate\.min: expected a positive number/],
     ['empty list', { sweep: { strategy: 'grid', parameters: { rank: [] } } }, /^sweep\.parameters\.rank: expected at least one value/],
-    ['bad target module', { params: { targetModules: ['q_proj'] as never } }, /^params\.targetModules\[0\]: expected one of c_attn/],
+    ['bad target module', { params: { targetModules: ['qkv_proj'] as never } }, /^params\.targetModules\[0\]: expected one of c_attn, .*, q_proj, .*, all-linear/],
     ['bad name', { name: 'has space' }, /^name: expected letters, digits/],
     ['dropout above 1', { params: { dropout: 1.5 } }, /^params\.dropout: expected a number < 1, got 1\.5$/],
   ];

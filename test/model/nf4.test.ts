@@ -97,7 +97,7 @@ describe('NF4', () => {
       const want = tf.matMul(dy, W, false, true);
       expect(maxAbsDiff(got, want)).toBeLessThan(1e-5);
       const y = lin.forward(x);
-      expect(maxAbsDiff(y, tf.add(tf.matMul(x, W), lin.bias))).toBeLessThan(1e-5);
+      expect(maxAbsDiff(y, tf.add(tf.matMul(x, W), lin.bias!))).toBeLessThan(1e-5);
       lin.dispose();
     });
   });

@@ -9,7 +9,7 @@
  * change, so the suite's template stays what the model was trained on.
  */
 import { UnknownNameError } from '../../errors.js';
-import type { Example } from '../../data/example.js';
+import { type Example, chatMessagesOf } from '../../data/example.js';
 import { makeSignature } from '../metrics/signature.js';
 import { CONTRACTIONS, EXPANSIONS, FILLERS, QWERTY_NEIGHBOURS, SYNONYM_STOPWORDS } from './maps.js';
 import { MISSPELLINGS } from './misspellings.js';
@@ -221,8 +221,10 @@ export function perturbPrompt(p: Perturbation, prompt: string, seed: number, exa
 }
 
 /**
- * Perturb the inputs of a split. Completions (references), ids, categories and meta are untouched.
- * `changed[i]` says whether example i's prompt differs from the clean one (unchanged ones are not
+ * Perturb the inputs of a split. Completions (references), ids, categories and meta are untouched,
+ * except a chat row's conversation (`meta.chatMessages`, what a model with a chat template reads):
+ * its user messages are perturbed too (each as a prompt, keyed `<id>#<message index>`).
+ * `changed[i]` says whether example i's input differs from the clean one (unchanged ones are not
  * re-generated and not double-counted by the harness).
  */
 export function perturbExamples(examples: readonly Example[], p: Perturbation, seed: number): { examples: Example[]; changed: boolean[] } {
@@ -230,8 +232,16 @@ export function perturbExamples(examples: readonly Example[], p: Perturbation, s
   const changed: boolean[] = [];
   for (const ex of examples) {
     const prompt = perturbPrompt(p, ex.prompt, seed, ex.id);
-    out.push({ ...ex, prompt });
-    changed.push(prompt !== ex.prompt);
+    const chat = chatMessagesOf(ex);
+    let chatChanged = false;
+    let perturbed: Example = { ...ex, prompt };
+    if (chat) {
+      const msgs = chat.map((m, i) => (m.role === 'user' && i < chat.length - 1 ? { ...m, content: perturbPrompt(p, m.content, seed, `${ex.id}#${i}`) } : m));
+      chatChanged = msgs.some((m, i) => m.content !== chat[i]!.content);
+      if (chatChanged) perturbed = { ...perturbed, meta: { ...ex.meta, chatMessages: msgs } };
+    }
+    out.push(perturbed);
+    changed.push(prompt !== ex.prompt || chatChanged);
   }
   return { examples: out, changed };
 }
