@@ -355,7 +355,7 @@ async function onWorkerMessage(store: Store, progress: ProgressSink, msg: Worker
   switch (msg.type) {
     case 'started':
       progress.phase(msg.runId, `training on ${msg.backend} (worker pid ${msg.pid})`);
-      await store.setRunDevice(msg.runId, { backend: msg.backend, device: msg.device });
+      await store.setRunDevice(msg.runId, { backend: msg.backend, device: msg.device, host: os.hostname() });
       return;
     case 'step': {
       await store.appendStepMetrics(msg.runId, msg.metrics);

@@ -9,7 +9,9 @@
  *   runs(run_id, sweep_id, variant_key, method, status, started_at, finished_at, wall_seconds, device, backend,
  *        tokens_trained, trainable_params, total_params, adapter_bytes, peak_memory_bytes, best_step,
  *        checkpoint_path, error, + run_seq, kind, steps, best_val_loss, final_val_loss, stopped_early,
- *        base_weight_bytes, divergence_reason)
+ *        base_weight_bytes, divergence_reason, host)
+ *     -- host: the machine that ran the run (os.hostname() of the local sweep or of the `fte worker`
+ *     -- that took its queue job); NULL in rows written before schema 5
  *   run_params(run_id, name, value_double, value_text, value_json)      -- long form, one row per hyperparameter
  *   step_metrics(run_id, step, epoch, split, name, value)               -- a VIEW, see below
  *   eval_results(run_id, subject, perturbation, slice, metric, value, n, signature, split, ci_low, ci_high, ci_signature)
@@ -57,7 +59,7 @@ import { paramsSchema } from '../experiment/schema.js';
 import type { TxHandle } from './db.js';
 
 /** The schema version this build writes and reads. */
-export const SCHEMA_VERSION = 4;
+export const SCHEMA_VERSION = 5;
 
 /** One forward migration: DDL run in one transaction, then `schema_version` gets a row. */
 export interface Migration {
@@ -289,6 +291,11 @@ export const MIGRATIONS: Migration[] = [
       )`,
     ],
   },
+  {
+    version: 5,
+    description: 'runs.host: the machine that ran each run (sweeps across machines: fte worker on other hosts)',
+    statements: [`ALTER TABLE runs ADD COLUMN host VARCHAR`],
+  },
 ];
 
 /** How a hyperparameter becomes a `run_summary` column. */
@@ -387,7 +394,7 @@ WITH p AS (
   FROM run_params GROUP BY run_id
 )
 SELECT m.run_id, m.run_seq, m.sweep_id, m.experiment_id, m.experiment, m.variant_key, m.method, m.status,
-  m.started_at, m.finished_at, m.wall_seconds, m.device, m.backend,
+  m.started_at, m.finished_at, m.wall_seconds, m.device, m.backend, m.host,
   ${paramColumns().map((c) => `p.${c.column}`).join(', ')},
   m.steps, m.best_step, m.stopped_early, m.best_val_loss, m.final_val_loss, m.perplexity,
   m.objective_metric, m.objective_goal, m.objective, m.objective_split,
@@ -408,7 +415,9 @@ export async function readSchemaVersion(tx: Pick<TxHandle, 'all'>): Promise<numb
 }
 
 /**
- * Apply every migration above `from`, each in its own transaction, then refresh `run_summary`.
+ * Apply every migration above `from`, each in its own transaction, then refresh `run_summary` (which
+ * names the current schema's columns: skipped when `migrations` stops short of SCHEMA_VERSION, as a
+ * test building an old store does; the next open migrates the rest and builds it).
  * @returns the versions applied (empty when already current).
  */
 export async function migrate(tx: TxHandle, from: number, nowSql: string, migrations: Migration[] = MIGRATIONS): Promise<number[]> {
@@ -421,6 +430,6 @@ export async function migrate(tx: TxHandle, from: number, nowSql: string, migrat
     });
     applied.push(m.version);
   }
-  await tx.run(runSummarySql());
+  if ((migrations.at(-1)?.version ?? 0) >= SCHEMA_VERSION) await tx.run(runSummarySql());
   return applied;
 }
