@@ -75,8 +75,8 @@ export interface StartRunInput {
   startedAt?: string;
   backend?: string;
   device?: string;
-  /** The machine that runs it; default `os.hostname()` (a queue worker's host name for a remote run). */
-  host?: string;
+  /** The machine that runs it (a queue worker's host name for a remote run); default `os.hostname()`; null: unknown. */
+  host?: string | null;
 }
 
 const nowSql = (): string => sqlTimestamp(new Date());
@@ -338,14 +338,14 @@ export class Store extends StoreReader {
         await tx.run(
           `UPDATE runs SET sweep_id = $2, variant_key = $3, method = $4, status = 'running', started_at = $5::TIMESTAMP,
              backend = $6, device = $7, host = $8, finished_at = NULL, error = NULL WHERE run_id = $1`,
-          [input.runId, input.sweepId, input.variantKey, input.method, started, input.backend ?? null, input.device ?? null, input.host ?? os.hostname()],
+          [input.runId, input.sweepId, input.variantKey, input.method, started, input.backend ?? null, input.device ?? null, input.host === undefined ? os.hostname() : input.host],
         );
       } else {
         seq = (await tx.all<{ s: number }>(`SELECT nextval('run_seq_counter')::INTEGER AS s`))[0]!.s;
         await tx.run(
           `INSERT INTO runs (run_id, run_seq, sweep_id, kind, variant_key, method, status, started_at, backend, device, host)
            VALUES ($1, $2, $3, 'variant', $4, $5, 'running', $6::TIMESTAMP, $7, $8, $9)`,
-          [input.runId, seq, input.sweepId, input.variantKey, input.method, started, input.backend ?? null, input.device ?? null, input.host ?? os.hostname()],
+          [input.runId, seq, input.sweepId, input.variantKey, input.method, started, input.backend ?? null, input.device ?? null, input.host === undefined ? os.hostname() : input.host],
         );
       }
       this.runSeqs.set(input.runId, seq);
