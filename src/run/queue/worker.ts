@@ -51,6 +51,9 @@ export interface QueueWorkerOptions {
   /** The local worker module and its Node flags (as a local sweep uses them). */
   script: string;
   execArgv: string[];
+  /** Stop as on SIGINT when this aborts (tests, embedding); SIGINT/SIGTERM are handled unless `signals` is false. */
+  stop?: AbortSignal;
+  signals?: boolean;
 }
 
 /** Prepared inputs of one sweep on this host. */
@@ -282,8 +285,12 @@ export async function runQueueWorker(o: QueueWorkerOptions): Promise<number> {
     o.log(`${signal}: giving running jobs back to the queue and stopping (again to exit at once)`);
     stopped();
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  if (o.signals !== false) {
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  }
+  if (o.stop?.aborted) onSignal('SIGINT');
+  o.stop?.addEventListener('abort', () => onSignal('SIGINT'), { once: true });
   try {
     while (!stopping) {
       try {
