@@ -33,7 +33,7 @@ function answers(port: number): Promise<boolean> {
       got += d.toString();
       if (got.includes('\r\n')) {
         sock.destroy();
-        resolve(got.startsWith('+PONG'));
+        resolve(got.startsWith('+PONG') || got.startsWith('-NOAUTH'));
       }
     });
     sock.once('error', () => resolve(false));
@@ -41,17 +41,18 @@ function answers(port: number): Promise<boolean> {
 }
 
 /**
- * Start redis-server on a free port (bound to 127.0.0.1 only, no RDB/AOF files).
+ * Start redis-server on a free port (bound to 127.0.0.1 only, no RDB/AOF files), with `password`
+ * required when given (the URL then carries it).
  * @throws Error when redis-server is not installed or does not answer within 10 s
  */
-export async function startRedis(): Promise<RedisServer> {
+export async function startRedis(opts: { password?: string } = {}): Promise<RedisServer> {
   const probe = spawnSync('redis-server', ['--version'], { encoding: 'utf8' });
   if (probe.error || probe.status !== 0) {
     throw new Error('redis-server is not installed: the queue tests need it (Debian: apt-get install redis-server; CI installs it in .ci/run)');
   }
   for (let tries = 0; tries < 3; tries++) {
     const port = await freePort();
-    const child: ChildProcess = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'yes'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child: ChildProcess = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'yes', ...(opts.password ? ['--requirepass', opts.password] : [])], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
@@ -68,7 +69,7 @@ export async function startRedis(): Promise<RedisServer> {
     if (ok) {
       return {
         port,
-        url: `redis://127.0.0.1:${port}`,
+        url: `redis://${opts.password ? `:${encodeURIComponent(opts.password)}@` : ''}127.0.0.1:${port}`,
         stop: async () => {
           if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
           await exited;
