@@ -10,7 +10,8 @@ import { join, resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { requireBuild } from '../cli/built.js';
-import { startRedis, type RedisServer } from '../run/queue/redis-server.js';
+import { existsSync } from 'node:fs';
+import { freePort, startRedis, type RedisServer } from '../run/queue/redis-server.js';
 
 const root = resolve(__dirname, '../..');
 const bin = join(root, 'bin/run.js');
@@ -191,4 +192,28 @@ describe('fte sweep --queue with fte worker processes', () => {
     expect((await w.exited).code).toBe(0);
     noPassword(first.err(), again.err(), again.out(), w.err());
   }, 180_000);
+});
+
+describe('bad queue input: one line, the password never shown', () => {
+  it('fte worker without a queue, or with a malformed URL', async () => {
+    const none = start(['worker']);
+    expect((await none.exited).code).toBe(2);
+    expect(none.err().trim()).toBe('fte: --queue: required (or set FTE_QUEUE): the Redis URL the coordinator (fte sweep --queue) uses');
+    const bad = start(['worker', '--queue', `http://:${PASSWORD}@127.0.0.1:1`]);
+    expect((await bad.exited).code).toBe(2);
+    expect(bad.err().trim().split('\n')).toHaveLength(1);
+    expect(bad.err()).toMatch(/^fte: --queue: scheme http is not redis or rediss/);
+    noPassword(bad.err());
+  }, 60_000);
+
+  it('fte sweep --queue to a Redis nobody listens on: one line, and no database file is left', async () => {
+    const port = await freePort();
+    const db = join(dir, 'unreachable.duckdb');
+    const p = start(['sweep', SPEC, '--db', db, '--run-cap', '1', ...LIMITS, '--queue', `redis://:${PASSWORD}@127.0.0.1:${port}`]);
+    expect((await p.exited).code).toBe(2);
+    expect(p.err().trim().split('\n')).toHaveLength(1);
+    expect(p.err()).toContain(`fte: cannot reach Redis at redis://:***@127.0.0.1:${port}`);
+    expect(existsSync(db)).toBe(false);
+    noPassword(p.err(), p.out());
+  }, 60_000);
 });
