@@ -4,6 +4,7 @@
 # through a Redis queue (fte sweep --queue) with 1 and 2 `fte worker` processes on this machine.
 # Starts its own redis-server on a free loopback port and stops it. Needs redis-server and ioredis.
 # Usage: bench/queue-sweep.sh [LIMITS...]   (default: --max-steps 10 --limit-train 64 --limit-eval 10)
+#        QUEUE_ONLY=1 bench/queue-sweep.sh     (only the 1- and 2-worker queued runs, side by side)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 limits=("$@")
@@ -33,8 +34,10 @@ timed() { # name, command...
 
 sweep=(node bin/run.js sweep experiments/lora-rank.ts "${limits[@]}" --quiet)
 echo "limits: ${limits[*]}; redis on $url"
-timed local-parallel-1 "${sweep[@]}" --db "$out/l1.duckdb" --parallel 1
-timed local-parallel-2 "${sweep[@]}" --db "$out/l2.duckdb" --parallel 2
+if [ -z "${QUEUE_ONLY:-}" ]; then
+  timed local-parallel-1 "${sweep[@]}" --db "$out/l1.duckdb" --parallel 1
+  timed local-parallel-2 "${sweep[@]}" --db "$out/l2.duckdb" --parallel 2
+fi
 for n in 1 2; do
   workers=()
   for i in $(seq 1 "$n"); do

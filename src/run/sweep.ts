@@ -297,7 +297,9 @@ export async function runSweep(opts: RunSweepOptions): Promise<RunSweepResult> {
     const variantLabel = (v: Variant) => `#${v.index + 1} ${v.method} ${describe(v.swept)}`;
     const detailOf = (outcome: RunOutcome) =>
       outcome.status === 'completed' ? objectiveDetail(outcome, spec.objective) : outcome.status === 'diverged' ? outcome.train?.divergenceReason ?? '' : outcome.error ?? '';
-    if (queueUrl && todo.length > 0) {
+    // With no variant left (all done earlier), the queue is still opened and closed: what a crashed
+    // coordinator left of it in Redis (ingested results, the registry entry) is cleared.
+    if (queueUrl) {
       const rel = (p: string) => {
         const r = relative(process.cwd(), p);
         return r && !r.startsWith('..') && !isAbsolute(r) ? r : p;

@@ -229,7 +229,7 @@ export async function runQueueWorker(o: QueueWorkerOptions): Promise<number> {
 
   /** Heartbeat, and pick the queue to serve. */
   async function tick(): Promise<void> {
-    const entry: WorkerEntry = { host, pid, backend: o.backend ?? 'auto', concurrency: o.concurrency, queue: current?.name ?? null, seen: Date.now() };
+    const entry: WorkerEntry = { host, pid, backend: o.backend ?? "each job's backend", concurrency: o.concurrency, queue: current?.name ?? null, seen: Date.now() };
     await control.client.hset(WORKERS_KEY, { [me]: JSON.stringify(entry) });
     const registry = await control.client.hgetall(SWEEPS_KEY);
     const names = Object.entries(registry)
