@@ -354,7 +354,7 @@ async function summaryColumns(db: Db): Promise<string[]> {
 
 /** Columns of the runs table itself (sortable without computing any metric). */
 const RUNS_COLUMNS = new Set([
-  'run_id', 'run_seq', 'sweep_id', 'variant_key', 'method', 'status', 'started_at', 'finished_at', 'wall_seconds', 'device', 'backend', 'host',
+  'run_id', 'run_seq', 'sweep_id', 'variant_key', 'method', 'status', 'started_at', 'finished_at', 'wall_seconds', 'device', 'backend',
   'tokens_trained', 'trainable_params', 'total_params', 'adapter_bytes', 'peak_memory_bytes', 'base_weight_bytes', 'best_step', 'steps',
   'best_val_loss', 'final_val_loss', 'stopped_early', 'divergence_reason', 'checkpoint_path', 'error',
 ]);

@@ -9,9 +9,13 @@
  *   runs(run_id, sweep_id, variant_key, method, status, started_at, finished_at, wall_seconds, device, backend,
  *        tokens_trained, trainable_params, total_params, adapter_bytes, peak_memory_bytes, best_step,
  *        checkpoint_path, error, + run_seq, kind, steps, best_val_loss, final_val_loss, stopped_early,
- *        base_weight_bytes, divergence_reason, host)
- *     -- host: the machine that ran the run (os.hostname() of the local sweep or of the `fte worker`
- *     -- that took its queue job); NULL in rows written before schema 5
+ *        base_weight_bytes, divergence_reason)
+ *   run_hosts(run_id, host)                                             -- the machine that ran each run
+ *     -- (os.hostname() of the local sweep, or of the `fte worker` that took its queue job); no row for
+ *     -- runs stored before schema 5. A table of its own, not a runs column: DuckDB 1.5.6 cannot
+ *     -- replay `ALTER TABLE runs ADD COLUMN` from its write-ahead log (runs.run_seq defaults to
+ *     -- nextval(...): "GetDefaultDatabase with no default database set"), so a crash before the next
+ *     -- checkpoint would leave an unreadable file. run_summary and the run records show it as `host`.
  *   run_params(run_id, name, value_double, value_text, value_json)      -- long form, one row per hyperparameter
  *   step_metrics(run_id, step, epoch, split, name, value)               -- a VIEW, see below
  *   eval_results(run_id, subject, perturbation, slice, metric, value, n, signature, split, ci_low, ci_high, ci_signature)
@@ -293,8 +297,8 @@ export const MIGRATIONS: Migration[] = [
   },
   {
     version: 5,
-    description: 'runs.host: the machine that ran each run (sweeps across machines: fte worker on other hosts)',
-    statements: [`ALTER TABLE runs ADD COLUMN host VARCHAR`],
+    description: 'run_hosts: the machine that ran each run (sweeps across machines: fte worker on other hosts)',
+    statements: [`CREATE TABLE run_hosts (run_id VARCHAR PRIMARY KEY, host VARCHAR NOT NULL)`],
   },
 ];
 
@@ -344,12 +348,13 @@ function sqlString(s: string): string {
 export function runMetricsSql(where: string): string {
   const m = 's.objective_metric';
   return `WITH b AS (
-  SELECT r.*, s.experiment_id, e.name AS experiment, ${m}, s.objective_goal,
+  SELECT r.*, h.host, s.experiment_id, e.name AS experiment, ${m}, s.objective_goal,
     CASE WHEN strpos(${m}, '/') > 0 THEN split_part(${m}, '/', 1) ELSE 'all' END AS objective_slice,
     CASE WHEN strpos(${m}, '/') > 0 THEN substr(${m}, strpos(${m}, '/') + 1) ELSE ${m} END AS objective_name
   FROM runs r
   JOIN sweeps s ON s.sweep_id = r.sweep_id
   LEFT JOIN experiments e ON e.experiment_id = s.experiment_id
+  LEFT JOIN run_hosts h ON h.run_id = r.run_id
   WHERE ${where}
 ),
 fin AS (

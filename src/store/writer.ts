@@ -318,7 +318,10 @@ export class Store extends StoreReader {
   /** Record where a run executes once its worker reports it (the worker protocol's `started` message); `host` kept when absent. */
   async setRunDevice(runId: string, where: { backend: string; device: string; host?: string }): Promise<void> {
     this.writable();
-    await this.db.run(`UPDATE runs SET backend = $2, device = $3, host = coalesce($4, host) WHERE run_id = $1`, [runId, where.backend, where.device, where.host ?? null]);
+    await this.db.transaction(async (tx) => {
+      await tx.run(`UPDATE runs SET backend = $2, device = $3 WHERE run_id = $1`, [runId, where.backend, where.device]);
+      if (where.host) await setHost(tx, runId, where.host, true);
+    });
   }
 
   /** Insert the run with status `running` and its params (one transaction). Re-starting an existing run id resets its status. */
@@ -337,17 +340,18 @@ export class Store extends StoreReader {
         this.steps.forget(input.runId);
         await tx.run(
           `UPDATE runs SET sweep_id = $2, variant_key = $3, method = $4, status = 'running', started_at = $5::TIMESTAMP,
-             backend = $6, device = $7, host = $8, finished_at = NULL, error = NULL WHERE run_id = $1`,
-          [input.runId, input.sweepId, input.variantKey, input.method, started, input.backend ?? null, input.device ?? null, input.host === undefined ? os.hostname() : input.host],
+             backend = $6, device = $7, finished_at = NULL, error = NULL WHERE run_id = $1`,
+          [input.runId, input.sweepId, input.variantKey, input.method, started, input.backend ?? null, input.device ?? null],
         );
       } else {
         seq = (await tx.all<{ s: number }>(`SELECT nextval('run_seq_counter')::INTEGER AS s`))[0]!.s;
         await tx.run(
-          `INSERT INTO runs (run_id, run_seq, sweep_id, kind, variant_key, method, status, started_at, backend, device, host)
-           VALUES ($1, $2, $3, 'variant', $4, $5, 'running', $6::TIMESTAMP, $7, $8, $9)`,
-          [input.runId, seq, input.sweepId, input.variantKey, input.method, started, input.backend ?? null, input.device ?? null, input.host === undefined ? os.hostname() : input.host],
+          `INSERT INTO runs (run_id, run_seq, sweep_id, kind, variant_key, method, status, started_at, backend, device)
+           VALUES ($1, $2, $3, 'variant', $4, $5, 'running', $6::TIMESTAMP, $7, $8)`,
+          [input.runId, seq, input.sweepId, input.variantKey, input.method, started, input.backend ?? null, input.device ?? null],
         );
       }
+      await setHost(tx, input.runId, input.host === undefined ? os.hostname() : input.host, Boolean(existing[0]));
       this.runSeqs.set(input.runId, seq);
       await this.replaceParams(tx, input.runId, input.params, !existing[0]);
       this.startedParams.set(input.runId, JSON.stringify(input.params ?? {}));
@@ -548,6 +552,12 @@ export class Store extends StoreReader {
     await tx.append('costs', COST_COLUMNS, costs.map((r) => ({ ...r, runId })));
     await tx.append('artifacts', ARTIFACT_COLUMNS, artifacts.map((r) => ({ ...r, runId })));
   }
+}
+
+/** Record (or with null, forget) the machine of a run in `run_hosts`; `replace`: a row may exist. */
+async function setHost(tx: TxHandle, runId: string, host: string | null, replace: boolean): Promise<void> {
+  if (replace) await tx.run(`DELETE FROM run_hosts WHERE run_id = $1`, [runId]);
+  if (host) await tx.run(`INSERT INTO run_hosts (run_id, host) VALUES ($1, $2)`, [runId, host]);
 }
 
 /** Last validation loss in a list of step metrics (fallback when the trainer gave no summary). */

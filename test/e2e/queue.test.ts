@@ -127,7 +127,7 @@ describe('fte sweep --queue with fte worker processes', () => {
     expect(perKey.every((r) => r.n === 1 && r.status === 'completed')).toBe(true);
     expect(await metricsByKey(db)).toEqual(await metricsByKey(localDb));
     // Where each ran: the host, shown by fte runs; both workers took jobs.
-    expect(await query(db, `SELECT DISTINCT host FROM runs WHERE kind = 'variant'`)).toEqual([{ host: os.hostname() }]);
+    expect(await query(db, `SELECT DISTINCT host FROM run_summary`)).toEqual([{ host: os.hostname() }]);
     const runs = start(['runs', '--db', db]);
     expect((await runs.exited).code).toBe(0);
     expect(runs.out()).toMatch(/│ host /);

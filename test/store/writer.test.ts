@@ -20,7 +20,7 @@ describe('migrations', () => {
       `SELECT table_name, table_type FROM information_schema.tables WHERE table_schema = 'main' ORDER BY table_name`,
     );
     expect(rows.map((r) => r.table_name)).toEqual([
-      'artifacts', 'confusion_matrix', 'costs', 'eval_results', 'experiments', 'predictions', 'run_params', 'run_summary', 'runs',
+      'artifacts', 'confusion_matrix', 'costs', 'eval_results', 'experiments', 'predictions', 'run_hosts', 'run_params', 'run_summary', 'runs',
       'schema_version', 'step_metric_points', 'step_metrics', 'step_series', 'subjects', 'sweeps',
     ]);
     const v = await store.db.all<{ v: number }>('SELECT max(version) AS v FROM schema_version');
@@ -65,8 +65,8 @@ describe('forward migrations', () => {
   });
 });
 
-describe('migration 5: runs.host', () => {
-  it('a schema-4 store keeps its runs (host NULL), then records the host of new runs', async () => {
+describe('migration 5: run_hosts', () => {
+  it('a schema-4 store keeps its runs (no host), then records the host of new runs', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fte-mig5-'));
     const file = path.join(dir, 'old.duckdb');
     try {
@@ -78,7 +78,7 @@ describe('migration 5: runs.host', () => {
         await db.close();
       }
       store = await openStore(file);
-      expect(await store.db.all(`SELECT run_id, host FROM runs`)).toEqual([{ run_id: 'old', host: null }]);
+      expect(await store.db.all(`SELECT r.run_id, h.host FROM runs r LEFT JOIN run_hosts h USING (run_id)`)).toEqual([{ run_id: 'old', host: null }]);
       const { sweepId } = await seed(store);
       await store.startRun({ runId: 'new', sweepId, variantKey: 'k', method: 'lora', params: PARAMS, host: 'worker-a' });
       expect(await store.db.all(`SELECT host FROM run_summary WHERE run_id = 'new'`)).toEqual([{ host: 'worker-a' }]);
