@@ -24,8 +24,7 @@ import { promptLabel, providerLabel, subjectNotes, subjectStatusCell } from '../
 import type { SubjectRow } from '../eval/types.js';
 import { baselineRunId, responseCacheDir } from '../store/ids.js';
 import { makeTable } from '../cli/table.js';
-import { QueuedSweep } from './queue/coordinator.js';
-import { openControl } from './queue/redis.js';
+import type { QueuedSweep } from './queue/coordinator.js';
 import { queueSettings } from './queue/settings.js';
 import { resolveQueueUrl } from './queue/url.js';
 
@@ -147,7 +146,9 @@ export async function runSweep(opts: RunSweepOptions): Promise<RunSweepResult> {
   const queueUrl = opts.evalOnly ? null : resolveQueueUrl(opts.queue, process.env.FTE_QUEUE, spec.queue);
   const queueSettingsInForce = queueUrl ? queueSettings() : null;
   // Before any row is written: an unreachable queue is one line, and leaves the store as it was.
-  if (queueUrl) await (await openControl(queueUrl, `fte-sweep:${os.hostname()}:${process.pid}`)).close();
+  // (BullMQ is loaded only for a queued sweep.)
+  const queueing = queueUrl ? { ...(await import('./queue/coordinator.js')), ...(await import('./queue/redis.js')) } : null;
+  if (queueUrl) await (await queueing!.openControl(queueUrl, `fte-sweep:${os.hostname()}:${process.pid}`)).close();
   const { costSpec, resolvePrices, validateCostNames } = await import('../cost/index.js');
   try {
     validateCostNames(costSpec(spec.cost), resolvePrices(spec.cost.prices));
@@ -304,7 +305,7 @@ export async function runSweep(opts: RunSweepOptions): Promise<RunSweepResult> {
         const r = relative(process.cwd(), p);
         return r && !r.startsWith('..') && !isAbsolute(r) ? r : p;
       };
-      queued = new QueuedSweep({
+      queued = new queueing!.QueuedSweep({
         url: queueUrl,
         settings: queueSettingsInForce!,
         store,
