@@ -335,10 +335,11 @@ export async function runSweep(opts: RunSweepOptions): Promise<RunSweepResult> {
           if (!cancelled) await q.run();
           if (cancelled) {
             const open = q.inFlight();
-            if (open.length) await store.markInterrupted(open);
-            for (const runId of open) {
+            if (open.length) await store.markInterrupted(open.map((x) => x.runId));
+            for (const { runId, v: { variant: v } } of open) {
               count('interrupted');
               sink.variantEnded(runId, 'interrupted', 'the queue keeps its job; a re-run stores its result');
+              ended.push({ runId, key: v.key, status: 'interrupted', skipped: false, params: v.swept, objective: null, finalValLoss: null, wallSeconds: null, error: 'interrupted by signal' });
             }
             const left = q.pending();
             if (left) opts.log(`${left} variant(s) stay on ${q.name} (${queueUrl.display}); run the same command again to store their results and continue`);

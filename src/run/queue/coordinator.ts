@@ -176,8 +176,8 @@ export class QueuedSweep {
   }
 
   /** Runs started (a row in the store) and not yet ingested: `interrupted` when the coordinator stops. */
-  inFlight(): string[] {
-    return [...this.jobs.values()].filter((t) => t.started && !t.done).map((t) => t.runId);
+  inFlight(): Array<{ runId: string; v: QueuedVariant }> {
+    return [...this.jobs.values()].filter((t) => t.started && !t.done).map((t) => ({ runId: t.runId, v: t.v }));
   }
 
   /** Variants not stored yet. */
