@@ -4,9 +4,11 @@ import type { WriteReportResult } from '../report/report.js';
 
 export default class Report extends BaseCommand {
   static override summary = 'Render a sweep as one self-contained HTML report.';
-  static override description = `Summary and best variant, sweep table, training curves, a rank x learning-rate heat map, fine-tuned vs
-base vs prompting vs RAG per slice, robustness, cost and ROI, and sample outputs, in one HTML file that
-needs no network to view (CSS, script and SVG charts inline).`;
+  static override description = `Summary and best variant, sweep table, training curves, a rank x learning-rate heat map, the subjects
+(provider / model, prompt, tokens, errors, cache hits, truncation) and fine-tuned vs every baseline and
+extra model per slice, robustness, cost and ROI, and sample outputs, in one HTML file that needs no
+network to view (CSS, script and SVG charts inline). An evaluation without training (fte eval) gets
+the same report, its subjects compared among themselves.`;
   static override examples = ['<%= config.bin %> report', '<%= config.bin %> report --sweep 20261129-075804-8be9 --out review.html --open'];
 
   static override flags = {

@@ -92,12 +92,21 @@ export function servingThroughput(cost: CostSpec, prices: PriceTable, totalParam
 }
 
 /**
- * Cost per request for a subject. `finetuned` and `base` are self-hosted (or, for `finetuned`,
- * hosted when `cost.hostedFinetunedModel` is set); `prompting` and `rag` are priced at `cost.apiModel`.
- * `tokens` are per-request means. `totalParams` is the served model's parameter count; `measured` the
- * throughput the evaluation measured (used when it ran on the serving device). `apiModel` names the
- * API model the subject was actually evaluated on (an `openai` provider's model with a price entry):
- * the subject is then priced at that model, whatever its kind.
+ * How a subject is served for `requestCost`: `apiModel` names the API model it is priced at (one it
+ * was evaluated on, or a what-if); `selfHosted` prices it as served on the serving device (a subject
+ * evaluated in-process: the local model, prompted or not). A string is `{ apiModel }`. Neither: the
+ * default by subject (finetuned and base self-hosted, or finetuned hosted when
+ * `cost.hostedFinetunedModel` is set; prompting and RAG at `cost.apiModel`).
+ */
+export type ServedAs = string | { apiModel?: string; selfHosted?: boolean };
+
+/**
+ * Cost per request for a subject, served as `via` says (see `ServedAs`). `tokens` are per-request
+ * means. `totalParams` is the served model's parameter count; `measured` the throughput the
+ * evaluation measured (used when it ran on the serving device). The serving device is
+ * `cost.servingDevice` (callers resolve the default by model size first, src/cost/serving.ts), else
+ * `cost.targetDevice`. A self-hosted prompting or RAG subject carries no system prompt beyond what was
+ * measured (its prompt is what the local model was fed).
  * @throws UnknownNameError for an unknown device or API model.
  */
 export function requestCost(
@@ -107,9 +116,10 @@ export function requestCost(
   prices: PriceTable,
   totalParams: number,
   measured?: MeasuredThroughput,
-  apiModel?: string,
+  via: ServedAs = {},
 ): RequestCost {
-  const selfHosted = !apiModel && (subject === 'base' || (subject === 'finetuned' && !cost.hostedFinetunedModel));
+  const { apiModel, selfHosted: local } = typeof via === 'string' ? { apiModel: via, selfHosted: false } : via;
+  const selfHosted = !apiModel && (local === true || subject === 'base' || (subject === 'finetuned' && !cost.hostedFinetunedModel));
   if (selfHosted) {
     const dev = devicePrice(prices, cost.servingDevice ?? cost.targetDevice);
     const tp = servingThroughput(cost, prices, totalParams, measured);

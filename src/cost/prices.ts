@@ -25,8 +25,12 @@ export interface DevicePrice {
   source: string;
   /** When the price was read, `YYYY-MM` or `YYYY-MM-DD`. */
   date: string;
+  /** The price page's address, when known. */
+  url?: string;
   /** Where `peakFlops` comes from. */
   flopsSource: string;
+  /** Device memory, GB (datasheet), to pick a serving device a model fits on (src/cost/serving.ts). Absent for `cpu-core`. */
+  memoryGb?: number;
 }
 
 /** A hosted model priced per token. */
@@ -40,6 +44,8 @@ export interface ApiModelPrice {
   trainingUsdPerMTokens?: number;
   source: string;
   date: string;
+  /** The price page's address, when known. */
+  url?: string;
 }
 
 export type PriceEntry = DevicePrice | ApiModelPrice;
@@ -53,6 +59,12 @@ const AWS = 'AWS EC2 on-demand price list, us-east-1, Linux';
 const OPENAI = 'OpenAI API pricing page (standard tier)';
 const ANTHROPIC = 'Anthropic API pricing page';
 const GOOGLE = 'Google Gemini API pricing page (prompts up to 128k tokens)';
+const LAMBDA_URL = 'https://lambdalabs.com/service/gpu-cloud';
+const RUNPOD_URL = 'https://www.runpod.io/pricing';
+const AWS_URL = 'https://aws.amazon.com/ec2/pricing/on-demand/';
+const OPENAI_URL = 'https://openai.com/api/pricing/';
+const ANTHROPIC_URL = 'https://www.anthropic.com/pricing';
+const GOOGLE_URL = 'https://ai.google.dev/pricing';
 
 /**
  * Built-in prices. On-demand list prices per single device as published around `date` (per GPU for
@@ -60,21 +72,21 @@ const GOOGLE = 'Google Gemini API pricing page (prompts up to 128k tokens)';
  * figures; `cpu-core` assumes one AVX2 core: 2 FMA units x 8 fp32 lanes x 2 FLOP x 3 GHz = 96 GFLOP/s.
  */
 export const BUILTIN_PRICES: Readonly<PriceTable> = Object.freeze({
-  H200: { kind: 'device', usdPerHour: 3.99, peakFlops: 989e12, source: `${RUNPOD}, H200 SXM 141GB`, date: '2025-01', flopsSource: 'NVIDIA H200 datasheet, BF16 dense' },
-  H100: { kind: 'device', usdPerHour: 2.99, peakFlops: 989e12, source: `${LAMBDA}, 8x H100 SXM 80GB instance, per GPU`, date: '2025-01', flopsSource: 'NVIDIA H100 SXM datasheet, BF16 dense' },
-  'A100-80GB': { kind: 'device', usdPerHour: 1.79, peakFlops: 312e12, source: `${LAMBDA}, 8x A100 SXM 80GB instance, per GPU`, date: '2025-01', flopsSource: 'NVIDIA A100 datasheet, BF16 dense' },
-  'A100-40GB': { kind: 'device', usdPerHour: 1.29, peakFlops: 312e12, source: `${LAMBDA}, 1x A100 PCIe 40GB instance`, date: '2025-01', flopsSource: 'NVIDIA A100 datasheet, BF16 dense' },
-  L40S: { kind: 'device', usdPerHour: 0.86, peakFlops: 362e12, source: `${RUNPOD}, L40S 48GB`, date: '2025-01', flopsSource: 'NVIDIA L40S datasheet, BF16 dense' },
-  L4: { kind: 'device', usdPerHour: 0.8048, peakFlops: 121e12, source: `${AWS}, g6.xlarge (1x L4, 4 vCPU)`, date: '2025-01', flopsSource: 'NVIDIA L4 datasheet, BF16 dense' },
-  T4: { kind: 'device', usdPerHour: 0.526, peakFlops: 65e12, source: `${AWS}, g4dn.xlarge (1x T4, 4 vCPU)`, date: '2025-01', flopsSource: 'NVIDIA T4 datasheet, FP16 mixed precision (no BF16)' },
-  'cpu-core': { kind: 'device', usdPerHour: 0.044625, peakFlops: 96e9, source: `${AWS}, c7i.large (2 vCPU) at 0.08925 USD/h, per vCPU`, date: '2025-01', flopsSource: 'assumed AVX2 core: 2 FMA x 8 fp32 lanes x 2 FLOP x 3 GHz' },
-  'gpt-4o-mini': { kind: 'api', inputUsdPerMTokens: 0.15, outputUsdPerMTokens: 0.6, source: OPENAI, date: '2025-01' },
-  'gpt-4o': { kind: 'api', inputUsdPerMTokens: 2.5, outputUsdPerMTokens: 10, source: OPENAI, date: '2025-01' },
-  'gpt-4o-mini-ft': { kind: 'api', inputUsdPerMTokens: 0.3, outputUsdPerMTokens: 1.2, trainingUsdPerMTokens: 3, source: `${OPENAI}, fine-tuned gpt-4o-mini`, date: '2025-01' },
-  'gpt-4o-ft': { kind: 'api', inputUsdPerMTokens: 3.75, outputUsdPerMTokens: 15, trainingUsdPerMTokens: 25, source: `${OPENAI}, fine-tuned gpt-4o`, date: '2025-01' },
-  'claude-3-5-haiku': { kind: 'api', inputUsdPerMTokens: 0.8, outputUsdPerMTokens: 4, source: ANTHROPIC, date: '2025-01' },
-  'claude-3-5-sonnet': { kind: 'api', inputUsdPerMTokens: 3, outputUsdPerMTokens: 15, source: ANTHROPIC, date: '2025-01' },
-  'gemini-1.5-flash': { kind: 'api', inputUsdPerMTokens: 0.075, outputUsdPerMTokens: 0.3, source: GOOGLE, date: '2025-01' },
+  H200: { kind: 'device', usdPerHour: 3.99, peakFlops: 989e12, source: `${RUNPOD}, H200 SXM 141GB`, date: '2025-01', flopsSource: 'NVIDIA H200 datasheet, BF16 dense', url: RUNPOD_URL, memoryGb: 141 },
+  H100: { kind: 'device', usdPerHour: 2.99, peakFlops: 989e12, source: `${LAMBDA}, 8x H100 SXM 80GB instance, per GPU`, date: '2025-01', flopsSource: 'NVIDIA H100 SXM datasheet, BF16 dense', url: LAMBDA_URL, memoryGb: 80 },
+  'A100-80GB': { kind: 'device', usdPerHour: 1.79, peakFlops: 312e12, source: `${LAMBDA}, 8x A100 SXM 80GB instance, per GPU`, date: '2025-01', flopsSource: 'NVIDIA A100 datasheet, BF16 dense', url: LAMBDA_URL, memoryGb: 80 },
+  'A100-40GB': { kind: 'device', usdPerHour: 1.29, peakFlops: 312e12, source: `${LAMBDA}, 1x A100 PCIe 40GB instance`, date: '2025-01', flopsSource: 'NVIDIA A100 datasheet, BF16 dense', url: LAMBDA_URL, memoryGb: 40 },
+  L40S: { kind: 'device', usdPerHour: 0.86, peakFlops: 362e12, source: `${RUNPOD}, L40S 48GB`, date: '2025-01', flopsSource: 'NVIDIA L40S datasheet, BF16 dense', url: RUNPOD_URL, memoryGb: 48 },
+  L4: { kind: 'device', usdPerHour: 0.8048, peakFlops: 121e12, source: `${AWS}, g6.xlarge (1x L4, 4 vCPU)`, date: '2025-01', flopsSource: 'NVIDIA L4 datasheet, BF16 dense', url: AWS_URL, memoryGb: 24 },
+  T4: { kind: 'device', usdPerHour: 0.526, peakFlops: 65e12, source: `${AWS}, g4dn.xlarge (1x T4, 4 vCPU)`, date: '2025-01', flopsSource: 'NVIDIA T4 datasheet, FP16 mixed precision (no BF16)', url: AWS_URL, memoryGb: 16 },
+  'cpu-core': { kind: 'device', usdPerHour: 0.044625, peakFlops: 96e9, source: `${AWS}, c7i.large (2 vCPU) at 0.08925 USD/h, per vCPU`, date: '2025-01', flopsSource: 'assumed AVX2 core: 2 FMA x 8 fp32 lanes x 2 FLOP x 3 GHz', url: AWS_URL },
+  'gpt-4o-mini': { kind: 'api', inputUsdPerMTokens: 0.15, outputUsdPerMTokens: 0.6, source: OPENAI, date: '2025-01', url: OPENAI_URL },
+  'gpt-4o': { kind: 'api', inputUsdPerMTokens: 2.5, outputUsdPerMTokens: 10, source: OPENAI, date: '2025-01', url: OPENAI_URL },
+  'gpt-4o-mini-ft': { kind: 'api', inputUsdPerMTokens: 0.3, outputUsdPerMTokens: 1.2, trainingUsdPerMTokens: 3, source: `${OPENAI}, fine-tuned gpt-4o-mini`, date: '2025-01', url: OPENAI_URL },
+  'gpt-4o-ft': { kind: 'api', inputUsdPerMTokens: 3.75, outputUsdPerMTokens: 15, trainingUsdPerMTokens: 25, source: `${OPENAI}, fine-tuned gpt-4o`, date: '2025-01', url: OPENAI_URL },
+  'claude-3-5-haiku': { kind: 'api', inputUsdPerMTokens: 0.8, outputUsdPerMTokens: 4, source: ANTHROPIC, date: '2025-01', url: ANTHROPIC_URL },
+  'claude-3-5-sonnet': { kind: 'api', inputUsdPerMTokens: 3, outputUsdPerMTokens: 15, source: ANTHROPIC, date: '2025-01', url: ANTHROPIC_URL },
+  'gemini-1.5-flash': { kind: 'api', inputUsdPerMTokens: 0.075, outputUsdPerMTokens: 0.3, source: GOOGLE, date: '2025-01', url: GOOGLE_URL },
 } satisfies PriceTable);
 
 /** A partial entry as a spec or a prices file writes it (`kind` is inferred from the fields). */
@@ -86,13 +98,15 @@ export const priceOverrideSchema = z
     inputUsdPerMTokens: z.number().min(0).optional(),
     outputUsdPerMTokens: z.number().min(0).optional(),
     trainingUsdPerMTokens: z.number().min(0).optional(),
+    memoryGb: z.number().positive().optional(),
     source: z.string().min(1).optional(),
     date: z.string().min(1).optional(),
+    url: z.string().min(1).optional(),
   })
   .strict();
 export type PriceOverride = z.output<typeof priceOverrideSchema>;
 
-const DEVICE_FIELDS = ['usdPerHour', 'peakFlops', 'flopsSource'] as const;
+const DEVICE_FIELDS = ['usdPerHour', 'peakFlops', 'flopsSource', 'memoryGb'] as const;
 const API_FIELDS = ['inputUsdPerMTokens', 'outputUsdPerMTokens', 'trainingUsdPerMTokens'] as const;
 
 /**
@@ -123,7 +137,11 @@ export function applyPriceOverrides(base: Readonly<PriceTable>, overrides: Recor
       if ((prev.kind === 'device' && hasApi) || (prev.kind === 'api' && hasDevice)) {
         throw new UserInputError(`${origin}: prices.${key}: is ${prev.kind === 'device' ? 'a device (usdPerHour, peakFlops)' : 'an API model (inputUsdPerMTokens, outputUsdPerMTokens)'}; fields of the other kind given`);
       }
-      const merged = { ...prev, ...stripUndefined(o), source: o.source ?? (hasDevice || hasApi ? source : prev.source), date: o.date ?? (hasDevice || hasApi ? date : prev.date) };
+      const changed = hasDevice || hasApi;
+      // A changed figure no longer comes from the built-in page: its source, date and address go with it.
+      const url = o.url ?? (changed ? undefined : prev.url);
+      const { url: _old, ...rest } = { ...prev, ...stripUndefined(o) };
+      const merged = { ...rest, source: o.source ?? (changed ? source : prev.source), date: o.date ?? (changed ? date : prev.date), ...(url !== undefined ? { url } : {}) };
       out[key] = merged as PriceEntry;
       continue;
     }
@@ -131,12 +149,12 @@ export function applyPriceOverrides(base: Readonly<PriceTable>, overrides: Recor
       if (o.usdPerHour === undefined || o.peakFlops === undefined) {
         throw new UserInputError(`${origin}: prices.${key}: a new device needs usdPerHour and peakFlops (FLOP/s); known devices: ${knownNames(out, 'device').join(', ')}`);
       }
-      out[key] = { kind: 'device', usdPerHour: o.usdPerHour, peakFlops: o.peakFlops, flopsSource: o.flopsSource ?? source, source, date };
+      out[key] = { kind: 'device', usdPerHour: o.usdPerHour, peakFlops: o.peakFlops, flopsSource: o.flopsSource ?? source, source, date, ...(o.memoryGb !== undefined ? { memoryGb: o.memoryGb } : {}), ...(o.url !== undefined ? { url: o.url } : {}) };
     } else if (hasApi) {
       if (o.inputUsdPerMTokens === undefined || o.outputUsdPerMTokens === undefined) {
         throw new UserInputError(`${origin}: prices.${key}: a new API model needs inputUsdPerMTokens and outputUsdPerMTokens; known models: ${knownNames(out, 'api').join(', ')}`);
       }
-      out[key] = { kind: 'api', inputUsdPerMTokens: o.inputUsdPerMTokens, outputUsdPerMTokens: o.outputUsdPerMTokens, ...(o.trainingUsdPerMTokens !== undefined ? { trainingUsdPerMTokens: o.trainingUsdPerMTokens } : {}), source, date };
+      out[key] = { kind: 'api', inputUsdPerMTokens: o.inputUsdPerMTokens, outputUsdPerMTokens: o.outputUsdPerMTokens, ...(o.trainingUsdPerMTokens !== undefined ? { trainingUsdPerMTokens: o.trainingUsdPerMTokens } : {}), source, date, ...(o.url !== undefined ? { url: o.url } : {}) };
     } else {
       throw new UnknownNameError('price key', key, Object.keys(out));
     }
@@ -223,4 +241,51 @@ function findKey(table: Readonly<PriceTable>, name: string, kind: PriceEntry['ki
 /** `source (date)`, the string stored in `costs.price_source`. */
 export function priceSourceLabel(entry: { source: string; date: string }): string {
   return `${entry.source} (${entry.date})`;
+}
+
+/** Prices older than this many months get a warning (list prices change). */
+export const STALE_PRICE_MONTHS = 12;
+
+/**
+ * Whole months from a price's `date` (`YYYY-MM` or `YYYY-MM-DD`; a month-only date counts from its
+ * first day) to `asOf`; null when the date is not of that form (`unspecified`).
+ */
+export function priceAgeMonths(date: string, asOf: Date): number | null {
+  const m = /^(\d{4})-(\d{2})(?:-(\d{2}))?$/.exec(date.trim());
+  if (!m) return null;
+  const y = Number(m[1]);
+  const mo = Number(m[2]);
+  const d = m[3] ? Number(m[3]) : 1;
+  let months = (asOf.getUTCFullYear() - y) * 12 + (asOf.getUTCMonth() + 1 - mo);
+  if (asOf.getUTCDate() < d) months -= 1;
+  return Math.max(0, months);
+}
+
+/** One price entry as the ROI lists it: where it comes from, when, and how old it is. */
+export interface PriceInUse {
+  key: string;
+  kind: PriceEntry['kind'];
+  /** `$2.99/h`, `$0.15 in, $0.60 out per M tokens`. */
+  price: string;
+  source: string;
+  url: string | null;
+  date: string;
+  /** Whole months since `date` (null when the date is unspecified). */
+  ageMonths: number | null;
+  /** Older than `STALE_PRICE_MONTHS`. */
+  stale: boolean;
+}
+
+/** The entries `keys` name (price-table keys, in first-seen order, unknown ones skipped) with their age at `asOf`. */
+export function pricesInUse(table: Readonly<PriceTable>, keys: readonly string[], asOf: Date): PriceInUse[] {
+  const out: PriceInUse[] = [];
+  for (const key of new Set(keys)) {
+    const e = table[key];
+    if (!e) continue;
+    const ageMonths = priceAgeMonths(e.date, asOf);
+    const usd = (v: number): string => `$${Number(v.toPrecision(4))}`;
+    const price = e.kind === 'device' ? `${usd(e.usdPerHour)}/h` : `${usd(e.inputUsdPerMTokens)} in, ${usd(e.outputUsdPerMTokens)} out per M tokens${e.trainingUsdPerMTokens !== undefined ? `, ${usd(e.trainingUsdPerMTokens)} per M training tokens` : ''}`;
+    out.push({ key, kind: e.kind, price, source: e.source, url: e.url ?? null, date: e.date, ageMonths, stale: ageMonths !== null && ageMonths > STALE_PRICE_MONTHS });
+  }
+  return out;
 }

@@ -1,39 +1,23 @@
 /**
- * Return on investment of fine-tuning against prompting and RAG at a monthly request volume.
+ * Return on investment of fine-tuning against prompting and RAG at a monthly request volume: monthly
+ * cost (src/cost/curve.ts), value and net when requests have a value (src/cost/value.ts), break-even,
+ * payback, the ranges the quality intervals give them and whether the decision flips inside them, and
+ * which input moves the break-even most (src/cost/uncertainty.ts).
  *
  * Monthly cost of an approach at V requests/month (USD/month):
- *   monthly(V) = oneOffUsd / months + fixedMonthlyUsd + max(perRequestUsd * V, alwaysOnMonthlyUsd)
- * where for fine-tuning oneOffUsd = training + data preparation (amortised straight-line over the
- * horizon) and alwaysOnMonthlyUsd = serving devices kept on 24/7 (0 when paying per token used); for
- * RAG fixedMonthlyUsd is the index; prompting has only its per-request cost.
- *
- * Break-even: the set of volumes where fine-tuning costs no more than an alternative, found
- * exactly. With ft(V) = A + max(cV, F) and alt(V) = B + dV, ft - alt = max(L1, L2) with
- * L1 = (A - B) + (c - d)V and L2 = (A + F - B) - dV; {V >= 0 : both <= 0} is an interval because
- * each is a half-line. Alternatives are linear in V (no always-on floor).
+ *   monthly(V) = oneOffUsd / months + fixedMonthlyUsd + max(perRequestUsd x V, alwaysOnMonthlyUsd)
+ * Net (with `value`): valuePerRequest(quality) x V - monthly(V); over the horizon, months x net; ROI %
+ * = net over the horizon / cost over the horizon; payback = one-off / (value - recurring cost) per month.
  */
 import { fmtUsd } from '../format.js';
-export const APPROACHES = ['finetuned', 'prompting', 'rag'] as const;
-export type Approach = (typeof APPROACHES)[number];
+import { monthlyCost, recurringMonthlyCost, type Approach, type ApproachInput, type BreakEven } from './curve.js';
+import { findFlips, fmtQuality, requestValue, scenarioBreakEven, sensitivityTable, type DriverSpec, type Flip, type Scenario, type SensitivityRow } from './uncertainty.js';
+import { hasValue, paybackMonths, valuePerRequest, type ValueSpec } from './value.js';
 
-/** The cost structure and measured quality of one approach. */
-export interface ApproachInput {
-  approach: Approach;
-  /** Value of the objective metric on the clean test split (null when not measured). */
-  quality: number | null;
-  /** 95% bootstrap interval of `quality` over the test examples (null when not stored). */
-  qualityCi?: [number, number] | null;
-  /** USD per request. */
-  perRequestUsd: number;
-  /** One-off USD amortised over the horizon (fine-tuning: training + data preparation). */
-  oneOffUsd: number;
-  /** Fixed USD per month (RAG: the index). */
-  fixedMonthlyUsd: number;
-  /** Minimum serving USD per month whatever the volume (always-on devices). Fine-tuning only. */
-  alwaysOnMonthlyUsd?: number;
-  /** How it is priced, in words (shown in tables). */
-  pricing?: string;
-}
+export { APPROACHES, breakEven, breakEvenVolume, monthlyCost, noWorseIntervals, recurringMonthlyCost, sumParts } from './curve.js';
+export type { Approach, ApproachInput, BreakEven, CostPart } from './curve.js';
+export type { DriverSpec, Flip, SensitivityRow } from './uncertainty.js';
+export { findFlips, scaleDriver, sensitivityTable } from './uncertainty.js';
 
 export interface RoiInput {
   /** Requests per month (> 0). */
@@ -51,22 +35,10 @@ export interface RoiInput {
   pointsPerDecade?: number;
   /** Horizons (months) of the break-even sensitivity series. Default 1, 3, 6, 12, 18, 24, 36. */
   horizons?: number[];
-}
-
-/** Where fine-tuning is at most as expensive as an alternative. */
-export interface BreakEven {
-  against: Approach;
-  /**
-   * `above`: cheaper from `fromVolume` on (the break-even volume); `always`: at every volume;
-   * `never`: at no volume; `below`: only up to `untilVolume`; `between`: from `fromVolume` to `untilVolume`.
-   */
-  kind: 'above' | 'always' | 'never' | 'below' | 'between';
-  /** Requests/month from which fine-tuning is cheaper or equal (null for never). */
-  fromVolume: number | null;
-  /** Requests/month up to which it is cheaper or equal (null = unbounded or never). */
-  untilVolume: number | null;
-  /** One line, e.g. why it is never cheaper. */
-  reason: string;
+  /** What a request is worth (the spec's `cost.value`); absent or empty: cost and quality only. */
+  value?: ValueSpec | null;
+  /** The inputs of the sensitivity table and how far each is varied. Default: every driver of the parts, x0.5 and x2. */
+  drivers?: DriverSpec[];
 }
 
 export interface ApproachRoi extends ApproachInput {
@@ -76,10 +48,26 @@ export interface ApproachRoi extends ApproachInput {
   variableMonthlyUsd: number;
   /** Total monthly cost at the volume. */
   monthlyUsd: number;
+  /** Monthly cost without the amortised one-off: fixed + variable. */
+  recurringMonthlyUsd: number;
   /** Quality in points (0..100 when the metric is a fraction, else the value); null when unknown. */
   qualityPoints: number | null;
   /** monthlyUsd / qualityPoints (USD per month per point); null for minimised metrics or no quality. */
   usdPerQualityPoint: number | null;
+  /** USD a request is worth at this quality (null without `value`, or when the metric is no share). */
+  valuePerRequestUsd: number | null;
+  /** valuePerRequestUsd x V. */
+  valueMonthlyUsd: number | null;
+  /** valueMonthlyUsd - monthlyUsd. */
+  netMonthlyUsd: number | null;
+  /** netMonthlyUsd x months. */
+  netHorizonUsd: number | null;
+  /** Net over the horizon / cost over the horizon x 100. */
+  roiPercent: number | null;
+  /** Months until the monthly surplus (value - recurring cost) repays the one-off; null = never or no value. */
+  paybackMonths: number | null;
+  /** The same figures at the two ends of the quality interval [low end, high end] (null without value or interval). */
+  ranges: { netMonthlyUsd: [number, number]; roiPercent: [number, number]; paybackMonths: [number | null, number | null] } | null;
 }
 
 export interface VolumePoint {
@@ -94,63 +82,43 @@ export interface HorizonPoint {
   breakEven: Record<string, number | null>;
 }
 
+/** Months for fine-tuning's extra one-off cost to be repaid by what it saves (or gains) each month over an alternative. */
+export interface PaybackVs {
+  against: Approach;
+  /** Fine-tuning's one-off minus the alternative's, USD. */
+  extraOneOffUsd: number;
+  /** What fine-tuning saves (and, with value, gains) per month at the volume, recurring costs only, USD. */
+  monthlyGainUsd: number;
+  /** extraOneOffUsd / monthlyGainUsd; 0 when there is nothing to repay; null = never. */
+  months: number | null;
+  /** At fine-tuning's low end and the alternative's high end of quality, and the reverse (value only). */
+  range: [number | null, number | null] | null;
+}
+
 export interface RoiResult {
   monthlyRequests: number;
   months: number;
   objective: { metric: string; goal: 'maximize' | 'minimize' };
   approaches: ApproachRoi[];
   breakEven: BreakEven[];
+  /**
+   * The break-even against each alternative at the two ends of the quality intervals: fine-tuning at
+   * its low end and the alternative at its high end (`pessimistic`), and the reverse. Only with value
+   * (without it, cost does not depend on quality).
+   */
+  breakEvenRange: { against: Approach; pessimistic: BreakEven; optimistic: BreakEven }[];
+  payback: PaybackVs[];
   cheapest: Approach;
   bestQuality: Approach | null;
-  sensitivity: { volume: VolumePoint[]; horizon: HorizonPoint[] };
+  /** The approach with the highest net per month (value only). */
+  bestNet: Approach | null;
+  /** The value section in force (null when none is set or the metric is no share in [0, 1]). */
+  value: ValueSpec | null;
+  /** Why a value section that was set is not used (null otherwise). */
+  valueNote: string | null;
+  sensitivity: { volume: VolumePoint[]; horizon: HorizonPoint[]; table: SensitivityRow[] };
+  decision: Decision;
   recommendation: string;
-}
-
-/** Monthly cost of an approach at `volume` requests/month over a `months` horizon (formula above). */
-export function monthlyCost(a: ApproachInput, volume: number, months: number): number {
-  return a.oneOffUsd / months + a.fixedMonthlyUsd + Math.max(a.perRequestUsd * volume, a.alwaysOnMonthlyUsd ?? 0);
-}
-
-/** {V >= 0 : a + bV <= 0} as [lo, hi] (hi = Infinity when unbounded), or null when empty. */
-function halfLine(a: number, b: number): [number, number] | null {
-  if (b === 0) return a <= 0 ? [0, Infinity] : null;
-  const root = -a / b;
-  if (b > 0) return root >= 0 ? [0, root] : null;
-  return [Math.max(0, root), Infinity];
-}
-
-const usd = fmtUsd;
-const vol = (v: number): string => Math.ceil(v).toLocaleString('en-US');
-
-/**
- * Where fine-tuning (`ft`) costs no more per month than `alt` over a `months` horizon.
- * Exact: see the module comment. Equal cost counts as break-even.
- */
-export function breakEven(ft: ApproachInput, alt: ApproachInput, months: number): BreakEven {
-  const A = ft.oneOffUsd / months + ft.fixedMonthlyUsd;
-  const F = ft.alwaysOnMonthlyUsd ?? 0;
-  const B = alt.oneOffUsd / months + alt.fixedMonthlyUsd;
-  const c = ft.perRequestUsd;
-  const d = alt.perRequestUsd;
-  const h1 = halfLine(A - B, c - d);
-  const h2 = halfLine(A + F - B, -d);
-  const lo = h1 && h2 ? Math.max(h1[0], h2[0]) : NaN;
-  const hi = h1 && h2 ? Math.min(h1[1], h2[1]) : NaN;
-  const against = alt.approach;
-  if (!h1 || !h2 || lo > hi) {
-    const why = c >= d ? `its per-request cost (${usd(c)}) is not below ${against}'s (${usd(d)})` : `${against} has no per-request cost to save`;
-    return { against, kind: 'never', fromVolume: null, untilVolume: null, reason: `fine-tuning is never cheaper than ${against}: ${why} and its fixed cost is higher (${usd(A + F)} vs ${usd(B)} per month)` };
-  }
-  if (lo === 0 && hi === Infinity) {
-    return { against, kind: 'always', fromVolume: 0, untilVolume: null, reason: `fine-tuning is cheaper than ${against} at every volume (fixed ${usd(A + F)} vs ${usd(B)} per month, ${usd(c)} vs ${usd(d)} per request)` };
-  }
-  if (hi === Infinity) {
-    return { against, kind: 'above', fromVolume: lo, untilVolume: null, reason: `fine-tuning is cheaper than ${against} from ${vol(lo)} requests/month (saves ${usd(d - c)} per request against ${usd(A + F - B)} more fixed cost per month)` };
-  }
-  if (lo === 0) {
-    return { against, kind: 'below', fromVolume: 0, untilVolume: hi, reason: `fine-tuning is cheaper than ${against} only up to ${vol(hi)} requests/month: its per-request cost (${usd(c)}) is not below ${against}'s (${usd(d)})` };
-  }
-  return { against, kind: 'between', fromVolume: lo, untilVolume: hi, reason: `fine-tuning is cheaper than ${against} only from ${vol(lo)} to ${vol(hi)} requests/month` };
 }
 
 /**
@@ -174,7 +142,10 @@ function pointsScale(values: (number | null)[], goal: 'maximize' | 'minimize'): 
 /**
  * The ROI comparison. Quality points: the objective value x 100 when it is a fraction (all values
  * in [0, 1]) and maximised, else the value; cost per quality point = monthly cost / points (only for
- * maximised metrics: a lower loss is not "more points").
+ * maximised metrics: a lower loss is not "more points"). With `value` (and a quality that is a share
+ * in [0, 1], maximised): value, net, ROI % and payback per approach, at the point estimate and at the
+ * ends of each quality interval; break-even on net. Always: payback of fine-tuning's extra one-off
+ * against each alternative, the sensitivity table, the decision with its flips.
  * @throws RangeError for a non-positive volume or horizon, or no `finetuned` approach.
  */
 export function computeRoi(input: RoiInput): RoiResult {
@@ -185,25 +156,57 @@ export function computeRoi(input: RoiInput): RoiResult {
   if (!ft) throw new RangeError('computeRoi needs a finetuned approach');
   const alts = input.approaches.filter((a) => a.approach !== 'finetuned');
   const scale = pointsScale([...input.approaches.map((a) => a.quality), input.baseQuality ?? null], objective.goal);
+  const valueSet = hasValue(input.value);
+  const value = valueSet && scale === 100 ? input.value! : null;
+  const valueNote = valueSet && !value ? `cost.value is set but ${objective.metric} is not a share in [0, 1] where higher is better, so requests are not valued; pass --metric with an accuracy-like metric` : null;
+  const scenario: Scenario = { approaches: input.approaches, volume: V, months, value };
 
+  const figures = (a: ApproachInput, q: number | null) => {
+    const monthlyUsd = monthlyCost(a, V, months);
+    const recurring = recurringMonthlyCost(a, V);
+    if (!value || q === null) return null;
+    const perReq = valuePerRequest(q, value);
+    const net = perReq * V - monthlyUsd;
+    return { perReq, valueMonthly: perReq * V, net, roi: monthlyUsd > 0 ? (net / monthlyUsd) * 100 : null, payback: paybackMonths(a.oneOffUsd, perReq * V - recurring) };
+  };
   const approaches: ApproachRoi[] = input.approaches.map((a) => {
-    const variable = Math.max(a.perRequestUsd * V, a.alwaysOnMonthlyUsd ?? 0);
     const monthlyUsd = monthlyCost(a, V, months);
     const qualityPoints = a.quality === null ? null : a.quality * scale;
+    const f = figures(a, a.quality);
+    const lo = a.qualityCi ? figures(a, a.qualityCi[0]) : null;
+    const hi = a.qualityCi ? figures(a, a.qualityCi[1]) : null;
     return {
       ...a,
       amortisedMonthlyUsd: a.oneOffUsd / months,
-      variableMonthlyUsd: variable,
+      variableMonthlyUsd: Math.max(a.perRequestUsd * V, a.alwaysOnMonthlyUsd ?? 0),
       monthlyUsd,
+      recurringMonthlyUsd: recurringMonthlyCost(a, V),
       qualityPoints,
       usdPerQualityPoint: objective.goal === 'maximize' && qualityPoints !== null && qualityPoints > 0 ? monthlyUsd / qualityPoints : null,
+      valuePerRequestUsd: f?.perReq ?? null,
+      valueMonthlyUsd: f?.valueMonthly ?? null,
+      netMonthlyUsd: f?.net ?? null,
+      netHorizonUsd: f ? f.net * months : null,
+      roiPercent: f?.roi ?? null,
+      paybackMonths: f?.payback ?? null,
+      ranges: lo && hi ? { netMonthlyUsd: [lo.net, hi.net], roiPercent: [lo.roi ?? NaN, hi.roi ?? NaN], paybackMonths: [lo.payback, hi.payback] } : null,
     };
   });
-  const breakEvens = alts.map((alt) => breakEven(ft, alt, months));
+  const breakEvens = alts.map((alt) => scenarioBreakEven(scenario, ft, alt));
+  const breakEvenRange = value
+    ? alts.filter((alt) => ft.qualityCi && alt.qualityCi).map((alt) => ({
+        against: alt.approach,
+        pessimistic: scenarioBreakEven(scenario, ft, alt, ft.qualityCi![0], alt.qualityCi![1]),
+        optimistic: scenarioBreakEven(scenario, ft, alt, ft.qualityCi![1], alt.qualityCi![0]),
+      }))
+    : [];
+  const payback = alts.map((alt) => paybackAgainst(scenario, ft, alt));
   const cheapest = approaches.reduce((best, a) => (a.monthlyUsd < best.monthlyUsd ? a : best)).approach;
   const better = (x: number, y: number): boolean => (objective.goal === 'maximize' ? x > y : x < y);
   const withQ = approaches.filter((a) => a.quality !== null && Number.isFinite(a.quality));
   const bestQuality = withQ.length ? withQ.reduce((b, a) => (better(a.quality!, b.quality!) ? a : b)).approach : null;
+  const withNet = approaches.filter((a) => a.netMonthlyUsd !== null);
+  const bestNet = withNet.length ? withNet.reduce((b, a) => (a.netMonthlyUsd! > b.netMonthlyUsd! ? a : b)).approach : null;
 
   const [vmin, vmax] = input.volumeRange ?? [V / 1000, V * 1000];
   const volume = logSpaced(vmin, vmax, input.pointsPerDecade ?? 4).map((v) => {
@@ -213,21 +216,137 @@ export function computeRoi(input: RoiInput): RoiResult {
   });
   const horizon = (input.horizons ?? [1, 3, 6, 12, 18, 24, 36]).map((m) => ({
     months: m,
-    breakEven: Object.fromEntries(alts.map((alt) => [alt.approach, breakEven(ft, alt, m).fromVolume])),
+    breakEven: Object.fromEntries(alts.map((alt) => [alt.approach, scenarioBreakEven({ ...scenario, months: m }, ft, alt).fromVolume])),
   }));
+  const table = alts.length ? sensitivityTable(scenario, input.drivers) : [];
 
-  const result: RoiResult = { monthlyRequests: V, months, objective, approaches, breakEven: breakEvens, cheapest, bestQuality, sensitivity: { volume, horizon }, recommendation: '' };
-  result.recommendation = recommend(result, input.baseQuality ?? null);
+  const result: RoiResult = {
+    monthlyRequests: V, months, objective, approaches, breakEven: breakEvens, breakEvenRange, payback, cheapest, bestQuality, bestNet, value, valueNote,
+    sensitivity: { volume, horizon, table }, decision: { choice: null, basis: 'quality and cost', headline: '', drivers: [], flips: [] }, recommendation: '',
+  };
+  result.recommendation = value ? recommendOnNet(result) : recommend(result, input.baseQuality ?? null);
+  result.decision = decide(result, scenario);
   return result;
 }
 
-/** A metric value for text: `n/a`, `0`, one decimal from 100 up, else 3 significant digits. */
-export function formatQuality(q: number | null): string {
-  if (q === null || !Number.isFinite(q)) return 'n/a';
-  if (q === 0) return '0';
-  return Math.abs(q) >= 100 ? q.toFixed(1) : q.toPrecision(3);
+/** Payback of fine-tuning's extra one-off against `alt` from what it saves (and gains, with value) each month at the volume. */
+function paybackAgainst(s: Scenario, ft: ApproachInput, alt: ApproachInput): PaybackVs {
+  const gain = (qF: number | null, qA: number | null): number => requestValue(s, ft, qF) * s.volume - recurringMonthlyCost(ft, s.volume) - (requestValue(s, alt, qA) * s.volume - recurringMonthlyCost(alt, s.volume));
+  const extra = ft.oneOffUsd - alt.oneOffUsd;
+  const g = gain(ft.quality, alt.quality);
+  const months = extra <= 0 ? (g >= 0 ? 0 : null) : g > 0 ? extra / g : null;
+  const at = (qF: number, qA: number): number | null => {
+    const x = gain(qF, qA);
+    return extra <= 0 ? (x >= 0 ? 0 : null) : x > 0 ? extra / x : null;
+  };
+  const range: [number | null, number | null] | null = s.value && ft.qualityCi && alt.qualityCi ? [at(ft.qualityCi[0], alt.qualityCi[1]), at(ft.qualityCi[1], alt.qualityCi[0])] : null;
+  return { against: alt.approach, extraOneOffUsd: extra, monthlyGainUsd: g, months, range };
 }
+
+/** The decision the numbers support, what drives it, and how it can flip. */
+export interface Decision {
+  /** The approach favoured at the volume: the highest net (with value); without, the best-quality approach when it is also the cheapest, else null (a trade-off). */
+  choice: Approach | null;
+  basis: 'net value' | 'quality and cost';
+  /** The recommendation line. */
+  headline: string;
+  /** Short lines: what separates the approaches, then the inputs that move the break-even most. */
+  drivers: string[];
+  /** Where the choice turns inside the quality intervals. */
+  flips: Flip[];
+}
+
+const NAME: Record<Approach, string> = { finetuned: 'fine-tuning', prompting: 'prompting', rag: 'RAG' };
+
+/** A month count for text: `0`, `<0.1`, `4.2`, `never`. */
+export function fmtMonths(m: number | null): string {
+  if (m === null || !Number.isFinite(m)) return 'never';
+  if (m === 0) return '0';
+  if (m < 0.1) return '<0.1';
+  return m >= 100 ? Math.round(m).toLocaleString('en-US') : Number(m.toPrecision(2)).toString();
+}
+
+/** `3.1-9.4 months` (shorter first), `3.1 months to never`, or one figure when both ends agree. */
+export function fmtMonthsRange(r: [number | null, number | null]): string {
+  const [lo, hi] = [...r].sort((x, y) => (x ?? Infinity) - (y ?? Infinity));
+  const [a, b] = [fmtMonths(lo ?? null), fmtMonths(hi ?? null)];
+  if (a === b) return a === 'never' ? 'never' : `${a} months`;
+  return b === 'never' ? `${a} months to never` : `${a}-${b} months`;
+}
+
+function decide(r: RoiResult, s: Scenario): Decision {
+  const by = (a: Approach): ApproachRoi => r.approaches.find((x) => x.approach === a)!;
+  const ft = by('finetuned');
+  const drivers: string[] = [];
+  const list = (f: (a: ApproachRoi) => string): string => r.approaches.map((a) => `${a.approach} ${f(a)}`).join(', ');
+  if (r.value) drivers.push(`value per request (${r.objective.metric} read as the share answered correctly): ${list((a) => fmtUsd(a.valuePerRequestUsd))}`);
+  drivers.push(`cost per request: ${list((a) => fmtUsd(a.perRequestUsd))}`);
+  drivers.push(`one-off: ${list((a) => fmtUsd(a.oneOffUsd))} (over ${r.months} months); monthly fixed and always-on: ${list((a) => fmtUsd(a.fixedMonthlyUsd + (a.alwaysOnMonthlyUsd ?? 0)))}`);
+  const top = r.sensitivity.table.slice(0, 3).filter((row) => row.swing > 0);
+  if (top.length) drivers.push(`the break-even against ${top[0]!.against} moves most with: ${top.map((row) => `${row.label} (${row.lowLabel}: ${breakEvenShort(row.breakEven[0])}; ${row.highLabel}: ${breakEvenShort(row.breakEven[1])})`).join('; ')}`);
+  if (r.value) {
+    const choice = r.bestNet ?? 'finetuned';
+    return { choice, basis: 'net value', headline: r.recommendation, drivers, flips: findFlips(s, choice, r.objective.metric, r.objective.goal) };
+  }
+  const choice = r.bestQuality !== null && r.bestQuality === r.cheapest ? r.bestQuality : null;
+  const flipsFrom = r.bestQuality ?? (ft.quality !== null ? 'finetuned' : null);
+  return { choice, basis: 'quality and cost', headline: r.recommendation, drivers, flips: flipsFrom ? findFlips(s, flipsFrom, r.objective.metric, r.objective.goal) : [] };
+}
+
+/** A break-even as a volume for prose: `12,000 requests/month`, `any volume`, `never`, else as `breakEvenShort`. */
+export function breakEvenVolumeText(b: BreakEven): string {
+  if (b.kind === 'above') return `${Math.ceil(b.fromVolume!).toLocaleString('en-US')} requests/month`;
+  if (b.kind === 'always') return 'any volume';
+  return breakEvenShort(b);
+}
+
+/** The break-even range across the quality intervals in one sentence. */
+export function breakEvenRangeText(b: { against: Approach; pessimistic: BreakEven; optimistic: BreakEven }, altName: string = b.against): string {
+  return `Across the quality intervals the break-even against ${altName} is ${breakEvenVolumeText(b.pessimistic)} with fine-tuning at the low end of its interval and ${altName} at the high end of its own, ${breakEvenVolumeText(b.optimistic)} the other way round`;
+}
+
+/** A break-even in a few words (`from 12,000/mo`, `never`). */
+export function breakEvenShort(b: BreakEven): string {
+  const int = (v: number): string => Math.ceil(v).toLocaleString('en-US');
+  switch (b.kind) {
+    case 'above':
+      return `from ${int(b.fromVolume!)}/mo`;
+    case 'always':
+      return 'at any volume';
+    case 'never':
+      return 'never';
+    case 'below':
+      return `up to ${int(b.untilVolume!)}/mo`;
+    case 'between':
+      return `${int(b.fromVolume!)}-${int(b.untilVolume!)}/mo`;
+    case 'several':
+      return b.intervals.map(([lo, hi]) => (hi === null ? `from ${int(lo)}` : `${int(lo)}-${int(hi)}`)).join(', ') + '/mo';
+  }
+}
+
+/**
+ * The recommendation with value: the approach with the highest net per month at the volume, what it
+ * nets over the next best, its payback (with the range its quality interval gives) and, when the
+ * choice flips inside the intervals, the first such flip.
+ */
+export function recommendOnNet(r: RoiResult): string {
+  const at = `at ${Math.round(r.monthlyRequests).toLocaleString('en-US')} requests/month`;
+  const ranked = [...r.approaches].filter((a) => a.netMonthlyUsd !== null).sort((a, b) => b.netMonthlyUsd! - a.netMonthlyUsd!);
+  if (ranked.length === 0) return `No value per request could be computed (no quality measured) ${at}.`;
+  const w = ranked[0]!;
+  const next = ranked[1];
+  const verb = w.approach === 'finetuned' ? 'Fine-tune' : w.approach === 'rag' ? 'Use RAG' : 'Use prompting';
+  if (w.netMonthlyUsd! < 0) return `No approach pays for itself ${at}: the best, ${NAME[w.approach]}, nets ${fmtUsd(w.netMonthlyUsd)}/month (value ${fmtUsd(w.valueMonthlyUsd)} - cost ${fmtUsd(w.monthlyUsd)}).`;
+  const payback = w.oneOffUsd > 0 ? `; it pays back its ${fmtUsd(w.oneOffUsd)} one-off in ${fmtMonths(w.paybackMonths)} months${w.ranges ? ` (${fmtMonthsRange(w.ranges.paybackMonths)} across its quality interval)` : ''}` : '';
+  const vs = next ? `, ${fmtUsd(w.netMonthlyUsd! - next.netMonthlyUsd!)} more than ${NAME[next.approach]}` : '';
+  return `${verb}: it nets ${fmtUsd(w.netMonthlyUsd)}/month ${at} (value ${fmtUsd(w.valueMonthlyUsd)} - cost ${fmtUsd(w.monthlyUsd)})${vs}; ${fmtUsd(w.netHorizonUsd)} over ${r.months} months${payback}.`;
+}
+
+/** A metric value for text: `n/a`, `0`, one decimal from 100 up, else 3 significant digits. */
+export const formatQuality = fmtQuality;
 const fmtQ = formatQuality;
+const usd = fmtUsd;
+const vol = (v: number): string => Math.ceil(v).toLocaleString('en-US');
 
 /**
  * One line that follows from the numbers: which approach to take at this volume, on quality and

@@ -11,6 +11,7 @@ import type { CostSpec } from './spec.js';
 import { inferenceFlops, secondsForFlops, trainingFlops } from './flops.js';
 import { meanTokens, requestCost, requestCostRows, type UsageTotals } from './inference.js';
 import { apiPrice, devicePrice, priceSourceLabel, resolvePrices, type PriceTable } from './prices.js';
+import { servingDevice } from './serving.js';
 import { UnknownNameError, UserInputError } from '../errors.js';
 
 /** A subject's evaluation usage (src/eval/evaluate.ts's `EvaluateSubjectResult` and the protocol's `SubjectUsage` fit). */
@@ -32,6 +33,12 @@ export interface RunCostInput {
   usage?: Partial<Record<Subject, EvalUsage>>;
   /** Subjects evaluated through an API whose model has a price entry: priced at that model (`requestCost`'s `apiModel`). */
   apiModels?: Partial<Record<Subject, string>>;
+  /**
+   * The provider each subject was evaluated through (`local`, `openai`): a `local` subject without an
+   * API model is priced as served on the serving device, like with like. Absent: the default by
+   * subject (prompting and RAG at `cost.apiModel`).
+   */
+  providers?: Partial<Record<Subject, string>>;
   /** Parameters of the served model when `train` is absent (e.g. baselines only). */
   totalParams?: number;
   cost: CostSpec;
@@ -130,6 +137,8 @@ export function costOfRun(input: RunCostInput): CostRow[] {
   const target = devicePrice(prices, cost.targetDevice);
   const tCount = cost.targetDeviceCount;
   const totalParams = train?.totalParams ?? input.totalParams;
+  // Self-hosted requests are priced on the serving device: the spec's, else one that fits the model.
+  const serving: CostSpec = { ...cost, servingDevice: servingDevice(cost, prices, totalParams ?? 0).key };
 
   const measuredRow = (component: string, wallSeconds: number, tokens: number, flops?: number): CostRow => {
     if (!(wallSeconds >= 0) || !(tokens >= 0)) throw new RangeError(`${component}: wall seconds and tokens must be >= 0`);
@@ -175,11 +184,12 @@ export function costOfRun(input: RunCostInput): CostRow[] {
   for (const [subject, t] of Object.entries(input.usage ?? {}) as [Subject, EvalUsage | undefined][]) {
     if (!t || !(t.examples > 0)) continue;
     const apiModel = input.apiModels?.[subject];
-    const selfHosted = !apiModel && (subject === 'base' || (subject === 'finetuned' && !cost.hostedFinetunedModel));
+    const local = !apiModel && input.providers?.[subject] === 'local';
+    const selfHosted = !apiModel && (local || subject === 'base' || (subject === 'finetuned' && !cost.hostedFinetunedModel));
     // A self-hosted subject needs the model size for its throughput unless the spec gives one.
     const measuredTp = selfHosted ? measuredThroughput(t, input.eval, mDev.key, measured.count) : undefined;
     if (selfHosted && !totalParams && !cost.servingThroughputTokensPerSecond && !measuredTp) continue;
-    rows.push(...requestCostRows(requestCost(subject, meanTokens(t), cost, prices, totalParams ?? 1, measuredTp, apiModel)));
+    rows.push(...requestCostRows(requestCost(subject, meanTokens(t), serving, prices, totalParams ?? 1, measuredTp, apiModel ? { apiModel } : { selfHosted: local })));
   }
   return rows;
 }

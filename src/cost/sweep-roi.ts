@@ -9,14 +9,17 @@ import { defaultGoal } from '../eval/metrics/direction.js';
 import type { Subject } from '../eval/types.js';
 import { UserInputError } from '../errors.js';
 import type { CostRecord, EvalResultRecord, RunRecord } from '../store/queries.js';
-import type { PredictionLengths, RoiInputs } from '../store/roi-inputs.js';
+import type { RoiInputs } from '../store/roi-inputs.js';
+import { approachInputs, CHARS_PER_TOKEN, DRIVERS, HOURS_PER_MONTH, pricingNotes, priceRequests, type PricedRequest, type WhatIfs } from './approach-costs.js';
 import { secondsForFlops, trainingFlops } from './flops.js';
-import { requestCost, type RequestCost } from './inference.js';
-import { apiPrice, applyPriceOverrides, BUILTIN_PRICES, devicePrice, priceSourceLabel, type PriceTable } from './prices.js';
-import { computeRoi, type Approach, type ApproachInput, type RoiResult } from './roi.js';
+import { apiPrice, applyPriceOverrides, BUILTIN_PRICES, devicePrice, priceSourceLabel, pricesInUse, STALE_PRICE_MONTHS, type PriceInUse, type PriceTable } from './prices.js';
+import { computeRoi, type Approach, type CostPart, type RoiResult } from './roi.js';
 import { measuredDevice, parseDeviceLabel } from './run-cost.js';
+import { servingDevice, type ServingChoice } from './serving.js';
 import { validateCostNames, type CostSpec } from './spec.js';
 import { fmtUsd } from '../format.js';
+
+export { CHARS_PER_TOKEN, HOURS_PER_MONTH };
 
 export interface RoiOptions {
   /** Sweep id; default the most recently started sweep. */
@@ -27,10 +30,16 @@ export interface RoiOptions {
   months?: number;
   /** A prices file (JSON/YAML) whose entries override the spec's and the built-in ones. */
   pricesFile?: string;
-  /** What-if: serve the fine-tuned model on this device (a price-table key) instead of the spec's. */
+  /** What-if: serve the self-hosted approaches on this device (a price-table key) instead of the spec's or the default by model size. */
   servingDevice?: string;
-  /** What-if: price prompting and RAG as this API model instead of the spec's. */
+  /** What-if: price prompting and RAG as calls to this API model (local prompts counted with an OpenAI tokenizer). */
   apiModel?: string;
+  /** What-if: serving model FLOPs utilisation instead of the spec's `cost.servingMfu`. */
+  servingMfu?: number;
+  /** What-if: training model FLOPs utilisation on the target device instead of the spec's `cost.trainingMfu`. */
+  trainingMfu?: number;
+  /** The date price ages are counted to. Default: now. */
+  asOf?: Date;
   /** Quality metric `<slice>/<metric>` (or `<metric>` for slice `all`); default the sweep's objective. */
   metric?: string;
   /** Training cost amortised: every variant run of the sweep (the search cost) or the best run only. Default `sweep`. */
@@ -42,12 +51,6 @@ export interface RoiOptions {
    */
   runId?: string;
 }
-
-/** Hours in an average month (8,760 / 12), for always-on serving devices. */
-export const HOURS_PER_MONTH = 730;
-
-/** Characters per token assumed when a sweep stored no token counts (the usual English BPE rule of thumb). */
-export const CHARS_PER_TOKEN = 4;
 
 export interface TrainingCost {
   basis: 'sweep' | 'best-run';
@@ -79,9 +82,20 @@ export interface RoiReport extends RoiResult {
   bestRun: { runId: string; variantKey: string | null; method: string; quality: number };
   baseQuality: number | null;
   training: TrainingCost;
-  /** Per-request cost of each approach (and where its token counts came from). */
-  requests: Record<Approach, RequestCost & { tokenSource: 'measured' | 'estimated' }>;
+  /** Per-request cost of each approach, priced as what it ran on (and where its token counts came from). */
+  requests: Record<Approach, PricedRequest>;
+  /** The API model of the what-if --api-model, else the spec's cost.apiModel (used only for API subjects without a price entry). */
   apiModel: string;
+  /** Where the self-hosted approaches are served and why. */
+  serving: ServingChoice;
+  /** Every cost part of every approach, with where its figure comes from (spec = user-set). */
+  costInputs: (CostPart & { approach: Approach })[];
+  /** The what-ifs in force, in words (empty: everything is priced as it ran). */
+  whatIfs: string[];
+  /** The price entries this ROI uses, with source, address, date and age. */
+  prices: PriceInUse[];
+  /** One line when a price in use is older than STALE_PRICE_MONTHS, else null. */
+  staleWarning: string | null;
   notes: string[];
 }
 
@@ -102,9 +116,12 @@ export interface ComputeRoiOptions extends Omit<RoiOptions, 'sweepId' | 'pricesF
  * Checks the volume and horizon flags before anything is read.
  * @throws UserInputError for a non-positive `monthlyRequests` or `months`.
  */
-export function checkRoiOptions(opts: Pick<RoiOptions, 'monthlyRequests' | 'months'>): void {
+export function checkRoiOptions(opts: Pick<RoiOptions, 'monthlyRequests' | 'months' | 'servingMfu' | 'trainingMfu'>): void {
   if (opts.monthlyRequests !== undefined && !(opts.monthlyRequests > 0)) throw new UserInputError(`--monthly-requests must be > 0, got ${opts.monthlyRequests}`);
   if (opts.months !== undefined && !(opts.months > 0)) throw new UserInputError(`--months must be > 0, got ${opts.months}`);
+  for (const [flag, v] of [['--serving-mfu', opts.servingMfu], ['--training-mfu', opts.trainingMfu]] as const) {
+    if (v !== undefined && !(v > 0 && v <= 1)) throw new UserInputError(`${flag} must be in (0, 1], got ${v}`);
+  }
 }
 
 /**
@@ -134,16 +151,34 @@ export function computeSweepRoi(inputs: RoiInputs, opts: ComputeRoiOptions = {})
     }
   }
 
-  const requests = requestCosts(inputs, bestRun, settings);
+  const serving = servingDevice(cost, prices, bestRun.totalParams ?? 0, opts.servingDevice);
+  const served: CostSpec = { ...cost, servingDevice: serving.key };
+  const requests = priceRequests({ inputs, bestRun, cost: served, prices, whatIf: settings.whatIf, notes });
   const trained = opts.amortise === 'best-run' ? [bestRun] : runs.filter((r) => (r.tokensTrained ?? 0) > 0);
   const training = trainingCost(trained, opts.amortise ?? 'sweep', cost, prices, inputs.costs);
-  const alwaysOn = alwaysOnMonthlyUsd(requests.finetuned, cost, prices);
+  const oneTraining = trainingCost([bestRun], 'best-run', cost, prices, inputs.costs);
   const ci = (s: Subject) => approachQualityCi(metric.onMetric, s, bestRun.runId, inputs.baselinesRunId);
-  const approaches = approachInputs(requests, training, alwaysOn, cost, { finetuned: bestQuality, prompting: quality('prompting'), rag: quality('rag') }).map((a) => ({ ...a, qualityCi: ci(a.approach) }));
+  const partsCtx = { requests, cost: served, prices, training, oneTrainingUsd: oneTraining.usd, userSet: settings.userSet };
+  const approaches = approachInputs(partsCtx, { finetuned: bestQuality, prompting: quality('prompting'), rag: quality('rag') }, { finetuned: ci('finetuned'), prompting: ci('prompting'), rag: ci('rag') });
   const baseQuality = quality('base');
-  const roi = computeRoi({ monthlyRequests: settings.monthlyRequests, months: settings.months, objective: { metric: metric.key, goal: metric.goal }, approaches, baseQuality });
+  const roi = computeRoi({
+    monthlyRequests: settings.monthlyRequests, months: settings.months, objective: { metric: metric.key, goal: metric.goal }, approaches, baseQuality,
+    value: cost.value ?? null, drivers: DRIVERS,
+  });
   const limited = isLimited(sweep.limits);
-  notes.push(...roiNotes(requests, training, alwaysOn, cost, limited ? (sweep.limits as Record<string, unknown>) : null, inputs.subjects ?? []));
+  notes.push(...pricingNotes(requests, served, prices, serving.why));
+  if (training.used === 'target-device') notes.push(`training is amortised at its estimated cost on ${training.targetDevice} (FLOPs at MFU ${cost.trainingMfu}${settings.whatIf.trainingMfu ? ', what-if --training-mfu' : ''}); the runs ran on CPU cores (measured ${fmtUsd(training.measuredUsd)})`);
+  if (roi.valueNote) notes.push(roi.valueNote);
+  if (!roi.value) notes.push('no value per request is set (cost.value): the comparison is on cost and quality; set cost.value.usdPerCorrect, usdPerError, ... to weigh quality in dollars and get net, ROI and payback');
+  const notSet = approaches.flatMap((a) => (a.parts ?? []).filter((p) => p.origin === 'not set').map((p) => `${a.approach} ${p.label}`));
+  if (notSet.length) notes.push(`not set in the spec, counted as $0: ${notSet.join(', ')} (cost.effort.<approach>, cost.hourlyRateUsd, cost.labellingUsdPerExample, cost.retrainEveryMonths, cost.dataPreparationUsd)`);
+  if (limited) notes.push(`the sweep was limited (${limitFlags(sweep.limits as Record<string, unknown>)}): token counts and training cost are those of the cut-down runs`);
+  const usedKeys = [...(['finetuned', 'prompting', 'rag'] as const).map((a) => requests[a].priceKey), ...(training.used === 'target-device' ? [devicePrice(prices, cost.targetDevice).key] : training.used === 'hosted' ? [apiPrice(prices, cost.hostedFinetunedModel!).key] : training.measuredDevice.split(', ').filter((k) => k in prices))];
+  const inUse = pricesInUse(prices, usedKeys, opts.asOf ?? new Date());
+  const stale = inUse.filter((p) => p.stale);
+  const staleWarning = stale.length
+    ? `${stale.length === inUse.length ? 'every price in use is' : `${stale.map((p) => p.key).join(', ')} ${stale.length > 1 ? 'are' : 'is'}`} older than ${STALE_PRICE_MONTHS} months (${[...new Set(stale.map((p) => `${p.date}, ${p.ageMonths} months`))].join('; ')}): list prices change, check them or override with cost.prices or --prices FILE`
+    : null;
 
   return {
     ...roi,
@@ -154,7 +189,12 @@ export function computeSweepRoi(inputs: RoiInputs, opts: ComputeRoiOptions = {})
     baseQuality,
     training,
     requests,
-    apiModel: apiPrice(prices, cost.apiModel).key,
+    apiModel: apiPrice(prices, settings.whatIf.apiModel ?? cost.apiModel).key,
+    serving,
+    costInputs: approaches.flatMap((a) => (a.parts ?? []).map((p) => ({ ...p, approach: a.approach }))),
+    whatIfs: settings.whatIfLabels,
+    prices: inUse,
+    staleWarning,
     notes,
   };
 }
@@ -163,28 +203,48 @@ export function computeSweepRoi(inputs: RoiInputs, opts: ComputeRoiOptions = {})
 interface RoiSettings {
   cost: CostSpec;
   prices: PriceTable;
-  /** A prices file or a what-if is given: stored per-request costs are re-priced. */
-  reprice: boolean;
+  whatIf: WhatIfs;
+  /** The what-ifs in words. */
+  whatIfLabels: string[];
+  /** Dotted paths of the cost section the spec set itself. */
+  userSet: Set<string>;
   monthlyRequests: number;
   months: number;
   notes: string[];
 }
 
 function roiSettings(spec: unknown, opts: ComputeRoiOptions): RoiSettings {
-  const { cost: specCostSection, notes } = specCost(spec);
-  // The spec's serving throughput is a figure for its serving device: another device drops it.
+  const { cost: specCostSection, notes, userSet } = specCost(spec);
+  // The spec's serving throughput is a figure for its serving device (and utilisation): another drops it.
   const cost: CostSpec = {
     ...specCostSection,
-    ...(opts.servingDevice ? { servingDevice: opts.servingDevice, servingThroughputTokensPerSecond: undefined } : {}),
-    ...(opts.apiModel ? { apiModel: opts.apiModel } : {}),
+    ...(opts.servingDevice || opts.servingMfu ? { servingThroughputTokensPerSecond: undefined } : {}),
+    ...(opts.servingMfu ? { servingMfu: opts.servingMfu } : {}),
+    ...(opts.trainingMfu ? { trainingMfu: opts.trainingMfu } : {}),
   };
   let prices = applyPriceOverrides(BUILTIN_PRICES, cost.prices, 'spec cost.prices');
   if (opts.pricesFile) prices = applyPriceOverrides(prices, opts.pricesFile.overrides, opts.pricesFile.origin);
   validateCostNames(cost, prices);
+  if (opts.apiModel) apiPrice(prices, opts.apiModel);
+  if (opts.servingDevice) devicePrice(prices, opts.servingDevice);
+  const whatIf: WhatIfs = {
+    ...(opts.apiModel ? { apiModel: opts.apiModel } : {}),
+    ...(opts.servingDevice ? { servingDevice: opts.servingDevice } : {}),
+    ...(opts.servingMfu ? { servingMfu: opts.servingMfu } : {}),
+    ...(opts.trainingMfu ? { trainingMfu: opts.trainingMfu } : {}),
+  };
+  const whatIfLabels = [
+    ...(opts.apiModel ? [`--api-model ${opts.apiModel}: prompting and RAG priced as ${apiPrice(prices, opts.apiModel).key} API calls`] : []),
+    ...(opts.servingDevice ? [`--serving-device ${opts.servingDevice}: the self-hosted approaches served on ${devicePrice(prices, opts.servingDevice).key}`] : []),
+    ...(opts.servingMfu ? [`--serving-mfu ${opts.servingMfu}: serving utilisation (spec ${specCostSection.servingMfu})`] : []),
+    ...(opts.trainingMfu ? [`--training-mfu ${opts.trainingMfu}: training utilisation on the target device (spec ${specCostSection.trainingMfu})`] : []),
+  ];
   return {
     cost,
     prices,
-    reprice: Boolean(opts.pricesFile || opts.servingDevice || opts.apiModel),
+    whatIf,
+    whatIfLabels,
+    userSet,
     monthlyRequests: opts.monthlyRequests ?? cost.monthlyRequests,
     months: opts.months ?? cost.months,
     notes,
@@ -253,76 +313,6 @@ function approachRow<R extends Pick<EvalResultRecord, 'subject' | 'runId'>>(onMe
   return onMetric.find((v) => v.subject === subject && v.runId === runId) ?? onMetric.find((v) => v.subject === subject && v.runId === baselinesRunId);
 }
 
-/** Per-request cost of each approach: stored rows, re-priced stored token counts, or tokens estimated from prediction lengths. */
-function requestCosts(inputs: RoiInputs, bestRun: RunRecord, settings: RoiSettings): RoiReport['requests'] {
-  const { cost, prices, reprice, notes } = settings;
-  const allCosts = inputs.costs;
-  const totalParams = bestRun.totalParams ?? 0;
-  const requests = {} as RoiReport['requests'];
-  for (const subject of ['finetuned', 'prompting', 'rag'] as const) {
-    const ids = subject === 'finetuned' ? [bestRun.runId] : [bestRun.runId, inputs.baselinesRunId];
-    const stored = storedRequest(allCosts, ids, subject);
-    if (stored && !reprice) {
-      requests[subject] = { ...stored, systemPromptTokens: subject === 'finetuned' ? 0 : cost.systemPromptTokens, pricing: prices[stored.priceKey]?.kind === 'api' ? 'api' : 'self-hosted', tokenSource: 'measured' };
-      continue;
-    }
-    let tokens = stored ? { inputTokens: stored.inputTokens, outputTokens: stored.outputTokens } : null;
-    if (!tokens) {
-      tokens = estimatedTokens(inputs.predictionLengths, ids, subject);
-      notes.push(`${subject}: no token counts stored; estimated from prediction lengths at ${CHARS_PER_TOKEN} characters per token`);
-    }
-    if (subject === 'finetuned' && !cost.hostedFinetunedModel && !cost.servingThroughputTokensPerSecond && !(totalParams > 0)) {
-      throw new UserInputError(`run ${bestRun.runId} has no total_params, so its serving throughput is unknown; set cost.servingThroughputTokensPerSecond in the spec`);
-    }
-    // Re-pricing keeps the throughput the run was priced at on the same device, or uses what its
-    // evaluation measured when the model is now served on the device it ran on.
-    const measuredTp = stored?.tokensPerSecond && devicePrice(prices, stored.priceKey).key === devicePrice(prices, cost.servingDevice ?? cost.targetDevice).key
-      ? { device: stored.priceKey, tokensPerSecond: stored.tokensPerSecond }
-      : evalThroughput(allCosts, subject === 'finetuned' ? bestRun.runId : inputs.baselinesRunId);
-    requests[subject] = { ...requestCost(subject, tokens, cost, prices, totalParams || 1, measuredTp), tokenSource: stored ? 'measured' : 'estimated' };
-  }
-  return requests;
-}
-
-/** Monthly USD of the serving devices kept on 24/7 for a self-hosted fine-tuned model (0 when priced per token or hosted). */
-function alwaysOnMonthlyUsd(ft: RequestCost, cost: CostSpec, prices: PriceTable): number {
-  return ft.pricing === 'self-hosted' && cost.servingAlwaysOnDevices > 0 ? cost.servingAlwaysOnDevices * HOURS_PER_MONTH * devicePrice(prices, cost.servingDevice ?? cost.targetDevice).usdPerHour : 0;
-}
-
-/** The three approaches as `computeRoi` takes them. */
-function approachInputs(requests: RoiReport['requests'], training: TrainingCost, alwaysOn: number, cost: CostSpec, quality: Record<'finetuned' | 'prompting' | 'rag', number | null>): ApproachInput[] {
-  const ft = requests.finetuned;
-  return [
-    { approach: 'finetuned', quality: quality.finetuned, perRequestUsd: ft.usd, oneOffUsd: training.usd + training.dataPreparationUsd, fixedMonthlyUsd: 0, alwaysOnMonthlyUsd: alwaysOn, pricing: ft.pricing === 'api' ? `hosted ${ft.priceKey}` : `self-hosted ${ft.priceKey}${alwaysOn > 0 ? ` (${cost.servingAlwaysOnDevices} always on)` : ''}` },
-    { approach: 'prompting', quality: quality.prompting, perRequestUsd: requests.prompting.usd, oneOffUsd: 0, fixedMonthlyUsd: 0, pricing: `${requests.prompting.priceKey} API` },
-    { approach: 'rag', quality: quality.rag, perRequestUsd: requests.rag.usd, oneOffUsd: 0, fixedMonthlyUsd: cost.ragIndexMonthlyUsd, pricing: `${requests.rag.priceKey} API + index` },
-  ];
-}
-
-/** The notes on how each approach and the training were priced (`limits`: the sweep's limits when it was cut down). */
-function roiNotes(requests: RoiReport['requests'], training: TrainingCost, alwaysOn: number, cost: CostSpec, limits: Record<string, unknown> | null, subjects: readonly { subject: string; provider: string; model: string; endpoint: string }[]): string[] {
-  const ft = requests.finetuned;
-  const notes: string[] = [];
-  const local: string[] = [];
-  for (const [name, label] of [['prompting', 'prompting'], ['rag', 'RAG']] as const) {
-    const s = subjects.find((x) => x.subject === name);
-    if (s && s.provider !== 'local') notes.push(`${label} was evaluated on ${s.provider} ${s.model} (${s.endpoint}) and is priced as ${requests[name].priceKey} API calls on the tokens that API reported`);
-    else local.push(label);
-  }
-  if (local.length) notes.unshift(`${local.join(' and ')} ${local.length > 1 ? 'are' : 'is'} priced as ${requests.prompting.priceKey} API calls on the prompts measured here; ${local.length > 1 ? 'their' : 'its'} quality is that of the local base model with the same prompts`);
-  if (ft.pricing === 'self-hosted') {
-    const tp = ft.tokensPerSecond ? `${Math.round(ft.tokensPerSecond).toLocaleString('en-US')} tokens/s per device (${/ tokens\/s \((.*)\)$/.exec(ft.priceSource)?.[1] ?? 'see priceSource'})` : 'unknown throughput';
-    notes.push(
-      alwaysOn > 0
-        ? `the fine-tuned model is served on ${cost.servingAlwaysOnDevices} ${ft.priceKey} kept on 24/7 (${fmtUsd(alwaysOn)}/month whatever the volume) at ${tp}; cost.servingAlwaysOnDevices: 0 prices serverless serving by the token`
-        : `the fine-tuned model is priced per token served on ${ft.priceKey} at ${tp}`,
-    );
-  }
-  if (training.used === 'target-device') notes.push(`training is amortised at its estimated cost on ${training.targetDevice}; the runs ran on CPU cores (measured ${fmtUsd(training.measuredUsd)})`);
-  if (limits) notes.push(`the sweep was limited (${limitFlags(limits)}): token counts and training cost are those of the cut-down runs`);
-  return notes;
-}
-
 /** Whether a sweep's stored limits (`limits_json`) name any flag (--limit-train, --limit-eval, --max-steps...). */
 function isLimited(limits: unknown): boolean {
   return typeof limits === 'object' && limits !== null && Object.values(limits).some((v) => v !== null && v !== undefined);
@@ -359,52 +349,45 @@ export function noCompletedRun(inputs: Pick<RoiInputs, 'sweep' | 'sweepsWithComp
     : `${head}, and no sweep in ${inputs.dbFile} has a completed run; produce one with: fte sweep ${spec}`;
 }
 
-/** The sweep's `cost` section from its stored spec (the schema's defaults when absent or invalid, with a note). */
-export function specCost(spec: unknown): { cost: CostSpec; notes: string[] } {
-  if (!spec || typeof spec !== 'object') return { cost: costSchema.parse({}), notes: ['the sweep stored no spec: default cost settings used'] };
-  const parsed = costSchema.safeParse((spec as Partial<ExperimentSpec>).cost ?? {});
-  if (parsed.success) return { cost: parsed.data, notes: [] };
-  return { cost: costSchema.parse({}), notes: [`the stored spec's cost section is invalid (${parsed.error.issues[0]?.message}): default cost settings used`] };
+/**
+ * The sweep's `cost` section from its stored spec (the schema's defaults when absent or invalid, with
+ * a note), and the dotted paths the spec set itself (`userSet`: `apiModel`, `effort.finetuned.engineeringHours`).
+ */
+export function specCost(spec: unknown): { cost: CostSpec; notes: string[]; userSet: Set<string> } {
+  if (!spec || typeof spec !== 'object') return { cost: costSchema.parse({}), notes: ['the sweep stored no spec: default cost settings used'], userSet: new Set() };
+  const raw = (spec as Partial<ExperimentSpec>).cost ?? {};
+  const parsed = costSchema.safeParse(raw);
+  if (parsed.success) return { cost: parsed.data, notes: [], userSet: userSetPaths(raw) };
+  return { cost: costSchema.parse({}), notes: [`the stored spec's cost section is invalid (${parsed.error.issues[0]?.message}): default cost settings used`], userSet: new Set() };
 }
 
-/** A subject's stored per-request cost (its `inference_input/output_per_request_<subject>` rows), first run in `runIds` that has both. */
-function storedRequest(rows: CostRecord[], runIds: string[], subject: Subject): Omit<RequestCost, 'systemPromptTokens' | 'pricing'> | null {
-  for (const id of runIds) {
-    const inp = rows.find((r) => r.runId === id && r.component === `inference_input_per_request_${subject}`);
-    const out = rows.find((r) => r.runId === id && r.component === `inference_output_per_request_${subject}`);
-    if (!inp || !out || inp.tokens === null || out.tokens === null) continue;
-    const tokens = inp.tokens + out.tokens;
-    const hours = (inp.hours ?? 0) + (out.hours ?? 0);
-    return {
-      subject,
-      inputTokens: inp.tokens,
-      outputTokens: out.tokens,
-      inputUsd: inp.usd ?? 0,
-      outputUsd: out.usd ?? 0,
-      usd: (inp.usd ?? 0) + (out.usd ?? 0),
-      priceKey: inp.device ?? 'unknown',
-      ...(hours > 0 ? { tokensPerSecond: tokens / (hours * 3600) } : {}),
-      priceSource: inp.priceSource ?? 'unknown',
-    };
-  }
-  return null;
-}
-
-/** Tokens/s per device a run's evaluation measured, from its stored `eval` row (tokens / hours / device count). */
-function evalThroughput(rows: CostRecord[], runId: string): { device: string; tokensPerSecond: number } | undefined {
-  const ev = rows.find((r) => r.runId === runId && r.component === 'eval');
-  if (!ev?.device || !ev.hours || !ev.tokens) return undefined;
-  const { key, count } = parseDeviceLabel(ev.device);
-  return { device: key, tokensPerSecond: ev.tokens / (ev.hours * 3600) / count };
-}
-
-/** Mean tokens per request from the clean predictions' mean lengths / `CHARS_PER_TOKEN`, first run in `runIds` that has predictions. */
-function estimatedTokens(lengths: PredictionLengths[], runIds: string[], subject: Subject): { inputTokens: number; outputTokens: number } {
-  for (const id of runIds) {
-    const l = lengths.find((x) => x.runId === id && x.subject === subject && x.n > 0);
-    if (l) return { inputTokens: l.meanInputChars / CHARS_PER_TOKEN, outputTokens: l.meanOutputChars / CHARS_PER_TOKEN };
-  }
-  throw new UserInputError(`no token counts or predictions for ${subject} in runs ${runIds.join(', ')}; re-run the sweep so the evaluation records them: fte sweep <spec> --no-resume`);
+/**
+ * The dotted paths of a cost section that differ from the schema's defaults, with their parents
+ * (`{ effort: { finetuned: { engineeringHours: 40 } } }` -> `effort`, `effort.finetuned`,
+ * `effort.finetuned.engineeringHours`). A sweep stores its spec with the defaults filled in, so a
+ * value equal to its default cannot be told from one left out: it counts as the default.
+ */
+export function userSetPaths(raw: unknown): Set<string> {
+  const defaults = costSchema.parse({}) as Record<string, unknown>;
+  const out = new Set<string>();
+  const walk = (o: unknown, d: unknown, prefix: string): boolean => {
+    if (o && typeof o === 'object' && !Array.isArray(o)) {
+      let any = false;
+      for (const [k, v] of Object.entries(o as Record<string, unknown>)) {
+        if (v === undefined) continue;
+        const p = prefix ? `${prefix}.${k}` : k;
+        const dv = d && typeof d === 'object' ? (d as Record<string, unknown>)[k] : undefined;
+        if (walk(v, dv, p)) {
+          out.add(p);
+          any = true;
+        }
+      }
+      return any;
+    }
+    return JSON.stringify(o) !== JSON.stringify(d);
+  };
+  walk(raw, defaults, '');
+  return out;
 }
 
 /**

@@ -30,6 +30,7 @@ import { shuffle } from '../random.js';
 import type { ChatMessage } from '../providers/types.js';
 import { chatMessages } from '../providers/chat-text.js';
 import { exampleRng } from './perturbations/random.js';
+import { normalizeLabel } from './labels.js';
 
 /** The part of a tokenizer the local prompt path needs (src/model's `TextTokenizer` satisfies it). */
 export interface PromptTokenizer {
@@ -71,13 +72,23 @@ export function formatDemonstration(ex: Example): string {
 }
 
 /**
- * Whether the categories of `train` are labels rather than tasks: at least two categories, and every
- * category has exactly one distinct (trimmed) completion, i.e. the category determines the answer.
+ * Whether the categories of `train` are labels rather than tasks: at least two categories, and in
+ * every category one answer (normalised as a classification label: case, surrounding space and
+ * punctuation ignored, src/eval/labels.ts) makes up at least 90% of its examples, i.e. the category
+ * all but determines the answer. A dataset whose `label` field became the category is caught even when
+ * a few rows write the answer differently.
  */
 export function categoriesAreLabels(train: Example[]): boolean {
   const byCat = groupBy(train.filter((e) => e.category !== undefined), (e) => e.category!);
   if (byCat.size < 2) return false;
-  return [...byCat.values()].every((g) => new Set(g.map((e) => e.completion.trim())).size === 1);
+  return [...byCat.values()].every((g) => {
+    const counts = new Map<string, number>();
+    for (const e of g) {
+      const k = normalizeLabel(e.completion);
+      counts.set(k, (counts.get(k) ?? 0) + 1);
+    }
+    return Math.max(...counts.values()) >= 0.9 * g.length;
+  });
 }
 
 /** Round-robin over strata (strata in a seeded order, each shuffled with `rng`) until `k` items. */
@@ -97,7 +108,7 @@ function roundRobin(strata: Map<string, Example[]>, k: number, rng: () => number
  */
 export function selectFewShot(train: Example[], category: string | undefined, k: number, seed: number, categoryIsLabel = categoriesAreLabels(train)): Example[] {
   if (k <= 0 || train.length === 0) return [];
-  const byLabelOf = (xs: Example[]) => groupBy(xs, (e) => e.completion.trim());
+  const byLabelOf = (xs: Example[]) => groupBy(xs, (e) => normalizeLabel(e.completion));
   if (categoryIsLabel) return roundRobin(byLabelOf(train), k, exampleRng(seed, 'few_shot', '\u0000labels'));
   const rng = exampleRng(seed, 'few_shot', category ?? '');
   const inCategory = category === undefined ? [] : train.filter((e) => e.category === category);

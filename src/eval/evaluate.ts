@@ -26,8 +26,10 @@
  *      `<perturbation>:original - <perturbation>` (sign flipped for lower-is-better metrics): paired,
  *      over the changed examples. Drops are not stored as rows. When a perturbation changed no input of
  *      a slice both rows have n = 0 and no value (NaN, stored NULL) and no interval.
- *    - `perplexity` (clean only): exp(mean token NLL) of the reference completions given the
- *      subject's clean prompts; n = tokens.
+ *    - `perplexity` (clean only): exp(mean token NLL) of the reference completions and the
+ *      end-of-text token after each (the tokens the training/validation loss averages, so test
+ *      perplexity and exp(validation loss) are the same quantity on two splits) given the subject's
+ *      clean prompts; n = tokens.
  *    - `worst_case` (HELM): per metric, each example takes the worst of its clean and perturbed
  *      predictions (by the metric's per-example score; unchanged inputs count once, as clean), then the
  *      corpus metric over those predictions.
@@ -58,6 +60,7 @@ import type { ChatRequest, Completion, Provider } from '../providers/types.js';
 import { DEFAULT_BOOTSTRAP, meanInterval, metricInterval, type BootstrapSpec, type IntervalFields } from './intervals.js';
 import { labelSet, mapToLabel } from './labels.js';
 import { createPromptBuilder, SUBJECT_PROMPTS, type BuiltPrompt, type PromptStrategy } from './baselines.js';
+import { chatTokens, loadApiTokenCounter, type ApiTokenCounter } from './api-tokens.js';
 import { METRICS, getMetric, type MetricDef } from './metrics/registry.js';
 import { ALL_SLICE, NO_CATEGORY, buildSlices, inferSliceKinds, metricsFor, sliceLabelSets, wantsPerplexity, type SliceKind } from './slices.js';
 
@@ -69,6 +72,11 @@ export { modelGenerator, type Generator } from '../providers/local.js';
 
 export interface EvaluateSubjectOptions {
   subject: Subject;
+  /**
+   * Counts the clean answered requests as an OpenAI API would bill them (`subjectRow.apiPromptTokens`,
+   * src/eval/api-tokens.ts). Default: the o200k_base counter when its package is installed; null: no counts.
+   */
+  apiTokenCounter?: ApiTokenCounter | null;
   /** What the subject is (stored in `subjects`). Default: the subject's name when it is a built-in kind, else `model`. */
   kind?: SubjectKind;
   /** Where the prompts go (src/providers). */
@@ -335,6 +343,16 @@ export async function evaluateSubject(opts: EvaluateSubjectOptions): Promise<Eva
   const completionTokens = cleanCompletions.reduce((a, c) => a + c.completionTokens, 0);
   const wallSeconds = (performance.now() - t0) / 1000;
   const failed = completions.filter((c) => c.error !== undefined);
+  // What an API would bill for the same answered requests: the prompts as built, the answers given.
+  const counter = opts.apiTokenCounter === undefined ? await loadApiTokenCounter() : opts.apiTokenCounter;
+  const answered = cleanCompletions.map((c, i) => (c.error === undefined ? i : -1)).filter((i) => i >= 0);
+  const apiCounts = counter
+    ? {
+        apiPromptTokens: answered.reduce((a, i) => a + chatTokens(clean[i]!.messages, counter), 0),
+        apiCompletionTokens: answered.reduce((a, i) => a + counter.countText(cleanPred[i]!), 0),
+        apiTokenizer: counter.name,
+      }
+    : {};
   const subjectRow: SubjectRow = {
     subject, kind, prompt: strategy, k,
     provider: provider.type, model: provider.model, endpoint: provider.endpoint,
@@ -348,6 +366,7 @@ export async function evaluateSubject(opts: EvaluateSubjectOptions): Promise<Eva
     inputsCut: cleanCompletions.filter((c) => (c.truncation?.tokensCut ?? 0) > 0).length,
     noDemonstrations: k > 0 ? cleanCompletions.filter((c, i) => clean[i]!.contextIds.length - (c.truncation?.demonstrationsDropped ?? 0) <= 0).length : 0,
     promptTokens, completionTokens, wallSeconds,
+    ...apiCounts,
   };
   return {
     rows,

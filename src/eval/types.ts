@@ -50,6 +50,16 @@ export interface SubjectRow {
   promptTokens: number;
   completionTokens: number;
   wallSeconds: number;
+  /**
+   * The same clean answered requests counted with an OpenAI tokenizer (`apiTokenizer`, `o200k_base`):
+   * the prompt as built (chat messages before any truncation to a local model's context, with the
+   * chat format's per-message tokens) and the answer text. What an API would bill for these requests;
+   * the what-if `fte roi --api-model` prices a local subject with them. Absent when the tokenizer
+   * package is not installed, and in stores before schema 5.
+   */
+  apiPromptTokens?: number;
+  apiCompletionTokens?: number;
+  apiTokenizer?: string;
 }
 
 /**

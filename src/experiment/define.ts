@@ -5,7 +5,11 @@ import {
   earlyStoppingSchema,
   evaluateSchema,
   experimentSchema,
+  baselineSchema,
+  localProviderSchema,
   METHODS,
+  modelSubjectSchema,
+  openaiProviderSchema,
   paramsSchema,
   sweepSchema,
   type ExperimentSpec,
@@ -27,6 +31,10 @@ const KNOWN_KEYS: Record<string, string[]> = {
   cost: Object.keys(costSchema.shape),
   model: ['base'],
   objective: ['metric', 'goal'],
+  'evaluate.baselines': Object.keys(baselineSchema.options[1].shape),
+  'evaluate.models': Object.keys(modelSubjectSchema.shape),
+  'evaluate.baselines.provider': [...new Set([...Object.keys(localProviderSchema.shape), ...Object.keys(openaiProviderSchema.shape)])],
+  'evaluate.models.provider': [...new Set([...Object.keys(localProviderSchema.shape), ...Object.keys(openaiProviderSchema.shape)])],
 };
 
 function knownKeysAt(path: PropertyKey[]): string[] {

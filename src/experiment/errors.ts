@@ -31,13 +31,20 @@ export function formatPath(path: ReadonlyArray<PropertyKey>): string {
   return out;
 }
 
-/** Show a value in an error message: short, JSON-like, never multi-line. */
+/** Field names whose values are secrets (`apiKey`, `token`, `password`, ...), but not `apiKeyEnv` (a variable's name). */
+const SECRET_KEY = /^(?!.*Env$).*(key|token|secret|password|passwd|authorization)/i;
+/** Strings that look like API keys or bearer tokens. */
+const SECRET_VALUE = /^(sk|pk|rk|hf|gsk|xai)[-_][A-Za-z0-9_-]{8,}$|^Bearer\s/i;
+
+/** Show a value in an error message: short, JSON-like, never multi-line; secrets redacted. */
 export function showValue(value: unknown): string {
   if (typeof value === 'function') return 'a function';
   if (value === undefined) return 'nothing';
   // JSON has no NaN or Infinity (JSON.stringify writes null): show them as written.
   if (typeof value === 'number' && !Number.isFinite(value)) return String(value);
-  const text = JSON.stringify(value);
+  // Secrets never reach a message (CI logs keep them): values under key-like names, and strings that
+  // look like API keys, are shown as ***.
+  const text = JSON.stringify(value, (k, v: unknown) => (SECRET_KEY.test(k) && v !== undefined && typeof v !== 'object') || (typeof v === 'string' && SECRET_VALUE.test(v)) ? '***' : typeof v === 'string' ? v.replace(/\/\/[^/@\s]*@/g, '//***@') : v);
   if (text === undefined) return String(value);
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }
@@ -81,10 +88,28 @@ export function didYouMean(key: string, known: readonly string[]): string | unde
 /** Turn a zod issue into a field-path + one-line detail, with a did-you-mean hint for unknown keys. */
 export function describeIssue(issue: z.core.$ZodIssue, root: unknown, knownKeysAt: (path: PropertyKey[]) => string[]): { path: string; detail: string } {
   const path = formatPath(issue.path);
+  if (issue.code === 'invalid_union') {
+    const u = issue as z.core.$ZodIssueInvalidUnion & { note?: string; discriminator?: string; options?: unknown[] };
+    // An unknown discriminator (`provider.type`): name the known values.
+    if (u.options && u.options.length > 0) {
+      return { path, detail: `expected one of ${u.options.map(String).join(', ')}, got ${showValue(valueAt(root, issue.path as PropertyKey[]))}` };
+    }
+    // A union of alternatives (a name or an object): describe the alternative that matches the value's shape.
+    const value = valueAt(root, issue.path as PropertyKey[]);
+    const branches = u.errors.filter((b) => b.length > 0);
+    const shapeFits = (b: z.core.$ZodIssue[]) => !(b[0]!.path.length === 0 && b[0]!.code === 'invalid_type');
+    const pick = typeof value === 'object' && value !== null
+      ? branches.find((b) => shapeFits(b) && b[0]!.path.length > 0) ?? branches.find(shapeFits)
+      : branches.find((b) => b[0]!.path.length === 0 && shapeFits(b));
+    if (pick) return describeIssue({ ...pick[0]!, path: [...issue.path, ...pick[0]!.path] } as z.core.$ZodIssue, root, knownKeysAt);
+  }
   if (issue.code === 'unrecognized_keys') {
     const key = issue.keys[0]!;
     const known = knownKeysAt(issue.path as PropertyKey[]);
-    const hint = didYouMean(key, known);
+    const hint = SECRET_KEY.test(key) && known.includes('apiKeyEnv') ? undefined : didYouMean(key, known);
+    if (SECRET_KEY.test(key) && known.includes('apiKeyEnv')) {
+      return { path: formatPath([...issue.path, key]), detail: 'unknown field: keys are never written in a spec; put the key in an environment variable and name the variable in apiKeyEnv' };
+    }
     const where = formatPath([...issue.path, key]);
     return { path: where, detail: `unknown field${hint ? ` (did you mean '${hint}'?)` : ''}; known: ${known.join(', ')}` };
   }

@@ -94,7 +94,10 @@ export const earlyStoppingSchema = z
     metric: z.enum(['val_loss']).default('val_loss'),
     /** Evaluations without improvement before stopping. Default 3. */
     patience: z.number().int().positive().default(3),
-    /** Improvement smaller than this does not count. Default 0. */
+    /**
+     * An improvement of at most this much does not reset patience (it still becomes the best
+     * checkpoint, as HF's Trainer + EarlyStoppingCallback early_stopping_threshold). Default 0.
+     */
     minDelta: z.number().min(0).default(0),
   })
   .strict();
@@ -105,12 +108,22 @@ const SUBJECT_NAME = z
   .regex(/^[A-Za-z][A-Za-z0-9_.-]*$/, 'a letter, then letters, digits, _, . and -')
   .refine((n) => n !== 'finetuned' && n !== 'majority', 'finetuned and majority are reserved subject names');
 
+/** An absolute http(s) URL with a host and no user:password part. */
+function isPlainHttpUrl(s: string): boolean {
+  try {
+    const u = new URL(s);
+    return (u.protocol === 'http:' || u.protocol === 'https:') && u.hostname !== '' && u.username === '' && u.password === '' && !/\s/.test(s);
+  } catch {
+    return false;
+  }
+}
+
 /** An OpenAI-compatible endpoint (src/providers/types.ts `OpenAIProviderSpec`). */
 export const openaiProviderSchema = z
   .object({
     type: z.literal('openai'),
     /** e.g. `https://api.openai.com/v1`, `http://localhost:11434/v1` (Ollama), `http://127.0.0.1:8000/v1` (vLLM, fte serve). */
-    baseURL: z.string().regex(/^https?:\/\/[^\s/]+/, 'an http(s) URL such as http://127.0.0.1:8000/v1'),
+    baseURL: z.string().refine(isPlainHttpUrl, 'an http(s) URL without credentials, such as http://127.0.0.1:8000/v1 (a key goes in apiKeyEnv)'),
     /** The endpoint's model name. */
     model: z.string().min(1),
     /** Environment variable holding the API key (read at run time, never stored or printed). */
@@ -118,7 +131,7 @@ export const openaiProviderSchema = z
     /** Requests in flight at once. Default 4. */
     concurrency: z.number().int().positive().max(256).optional(),
     /** Per-request timeout, milliseconds. Default 60000. */
-    timeoutMs: z.number().int().positive().optional(),
+    timeoutMs: z.number().int().positive().max(2_147_483_647).optional(),
     /** Retries on 408/409/429/5xx, connection errors and timeouts (exponential backoff, Retry-After honoured). Default 4. */
     maxRetries: z.number().int().min(0).max(20).optional(),
   })
@@ -220,13 +233,67 @@ export const evaluateSchema = z
     e.models.forEach((m, i) => check(m.name, ['models', i]));
   });
 
+/**
+ * People's time and data for one approach (`cost.effort.<approach>`), priced at `cost.hourlyRateUsd`
+ * and `cost.labellingUsdPerExample`. Every field is optional and unset means "not given" (counted 0
+ * and reported as not set), never an invented figure.
+ */
+export const effortSchema = z
+  .object({
+    /** One-off hours to build it: training pipeline and data handling, prompt design, retrieval index. */
+    engineeringHours: z.number().min(0).optional(),
+    /** One-off hours of evaluation and QA before it goes live. */
+    evaluationHours: z.number().min(0).optional(),
+    /** Hours per month to keep it working (monitoring, prompt or index upkeep, incidents). */
+    maintenanceHoursPerMonth: z.number().min(0).optional(),
+    /** Examples labelled for it (one-off), at `cost.labellingUsdPerExample`. */
+    labelledExamples: z.number().int().min(0).optional(),
+  })
+  .strict();
+
+/**
+ * The benefit side of the ROI (`cost.value`), per request. The quality metric is read as the share of
+ * requests answered correctly (a fraction in [0, 1], higher is better), so
+ *   value per request = q x usdPerCorrect - (1 - q) x errorCost + reviewMinutesSavedPerRequest / 60 x reviewerUsdPerHour
+ * with errorCost = escalatedErrorShare x usdPerEscalation + (1 - escalatedErrorShare) x usdPerError.
+ * Unset fields count 0.
+ */
+export const valueSchema = z
+  .object({
+    /** What a correct answer is worth, USD. */
+    usdPerCorrect: z.number().min(0).optional(),
+    /** What a wrong answer that goes unnoticed costs, USD. */
+    usdPerError: z.number().min(0).optional(),
+    /** What a wrong answer caught and handed to a person costs, USD. */
+    usdPerEscalation: z.number().min(0).optional(),
+    /** Share of wrong answers that are caught and escalated (0..1); the rest cost `usdPerError`. Needed with `usdPerEscalation`. */
+    escalatedErrorShare: z.number().min(0).max(1).optional(),
+    /** Minutes of human review each automated request saves. */
+    reviewMinutesSavedPerRequest: z.number().min(0).optional(),
+    /** Loaded hourly cost of the reviewer, USD. Needed with `reviewMinutesSavedPerRequest`. */
+    reviewerUsdPerHour: z.number().min(0).optional(),
+  })
+  .strict()
+  .superRefine((v, ctx) => {
+    if (v.usdPerEscalation !== undefined && v.escalatedErrorShare === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['escalatedErrorShare'], message: 'a share in [0, 1] of wrong answers escalated, to use usdPerEscalation' });
+    }
+    if (v.reviewMinutesSavedPerRequest !== undefined && v.reviewerUsdPerHour === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['reviewerUsdPerHour'], message: 'a number (USD per hour) to price reviewMinutesSavedPerRequest' });
+    }
+  });
+
 export const costSchema = z
   .object({
     /** Device the runs are priced on, a key of the price table (src/cost/prices). Default: measured device. */
     device: z.string().optional(),
     /** Device a production training run would use, for the "what would it cost there" figure. */
     targetDevice: z.string().default('A100-80GB'),
-    /** Hosted API model the prompting and RAG baselines are priced as. */
+    /**
+     * API model that prices an API-evaluated baseline whose model has no price entry (e.g. one served
+     * by `fte serve`). Locally evaluated baselines are priced as served on `servingDevice`; `fte roi
+     * --api-model` is the what-if that prices them as API calls.
+     */
     apiModel: z.string().default('gpt-4o-mini'),
     /** Price overrides: key -> partial entry (see src/cost/prices). */
     prices: z.record(z.string(), z.any()).default({}),
@@ -242,7 +309,11 @@ export const costSchema = z
     deviceCount: z.number().int().positive().optional(),
     /** Devices a production training run would use on `targetDevice`. Default 1. */
     targetDeviceCount: z.number().int().positive().default(1),
-    /** Device the fine-tuned model is served on (self-hosted), a price-table key. Default: `targetDevice`. */
+    /**
+     * Device the self-hosted approaches (the fine-tuned model; prompting and RAG evaluated locally) are
+     * served on, a price-table key. Default: by model size (src/cost/serving.ts): one CPU core up to
+     * `cpuServingMaxParams`, else the cheapest device whose memory holds the model.
+     */
     servingDevice: z.string().optional(),
     /** Measured or vendor serving throughput of the fine-tuned model on `servingDevice`, tokens/s. Default: from FLOPs x `servingMfu`. */
     servingThroughputTokensPerSecond: z.number().positive().optional(),
@@ -252,7 +323,12 @@ export const costSchema = z
      * fine-tuning runs use small batches and short sequences.
      */
     trainingMfu: z.number().positive().max(1).default(0.3),
-    /** Model FLOPs utilisation assumed for serving (decoding is memory-bound). Default 0.1. */
+    /**
+     * Model FLOPs utilisation assumed for serving where the evaluation did not measure the throughput on
+     * the serving device. Default 0.1: autoregressive decoding reads every weight once per generated
+     * token, so it is memory-bound and batched serving reaches about a tenth of peak tensor throughput
+     * (the roofline argument of Pope et al. 2022, "Efficiently Scaling Transformer Inference").
+     */
     servingMfu: z.number().positive().max(1).default(0.1),
     /** Price the fine-tuned model as a hosted fine-tuned API model (a price-table key such as `gpt-4o-mini-ft`) instead of self-hosting. */
     hostedFinetunedModel: z.string().optional(),
@@ -260,8 +336,54 @@ export const costSchema = z
     servingAlwaysOnDevices: z.number().int().min(0).default(1),
     /** System-prompt tokens added to every prompting and RAG request (beyond the measured prompt). Default 0. */
     systemPromptTokens: z.number().int().min(0).default(0),
+    /**
+     * Loaded cost of an hour of the people who build, evaluate and maintain an approach (salary,
+     * overheads), USD. No default: hours in `effort` need it.
+     */
+    hourlyRateUsd: z.number().min(0).optional(),
+    /** Cost of labelling one example, USD (`effort.<approach>.labelledExamples` need it). No default. */
+    labellingUsdPerExample: z.number().min(0).optional(),
+    /**
+     * People's time per approach (`finetuned`, `prompting`, `rag`). Nothing is assumed: an unset
+     * figure counts as 0 and the ROI lists it as "not set", because no default would be honest.
+     */
+    effort: z
+      .object({ finetuned: effortSchema.optional(), prompting: effortSchema.optional(), rag: effortSchema.optional() })
+      .strict()
+      .default({}),
+    /** Fine-tuning is repeated every this many months (data drift, new labels). Unset: never retrained. */
+    retrainEveryMonths: z.number().positive().optional(),
+    /** USD of each retraining. Default: one training run of the priced variant at the prices in force. */
+    retrainUsd: z.number().min(0).optional(),
+    /**
+     * Optional. Nothing set: the ROI compares costs and quality only. See `valueSchema`.
+     */
+    value: valueSchema.optional(),
+    /**
+     * Serving assumptions, documented where they are used (src/cost/serving.ts): the memory a served
+     * model needs per parameter, and the largest model a single CPU core serves by default.
+     */
+    servingBytesPerParam: z.number().positive().default(2),
+    /** Memory headroom over the weights for the KV cache and activations, as a fraction of the weights. Default 0.2. */
+    servingMemoryOverhead: z.number().min(0).default(0.2),
+    /** Models up to this many parameters are served on a CPU core by default (`servingDevice` unset). Default 1e8. */
+    cpuServingMaxParams: z.number().positive().default(1e8),
   })
-  .strict();
+  .strict()
+  .superRefine((c, ctx) => {
+    for (const a of ['finetuned', 'prompting', 'rag'] as const) {
+      const e = c.effort[a];
+      if (!e) continue;
+      for (const k of ['engineeringHours', 'evaluationHours', 'maintenanceHoursPerMonth'] as const) {
+        if (e[k] !== undefined && e[k] > 0 && c.hourlyRateUsd === undefined) {
+          ctx.addIssue({ code: 'custom', path: ['hourlyRateUsd'], message: `a number (USD per hour) to price effort.${a}.${k}` });
+        }
+      }
+      if (e.labelledExamples !== undefined && e.labelledExamples > 0 && c.labellingUsdPerExample === undefined) {
+        ctx.addIssue({ code: 'custom', path: ['labellingUsdPerExample'], message: `a number (USD per example) to price effort.${a}.labelledExamples` });
+      }
+    }
+  });
 
 export const experimentSchema = z
   .object({

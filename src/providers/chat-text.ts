@@ -82,15 +82,25 @@ export function fitChatText(
 ): { text: string; tokens: number; truncation?: Truncation } {
   const parts = chatParts(messages);
   const total = parts.demonstrations.length;
-  let kept = parts.demonstrations.slice();
-  let text = partsText(parts);
+  // The fewest oldest demonstrations to drop so that the text fits: a binary search over the number
+  // dropped (the text only shrinks as more are dropped), so a chat of thousands of turns costs
+  // O(log n) encodings rather than n.
+  const textWith = (drop: number) => partsText({ ...parts, demonstrations: parts.demonstrations.slice(drop) });
+  let text = textWith(0);
   let ids = tokenizer.encode(text);
-  while (ids.length > maxTokens && kept.length > 0) {
-    kept = kept.slice(1);
-    text = partsText({ ...parts, demonstrations: kept });
+  let dropped = 0;
+  if (ids.length > maxTokens && total > 0) {
+    let lo = 1;
+    let hi = total;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (tokenizer.encode(textWith(mid)).length <= maxTokens) hi = mid;
+      else lo = mid + 1;
+    }
+    dropped = lo;
+    text = textWith(dropped);
     ids = tokenizer.encode(text);
   }
-  const dropped = total - kept.length;
   let tokensCut = 0;
   if (ids.length > maxTokens) {
     const room = Math.max(0, maxTokens);

@@ -286,8 +286,37 @@ function attemptFetch(state: AttemptState): typeof fetch {
     const bytes = await res.arrayBuffer();
     if (!res.ok) state.errorBody = new TextDecoder().decode(bytes.slice(0, 4096));
     const nullBody = res.status === 204 || res.status === 205 || res.status === 304;
-    return new Response(nullBody ? null : bytes, { status: res.status, statusText: res.statusText, headers: res.headers });
+    return new Response(nullBody ? null : bytes, { status: res.status, statusText: res.statusText, headers: sanitisedHeaders(res.headers, res.ok, bytes) });
   };
+}
+
+/** The longest wait between attempts a server may ask for (`Retry-After`, `retry-after-ms`): 60 s. */
+export const MAX_RETRY_AFTER_MS = 60_000;
+
+/**
+ * Response headers as the client should see them: a `Retry-After` / `retry-after-ms` longer than
+ * MAX_RETRY_AFTER_MS is cut to it (a server asking for an hour would otherwise stall the whole
+ * evaluation), and a successful body that is valid JSON is labelled `application/json` whatever the
+ * server called it (some servers answer `text/plain`).
+ */
+export function sanitisedHeaders(headers: Headers, ok: boolean, body: ArrayBuffer): Headers {
+  const out = new Headers(headers);
+  const ms = out.get('retry-after-ms');
+  if (ms !== null && !(Number(ms) <= MAX_RETRY_AFTER_MS)) out.set('retry-after-ms', String(MAX_RETRY_AFTER_MS));
+  const ra = out.get('retry-after');
+  if (ra !== null) {
+    const secs = /^\s*\d+(\.\d+)?\s*$/.test(ra) ? Number(ra) : (Date.parse(ra) - Date.now()) / 1000;
+    if (!(secs * 1000 <= MAX_RETRY_AFTER_MS)) out.set('retry-after', String(MAX_RETRY_AFTER_MS / 1000));
+  }
+  if (ok && !/json/i.test(out.get('content-type') ?? '')) {
+    try {
+      JSON.parse(new TextDecoder().decode(body));
+      out.set('content-type', 'application/json');
+    } catch {
+      // not JSON: the client reports it as such
+    }
+  }
+  return out;
 }
 
 /** The client's logger as one line per event (debug dropped). */

@@ -16,8 +16,19 @@ export const FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Ne
 /** Subject colours shared by every chart (and the page's CSS): fine-tuned stands out. */
 export const SUBJECT_COLORS: Record<string, string> = { 'Fine-tuned': '#2563eb', 'Base model': '#9ca3af', Prompting: '#f59e0b', RAG: '#10b981', 'Majority class': '#d1d5db' };
 
-/** Subjects in the order every chart lists them. */
+/** Subjects in the order every chart lists them; other subjects (named baselines, extra models) go before `Majority class`. */
 const SUBJECT_ORDER = ['Fine-tuned', 'Base model', 'Prompting', 'RAG', 'Majority class'];
+
+/** Colours of named baselines and extra models, in the order they appear (none of the built-in subjects'). */
+const EXTRA_COLORS = ['#8b5cf6', '#ec4899', '#14b8a6', '#f97316', '#6366f1', '#84cc16', '#0ea5e9', '#a16207'];
+
+/** The subjects of a chart's values in chart order: the built-in ones, then the others as first seen, `Majority class` last. */
+export function chartSubjects(values: readonly { subject: string }[]): string[] {
+  const present = [...new Set(values.map((v) => v.subject))];
+  const known = SUBJECT_ORDER.filter((s) => s !== 'Majority class' && present.includes(s));
+  const others = present.filter((s) => !SUBJECT_ORDER.includes(s));
+  return [...known, ...others, ...(present.includes('Majority class') ? ['Majority class'] : [])];
+}
 
 const CONFIG = {
   font: FONT,
@@ -54,8 +65,10 @@ export async function renderVegaLite(spec: VlSpec, label = 'chart'): Promise<str
   }
 }
 
-function subjectColor(domain: string[]): { domain: string[]; range: string[] } {
-  return { domain, range: domain.map((d) => SUBJECT_COLORS[d] ?? '#6b7280') };
+/** A colour scale over `domain`: the fixed colours of `known` (default the subjects'), the extra palette in order for the others. */
+function subjectColor(domain: string[], known: Record<string, string> = SUBJECT_COLORS): { domain: string[]; range: string[] } {
+  let extra = 0;
+  return { domain, range: domain.map((d) => known[d] ?? EXTRA_COLORS[extra++ % EXTRA_COLORS.length]!) };
 }
 
 /** Train (solid) and validation (dashed) loss per variant on shared axes; early-stop and divergence marked. */
@@ -149,7 +162,7 @@ export function baselineBarsSpec(all: { metric: string; subject: string; value: 
   const nonZero = new Set(all.filter((v) => v.value !== 0).map((v) => v.metric));
   const values = all.filter((v) => nonZero.has(v.metric));
   if (values.length === 0) return null;
-  const subjects = SUBJECT_ORDER.filter((s) => values.some((v) => v.subject === s));
+  const subjects = chartSubjects(values);
   const metrics = [...new Set(values.map((v) => v.metric))];
   return {
     data: { values },
@@ -189,7 +202,7 @@ export function baselineBarsSpec(all: { metric: string; subject: string; value: 
 export function robustnessSpec(values: { perturbation: string; subject: string; drop: number }[]): VlSpec | null {
   // No perturbation moved any score: nothing to draw (the table says so).
   if (values.every((v) => v.drop === 0)) return null;
-  const subjects = SUBJECT_ORDER.filter((s) => values.some((v) => v.subject === s));
+  const subjects = chartSubjects(values);
   const perturbations = [...new Set(values.map((v) => v.perturbation))];
   return {
     width: 560,
@@ -216,7 +229,7 @@ export function sensitivitySpec(values: { requests: number; approach: string; us
       encoding: {
         x: { field: 'requests', type: 'quantitative', scale: { type: 'log' }, title: 'requests per month', axis: { format: '~s' } },
         y: { field: 'usd', type: 'quantitative', scale: { type: 'log' }, title: 'monthly cost (USD)', axis: { format: '$~s' } },
-        color: { field: 'approach', type: 'nominal', title: 'approach', scale: { domain: approaches, range: approaches.map((a) => colors[a] ?? '#6b7280') } },
+        color: { field: 'approach', type: 'nominal', title: 'approach', scale: subjectColor(approaches, colors) },
       },
     },
   ];

@@ -67,7 +67,10 @@ export interface RunData {
   trainableParams?: number;
   totalParams?: number;
   adapterBytes?: number;
+  /** Measured peak training memory (live tensor bytes); in runs stored before schema 5, the estimate. */
   peakMemoryBytes?: number;
+  /** The pre-training memory estimate (absent in runs stored before schema 5). */
+  estimatedMemoryBytes?: number;
   bestStep?: number;
   /** Best validation loss the trainer reported (nats/token); the curves' minimum when absent. */
   bestValLoss?: number;
@@ -93,9 +96,15 @@ export interface RunData {
   predictions: PredictionRow[];
   costs: CostRow[];
   artifacts: ArtifactRow[];
+  /** How the run's own model was evaluated (subject `finetuned`: provider, model, truncation); absent or empty for stores before schema 4. */
+  subjects?: SubjectRow[];
 }
 
-/** The sweep's baseline results (base, prompting, RAG), scored once per sweep on the same test split. */
+/**
+ * The sweep's baseline results (base, prompting, RAG, named baselines and extra models, majority
+ * class), scored once per sweep on the same test split; an evaluation without training (`fte eval`)
+ * has only these.
+ */
 export interface BaselineData {
   evalRows: EvalRow[];
   predictions: PredictionRow[];

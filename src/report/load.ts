@@ -109,6 +109,7 @@ export async function loadReportData(db: Db, sweepId?: string): Promise<ReportDa
     baselines.predictions.push(...(predMap.get(id) ?? []));
     baselines.costs.push(...(costMap.get(id) ?? []));
   }
+  const runSubjects = byRun(subjectRows.filter((x) => !baselineIds.has(x.runId)), ({ runId: _r, sweepId: _s, ...x }) => x);
   const data: RunData[] = runs.map((r) => ({
     runId: r.runId,
     sweepId: r.sweepId,
@@ -125,6 +126,7 @@ export async function loadReportData(db: Db, sweepId?: string): Promise<ReportDa
     totalParams: opt(r.totalParams),
     adapterBytes: opt(r.adapterBytes),
     peakMemoryBytes: opt(r.peakMemoryBytes),
+    estimatedMemoryBytes: opt(r.estimatedMemoryBytes),
     bestStep: opt(r.bestStep),
     bestValLoss: opt(r.bestValLoss),
     selectionObjective: opt(r.objective.value),
@@ -137,6 +139,7 @@ export async function loadReportData(db: Db, sweepId?: string): Promise<ReportDa
     predictions: predMap.get(r.runId) ?? [],
     costs: costMap.get(r.runId) ?? [],
     artifacts: artMap.get(r.runId) ?? [],
+    subjects: runSubjects.get(r.runId) ?? [],
   }));
   // The store's one ranking of completed runs: the best is place 0, the runner-up place 1.
   const ranked = (await q.listRuns(db, { sweep: s.sweepId, status: 'completed', sort: 'objective' })).runs.filter((r) => r.objective.value !== null);

@@ -14,7 +14,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Handlebars from 'handlebars';
 import { baselineBarsSpec, curvesSpec, heatmapSpec, renderVegaLite, robustnessSpec, sensitivitySpec } from './charts.js';
-import { SUBJECT_LABEL, type ReportViewModel } from './view-model.js';
+import { subjectLabel, type ReportViewModel } from './view-model.js';
 
 /** `templates/` of the package (same depth from `src/report` and `dist/report`). */
 export const TEMPLATES_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'templates');
@@ -70,7 +70,7 @@ let compiled: { template: Handlebars.TemplateDelegate; css: string; script: stri
 function compile(dir: string): { template: Handlebars.TemplateDelegate; css: string; script: string } {
   const hb = Handlebars.create();
   hb.registerHelper('eq', (a: unknown, b: unknown) => a === b);
-  hb.registerHelper('subjectLabel', (s: unknown) => SUBJECT_LABEL[String(s)] ?? String(s));
+  hb.registerHelper('subjectLabel', (s: unknown) => subjectLabel(String(s)));
   const partials = join(dir, 'partials');
   for (const f of readdirSync(partials)) {
     if (f.endsWith('.hbs')) hb.registerPartial(f.slice(0, -4), readFileSync(join(partials, f), 'utf8'));

@@ -19,7 +19,7 @@ export interface BestVariantView {
 }
 
 export interface VerdictView {
-  /** `base`, `prompting`, `rag`, or `run:<runId>` for the runner-up. */
+  /** The other subject's stored name (`base`, `prompting`, `rag`, a named baseline or extra model), or `run:<runId>` for the runner-up. */
   against: string;
   /** Who, as the text names it: `the base model`, `the runner-up run-2 (r=4 lr=3e-4)`. */
   label: string;
@@ -54,10 +54,74 @@ export interface SummaryView {
    * (test split, clean inputs), by the paired test of stored predictions (src/report/verdicts.ts).
    */
   verdicts: VerdictView[];
+  /**
+   * Plain warnings about subjects the summary compares (verdicts, tiles, headline): one that saw no
+   * demonstrations at all, one whose requests failed (src/eval/subject-notes.ts). Shown under the headline.
+   */
+  caveats: string[];
+  /** An evaluation without training (`fte eval`): the subject with the best test value of the objective, and why; null otherwise. */
+  top: TopSubjectView | null;
   /** Key figures shown as tiles beside the best variant (filled in by `buildReportViewModel`). */
   tiles: { label: string; value: string; sub: string; cls: string }[];
   /** The ROI recommendation (src/cost), repeated in the summary. */
   recommendation: string;
+}
+
+/** The best subject of an evaluation without training (no variants): its test value of the objective and the paired tests against the others. */
+export interface TopSubjectView {
+  subject: string;
+  label: string;
+  /** `local fte-tiny-base`, `openai gpt-4o-mini @ http://127.0.0.1:8000/v1`; '' when no `subjects` row was stored. */
+  provider: string;
+  /** `<slice>/<metric>` on the test split (test perplexity when the objective is validation loss, which no untrained subject has). */
+  metric: string;
+  valueText: string;
+  /** The stored 95% interval, `[0.68, 0.9]`, or ''. */
+  ci: string;
+  why: string[];
+}
+
+/** One subject of the Subjects table: how it was evaluated and what its requests met. */
+export interface SubjectTableRow {
+  subject: string;
+  label: string;
+  /** `local fte-tiny-base`, `openai gpt-4o-mini @ <endpoint>` (src/eval/subject-notes.ts `providerLabel`). */
+  provider: string;
+  /** `few-shot (k = 4)`, `RAG BM25 (k = 3)`, `zero-shot`. */
+  prompt: string;
+  /** Test value of the objective metric (clean inputs) and its stored 95% interval ('' when none). */
+  value: string;
+  ci: string;
+  examples: string;
+  /** Prompt and completion tokens per answered clean request, rounded; `—` when none was answered. */
+  tokensIn: string;
+  tokensOut: string;
+  /** `0`, or `3 of 44` requests that failed after retries; `errorsTitle` holds the first failure. */
+  errors: string;
+  errorsTitle: string;
+  cached: string;
+  /** `bad` when any request failed, else ''. */
+  errorsCls: string;
+  /** `none`, `no demonstrations (k = 2)`, `3 of 8 lost demonstrations · 2 of 8 inputs cut`. */
+  truncation: string;
+  /** `bad` for a subject that saw no demonstrations at all, `warn` for partial truncation, else ''. */
+  truncationCls: string;
+}
+
+export interface SubjectsView {
+  /** The value column's metric, `classify/f1_macro (test)`. */
+  metric: string;
+  rows: SubjectTableRow[];
+  /** Plain notes (src/eval/subject-notes.ts `subjectNotes`), one line each, ending with a full stop. */
+  notes: string[];
+}
+
+/** Section 5's heading and its lede: who is compared, and what deltas are against. */
+export interface BaselinesIntroView {
+  title: string;
+  lede: string;
+  /** `the base model`, a subject's label, or '' when no subject can be a reference. */
+  reference: string;
 }
 
 export interface TableCell {
@@ -136,6 +200,8 @@ export interface SampleView {
 
 export interface SamplesView {
   scoreName: string;
+  /** Who each example's change is against: `base`, another subject's label, or '' when there is none. */
+  versus: string;
   items: SampleView[];
   note: string;
 }
@@ -144,7 +210,12 @@ export interface ReportViewModel {
   title: string;
   generatedAt: string;
   limited: string | null;
+  /** An evaluation without training (`fte eval`: baselines and extra models only, no variants). */
+  evalOnly: boolean;
   summary: SummaryView;
+  /** How each baseline, extra model and the best run's model was evaluated (stores before schema 4 have none). */
+  subjects: SubjectsView;
+  baselinesIntro: BaselinesIntroView;
   sweepTable: SweepTableView;
   curves: CurvesView;
   heatmap: HeatmapView | null;

@@ -151,6 +151,7 @@ export async function runBaselinesTask(msg: BaselinesMessage, send: (m: WorkerMe
   const subjects: SubjectRow[] = [];
   const usage: Partial<Record<Subject, SubjectUsage>> = {};
   const apiModels: Partial<Record<Subject, string>> = {};
+  const providers: Partial<Record<Subject, string>> = {};
   const { apiPrice } = await import('../cost/index.js');
   const priceTable = resolvePrices(costSpec(context.cost).prices);
   /** Whether the price table knows an API model by this name (an unknown one is priced as `cost.apiModel`). */
@@ -186,6 +187,7 @@ export async function runBaselinesTask(msg: BaselinesMessage, send: (m: WorkerMe
         // Tokens per request are over the answered requests (a failed one reported no usage).
         usage[subject.name] = { ...usageOf(r), examples: r.subjectRow.answered };
         if (provider.type !== 'local' && hasApiPrice(provider.model)) apiModels[subject.name] = provider.model;
+        providers[subject.name] = provider.type;
         if (provider.type === 'local') {
           // Only in-process work costs compute here; an API subject is priced by its usage.
           wallSeconds += r.wallSeconds;
@@ -205,7 +207,7 @@ export async function runBaselinesTask(msg: BaselinesMessage, send: (m: WorkerMe
   rows.push(...majority.rows);
   confusion.push(...majority.confusion);
   const cost = costSpec(context.cost);
-  const costs = costOfRun({ method: 'lora', eval: { wallSeconds, tokens }, usage, apiModels, ...(totalParams ? { totalParams } : {}), cost, prices: resolvePrices(cost.prices) });
+  const costs = costOfRun({ method: 'lora', eval: { wallSeconds, tokens }, usage, apiModels, providers, ...(totalParams ? { totalParams } : {}), cost, prices: resolvePrices(cost.prices) });
   return { type: 'baselines-done', rows, confusion, predictions, subjects, usage, costs };
 }
 

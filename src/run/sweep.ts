@@ -141,6 +141,9 @@ export async function runSweep(opts: RunSweepOptions): Promise<RunSweepResult> {
   const t0 = Date.now();
   const plan = await planSweep(opts.specFile, { runCap: opts.runCap });
   const spec = plan.loaded.spec;
+  if (opts.evalOnly && evaluationSubjects(spec.evaluate).length === 0) {
+    throw new UserInputError(`${plan.loaded.file}: evaluate: nothing to evaluate: fte eval needs evaluate.baselines or evaluate.models`);
+  }
   checkBaseModel(plan);
   checkBackendAvailable(opts.backend);
   const queueUrl = opts.evalOnly ? null : resolveQueueUrl(opts.queue, process.env.FTE_QUEUE, spec.queue);
@@ -259,6 +262,12 @@ export async function runSweep(opts: RunSweepOptions): Promise<RunSweepResult> {
     for (const s of skipped) opts.log(`skip ${s.key} (${describe(s.params)}): already completed as run ${s.runId}`);
 
     const needBaselines = evaluationSubjects(spec.evaluate).length > 0 && !(await hasCompletedBaselines(store.db, sweepId));
+    if (!needBaselines && evaluationSubjects(spec.evaluate).length > 0) {
+      const failed = (await subjectRecords(store.db, { runIds: [baselineRunId(sweepId)] })).filter((x) => x.errors > 0);
+      if (failed.length > 0) {
+        opts.log(`note: the stored evaluation of ${failed.map((x) => `${x.subject} (${x.errors} failed request${x.errors === 1 ? '' : 's'})`).join(', ')} is kept; --no-resume evaluates the subjects again (answers already cached are not requested twice)`);
+      }
+    }
     const context: SweepContext = {
       sweepId,
       specPath: plan.loaded.path,
@@ -533,8 +542,10 @@ export async function summarise(store: Store, sweepId: string, experiment: strin
 async function subjectSummaries(store: Store, sweepId: string, objectiveKey: string): Promise<SubjectSummary[]> {
   const runId = baselineRunId(sweepId);
   const rows = await subjectRecords(store.db, { runIds: [runId] });
-  const [slice, metric] = objectiveKey.includes('/') ? objectiveKey.split('/', 2) as [string, string] : ['all', objectiveKey];
-  const evals = objectiveKey === 'val_loss' ? [] : await evalResults(store.db, { runIds: [runId], split: 'test' });
+  // val_loss is a training loss: subjects are shown on its test counterpart, perplexity (local models only).
+  const key = objectiveKey === 'val_loss' ? 'perplexity' : objectiveKey;
+  const [slice, metric] = key.includes('/') ? key.split('/', 2) as [string, string] : ['all', key];
+  const evals = await evalResults(store.db, { runIds: [runId], split: 'test' });
   return rows.map(({ runId: _r, sweepId: _s, ...r }) => {
     const e = evals.find((x) => x.subject === r.subject && x.perturbation === 'none' && x.slice === slice && x.metric === metric && x.value !== null);
     return { ...r, test: e ? { value: e.value!, ciLow: e.ciLow, ciHigh: e.ciHigh, n: e.n } : null };
@@ -552,7 +563,7 @@ export function verdictLines(result: Pick<SweepResult, 'best' | 'verdict' | 'obj
   const t = verdict.test;
   if (t) lines[0] += `; held-out test ${t.value.toFixed(4)}${t.ciLow !== null && t.ciHigh !== null ? ` [${t.ciLow.toFixed(4)}, ${t.ciHigh.toFixed(4)}]` : ''}${t.n !== null ? ` (n = ${t.n})` : ''}`;
   for (const c of verdict.comparisons) {
-    const who = c.against === 'runner-up' ? `runner-up ${c.runId} (${describe(result.variants.find((v) => v.runId === c.runId)?.params ?? {})})` : AGAINST_LABEL[c.against];
+    const who = c.against === 'runner-up' ? `runner-up ${c.runId} (${describe(result.variants.find((v) => v.runId === c.runId)?.params ?? {})})` : (AGAINST_LABEL[c.against] ?? c.against);
     const words = c.outcome === 'ns' ? `no significant difference at α = ${verdict.alpha}` : `significantly ${c.outcome} at α = ${verdict.alpha}`;
     lines.push(`  vs ${who}: ${deltaText({ delta: c.diff, ci95: c.ci95, pValue: c.pValue })} (${c.test}, n = ${c.n}): ${words}`);
   }
@@ -601,7 +612,7 @@ export function printSummary(result: SweepResult, print: (line: string) => void,
 /** The subjects table (provider, model, prompt, test value of the objective with its interval, status) and its plain notes. */
 export function subjectLines(result: Pick<SweepResult, 'subjects' | 'objective'>): string[] {
   if (result.subjects.length === 0) return [];
-  const t = makeTable(['subject', 'provider / model', 'prompt', `${result.objective.metric} (test) [95% CI]`, 'tokens/request in, out', 'requests']);
+  const t = makeTable(['subject', 'provider / model', 'prompt', `${result.objective.metric === 'val_loss' ? 'perplexity' : result.objective.metric} (test) [95% CI]`, 'tokens/request in, out', 'requests']);
   for (const x of result.subjects) {
     const v = x.test;
     t.push([

@@ -66,11 +66,7 @@ export async function openStore(file: string, options: OpenStoreOptions = {}): P
         );
       }
     } else {
-      const applied = await db.exclusive((tx) => migrate(tx, version ?? 0, sqlTimestamp(new Date())));
-      // Schema changes go to the main file at once instead of waiting in the write-ahead log:
-      // DuckDB 1.5.6 cannot replay some DDL from it (ALTER TABLE ADD COLUMN on a table whose column
-      // defaults to nextval(...)), so a crash before the next checkpoint could leave an unreadable file.
-      if (applied.length > 0) await db.run('CHECKPOINT');
+      await db.exclusive((tx) => migrate(tx, version ?? 0, sqlTimestamp(new Date())));
     }
     const store = new Store(db);
     store.fromSnapshot = fromSnapshot;

@@ -58,8 +58,10 @@ export interface RunRecord {
   totalParams: number | null;
   /** Bytes. */
   adapterBytes: number | null;
-  /** Bytes. */
+  /** Measured peak training memory (live tensor bytes), bytes; the estimate in runs stored before schema 5. */
   peakMemoryBytes: number | null;
+  /** The pre-training memory estimate, bytes (null before schema 5). */
+  estimatedMemoryBytes: number | null;
   /** Bytes. */
   baseWeightBytes: number | null;
   /** Sum of the run's cost rows, USD. */
@@ -301,6 +303,7 @@ function toRunRecord(r: PlainRow, params: Record<string, ParamValue>): RunRecord
     totalParams: num(r.total_params),
     adapterBytes: num(r.adapter_bytes),
     peakMemoryBytes: num(r.peak_memory_bytes),
+    estimatedMemoryBytes: num(r.estimated_memory_bytes),
     baseWeightBytes: num(r.base_weight_bytes),
     usd: num(r.usd),
     divergenceReason: str(r.divergence_reason),
@@ -354,8 +357,8 @@ async function summaryColumns(db: Db): Promise<string[]> {
 
 /** Columns of the runs table itself (sortable without computing any metric). */
 const RUNS_COLUMNS = new Set([
-  'run_id', 'run_seq', 'sweep_id', 'variant_key', 'method', 'status', 'started_at', 'finished_at', 'wall_seconds', 'device', 'backend',
-  'tokens_trained', 'trainable_params', 'total_params', 'adapter_bytes', 'peak_memory_bytes', 'base_weight_bytes', 'best_step', 'steps',
+  'run_id', 'run_seq', 'sweep_id', 'variant_key', 'method', 'status', 'started_at', 'finished_at', 'wall_seconds', 'device', 'backend', 'host',
+  'tokens_trained', 'trainable_params', 'total_params', 'adapter_bytes', 'peak_memory_bytes', 'estimated_memory_bytes', 'base_weight_bytes', 'best_step', 'steps',
   'best_val_loss', 'final_val_loss', 'stopped_early', 'divergence_reason', 'checkpoint_path', 'error',
 ]);
 let paramCols: Map<string, ParamColumn> | null = null;
@@ -513,7 +516,6 @@ export async function getRun(db: Db, runId: string): Promise<RunDetail> {
   const subjects = await subjectRecords(db, { runIds: ids });
   return {
     run: run!,
-    subjects,
     curves: curves.map((c) => ({
       split: String(c.split),
       name: String(c.name),
@@ -539,6 +541,7 @@ export async function getRun(db: Db, runId: string): Promise<RunDetail> {
     })),
     costs: await costs(db, { runIds: [id], includeBaselines: false }),
     artifacts: await artifacts(db, { runIds: [id] }),
+    subjects,
   };
 }
 
@@ -673,6 +676,9 @@ export async function subjectRecords(db: Db, sel: ResultSelector): Promise<Subje
     promptTokens: Number(s.prompt_tokens),
     completionTokens: Number(s.completion_tokens),
     wallSeconds: num(s.wall_seconds) ?? Number.NaN,
+    ...(num(s.api_prompt_tokens) !== null ? { apiPromptTokens: num(s.api_prompt_tokens)! } : {}),
+    ...(num(s.api_completion_tokens) !== null ? { apiCompletionTokens: num(s.api_completion_tokens)! } : {}),
+    ...(s.api_tokenizer !== null && s.api_tokenizer !== undefined ? { apiTokenizer: String(s.api_tokenizer) } : {}),
   }));
 }
 

@@ -9,13 +9,12 @@
  *   runs(run_id, sweep_id, variant_key, method, status, started_at, finished_at, wall_seconds, device, backend,
  *        tokens_trained, trainable_params, total_params, adapter_bytes, peak_memory_bytes, best_step,
  *        checkpoint_path, error, + run_seq, kind, steps, best_val_loss, final_val_loss, stopped_early,
- *        base_weight_bytes, divergence_reason)
- *   run_hosts(run_id, host)                                             -- the machine that ran each run
- *     -- (os.hostname() of the local sweep, or of the `fte worker` that took its queue job); no row for
- *     -- runs stored before schema 5. A table of its own, not a runs column: DuckDB 1.5.6 cannot
- *     -- replay `ALTER TABLE runs ADD COLUMN` from its write-ahead log (runs.run_seq defaults to
- *     -- nextval(...): "GetDefaultDatabase with no default database set"), so a crash before the next
- *     -- checkpoint would leave an unreadable file. run_summary and the run records show it as `host`.
+ *        base_weight_bytes, divergence_reason, estimated_memory_bytes, host)
+ *     -- peak_memory_bytes: MEASURED training peak (live tfjs tensor bytes, each buffer once, tracked at
+ *     -- every allocation; src/train/memory-meter.ts), from schema 5 on (before: the estimate);
+ *     -- estimated_memory_bytes: the pre-training estimate (src/train/memory.ts), NULL before schema 5
+ *     -- host: the machine that ran the run (os.hostname() of the local sweep, or of the `fte worker`
+ *     -- that took its queue job); NULL in runs stored before schema 7
  *   run_params(run_id, name, value_double, value_text, value_json)      -- long form, one row per hyperparameter
  *   step_metrics(run_id, step, epoch, split, name, value)               -- a VIEW, see below
  *   eval_results(run_id, subject, perturbation, slice, metric, value, n, signature, split, ci_low, ci_high, ci_signature)
@@ -37,9 +36,12 @@
  *     -- request failed (scored as an empty answer); demonstrations(_dropped), tokens_cut: what a local
  *     -- model's context cut (NULL in rows written before schema 4)
  *   subjects(run_id, subject, kind, prompt, k, provider, model, endpoint, examples, answered, requests, errors, first_error,
- *            cached, demonstrations_dropped, inputs_cut, no_demonstrations, prompt_tokens, completion_tokens, wall_seconds)
+ *            cached, demonstrations_dropped, inputs_cut, no_demonstrations, prompt_tokens, completion_tokens, wall_seconds,
+ *            api_prompt_tokens, api_completion_tokens, api_tokenizer)
  *     -- how each subject was evaluated: kind finetuned | base | prompting | rag | model; provider local |
- *     -- openai; counts over clean examples except requests / errors / cached (every request)
+ *     -- openai; counts over clean examples except requests / errors / cached (every request);
+ *     -- api_*: the same answered requests counted with an OpenAI tokenizer (api_tokenizer, o200k_base),
+ *     -- the prompts as built before any truncation (NULL when the tokenizer is not installed, and before schema 5)
  *   costs(run_id, component, device, hours, tokens, usd, price_source)
  *   artifacts(run_id, kind, path, bytes, sha256)
  *   run_summary                                                          -- a VIEW, one row per variant run
@@ -63,7 +65,7 @@ import { paramsSchema } from '../experiment/schema.js';
 import type { TxHandle } from './db.js';
 
 /** The schema version this build writes and reads. */
-export const SCHEMA_VERSION = 5;
+export const SCHEMA_VERSION = 7;
 
 /** One forward migration: DDL run in one transaction, then `schema_version` gets a row. */
 export interface Migration {
@@ -297,8 +299,22 @@ export const MIGRATIONS: Migration[] = [
   },
   {
     version: 5,
-    description: 'run_hosts: the machine that ran each run (sweeps across machines: fte worker on other hosts)',
-    statements: [`CREATE TABLE run_hosts (run_id VARCHAR PRIMARY KEY, host VARCHAR NOT NULL)`],
+    description: 'subjects: the clean requests counted with an OpenAI tokenizer (api_prompt_tokens, api_completion_tokens, api_tokenizer) for the fte roi --api-model what-if',
+    statements: [
+      `ALTER TABLE subjects ADD COLUMN api_prompt_tokens BIGINT`,
+      `ALTER TABLE subjects ADD COLUMN api_completion_tokens BIGINT`,
+      `ALTER TABLE subjects ADD COLUMN api_tokenizer VARCHAR`,
+    ],
+  },
+  {
+    version: 6,
+    description: 'runs.estimated_memory_bytes: the pre-training memory estimate; peak_memory_bytes is measured from now on',
+    statements: [`ALTER TABLE runs ADD COLUMN estimated_memory_bytes BIGINT`],
+  },
+  {
+    version: 7,
+    description: 'runs.host: the machine that ran each run (sweeps across machines: fte worker on other hosts)',
+    statements: [`ALTER TABLE runs ADD COLUMN host VARCHAR`],
   },
 ];
 
@@ -348,13 +364,12 @@ function sqlString(s: string): string {
 export function runMetricsSql(where: string): string {
   const m = 's.objective_metric';
   return `WITH b AS (
-  SELECT r.*, h.host, s.experiment_id, e.name AS experiment, ${m}, s.objective_goal,
+  SELECT r.*, s.experiment_id, e.name AS experiment, ${m}, s.objective_goal,
     CASE WHEN strpos(${m}, '/') > 0 THEN split_part(${m}, '/', 1) ELSE 'all' END AS objective_slice,
     CASE WHEN strpos(${m}, '/') > 0 THEN substr(${m}, strpos(${m}, '/') + 1) ELSE ${m} END AS objective_name
   FROM runs r
   JOIN sweeps s ON s.sweep_id = r.sweep_id
   LEFT JOIN experiments e ON e.experiment_id = s.experiment_id
-  LEFT JOIN run_hosts h ON h.run_id = r.run_id
   WHERE ${where}
 ),
 fin AS (
@@ -403,7 +418,7 @@ SELECT m.run_id, m.run_seq, m.sweep_id, m.experiment_id, m.experiment, m.variant
   ${paramColumns().map((c) => `p.${c.column}`).join(', ')},
   m.steps, m.best_step, m.stopped_early, m.best_val_loss, m.final_val_loss, m.perplexity,
   m.objective_metric, m.objective_goal, m.objective, m.objective_split,
-  m.tokens_trained, m.trainable_params, m.total_params, m.adapter_bytes, m.peak_memory_bytes, m.base_weight_bytes,
+  m.tokens_trained, m.trainable_params, m.total_params, m.adapter_bytes, m.peak_memory_bytes, m.estimated_memory_bytes, m.base_weight_bytes,
   m.usd, m.divergence_reason, m.error
 FROM (${runMetricsSql(`r.kind = 'variant'`)}) m
 LEFT JOIN p ON p.run_id = m.run_id`;
@@ -420,9 +435,12 @@ export async function readSchemaVersion(tx: Pick<TxHandle, 'all'>): Promise<numb
 }
 
 /**
- * Apply every migration above `from`, each in its own transaction, then refresh `run_summary` (which
- * names the current schema's columns: skipped when `migrations` stops short of SCHEMA_VERSION, as a
- * test building an old store does; the next open migrates the rest and builds it).
+ * Apply every migration above `from`, each in its own transaction, then refresh `run_summary` (when
+ * the list reaches this build's schema: a test that builds an older store stops short of it), then
+ * CHECKPOINT when anything was applied. The checkpoint keeps DDL out of the write-ahead log: DuckDB
+ * (1.5) cannot replay an `ALTER TABLE runs ...` from the WAL after a crash (runs.run_seq's default
+ * calls nextval: "Calling DatabaseManager::GetDefaultDatabase with no default database set"), so a
+ * process killed right after migrating would leave a store that no longer opens.
  * @returns the versions applied (empty when already current).
  */
 export async function migrate(tx: TxHandle, from: number, nowSql: string, migrations: Migration[] = MIGRATIONS): Promise<number[]> {
@@ -435,6 +453,8 @@ export async function migrate(tx: TxHandle, from: number, nowSql: string, migrat
     });
     applied.push(m.version);
   }
-  if ((migrations.at(-1)?.version ?? 0) >= SCHEMA_VERSION) await tx.run(runSummarySql());
+  const last = Math.max(from, ...migrations.map((m) => m.version));
+  if (last >= SCHEMA_VERSION) await tx.run(runSummarySql());
+  if (applied.length > 0) await tx.run('CHECKPOINT');
   return applied;
 }

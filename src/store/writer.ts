@@ -173,6 +173,9 @@ const SUBJECT_COLUMNS: AppendColumn<SubjectRow & { runId: string }>[] = [
   { type: BIGINT, get: (r) => BigInt(Math.round(r.promptTokens)) },
   { type: BIGINT, get: (r) => BigInt(Math.round(r.completionTokens)) },
   { type: DOUBLE, get: (r) => (Number.isFinite(r.wallSeconds) ? r.wallSeconds : null) },
+  { type: BIGINT, get: (r) => (r.apiPromptTokens !== undefined && Number.isFinite(r.apiPromptTokens) ? BigInt(Math.round(r.apiPromptTokens)) : null) },
+  { type: BIGINT, get: (r) => (r.apiCompletionTokens !== undefined && Number.isFinite(r.apiCompletionTokens) ? BigInt(Math.round(r.apiCompletionTokens)) : null) },
+  { type: VARCHAR, get: (r) => r.apiTokenizer ?? null },
 ];
 const COST_COLUMNS: AppendColumn<CostRow & { runId: string }>[] = [
   { type: VARCHAR, get: (r) => r.runId },
@@ -318,10 +321,7 @@ export class Store extends StoreReader {
   /** Record where a run executes once its worker reports it (the worker protocol's `started` message); `host` kept when absent. */
   async setRunDevice(runId: string, where: { backend: string; device: string; host?: string }): Promise<void> {
     this.writable();
-    await this.db.transaction(async (tx) => {
-      await tx.run(`UPDATE runs SET backend = $2, device = $3 WHERE run_id = $1`, [runId, where.backend, where.device]);
-      if (where.host) await setHost(tx, runId, where.host, true);
-    });
+    await this.db.run(`UPDATE runs SET backend = $2, device = $3, host = coalesce($4, host) WHERE run_id = $1`, [runId, where.backend, where.device, where.host ?? null]);
   }
 
   /** Insert the run with status `running` and its params (one transaction). Re-starting an existing run id resets its status. */
@@ -330,6 +330,7 @@ export class Store extends StoreReader {
     await this.db.transaction(async (tx) => {
       // Plain SELECT + INSERT/UPDATE: measured ~10x faster here than INSERT ... ON CONFLICT ... RETURNING.
       const started = sqlTimestamp(input.startedAt ?? new Date());
+      const host = input.host === undefined ? os.hostname() : input.host;
       const existing = await tx.all<{ run_seq: number }>(`SELECT run_seq FROM runs WHERE run_id = $1`, [input.runId]);
       let seq: number;
       if (existing[0]) {
@@ -340,18 +341,17 @@ export class Store extends StoreReader {
         this.steps.forget(input.runId);
         await tx.run(
           `UPDATE runs SET sweep_id = $2, variant_key = $3, method = $4, status = 'running', started_at = $5::TIMESTAMP,
-             backend = $6, device = $7, finished_at = NULL, error = NULL WHERE run_id = $1`,
-          [input.runId, input.sweepId, input.variantKey, input.method, started, input.backend ?? null, input.device ?? null],
+             backend = $6, device = $7, host = $8, finished_at = NULL, error = NULL WHERE run_id = $1`,
+          [input.runId, input.sweepId, input.variantKey, input.method, started, input.backend ?? null, input.device ?? null, host],
         );
       } else {
         seq = (await tx.all<{ s: number }>(`SELECT nextval('run_seq_counter')::INTEGER AS s`))[0]!.s;
         await tx.run(
-          `INSERT INTO runs (run_id, run_seq, sweep_id, kind, variant_key, method, status, started_at, backend, device)
-           VALUES ($1, $2, $3, 'variant', $4, $5, 'running', $6::TIMESTAMP, $7, $8)`,
-          [input.runId, seq, input.sweepId, input.variantKey, input.method, started, input.backend ?? null, input.device ?? null],
+          `INSERT INTO runs (run_id, run_seq, sweep_id, kind, variant_key, method, status, started_at, backend, device, host)
+           VALUES ($1, $2, $3, 'variant', $4, $5, 'running', $6::TIMESTAMP, $7, $8, $9)`,
+          [input.runId, seq, input.sweepId, input.variantKey, input.method, started, input.backend ?? null, input.device ?? null, host],
         );
       }
-      await setHost(tx, input.runId, input.host === undefined ? os.hostname() : input.host, Boolean(existing[0]));
       this.runSeqs.set(input.runId, seq);
       await this.replaceParams(tx, input.runId, input.params, !existing[0]);
       this.startedParams.set(input.runId, JSON.stringify(input.params ?? {}));
@@ -409,7 +409,8 @@ export class Store extends StoreReader {
            wall_seconds = $7, device = coalesce($8, device), backend = coalesce($9, backend), tokens_trained = $10::BIGINT,
            trainable_params = $11::BIGINT, total_params = $12::BIGINT, adapter_bytes = $13::BIGINT, peak_memory_bytes = $14::BIGINT,
            base_weight_bytes = $15::BIGINT, best_step = $16::INTEGER, steps = $17::INTEGER, best_val_loss = $18::DOUBLE,
-           final_val_loss = $19::DOUBLE, stopped_early = $20::BOOLEAN, divergence_reason = $21, checkpoint_path = $22, error = $23
+           final_val_loss = $19::DOUBLE, stopped_early = $20::BOOLEAN, divergence_reason = $21, checkpoint_path = $22, error = $23,
+           estimated_memory_bytes = $24::BIGINT
          WHERE run_id = $1`,
         [
           outcome.runId,
@@ -435,6 +436,7 @@ export class Store extends StoreReader {
           t?.divergenceReason ?? null,
           t?.checkpointPath ?? null,
           outcome.error ?? null,
+          int(t?.estimatedMemoryBytes),
         ],
       );
       if (JSON.stringify(outcome.params ?? {}) !== this.startedParams.get(outcome.runId)) {
@@ -552,12 +554,6 @@ export class Store extends StoreReader {
     await tx.append('costs', COST_COLUMNS, costs.map((r) => ({ ...r, runId })));
     await tx.append('artifacts', ARTIFACT_COLUMNS, artifacts.map((r) => ({ ...r, runId })));
   }
-}
-
-/** Record (or with null, forget) the machine of a run in `run_hosts`; `replace`: a row may exist. */
-async function setHost(tx: TxHandle, runId: string, host: string | null, replace: boolean): Promise<void> {
-  if (replace) await tx.run(`DELETE FROM run_hosts WHERE run_id = $1`, [runId]);
-  if (host) await tx.run(`INSERT INTO run_hosts (run_id, host) VALUES ($1, $2)`, [runId, host]);
 }
 
 /** Last validation loss in a list of step metrics (fallback when the trainer gave no summary). */

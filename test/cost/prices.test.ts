@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { BUILTIN_PRICES, apiPrice, applyPriceOverrides, devicePrice, knownNames, priceSourceLabel, resolvePrices } from '../../src/cost/prices.js';
+import { BUILTIN_PRICES, apiPrice, applyPriceOverrides, devicePrice, knownNames, priceAgeMonths, priceSourceLabel, pricesInUse, resolvePrices } from '../../src/cost/prices.js';
 import { UnknownNameError, UserInputError } from '../../src/errors.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'fte-prices-'));
@@ -89,5 +89,29 @@ describe('overrides', () => {
     expect(() => resolvePrices({}, join(dir, 'nope.json'))).toThrow(/nope\.json: cannot read prices file \(ENOENT\)/);
     expect(() => resolvePrices({}, file('bad.json', '{'))).toThrow(/bad\.json: not valid JSON/);
     expect(() => resolvePrices({}, file('arr.json', '[1]'))).toThrow(/arr\.json: expected a map/);
+  });
+});
+
+describe('price age', () => {
+  it.each([
+    ['2025-01', '2026-12-02', 23],
+    ['2025-01', '2026-01-01', 12],
+    ['2025-01-15', '2026-01-14', 11],
+    ['2025-01-15', '2026-01-15', 12],
+    ['2026-12', '2026-12-02', 0],
+    ['unspecified', '2026-12-02', null],
+  ])('%s at %s: %s months', (date, asOf, want) => expect(priceAgeMonths(date, new Date(`${asOf}T12:00:00Z`))).toBe(want));
+  it('prices in use: figure, source, address, stale past 12 months', () => {
+    const [l4, mini] = pricesInUse(BUILTIN_PRICES, ['L4', 'gpt-4o-mini', 'L4', 'nope'], new Date('2026-01-20T00:00:00Z'));
+    expect(l4).toMatchObject({ key: 'L4', kind: 'device', price: '$0.8048/h', date: '2025-01', ageMonths: 12, stale: false, url: 'https://aws.amazon.com/ec2/pricing/on-demand/' });
+    expect(mini).toMatchObject({ price: '$0.15 in, $0.6 out per M tokens', url: 'https://openai.com/api/pricing/' });
+    expect(pricesInUse(BUILTIN_PRICES, ['L4'], new Date('2026-02-01T00:00:00Z'))[0]!.stale).toBe(true);
+  });
+  it('every built-in entry has an address; an override of a figure drops it unless it gives its own', () => {
+    for (const [k, e] of Object.entries(BUILTIN_PRICES)) expect(e.url, k).toMatch(/^https:\/\//);
+    const t = applyPriceOverrides(BUILTIN_PRICES, { L4: { usdPerHour: 0.7 }, T4: { usdPerHour: 0.4, url: 'https://example.test/t4', date: '2026-11' } }, 'f.json');
+    expect(t.L4!.url).toBeUndefined();
+    expect(t.T4).toMatchObject({ url: 'https://example.test/t4', date: '2026-11', source: 'override from f.json' });
+    expect(applyPriceOverrides(BUILTIN_PRICES, { V100: { usdPerHour: 0.9, peakFlops: 1.25e14, memoryGb: 32 } }, 'f').V100).toMatchObject({ memoryGb: 32 });
   });
 });

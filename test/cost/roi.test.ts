@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { breakEven, computeRoi, logSpaced, monthlyCost, type ApproachInput } from '../../src/cost/roi.js';
+import { breakEven, breakEvenRangeText, computeRoi, fmtMonthsRange, logSpaced, monthlyCost, type ApproachInput } from '../../src/cost/roi.js';
 
 const ft = (o: Partial<ApproachInput> = {}): ApproachInput => ({ approach: 'finetuned', quality: 0.8, perRequestUsd: 0.0001, oneOffUsd: 1200, fixedMonthlyUsd: 0, ...o });
 const prompting = (o: Partial<ApproachInput> = {}): ApproachInput => ({ approach: 'prompting', quality: 0.6, perRequestUsd: 0.0011, oneOffUsd: 0, fixedMonthlyUsd: 0, ...o });
@@ -146,5 +146,116 @@ describe('recommendation follows quality and cost', () => {
   it('an alternative is better but dearer: names the saving', () => {
     const r = computeRoi({ ...base, approaches: [ft({ quality: 0.5 }), prompting()] });
     expect(r.recommendation).toBe('prompting scores higher on classify/f1_macro (0.600 vs 0.500) but fine-tuning is $900/month cheaper at 1,000,000 requests/month: fine-tune only if that saving outweighs the quality gap.');
+  });
+});
+
+describe('computeRoi with value: net, ROI, payback and their ranges, by hand', () => {
+  // value per request 0.01 q - 0.02 (1 - q) = 0.03 q - 0.02
+  const value = { usdPerCorrect: 0.01, usdPerError: 0.02 };
+  const base = { monthlyRequests: 100_000, months: 12, objective: { metric: 'classify/accuracy', goal: 'maximize' as const }, value };
+  const approaches = [ft({ qualityCi: [0.7, 0.9] }), prompting({ qualityCi: [0.5, 0.7] }), rag({ qualityCi: [0.6, 0.8] })];
+  const r = computeRoi({ ...base, approaches });
+  const by = Object.fromEntries(r.approaches.map((a) => [a.approach, a]));
+  it('per approach at the point estimate', () => {
+    // ft: 0.004 x 1e5 = 400; cost 110; net 290; x12 = 3,480; ROI 290/110; payback 1200 / (400 - 10)
+    expect(by.finetuned!.valuePerRequestUsd).toBeCloseTo(0.004, 12);
+    expect(by.finetuned!.valueMonthlyUsd).toBeCloseTo(400, 9);
+    expect(by.finetuned!.recurringMonthlyUsd).toBeCloseTo(10, 9);
+    expect(by.finetuned!.netMonthlyUsd).toBeCloseTo(290, 9);
+    expect(by.finetuned!.netHorizonUsd).toBeCloseTo(3480, 9);
+    expect(by.finetuned!.roiPercent).toBeCloseTo((290 / 110) * 100, 9);
+    expect(by.finetuned!.paybackMonths).toBeCloseTo(1200 / 390, 9);
+    // prompting: -200 - 110 = -310, nothing to repay but a deficit: never pays back
+    expect(by.prompting!.netMonthlyUsd).toBeCloseTo(-310, 9);
+    expect(by.prompting!.paybackMonths).toBeNull();
+    // RAG: 100 - 130 = -30
+    expect(by.rag!.netMonthlyUsd).toBeCloseTo(-30, 9);
+    expect(r.bestNet).toBe('finetuned');
+    expect(r.value).toEqual(value);
+  });
+  it('ranges from each quality interval', () => {
+    // ft at 0.7: 100 - 110 = -10, payback 1200 / 90; at 0.9: 700 - 110 = 590, payback 1200 / 690
+    const rg = by.finetuned!.ranges!;
+    expect(rg.netMonthlyUsd[0]).toBeCloseTo(-10, 9);
+    expect(rg.netMonthlyUsd[1]).toBeCloseTo(590, 9);
+    expect(rg.paybackMonths[0]).toBeCloseTo(1200 / 90, 9);
+    expect(rg.paybackMonths[1]).toBeCloseTo(1200 / 690, 9);
+    expect(rg.roiPercent[0]).toBeCloseTo((-10 / 110) * 100, 9);
+  });
+  it('break-even on net, and its range across the intervals', () => {
+    // vs RAG: 30 - 0.0035V; vs prompting: 100 - (0.0039 + 0.0031)V
+    expect(r.breakEven.find((b) => b.against === 'rag')!.fromVolume).toBeCloseTo(30 / 0.0035, 6);
+    expect(r.breakEven.find((b) => b.against === 'prompting')!.fromVolume).toBeCloseTo(100 / 0.007, 6);
+    const rr = r.breakEvenRange.find((b) => b.against === 'rag')!;
+    // pessimistic: ft 0.7 (0.001), RAG 0.8 (0.004): 30 + 0.0025V > 0 -> never; optimistic: ft 0.9 (0.007), RAG 0.6 (-0.002): 30 - 0.0095V
+    expect(rr.pessimistic.kind).toBe('never');
+    expect(rr.optimistic.fromVolume).toBeCloseTo(30 / 0.0095, 6);
+  });
+  it('payback of the extra one-off against each alternative, with its range', () => {
+    // vs RAG: 1200 / ((400 - 10) - (100 - 130)) = 1200 / 420; pessimistic (0.7 vs 0.8): 90 - 270 < 0 -> never; optimistic (0.9 vs 0.6): 1200 / (690 + 330)
+    const p = r.payback.find((x) => x.against === 'rag')!;
+    expect(p.extraOneOffUsd).toBe(1200);
+    expect(p.monthlyGainUsd).toBeCloseTo(420, 9);
+    expect(p.months).toBeCloseTo(1200 / 420, 9);
+    expect(p.range![0]).toBeNull();
+    expect(p.range![1]).toBeCloseTo(1200 / 1020, 9);
+  });
+  it('recommendation and decision', () => {
+    expect(r.recommendation).toBe('Fine-tune: it nets $290/month at 100,000 requests/month (value $400 - cost $110), $320 more than RAG; $3,480 over 12 months; it pays back its $1,200 one-off in 3.1 months (1.7-13 months across its quality interval).');
+    expect(r.decision).toMatchObject({ choice: 'finetuned', basis: 'net value', headline: r.recommendation });
+    expect(r.decision.flips.map((f) => [f.over, f.scenario])).toEqual([['rag', 'both-ends']]);
+    expect(r.decision.drivers[0]).toBe('value per request (classify/accuracy read as the share answered correctly): finetuned $0.004, prompting -$0.002, rag $0.001');
+  });
+  it('no approach pays', () => {
+    const poor = computeRoi({ ...base, value: { usdPerError: 0.01 }, approaches });
+    expect(poor.recommendation).toMatch(/^No approach pays for itself at 100,000 requests\/month: the best, fine-tuning, nets -\$310\/month \(value -\$200 - cost \$110\)\.$/);
+  });
+  it('a metric that is no share is not valued, with the reason', () => {
+    const ppl = computeRoi({ ...base, objective: { metric: 'perplexity', goal: 'minimize' }, approaches: [ft({ quality: 5 }), prompting({ quality: 7 })] });
+    expect(ppl.value).toBeNull();
+    expect(ppl.valueNote).toMatch(/^cost\.value is set but perplexity is not a share in \[0, 1\]/);
+    expect(ppl.approaches[0]!.netMonthlyUsd).toBeNull();
+    expect(ppl.recommendation).toMatch(/^Fine-tune: best perplexity/);
+  });
+});
+
+describe('month ranges', () => {
+  it.each([
+    [[13.3, 1.74], '1.7-13 months'],
+    [[null, 1.2], '1.2 months to never'],
+    [[null, null], 'never'],
+    [[0, 0], '0 months'],
+    [[0.01, 2], '<0.1-2 months'],
+  ] as [[number | null, number | null], string][])('%j -> %s', (r, want) => expect(fmtMonthsRange(r)).toBe(want));
+});
+
+describe('computeRoi without value: payback from cost savings, sensitivity, decision', () => {
+  const base = { monthlyRequests: 100_000, months: 12, objective: { metric: 'classify/f1_macro', goal: 'maximize' as const } };
+  it('payback of the extra one-off from what fine-tuning saves each month', () => {
+    const r = computeRoi({ ...base, approaches: [ft(), prompting(), rag()] });
+    // vs prompting: 1200 / (110 - 10); vs RAG: 1200 / (130 - 10)
+    expect(r.payback.map((p) => [p.against, p.months, p.range])).toEqual([['prompting', 12, null], ['rag', 10, null]]);
+    expect(r.breakEvenRange).toEqual([]);
+    expect(r.value).toBeNull();
+    expect(r.valueNote).toBeNull();
+    // only the horizon moves the break-even without parts
+    expect(r.sensitivity.table.map((row) => row.key)).toEqual(['months']);
+    // a tie on cost at 100,000 (110 each) goes to the first listed: fine-tuning, also the best
+    expect(r.decision).toMatchObject({ choice: 'finetuned', basis: 'quality and cost' });
+    // at 10,000 prompting is cheapest (11 vs 101): a trade-off, no single choice
+    expect(computeRoi({ ...base, monthlyRequests: 10_000, approaches: [ft(), prompting(), rag()] }).decision.choice).toBeNull();
+    expect(r.decision.drivers.at(-1)).toBe('the break-even against prompting moves most with: horizon (months) (6: from 200,000/mo; 24: from 50,000/mo)');
+  });
+  it('the choice when the best is also the cheapest; flips on quality', () => {
+    const r = computeRoi({ ...base, monthlyRequests: 1_000_000, approaches: [ft({ qualityCi: [0.55, 0.9] }), prompting(), rag()] });
+    expect(r.decision.choice).toBe('finetuned');
+    expect(r.decision.flips.map((f) => [f.over, f.scenario])).toEqual([['prompting', 'worst-end'], ['rag', 'worst-end']]);
+  });
+});
+
+describe('break-even range in words', () => {
+  it('volumes, any volume, never', () => {
+    const r = computeRoi({ monthlyRequests: 100_000, months: 12, objective: { metric: 'acc', goal: 'maximize' }, value: { usdPerCorrect: 0.01, usdPerError: 0.02 }, approaches: [ft({ qualityCi: [0.7, 0.9] }), rag({ qualityCi: [0.6, 0.8] })] });
+    expect(breakEvenRangeText(r.breakEvenRange[0]!)).toBe('Across the quality intervals the break-even against rag is never with fine-tuning at the low end of its interval and rag at the high end of its own, 3,158 requests/month the other way round');
   });
 });

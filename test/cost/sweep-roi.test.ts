@@ -8,8 +8,9 @@ import { resolvePrices } from '../../src/cost/prices.js';
 import { costSpec } from '../../src/cost/spec.js';
 import { roiForSweep, type RoiReport } from '../../src/report/roi.js';
 import { renderRoi } from '../../src/cost/render.js';
+import { userSetPaths } from '../../src/cost/sweep-roi.js';
 import { openStore, type Store } from '../../src/store/index.js';
-import type { EvalRow, Subject } from '../../src/eval/types.js';
+import type { EvalRow, Subject, SubjectRow } from '../../src/eval/types.js';
 import type { RunOutcome } from '../../src/store/types.js';
 import Roi from '../../src/commands/roi.js';
 
@@ -59,6 +60,8 @@ async function sweep(
   baselines: EvalRow[] | null,
   objective: { metric: string; goal: 'maximize' | 'minimize' } = { metric: 'classify/f1_macro', goal: 'maximize' },
   specCost: Record<string, unknown> = costSection,
+  /** How prompting and RAG were evaluated: through an API model at an endpoint, on the local base model, or unknown (a store before schema 4). */
+  baselinesOn: { provider: 'openai'; model: string; endpoint: string } | { provider: 'local' } | null = { provider: 'openai', model: 'gpt-4o-mini', endpoint: 'https://api.example.test/v1' },
 ): Promise<void> {
   await store.upsertExperiment({ name: 'email', specPath: 'experiments/x.ts', specHash: 'h', objective });
   await store.createSweep({ experimentId: 'email', sweepId, specJson: { name: 'email', cost: specCost }, objective, startedAt: `2026-11-29T07:${String(10 + seq++)}:00Z` });
@@ -72,7 +75,20 @@ async function sweep(
       prompting: { examples: 10, promptTokens: 5000, completionTokens: 50 },
       rag: { examples: 10, promptTokens: 3000, completionTokens: 50 },
     };
-    await store.writeBaselineResults(sweepId, baselines, [], costOfRun({ method: 'lora', usage, totalParams: N, cost, prices }));
+    const api = baselinesOn?.provider === 'openai' ? baselinesOn : null;
+    const apiModels = api && api.model === 'gpt-4o-mini' ? { prompting: api.model, rag: api.model } : {};
+    const providers = baselinesOn ? { base: 'local', prompting: baselinesOn.provider, rag: baselinesOn.provider } : undefined;
+    const subjects: SubjectRow[] = baselinesOn
+      ? (['base', 'prompting', 'rag'] as const).map((s) => ({
+          subject: s, kind: s, prompt: s === 'rag' ? 'bm25' : s === 'prompting' ? 'few_shot' : 'zero_shot', k: s === 'base' ? 0 : 2,
+          provider: s === 'base' || !api ? 'local' : api.provider, model: s === 'base' || !api ? 'fte-tiny-base' : api.model, endpoint: s === 'base' || !api ? 'in-process' : api.endpoint,
+          examples: 10, answered: 10, requests: 10, errors: 0, cached: 0, demonstrationsDropped: 0, inputsCut: 0, noDemonstrations: 0,
+          promptTokens: usage[s].promptTokens, completionTokens: usage[s].completionTokens, wallSeconds: 1,
+          // o200k_base counts of the same prompts: a quarter of the local byte tokens
+          ...(s !== 'base' && !api ? { apiPromptTokens: usage[s].promptTokens / 4, apiCompletionTokens: 20, apiTokenizer: 'o200k_base' } : {}),
+        }))
+      : [];
+    await store.writeBaselineResults(sweepId, baselines, [], costOfRun({ method: 'lora', usage, apiModels, ...(providers ? { providers } : {}), totalParams: N, cost, prices }), [], subjects);
   }
   await store.finishSweep(sweepId, 'completed');
 }
@@ -87,6 +103,18 @@ beforeAll(async () => {
   await sweep(store, 'valloss', [outcome('v1', 'completed', 1e6, 3600, 0.7)], goodBaselines, { metric: 'val_loss', goal: 'minimize' });
   const { servingAlwaysOnDevices: _, ...defaultAlwaysOn } = costSection;
   await sweep(store, 'alwayson', [outcome('a1', 'completed', 1e6, 3600, 0.7)], goodBaselines, undefined, defaultAlwaysOn);
+  await sweep(store, 'local', [outcome('l1', 'completed', 1e6, 3600, 0.7)], goodBaselines, undefined, costSection, { provider: 'local' });
+  await sweep(store, 'old-store', [outcome('o1', 'completed', 1e6, 3600, 0.7)], goodBaselines, undefined, costSection, null);
+  await sweep(store, 'served', [outcome('s1', 'completed', 1e6, 3600, 0.7)], goodBaselines, undefined, costSection, { provider: 'openai', model: 'base:good', endpoint: 'http://127.0.0.1:8080/v1' });
+  const { servingDevice: _d, servingThroughputTokensPerSecond: _t, ...bySize } = costSection;
+  await sweep(store, 'by-size', [outcome('b1', 'completed', 1e6, 3600, 0.7)], goodBaselines, undefined, { ...bySize, servingAlwaysOnDevices: 1 }, { provider: 'local' });
+  await sweep(store, 'whole-cost', [outcome('w1', 'completed', 1e6, 3600, 0.7)], goodBaselines, undefined, {
+    ...costSection,
+    hourlyRateUsd: 100,
+    effort: { finetuned: { engineeringHours: 40, maintenanceHoursPerMonth: 2 }, prompting: { engineeringHours: 8 } },
+    retrainEveryMonths: 6,
+    value: { usdPerCorrect: 0.01, usdPerError: 0.02 },
+  });
   // the latest sweep (started last): two completed runs and a failed one
   await sweep(store, 'good-sweep', [outcome('r1', 'completed', 1e6, 3600, 0.7), outcome('r2', 'completed', 2e6, 7200, 0.8), outcome('r3', 'failed', 0, 0, null)], goodBaselines);
   await store.close();
@@ -154,7 +182,7 @@ describe('roiForSweep on a stored sweep', () => {
     expect(text).toMatch(/prompting \$/);
     expect(text).toMatch(/from 122,66\d\/mo/);
     expect(text).toMatch(/at any volume/);
-    expect(text).toMatch(/Recommendation: Fine-tuning scores best/);
+    expect(text).toMatch(/^Decision: Fine-tuning scores best/);
   });
 });
 
@@ -222,7 +250,162 @@ describe('always-on serving (the default: one serving device on 24/7)', () => {
     const be = r.breakEven.find((b) => b.against === 'prompting')!;
     expect(be.kind).toBe('above');
     expect(be.fromVolume).toBeCloseTo(Math.max(amort / (78e-6 - c), (amort + floor) / 78e-6), 3);
-    expect(r.notes.join('\n')).toMatch(/served on 1 L4 kept on 24\/7 \(\$588\/month whatever the volume\) at 1,000 tokens\/s per device \(spec servingThroughputTokensPerSecond\)/);
+    expect(r.notes.join('\n')).toMatch(/the fine-tuned model is served on L4 \(cost\.servingDevice in the spec\), 1 kept on 24\/7 \(\$588\/month whatever the volume; .*throughput: the fine-tuned model 1,000 tokens\/s per device \(spec servingThroughputTokensPerSecond\)/);
+  });
+});
+
+describe('like with like: each approach priced as what it ran on', () => {
+  const l4 = (tokens: number): number => (tokens / 1000 / 3600) * 0.8048; // the spec's L4 at its 1,000 tokens/s
+  it('local prompting and RAG are the base model served on the serving device, on the tokens it was fed', async () => {
+    const r = await roiForSweep(db.db, { sweepId: 'local' });
+    expect(r.requests.prompting).toMatchObject({ pricing: 'self-hosted', priceKey: 'L4', inputTokens: 500, outputTokens: 5, tokenSource: 'measured', whatIf: false, evaluatedOn: 'local fte-tiny-base' });
+    expect(r.requests.prompting.usd).toBeCloseTo(l4(505), 15);
+    expect(r.requests.rag.usd).toBeCloseTo(l4(305), 15);
+    expect(r.approaches.map((a) => a.pricing)).toEqual(['self-hosted L4', 'self-hosted L4', 'self-hosted L4 + index']);
+    expect(r.whatIfs).toEqual([]);
+    expect(r.notes).toContain('prompting was evaluated on local fte-tiny-base and is priced as served on L4, like the fine-tuned model, on the tokens fte-tiny-base was fed and generated');
+  });
+  it('a store from before providers (no subjects rows) has local baselines too', async () => {
+    const r = await roiForSweep(db.db, { sweepId: 'old-store' });
+    expect(r.requests.prompting).toMatchObject({ pricing: 'self-hosted', priceKey: 'L4', evaluatedOn: 'local base model' });
+  });
+  it('what-if --api-model: local prompts re-priced on their o200k_base counts, labelled everywhere', async () => {
+    const r = await roiForSweep(db.db, { sweepId: 'local', apiModel: 'gpt-4o-mini' });
+    // counted: 5000 / 4 = 1,250 prompt tokens over 10 requests = 125 in; 20 / 10 = 2 out
+    expect(r.requests.prompting).toMatchObject({ pricing: 'api', priceKey: 'gpt-4o-mini', inputTokens: 125, outputTokens: 2, tokenSource: 'counted', whatIf: true });
+    expect(r.requests.prompting.usd).toBeCloseTo((125 * 0.15 + 2 * 0.6) / 1e6, 15);
+    expect(r.requests.rag.inputTokens).toBe(75);
+    expect(r.approaches.find((a) => a.approach === 'prompting')!.pricing).toBe('gpt-4o-mini API (what-if)');
+    expect(r.whatIfs).toEqual(['--api-model gpt-4o-mini: prompting and RAG priced as gpt-4o-mini API calls']);
+    expect(r.notes).toContain('what-if: prompting (evaluated on local fte-tiny-base) is priced as gpt-4o-mini API calls on o200k_base counts of the prompts built here and of the local answers; its quality is still that of local fte-tiny-base');
+    // the fine-tuned model is still priced as it ran
+    expect(r.requests.finetuned).toMatchObject({ pricing: 'self-hosted', whatIf: false });
+    const text = renderRoi(r);
+    expect(text).toMatch(/125\+2 \(o200k\)/);
+    expect(text).toMatch(/What-if: --api-model gpt-4o-mini/);
+  });
+  it('what-if --api-model for another vendor says its tokenizer differs', async () => {
+    const r = await roiForSweep(db.db, { sweepId: 'local', apiModel: 'claude-3-5-haiku' });
+    expect(r.requests.prompting.tokenBasis).toMatch(/OpenAI's tokenizer; claude-3-5-haiku's own differs/);
+  });
+  it('without stored tokenizer counts the what-if estimates, and says so', async () => {
+    const r = await roiForSweep(db.db, { sweepId: 'old-store', apiModel: 'gpt-4o-mini' });
+    // 500 / 4 in, 5 / 4 out
+    expect(r.requests.prompting).toMatchObject({ inputTokens: 125, outputTokens: 1.25, tokenSource: 'estimated', whatIf: true });
+    expect(r.requests.prompting.tokenBasis).toMatch(/^estimated: the local model's tokens \/ 4 .* re-run the sweep with the tokenizer package installed/);
+  });
+  it('a baseline served by an OpenAI-compatible endpoint without a price entry (fte serve): its reported usage at cost.apiModel, with a note', async () => {
+    const r = await roiForSweep(db.db, { sweepId: 'served' });
+    expect(r.requests.prompting).toMatchObject({ pricing: 'api', priceKey: 'gpt-4o-mini', inputTokens: 500, outputTokens: 5, tokenSource: 'reported', whatIf: false, evaluatedOn: 'openai base:good (http://127.0.0.1:8080/v1)' });
+    expect(r.requests.prompting.usd).toBeCloseTo(78e-6, 15);
+    expect(r.notes).toContain('prompting ran on base:good at http://127.0.0.1:8080/v1, which has no price entry: priced as gpt-4o-mini (cost.apiModel) on the tokens it reported; add its price with cost.prices or --prices FILE');
+  });
+  it('an API baseline is priced at its own model on the tokens it reported', async () => {
+    const r = await roiForSweep(db.db);
+    expect(r.requests.prompting).toMatchObject({ pricing: 'api', priceKey: 'gpt-4o-mini', tokenSource: 'reported', whatIf: false });
+    expect(r.notes).toContain('prompting was evaluated on openai gpt-4o-mini (https://api.example.test/v1) and is priced at gpt-4o-mini on the tokens gpt-4o-mini reported');
+  });
+});
+
+describe('serving that fits the model', () => {
+  it('a 100 M-parameter model with no serving device in the spec is served on a CPU core at the throughput its evaluation measured', async () => {
+    const r = await roiForSweep(db.db, { sweepId: 'by-size' });
+    expect(r.serving).toMatchObject({ key: 'cpu-core', basis: 'size' });
+    // b1's eval row: 1,000 tokens in 60 s on one core
+    expect(r.requests.finetuned).toMatchObject({ priceKey: 'cpu-core', pricing: 'self-hosted' });
+    expect(r.requests.finetuned.tokensPerSecond).toBeCloseTo(1000 / 60, 9);
+    expect(r.requests.finetuned.usd).toBeCloseTo((45 / (1000 / 60) / 3600) * 0.044625, 15);
+    // the local prompting baseline on the same core, at the baselines' measured throughput (no eval row: from FLOPs)
+    expect(r.requests.prompting.priceKey).toBe('cpu-core');
+    const ft = r.approaches.find((a) => a.approach === 'finetuned')!;
+    expect(ft.alwaysOnMonthlyUsd).toBeCloseTo(730 * 0.044625, 9);
+    expect(r.notes.join('\n')).toMatch(/served on cpu-core \(a 100 M-parameter model is served on one CPU core \(up to cost\.cpuServingMaxParams = 100 M\)\)/);
+  });
+  it('--serving-mfu is a labelled what-if that drops the spec throughput', async () => {
+    const r = await roiForSweep(db.db, { sweepId: 'alwayson', servingMfu: 0.2 });
+    // L4 from FLOPs at MFU 0.2: 121e12 x 0.2 / (2 x 1e8)
+    expect(r.requests.finetuned.tokensPerSecond).toBeCloseTo((121e12 * 0.2) / 2e8, 6);
+    expect(r.whatIfs).toEqual(['--serving-mfu 0.2: serving utilisation (spec 0.1)']);
+    expect(r.requests.finetuned.whatIf).toBe(true);
+  });
+});
+
+describe('prices: source, address, date, age', () => {
+  it('every price in use with its age; a warning past 12 months', async () => {
+    const r = await roiForSweep(db.db, { asOf: new Date('2026-12-02T10:00:00Z') });
+    expect(r.prices.map((p) => [p.key, p.date, p.ageMonths, p.stale])).toEqual([
+      ['L4', '2025-01', 23, true],
+      ['gpt-4o-mini', '2025-01', 23, true],
+      ['A100-80GB', '2025-01', 23, true],
+    ]);
+    expect(r.prices[1]).toMatchObject({ url: 'https://openai.com/api/pricing/', price: '$0.15 in, $0.6 out per M tokens', source: 'OpenAI API pricing page (standard tier)' });
+    expect(r.staleWarning).toBe('every price in use is older than 12 months (2025-01, 23 months): list prices change, check them or override with cost.prices or --prices FILE');
+    const fresh = await roiForSweep(db.db, { asOf: new Date('2025-06-15T00:00:00Z') });
+    expect(fresh.staleWarning).toBeNull();
+    expect(fresh.prices[0]!.ageMonths).toBe(5);
+  });
+  it('a prices file names itself and has no date: no age, and the others still warn', async () => {
+    const f = join(dir, 'prices-l4.json');
+    writeFileSync(f, JSON.stringify({ L4: { usdPerHour: 0.7, date: '2026-11', url: 'https://example.test/our-rate' } }));
+    const r = await roiForSweep(db.db, { pricesFile: f, asOf: new Date('2026-12-02T10:00:00Z') });
+    expect(r.prices[0]).toMatchObject({ key: 'L4', source: `override from ${f}`, date: '2026-11', ageMonths: 1, stale: false, url: 'https://example.test/our-rate' });
+    expect(r.staleWarning).toMatch(/^gpt-4o-mini, A100-80GB are older than 12 months/);
+  });
+});
+
+describe('the whole cost, the value side, and which are user-set', () => {
+  let r: RoiReport;
+  beforeAll(async () => {
+    r = await roiForSweep(db.db, { sweepId: 'whole-cost' });
+  });
+  const part = (a: string, label: RegExp) => r.costInputs.find((p) => p.approach === a && label.test(p.label))!;
+  it('engineering, maintenance and retraining from the spec; unset items listed as not set', () => {
+    expect(part('finetuned', /^engineering/)).toMatchObject({ label: 'engineering 40 h x $100/h', kind: 'one-off', usd: 4000, origin: 'spec' });
+    expect(part('finetuned', /^maintenance/)).toMatchObject({ kind: 'monthly', usd: 200, origin: 'spec' });
+    expect(part('prompting', /^engineering/)).toMatchObject({ usd: 800, origin: 'spec' });
+    expect(part('rag', /^engineering/)).toMatchObject({ usd: 0, origin: 'not set' });
+    expect(part('finetuned', /^data preparation/)).toMatchObject({ usd: 100, origin: 'spec' });
+    expect(part('rag', /^retrieval index/)).toMatchObject({ usd: 70, origin: 'default' }); // 70 is the schema's default
+    // retraining every 6 months at one training of w1 (the priced run): training / 6 per month
+    const retrain = part('finetuned', /^retraining/);
+    expect(retrain.origin).toBe('estimated');
+    expect(retrain.usd).toBeCloseTo(r.training.usd / 6, 12); // the sweep has one run: its training is the sweep's
+    expect(r.notes.join('\n')).toMatch(/not set in the spec, counted as \$0: .*rag engineering/);
+  });
+  it('monthly cost adds people and retraining; net, payback by hand', () => {
+    const ft = r.approaches.find((a) => a.approach === 'finetuned')!;
+    const oneOff = r.training.usd + 100 + 4000;
+    expect(ft.oneOffUsd).toBeCloseTo(oneOff, 9);
+    expect(ft.fixedMonthlyUsd).toBeCloseTo(200 + r.training.usd / 6, 9);
+    const c = (45 / 1000 / 3600) * 0.8048;
+    expect(ft.monthlyUsd).toBeCloseTo(oneOff / 12 + 200 + r.training.usd / 6 + c * 1e5, 9);
+    // value per request at 0.7: 0.03 x 0.7 - 0.02 = 0.001 -> $100/month
+    expect(ft.valuePerRequestUsd).toBeCloseTo(0.001, 12);
+    expect(ft.netMonthlyUsd).toBeCloseTo(100 - ft.monthlyUsd, 9);
+    // the surplus (100 - recurring) is negative: never pays back
+    expect(ft.paybackMonths).toBeNull();
+    // prompting 0.6: -0.002 x 1e5 = -200, cost 800 / 12 + 7.8
+    const p = r.approaches.find((a) => a.approach === 'prompting')!;
+    expect(p.netMonthlyUsd).toBeCloseTo(-200 - (800 / 12 + 7.8), 9);
+    expect(r.decision.basis).toBe('net value');
+    expect(r.sensitivity.table.length).toBeGreaterThan(3);
+  });
+  it('renders the decision first, then the sensitivity table, then the tables', () => {
+    const text = renderRoi(r);
+    const at = (re: RegExp): number => text.search(re);
+    expect(at(/^Decision: /m)).toBe(0);
+    expect(at(/^Drivers:/m)).toBeGreaterThan(0);
+    expect(at(/Sensitivity/)).toBeGreaterThan(at(/^Drivers:/m));
+    expect(at(/approach .*priced as/)).toBeGreaterThan(at(/Sensitivity/));
+    expect(text).toMatch(/Cost inputs/);
+    expect(text).toMatch(/engineering 40 h x \$100\/h +│ +one-off +│ +\$4,000 +│ spec/);
+  });
+});
+
+describe('userSetPaths: what the spec set, told from the defaults a stored spec carries', () => {
+  it('values that differ from the schema defaults, with their parents', () => {
+    const p = userSetPaths({ targetDevice: 'A100-80GB', monthlyRequests: 5, dataPreparationUsd: 0, effort: { finetuned: { engineeringHours: 40 } }, prices: {}, value: { usdPerCorrect: 0.1 } });
+    expect([...p].sort()).toEqual(['effort', 'effort.finetuned', 'effort.finetuned.engineeringHours', 'monthlyRequests', 'value', 'value.usdPerCorrect']);
   });
 });
 
@@ -284,7 +467,7 @@ describe('fte roi (the command, in-process)', () => {
     expect(err).toBe('');
     expect(code).toBeUndefined();
     expect(out).toMatch(/Sweep good-sweep \(email\): best run r2/);
-    expect(out).toMatch(/Recommendation: /);
+    expect(out).toMatch(/^Decision: /);
     if (process.env.FTE_SHOW) process.stderr.write(out);
   });
   it('--json prints the report', async () => {
@@ -293,6 +476,20 @@ describe('fte roi (the command, in-process)', () => {
     expect(j.monthlyRequests).toBe(1e6);
     expect(j.approaches).toHaveLength(3);
     expect(j.sensitivity.volume.length).toBeGreaterThan(20);
+  });
+  it('bad utilisation: one line on stderr, exit code 2', async () => {
+    for (const [flag, v, msg] of [['--serving-mfu', '1.5', 'fte: --serving-mfu must be in (0, 1], got 1.5\n'], ['--training-mfu', 'x', "fte: --training-mfu must be a number in (0, 1], got 'x'\n"]] as const) {
+      const { err, code } = await run(['--db', dbFile, flag, v]);
+      expect(err).toBe(msg);
+      expect(code).toBe(2);
+    }
+  });
+  it('--api-model prints the what-if line and the o200k token counts', async () => {
+    const { out, code } = await run(['--db', dbFile, '--sweep', 'local', '--api-model', 'gpt-4o-mini']);
+    expect(code).toBeUndefined();
+    expect(out).toMatch(/^What-if: --api-model gpt-4o-mini: prompting and RAG priced as gpt-4o-mini API calls \(not how it ran\)\.$/m);
+    expect(out).toMatch(/gpt-4o-mini API \(what-if\)/);
+    expect(out).toMatch(/125\+2 \(o200k\)/);
   });
   it('bad volume: one line on stderr, exit code 2', async () => {
     const { err, code } = await run(['--db', dbFile, '--monthly-requests=0']);

@@ -99,3 +99,19 @@ describe('RAG (BM25)', () => {
 it('throws UnknownNameError for an unknown strategy', () => {
   expect(() => createPromptBuilder('oracle' as Subject, train, opts)).toThrow(UnknownNameError);
 });
+
+it('treats label categories as labels when a few rows write the answer differently (case, spacing)', () => {
+  const rows: Example[] = [];
+  for (let i = 0; i < 40; i++) {
+    const pos = i % 2 === 0;
+    const answer = i === 4 ? ' Positive' : i === 7 ? ' Negative' : pos ? ' positive' : ' negative';
+    rows.push({ id: `r${i}`, prompt: `Review: ${pos ? 'great' : 'awful'} item ${i}\nSentiment:`, completion: answer, category: pos ? 'positive' : 'negative' });
+  }
+  expect(categoriesAreLabels(rows)).toBe(true);
+  const build = createPromptBuilder('prompting', rows, { k: 4, seed: 1 });
+  const neg = { id: 'x', prompt: 'Review: horrible\nSentiment:', completion: ' negative', category: 'negative' };
+  const pos = { id: 'y', prompt: 'Review: lovely\nSentiment:', completion: ' positive', category: 'positive' };
+  const labelsOf = (ids: string[]) => ids.map((id) => rows.find((e) => e.id === id)!.category);
+  expect(labelsOf(build(neg).contextIds).filter((c) => c === 'negative')).toHaveLength(2);
+  expect(build(neg).contextIds).toEqual(build(pos).contextIds);
+});

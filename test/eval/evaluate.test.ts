@@ -47,6 +47,22 @@ function fakeGenerator(): Generator & { prompts: string[] } {
 
 const base = { subject: 'base' as const, train, test, fewShotK: 2, ragK: 2, maxNewTokens: 16, seed: 1 };
 
+describe('API token counts of the clean answered requests (for the fte roi --api-model what-if)', () => {
+  const words = { name: 'words', countText: (t: string) => (t.trim() ? t.trim().split(/\s+/).length : 0) };
+  it('the prompts as built and the answers, with the counter given; none with null', async () => {
+    const r = await evaluateSubject({ ...base, subject: 'prompting', provider: textModelProvider(fakeGenerator(), 'fake'), perturbations: [], apiTokenCounter: words });
+    const { chatTokens } = await import('../../src/eval/api-tokens.js');
+    const { createPromptBuilder } = await import('../../src/eval/baselines.js');
+    const build = createPromptBuilder('few_shot', train, { k: 2, seed: 1 });
+    const want = test.reduce((s, ex) => s + chatTokens(build(ex).messages, words), 0);
+    expect(r.subjectRow.apiPromptTokens).toBe(want);
+    expect(r.subjectRow.apiCompletionTokens).toBe(r.predictions.filter((p) => p.perturbation === 'none').reduce((s, p) => s + words.countText(p.prediction), 0));
+    expect(r.subjectRow.apiTokenizer).toBe('words');
+    const none = await evaluateSubject({ ...base, provider: textModelProvider(fakeGenerator(), 'fake'), perturbations: [], apiTokenCounter: null });
+    expect(none.subjectRow.apiPromptTokens).toBeUndefined();
+  });
+});
+
 describe('evaluateSubject', () => {
   it('produces every (perturbation x slice x metric) row', async () => {
     const perturbations = ['typos', 'lowercase', 'spaces', 'contractions'];

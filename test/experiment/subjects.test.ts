@@ -55,3 +55,33 @@ describe('evaluate.baselines and evaluate.models', () => {
     expect(() => checkSubjects(local, {})).toThrow(/evaluate\.models\[0\]\.provider\.checkpoint: \/nonexistent\/ckpt: not a checkpoint folder/);
   });
 });
+
+describe('spec errors about providers (one line, field named, secrets never echoed)', () => {
+  const err = (evaluate: unknown) => {
+    try {
+      defineExperiment({ name: 'x', model: { base: 'm' }, dataset: 'd', evaluate } as never);
+    } catch (e) {
+      return (e as Error).message;
+    }
+    return 'no error';
+  };
+  it('names the known provider types, baseline kinds and provider fields', () => {
+    expect(err({ baselines: [{ kind: 'base', provider: { type: 'anthropic', model: 'x' } }] })).toBe('evaluate.baselines[0].provider.type: expected one of local, openai, got "anthropic"');
+    expect(err({ baselines: [{ kind: 'bse' }] })).toBe('evaluate.baselines[0].kind: expected one of base, prompting, rag, got "bse"');
+    expect(err({ baselines: ['prompt'] })).toBe('evaluate.baselines[0]: expected one of base, prompting, rag, got "prompt"');
+    expect(err({ baselines: [{ kind: 'base', provider: { ...api, retries: 3 } }] })).toMatch(/^evaluate\.baselines\[0\]\.provider\.retries: unknown field; known: type, checkpoint, baseURL/);
+  });
+  it('never echoes a key written in the spec, in a URL or under a wrong field', () => {
+    const literal = err({ baselines: [{ kind: 'base', provider: { type: 'anthropic', model: 'x', apiKey: 'sk-LEAKED-777xyz' } }] });
+    expect(literal).not.toContain('LEAKED');
+    expect(err({ baselines: [{ kind: 'base', provider: { ...api, apiKey: 'sk-LEAKED-777xyz' } }] })).toBe('evaluate.baselines[0].provider.apiKey: unknown field: keys are never written in a spec; put the key in an environment variable and name the variable in apiKeyEnv');
+    const url = err({ baselines: [{ kind: 'base', provider: { ...api, baseURL: 'http://user:sk-URLSECRET999@127.0.0.1:1/v1' } }] });
+    expect(url).toMatch(/^evaluate\.baselines\[0\]\.provider\.baseURL: expected an http\(s\) URL without credentials/);
+    expect(url).not.toContain('URLSECRET');
+  });
+  it('refuses malformed URLs and timeouts beyond what a timer can hold', () => {
+    expect(err({ baselines: [{ kind: 'base', provider: { ...api, baseURL: 'http://exa mple.com:99999/v1' } }] })).toMatch(/provider\.baseURL: expected an http\(s\) URL/);
+    expect(err({ baselines: [{ kind: 'base', provider: { ...api, baseURL: 'localhost:8000/v1' } }] })).toMatch(/provider\.baseURL/);
+    expect(err({ baselines: [{ kind: 'base', provider: { ...api, timeoutMs: 3_000_000_000 } }] })).toMatch(/provider\.timeoutMs: expected a number <= 2147483647/);
+  });
+});

@@ -53,3 +53,19 @@ describe('fitChatText', () => {
     expect(f.truncation).toEqual({ demonstrations: 3, demonstrationsDropped: 3, tokensCut: Buffer.byteLength('Q: four\nA:') - 5 });
   });
 });
+
+describe('fitChatText on long chats', () => {
+  it('drops the fewest oldest demonstrations that make the text fit, for every budget', () => {
+    const many = Array.from({ length: 40 }, (_, i) => ({ user: `Q${i}:`, assistant: ` ${'x'.repeat(i % 7)}` }));
+    const msgs = chatMessages({ system: 'S', demonstrations: many, input: 'last' });
+    for (let budget = 1; budget < 400; budget += 7) {
+      const f = fitChatText(msgs, bytes, budget);
+      const drop = f.truncation?.demonstrationsDropped ?? 0;
+      // Linear reference: the first number of drops that fits.
+      let ref = 0;
+      while (ref < many.length && Buffer.byteLength(partsText({ system: 'S', demonstrations: many.slice(ref), input: 'last' })) > budget) ref++;
+      expect(drop, `budget ${budget}`).toBe(ref);
+      expect(f.tokens).toBeLessThanOrEqual(budget);
+    }
+  });
+});

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { UserInputError } from '../../src/errors.js';
-import { createOpenAIProvider, PLACEHOLDER_API_KEY } from '../../src/providers/openai.js';
+import { createOpenAIProvider, MAX_RETRY_AFTER_MS, PLACEHOLDER_API_KEY, sanitisedHeaders } from '../../src/providers/openai.js';
 import type { ChatRequest, Completion, OpenAIProviderSpec } from '../../src/providers/types.js';
 import { startChatServer, type ChatServer, type ChatServerOptions } from './chat-server.js';
 
@@ -286,5 +286,23 @@ describe('openai provider: response cache', () => {
     expect(later[0]).toMatchObject({ text: fresh[0]!.text, cached: true }); // refreshed by the noCache run
     expect(later[1]).toMatchObject({ text: 'echo:bad#5' });
     expect(later[1]!.cached).toBeUndefined();
+  });
+});
+
+describe('openai provider: what a server may not impose', () => {
+  const enc = (t: string) => new TextEncoder().encode(t).buffer as ArrayBuffer;
+  it('cuts a Retry-After longer than 60 s to 60 s (seconds, HTTP date, retry-after-ms); shorter ones pass', () => {
+    expect(sanitisedHeaders(new Headers({ 'retry-after': '3600' }), false, enc('')).get('retry-after')).toBe('60');
+    expect(sanitisedHeaders(new Headers({ 'retry-after': new Date(Date.now() + 7_200_000).toUTCString() }), false, enc('')).get('retry-after')).toBe('60');
+    expect(sanitisedHeaders(new Headers({ 'retry-after-ms': '10000000' }), false, enc('')).get('retry-after-ms')).toBe(String(MAX_RETRY_AFTER_MS));
+    expect(sanitisedHeaders(new Headers({ 'retry-after': '2' }), false, enc('')).get('retry-after')).toBe('2');
+    expect(sanitisedHeaders(new Headers({ 'retry-after': 'soon' }), false, enc('')).get('retry-after')).toBe('60');
+  });
+  it('reads a valid JSON answer served as text/plain', async () => {
+    const body = { id: 'x', object: 'chat.completion', created: 0, model: 'm', choices: [{ index: 0, message: { role: 'assistant', content: ' ok' }, finish_reason: 'stop' }], usage: { prompt_tokens: 3, completion_tokens: 1, total_tokens: 4 } };
+    const s = await server({ reply: () => ({ status: 200, text: JSON.stringify(body), contentType: 'text/plain' }) });
+    const [c] = await createOpenAIProvider(spec(s), { env: {} }).complete([req('a', 'hi')], { maxTokens: 4 });
+    expect(c).toMatchObject({ text: ' ok', promptTokens: 3, completionTokens: 1 });
+    expect(c!.error).toBeUndefined();
   });
 });

@@ -5,7 +5,7 @@
  * predictions with hostile text (`<script>`, `|`, backticks, `@someone`, `</script>`).
  */
 import type { CostRow } from '../../src/cost/types.js';
-import type { EvalRow, PredictionRow, Subject } from '../../src/eval/types.js';
+import type { EvalRow, PredictionRow, Subject, SubjectRow } from '../../src/eval/types.js';
 import type { RunOutcome } from '../../src/store/types.js';
 import type { StepMetric } from '../../src/train/types.js';
 import type { ReportData, RunData, SweepInfo } from '../../src/report/data.js';
@@ -153,6 +153,7 @@ export function fixtureOutcomes(): RunOutcome[] {
           totalParams: 2_400_000,
           adapterBytes: 6144 * rank * 4 + 400,
           peakMemoryBytes: 50_000_000,
+          estimatedMemoryBytes: 41_000_000,
           baseWeightBytes: 9_600_000,
           wallSeconds: hours * 3600,
           backend: 'wasm',
@@ -239,4 +240,70 @@ export function fixtureReportData(): ReportData {
   const f1 = (r: RunData): number => r.evalRows.find((e) => e.subject === 'finetuned' && e.perturbation === 'none' && e.slice === 'classify' && e.metric === 'f1_macro')?.value ?? -1;
   const best = runs.filter((r) => r.status === 'completed').reduce((a, b) => (f1(b) > f1(a) ? b : a));
   return { sweep: SWEEP_INFO, runs, baselines: fixtureBaselines(), bestRunId: best.runId };
+}
+
+/** The extra API model of the subjects fixture (`evaluate.models`), behind an OpenAI-compatible endpoint. */
+export const API_SUBJECT = 'gpt-mini';
+export const API_ENDPOINT = 'http://127.0.0.1:8000/v1';
+
+/** The spec of the subjects fixture: the three built-in baselines and one extra API model. */
+export const SUBJECTS_SPEC = {
+  ...SPEC,
+  evaluate: {
+    ...SPEC.evaluate,
+    models: [{ name: API_SUBJECT, prompt: 'few_shot', k: 4, provider: { type: 'openai', baseURL: API_ENDPOINT, model: 'gpt-4o-mini' } }],
+  },
+};
+
+/**
+ * How the subjects fixture's subjects were evaluated (`subjects` rows): local base (2 inputs cut),
+ * local prompting that saw no demonstrations at all (the tiny model's context held none of its 4),
+ * local RAG (10 examples lost demonstrations), and the API model with 3 failed requests and 40
+ * cache hits. 80 clean test examples each, 400 requests with the perturbed ones.
+ */
+export function fixtureSubjectRows(): SubjectRow[] {
+  const local = { provider: 'local', model: 'fte-tiny-base', endpoint: 'in-process', examples: 80, answered: 80, requests: 400, errors: 0, cached: 0, wallSeconds: 12 };
+  return [
+    { ...local, subject: 'base', kind: 'base', prompt: 'zero_shot', k: 0, demonstrationsDropped: 0, inputsCut: 2, noDemonstrations: 0, promptTokens: 80 * 120, completionTokens: 80 * 8 },
+    { ...local, subject: 'prompting', kind: 'prompting', prompt: 'few_shot', k: 4, demonstrationsDropped: 80, inputsCut: 0, noDemonstrations: 80, promptTokens: 80 * 250, completionTokens: 80 * 8 },
+    { ...local, subject: 'rag', kind: 'rag', prompt: 'bm25', k: 3, demonstrationsDropped: 10, inputsCut: 0, noDemonstrations: 0, promptTokens: 80 * 240, completionTokens: 80 * 8 },
+    {
+      subject: API_SUBJECT, kind: 'model', prompt: 'few_shot', k: 4, provider: 'openai', model: 'gpt-4o-mini', endpoint: API_ENDPOINT,
+      examples: 80, answered: 77, requests: 400, errors: 3, firstError: 'HTTP 503 <b>upstream</b> unavailable', cached: 40,
+      demonstrationsDropped: 0, inputsCut: 0, noDemonstrations: 0, promptTokens: 77 * 900, completionTokens: 77 * 5, wallSeconds: 30,
+    },
+  ];
+}
+
+/** The baselines of the subjects fixture: `fixtureBaselines()` plus the API model (skill 0.6: above RAG, below the best variant) and the `subjects` rows. */
+export function fixtureSubjectBaselines(): ReportData['baselines'] {
+  const b = fixtureBaselines();
+  const r = rng(23);
+  return {
+    evalRows: [...b.evalRows, ...evalRowsFor(API_SUBJECT, 0.6, r)],
+    predictions: [...b.predictions, ...predictions(API_SUBJECT, 0.6, r)],
+    costs: b.costs,
+    subjects: fixtureSubjectRows(),
+  };
+}
+
+/**
+ * The ordinary sweep with an extra API model and `subjects` rows (a prompting baseline that saw no
+ * demonstrations); the best run (run-4) stored its own model's `subjects` row.
+ */
+export function fixtureSubjectsData(): ReportData {
+  const d = fixtureReportData();
+  const own: SubjectRow = {
+    subject: 'finetuned', kind: 'finetuned', prompt: 'zero_shot', k: 0, provider: 'local', model: `.fte/sweeps/${SWEEP_ID}/run-4`, endpoint: 'in-process',
+    examples: 80, answered: 80, requests: 400, errors: 0, cached: 0, demonstrationsDropped: 0, inputsCut: 0, noDemonstrations: 0, promptTokens: 80 * 110, completionTokens: 80 * 6, wallSeconds: 10,
+  };
+  const runs = d.runs.map((r) => (r.runId === d.bestRunId ? { ...r, subjects: [own] } : r));
+  return { ...d, runs, sweep: { ...d.sweep, spec: SUBJECTS_SPEC }, baselines: fixtureSubjectBaselines() };
+}
+
+export const EVAL_ID = 'ev-fixture1';
+
+/** An evaluation without training (`fte eval SPEC`): no runs, no best run, only the subjects fixture's baselines and API model. */
+export function fixtureEvalOnlyData(): ReportData {
+  return { sweep: { ...SWEEP_INFO, sweepId: EVAL_ID, spec: SUBJECTS_SPEC, limits: {} }, runs: [], baselines: fixtureSubjectBaselines(), bestRunId: null };
 }

@@ -1,15 +1,16 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { roiForSweep } from '../../src/report/roi.js';
+import { writeReport } from '../../src/report/report.js';
 import type { ReportData } from '../../src/report/data.js';
 import { loadReportData } from '../../src/report/load.js';
 import { parseObjective } from '../../src/report/objective.js';
-import { buildReportViewModel, sweptParams, type ReportViewModel } from '../../src/report/view-model.js';
+import { buildReportViewModel, orderSubjects, sweptParams, type ReportViewModel } from '../../src/report/view-model.js';
 import { openStore, type Store } from '../../src/store/index.js';
 import { buildFixtureDb, MAIN_SWEEP_ID, VAL_LOSS_SWEEP_ID } from './db-fixture.js';
-import { fixtureOutcomes, fixtureReportData, SWEEP_ID } from './fixture.js';
+import { API_ENDPOINT, API_SUBJECT, EVAL_ID, fixtureEvalOnlyData, fixtureOutcomes, fixtureReportData, fixtureSubjectBaselines, fixtureSubjectsData, SUBJECTS_SPEC, SWEEP_ID, SWEEP_INFO } from './fixture.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'fte-report-vm-'));
 const dbFile = join(dir, 'fte.duckdb');
@@ -215,6 +216,18 @@ describe('report view model', () => {
     for (const r of rows) expect(r.cells).toHaveLength(vm.sweepTable.columns.length);
   });
 
+  it('sweep table: measured peak memory with the estimate below; a run stored before measurement shows its estimate, labelled', () => {
+    const d = fixtureReportData();
+    d.runs = d.runs.map((r, i) => (i === 0 ? { ...r, estimatedMemoryBytes: undefined, peakMemoryBytes: 30 * 2 ** 20 } : { ...r, peakMemoryBytes: 50 * 2 ** 20, estimatedMemoryBytes: 40 * 2 ** 20 }));
+    const v = buildReportViewModel(d, { generatedAt: '2026-11-29T08:00:00.000Z' });
+    const col = v.sweepTable.columns.findIndex((c) => c.label === 'Peak memory');
+    expect(col).toBeGreaterThan(0);
+    expect(v.sweepTable.columns[col]!.title).toMatch(/measured/);
+    const cell = (runId: string) => v.sweepTable.rows.find((r) => r.runId === runId)!.cells[col]!;
+    expect(cell(d.runs[1]!.runId)).toMatchObject({ text: '50 MiB', sort: String(50 * 2 ** 20), sub: 'est. 40 MiB' });
+    expect(cell(d.runs[0]!.runId)).toMatchObject({ text: '30 MiB', sub: 'estimate (not measured)' });
+  });
+
   it('curves mark the early stop and the divergence', () => {
     expect(vm.curves.markers.map((m) => [m.variant, m.kind])).toEqual([
       ['r=4 lr=1e-4', 'early stop'],
@@ -262,6 +275,24 @@ describe('report view model', () => {
     expect(vm.cost.runs.filter((r) => r.best).map((r) => r.runId)).toEqual([expectedBest().runId]);
   });
 
+  it('the cost section leads with the decision, its drivers and what moves the break-even', async () => {
+    const roi = await roiForSweep(store.db, { sweepId: SWEEP_ID });
+    const d = vm.cost.decision!;
+    expect(d.headline).toBe(roi.recommendation);
+    expect(d.drivers).toEqual(roi.decision.drivers);
+    expect(d.flips.length + d.softFlips.length).toBe(roi.decision.flips.length);
+    expect(d.staleWarning).toBe(roi.staleWarning);
+    const t = vm.cost.sensitivityTable!;
+    expect(t.rows.map((r) => r.input)).toEqual(roi.sensitivity.table.map((r) => r.label));
+    expect(t.rows[0]!.breakEven).toMatch(/ → /);
+    expect(vm.cost.hasValue).toBe(false);
+    // every item in force says where it comes from; items not set are in the notes
+    expect(vm.cost.costInputs.length).toBe(roi.costInputs.filter((p) => p.origin !== 'not set').length);
+    expect(new Set(vm.cost.costInputs.map((c) => c.origin)).size).toBeGreaterThan(1);
+    expect(vm.cost.prices.map((p) => p.key)).toEqual(roi.prices.map((p) => p.key));
+    expect(vm.cost.roi[0]!.pricing).toBe(roi.approaches[0]!.pricing);
+  });
+
   it('sample outputs: worst regression vs base first, every subject shown', () => {
     const items = vm.samples.items;
     expect(items.length).toBe(10); // at most 10 of the 80 test examples
@@ -275,6 +306,10 @@ describe('report view model', () => {
     const v = buildReportViewModel({ ...fixtureReportData(), roiError: 'no token counts' });
     expect(v.cost.roi.map((r) => r.approach)).toEqual(['Fine-tuned', 'Prompting', 'RAG']);
     expect(v.cost.notes.join(' ')).toContain('no token counts');
+    // the stored-cost fallback has no parts, what-ifs or prices of its own
+    expect(v.cost.costInputs).toEqual([]);
+    expect(v.cost.prices).toEqual([]);
+    expect(v.cost.decision!.headline).toBe(v.cost.recommendation);
   });
 
   it('an empty sweep still renders a view model with warnings', () => {
@@ -295,6 +330,10 @@ describe('objective and swept parameters', () => {
     expect(parseObjective(spec)).toEqual(expected);
   });
 
+  it('orderSubjects: built-in subjects first, named baselines and extra models as first seen, the majority class last', () => {
+    expect(orderSubjects(['majority', 'gpt-mini', 'rag', 'hosted-ft', 'finetuned', 'gpt-mini', 'base'])).toEqual(['finetuned', 'base', 'rag', 'gpt-mini', 'hosted-ft', 'majority']);
+  });
+
   it('the best variant is the store\'s bestRunId (src/store/queries.ts bestRun), whatever the objective values say', () => {
     const d = fixtureReportData();
     expect(buildReportViewModel({ ...d, bestRunId: 'run-2' }).summary.best?.runId).toBe('run-2');
@@ -307,5 +346,146 @@ describe('objective and swept parameters', () => {
     ['nothing swept', [{ rank: 4 }, { rank: 4 }], []],
   ])('sweptParams: %s', (_name, params, expected) => {
     expect(sweptParams(params.map((p) => ({ method: 'lora', params: p })))).toEqual(expected);
+  });
+});
+
+describe('subjects: provider / model, named baselines and extra models', () => {
+  const v = buildReportViewModel(fixtureSubjectsData(), { generatedAt: '2026-11-29T08:00:00.000Z' });
+
+  it('the Subjects table: every subject with its provider / model, prompt, tokens per answered request, errors, cache hits, truncation', () => {
+    expect(v.subjects.rows.map((r) => [r.label, r.provider, r.prompt])).toEqual([
+      ['Fine-tuned (run-4)', `local .fte/sweeps/${SWEEP_ID}/run-4`, 'zero-shot'],
+      ['Base model', 'local fte-tiny-base', 'zero-shot'],
+      ['Prompting', 'local fte-tiny-base', 'few-shot (k = 4)'],
+      ['RAG', 'local fte-tiny-base', 'RAG BM25 (k = 3)'],
+      [API_SUBJECT, `openai gpt-4o-mini @ ${API_ENDPOINT}`, 'few-shot (k = 4)'],
+    ]);
+    const api = v.subjects.rows.find((r) => r.subject === API_SUBJECT)!;
+    // Tokens over the 77 answered requests, not the 80 examples.
+    expect(api).toMatchObject({ value: '0.71', ci: '[0.61, 0.81]', examples: '80', tokensIn: '900', tokensOut: '5', errors: '3 of 400', errorsCls: 'bad', cached: '40 of 400', truncation: 'none' });
+    expect(api.errorsTitle).toContain('HTTP 503');
+    expect(v.subjects.rows.find((r) => r.subject === 'prompting')).toMatchObject({ truncation: 'no demonstrations (k = 4)', truncationCls: 'bad' });
+    expect(v.subjects.rows.find((r) => r.subject === 'rag')).toMatchObject({ truncation: '10 of 80 lost demonstrations', truncationCls: 'warn' });
+    expect(v.subjects.metric).toBe('classify/f1_macro (test)');
+  });
+
+  it('the plain notes of every subject, and the severe ones (no demonstrations at all, failed requests) under the headline', () => {
+    expect(v.subjects.notes).toEqual([
+      'base (local fte-tiny-base): 2 of 80 inputs were cut from the left to fit the model\'s context.',
+      'prompting (local fte-tiny-base) saw no demonstrations at all: the model\'s context could not hold any of its 4 on any of the 80 examples, so it was effectively zero-shot.',
+      'rag (local fte-tiny-base): 10 of 80 examples lost demonstrations to the model\'s context.',
+      `${API_SUBJECT} (openai gpt-4o-mini @ ${API_ENDPOINT}): 3 of 400 requests failed after retries and were scored as empty answers (first: HTTP 503 <b>upstream</b> unavailable).`,
+    ]);
+    expect(v.summary.caveats).toEqual([v.subjects.notes[1], v.subjects.notes[3]]);
+    // The ordinary fixture has no subjects rows: no table, no notes, no caveats.
+    expect(vm.subjects).toEqual({ metric: 'classify/f1_macro (test)', rows: [], notes: [] });
+    expect(vm.summary.caveats).toEqual([]);
+  });
+
+  it('the extra model is compared wherever the built-in baselines are: verdicts, tiles, tables, charts, samples', () => {
+    expect(v.summary.verdicts.map((x) => x.against)).toEqual(['base', 'run:run-2', 'prompting', 'rag', API_SUBJECT]);
+    expect(v.summary.verdicts.at(-1)!.text).toMatch(new RegExp(`^(significantly (better|worse) than|not distinguishable from) ${API_SUBJECT} \\(`));
+    expect(v.summary.best!.why.join(' ')).toContain(`test classify/f1_macro 0.788 vs 0.71.`);
+    // gpt-mini (0.71) is now the best alternative, above RAG (0.65).
+    expect(v.summary.tiles[1]!.label).toBe(`vs ${API_SUBJECT} (best alternative)`);
+    const f1 = v.baselines[1]!.rows.find((r) => r.metric === 'f1_macro')!;
+    expect(f1.cells.map((c) => c.subject)).toEqual(['finetuned', 'base', 'prompting', 'rag', API_SUBJECT]);
+    expect(f1.cells.at(-1)).toMatchObject({ text: '0.71', ci: '[0.61, 0.81]', delta: '+0.33' });
+    expect(v.baselines[1]!.chart.some((c) => c.subject === API_SUBJECT)).toBe(true);
+    expect(v.robustness[0]!.subjects).toEqual(['Fine-tuned', 'Base model', 'Prompting', 'RAG', API_SUBJECT]);
+    expect(v.robustness[0]!.chart.some((c) => c.subject === API_SUBJECT)).toBe(true);
+    expect(v.samples.items[0]!.outputs.map((o) => o.subject)).toEqual(['Fine-tuned', 'Base model', 'Prompting', 'RAG', API_SUBJECT]);
+    expect(v.baselinesIntro).toMatchObject({ title: `Fine-tuned vs base vs prompting vs RAG vs ${API_SUBJECT}`, reference: 'the base model' });
+    // The ordinary sweep keeps its heading and lede.
+    expect(vm.baselinesIntro.title).toBe('Fine-tuned vs base vs prompting vs RAG');
+    expect(vm.baselinesIntro.lede).toMatch(/^Best variant against the untuned base model/);
+  });
+
+  it('a spec\'s named baselines without a base model: deltas against the first of them; missing subjects named', () => {
+    const d = fixtureSubjectsData();
+    const drop = (s: string): boolean => s === 'base' || s === 'prompting';
+    d.baselines = { ...d.baselines, evalRows: d.baselines.evalRows.filter((r) => !drop(r.subject)), predictions: d.baselines.predictions.filter((p) => !drop(p.subject)) };
+    d.runs = d.runs.map((r) => ({ ...r, evalRows: r.evalRows.filter((e) => !drop(e.subject)) }));
+    const w = buildReportViewModel(d, { generatedAt: '2026-11-29T08:00:00.000Z' });
+    expect(w.warnings).toContain('Missing baseline results: base, prompting.');
+    const f1 = w.baselines[1]!.rows.find((r) => r.metric === 'f1_macro')!;
+    expect(f1.cells.map((c) => c.subject)).toEqual(['finetuned', 'rag', API_SUBJECT]);
+    expect(f1.cells.find((c) => c.subject === 'rag')!.delta).toBe('');
+    expect(f1.cells.find((c) => c.subject === API_SUBJECT)!.deltaTitle).toMatch(/^paired test vs RAG: /);
+    expect(w.samples.versus).toBe('RAG');
+    // A spec that names its baselines expects only those.
+    const named = { ...SUBJECTS_SPEC, evaluate: { ...SUBJECTS_SPEC.evaluate, baselines: [{ kind: 'rag' }] } };
+    expect(buildReportViewModel({ ...d, sweep: { ...d.sweep, spec: named } }).warnings).toEqual([]);
+  });
+});
+
+describe('an evaluation without training (fte eval: no runs, no best run)', () => {
+  const v = buildReportViewModel(fixtureEvalOnlyData(), { generatedAt: '2026-11-29T08:00:00.000Z' });
+
+  it('compares the subjects among themselves: the best one, paired tests against every other, no warnings about missing runs', () => {
+    expect(v.evalOnly).toBe(true);
+    expect(v.warnings).toEqual([]);
+    expect(v.summary.best).toBeNull();
+    expect(v.summary.top).toMatchObject({ subject: API_SUBJECT, provider: `openai gpt-4o-mini @ ${API_ENDPOINT}`, metric: 'classify/f1_macro', valueText: '0.71', ci: '[0.61, 0.81]' });
+    // Against every other subject but the majority class (no predictions to pair), next best first.
+    expect(v.summary.verdicts.map((x) => [x.against, x.split, x.metric])).toEqual([
+      ['rag', 'test', 'classify/f1_macro'],
+      ['prompting', 'test', 'classify/f1_macro'],
+      ['base', 'test', 'classify/f1_macro'],
+    ]);
+    expect(v.summary.verdicts.every((x) => x.test !== null && x.pValue !== null)).toBe(true);
+    expect(v.summary.headline).toMatch(new RegExp(`^No variants were trained\\. ${API_SUBJECT} has the highest test classify/f1_macro of the 4 evaluated subjects \\(0\\.71\\); against the next best it is .* than RAG \\(.*\\): 0\\.71 vs 0\\.65\\.$`));
+    expect(v.summary.caveats).toHaveLength(2);
+    expect(v.summary.facts.find((f) => f.label === 'Evaluation')!.value).toContain(EVAL_ID);
+    expect(v.summary.facts.some((f) => f.label === 'Runs')).toBe(false);
+  });
+
+  it('keeps the subjects table, the metrics with their intervals, robustness and samples', () => {
+    expect(v.subjects.rows.map((r) => r.subject)).toEqual(['base', 'prompting', 'rag', API_SUBJECT]);
+    const f1 = v.baselines[1]!.rows.find((r) => r.metric === 'f1_macro')!;
+    expect(f1.cells.map((c) => c.subject)).toEqual(['base', 'prompting', 'rag', API_SUBJECT]);
+    expect(f1.cells.every((c) => /^\[[\d.]+, [\d.]+\]$/.test(c.ci))).toBe(true);
+    expect(f1.cells.filter((c) => c.best).map((c) => c.subject)).toEqual([API_SUBJECT]);
+    expect(v.baselinesIntro.title).toBe(`Base vs prompting vs RAG vs ${API_SUBJECT}`);
+    expect(v.robustness[0]!.subjects).toEqual(['Base model', 'Prompting', 'RAG', API_SUBJECT]);
+    expect(v.samples.items.length).toBe(10);
+    expect(v.samples.items[0]!.outputs.map((o) => o.subject)).toEqual([API_SUBJECT, 'Base model', 'Prompting', 'RAG']);
+    expect(v.samples.note).toMatch(new RegExp(`^10 of 80 test examples of ${API_SUBJECT}, ordered by .* vs the base model`));
+    expect(v.sweepTable.rows).toEqual([]);
+    expect(v.heatmap).toBeNull();
+    expect(v.cost.runs).toEqual([]);
+  });
+
+  it('loads from the store as fte eval writes it, and writes its report', async () => {
+    const file = join(dir, 'eval-only.duckdb');
+    const w = await openStore(file);
+    try {
+      await w.upsertExperiment({ name: SUBJECTS_SPEC.name, specPath: 'experiments/lora-rank.ts', specHash: 'e1', objective: { metric: 'classify/f1_macro', goal: 'maximize' } });
+      await w.createSweep({ experimentId: SUBJECTS_SPEC.name, sweepId: EVAL_ID, specJson: SUBJECTS_SPEC, limits: {}, baseModel: 'models/fte-tiny-base', startedAt: SWEEP_INFO.startedAt });
+      const b = fixtureSubjectBaselines();
+      await w.writeBaselineResults(EVAL_ID, b.evalRows, b.predictions, b.costs, [], b.subjects);
+      await w.finishSweep(EVAL_ID, 'completed');
+    } finally {
+      await w.close();
+    }
+    const r = await openStore(file, { readOnly: true });
+    let d: ReportData;
+    try {
+      d = await loadReportData(r.db);
+    } finally {
+      await r.close();
+    }
+    expect(d.runs).toEqual([]);
+    expect(d.bestRunId).toBeNull();
+    expect(d.baselines.subjects!.map((x) => x.subject)).toEqual(['base', 'prompting', 'rag', API_SUBJECT]);
+    const lv = buildReportViewModel(d, { generatedAt: '2026-11-29T08:00:00.000Z' });
+    expect(lv.summary.top?.subject).toBe(API_SUBJECT);
+    expect(lv.subjects.rows.map((x) => x.provider)).toEqual([...Array(3).fill('local fte-tiny-base'), `openai gpt-4o-mini @ ${API_ENDPOINT}`]);
+    const out = join(dir, 'eval-only.html');
+    const res = await writeReport({ db: file, out, generatedAt: '2026-11-29T08:00:00.000Z' });
+    expect(res).toMatchObject({ sweepId: EVAL_ID, bestRunId: null });
+    const html = readFileSync(out, 'utf8');
+    expect(html).toContain('data-testid="top-subject"');
+    expect(html).toContain('saw no demonstrations at all');
   });
 });

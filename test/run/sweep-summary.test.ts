@@ -58,3 +58,13 @@ describe('verdict lines under the table', () => {
     ]);
   });
 });
+
+it('names a named baseline by its name in the verdict lines (never "undefined")', () => {
+  const a: VariantSummary = { runId: 'run-a', key: 'k', status: 'completed', skipped: false, params: { rank: 4 }, objective: 0.8, finalValLoss: 1.5, wallSeconds: 12, error: null };
+  const lines = verdictLines({
+    best: a, variants: [a], objective: { metric: 'classify/f1_macro', goal: 'maximize' },
+    verdict: { metric: 'classify/f1_macro', alpha: 0.05, test: null, notes: [], comparisons: [{ against: 'gpt-mini', runId: null, diff: 0.1, ci95: [0, 0.2], pValue: 0.04, test: 'paired-bootstrap', n: 10, outcome: 'better' }] },
+  });
+  expect(lines.join('\n')).toContain('vs gpt-mini:');
+  expect(lines.join('\n')).not.toContain('undefined');
+});

@@ -61,7 +61,7 @@ describe('fte runs', () => {
       params: { alpha: 16, epochs: 3, learningRate: 2e-4, rank: 8, schedule: 'cosine', targetModules: ['c_attn'], useRslora: false },
       steps: 20, bestStep: 19, stoppedEarly: false, bestValLoss: 2.9, finalValLoss: 2.95, perplexity: 12.5,
       objective: { metric: 'bleu', goal: 'maximize', value: 35, split: 'test' }, tokensTrained: 12345, trainableParams: 1000, totalParams: 100000,
-      adapterBytes: 4096, peakMemoryBytes: 8000000, baseWeightBytes: 400000, usd: 0.01, divergenceReason: null, error: null, sortValue: 35,
+      adapterBytes: 4096, peakMemoryBytes: 8000000, estimatedMemoryBytes: 6500000, baseWeightBytes: 400000, usd: 0.01, divergenceReason: null, error: null, sortValue: 35,
     });
   });
 
@@ -103,7 +103,7 @@ describe('fte runs', () => {
 describe('fte show', () => {
   it('--json gives params, curves, metrics (own, then baselines), costs and artifacts', () => {
     const out = json(['show', 'r-a']) as Record<string, any>;
-    expect(Object.keys(out)).toEqual(['run', 'curves', 'evals', 'confusion', 'costs', 'artifacts']);
+    expect(Object.keys(out)).toEqual(['run', 'curves', 'evals', 'confusion', 'costs', 'artifacts', 'subjects']);
     expect(out.run.runId).toBe('r-a');
     expect(out.curves).toEqual([
       { split: 'val', name: 'loss', points: 4, firstStep: 4, lastStep: 19, first: 3.16, last: 3.01, min: 3.01, minStep: 19, max: 3.16, maxStep: 4 },

@@ -20,7 +20,7 @@ describe('migrations', () => {
       `SELECT table_name, table_type FROM information_schema.tables WHERE table_schema = 'main' ORDER BY table_name`,
     );
     expect(rows.map((r) => r.table_name)).toEqual([
-      'artifacts', 'confusion_matrix', 'costs', 'eval_results', 'experiments', 'predictions', 'run_hosts', 'run_params', 'run_summary', 'runs',
+      'artifacts', 'confusion_matrix', 'costs', 'eval_results', 'experiments', 'predictions', 'run_params', 'run_summary', 'runs',
       'schema_version', 'step_metric_points', 'step_metrics', 'step_series', 'subjects', 'sweeps',
     ]);
     const v = await store.db.all<{ v: number }>('SELECT max(version) AS v FROM schema_version');
@@ -65,20 +65,22 @@ describe('forward migrations', () => {
   });
 });
 
-describe('migration 5: run_hosts', () => {
-  it('a schema-4 store keeps its runs (no host), then records the host of new runs', async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fte-mig5-'));
+describe('migration: runs.host', () => {
+  it('a store from before it keeps its runs (host NULL), then records the host of new runs', async () => {
+    // Found by its statement: renumbering the migration at a merge changes nothing here.
+    const hostMigration = MIGRATIONS.find((m) => m.statements.some((s) => /ADD COLUMN host\b/.test(s)))!;
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fte-mig-host-'));
     const file = path.join(dir, 'old.duckdb');
     try {
       const db = await openDb(file);
       try {
-        await db.exclusive((tx) => migrate(tx, 0, '2026-11-01 08:00:00', MIGRATIONS.filter((m) => m.version <= 4)));
+        await db.exclusive((tx) => migrate(tx, 0, '2026-11-01 08:00:00', MIGRATIONS.filter((m) => m.version < hostMigration.version)));
         await db.run(`INSERT INTO runs (run_id, sweep_id, status) VALUES ('old', 's', 'completed')`);
       } finally {
         await db.close();
       }
       store = await openStore(file);
-      expect(await store.db.all(`SELECT r.run_id, h.host FROM runs r LEFT JOIN run_hosts h USING (run_id)`)).toEqual([{ run_id: 'old', host: null }]);
+      expect(await store.db.all(`SELECT run_id, host FROM runs`)).toEqual([{ run_id: 'old', host: null }]);
       const { sweepId } = await seed(store);
       await store.startRun({ runId: 'new', sweepId, variantKey: 'k', method: 'lora', params: PARAMS, host: 'worker-a' });
       expect(await store.db.all(`SELECT host FROM run_summary WHERE run_id = 'new'`)).toEqual([{ host: 'worker-a' }]);
@@ -331,3 +333,32 @@ describe('writer', () => {
   });
 });
 
+
+describe('migration: measured peak memory, the estimate kept beside it', () => {
+  // Found by its statement, so that renumbering it at a merge changes nothing here.
+  const mine = MIGRATIONS.find((m) => m.statements.some((s) => s.includes('estimated_memory_bytes')))!;
+  it('a store from before it gains runs.estimated_memory_bytes (NULL for its runs, their peak kept); outcomes store both', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fte-migmem-'));
+    const file = path.join(dir, 'old.duckdb');
+    try {
+      const db = await openDb(file);
+      try {
+        await db.exclusive((tx) => migrate(tx, 0, '2026-11-01 08:00:00', MIGRATIONS.filter((m) => m.version < mine.version)));
+        await db.run(`INSERT INTO runs (run_id, sweep_id, status, peak_memory_bytes) VALUES ('old', 's0', 'completed', 123)`);
+      } finally {
+        await db.close();
+      }
+      store = await openStore(file);
+      expect(await store.db.all(`SELECT max(version) AS v FROM schema_version`)).toEqual([{ v: SCHEMA_VERSION }]);
+      expect(await store.db.all(`SELECT peak_memory_bytes::INTEGER AS peak, estimated_memory_bytes AS est FROM runs WHERE run_id = 'old'`)).toEqual([{ peak: 123, est: null }]);
+      const { sweepId } = await seed(store);
+      await store.startRun({ runId: 'r1', sweepId, variantKey: 'key-r1', method: 'lora', params: PARAMS });
+      await store.writeRunOutcome(outcome('r1'));
+      expect(await store.db.all(`SELECT peak_memory_bytes::INTEGER AS peak, estimated_memory_bytes::INTEGER AS est FROM run_summary WHERE run_id = 'r1'`)).toEqual([{ peak: 8_000_000, est: 6_500_000 }]);
+    } finally {
+      await store?.close();
+      store = null;
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -3,12 +3,31 @@
  */
 import type { EvalRow } from '../../eval/types.js';
 import { fmtNum } from '../../format.js';
-import type { RunData } from '../data.js';
+import type { ReportData, RunData } from '../data.js';
 
-/** Subjects in the order the report shows them; `majority` (classification's majority-class baseline) last. */
+/**
+ * The built-in subjects in the order the report shows them; `majority` (classification's
+ * majority-class baseline) last. A spec's named baselines and extra models (`evaluate.baselines`
+ * with a `name`, `evaluate.models`) come after `rag`, before `majority` (see `orderSubjects`).
+ */
 export const SUBJECTS = ['finetuned', 'base', 'prompting', 'rag', 'majority'] as const;
 
 export const SUBJECT_LABEL: Record<string, string> = { finetuned: 'Fine-tuned', base: 'Base model', prompting: 'Prompting', rag: 'RAG', majority: 'Majority class' };
+
+/** A subject as the report names it: the built-in label (`Base model`), else its stored name (`gpt-mini`). */
+export function subjectLabel(subject: string): string {
+  return SUBJECT_LABEL[subject] ?? subject;
+}
+
+/**
+ * Distinct subject names in report order: finetuned, base, prompting, rag, then every other name in
+ * the order first seen (the spec's named baselines and extra models), `majority` last.
+ */
+export function orderSubjects(names: Iterable<string>): string[] {
+  const seen = uniq([...names]);
+  const rank = (s: string): number => (s === 'majority' ? 1e9 : SUBJECTS.indexOf(s as (typeof SUBJECTS)[number]) >= 0 ? SUBJECTS.indexOf(s as (typeof SUBJECTS)[number]) : 100 + seen.indexOf(s));
+  return seen.sort((a, b) => rank(a) - rank(b));
+}
 
 /** Parameters whose value differs between runs, most distinct values first (ties: declaration order). */
 export function sweptParams(runs: readonly Pick<RunData, 'params' | 'method'>[]): string[] {
@@ -45,8 +64,22 @@ export function uniq<T>(xs: readonly T[]): T[] {
   return [...new Set(xs)];
 }
 
-export function subjectsPresent(rows: readonly EvalRow[]): string[] {
-  return SUBJECTS.filter((s) => rows.some((r) => r.subject === s));
+/**
+ * An evaluation without training (`fte eval SPEC`): no runs, only the baselines' and extra models'
+ * results. Its report compares the subjects among themselves.
+ */
+export function isEvalOnly(data: Pick<ReportData, 'runs' | 'baselines'>): boolean {
+  return data.runs.length === 0 && data.baselines.evalRows.length > 0;
+}
+
+/** The subjects the best variant is compared with beside the base model: every one `rows` hold but `finetuned`, `base` and `majority`, in report order. */
+export function otherSubjects(rows: readonly Pick<EvalRow, 'subject'>[]): string[] {
+  return subjectsPresent(rows).filter((s) => s !== 'finetuned' && s !== 'base' && s !== 'majority');
+}
+
+/** The subjects `rows` hold, in report order (`orderSubjects`). */
+export function subjectsPresent(rows: readonly Pick<EvalRow, 'subject'>[]): string[] {
+  return orderSubjects(rows.map((r) => r.subject));
 }
 
 export const PREFERRED = ['f1_macro', 'accuracy', 'rougeL', 'rougeLsum', 'bleu', 'chrf', 'exact_match', 'f1', 'rouge1'];

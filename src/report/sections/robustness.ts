@@ -6,7 +6,7 @@ import type { EvalRow } from '../../eval/types.js';
 import { fmtDelta, fmtNum } from '../../format.js';
 import { evalRowOf, evalValue, lowerIsBetter, type Objective } from '../objective.js';
 import type { RobustnessTableView } from '../view-types.js';
-import { fmtCi, preferredMetric, SUBJECT_LABEL, subjectsPresent, uniq } from './common.js';
+import { fmtCi, preferredMetric, subjectLabel, subjectsPresent, uniq } from './common.js';
 
 /** Perturbations in the spec's order (`evaluate.perturbations`), others after them alphabetically, `worst_case` last. */
 export function orderPerturbations(names: string[], spec: Record<string, unknown>): string[] {
@@ -49,7 +49,7 @@ export function buildRobustness(rows: EvalRow[], objective: Objective, spec: Rec
           const v = evalValue(rows, s, slice, metric, p);
           // Drop = how much worse the perturbed input scores (positive = worse), in the metric's units.
           const drop = clean !== null && v !== null ? (lower ? v - clean : clean - v) : null;
-          if (drop !== null) chart.push({ perturbation: p === 'worst_case' ? 'worst case' : p, subject: SUBJECT_LABEL[s] ?? s, drop });
+          if (drop !== null) chart.push({ perturbation: p === 'worst_case' ? 'worst case' : p, subject: subjectLabel(s), drop });
           // Shown as the signed change vs clean (a drop of a higher-is-better metric is negative).
           const change = clean !== null && v !== null ? v - clean : null;
           return { text: fmtNum(v), ci: fmtCi(evalRowOf(rows, s, slice, metric, p)), drop: change === null ? '' : fmtDelta(change), dropCls: drop === null || drop === 0 ? '' : drop > 0 ? 'bad' : 'good' };
@@ -62,6 +62,6 @@ export function buildRobustness(rows: EvalRow[], objective: Objective, spec: Rec
       const sl = cRows.some((r) => r.perturbation === p && r.slice === slice) ? slice : 'all';
       consistency.push({ perturbation: p === 'worst_case' || p === 'none' ? 'all perturbations' : p, cells: subjects.map((s) => fmtNum(evalValue(cRows, s, sl, 'consistency', p))) });
     }
-    return { title: `${slice}/${metric}`, slice, metric, subjects: subjects.map((s) => SUBJECT_LABEL[s] ?? s), rows: tableRows, consistency, chart };
+    return { title: `${slice}/${metric}`, slice, metric, subjects: subjects.map((s) => subjectLabel(s)), rows: tableRows, consistency, chart };
   });
 }

@@ -1,15 +1,17 @@
 /**
  * Section 1: summary, the best variant by the objective and why, key-figure tiles.
  */
+import { providerLabel } from '../../eval/subject-notes.js';
 import type { EvalRow, PredictionRow } from '../../eval/types.js';
 import type { CostSectionView } from '../cost-view.js';
 import type { ReportData, RunData } from '../data.js';
 import { fmtBytes, fmtCount, fmtDelta, fmtDuration, fmtNum, fmtParam, variantLabel } from '../../format.js';
 import { baselineObjectiveValue, evalValue, isBetter, objectiveValue, rankValue, type Objective } from '../objective.js';
-import type { BestVariantView, KeyValue, SummaryView, VerdictView } from '../view-types.js';
+import type { BestVariantView, KeyValue, SummaryView, TopSubjectView, VerdictView } from '../view-types.js';
 import { pText } from '../compare.js';
 import { verdictOf, verdictText } from '../verdicts.js';
-import { fmtTime, keyLabel, SUBJECT_LABEL, uniq } from './common.js';
+import { fmtCi, fmtTime, isEvalOnly, keyLabel, otherSubjects, subjectLabel, subjectsPresent, uniq } from './common.js';
+import { severeNotes, subjectRows, testedMetric } from './subjects.js';
 
 const capitalise = (t: string): string => t.charAt(0).toUpperCase() + t.slice(1);
 
@@ -47,7 +49,16 @@ export function buildSummary(data: ReportData, objective: Objective, best: RunDa
   const devices = uniq(runs.map((r) => r.device).filter((d): d is string => !!d));
   const backends = uniq([data.sweep.backend, ...runs.map((r) => r.backend)].filter((d): d is string => !!d));
   const wall = runs.reduce((s, r) => s + (r.wallSeconds ?? 0), 0);
-  const facts: KeyValue[] = [
+  const evalOnly = isEvalOnly(data);
+  const evaluated = subjectsPresent(rows.filter((r) => r.perturbation === 'none'));
+  const facts: KeyValue[] = evalOnly ? [
+    { label: 'Experiment', value: data.sweep.experimentName },
+    { label: 'Evaluation', value: `${data.sweep.sweepId} (no training: baselines and extra models only)` },
+    { label: 'Status', value: data.sweep.status },
+    { label: 'Base model', value: model },
+    { label: 'Backend', value: backends.join(', ') || '—' },
+    { label: 'Subjects', value: `${evaluated.length} (${evaluated.join(', ')})` },
+  ] : [
     { label: 'Experiment', value: data.sweep.experimentName },
     { label: 'Sweep', value: data.sweep.sweepId },
     { label: 'Status', value: data.sweep.status },
@@ -87,6 +98,8 @@ export function buildSummary(data: ReportData, objective: Objective, best: RunDa
   let bestView: BestVariantView | null = null;
   let headline = 'No completed run has a value for the objective.';
   const verdicts: VerdictView[] = [];
+  let top: TopSubjectView | null = null;
+  if (evalOnly) ({ headline, top } = evaluationVerdicts(data, objective, rows, verdicts));
   if (best) {
     const v = objectiveValue(objective, best);
     const completed = runs.filter((r) => r.status === 'completed');
@@ -135,8 +148,9 @@ export function buildSummary(data: ReportData, objective: Objective, best: RunDa
       const vr = against(`run:${runnerUp.runId}`, who, runnerUp.predictions.filter((p) => p.subject === 'finetuned'), evalValue(runnerUp.evalRows, 'finetuned', tested.slice, tested.metric));
       if (vr) verdicts.push(vr);
     }
-    for (const s of ['prompting', 'rag'] as const) {
-      const vs = against(s, SUBJECT_LABEL[s]!, basePreds(s), evalValue(rows, s, tested.slice, tested.metric));
+    // Every other baseline and extra model the sweep evaluated (prompting, RAG, named ones), in report order.
+    for (const s of otherSubjects(rows)) {
+      const vs = against(s, subjectLabel(s), basePreds(s), evalValue(rows, s, tested.slice, tested.metric));
       if (vs) verdicts.push(vs);
     }
     for (const vd of verdicts) why.push(`${capitalise(vd.text)}: test ${key} ${fmtNum(vd.bestValue)} vs ${fmtNum(vd.otherValue)}.`);
@@ -172,6 +186,8 @@ export function buildSummary(data: ReportData, objective: Objective, best: RunDa
     best: bestView,
     headline,
     verdicts,
+    caveats: caveatsFor(data, best, [...verdicts.map((v) => v.against), ...(top ? [top.subject] : [])]),
+    top,
     tiles: [],
     recommendation: '',
   };
@@ -193,11 +209,11 @@ export function summaryTiles(objective: Objective, best: RunData | null, rows: E
     const l = lift(base, 'base');
     tiles.push({ label: 'vs base model', value: l.text, sub: `${fmtNum(base)} → ${fmtNum(v)}${l.p}`, cls: l.cls });
   }
-  const alts = (['prompting', 'rag'] as const).map((s) => ({ s, x: baselineObjectiveValue(objective, rows, s) })).filter((a): a is { s: 'prompting' | 'rag'; x: number } => a.x !== null);
+  const alts = otherSubjects(rows).map((s) => ({ s, x: baselineObjectiveValue(objective, rows, s) })).filter((a): a is { s: string; x: number } => a.x !== null);
   if (alts.length > 0) {
     const top = alts.reduce((a, b) => (isBetter(objective.goal, b.x, a.x) ? b : a));
     const l = lift(top.x, top.s);
-    tiles.push({ label: `vs ${SUBJECT_LABEL[top.s]} (best alternative)`, value: l.text, sub: `${fmtNum(top.x)} → ${fmtNum(v)}${l.p}`, cls: l.cls });
+    tiles.push({ label: `vs ${subjectLabel(top.s)} (best alternative)`, value: l.text, sub: `${fmtNum(top.x)} → ${fmtNum(v)}${l.p}`, cls: l.cls });
   }
   const wc = evalValue(best.evalRows, 'finetuned', objective.slice, objective.metric, 'worst_case');
   if (wc !== null) tiles.push({ label: 'worst case (robustness)', value: fmtNum(wc), sub: `${fmtDelta(wc - v)} vs clean inputs`, cls: '' });
@@ -207,4 +223,70 @@ export function summaryTiles(objective: Objective, best: RunData | null, rows: E
     tiles.push({ label: 'monthly cost', value: ft.monthly, sub: others ? `vs ${others}` : cost.assumptions, cls: '' });
   }
   return tiles;
+}
+
+/**
+ * The severe notes (no demonstrations at all, failed requests; `severeNotes`) of the subjects the
+ * summary compares: those named in `against` (stored subject names) and the best run's own model.
+ */
+function caveatsFor(data: ReportData, best: RunData | null, against: readonly string[]): string[] {
+  const named = new Set(against);
+  return subjectRows(data, best)
+    .filter((r) => r.subject === 'finetuned' || named.has(r.subject))
+    .flatMap((r) => severeNotes(r));
+}
+
+/**
+ * An evaluation without training (`fte eval`): the subject with the best test value of the tested
+ * metric (the objective; test perplexity for a validation-loss objective) against every other
+ * subject, by the paired test of their stored clean predictions. Fills `verdicts` (best first, then
+ * by the other's value); returns the headline and the top subject's card.
+ */
+function evaluationVerdicts(data: ReportData, objective: Objective, rows: EvalRow[], verdicts: VerdictView[]): { headline: string; top: TopSubjectView | null } {
+  const t = testedMetric(objective);
+  const goal = objective.metric === 'val_loss' ? 'minimize' : objective.goal;
+  const preds = (s: string): PredictionRow[] => data.baselines.predictions.filter((p) => p.subject === s && p.perturbation === 'none');
+  // The majority class has no predictions to pair: it is shown in the tables, not tested here.
+  const scored = subjectsPresent(rows)
+    .filter((s) => s !== 'majority' && s !== 'finetuned')
+    .map((s) => ({ s, v: evalValue(rows, s, t.slice, t.metric) }))
+    .filter((x): x is { s: string; v: number } => x.v !== null);
+  if (scored.length === 0) return { headline: `No variants were trained, and no evaluated subject has a test value of ${t.key}.`, top: null };
+  const ranked = [...scored].sort((a, b) => (isBetter(goal, a.v, b.v) ? -1 : isBetter(goal, b.v, a.v) ? 1 : 0));
+  const head = ranked[0]!;
+  const headPreds = preds(head.s);
+  for (const o of ranked.slice(1)) {
+    const vd = verdictOf(t.metric, t.slice, headPreds, preds(o.s));
+    const who = o.s === 'base' ? 'the base model' : subjectLabel(o.s);
+    verdicts.push({
+      against: o.s,
+      label: who,
+      metric: t.key,
+      split: 'test',
+      bestValue: head.v,
+      otherValue: o.v,
+      outcome: vd.outcome,
+      diff: vd.test ? vd.test.diff : head.v - o.v,
+      ci95: vd.test ? vd.test.ci95 : null,
+      pValue: vd.test ? vd.test.pValue : null,
+      test: vd.test ? vd.test.test : null,
+      text: verdictText(vd, who, head.v - o.v),
+    });
+  }
+  const row = (data.baselines.subjects ?? []).find((r) => r.subject === head.s);
+  const ci = fmtCi(rows.find((r) => r.subject === head.s && r.slice === t.slice && r.metric === t.metric && r.perturbation === 'none'));
+  const label = subjectLabel(head.s);
+  const goalWord = goal === 'minimize' ? 'lowest' : 'highest';
+  const tied = ranked.filter((x) => x.v === head.v).length;
+  const why = [
+    `${goalWord.charAt(0).toUpperCase()}${goalWord.slice(1)} test ${t.key} of the ${scored.length} evaluated subject${scored.length === 1 ? '' : 's'}${tied > 1 ? ` (tied with ${tied - 1} other${tied === 2 ? '' : 's'}; the first in report order is shown)` : ''}: ${fmtNum(head.v)}${ci ? ` ${ci}` : ''}.`,
+    ...verdicts.map((vd) => `${capitalise(vd.text)}: test ${t.key} ${fmtNum(vd.bestValue)} vs ${fmtNum(vd.otherValue)}.`),
+  ];
+  if (objective.metric === 'val_loss') why.push('The objective is validation loss, which only training measures: subjects are compared on test perplexity.');
+  const next = verdicts[0];
+  const standing = tied > 1 ? `shares the ${goalWord} test ${t.key} with ${tied - 1} other${tied === 2 ? '' : 's'}` : `has the ${goalWord} test ${t.key}`;
+  const headline = next
+    ? `No variants were trained. ${label} ${standing} of the ${scored.length} evaluated subjects (${fmtNum(head.v)}); against the next best it is ${next.text}: ${fmtNum(next.bestValue)} vs ${fmtNum(next.otherValue)}.`
+    : `No variants were trained. ${label} is the only evaluated subject with a test ${t.key}: ${fmtNum(head.v)}${ci ? ` ${ci}` : ''}.`;
+  return { headline, top: { subject: head.s, label, provider: row ? providerLabel(row) : '', metric: t.key, valueText: fmtNum(head.v), ci, why } };
 }
