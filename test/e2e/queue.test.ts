@@ -60,7 +60,10 @@ async function query<T = Record<string, unknown>>(db: string, sql: string): Prom
   }
 }
 
-/** Every fine-tuned metric and the losses, by variant key: what must not depend on where a variant ran. */
+/**
+ * Every fine-tuned metric, the losses and the learning curves (loss, learning rate, gradient norm),
+ * by variant key: what must not depend on where a variant ran (speed and memory series do).
+ */
 async function metricsByKey(db: string): Promise<Record<string, unknown>> {
   const rows = await query<{ k: string; m: string; v: number | null }>(
     db,
@@ -68,7 +71,7 @@ async function metricsByKey(db: string): Promise<Record<string, unknown>> {
        FROM eval_results e JOIN runs r USING (run_id) WHERE r.kind = 'variant' AND e.subject = 'finetuned'
      UNION ALL SELECT variant_key, 'best_val_loss', best_val_loss FROM runs WHERE kind = 'variant'
      UNION ALL SELECT variant_key, 'final_val_loss', final_val_loss FROM runs WHERE kind = 'variant'
-     UNION ALL SELECT r.variant_key, 'step/' || s.split || '/' || s.name || '/' || s.step, s.value FROM step_metrics s JOIN runs r USING (run_id) WHERE s.name <> 'tokens_per_second'`,
+     UNION ALL SELECT r.variant_key, 'step/' || s.split || '/' || s.name || '/' || s.step, s.value FROM step_metrics s JOIN runs r USING (run_id) WHERE s.name IN ('loss', 'learning_rate', 'grad_norm')`,
   );
   const out: Record<string, Record<string, number | null>> = {};
   for (const r of rows) (out[r.k] ??= {})[r.m] = r.v;
