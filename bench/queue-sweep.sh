@@ -15,9 +15,13 @@ redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no >"$out/re
 redis_pid=$!
 workers=()
 cleanup() {
-  for w in "${workers[@]}"; do kill -INT "$w" 2>/dev/null || true; done
-  wait "${workers[@]}" 2>/dev/null || true
+  # (a bare `wait` would also wait for redis-server: only the workers, and only when there are some)
+  if [ ${#workers[@]} -gt 0 ]; then
+    for w in "${workers[@]}"; do kill -INT "$w" 2>/dev/null || true; done
+    wait "${workers[@]}" 2>/dev/null || true
+  fi
   kill "$redis_pid" 2>/dev/null || true
+  wait "$redis_pid" 2>/dev/null || true
 }
 trap cleanup EXIT
 sleep 0.5
