@@ -13,6 +13,7 @@ perturbations), prices it, and stores everything in DuckDB. Finished variants ar
     '<%= config.bin %> sweep experiments/lora-rank.ts',
     '<%= config.bin %> sweep experiments/lora-rank.ts --dry-run --json',
     '<%= config.bin %> sweep experiments/lora-rank.ts --parallel 2 --max-steps 20 --limit-eval 20',
+    '<%= config.bin %> sweep experiments/lora-rank.ts --queue redis://127.0.0.1:6379   # variants on `fte worker`s',
   ];
 
   static override args = {
@@ -30,6 +31,10 @@ perturbations), prices it, and stores everything in DuckDB. Finished variants ar
     'max-steps': Flags.integer({ description: 'stop each variant after N optimizer steps', min: 1 }),
     'run-cap': Flags.integer({ description: 'run at most the first N variants (overrides sweep.runCap)', min: 1 }),
     cache: Flags.boolean({ description: 'answer API requests from the response cache kept with the store (--no-cache sends them again)', default: true, allowNo: true }),
+    queue: Flags.string({
+      description: 'run the variants on `fte worker`s through this Redis queue: redis://HOST:PORT[/DB] (default: $FTE_QUEUE, else the spec\'s queue:; none: local worker processes)',
+      helpValue: 'URL',
+    }),
     quiet: Flags.boolean({ char: 'q', description: 'print only the final summary' }),
   };
 
@@ -49,6 +54,7 @@ perturbations), prices it, and stores everything in DuckDB. Finished variants ar
       parallel: flags.parallel,
       resume: flags.resume,
       runCap: flags['run-cap'],
+      ...(flags.queue !== undefined ? { queue: flags.queue } : {}),
       maxBadRows: flags['max-bad-rows'],
       ...(flags.cache ? {} : { noCache: true }),
       limits: { limitTrain: flags['limit-train'], limitEval: flags['limit-eval'], maxSteps: flags['max-steps'] },

@@ -405,6 +405,13 @@ export const experimentSchema = z
       .object({ metric: z.string().min(1).default('val_loss'), goal: z.enum(['minimize', 'maximize']).default('minimize') })
       .strict()
       .default({ metric: 'val_loss', goal: 'minimize' }),
+    /**
+     * Run the variants on `fte worker`s through a Redis queue: `redis://[:PASSWORD@]HOST:PORT[/DB]`
+     * (checked by src/run/queue/url.ts, which never prints the password). `fte sweep --queue` and
+     * `FTE_QUEUE` take precedence. Where the variants run is no part of the experiment: it is left
+     * out of the sweep's stored spec, so a queued and a local run of one spec resume each other.
+     */
+    queue: z.string().min(1).optional(),
   })
   .strict();
 

@@ -1,9 +1,23 @@
 import cliProgress from 'cli-progress';
 import { fmtDuration } from '../format.js';
 
+/** The worker a run is on: its machine, process and tensor backend. */
+export interface RunPlace {
+  host: string;
+  pid: number;
+  backend: string;
+}
+
+/** `host pid 1234 cpu`: a RunPlace for one line. */
+export function placeText(p: RunPlace): string {
+  return `${p.host} pid ${p.pid} ${p.backend}`;
+}
+
 /** What the orchestrator tells the progress display. */
 export interface ProgressSink {
   variantStarted(runId: string, label: string): void;
+  /** Training started on this worker (again, for a later attempt elsewhere). */
+  assigned(runId: string, place: RunPlace): void;
   step(runId: string, step: number, totalSteps: number, loss: number, tokensPerSecond: number): void;
   evaluated(runId: string, step: number, valLoss: number): void;
   phase(runId: string, phase: string): void;
@@ -26,6 +40,7 @@ export function createProgress(opts: { total: number; quiet: boolean; log: (line
 
 class QuietProgress implements ProgressSink {
   variantStarted(): void {}
+  assigned(): void {}
   step(): void {}
   evaluated(): void {}
   phase(): void {}
@@ -43,6 +58,9 @@ class PlainProgress implements ProgressSink {
   variantStarted(runId: string, label: string): void {
     this.labels.set(runId, label);
     this.log(`[${this.elapsed()}] start ${label}`);
+  }
+  assigned(runId: string, place: RunPlace): void {
+    this.log(`[${this.elapsed()}] ${this.labels.get(runId) ?? runId} training on ${place.backend} (worker pid ${place.pid}) on ${place.host}`);
   }
   step(): void {}
   evaluated(runId: string, step: number, valLoss: number): void {
@@ -64,7 +82,9 @@ class PlainProgress implements ProgressSink {
   }
 }
 
-/** Live display: one bar per active variant (step/total, loss, tokens/s, ETA) and an overall bar. */
+/** Live display: one bar per active variant (its worker: host, pid, backend; step/total, loss, tokens/s, ETA) and an overall bar. */
+const WHERE_WIDTH = 26;
+
 class LiveProgress implements ProgressSink {
   private readonly multi: cliProgress.MultiBar;
   private readonly overall: cliProgress.SingleBar;
@@ -77,17 +97,20 @@ class LiveProgress implements ProgressSink {
         stream: process.stderr,
         clearOnComplete: false,
         hideCursor: true,
-        format: '{label} |{bar}| {value}/{total} {info} ETA {eta_formatted}',
+        format: '{label} {where} |{bar}| {value}/{total} {info} ETA {eta_formatted}',
         barsize: 24,
         etaBuffer: 20,
       },
       cliProgress.Presets.shades_classic,
     );
-    this.overall = this.multi.create(total, 0, { label: 'sweep'.padEnd(30), info: '' });
+    this.overall = this.multi.create(total, 0, { label: 'sweep'.padEnd(30), where: ''.padEnd(WHERE_WIDTH), info: '' });
   }
   variantStarted(runId: string, label: string): void {
     this.labels.set(runId, label);
-    this.bars.set(runId, this.multi.create(1, 0, { label: label.slice(0, 30).padEnd(30), info: 'starting' }));
+    this.bars.set(runId, this.multi.create(1, 0, { label: label.slice(0, 30).padEnd(30), where: 'waiting for a worker'.padEnd(WHERE_WIDTH), info: 'starting' }));
+  }
+  assigned(runId: string, place: RunPlace): void {
+    this.bars.get(runId)?.update({ where: placeText(place).slice(0, WHERE_WIDTH).padEnd(WHERE_WIDTH) });
   }
   step(runId: string, step: number, totalSteps: number, loss: number, tokensPerSecond: number): void {
     const bar = this.bars.get(runId);

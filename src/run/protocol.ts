@@ -53,6 +53,7 @@ export type WorkerMessage =
   | { type: 'step'; runId: string; metrics: StepMetric[]; totalSteps: number; tokensPerSecond: number }
   | { type: 'eval'; runId: string; metrics: StepMetric[] }
   | { type: 'phase'; runId: string; phase: string }
-  | { type: 'end'; outcome: RunOutcome }
+  /** `errorKind: 'input'`: the run failed on bad input (spec, data, model files: a UserInputError), which a retry cannot fix. */
+  | { type: 'end'; outcome: RunOutcome; errorKind?: 'input' }
   | { type: 'baselines-done'; rows: EvalRow[]; confusion?: ConfusionRow[]; predictions: PredictionRow[]; subjects?: SubjectRow[]; usage: Partial<Record<Subject, SubjectUsage>>; costs: CostRow[] }
   | { type: 'error'; runId: string | null; message: string };

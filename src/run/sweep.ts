@@ -6,7 +6,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, rmSync } from 'node:fs';
 import { makeDirs } from '../fsutil.js';
 import os from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { UserInputError } from '../errors.js';
 import { planSweep, type PlannedSweep, type Variant } from '../experiment/index.js';
@@ -24,6 +24,9 @@ import { promptLabel, providerLabel, subjectNotes, subjectStatusCell } from '../
 import type { SubjectRow } from '../eval/types.js';
 import { baselineRunId, responseCacheDir } from '../store/ids.js';
 import { makeTable } from '../cli/table.js';
+import type { QueuedSweep } from './queue/coordinator.js';
+import { queueSettings } from './queue/settings.js';
+import { resolveQueueUrl } from './queue/url.js';
 
 /** Options of `fte sweep` (see src/commands/sweep.ts). */
 export interface RunSweepOptions {
@@ -54,6 +57,11 @@ export interface RunSweepOptions {
   noCache?: boolean;
   /** `fte eval`: evaluate the spec's subjects (baselines, extra models) only; train no variant. */
   evalOnly?: boolean;
+  /**
+   * `--queue redis://HOST:PORT[/DB]`: the variants run on `fte worker`s through this Redis queue
+   * (src/run/queue); else `FTE_QUEUE`, else the spec's `queue:`; none: local worker processes.
+   */
+  queue?: string;
 }
 
 /** One variant's line in the sweep summary (the `--json` output's `variants`). */
@@ -108,6 +116,11 @@ export function workerScript(): string {
   throw new UserInputError(`cannot find the worker module ${js}; run \`npm run build\``);
 }
 
+/** Node flags of a worker process: the TensorFlow.js resolution hooks (dist/tfjs-hooks.js). */
+export function workerExecArgv(): string[] {
+  return ['--import', pathToFileURL(join(dirname(workerScript()), '..', 'tfjs-hooks.js')).href];
+}
+
 /**
  * Run a sweep end to end: load the spec, prepare the data once, evaluate the baselines once, train
  * + evaluate + price every variant in worker processes, and store everything (this process is the
@@ -133,6 +146,12 @@ export async function runSweep(opts: RunSweepOptions): Promise<RunSweepResult> {
   }
   checkBaseModel(plan);
   checkBackendAvailable(opts.backend);
+  const queueUrl = opts.evalOnly ? null : resolveQueueUrl(opts.queue, process.env.FTE_QUEUE, spec.queue);
+  const queueSettingsInForce = queueUrl ? queueSettings() : null;
+  // Before any row is written: an unreachable queue is one line, and leaves the store as it was.
+  // (BullMQ is loaded only for a queued sweep.)
+  const queueing = queueUrl ? { ...(await import('./queue/coordinator.js')), ...(await import('./queue/redis.js')) } : null;
+  if (queueUrl) await (await queueing!.openControl(queueUrl, `fte-sweep:${os.hostname()}:${process.pid}`)).close();
   const { costSpec, resolvePrices, validateCostNames } = await import('../cost/index.js');
   try {
     validateCostNames(costSpec(spec.cost), resolvePrices(spec.cost.prices));
@@ -149,6 +168,7 @@ export async function runSweep(opts: RunSweepOptions): Promise<RunSweepResult> {
   let cancelled = false;
   let stopSignal: NodeJS.Signals | null = null;
   let pool: WorkerPool | null = null;
+  let queued: QueuedSweep | null = null;
   let progress: ProgressSink | null = null;
   const onSignal = (signal: NodeJS.Signals) => {
     if (cancelled) {
@@ -168,7 +188,12 @@ export async function runSweep(opts: RunSweepOptions): Promise<RunSweepResult> {
     }
     cancelled = true;
     stopSignal = signal;
-    progress?.note(`${signal}: stopping the workers; running variants will be marked interrupted (press Ctrl-C again to exit at once)`);
+    progress?.note(
+      queued
+        ? `${signal}: stopping; the queue keeps its jobs and the workers go on: run the same command again to store what they finish (press Ctrl-C again to exit at once)`
+        : `${signal}: stopping the workers; running variants will be marked interrupted (press Ctrl-C again to exit at once)`,
+    );
+    queued?.stop();
     void pool?.close();
   };
   process.on('SIGINT', onSignal);
@@ -259,18 +284,19 @@ export async function runSweep(opts: RunSweepOptions): Promise<RunSweepResult> {
     makeDirs(context.outDir);
     await publish();
 
-    // 4. Workers: baselines (once per sweep) and the variants share the pool.
+    // 4. Workers: baselines (once per sweep) and the variants share the pool; with a queue, the
+    //    baselines run here and the variants on `fte worker`s.
     progress = createProgress({ total: todo.length + (needBaselines ? 1 : 0), quiet: opts.quiet, log: opts.log });
     const labels = new Map<string, string>();
     const sink = progress;
     const writes: Promise<unknown>[] = [];
     pool = new WorkerPool(
-      Math.max(1, Math.min(parallel, todo.length + (needBaselines ? 1 : 0))),
+      queueUrl ? 1 : Math.max(1, Math.min(parallel, todo.length + (needBaselines ? 1 : 0))),
       workerScript(),
       (msg) => {
         writes.push(onWorkerMessage(store, sink, msg).catch((err: Error) => opts.log(`warning: could not store progress: ${err.message}`)));
       },
-      ['--import', pathToFileURL(join(dirname(workerScript()), '..', 'tfjs-hooks.js')).href],
+      workerExecArgv(),
     );
     const ended: VariantSummary[] = [];
     /** Runs of this invocation by final status (baselines included), for the summary line. */
@@ -278,6 +304,58 @@ export async function runSweep(opts: RunSweepOptions): Promise<RunSweepResult> {
     const count = (status: string) => counts.set(status, (counts.get(status) ?? 0) + 1);
 
     const jobs: Promise<void>[] = [];
+    const variantLabel = (v: Variant) => `#${v.index + 1} ${v.method} ${describe(v.swept)}`;
+    const detailOf = (outcome: RunOutcome) =>
+      outcome.status === 'completed' ? objectiveDetail(outcome, spec.objective) : outcome.status === 'diverged' ? outcome.train?.divergenceReason ?? '' : outcome.error ?? '';
+    // With no variant left (all done earlier), the queue is still opened and closed: what a crashed
+    // coordinator left of it in Redis (ingested results, the registry entry) is cleared.
+    if (queueUrl) {
+      const rel = (p: string) => {
+        const r = relative(process.cwd(), p);
+        return r && !r.startsWith('..') && !isAbsolute(r) ? r : p;
+      };
+      queued = new queueing!.QueuedSweep({
+        url: queueUrl,
+        settings: queueSettingsInForce!,
+        store,
+        sweepId,
+        experiment: spec.name,
+        variants: todo.map((v) => ({ variant: v, label: variantLabel(v) })),
+        context,
+        origin: {
+          specPath: rel(plan.loaded.path),
+          baseModel: { path: rel(plan.baseModelDir), spec: spec.model.base, fingerprint: plan.fingerprints.baseModel },
+          dataset: { path: rel(plan.datasetPath), spec: spec.dataset, fingerprint: data.manifest.fingerprint, seed: spec.params.seed, ...(opts.maxBadRows ? { maxBadRows: opts.maxBadRows } : {}) },
+          coordinator: { host: os.hostname(), pid: process.pid },
+        },
+        progress: sink,
+        log: (line) => sink.note(line),
+        publish: () => void publish(),
+        onEnded: ({ variant: v }, outcome) => {
+          count(outcome.status);
+          sink.variantEnded(outcome.runId, outcome.status, detailOf(outcome));
+          ended.push({ runId: outcome.runId, key: v.key, status: outcome.status, skipped: false, params: v.swept, objective: null, finalValLoss: outcome.train?.finalValLoss ?? null, wallSeconds: outcome.train?.wallSeconds ?? null, error: outcome.error ?? null });
+        },
+      });
+      const q = queued;
+      await q.open();
+      jobs.push(
+        (async () => {
+          if (!cancelled) await q.run();
+          if (cancelled) {
+            const open = q.inFlight();
+            if (open.length) await store.markInterrupted(open.map((x) => x.runId));
+            for (const { runId, v: { variant: v } } of open) {
+              count('interrupted');
+              sink.variantEnded(runId, 'interrupted', 'the queue keeps its job; a re-run stores its result');
+              ended.push({ runId, key: v.key, status: 'interrupted', skipped: false, params: v.swept, objective: null, finalValLoss: null, wallSeconds: null, error: 'interrupted by signal' });
+            }
+            const left = q.pending();
+            if (left) opts.log(`${left} variant(s) stay on ${q.name} (${queueUrl.display}); run the same command again to store their results and continue`);
+          }
+        })(),
+      );
+    }
     if (needBaselines) {
       const label = `baselines (${evaluationSubjects(spec.evaluate).map((x) => x.name).join(', ')})`;
       jobs.push(
@@ -296,12 +374,12 @@ export async function runSweep(opts: RunSweepOptions): Promise<RunSweepResult> {
         })(),
       );
     }
-    for (const v of todo) {
+    for (const v of queueUrl ? [] : todo) {
       jobs.push(
         (async () => {
           if (cancelled) return;
           const runId = `${v.key.slice(0, 8)}-${randomBytes(3).toString('hex')}`;
-          const label = `#${v.index + 1} ${v.method} ${describe(v.swept)}`;
+          const label = variantLabel(v);
           labels.set(runId, label);
           let startedAt = '';
           const r: TaskResult | null = await pool!
@@ -328,8 +406,7 @@ export async function runSweep(opts: RunSweepOptions): Promise<RunSweepResult> {
           await store.writeRunOutcome(outcome);
           void publish();
           count(outcome.status);
-          const detail = outcome.status === 'completed' ? objectiveDetail(outcome, spec.objective) : outcome.status === 'diverged' ? outcome.train?.divergenceReason ?? '' : outcome.error ?? '';
-          sink.variantEnded(runId, outcome.status, detail);
+          sink.variantEnded(runId, outcome.status, detailOf(outcome));
           ended.push({ runId, key: v.key, status: outcome.status, skipped: false, params: v.swept, objective: null, finalValLoss: outcome.train?.finalValLoss ?? null, wallSeconds: outcome.train?.wallSeconds ?? null, error: outcome.error ?? null });
         })(),
       );
@@ -337,6 +414,11 @@ export async function runSweep(opts: RunSweepOptions): Promise<RunSweepResult> {
     await Promise.all(jobs);
     await Promise.allSettled(writes.splice(0));
     await pool.close();
+    if (queued) {
+      const q = queued;
+      queued = null;
+      await q.close(!cancelled && q.pending() === 0);
+    }
     progress.stop();
 
     // 5. Finish the sweep and summarise.
@@ -352,6 +434,7 @@ export async function runSweep(opts: RunSweepOptions): Promise<RunSweepResult> {
     clearInterval(snapshotTimer);
     progress?.stop();
     if (pool) await pool.close();
+    if (queued) await queued.close(false);
     await snapshotting;
     await store.close();
     store.removeSnapshot();
@@ -363,8 +446,8 @@ export async function runSweep(opts: RunSweepOptions): Promise<RunSweepResult> {
 async function onWorkerMessage(store: Store, progress: ProgressSink, msg: WorkerMessage): Promise<void> {
   switch (msg.type) {
     case 'started':
-      progress.phase(msg.runId, `training on ${msg.backend} (worker pid ${msg.pid})`);
-      await store.setRunDevice(msg.runId, { backend: msg.backend, device: msg.device });
+      progress.assigned(msg.runId, { host: os.hostname(), pid: msg.pid, backend: msg.backend });
+      await store.setRunDevice(msg.runId, { backend: msg.backend, device: msg.device, host: os.hostname() });
       return;
     case 'step': {
       await store.appendStepMetrics(msg.runId, msg.metrics);
@@ -417,9 +500,13 @@ function gitCommit(): string | null {
   }
 }
 
-/** The spec as JSON for `sweeps.spec_json`: derived (function) parameters kept as their source text. */
+/**
+ * The spec as JSON for `sweeps.spec_json`: derived (function) parameters kept as their source text.
+ * `queue` (where the variants run, and a URL that may carry a password) is left out.
+ */
 export function serialisableSpec(spec: unknown): unknown {
-  return JSON.parse(JSON.stringify(spec, (_k, v: unknown) => (typeof v === 'function' ? `fn: ${String(v)}` : v)));
+  const { queue: _queue, ...rest } = spec as Record<string, unknown>;
+  return JSON.parse(JSON.stringify(rest, (_k, v: unknown) => (typeof v === 'function' ? `fn: ${String(v)}` : v)));
 }
 
 /** `r=4 lr=1e-3 alpha=8`: the swept parameters of a variant, compactly (src/format.ts `paramLabel`). */

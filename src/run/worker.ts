@@ -13,6 +13,7 @@
  */
 import type { ParentMessage, WorkerMessage } from './protocol.js';
 import { runBaselinesTask, runVariantTask } from './stages.js';
+import { UserInputError } from '../errors.js';
 
 const parentPid = process.ppid;
 
@@ -67,6 +68,7 @@ process.on('message', (raw) => {
             runId: msg.runId, variantKey: msg.variant.key, method: msg.variant.method, status: 'failed', params: msg.variant.params as never,
             startedAt: now, finishedAt: now, stepMetrics: [], evalRows: [], predictions: [], costs: [], artifacts: [], error: message,
           },
+          ...(err instanceof UserInputError ? { errorKind: 'input' as const } : {}),
         });
       } else {
         send({ type: 'error', runId: null, message });

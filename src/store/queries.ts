@@ -37,6 +37,8 @@ export interface RunRecord {
   wallSeconds: number | null;
   device: string | null;
   backend: string | null;
+  /** The machine that ran the run (`os.hostname()` of the sweep or of the queue worker); null for runs stored before schema 5. */
+  host: string | null;
   /** Hyperparameters as resolved by the sweep, keyed by spec name (`learningRate`). */
   params: Record<string, ParamValue>;
   steps: number | null;
@@ -282,6 +284,7 @@ function toRunRecord(r: PlainRow, params: Record<string, ParamValue>): RunRecord
     wallSeconds: num(r.wall_seconds),
     device: str(r.device),
     backend: str(r.backend),
+    host: str(r.host),
     params,
     steps: num(r.steps),
     bestStep: num(r.best_step),
@@ -354,7 +357,7 @@ async function summaryColumns(db: Db): Promise<string[]> {
 
 /** Columns of the runs table itself (sortable without computing any metric). */
 const RUNS_COLUMNS = new Set([
-  'run_id', 'run_seq', 'sweep_id', 'variant_key', 'method', 'status', 'started_at', 'finished_at', 'wall_seconds', 'device', 'backend',
+  'run_id', 'run_seq', 'sweep_id', 'variant_key', 'method', 'status', 'started_at', 'finished_at', 'wall_seconds', 'device', 'backend', 'host',
   'tokens_trained', 'trainable_params', 'total_params', 'adapter_bytes', 'peak_memory_bytes', 'estimated_memory_bytes', 'base_weight_bytes', 'best_step', 'steps',
   'best_val_loss', 'final_val_loss', 'stopped_early', 'divergence_reason', 'checkpoint_path', 'error',
 ]);

@@ -65,12 +65,15 @@ export function renderRunList(list: RunList): string {
   const onVal = list.runs.every((r) => r.objective.split !== 'test') && list.runs.some((r) => r.objective.split === 'val');
   const objHead = `${objectives.size === 1 ? `objective ${[...objectives][0]}` : 'objective'}${onVal ? ' (val)' : ''}`;
   const extra = list.sort.source === 'eval' ? [list.sort.key] : [];
-  const t = table(['run', 'status', 'method', ...params, 'val loss', 'ppl', objHead, ...extra, 'wall s', 'usd']);
+  // The machine that ran each run (a sweep across machines has several); runs stored before schema 5 have none.
+  const hosts = list.runs.some((r) => r.host) ? ['host'] : [];
+  const t = table(['run', 'status', 'method', ...hosts, ...params, 'val loss', 'ppl', objHead, ...extra, 'wall s', 'usd']);
   for (const r of list.runs) {
     t.push([
       r.runId,
       r.status,
       r.method ?? '',
+      ...hosts.map(() => r.host ?? ''),
       ...params.map((p) => fmt(r.params[p])),
       fmt(r.finalValLoss),
       fmt(r.perplexity),
@@ -299,7 +302,7 @@ export function renderRunDetail(d: RunDetail, view: ShowView = {}): string {
   const out: string[] = [];
   out.push(`run ${r.runId}  (${r.kind === 'baselines' ? 'baselines of sweep' : 'sweep'} ${r.sweepId}${r.experiment ? `, experiment ${r.experiment}` : ''})`);
   out.push(
-    `status ${r.status}${r.method ? `  method ${r.method}` : ''}${r.variantKey ? `  variant ${r.variantKey}` : ''}${r.backend ? `  backend ${r.backend}` : ''}${r.device ? `  device ${r.device}` : ''}`,
+    `status ${r.status}${r.method ? `  method ${r.method}` : ''}${r.variantKey ? `  variant ${r.variantKey}` : ''}${r.backend ? `  backend ${r.backend}` : ''}${r.device ? `  device ${r.device}` : ''}${r.host ? `  host ${r.host}` : ''}`,
   );
   const dash = (v: unknown): string => (v === null || v === undefined ? '-' : fmt(v));
   out.push(`started ${r.startedAt ?? '-'}  finished ${r.finishedAt ?? '-'}${r.wallSeconds === null ? '' : `  wall ${fmt(r.wallSeconds)} s`}`);

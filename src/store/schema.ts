@@ -9,10 +9,12 @@
  *   runs(run_id, sweep_id, variant_key, method, status, started_at, finished_at, wall_seconds, device, backend,
  *        tokens_trained, trainable_params, total_params, adapter_bytes, peak_memory_bytes, best_step,
  *        checkpoint_path, error, + run_seq, kind, steps, best_val_loss, final_val_loss, stopped_early,
- *        base_weight_bytes, divergence_reason, estimated_memory_bytes)
+ *        base_weight_bytes, divergence_reason, estimated_memory_bytes, host)
  *     -- peak_memory_bytes: MEASURED training peak (live tfjs tensor bytes, each buffer once, tracked at
  *     -- every allocation; src/train/memory-meter.ts), from schema 5 on (before: the estimate);
  *     -- estimated_memory_bytes: the pre-training estimate (src/train/memory.ts), NULL before schema 5
+ *     -- host: the machine that ran the run (os.hostname() of the local sweep, or of the `fte worker`
+ *     -- that took its queue job); NULL in runs stored before schema 7
  *   run_params(run_id, name, value_double, value_text, value_json)      -- long form, one row per hyperparameter
  *   step_metrics(run_id, step, epoch, split, name, value)               -- a VIEW, see below
  *   eval_results(run_id, subject, perturbation, slice, metric, value, n, signature, split, ci_low, ci_high, ci_signature)
@@ -63,7 +65,7 @@ import { paramsSchema } from '../experiment/schema.js';
 import type { TxHandle } from './db.js';
 
 /** The schema version this build writes and reads. */
-export const SCHEMA_VERSION = 6;
+export const SCHEMA_VERSION = 7;
 
 /** One forward migration: DDL run in one transaction, then `schema_version` gets a row. */
 export interface Migration {
@@ -309,6 +311,11 @@ export const MIGRATIONS: Migration[] = [
     description: 'runs.estimated_memory_bytes: the pre-training memory estimate; peak_memory_bytes is measured from now on',
     statements: [`ALTER TABLE runs ADD COLUMN estimated_memory_bytes BIGINT`],
   },
+  {
+    version: 7,
+    description: 'runs.host: the machine that ran each run (sweeps across machines: fte worker on other hosts)',
+    statements: [`ALTER TABLE runs ADD COLUMN host VARCHAR`],
+  },
 ];
 
 /** How a hyperparameter becomes a `run_summary` column. */
@@ -407,7 +414,7 @@ WITH p AS (
   FROM run_params GROUP BY run_id
 )
 SELECT m.run_id, m.run_seq, m.sweep_id, m.experiment_id, m.experiment, m.variant_key, m.method, m.status,
-  m.started_at, m.finished_at, m.wall_seconds, m.device, m.backend,
+  m.started_at, m.finished_at, m.wall_seconds, m.device, m.backend, m.host,
   ${paramColumns().map((c) => `p.${c.column}`).join(', ')},
   m.steps, m.best_step, m.stopped_early, m.best_val_loss, m.final_val_loss, m.perplexity,
   m.objective_metric, m.objective_goal, m.objective, m.objective_split,

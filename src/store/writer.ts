@@ -75,6 +75,8 @@ export interface StartRunInput {
   startedAt?: string;
   backend?: string;
   device?: string;
+  /** The machine that runs it (a queue worker's host name for a remote run); default `os.hostname()`; null: unknown. */
+  host?: string | null;
 }
 
 const nowSql = (): string => sqlTimestamp(new Date());
@@ -316,10 +318,10 @@ export class Store extends StoreReader {
     await this.db.run(`UPDATE sweeps SET status = 'running', finished_at = NULL WHERE sweep_id = $1`, [sweepId]);
   }
 
-  /** Record where a run executes once its worker reports it (the worker protocol's `started` message). */
-  async setRunDevice(runId: string, where: { backend: string; device: string }): Promise<void> {
+  /** Record where a run executes once its worker reports it (the worker protocol's `started` message); `host` kept when absent. */
+  async setRunDevice(runId: string, where: { backend: string; device: string; host?: string }): Promise<void> {
     this.writable();
-    await this.db.run(`UPDATE runs SET backend = $2, device = $3 WHERE run_id = $1`, [runId, where.backend, where.device]);
+    await this.db.run(`UPDATE runs SET backend = $2, device = $3, host = coalesce($4, host) WHERE run_id = $1`, [runId, where.backend, where.device, where.host ?? null]);
   }
 
   /** Insert the run with status `running` and its params (one transaction). Re-starting an existing run id resets its status. */
@@ -328,6 +330,7 @@ export class Store extends StoreReader {
     await this.db.transaction(async (tx) => {
       // Plain SELECT + INSERT/UPDATE: measured ~10x faster here than INSERT ... ON CONFLICT ... RETURNING.
       const started = sqlTimestamp(input.startedAt ?? new Date());
+      const host = input.host === undefined ? os.hostname() : input.host;
       const existing = await tx.all<{ run_seq: number }>(`SELECT run_seq FROM runs WHERE run_id = $1`, [input.runId]);
       let seq: number;
       if (existing[0]) {
@@ -338,15 +341,15 @@ export class Store extends StoreReader {
         this.steps.forget(input.runId);
         await tx.run(
           `UPDATE runs SET sweep_id = $2, variant_key = $3, method = $4, status = 'running', started_at = $5::TIMESTAMP,
-             backend = $6, device = $7, finished_at = NULL, error = NULL WHERE run_id = $1`,
-          [input.runId, input.sweepId, input.variantKey, input.method, started, input.backend ?? null, input.device ?? null],
+             backend = $6, device = $7, host = $8, finished_at = NULL, error = NULL WHERE run_id = $1`,
+          [input.runId, input.sweepId, input.variantKey, input.method, started, input.backend ?? null, input.device ?? null, host],
         );
       } else {
         seq = (await tx.all<{ s: number }>(`SELECT nextval('run_seq_counter')::INTEGER AS s`))[0]!.s;
         await tx.run(
-          `INSERT INTO runs (run_id, run_seq, sweep_id, kind, variant_key, method, status, started_at, backend, device)
-           VALUES ($1, $2, $3, 'variant', $4, $5, 'running', $6::TIMESTAMP, $7, $8)`,
-          [input.runId, seq, input.sweepId, input.variantKey, input.method, started, input.backend ?? null, input.device ?? null],
+          `INSERT INTO runs (run_id, run_seq, sweep_id, kind, variant_key, method, status, started_at, backend, device, host)
+           VALUES ($1, $2, $3, 'variant', $4, $5, 'running', $6::TIMESTAMP, $7, $8, $9)`,
+          [input.runId, seq, input.sweepId, input.variantKey, input.method, started, input.backend ?? null, input.device ?? null, host],
         );
       }
       this.runSeqs.set(input.runId, seq);

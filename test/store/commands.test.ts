@@ -57,7 +57,7 @@ describe('fte runs', () => {
     expect(out.runs.map((r) => r.runId)).toEqual(['r-b', 'r-a', 'r-c']);
     expect(out.runs[0]).toEqual({
       runId: 'r-b', sweepId: 's1', kind: 'variant', experimentId: 'demo', experiment: 'demo', variantKey: 'key-r-b', method: 'lora',
-      status: 'completed', startedAt: '2026-11-29T07:01:00.000Z', finishedAt: '2026-11-29T07:01:30.000Z', wallSeconds: 90, device: 'cpu', backend: 'cpu',
+      status: 'completed', startedAt: '2026-11-29T07:01:00.000Z', finishedAt: '2026-11-29T07:01:30.000Z', wallSeconds: 90, device: 'cpu', backend: 'cpu', host: 'box-1',
       params: { alpha: 16, epochs: 3, learningRate: 2e-4, rank: 8, schedule: 'cosine', targetModules: ['c_attn'], useRslora: false },
       steps: 20, bestStep: 19, stoppedEarly: false, bestValLoss: 2.9, finalValLoss: 2.95, perplexity: 12.5,
       objective: { metric: 'bleu', goal: 'maximize', value: 35, split: 'test' }, tokensTrained: 12345, trainableParams: 1000, totalParams: 100000,
@@ -71,7 +71,8 @@ describe('fte runs', () => {
     expect((json(['runs', '--limit', '1']) as { total: number; runs: unknown[] }).runs).toHaveLength(1);
     const text = fte(['runs', '--sweep', 'latest']);
     expect(text.code).toBe(0);
-    expect(text.stdout).toMatch(/│ run +│ status +│ method +│ learningRate │ rank │ val loss │ ppl +│ objective bleu ↑ │/);
+    expect(text.stdout).toMatch(/│ run +│ status +│ method +│ host +│ learningRate │ rank │ val loss │ ppl +│ objective bleu ↑ │/);
+    expect(text.stdout).toMatch(/│ r-a +│ completed │ lora +│ box-1 │/);
     expect(text.stdout).toContain('3 of 3 runs, in start order');
   });
 

@@ -8,7 +8,7 @@ export async function seedFile(file: string): Promise<void> {
     const { sweepId } = await seed(store, { metric: 'bleu', goal: 'maximize' });
     for (const [i, id] of ['r-a', 'r-b', 'r-c'].entries()) {
       const params = { ...PARAMS, rank: 4 * (i + 1), learningRate: [1e-4, 2e-4, 5e-4][i]! };
-      await store.startRun({ runId: id, sweepId, variantKey: `key-${id}`, method: 'lora', params, startedAt: `2026-11-29T07:0${i}:00.000Z` });
+      await store.startRun({ runId: id, sweepId, variantKey: `key-${id}`, method: 'lora', params, startedAt: `2026-11-29T07:0${i}:00.000Z`, host: 'box-1' });
       await store.appendStepMetrics(id, curve(20));
       const o = outcome(id, { params, startedAt: `2026-11-29T07:0${i}:00.000Z`, finishedAt: `2026-11-29T07:0${i}:30.000Z` });
       o.evalRows = o.evalRows.map((r) => (r.metric === 'bleu' && r.perturbation === 'none' ? { ...r, value: [20, 35, 30][i]! } : r));

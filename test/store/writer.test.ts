@@ -65,6 +65,33 @@ describe('forward migrations', () => {
   });
 });
 
+describe('migration: runs.host', () => {
+  it('a store from before it keeps its runs (host NULL), then records the host of new runs', async () => {
+    // Found by its statement: renumbering the migration at a merge changes nothing here.
+    const hostMigration = MIGRATIONS.find((m) => m.statements.some((s) => /ADD COLUMN host\b/.test(s)))!;
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fte-mig-host-'));
+    const file = path.join(dir, 'old.duckdb');
+    try {
+      const db = await openDb(file);
+      try {
+        await db.exclusive((tx) => migrate(tx, 0, '2026-11-01 08:00:00', MIGRATIONS.filter((m) => m.version < hostMigration.version)));
+        await db.run(`INSERT INTO runs (run_id, sweep_id, status) VALUES ('old', 's', 'completed')`);
+      } finally {
+        await db.close();
+      }
+      store = await openStore(file);
+      expect(await store.db.all(`SELECT run_id, host FROM runs`)).toEqual([{ run_id: 'old', host: null }]);
+      const { sweepId } = await seed(store);
+      await store.startRun({ runId: 'new', sweepId, variantKey: 'k', method: 'lora', params: PARAMS, host: 'worker-a' });
+      expect(await store.db.all(`SELECT host FROM run_summary WHERE run_id = 'new'`)).toEqual([{ host: 'worker-a' }]);
+    } finally {
+      await store?.close();
+      store = null;
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('migration 2: eval_results split and intervals', () => {
   it('an old-schema store gets split = test on its existing rows, no intervals, and its objective falls back to test, labelled', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fte-mig2-'));
@@ -282,12 +309,13 @@ describe('writer', () => {
     store = await openStore(':memory:');
     const { sweepId } = await seed(store);
     await store.startRun({ runId: 'r1', sweepId, variantKey: 'k', method: 'lora', params: PARAMS });
-    await store.setRunDevice('r1', { backend: 'tfjs-node-gpu', device: 'H200' });
+    expect((await store.getRun('r1')).run.host).toBe(os.hostname()); // the local machine by default
+    await store.setRunDevice('r1', { backend: 'tfjs-node-gpu', device: 'H200', host: 'gpu-box-2' });
     await store.finishSweep(sweepId, 'interrupted');
     expect((await store.getSweep(sweepId)).finishedAt).not.toBeNull();
     await store.reopenSweep(sweepId);
     expect(await store.getSweep(sweepId)).toMatchObject({ status: 'running', finishedAt: null });
-    expect((await store.getRun('r1')).run).toMatchObject({ backend: 'tfjs-node-gpu', device: 'H200', status: 'running' });
+    expect((await store.getRun('r1')).run).toMatchObject({ backend: 'tfjs-node-gpu', device: 'H200', host: 'gpu-box-2', status: 'running' });
   });
 
   it('replaces results when an outcome is written twice, and clears them when a run id is started again', async () => {
