@@ -23,6 +23,7 @@ import { extname } from 'node:path';
 import { bootstrapCorpus, pairedBootstrapCorpus, StatsInputError } from '../stats/index.js';
 import { UserInputError } from '../errors.js';
 import { tokenNll, type CausalLM, type DecodeTokenizer } from './generate.js';
+import { makeSignature } from './metrics/signature.js';
 import { DEFAULT_BOOTSTRAP, type BootstrapSpec } from './intervals.js';
 import type { EvalRow, Subject } from './types.js';
 
@@ -132,8 +133,8 @@ export function generalRows(subject: Subject, scores: readonly GeneralScore[], o
   const n = used.length;
   const row = (metric: string, value: number, extra: Partial<EvalRow> = {}): EvalRow => ({ subject, split: 'test', perturbation: 'none', slice: GENERAL_SLICE, metric, value, n, ...extra });
   const rows: EvalRow[] = [
-    row('perplexity', Math.exp(sum(0) / sum(1)), interval(stats, (s) => Math.exp(s[0]! / s[1]!), bootstrap)),
-    row('bits_per_byte', sum(0) / Math.LN2 / sum(2), interval(stats, (s) => s[0]! / Math.LN2 / s[2]!, bootstrap)),
+    row('perplexity', Math.exp(sum(0) / sum(1)), { signature: makeSignature({ metric: 'perplexity', base: 'e', over: 'general_text_tokens' }), ...interval(stats, (s) => Math.exp(s[0]! / s[1]!), bootstrap) }),
+    row('bits_per_byte', sum(0) / Math.LN2 / sum(2), { signature: makeSignature({ metric: 'bits_per_byte', over: 'general_text_utf8_bytes' }), ...interval(stats, (s) => s[0]! / Math.LN2 / s[2]!, bootstrap) }),
   ];
   if (opts.base) {
     const base = opts.base;
