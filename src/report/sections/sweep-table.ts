@@ -7,29 +7,33 @@ import { fmtBytes, fmtCount, fmtDuration, fmtNum, fmtParam, fmtUsd, truncate, va
 import { bestValLoss, evalRowOf, evalValue, objectiveValue, rankValue, type Objective } from '../objective.js';
 import type { SweepTableView, TableCell } from '../view-types.js';
 import { fmtCi, keyLabel, preferredMetric, uniq } from './common.js';
+import { GENERAL_SLICE } from '../../eval/general.js';
 
 /** Main metrics shown per run: the objective and the clean value of each (slice, metric) of slice `all`, at most `max`. */
 export function mainMetricKeys(objective: Objective, runs: readonly RunData[], max = 5): { slice: string; metric: string }[] {
   const keys: { slice: string; metric: string }[] = [];
   const seen = new Set<string>();
-  const add = (slice: string, metric: string): void => {
+  const add = (slice: string, metric: string, always = false): void => {
     const k = `${slice}/${metric}`;
-    if (!seen.has(k) && keys.length < max) {
+    if (!seen.has(k) && (keys.length < max || always)) {
       seen.add(k);
       keys.push({ slice, metric });
     }
   };
   if (objective.metric !== 'val_loss') add(objective.slice, objective.metric);
   const rows = runs.flatMap((r) => r.evalRows.filter((e) => e.subject === 'finetuned' && e.perturbation === 'none'));
-  const slices = uniq(rows.map((r) => r.slice)).filter((s) => s !== 'all');
+  const slices = uniq(rows.map((r) => r.slice)).filter((s) => s !== 'all' && s !== GENERAL_SLICE);
   // One headline metric per slice first, then slice `all`.
   for (const s of slices) {
     const m = preferredMetric(rows.filter((r) => r.slice === s).map((r) => r.metric));
     if (m) add(s, m);
   }
   if (rows.some((r) => r.slice === 'all' && r.metric === 'perplexity')) add('all', 'perplexity');
-  const inSlices = new Set(rows.filter((r) => r.slice !== 'all').map((r) => r.metric));
+  const inSlices = new Set(rows.filter((r) => r.slice !== 'all' && r.slice !== GENERAL_SLICE).map((r) => r.metric));
   for (const r of rows) if (r.slice === 'all' && !inSlices.has(r.metric)) add('all', r.metric);
+  // Forgetting (always shown, beyond `max`): each variant's general-text perplexity change vs the base, methods side by side.
+  if (rows.some((r) => r.slice === GENERAL_SLICE && r.metric === 'perplexity_change')) add(GENERAL_SLICE, 'perplexity_change', true);
+  else if (rows.some((r) => r.slice === GENERAL_SLICE && r.metric === 'perplexity')) add(GENERAL_SLICE, 'perplexity', true);
   return keys;
 }
 
