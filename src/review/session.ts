@@ -119,6 +119,8 @@ export interface SessionOptions {
   input: LineSource;
   /** Text for the reviewer (prompts have no newline). */
   write: (text: string) => void;
+  /** Write each answer after its prompt (input piped in, not typed at a terminal that echoes it). */
+  echo?: boolean;
 }
 
 export interface SessionResult {
@@ -150,6 +152,7 @@ export async function runReviewSession(o: SessionOptions): Promise<SessionResult
         o.write('\n');
         return 'eof';
       }
+      if (o.echo) o.write(`${line}\n`);
       if (QUIT.test(line.trim())) return 'quit';
       if (accept(line)) return line;
       o.write(`  ${hint} (q to stop; answers so far are saved)\n`);
