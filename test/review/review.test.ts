@@ -196,4 +196,10 @@ describe('fte review through standard input (built CLI)', () => {
     const j = JSON.parse(r.stdout);
     expect(j).toMatchObject({ runId: RUN, complete: 2, reviewers: ['cy'] });
   });
+
+  it('fte show lists the ratings under the run', () => {
+    const r = spawnSync(process.execPath, [bin, 'show', RUN, '--db', db], { cwd: root, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/human review: 2 examples complete of 2 started, by cy; blind baseline: base\n  correct: run \d\.\d\d \[/);
+  });
 });
