@@ -67,10 +67,12 @@ with its 95% bootstrap interval, and how often the run's output was preferred (9
             const it = rl[Symbol.asyncIterator]();
             const input: LineSource = { next: async () => { const r = await it.next(); return r.done ? null : (r.value as string); } };
             // Ctrl-C: every answer given is already stored; close the store cleanly and stop.
-            const onSigint = () => { rl.close(); };
+            let interrupted = false;
+            const onSigint = () => { interrupted = true; rl.close(); };
             process.once('SIGINT', onSigint);
             try {
               const r = await runReviewSession({ db, runId, reviewer, rubric, items, existing, input, write: (t) => process.stdout.write(t), echo: !process.stdin.isTTY });
+              if (interrupted) process.exitCode = 130; // 128 + SIGINT, as fte sweep
               say(r.ended === 'done' ? `done: ${r.completed} example${r.completed === 1 ? '' : 's'} reviewed in this session` : `stopped: ${r.completed} completed in this session, ${r.remaining} left; run the same command to continue`);
             } finally {
               process.removeListener('SIGINT', onSigint);
