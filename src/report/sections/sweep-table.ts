@@ -8,6 +8,7 @@ import { bestValLoss, evalRowOf, evalValue, objectiveValue, rankValue, type Obje
 import type { SweepTableView, TableCell } from '../view-types.js';
 import { fmtCi, keyLabel, preferredMetric, uniq } from './common.js';
 import { GENERAL_SLICE } from '../../eval/general.js';
+import { signedPct } from '../general.js';
 
 /** Main metrics shown per run: the objective and the clean value of each (slice, metric) of slice `all`, at most `max`. */
 export function mainMetricKeys(objective: Objective, runs: readonly RunData[], max = 5): { slice: string; metric: string }[] {
@@ -54,7 +55,9 @@ export function buildSweepTable(data: ReportData, objective: Objective, best: Ru
       : { label: `${valRanked ? '' : '★ '}${objective.key} (test)`, numeric: true, title: `${valRanked ? 'the objective' : `objective (${objective.goal})`} on the held-out test split, fine-tuned, clean inputs, with its 95% bootstrap interval` },
   );
   if (objective.metric !== 'val_loss') columns.push({ label: 'val loss', numeric: true, title: 'best validation loss (nats/token)' });
-  for (const k of metricKeys) if (!(k.slice === objective.slice && k.metric === objective.metric)) columns.push({ label: keyLabel(k.slice, k.metric), numeric: true, title: `${k.slice}/${k.metric}, fine-tuned, clean inputs, test split, with its 95% bootstrap interval` });
+  for (const k of metricKeys) if (!(k.slice === objective.slice && k.metric === objective.metric)) columns.push(k.metric === 'perplexity_change'
+    ? { label: 'general text perplexity vs base', numeric: true, title: 'forgetting: perplexity on general held-out text relative to the base model (lower is better), with the 95% interval of a paired bootstrap over the passages' }
+    : { label: keyLabel(k.slice, k.metric), numeric: true, title: `${k.slice}/${k.metric}, fine-tuned, clean inputs, test split, with its 95% bootstrap interval` });
   columns.push(
     { label: 'Adapter', numeric: true, title: 'saved adapter (or weights) size; trainable parameters below' },
     { label: 'Time', numeric: true, title: 'wall time' },
@@ -88,6 +91,13 @@ export function buildSweepTable(data: ReportData, objective: Objective, best: Ru
     for (const k of metricKeys) {
       if (k.slice === objective.slice && k.metric === objective.metric) continue;
       const v = evalValue(r.evalRows, 'finetuned', k.slice, k.metric);
+      if (k.metric === 'perplexity_change') {
+        // Forgetting as a signed percentage vs the base model, with its paired interval.
+        const row = evalRowOf(r.evalRows, 'finetuned', k.slice, k.metric);
+        const ci = row && row.ciLow != null && row.ciHigh != null ? `[${signedPct(row.ciLow)}, ${signedPct(row.ciHigh)}]` : '';
+        cells.push({ ...num(v, v === null ? '—' : signedPct(v)), ...(ci ? { ci } : {}) });
+        continue;
+      }
       const ci = fmtCi(evalRowOf(r.evalRows, 'finetuned', k.slice, k.metric));
       cells.push({ ...num(v, fmtNum(v)), ...(ci ? { ci } : {}) });
     }
