@@ -27,3 +27,17 @@ describe('forgetting in words', () => {
     expect(signedPct(0)).toBe('±0%');
   });
 });
+
+describe('human review in the report summary', () => {
+  it('reviewText: rubric means with intervals, the blind preference rate with its Wilson interval', async () => {
+    const { reviewText } = await import('../../src/report/sections/summary.js');
+    const { summarizeReviews } = await import('../../src/review/summary.js');
+    const rubric = JSON.stringify({ items: [{ name: 'correct', question: '', min: 1, max: 5 }] });
+    const r = (id: string, run: number, base: number, preference: 'run' | 'baseline' | 'tie') => ({
+      runId: 'r', exampleId: id, reviewer: 'ann', seq: 0, rubricJson: rubric, baselineSubject: 'base', baselineRunId: 's:baselines', runPosition: 'A' as const,
+      runScores: { correct: run }, baselineScores: { correct: base }, preference, note: null, complete: true, source: 'terminal' as const,
+    });
+    const s = summarizeReviews('r', [r('1', 4, 2, 'run'), r('2', 4, 2, 'run'), r('3', 4, 3, 'tie')]);
+    expect(reviewText(s)).toBe('correct 4.00 [4.00, 4.00] vs baseline 2.33 [2.00, 3.00]; preferred over base (blind) in 2 of 2 decided (100% [34%, 100%], Wilson 95%; 1 tie); 3 of 3 examples complete, by ann');
+  });
+});
