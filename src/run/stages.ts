@@ -96,8 +96,14 @@ export async function runVariantTask(msg: TaskMessage, send: (m: WorkerMessage) 
   const generalEval: EvalRow[] = [];
   if (passages && generalScores) {
     const { generalRows } = await import('../eval/index.js');
-    const base = await baseGeneralScores(context, passages, backend.name);
-    generalEval.push(...generalRows('finetuned', generalScores, { base, ...(context.evaluate.bootstrap ? { bootstrap: context.evaluate.bootstrap } : {}) }));
+    try {
+      const base = await baseGeneralScores(context, passages, backend.name);
+      generalEval.push(...generalRows('finetuned', generalScores, { base, ...(context.evaluate.bootstrap ? { bootstrap: context.evaluate.bootstrap } : {}) }));
+    } catch (err) {
+      // Without the base's scores the variant's own figures are still stored; the failure is reported.
+      send({ type: 'error', runId, message: `general-text comparison with the base model failed: ${(err as Error).message}` });
+      generalEval.push(...generalRows('finetuned', generalScores, context.evaluate.bootstrap ? { bootstrap: context.evaluate.bootstrap } : {}));
+    }
   }
 
   // 3. Cost: measured on this device, and what the same work costs on the spec's target device.
@@ -217,11 +223,16 @@ export async function runBaselinesTask(msg: BaselinesMessage, send: (m: WorkerMe
     if (passages) {
       send({ type: 'phase', runId: `${context.sweepId}:baselines`, phase: 'evaluate general text' });
       const { generalRows } = await import('../eval/index.js');
-      const scores = await baseGeneralScores(context, passages, backend.name, async () => {
-        await local();
-        return baseLm!;
-      });
-      rows.push(...generalRows(baseSubjectName(context.evaluate), scores, context.evaluate.bootstrap ? { bootstrap: context.evaluate.bootstrap } : {}));
+      try {
+        const scores = await baseGeneralScores(context, passages, backend.name, async () => {
+          await local();
+          return baseLm!;
+        });
+        rows.push(...generalRows(baseSubjectName(context.evaluate), scores, context.evaluate.bootstrap ? { bootstrap: context.evaluate.bootstrap } : {}));
+      } catch (err) {
+        // Forgetting is a side measurement: its failure is reported, the subjects' results are kept.
+        send({ type: 'error', runId: `${context.sweepId}:baselines`, message: `general-text evaluation failed: ${(err as Error).message}` });
+      }
     }
     if (baseLm) totalParams = countParams((baseLm as { config: Parameters<typeof countParams>[0] }).config);
   } finally {
