@@ -1,6 +1,14 @@
 """PyTorch counterpart of bench/train-throughput.ts: the same GPT-2 shapes (learned positions,
 pre-LayerNorm, GELU tanh, tied embeddings, biases), AdamW, LoRA on c_attn (r 8, alpha 16, dropout
-0.05), batch of random tokens, one thread. Prints a JSON list of {case, method, tokensPerSecond}.
+0.05), batch of random tokens, one thread. Prints one JSON object: {"rows": [{case, method,
+tokensPerSecond}], "torch": version, "threads": n, "blas": [shared libraries with "blas" in their
+path that the process mapped after a matmul], "attention": "sdpa" | "explicit"}.
+
+Runs on torch 1.13 (Debian's python3-torch) too: without F.scaled_dot_product_attention (torch >= 2.0)
+attention is computed explicitly (QK^T / sqrt(d), causal mask, softmax, times V: the same math).
+Thread count: torch.set_num_threads(1) here; the TypeScript bench also sets OPENBLAS_NUM_THREADS=1 and
+OMP_NUM_THREADS=1 in this process's environment, since Debian's torch calls whatever BLAS
+libblas.so.3 points to.
 
 Called by the TypeScript bench with one JSON argument: {"cases": [...], "methods": [...], "repeats": n}.
 """
@@ -40,6 +48,21 @@ class LoRA(nn.Module):
         return self.base(x) + (self.drop(x) @ self.A.t() @ self.B.t()) * self.scaling
 
 
+HAS_SDPA = hasattr(F, "scaled_dot_product_attention")
+_causal = {}
+
+
+def causal_attention(q, k, v):
+    """Causal self-attention, q/k/v [B, H, T, hd] -> [B, H, T, hd]."""
+    if HAS_SDPA:
+        return F.scaled_dot_product_attention(q, k, v, is_causal=True)
+    T = q.shape[-2]
+    if T not in _causal:
+        _causal[T] = torch.ones(T, T, dtype=torch.bool).triu(1)
+    att = (q @ k.transpose(-2, -1)) * (1.0 / math.sqrt(q.shape[-1]))
+    return att.masked_fill(_causal[T], float("-inf")).softmax(dim=-1) @ v
+
+
 class Block(nn.Module):
     def __init__(self, d, h):
         super().__init__()
@@ -52,7 +75,7 @@ class Block(nn.Module):
         B, T, d = x.shape
         q, k, v = self.c_attn(self.ln_1(x)).split(d, dim=2)
         q, k, v = (t.view(B, T, self.h, d // self.h).transpose(1, 2) for t in (q, k, v))
-        y = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+        y = causal_attention(q, k, v)
         x = x + self.c_proj(y.transpose(1, 2).reshape(B, T, d))
         return x + self.mlp_proj(F.gelu(self.c_fc(self.ln_2(x)), approximate="tanh"))
 
@@ -99,13 +122,24 @@ def run(case, method, repeats):
     return B * T / times[len(times) // 2]
 
 
+def blas_libraries():
+    """Shared libraries named like a BLAS that this process has mapped (Linux /proc/self/maps)."""
+    torch.ones(64, 64) @ torch.ones(64, 64)
+    try:
+        with open("/proc/self/maps") as f:
+            paths = {line.split()[-1] for line in f if "blas" in line.lower() and "/" in line}
+    except OSError:
+        return []
+    return sorted(paths)
+
+
 def main():
     spec = json.loads(sys.argv[1])
     rows = []
     for case in spec["cases"]:
         for method in spec["methods"]:
             rows.append({"case": case["name"], "method": method, "tokensPerSecond": run(case, method, spec["repeats"])})
-    print(json.dumps(rows))
+    print(json.dumps({"rows": rows, "torch": torch.__version__, "threads": torch.get_num_threads(), "blas": blas_libraries(), "attention": "sdpa" if HAS_SDPA else "explicit"}))
 
 
 if __name__ == "__main__":

@@ -4,7 +4,9 @@
  * The seed guide's trade-off, measured: full fine-tuning updates every weight (most memory: weights
  * + gradients + two AdamW moments), LoRA trains rank-8 adapters on a frozen base, QLoRA does the same
  * over a base stored as 4-bit NF4 (blocks of 64, one absmax scale each). Compare quality, trainable
- * parameters, adapter bytes, estimated training memory and wall time in the report.
+ * parameters, adapter bytes, training memory (the report's "Peak memory" column: measured, live tensor
+ * bytes at every allocation, with the pre-training estimate below it) and wall time in the report.
+ * Expected order of the measured peaks: QLoRA < LoRA < full.
  *
  * Learning rate: full fine-tuning moves all weights, so it takes a smaller step (3e-4) than the
  * adapters (2e-3); the value is derived per method.

@@ -26,8 +26,10 @@
  *      `<perturbation>:original - <perturbation>` (sign flipped for lower-is-better metrics): paired,
  *      over the changed examples. Drops are not stored as rows. When a perturbation changed no input of
  *      a slice both rows have n = 0 and no value (NaN, stored NULL) and no interval.
- *    - `perplexity` (clean only): exp(mean token NLL) of the reference completions given the
- *      subject's clean prompts; n = tokens.
+ *    - `perplexity` (clean only): exp(mean token NLL) of the reference completions and the
+ *      end-of-text token after each (the tokens the training/validation loss averages, so test
+ *      perplexity and exp(validation loss) are the same quantity on two splits) given the subject's
+ *      clean prompts; n = tokens.
  *    - `worst_case` (HELM): per metric, each example takes the worst of its clean and perturbed
  *      predictions (by the metric's per-example score; unchanged inputs count once, as clean), then the
  *      corpus metric over those predictions.

@@ -233,15 +233,21 @@ export async function generate(model: CausalLM, tokenizer: DecodeTokenizer, prom
 
 /**
  * Negative log-likelihood (nats) of every completion token given its prompt: `result[i][j]` =
- * -log p(completion_i token j | prompt_i, earlier completion tokens). No EOS is scored. The prompt is
- * cut from the left so that prompt + completion fit nCtx (a completion longer than nCtx - 1 is cut at
- * the right). Batches are right-padded; logits at position t score token t + 1.
+ * -log p(completion_i token j | prompt_i, earlier completion tokens). With `scoreEnd` the
+ * end-of-text token after the completion is scored too (last entry), as the training and validation
+ * loss do (src/train/data.ts: prompt ++ completion ++ <|endoftext|>, loss on completion + end), so
+ * exp(mean) is the perplexity of the same quantity the validation loss averages; without it (the
+ * default: `fte serve` log-probabilities of a given text) no end token is scored. The prompt is cut
+ * from the left so that prompt + completion (+ end) fit nCtx (a completion longer than nCtx - 1 is
+ * cut at the right, its end token then dropped, as training does). Batches are right-padded; logits
+ * at position t score token t + 1.
  */
-export async function tokenNll(model: CausalLM, tokenizer: DecodeTokenizer, prompts: string[], completions: string[], batchSize = 16): Promise<number[][]> {
+export async function tokenNll(model: CausalLM, tokenizer: DecodeTokenizer, prompts: string[], completions: string[], batchSize = 16, opts: { scoreEnd?: boolean } = {}): Promise<number[][]> {
   if (prompts.length !== completions.length) throw new RangeError(`tokenNll: ${prompts.length} prompts but ${completions.length} completions`);
   const { nCtx, vocabSize } = model.config;
   const pairs = prompts.map((p, i) => {
     let c = tokenizer.encode(completions[i]!);
+    if (opts.scoreEnd) c.push(tokenizer.eosId);
     if (c.length > nCtx - 1) c = c.slice(0, nCtx - 1);
     let q = tokenizer.encode(p);
     if (q.length === 0) q = [tokenizer.eosId];

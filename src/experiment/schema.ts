@@ -94,7 +94,10 @@ export const earlyStoppingSchema = z
     metric: z.enum(['val_loss']).default('val_loss'),
     /** Evaluations without improvement before stopping. Default 3. */
     patience: z.number().int().positive().default(3),
-    /** Improvement smaller than this does not count. Default 0. */
+    /**
+     * An improvement of at most this much does not reset patience (it still becomes the best
+     * checkpoint, as HF's Trainer + EarlyStoppingCallback early_stopping_threshold). Default 0.
+     */
     minDelta: z.number().min(0).default(0),
   })
   .strict();

@@ -20,7 +20,19 @@ export interface GPT2Config {
   layerNormEpsilon: number;
   /** Tokenizer kind: `byte` (fte built-in) or `gpt2-bpe` (tokenizer.json / vocab.json + merges.txt beside the weights). */
   tokenizer: 'byte' | 'gpt2-bpe';
+  /**
+   * Dropout probabilities applied in training forwards (HF `attn_pdrop` on the attention
+   * probabilities, `resid_pdrop` on each block's attention and MLP outputs, `embd_pdrop` on the
+   * summed embeddings; see src/model/gpt2.ts). Absent = 0. Read from config.json with HF
+   * GPT2Config's default 0.1 when the field is missing there.
+   */
+  attnPdrop?: number;
+  residPdrop?: number;
+  embdPdrop?: number;
 }
+
+/** HF GPT2Config's default for attn_pdrop / resid_pdrop / embd_pdrop when config.json omits them. */
+export const HF_DEFAULT_PDROP = 0.1;
 
 /** Validate a config; throws `UserInputError` naming `source` and the field. */
 export function validateConfig(c: GPT2Config, source = 'config'): GPT2Config {
@@ -28,6 +40,10 @@ export function validateConfig(c: GPT2Config, source = 'config'): GPT2Config {
     if (!Number.isInteger(c[k]) || c[k] <= 0) throw new UserInputError(`${source}: ${k} must be a positive integer, got ${c[k]}`);
   }
   if (c.nEmbd % c.nHead !== 0) throw new UserInputError(`${source}: n_embd (${c.nEmbd}) must be divisible by n_head (${c.nHead})`);
+  for (const k of ['attnPdrop', 'residPdrop', 'embdPdrop'] as const) {
+    const v = c[k];
+    if (v !== undefined && !(Number.isFinite(v) && v >= 0 && v < 1)) throw new UserInputError(`${source}: ${k} must be in [0, 1), got ${v}`);
+  }
   return c;
 }
 
@@ -45,9 +61,9 @@ export function toHfConfig(c: GPT2Config): Record<string, unknown> {
     n_inner: null,
     activation_function: 'gelu_new',
     layer_norm_epsilon: c.layerNormEpsilon,
-    resid_pdrop: 0,
-    embd_pdrop: 0,
-    attn_pdrop: 0,
+    resid_pdrop: c.residPdrop ?? 0,
+    embd_pdrop: c.embdPdrop ?? 0,
+    attn_pdrop: c.attnPdrop ?? 0,
     tie_word_embeddings: true,
     bos_token_id: c.tokenizer === 'byte' ? 256 : 50256,
     eos_token_id: c.tokenizer === 'byte' ? 256 : 50256,
@@ -60,6 +76,11 @@ export function fromHfConfig(j: Record<string, unknown>, source = 'config.json')
   const num = (k: string, fallback?: unknown): number => {
     const v = j[k] ?? fallback;
     if (typeof v !== 'number') throw new UserInputError(`${source}: field ${k} missing or not a number`);
+    return v;
+  };
+  const pdrop = (k: string): number => {
+    const v = j[k] ?? HF_DEFAULT_PDROP;
+    if (typeof v !== 'number') throw new UserInputError(`${source}: field ${k} is not a number`);
     return v;
   };
   if (j.model_type !== undefined && j.model_type !== 'gpt2') throw new UserInputError(`${source}: model_type '${String(j.model_type)}' is not supported; known: gpt2`);
@@ -75,6 +96,9 @@ export function fromHfConfig(j: Record<string, unknown>, source = 'config.json')
       nHead: num('n_head'),
       layerNormEpsilon: typeof j.layer_norm_epsilon === 'number' ? j.layer_norm_epsilon : 1e-5,
       tokenizer: tok,
+      attnPdrop: pdrop('attn_pdrop'),
+      residPdrop: pdrop('resid_pdrop'),
+      embdPdrop: pdrop('embd_pdrop'),
     },
     source,
   );

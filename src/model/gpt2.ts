@@ -9,6 +9,15 @@
  * (key `h.{i}.attn.c_attn`, `h.{i}.attn.c_proj`, `h.{i}.mlp.c_fc`, `h.{i}.mlp.c_proj`), which is where
  * LoRA (src/model/lora.ts) and QLoRA (src/model/qlora.ts) plug in.
  *
+ * Dropout, in training forwards only (`training: true`), where HF's GPT2Model puts it
+ * (transformers/models/gpt2/modeling_gpt2.py): `embd_pdrop` on token + position embeddings
+ * (GPT2Model.drop), `attn_pdrop` on the attention probabilities (GPT2Attention.attn_dropout),
+ * `resid_pdrop` on the attention block's c_proj output (GPT2Attention.resid_dropout) and on the MLP's
+ * c_proj output (GPT2MLP.dropout). Inverted dropout as torch.nn.Dropout: each value is zeroed with
+ * probability p and the survivors scaled by 1 / (1 - p). As with HF (PEFT leaves the base model in
+ * training mode), it applies to every method, full fine-tuning and under LoRA/QLoRA adapters alike.
+ * Masks are drawn from `seedDropout`'s stream.
+ *
  * Tensor discipline: `forward` creates tensors and does not dispose its inputs; call it inside
  * `tf.tidy` and return what you keep (logits, the KV cache).
  */
@@ -16,7 +25,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type GPT2Config, countParams, validateConfig, writeConfig, readConfig } from './config.js';
-import { embeddingLookup, gelu, layerNorm } from './ops.js';
+import { embeddingLookup, frozenLinear, gelu, layerNorm } from './ops.js';
 import { matMul } from './matmul.js';
 import { Rng } from '../random.js';
 import { readSafetensors, writeSafetensors, type StTensor } from './safetensors.js';
@@ -30,7 +39,11 @@ export interface LinearModule {
   dispose?(): void;
 }
 
-/** Plain GPT-2 Conv1D: y = x W + b, W [in, out], b [out]. */
+/**
+ * Plain GPT-2 Conv1D: y = x W + b, W [in, out], b [out]. In a training forward a non-trainable
+ * weight (LoRA/QLoRA set `trainable = false` on the frozen base) goes through ops.ts `frozenLinear`,
+ * which keeps nothing alive for a weight gradient; inference uses the plain ops.
+ */
 export class DenseLinear implements LinearModule {
   readonly inFeatures: number;
   readonly outFeatures: number;
@@ -40,7 +53,8 @@ export class DenseLinear implements LinearModule {
   ) {
     [this.inFeatures, this.outFeatures] = weight.shape as [number, number];
   }
-  forward(x: tf.Tensor2D): tf.Tensor2D {
+  forward(x: tf.Tensor2D, training = false): tf.Tensor2D {
+    if (training && !this.weight.trainable) return frozenLinear(x, this.weight as tf.Tensor2D, this.bias as tf.Tensor1D);
     return tf.add(matMul(x, this.weight), this.bias) as tf.Tensor2D;
   }
 }
@@ -66,7 +80,7 @@ export interface ForwardOptions {
   attentionMask?: tf.Tensor2D;
   /** Explicit positions [B, T] (int32); overrides the ones derived from the mask. */
   positionIds?: tf.Tensor2D;
-  /** Enables dropout in adapters (LoRA). Default false. */
+  /** Training forward: enables dropout (the config's attn/resid/embd_pdrop, and LoRA's). Default false. */
   training?: boolean;
   /** Return `present` (the updated cache). Default true when `past` is given, else false. */
   useCache?: boolean;
@@ -124,6 +138,8 @@ export class GPT2 {
   readonly linears = new Map<string, LinearModule>();
   /** [nCtx, nCtx] additive causal mask: 0 on and below the diagonal, -1e9 above. */
   private causal: tf.Tensor2D;
+  /** Seeds of the model's dropout masks (one draw per mask). */
+  private dropRng = new Rng(0);
 
   constructor(
     readonly config: GPT2Config,
@@ -150,6 +166,19 @@ export class GPT2 {
   /** A freshly initialised model (see `initParams`). */
   static random(config: GPT2Config, seed = 0): GPT2 {
     return new GPT2(config, initParams(config, seed));
+  }
+
+  /** Restart the stream of dropout-mask seeds (training forwards then draw the same masks for a seed). */
+  seedDropout(seed: number): void {
+    this.dropRng = new Rng(seed);
+  }
+
+  /**
+   * Dropout at `site` with probability `rate` (> 0; training only): tf.dropout, inverted as
+   * torch.nn.Dropout. Overridable (tests record the sites).
+   */
+  protected dropout(x: tf.Tensor, rate: number, _site: 'embd' | 'attn' | 'resid'): tf.Tensor {
+    return tf.dropout(x, rate, undefined, this.dropRng.int(2 ** 31));
   }
 
   /** Total parameter count (tied embeddings counted once). */
@@ -194,6 +223,10 @@ export class GPT2 {
       x = tf.reshape(tf.add(tf.reshape(x, [B, T, d]), posEmb), [B * T, d]);
     }
 
+    const training = opts.training ?? false;
+    const drop = <X extends tf.Tensor>(t: X, rate: number | undefined, site: 'embd' | 'attn' | 'resid'): X => (training && rate ? (this.dropout(t, rate, site) as X) : t);
+    x = drop(x, this.config.embdPdrop, 'embd');
+
     // 2. Additive attention mask [B|1, 1, T, S]: causal rows pastLen..S-1, plus key padding.
     let mask: tf.Tensor = tf.reshape(tf.slice(this.causal, [pastLen, 0], [T, S]), [1, 1, T, S]);
     if (opts.attentionMask) {
@@ -204,7 +237,6 @@ export class GPT2 {
     // 3. Blocks.
     const present: KVCache | null = useCache ? { keys: [], values: [], length: S } : null;
     const scale = 1 / Math.sqrt(hd);
-    const training = opts.training ?? false;
     const splitHeads = (t: tf.Tensor2D): tf.Tensor4D => tf.transpose(tf.reshape(t, [B, T, H, hd]), [0, 2, 1, 3]); // [B*T, d] -> [B, H, T, hd]
     for (let l = 0; l < nLayer; l++) {
       const pre = `h.${l}.`;
@@ -222,12 +254,12 @@ export class GPT2 {
         present.keys.push(k);
         present.values.push(v);
       }
-      const att = tf.softmax(tf.add(matMul(q, k, false, true), mask)); // [B, H, T, S]
+      const att = drop(tf.softmax(tf.add(matMul(q, k, false, true), mask)), this.config.attnPdrop, 'attn'); // [B, H, T, S]
       const y = tf.reshape(tf.transpose(matMul(att, v), [0, 2, 1, 3]), [B * T, d]); // [B, H, T, hd] -> [B*T, d]
-      x = tf.add(x, this.linears.get(pre + 'attn.c_proj')!.forward(y as tf.Tensor2D, training));
+      x = tf.add(x, drop(this.linears.get(pre + 'attn.c_proj')!.forward(y as tf.Tensor2D, training), this.config.residPdrop, 'resid'));
       const h2 = layerNorm(x, this.p(pre + 'ln_2.weight') as tf.Tensor1D, this.p(pre + 'ln_2.bias') as tf.Tensor1D, eps);
       const f = gelu(this.linears.get(pre + 'mlp.c_fc')!.forward(h2, training)) as tf.Tensor2D; // [B*T, 4d]
-      x = tf.add(x, this.linears.get(pre + 'mlp.c_proj')!.forward(f, training));
+      x = tf.add(x, drop(this.linears.get(pre + 'mlp.c_proj')!.forward(f, training), this.config.residPdrop, 'resid'));
     }
     // 4. Final LayerNorm.
     const hidden = layerNorm(x, this.p('ln_f.weight') as tf.Tensor1D, this.p('ln_f.bias') as tf.Tensor1D, eps);

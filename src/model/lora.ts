@@ -14,6 +14,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type GPT2, type LinearModule, DenseLinear } from './gpt2.js';
 import { matMul } from './matmul.js';
+import { loraBranch } from './ops.js';
 import { Rng } from '../random.js';
 import { readSafetensors, writeSafetensors } from './safetensors.js';
 import { UserInputError } from '../errors.js';
@@ -68,13 +69,16 @@ export class LoraLinear implements LinearModule {
     this.loraB = tf.tidy(() => tf.variable(tf.zeros([this.outFeatures, r]), true));
   }
 
-  /** x [N, in] -> [N, out]. Dropout (training only) on the adapter branch's input, as PEFT. */
+  /**
+   * x [N, in] -> [N, out]. Dropout (training only) on the adapter branch's input, as PEFT. The branch
+   * is one custom-gradient op (ops.ts `loraBranch`: saves x and the [N, r] product only).
+   */
   forward(x: tf.Tensor2D, training: boolean): tf.Tensor2D {
     const y = this.base.forward(x, training);
     if (this.merged) return y;
-    const h = training && this.dropout > 0 ? tf.dropout(x, this.dropout, undefined, this.dropoutRng.int(2 ** 31)) : x;
-    const low = matMul(h, this.loraA, false, true); // [N, r]
-    return tf.add(y, tf.mul(matMul(low, this.loraB, false, true), this.scaling)) as tf.Tensor2D; // [N, out]
+    const rate = training ? this.dropout : 0;
+    const seed = rate > 0 ? this.dropoutRng.int(2 ** 31) : 0;
+    return tf.add(y, loraBranch(x, this.loraA as tf.Variable<tf.Rank.R2>, this.loraB as tf.Variable<tf.Rank.R2>, this.scaling, rate, seed)) as tf.Tensor2D; // [N, out]
   }
 
   /** scaling * (B A)^T in Conv1D layout [in, out] (PEFT's get_delta_weight with fan_in_fan_out). */

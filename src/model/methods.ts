@@ -49,8 +49,14 @@ async function setupFull(model: GPT2): Promise<PreparedMethod> {
   };
 }
 
+/** Mark the base's weights frozen (LoRA/QLoRA): frozen linears then keep no weight-gradient inputs alive. */
+function freezeBase(model: GPT2): void {
+  for (const v of model.params.values()) v.trainable = false;
+}
+
 async function setupLora(model: GPT2, o: MethodOptions): Promise<PreparedMethod> {
   const n = countParams(model.config);
+  freezeBase(model);
   const adapters = injectLora(model, o.lora, o.seed);
   const trainable = loraVariables(adapters);
   const p = size(trainable);
@@ -67,6 +73,7 @@ async function setupLora(model: GPT2, o: MethodOptions): Promise<PreparedMethod>
 async function setupQlora(model: GPT2, o: MethodOptions): Promise<PreparedMethod> {
   const n = countParams(model.config);
   const dq = o.doubleQuant ?? true;
+  freezeBase(model);
   const { quantizedBytes, quantizedParams } = await quantizeModelNf4(model, dq);
   const adapters = injectLora(model, o.lora, o.seed);
   const trainable = loraVariables(adapters);
@@ -93,5 +100,8 @@ export type MethodKind = Method;
 export async function prepareMethod(kind: string, model: GPT2, o: MethodOptions): Promise<PreparedMethod> {
   if (!(METHODS as readonly string[]).includes(kind)) throw new UnknownNameError('fine-tuning method', kind, [...METHODS]);
   const f = SETUPS[kind as Method];
+  // The base model's own dropout (config attn/resid/embd_pdrop) draws from seed + 2 (LoRA: A from
+  // seed, its dropout from seed + 1).
+  model.seedDropout(o.seed + 2);
   return f(model, o);
 }

@@ -15,7 +15,10 @@ export interface Generator {
   readonly nCtx: number;
   readonly tokenizer: TextTokenizer;
   generate(prompts: string[], opts: GenerateOptions): Promise<Generation[]>;
-  /** NLL (nats) of each completion token given its prompt. */
+  /**
+   * NLL (nats) of each completion token given its prompt, then of the end-of-text token after it
+   * (the quantity the validation loss averages; perplexity is exp of its mean).
+   */
   tokenNll(prompts: string[], completions: string[]): Promise<number[][]>;
 }
 
@@ -25,7 +28,7 @@ export function modelGenerator(model: CausalLM, tokenizer: DecodeTokenizer, batc
     nCtx: model.config.nCtx,
     tokenizer,
     generate: (prompts, o) => generate(model, tokenizer, prompts, { batchSize, ...o }),
-    tokenNll: (prompts, completions) => tokenNll(model, tokenizer, prompts, completions, batchSize),
+    tokenNll: (prompts, completions) => tokenNll(model, tokenizer, prompts, completions, batchSize, { scoreEnd: true }),
   };
 }
 
@@ -63,8 +66,8 @@ export function textModelProvider(gen: Generator, name: string): LocalProvider {
       }));
     },
     async tokenNll(requests: ChatRequest[], completions: string[]): Promise<number[][]> {
-      // The reference completion must fit after the prompt: reserve its length (at least one token).
-      const texts = requests.map((r, i) => fit(r, Math.max(1, gen.tokenizer.encode(completions[i] ?? '').length)).text);
+      // The reference completion and its end token must fit after the prompt: reserve their length.
+      const texts = requests.map((r, i) => fit(r, gen.tokenizer.encode(completions[i] ?? '').length + 1).text);
       return gen.tokenNll(texts, completions);
     },
   };

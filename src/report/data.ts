@@ -68,7 +68,10 @@ export interface RunData {
   trainableParams?: number;
   totalParams?: number;
   adapterBytes?: number;
+  /** Measured peak training memory (live tensor bytes); in runs stored before schema 5, the estimate. */
   peakMemoryBytes?: number;
+  /** The pre-training memory estimate (absent in runs stored before schema 5). */
+  estimatedMemoryBytes?: number;
   bestStep?: number;
   /** Best validation loss the trainer reported (nats/token); the curves' minimum when absent. */
   bestValLoss?: number;

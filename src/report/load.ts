@@ -128,6 +128,7 @@ export async function loadReportData(db: Db, sweepId?: string): Promise<ReportDa
     totalParams: opt(r.totalParams),
     adapterBytes: opt(r.adapterBytes),
     peakMemoryBytes: opt(r.peakMemoryBytes),
+    estimatedMemoryBytes: opt(r.estimatedMemoryBytes),
     bestStep: opt(r.bestStep),
     bestValLoss: opt(r.bestValLoss),
     selectionObjective: opt(r.objective.value),

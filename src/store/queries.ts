@@ -56,8 +56,10 @@ export interface RunRecord {
   totalParams: number | null;
   /** Bytes. */
   adapterBytes: number | null;
-  /** Bytes. */
+  /** Measured peak training memory (live tensor bytes), bytes; the estimate in runs stored before schema 5. */
   peakMemoryBytes: number | null;
+  /** The pre-training memory estimate, bytes (null before schema 5). */
+  estimatedMemoryBytes: number | null;
   /** Bytes. */
   baseWeightBytes: number | null;
   /** Sum of the run's cost rows, USD. */
@@ -298,6 +300,7 @@ function toRunRecord(r: PlainRow, params: Record<string, ParamValue>): RunRecord
     totalParams: num(r.total_params),
     adapterBytes: num(r.adapter_bytes),
     peakMemoryBytes: num(r.peak_memory_bytes),
+    estimatedMemoryBytes: num(r.estimated_memory_bytes),
     baseWeightBytes: num(r.base_weight_bytes),
     usd: num(r.usd),
     divergenceReason: str(r.divergence_reason),
@@ -352,7 +355,7 @@ async function summaryColumns(db: Db): Promise<string[]> {
 /** Columns of the runs table itself (sortable without computing any metric). */
 const RUNS_COLUMNS = new Set([
   'run_id', 'run_seq', 'sweep_id', 'variant_key', 'method', 'status', 'started_at', 'finished_at', 'wall_seconds', 'device', 'backend',
-  'tokens_trained', 'trainable_params', 'total_params', 'adapter_bytes', 'peak_memory_bytes', 'base_weight_bytes', 'best_step', 'steps',
+  'tokens_trained', 'trainable_params', 'total_params', 'adapter_bytes', 'peak_memory_bytes', 'estimated_memory_bytes', 'base_weight_bytes', 'best_step', 'steps',
   'best_val_loss', 'final_val_loss', 'stopped_early', 'divergence_reason', 'checkpoint_path', 'error',
 ]);
 let paramCols: Map<string, ParamColumn> | null = null;

@@ -276,6 +276,19 @@ function confusionSection(cells: ConfusionRecord[]): string[] {
 }
 
 /**
+ * `peak memory 12.3 MiB measured (tensors; process RSS peak 180 MiB)   estimate 10.1 MiB`: the measured
+ * peak (live tfjs tensor bytes, src/train/memory-meter.ts), the RSS peak from the `rss_bytes` curve
+ * when stored, and the pre-training estimate. A run stored before schema 5 has only the estimate, in
+ * peak_memory_bytes: it is labelled as such.
+ */
+export function memoryLine(r: Pick<RunRecord, 'peakMemoryBytes' | 'estimatedMemoryBytes'>, curves: readonly CurveSummary[]): string {
+  if (r.estimatedMemoryBytes === null) return `memory ${bytes(r.peakMemoryBytes) || '-'} estimated (stored before fte measured memory)`;
+  const rss = curves.find((c) => c.split === 'train' && c.name === 'rss_bytes')?.max ?? null;
+  const measured = r.peakMemoryBytes === null ? '-' : `${bytes(r.peakMemoryBytes)} measured (tensors${rss !== null ? `; process RSS peak ${bytes(rss)}` : ''})`;
+  return `peak memory ${measured}   estimate ${bytes(r.estimatedMemoryBytes) || '-'}`;
+}
+
+/**
  * The `fte show` page: header, params, curves, metrics (filtered by `view`, see `ShowView`),
  * robustness summary, costs, artifacts.
  * @throws UnknownNameError for an unknown subject or perturbation in `view`
@@ -299,8 +312,9 @@ export function renderRunDetail(d: RunDetail, view: ShowView = {}): string {
     } else out.push(`objective ${r.objective.metric} ${arrow(r.objective.goal)}: not measured`);
     if (r.trainableParams !== null) {
       out.push(
-        `trainable ${fmt(r.trainableParams)} / ${dash(r.totalParams)} params   adapter ${bytes(r.adapterBytes) || '-'}   peak memory ${bytes(r.peakMemoryBytes) || '-'}   tokens trained ${dash(r.tokensTrained)}`,
+        `trainable ${fmt(r.trainableParams)} / ${dash(r.totalParams)} params   adapter ${bytes(r.adapterBytes) || '-'}   tokens trained ${dash(r.tokensTrained)}`,
       );
+      out.push(memoryLine(r, d.curves));
     }
   }
   if (r.divergenceReason) out.push(`diverged: ${r.divergenceReason}`);

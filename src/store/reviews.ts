@@ -1,5 +1,5 @@
 /**
- * The `reviews` table (schema 6; src/store/schema.ts): human review answers of `fte review`, one row
+ * The `reviews` table (schema 7; src/store/schema.ts): human review answers of `fte review`, one row
  * per (run, example, reviewer), rewritten after every answer so an interrupted session loses nothing.
  */
 import type { Db } from './db.js';

@@ -9,7 +9,10 @@
  *   runs(run_id, sweep_id, variant_key, method, status, started_at, finished_at, wall_seconds, device, backend,
  *        tokens_trained, trainable_params, total_params, adapter_bytes, peak_memory_bytes, best_step,
  *        checkpoint_path, error, + run_seq, kind, steps, best_val_loss, final_val_loss, stopped_early,
- *        base_weight_bytes, divergence_reason)
+ *        base_weight_bytes, divergence_reason, estimated_memory_bytes)
+ *     -- peak_memory_bytes: MEASURED training peak (live tfjs tensor bytes, each buffer once, tracked at
+ *     -- every allocation; src/train/memory-meter.ts), from schema 5 on (before: the estimate);
+ *     -- estimated_memory_bytes: the pre-training estimate (src/train/memory.ts), NULL before schema 5
  *   run_params(run_id, name, value_double, value_text, value_json)      -- long form, one row per hyperparameter
  *   step_metrics(run_id, step, epoch, split, name, value)               -- a VIEW, see below
  *   eval_results(run_id, subject, perturbation, slice, metric, value, n, signature, split, ci_low, ci_high, ci_signature)
@@ -65,7 +68,7 @@ import { paramsSchema } from '../experiment/schema.js';
 import type { TxHandle } from './db.js';
 
 /** The schema version this build writes and reads. */
-export const SCHEMA_VERSION = 6;
+export const SCHEMA_VERSION = 7;
 
 /** One forward migration: DDL run in one transaction, then `schema_version` gets a row. */
 export interface Migration {
@@ -308,6 +311,11 @@ export const MIGRATIONS: Migration[] = [
   },
   {
     version: 6,
+    description: 'runs.estimated_memory_bytes: the pre-training memory estimate; peak_memory_bytes is measured from now on',
+    statements: [`ALTER TABLE runs ADD COLUMN estimated_memory_bytes BIGINT`],
+  },
+  {
+    version: 7,
     description: 'reviews: human review of a run\'s test outputs (fte review): rubric scores of the run\'s and a blind, shuffled baseline\'s output, the preference and a note, saved as given',
     statements: [
       `CREATE TABLE reviews (
@@ -431,7 +439,7 @@ SELECT m.run_id, m.run_seq, m.sweep_id, m.experiment_id, m.experiment, m.variant
   ${paramColumns().map((c) => `p.${c.column}`).join(', ')},
   m.steps, m.best_step, m.stopped_early, m.best_val_loss, m.final_val_loss, m.perplexity,
   m.objective_metric, m.objective_goal, m.objective, m.objective_split,
-  m.tokens_trained, m.trainable_params, m.total_params, m.adapter_bytes, m.peak_memory_bytes, m.base_weight_bytes,
+  m.tokens_trained, m.trainable_params, m.total_params, m.adapter_bytes, m.peak_memory_bytes, m.estimated_memory_bytes, m.base_weight_bytes,
   m.usd, m.divergence_reason, m.error
 FROM (${runMetricsSql(`r.kind = 'variant'`)}) m
 LEFT JOIN p ON p.run_id = m.run_id`;
@@ -448,7 +456,12 @@ export async function readSchemaVersion(tx: Pick<TxHandle, 'all'>): Promise<numb
 }
 
 /**
- * Apply every migration above `from`, each in its own transaction, then refresh `run_summary`.
+ * Apply every migration above `from`, each in its own transaction, then refresh `run_summary` (when
+ * the list reaches this build's schema: a test that builds an older store stops short of it), then
+ * CHECKPOINT when anything was applied. The checkpoint keeps DDL out of the write-ahead log: DuckDB
+ * (1.5) cannot replay an `ALTER TABLE runs ...` from the WAL after a crash (runs.run_seq's default
+ * calls nextval: "Calling DatabaseManager::GetDefaultDatabase with no default database set"), so a
+ * process killed right after migrating would leave a store that no longer opens.
  * @returns the versions applied (empty when already current).
  */
 export async function migrate(tx: TxHandle, from: number, nowSql: string, migrations: Migration[] = MIGRATIONS): Promise<number[]> {
@@ -461,6 +474,8 @@ export async function migrate(tx: TxHandle, from: number, nowSql: string, migrat
     });
     applied.push(m.version);
   }
-  await tx.run(runSummarySql());
+  const last = Math.max(from, ...migrations.map((m) => m.version));
+  if (last >= SCHEMA_VERSION) await tx.run(runSummarySql());
+  if (applied.length > 0) await tx.run('CHECKPOINT');
   return applied;
 }

@@ -406,7 +406,8 @@ export class Store extends StoreReader {
            wall_seconds = $7, device = coalesce($8, device), backend = coalesce($9, backend), tokens_trained = $10::BIGINT,
            trainable_params = $11::BIGINT, total_params = $12::BIGINT, adapter_bytes = $13::BIGINT, peak_memory_bytes = $14::BIGINT,
            base_weight_bytes = $15::BIGINT, best_step = $16::INTEGER, steps = $17::INTEGER, best_val_loss = $18::DOUBLE,
-           final_val_loss = $19::DOUBLE, stopped_early = $20::BOOLEAN, divergence_reason = $21, checkpoint_path = $22, error = $23
+           final_val_loss = $19::DOUBLE, stopped_early = $20::BOOLEAN, divergence_reason = $21, checkpoint_path = $22, error = $23,
+           estimated_memory_bytes = $24::BIGINT
          WHERE run_id = $1`,
         [
           outcome.runId,
@@ -432,6 +433,7 @@ export class Store extends StoreReader {
           t?.divergenceReason ?? null,
           t?.checkpointPath ?? null,
           outcome.error ?? null,
+          int(t?.estimatedMemoryBytes),
         ],
       );
       if (JSON.stringify(outcome.params ?? {}) !== this.startedParams.get(outcome.runId)) {

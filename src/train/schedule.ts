@@ -1,9 +1,19 @@
 /**
- * Learning-rate schedules: linear warmup from 0 to `peak` over `warmupSteps`, then `cosine`
- * (Loshchilov & Hutter 2017, SGDR without restarts), `linear` decay to `minRatio * peak` at
- * `totalSteps`, or `constant`. A pure function of the optimizer step (0-based), as in HF
- * transformers' `get_cosine_schedule_with_warmup` / `get_linear_schedule_with_warmup`
- * (which decay to 0; `minRatio` defaults to 0 to match).
+ * Learning-rate schedules, exactly Hugging Face transformers' `get_cosine_schedule_with_warmup`,
+ * `get_linear_schedule_with_warmup` and `get_constant_schedule_with_warmup`
+ * (transformers/optimization.py, the `_get_*_lr_lambda` functions) times `peak`, for the 0-based
+ * optimizer step s, W = `warmupSteps`, N = `totalSteps`:
+ *   warmup    s < W:  peak * s / max(1, W)        (so the first update, s = 0, uses lr 0, as HF's
+ *                                                  Trainer does: optimizer.step() runs before
+ *                                                  scheduler.step())
+ *   cosine    s >= W: peak * 0.5 (1 + cos(pi p)),  p = (s - W) / max(1, N - W)   (Loshchilov & Hutter
+ *                                                  2017, SGDR without restarts; HF num_cycles = 0.5)
+ *   linear    s >= W: peak * (1 - p)  (= peak * (N - s) / max(1, N - W))
+ *   constant  s >= W: peak
+ * `minRatio` (default 0, HF's value) lifts the decayed part to `minRatio * peak + (1 - minRatio) * f`.
+ * One deliberate difference, off the trainer's path: past N (which the trainer never reaches) the
+ * rate stays at the floor, where HF's cosine would rise again (p > 1) and its linear stays 0.
+ * test/train/schedule.test.ts checks a table of values computed with HF's formulas.
  */
 export type ScheduleKind = 'cosine' | 'linear' | 'constant';
 
@@ -16,10 +26,10 @@ export interface ScheduleOptions {
   minRatio?: number;
 }
 
-/** Learning rate for optimizer step `step` (0-based). */
+/** Learning rate for optimizer step `step` (0-based: the rate the (step + 1)-th update uses). */
 export function learningRateAt(step: number, o: ScheduleOptions): number {
   const minRatio = o.minRatio ?? 0;
-  if (o.warmupSteps > 0 && step < o.warmupSteps) return (o.peak * (step + 1)) / o.warmupSteps;
+  if (o.warmupSteps > 0 && step < o.warmupSteps) return (o.peak * step) / o.warmupSteps;
   if (o.kind === 'constant') return o.peak;
   const span = Math.max(1, o.totalSteps - o.warmupSteps);
   const progress = Math.min(1, Math.max(0, (step - o.warmupSteps) / span));

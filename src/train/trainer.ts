@@ -5,7 +5,8 @@
  *   with the scheduled learning rate (skipped on a non-finite or blown-up loss), check the curves
  *   for divergence (./divergence.ts -> `diverged`, no exception),
  *   4. validation loss every `evalEvery` steps and at each epoch end, keep the best-validation
- *   checkpoint, early stopping on patience / minDelta, 5. summary.
+ *   checkpoint, early stopping on patience / minDelta (both as HF's Trainer, ./early-stopping.ts),
+ *   5. summary.
  * It emits events and never writes to a database.
  */
 import * as tf from '@tensorflow/tfjs-core';
@@ -25,6 +26,8 @@ import type { MemoryEstimate } from './memory.js';
 import { AdamW, clipByGlobalNorm } from './optimizer.js';
 import { learningRateAt } from './schedule.js';
 import { checkDivergence, type LossPoint } from './divergence.js';
+import { MemoryMeter } from './memory-meter.js';
+import { earlyStoppingStep } from './early-stopping.js';
 
 export type TrainEvent =
   | { type: 'step'; step: number; epoch: number; totalSteps: number; loss: number; learningRate: number; gradNorm: number; tokensPerSecond: number; metrics: StepMetric[] }
@@ -97,6 +100,8 @@ export async function runTraining(o: TrainerOptions): Promise<TrainSummary> {
 
   const vars = [...method.trainable.values()];
   const nameOf = new Map([...method.trainable].map(([n, v]) => [v.name, n]));
+  // Measured memory from here on (./memory-meter.ts): the model and the method are set up already.
+  const meter = new MemoryMeter().start();
   const opt = new AdamW(method.trainable, { weightDecay: p.weightDecay });
   const bestDir = join(o.outDir, 'best');
   await mkdir(o.outDir, { recursive: true });
@@ -136,15 +141,16 @@ export async function runTraining(o: TrainerOptions): Promise<TrainSummary> {
       diverged = d.reason;
       return true;
     }
-    if (bestVal === null || v < bestVal - o.earlyStopping.minDelta) {
+    // HF Trainer + EarlyStoppingCallback (./early-stopping.ts): any improvement is the best
+    // checkpoint; only one larger than minDelta resets the patience counter.
+    const es = earlyStoppingStep({ best: bestVal, badEvals }, v, o.earlyStopping);
+    badEvals = es.state.badEvals;
+    if (es.newBest) {
       bestVal = v;
       bestStep = step;
-      badEvals = 0;
       await saveBest(v);
-      return false;
     }
-    badEvals++;
-    if (badEvals >= o.earlyStopping.patience) {
+    if (es.stop) {
       // Stopping here ends the run: a rise that is still standing now is divergence, not an early stop.
       const late = checkDivergence({ train: [], val: valCurve }, vocabSize, { final: true });
       if (late) {
@@ -164,9 +170,11 @@ export async function runTraining(o: TrainerOptions): Promise<TrainSummary> {
     for (let i = 0; i < batches.length && step < totalSteps; i += p.gradientAccumulation) {
       if (o.signal?.aborted) {
         opt.dispose();
+        meter.stop();
         throw Object.assign(new FteError('training interrupted'), { name: 'AbortError' });
       }
       const ts = performance.now();
+      meter.beginStep();
       const group = batches.slice(i, i + p.gradientAccumulation);
       const normaliser = Math.max(1, group.reduce((a, b) => a + b.lossTokens, 0));
       // 3a. Forward + backward per micro-batch, gradients summed (each already divided by the step's token count).
@@ -204,6 +212,7 @@ export async function runTraining(o: TrainerOptions): Promise<TrainSummary> {
       tf.dispose([both, norm, lossT!, ...Object.values(acc!), ...Object.values(clipped)]);
       const real = group.reduce((a, b) => a + b.realTokens, 0);
       const tps = real / ((performance.now() - ts) / 1000);
+      const mem = meter.endStep();
       const ep = epoch + Math.min(1, (i + group.length) / batches.length);
       o.onEvent({
         type: 'step', step, epoch: ep, totalSteps, loss, learningRate: lr, gradNorm, tokensPerSecond: tps,
@@ -212,6 +221,8 @@ export async function runTraining(o: TrainerOptions): Promise<TrainSummary> {
           { step, epoch: ep, split: 'train', name: 'learning_rate', value: lr },
           { step, epoch: ep, split: 'train', name: 'tokens_per_second', value: tps },
           { step, epoch: ep, split: 'train', name: 'grad_norm', value: gradNorm },
+          { step, epoch: ep, split: 'train', name: 'tensor_bytes', value: mem.tensorBytes },
+          { step, epoch: ep, split: 'train', name: 'rss_bytes', value: mem.rssBytes },
         ],
       });
       if (d) {
@@ -232,6 +243,7 @@ export async function runTraining(o: TrainerOptions): Promise<TrainSummary> {
   // No validation split: the final weights are the checkpoint.
   if (!diverged && valBatches.length === 0) await saveBest(null);
   opt.dispose();
+  const peaks = meter.stop();
 
   const summary: TrainSummary = {
     status: diverged ? 'diverged' : 'completed',
@@ -244,7 +256,9 @@ export async function runTraining(o: TrainerOptions): Promise<TrainSummary> {
     trainableParams: method.trainableParams,
     totalParams: method.totalParams,
     adapterBytes,
-    peakMemoryBytes: o.memory.totalBytes,
+    peakMemoryBytes: peaks.tensorBytes,
+    peakRssBytes: peaks.rssBytes,
+    estimatedMemoryBytes: o.memory.totalBytes,
     baseWeightBytes: method.baseWeightBytes,
     wallSeconds: (performance.now() - t0) / 1000,
     backend: o.backend.name,

@@ -1,5 +1,9 @@
 /** What the training stage produces: curve points and the end-of-run summary. */
-/** One point of a curve (`step_metrics` row). split: `train` | `val`; name: `loss`, `learning_rate`, `tokens_per_second`, `grad_norm`. */
+/**
+ * One point of a curve (`step_metrics` row). split: `train` | `val`; name: `loss`, `learning_rate`,
+ * `tokens_per_second`, `grad_norm`, `tensor_bytes` (the step's high-water mark of live tfjs tensor
+ * bytes, src/train/memory-meter.ts), `rss_bytes` (process RSS at the step's end).
+ */
 export interface StepMetric {
   step: number;
   epoch: number;
@@ -21,8 +25,16 @@ export interface TrainSummary {
   totalParams: number;
   /** Bytes of the saved adapter (LoRA/QLoRA) or full weights. */
   adapterBytes: number;
-  /** Estimated training memory in bytes (weights + grads + optimizer + activations), see src/train/memory. */
+  /**
+   * Measured peak training memory, bytes: the high-water mark of live tfjs tensor bytes (each backend
+   * buffer once) over every training step and validation pass, tracked at every allocation
+   * (src/train/memory-meter.ts). Stored as `runs.peak_memory_bytes`.
+   */
   peakMemoryBytes: number;
+  /** Peak process RSS sampled at the end of each step, bytes (whole process: runtime, heaps, code). */
+  peakRssBytes?: number;
+  /** The pre-training estimate (weights + grads + optimizer + activations, src/train/memory.ts), bytes. Stored as `runs.estimated_memory_bytes`. */
+  estimatedMemoryBytes?: number;
   /** Memory of the frozen base weights as stored (fp32 or NF4), bytes. */
   baseWeightBytes: number;
   wallSeconds: number;

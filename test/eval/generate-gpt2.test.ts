@@ -9,6 +9,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { generate, tokenNll } from '../../src/eval/generate.js';
 import { GPT2 } from '../../src/model/gpt2.js';
 import { byteTokenizer } from './fake-model.js';
+import { maskedLoss } from '../../src/train/trainer.js';
+import { encodeExample, evalBatches } from '../../src/train/data.js';
+import { ByteTokenizer } from '../../src/model/tokenizer.js';
 
 let model: GPT2;
 beforeAll(async () => {
@@ -45,6 +48,18 @@ describe('generate on GPT-2', () => {
       expect(batched[i]!.completionTokens).toBe(naive.length);
       expect(batched[i]!.text).toBe(byteTokenizer.decode(naive));
     });
+  });
+  it('test perplexity counts what the validation loss counts: mean NLL with the end token = the masked validation loss', async () => {
+    const exs = [
+      { id: 'a', prompt: 'Q: spam?\nA:', completion: ' spam' },
+      { id: 'b', prompt: 'Subject?', completion: ' Hello there' },
+      { id: 'c', prompt: 'Sky?', completion: ' blue' },
+    ];
+    const tok = new ByteTokenizer();
+    const valLoss = maskedLoss(model, evalBatches(exs.map((e) => encodeExample(e, tok, 48)), 2, tok.eosId));
+    const nll = (await tokenNll(model, tok, exs.map((e) => e.prompt), exs.map((e) => e.completion), 2, { scoreEnd: true })).flat();
+    expect(nll.length).toBe(exs.reduce((a, e) => a + tok.encode(e.completion).length + 1, 0));
+    expect(nll.reduce((a, b) => a + b, 0) / nll.length).toBeCloseTo(valLoss, 5);
   });
   it('token NLL matches a full forward, batched or not', async () => {
     const a = await tokenNll(model, byteTokenizer, ['Hello', 'xy'], [' world', ' z'], 2);

@@ -77,4 +77,13 @@ describe('tokenNll', () => {
     expect(nll[1]![0]).toBeCloseTo(miss, 4); // after 'x' the model predicts 'y'
     expect(nll[1]![1]).toBeCloseTo(miss, 4); // after 'z' it predicts '{'
   });
+  it('scoreEnd adds the end-of-text token after each completion (what the validation loss counts)', async () => {
+    const m = new CounterLM(64, 10);
+    const miss = Math.log(Math.exp(10) + 256);
+    const plain = await tokenNll(m, byteTokenizer, ['ab', 'x'], ['cd', 'zz']);
+    const withEnd = await tokenNll(m, byteTokenizer, ['ab', 'x'], ['cd', 'zz'], 16, { scoreEnd: true });
+    expect(withEnd.map((r) => r.length)).toEqual([3, 3]);
+    withEnd.forEach((r, i) => r.slice(0, 2).forEach((v, j) => expect(v).toBeCloseTo(plain[i]![j]!, 6)));
+    expect(withEnd[0]![2]).toBeCloseTo(miss, 4); // after 'd' the model predicts 'e', not the end token
+  });
 });

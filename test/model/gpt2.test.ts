@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { GPT2, initParams, parameterShapes } from '../../src/model/gpt2.js';
-import { countParams, fromHfConfig, toHfConfig } from '../../src/model/config.js';
+import { type GPT2Config, HF_DEFAULT_PDROP, countParams, fromHfConfig, toHfConfig } from '../../src/model/config.js';
 import { ByteTokenizer, loadTokenizer } from '../../src/model/tokenizer.js';
 import { UnknownNameError, UserInputError } from '../../src/errors.js';
 import { TINY, ids, maxAbsDiff, useWasm } from './helpers.js';
@@ -10,7 +10,7 @@ describe('GPT-2 config and tokenizer', () => {
   it('round-trips the HF config.json fields', () => {
     const hf = toHfConfig(TINY);
     expect(hf).toMatchObject({ model_type: 'gpt2', vocab_size: 257, n_positions: 32, n_embd: 16, n_layer: 2, n_head: 2 });
-    expect(fromHfConfig(hf)).toEqual(TINY);
+    expect(fromHfConfig(hf)).toEqual({ ...TINY, attnPdrop: 0, residPdrop: 0, embdPdrop: 0 });
   });
 
   it.each([
@@ -103,5 +103,109 @@ describe('GPT-2 forward', () => {
     const m = GPT2.random(TINY, 5);
     expect(() => tf.tidy(() => m.forward(ids([Array.from({ length: 33 }, () => 1)])).logits)).toThrow(/exceeds the model context/);
     m.dispose();
+  });
+});
+
+/**
+ * Dropout: where and how HF's GPT-2 applies it in training mode (transformers
+ * models/gpt2/modeling_gpt2.py, read from its source): GPT2Model.drop = Dropout(embd_pdrop) on
+ * inputs_embeds + position_embeds; per block, GPT2Attention.attn_dropout = Dropout(attn_pdrop) on the
+ * softmaxed attention weights [B, H, T, S], GPT2Attention.resid_dropout = Dropout(resid_pdrop) on the
+ * attention's c_proj output, GPT2MLP.dropout = Dropout(resid_pdrop) on the MLP's c_proj output;
+ * torch.nn.Dropout zeroes each value with probability p and scales the rest by 1 / (1 - p); eval mode
+ * is the identity. GPT2Config's defaults are 0.1 for all three.
+ */
+describe('dropout (attn_pdrop / resid_pdrop / embd_pdrop) in training forwards', () => {
+  beforeAll(useWasm);
+  type Site = 'embd' | 'attn' | 'resid';
+  class Recording extends GPT2 {
+    calls: { site: Site; rate: number; shape: number[] }[] = [];
+    protected override dropout(x: tf.Tensor, rate: number, site: Site): tf.Tensor {
+      this.calls.push({ site, rate, shape: x.shape });
+      return super.dropout(x, rate, site);
+    }
+    drop(x: tf.Tensor, rate: number): tf.Tensor {
+      return this.dropout(x, rate, 'embd');
+    }
+  }
+  const rates: GPT2Config = { ...TINY, attnPdrop: 0.1, residPdrop: 0.2, embdPdrop: 0.3 };
+  const input = () => ids([[1, 2, 3, 4, 5], [6, 7, 8, 9, 10]]);
+  const B = 2, T = 5, H = TINY.nHead, d = TINY.nEmbd;
+
+  it('applies each probability at HF GPT-2\'s sites, in its order, with its shapes', () => {
+    const m = new Recording(rates, initParams(rates, 1));
+    const x = input();
+    tf.tidy(() => m.forward(x, { training: true }).logits);
+    const layer = [
+      { site: 'attn', rate: 0.1, shape: [B, H, T, T] },
+      { site: 'resid', rate: 0.2, shape: [B * T, d] }, // attention c_proj output
+      { site: 'resid', rate: 0.2, shape: [B * T, d] }, // MLP c_proj output
+    ];
+    expect(m.calls).toEqual([{ site: 'embd', rate: 0.3, shape: [B * T, d] }, ...Array.from({ length: TINY.nLayer }, () => layer).flat()]);
+    m.dispose();
+    x.dispose();
+  });
+
+  it.each([
+    ['attnPdrop', 'attn'], ['residPdrop', 'resid'], ['embdPdrop', 'embd'],
+  ] as const)('%s alone: only its site, training forward only; eval mode and rate 0 are the plain model', (field, site) => {
+    const w = initParams(TINY, 2);
+    const plain = new GPT2(TINY, w);
+    const m = new Recording({ ...TINY, [field]: 0.5 }, w);
+    const zero = new Recording({ ...TINY, [field]: 0 }, w);
+    const x = input();
+    const ref = tf.tidy(() => plain.forward(x).logits);
+    const evalOut = tf.tidy(() => m.forward(x).logits);
+    expect(m.calls).toEqual([]);
+    expect(maxAbsDiff(evalOut, ref)).toBe(0);
+    const zeroTrain = tf.tidy(() => zero.forward(x, { training: true }).logits);
+    expect(zero.calls).toEqual([]);
+    expect(maxAbsDiff(zeroTrain, ref)).toBe(0);
+    const train = tf.tidy(() => m.forward(x, { training: true }).logits);
+    expect(new Set(m.calls.map((c) => c.site))).toEqual(new Set([site]));
+    expect(maxAbsDiff(train, ref)).toBeGreaterThan(1e-4);
+    tf.dispose([ref, evalOut, zeroTrain, train, x]);
+    [plain, m, zero].forEach((g) => g.dispose());
+  });
+
+  it.each([0.1, 0.5])('is inverted dropout as torch.nn.Dropout (p = %f): ~p zeroed, survivors scaled by 1 / (1 - p)', (p) => {
+    const m = new Recording(TINY, initParams(TINY, 3));
+    const n = 200_000;
+    const out = tf.tidy(() => m.drop(tf.ones([n]), p));
+    const v = out.dataSync();
+    let zeros = 0;
+    let other = 0;
+    for (const x of v) if (x === 0) zeros++;
+    else if (x !== Math.fround(1 / (1 - p))) other++;
+    expect(other).toBe(0);
+    expect(Math.abs(zeros / n - p)).toBeLessThan(4 * Math.sqrt((p * (1 - p)) / n)); // within 4 standard errors
+    out.dispose();
+    m.dispose();
+  });
+
+  it('masks follow seedDropout: the same seed gives the same training forward, another seed another', () => {
+    const w = initParams(rates, 4);
+    const [a, b] = [new GPT2(rates, w), new GPT2(rates, w)];
+    const x = input();
+    const run = (m: GPT2, seed: number) => {
+      m.seedDropout(seed);
+      return tf.tidy(() => m.forward(x, { training: true }).logits);
+    };
+    const [a1, b1, b2] = [run(a, 7), run(b, 7), run(b, 8)];
+    expect(maxAbsDiff(a1, b1)).toBe(0);
+    expect(maxAbsDiff(b1, b2)).toBeGreaterThan(1e-4);
+    tf.dispose([a1, b1, b2, x]);
+    a.dispose();
+    b.dispose();
+  });
+
+  it('config.json: read with GPT2Config\'s default (0.1) when absent, written back as loaded', () => {
+    const hf = toHfConfig(TINY) as Record<string, unknown>;
+    const { attn_pdrop: _a, resid_pdrop: _r, embd_pdrop: _e, ...without } = hf;
+    expect(HF_DEFAULT_PDROP).toBe(0.1);
+    expect(fromHfConfig(without)).toMatchObject({ attnPdrop: 0.1, residPdrop: 0.1, embdPdrop: 0.1 });
+    expect(toHfConfig(rates)).toMatchObject({ attn_pdrop: 0.1, resid_pdrop: 0.2, embd_pdrop: 0.3 });
+    expect(fromHfConfig(toHfConfig(rates))).toEqual(rates);
+    expect(() => fromHfConfig({ ...hf, attn_pdrop: 1 })).toThrow(/attnPdrop must be in \[0, 1\)/);
   });
 });

@@ -3,7 +3,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { NF4_CODE, dequantizeNf4, nearestNf4, nf4Bytes, quantizeNf4, blockScales } from '../../src/model/nf4.js';
 import { Nf4Linear } from '../../src/model/qlora.js';
 import { Rng } from '../../src/random.js';
-import { useWasm } from './helpers.js';
+import { initBackend } from '../../src/train/backend.js';
+import { maxAbsDiff } from './helpers.js';
 
 /** QLoRA paper, appendix E (NF4 data type), and bitsandbytes' table. */
 const PAPER_NF4 = [
@@ -54,18 +55,49 @@ describe('NF4', () => {
     for (let b = 0; b < 512; b++) expect(Math.abs(s2[b]! - s1[b]!)).toBeLessThanOrEqual((Math.max(...s1) - Math.min(...s1)) / 127);
   });
 
-  describe('on-the-fly dequantization in tfjs', () => {
-    beforeAll(useWasm);
-    it.each([false, true])('matches the JS reference (double quant %s)', (dq) => {
-      const w = new Rng(9).normals(24 * 40, 0.05);
-      const q = quantizeNf4(w, [24, 40], dq);
-      const lin = new Nf4Linear(q, tf.zeros([40]) as tf.Tensor1D);
-      const deq = lin.dequantize();
+  describe('on-the-fly dequantization in tfjs (the FteNf4Dequantize kernel)', () => {
+    it.each([
+      ['wasm', false], ['wasm', true], ['cpu', false], ['cpu', true],
+    ] as const)('%s, double quant %s: bit-identical to the JS reference, transposed too; toNf4 round-trips', async (backend, dq) => {
+      await initBackend(backend);
+      // 24 x 43 = 1,032 weights: 17 blocks, the last one partial; 17 scales (not a multiple of 4 int8s per word).
+      const w = new Rng(9).normals(24 * 43, 0.05);
+      const q = quantizeNf4(w, [24, 43], dq);
+      const lin = new Nf4Linear(q, tf.zeros([43]) as tf.Tensor1D);
       const ref = dequantizeNf4(q);
-      const got = deq.dataSync();
-      // exact without double quantization; with it, the scale arithmetic rounds differently (float32 vs float64)
-      for (let i = 0; i < ref.length; i++) expect(Math.abs(got[i]! - ref[i]!)).toBeLessThanOrEqual(dq ? 1e-7 : 0);
-      deq.dispose();
+      const deq = lin.dequantize();
+      const deqT = lin.dequantize(true);
+      expect(deq.shape).toEqual([24, 43]);
+      expect(deqT.shape).toEqual([43, 24]);
+      expect(Array.from(deq.dataSync())).toEqual(Array.from(ref));
+      const t = deqT.dataSync();
+      for (let r = 0; r < 24; r++) for (let c = 0; c < 43; c++) expect(t[c * 24 + r]).toBe(ref[r * 43 + c]);
+      expect(lin.toNf4()).toEqual(q);
+      tf.dispose([deq, deqT]);
+      lin.dispose();
+    });
+    it('holds 0.5 byte per weight of codes plus the scales on the device, nothing else', async () => {
+      await initBackend('wasm');
+      const w = new Rng(2).normals(64 * 256, 0.05);
+      const before = tf.memory().numBytes;
+      const lin = new Nf4Linear(quantizeNf4(w, [64, 256], true), tf.zeros([256]) as tf.Tensor1D);
+      // codes 8,192 B + int8 scales 256 B (64 words) + 1 fp32 second-level scale + bias 1,024 B
+      expect(lin.bytes).toBe(8192 + 256 + 4 + 1024);
+      expect(tf.memory().numBytes - before).toBe(lin.bytes);
+      lin.dispose();
+    });
+    it('gradient: dx = dy W^T with the dequantized W (custom op)', async () => {
+      await initBackend('wasm');
+      const q = quantizeNf4(new Rng(4).normals(8 * 12, 0.3), [8, 12], true);
+      const lin = new Nf4Linear(q, tf.tensor1d(new Rng(5).normals(12, 0.1)));
+      const x = tf.tensor2d(new Rng(6).normals(3 * 8, 1), [3, 8]);
+      const dy = tf.tensor2d(new Rng(7).normals(3 * 12, 1), [3, 12]);
+      const W = tf.tensor2d(dequantizeNf4(q), [8, 12]);
+      const got = tf.grad((xi: tf.Tensor) => tf.sum(tf.mul(lin.forward(xi as tf.Tensor2D), dy)))(x);
+      const want = tf.matMul(dy, W, false, true);
+      expect(maxAbsDiff(got, want)).toBeLessThan(1e-5);
+      const y = lin.forward(x);
+      expect(maxAbsDiff(y, tf.add(tf.matMul(x, W), lin.bias))).toBeLessThan(1e-5);
       lin.dispose();
     });
   });

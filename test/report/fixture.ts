@@ -153,6 +153,7 @@ export function fixtureOutcomes(): RunOutcome[] {
           totalParams: 2_400_000,
           adapterBytes: 6144 * rank * 4 + 400,
           peakMemoryBytes: 50_000_000,
+          estimatedMemoryBytes: 41_000_000,
           baseWeightBytes: 9_600_000,
           wallSeconds: hours * 3600,
           backend: 'wasm',

@@ -216,6 +216,18 @@ describe('report view model', () => {
     for (const r of rows) expect(r.cells).toHaveLength(vm.sweepTable.columns.length);
   });
 
+  it('sweep table: measured peak memory with the estimate below; a run stored before measurement shows its estimate, labelled', () => {
+    const d = fixtureReportData();
+    d.runs = d.runs.map((r, i) => (i === 0 ? { ...r, estimatedMemoryBytes: undefined, peakMemoryBytes: 30 * 2 ** 20 } : { ...r, peakMemoryBytes: 50 * 2 ** 20, estimatedMemoryBytes: 40 * 2 ** 20 }));
+    const v = buildReportViewModel(d, { generatedAt: '2026-11-29T08:00:00.000Z' });
+    const col = v.sweepTable.columns.findIndex((c) => c.label === 'Peak memory');
+    expect(col).toBeGreaterThan(0);
+    expect(v.sweepTable.columns[col]!.title).toMatch(/measured/);
+    const cell = (runId: string) => v.sweepTable.rows.find((r) => r.runId === runId)!.cells[col]!;
+    expect(cell(d.runs[1]!.runId)).toMatchObject({ text: '50 MiB', sort: String(50 * 2 ** 20), sub: 'est. 40 MiB' });
+    expect(cell(d.runs[0]!.runId)).toMatchObject({ text: '30 MiB', sub: 'estimate (not measured)' });
+  });
+
   it('curves mark the early stop and the divergence', () => {
     expect(vm.curves.markers.map((m) => [m.variant, m.kind])).toEqual([
       ['r=4 lr=1e-4', 'early stop'],

@@ -61,7 +61,7 @@ describe('fte runs', () => {
       params: { alpha: 16, epochs: 3, learningRate: 2e-4, rank: 8, schedule: 'cosine', targetModules: ['c_attn'], useRslora: false },
       steps: 20, bestStep: 19, stoppedEarly: false, bestValLoss: 2.9, finalValLoss: 2.95, perplexity: 12.5,
       objective: { metric: 'bleu', goal: 'maximize', value: 35, split: 'test' }, tokensTrained: 12345, trainableParams: 1000, totalParams: 100000,
-      adapterBytes: 4096, peakMemoryBytes: 8000000, baseWeightBytes: 400000, usd: 0.01, divergenceReason: null, error: null, sortValue: 35,
+      adapterBytes: 4096, peakMemoryBytes: 8000000, estimatedMemoryBytes: 6500000, baseWeightBytes: 400000, usd: 0.01, divergenceReason: null, error: null, sortValue: 35,
     });
   });
 

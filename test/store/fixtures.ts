@@ -36,6 +36,7 @@ export function outcome(runId: string, overrides: Partial<RunOutcome> = {}): Run
       totalParams: 100_000,
       adapterBytes: 4_096,
       peakMemoryBytes: 8_000_000,
+      estimatedMemoryBytes: 6_500_000,
       baseWeightBytes: 400_000,
       wallSeconds: 90,
       backend: 'cpu',

@@ -2,13 +2,13 @@
 import { describe, expect, it } from 'vitest';
 import { UnknownNameError } from '../../src/errors.js';
 import type { EvalResultRecord, RunDetail, RunRecord } from '../../src/store/queries.js';
-import { renderRunDetail, renderRunList } from '../../src/store/render.js';
+import { memoryLine, renderRunDetail, renderRunList } from '../../src/store/render.js';
 
 const run = {
   runId: 'r1', sweepId: 's1', kind: 'variant', experimentId: null, experiment: null, variantKey: 'lora', method: 'lora', status: 'completed',
   startedAt: null, finishedAt: null, wallSeconds: null, device: null, backend: null, params: {}, steps: null, bestStep: null, stoppedEarly: null,
   bestValLoss: null, finalValLoss: null, perplexity: null, objective: { metric: 'bleu', goal: 'maximize', value: 30 }, tokensTrained: null,
-  trainableParams: null, totalParams: null, adapterBytes: null, peakMemoryBytes: null, baseWeightBytes: null, usd: null, divergenceReason: null, error: null,
+  trainableParams: null, totalParams: null, adapterBytes: null, peakMemoryBytes: null, estimatedMemoryBytes: null, baseWeightBytes: null, usd: null, divergenceReason: null, error: null,
 } as RunRecord;
 
 const clean: Record<string, number> = { finetuned: 30, base: 10, prompting: 12, rag: 20 };
@@ -104,5 +104,21 @@ describe('renderRunList objective header', () => {
     expect(renderRunList({ runs: [r], total: 1, sort } as never)).toContain('objective classify/f1_macro ↑ (val)');
     const old = { ...r, objective: { ...r.objective, split: 'test' } } as RunRecord;
     expect(renderRunList({ runs: [old], total: 1, sort } as never)).not.toContain('(val)');
+  });
+});
+
+describe('fte show memory line', () => {
+  const rss = { split: 'train', name: 'rss_bytes', points: 3, firstStep: 1, lastStep: 3, first: 1, last: 1, min: 1, minStep: 1, max: 200 * 2 ** 20, maxStep: 2 };
+  it('shows the measured peak, the RSS peak from the curve and the estimate', () => {
+    expect(memoryLine({ peakMemoryBytes: 12 * 2 ** 20, estimatedMemoryBytes: 10 * 2 ** 20 }, [rss])).toMatch(/^peak memory 12(\.0)? MiB measured \(tensors; process RSS peak 200(\.0)? MiB\)   estimate 10(\.0)? MiB$/);
+    expect(memoryLine({ peakMemoryBytes: 12 * 2 ** 20, estimatedMemoryBytes: 10 * 2 ** 20 }, [])).toMatch(/measured \(tensors\)   estimate/);
+  });
+  it('labels a run stored before fte measured memory: its peak_memory_bytes is the estimate', () => {
+    expect(memoryLine({ peakMemoryBytes: 5 * 2 ** 20, estimatedMemoryBytes: null }, [])).toMatch(/^memory 5(\.0)? MiB estimated \(stored before fte measured memory\)$/);
+  });
+  it('appears in fte show for a trained run', () => {
+    const text = renderRunDetail({ ...detail(), run: { ...run, trainableParams: 10, peakMemoryBytes: 3 * 2 ** 20, estimatedMemoryBytes: 2 * 2 ** 20 } as RunRecord });
+    expect(text).toContain('peak memory 3');
+    expect(text).toContain('estimate 2');
   });
 });

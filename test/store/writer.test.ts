@@ -305,3 +305,32 @@ describe('writer', () => {
   });
 });
 
+
+describe('migration: measured peak memory, the estimate kept beside it', () => {
+  // Found by its statement, so that renumbering it at a merge changes nothing here.
+  const mine = MIGRATIONS.find((m) => m.statements.some((s) => s.includes('estimated_memory_bytes')))!;
+  it('a store from before it gains runs.estimated_memory_bytes (NULL for its runs, their peak kept); outcomes store both', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fte-migmem-'));
+    const file = path.join(dir, 'old.duckdb');
+    try {
+      const db = await openDb(file);
+      try {
+        await db.exclusive((tx) => migrate(tx, 0, '2026-11-01 08:00:00', MIGRATIONS.filter((m) => m.version < mine.version)));
+        await db.run(`INSERT INTO runs (run_id, sweep_id, status, peak_memory_bytes) VALUES ('old', 's0', 'completed', 123)`);
+      } finally {
+        await db.close();
+      }
+      store = await openStore(file);
+      expect(await store.db.all(`SELECT max(version) AS v FROM schema_version`)).toEqual([{ v: SCHEMA_VERSION }]);
+      expect(await store.db.all(`SELECT peak_memory_bytes::INTEGER AS peak, estimated_memory_bytes AS est FROM runs WHERE run_id = 'old'`)).toEqual([{ peak: 123, est: null }]);
+      const { sweepId } = await seed(store);
+      await store.startRun({ runId: 'r1', sweepId, variantKey: 'key-r1', method: 'lora', params: PARAMS });
+      await store.writeRunOutcome(outcome('r1'));
+      expect(await store.db.all(`SELECT peak_memory_bytes::INTEGER AS peak, estimated_memory_bytes::INTEGER AS est FROM run_summary WHERE run_id = 'r1'`)).toEqual([{ peak: 8_000_000, est: 6_500_000 }]);
+    } finally {
+      await store?.close();
+      store = null;
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -125,7 +125,7 @@ describe('trainer', () => {
     const kinds = new Set(events.map((e) => e.type));
     expect([...kinds].sort()).toEqual(['checkpoint', 'end', 'eval', 'step']);
     const step = events.find((e) => e.type === 'step')!;
-    expect(step.type === 'step' && step.metrics.map((m) => m.name).sort()).toEqual(['grad_norm', 'learning_rate', 'loss', 'tokens_per_second']);
+    expect(step.type === 'step' && step.metrics.map((m) => m.name).sort()).toEqual(['grad_norm', 'learning_rate', 'loss', 'rss_bytes', 'tensor_bytes', 'tokens_per_second']);
     // evaluated every 3 steps and at each epoch end (2 steps per epoch): steps 2, 3, 4, 6, 8
     expect(events.flatMap((e) => (e.type === 'eval' ? [e.step] : []))).toEqual([2, 3, 4, 6, 8]);
     expect(summary.checkpointPath).toBe(join(outDir, 'best'));
@@ -136,6 +136,29 @@ describe('trainer', () => {
     expect(summary).toMatchObject({ status: 'completed', steps: 8, backend: 'wasm' });
     expect(summary.tokensTrained).toBeGreaterThan(0);
     expect(summary.peakMemoryBytes).toBeGreaterThan(summary.baseWeightBytes);
+    // the measured peak is the highest step's tensor high-water mark (or an evaluation's)
+    const stepPeaks = events.flatMap((e) => (e.type === 'step' ? e.metrics.filter((m) => m.name === 'tensor_bytes').map((m) => m.value) : []));
+    expect(summary.peakMemoryBytes).toBeGreaterThanOrEqual(Math.max(...stepPeaks));
+    expect(summary.estimatedMemoryBytes).toBeGreaterThan(0);
+  });
+
+  it('full fine-tuning applies the checkpoint\'s dropout in training and saves it back in config.json', async () => {
+    const { SMALL } = await import('./helpers.js');
+    const dropBase = await tinyBase(1, { ...SMALL, attnPdrop: 0.1, residPdrop: 0.1, embdPdrop: 0.1 });
+    const go = async (dir: string) => {
+      const events: TrainEvent[] = [];
+      const s = await trainVariant({
+        baseModelDir: dir, method: 'full', params: params({ learningRate: 1e-3, epochs: 1, batchSize: 2 }), train: FOUR, val: FOUR.slice(0, 2),
+        earlyStopping: { patience: 10, minDelta: 0 }, outDir: tmp(), backend: 'wasm', maxSteps: 2, onEvent: (e) => events.push(e),
+      });
+      return { s, losses: events.flatMap((e) => (e.type === 'step' ? [e.loss] : [])) };
+    };
+    const [plain, dropped, again] = [await go(base), await go(dropBase), await go(dropBase)];
+    // same weights (seed 1), so the first step's loss differs only by dropout; the masks are seeded
+    expect(dropped.losses[0]).not.toBeCloseTo(plain.losses[0]!, 6);
+    expect(again.losses).toEqual(dropped.losses);
+    const saved = JSON.parse(readFileSync(join(dropped.s.checkpointPath, 'config.json'), 'utf8'));
+    expect(saved).toMatchObject({ attn_pdrop: 0.1, resid_pdrop: 0.1, embd_pdrop: 0.1 });
   });
 
   it('stops early when validation loss stops improving (patience)', async () => {

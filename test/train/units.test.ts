@@ -1,6 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { learningRateAt } from '../../src/train/schedule.js';
 import { AdamW, clipByGlobalNorm } from '../../src/train/optimizer.js';
 import { encodeExample, epochBatches, makeBatch } from '../../src/train/data.js';
 import { estimateTrainingMemory, loraParamCount } from '../../src/train/memory.js';
@@ -17,19 +16,7 @@ beforeAll(async () => {
   await initBackend('wasm');
 });
 
-describe('learning-rate schedule', () => {
-  const o = { peak: 1, warmupSteps: 4, totalSteps: 14 };
-  it.each([
-    ['cosine', 0, 0.25], ['cosine', 3, 1], ['cosine', 4, 1], ['cosine', 9, 0.5], ['cosine', 14, 0], ['cosine', 20, 0],
-    ['linear', 1, 0.5], ['linear', 9, 0.5], ['linear', 14, 0],
-    ['constant', 0, 0.25], ['constant', 100, 1],
-  ] as const)('%s at step %i is %f', (kind, step, lr) => {
-    expect(learningRateAt(step, { ...o, kind })).toBeCloseTo(lr, 12);
-  });
-  it('decays to minRatio * peak', () => {
-    expect(learningRateAt(14, { ...o, kind: 'cosine', minRatio: 0.1 })).toBeCloseTo(0.1, 12);
-  });
-});
+// The learning-rate schedule's table tests are in ./schedule.test.ts.
 
 describe('AdamW and clipping', () => {
   it('one step matches the closed form (bias-corrected first step = lr * sign(g), decoupled decay)', () => {

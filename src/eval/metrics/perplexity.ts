@@ -42,7 +42,11 @@ export function perplexity(tokenNll: number[]): PerplexityScore {
   return perplexityFromStatistics(perplexityStatistics(tokenNll));
 }
 
-/** Signature: `metric:perplexity|base:e|over:completion_tokens|fte:0.1.0`. */
+/**
+ * Signature: `metric:perplexity|base:e|over:completion_tokens+end|fte:0.1.0`: the completion's tokens
+ * and the end-of-text token after it, the tokens the validation loss averages (rows signed
+ * `over:completion_tokens` were computed without the end token).
+ */
 export function perplexitySignature(): string {
-  return makeSignature({ metric: 'perplexity', base: 'e', over: 'completion_tokens' });
+  return makeSignature({ metric: 'perplexity', base: 'e', over: 'completion_tokens+end' });
 }

@@ -38,6 +38,12 @@ export function mainMetricKeys(objective: Objective, runs: readonly RunData[], m
   return keys;
 }
 
+/** Measured peak with the estimate below; a run stored before fte measured memory shows its estimate, labelled. */
+function memoryCell(r: RunData, num: (v: number | null | undefined, text: string) => TableCell): TableCell {
+  if (r.estimatedMemoryBytes === undefined) return r.peakMemoryBytes === undefined ? num(undefined, fmtBytes(undefined)) : { ...num(r.peakMemoryBytes, fmtBytes(r.peakMemoryBytes)), sub: 'estimate (not measured)' };
+  return { ...num(r.peakMemoryBytes, fmtBytes(r.peakMemoryBytes)), sub: `est. ${fmtBytes(r.estimatedMemoryBytes)}` };
+}
+
 export function buildSweepTable(data: ReportData, objective: Objective, best: RunData | null, swept: string[]): SweepTableView {
   const metricKeys = mainMetricKeys(objective, data.runs);
   const paramCols = swept.length > 0 ? swept : ['method'];
@@ -60,6 +66,7 @@ export function buildSweepTable(data: ReportData, objective: Objective, best: Ru
     : { label: keyLabel(k.slice, k.metric), numeric: true, title: `${k.slice}/${k.metric}, fine-tuned, clean inputs, test split, with its 95% bootstrap interval` });
   columns.push(
     { label: 'Adapter', numeric: true, title: 'saved adapter (or weights) size; trainable parameters below' },
+    { label: 'Peak memory', numeric: true, title: 'measured peak training memory (live tensor bytes, every allocation tracked); the pre-training estimate below' },
     { label: 'Time', numeric: true, title: 'wall time' },
     { label: 'Cost', numeric: true, title: 'measured train + eval cost (USD)' },
   );
@@ -103,6 +110,7 @@ export function buildSweepTable(data: ReportData, objective: Objective, best: Ru
     }
     const cost = runCostUsd(r);
     cells.push({ ...num(r.adapterBytes, fmtBytes(r.adapterBytes)), ...(r.trainableParams ? { sub: `${fmtCount(r.trainableParams)} params` } : {}) });
+    cells.push(memoryCell(r, num));
     cells.push(num(r.wallSeconds, fmtDuration(r.wallSeconds)));
     cells.push(num(cost, fmtUsd(cost)));
     return { runId: r.runId, label: variantLabel(all, swept, r.variantKey.slice(0, 10)), best: r === best, status: String(r.status), cells };
