@@ -3,6 +3,8 @@ import { BaseCommand } from '../cli/base-command.js';
 import type { RunDetail } from '../store/queries.js';
 import { renderRunDetail, staleRunsNote } from '../store/render.js';
 import { withStore } from '../store/open.js';
+import { loadReviews } from '../store/reviews.js';
+import { renderReviewSummary, summarizeReviews } from '../review/summary.js';
 
 export default class Show extends BaseCommand {
   static override summary = "One run: params, curves, metrics by subject and perturbation, costs, artifacts.";
@@ -36,11 +38,17 @@ A value measured on 0 examples (n = 0) shows as '-'.`;
 
   async run(): Promise<RunDetail> {
     const { args, flags } = await this.parse(Show);
-    const [detail, noLiveWriter] = await withStore(flags.db, { readOnly: true, onSnapshot: (line) => process.stderr.write(`${line}\n`) }, async (store) => [await store.getRun(args.run), store.noLiveWriter] as const);
+    const [detail, noLiveWriter, reviews] = await withStore(flags.db, { readOnly: true, onSnapshot: (line) => process.stderr.write(`${line}\n`) }, async (store) => {
+      const d = await store.getRun(args.run);
+      return [d, store.noLiveWriter, await loadReviews(store.db, d.run.runId)] as const;
+    });
     // Rendered in --json mode too, so an unknown --subject / --perturbation is refused either way.
     const text = renderRunDetail(detail, { subjects: flags.subject, perturbation: flags.perturbation, all: flags.all });
     if (!this.jsonEnabled()) {
       this.log(text);
+      // Human review (fte review): mean rubric scores with intervals and the blind preference rate.
+      const review = renderReviewSummary(summarizeReviews(detail.run.runId, reviews));
+      if (review.length > 0) this.log(review.join('\n'));
       const note = noLiveWriter ? staleRunsNote([detail.run.status]) : null;
       if (note) this.log(note);
     }

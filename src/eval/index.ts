@@ -16,3 +16,5 @@ export { getPerturbation, perturbExamples, perturbPrompt, perturbText, PERTURBAT
 export type { Perturbation, PerturbationParams } from './perturbations/index.js';
 export { METRICS, METRIC_NAMES, DEFAULT_METRICS, getMetric } from './metrics/registry.js';
 export type { MetricDef, MetricKind, MetricInput, MetricValue } from './metrics/registry.js';
+export { generalRows, scoreGeneral, readGeneralFile, evenlySpaced, GENERAL_SLICE, DEFAULT_GENERAL_PASSAGES } from './general.js';
+export type { GeneralPassage, GeneralScore } from './general.js';

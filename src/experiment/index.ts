@@ -4,6 +4,7 @@ import { displayPath, loadSpec, resolveSpecPath, withoutProcessExit, type Loaded
 import { checkPlan } from './plan-checks.js';
 import { baseModelFingerprint, datasetSourceFingerprint } from './fingerprint.js';
 import { SpecError } from './errors.js';
+import { readGeneralFile } from '../eval/general.js';
 
 export { defineExperiment } from './define.js';
 export { canonicalJson } from '../canonical-json.js';
@@ -38,6 +39,7 @@ export async function planSweep(file: string, opts: { runCap?: number } = {}): P
   const baseModelDir = resolveSpecPath(loaded, loaded.spec.model.base);
   const datasetPath = resolveSpecPath(loaded, loaded.spec.dataset);
   resolveCheckpoints(loaded);
+  resolveGeneral(loaded);
   const fingerprints = { baseModel: baseModelFingerprint(baseModelDir), dataset: datasetSourceFingerprint(datasetPath) };
   let variants: Variant[];
   try {
@@ -49,6 +51,22 @@ export async function planSweep(file: string, opts: { runCap?: number } = {}): P
   }
   const warnings = duplicateGridValues(loaded.spec).map((w) => `${file}: ${w}`);
   return { loaded, baseModelDir, datasetPath, fingerprints, variants, gridSize: sweepSpaceSize(loaded.spec), warnings };
+}
+
+/**
+ * `evaluate.general`, resolved like `dataset`, and read once so that a bad file stops the plan
+ * with one line (src/eval/general.ts `readGeneralFile`).
+ * @throws SpecError naming the field
+ */
+function resolveGeneral(loaded: LoadedSpec): void {
+  const e = loaded.spec.evaluate;
+  if (typeof e.general !== 'string') return;
+  e.general = resolveSpecPath(loaded, e.general);
+  try {
+    readGeneralFile(e.general);
+  } catch (err) {
+    throw new SpecError(loaded.file, 'evaluate.general', (err as Error).message.replace(/^evaluate\.general: /, ''));
+  }
 }
 
 /** Local providers' checkpoint folders, resolved like `model.base` (relative to the cwd, else the spec file). */

@@ -208,6 +208,15 @@ export const evaluateSchema = z
     maxNewTokens: z.number().int().positive().default(48),
     /** Test examples evaluated (all when absent). */
     limit: z.number().int().positive().optional(),
+    /**
+     * Forgetting: general held-out text every variant and the base model are scored on (perplexity,
+     * bits per byte, the change vs the base with a paired test; slice `general`). A `.jsonl` file (a
+     * string or `{ text }` per line) or a text file (passages separated by blank lines), resolved like
+     * `dataset`; `false` turns it off. Default: the built-in base model's held-out pretraining passages.
+     */
+    general: z.union([z.literal(false), z.string().min(1)]).optional(),
+    /** Passages of the general text scored (evenly spaced over the set). Default 128. */
+    generalPassages: z.number().int().positive().optional(),
     /** Seed of the perturbations. Default 1. */
     seed: z.number().int().min(0).default(1),
     /** 95% intervals of every stored metric: percentile bootstrap over the evaluated examples. */

@@ -3,6 +3,7 @@
  * run stored) and the sweep's baselines. `src/report/load.ts` fills it from the store; tests can
  * build it by hand. Nothing here knows SQL or HTML.
  */
+import type { ReviewSummary } from '../review/summary.js';
 import type { RoiReport } from '../cost/sweep-roi.js';
 import type { CostRow } from '../cost/types.js';
 import type { EvalRow, PredictionRow, SubjectRow } from '../eval/types.js';
@@ -127,4 +128,6 @@ export interface ReportData {
   roi?: RoiReport;
   /** Why the ROI could not be computed (one line, e.g. a missing baseline). */
   roiError?: string;
+  /** Human review of runs (`fte review`), by run id: rubric means with intervals and the blind preference rate. */
+  reviews?: Record<string, ReviewSummary>;
 }

@@ -1,6 +1,8 @@
 /**
  * Reads one sweep's `ReportData` through src/store's read queries (no SQL here).
  */
+import { loadReviews } from '../store/reviews.js';
+import { summarizeReviews } from '../review/summary.js';
 import { roiForSweep } from './roi.js';
 import { FteError } from '../errors.js';
 import type { Db } from '../store/db.js';
@@ -147,6 +149,13 @@ export async function loadReportData(db: Db, sweepId?: string): Promise<ReportDa
   for (const r of data) if (place.has(r.runId)) r.storeRank = place.get(r.runId)!;
   const bestRunId = (await q.bestRun(db, s.sweepId))?.runId ?? null;
   const out: ReportData = { sweep: sweepInfo(s), runs: data, baselines, bestRunId };
+  // Human review (fte review) of the sweep's runs, summarised per run.
+  const reviews: NonNullable<ReportData['reviews']> = {};
+  for (const r of data) {
+    const rs = await loadReviews(db, r.runId);
+    if (rs.length > 0) reviews[r.runId] = summarizeReviews(r.runId, rs);
+  }
+  if (Object.keys(reviews).length > 0) out.reviews = reviews;
   // The ROI exactly as `fte roi` prints it; a sweep it cannot price still gets its report.
   // A val_loss objective has no prompting/RAG counterpart: price on the headline metric that every approach measured.
   const metric = s.objective.metric === 'val_loss' ? roiMetric(out) : undefined;

@@ -4,12 +4,13 @@
  * calls them in order and turns their results into the protocol's plain messages.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readPrepared } from '../data/index.js';
 import { countParams } from '../model/config.js';
 import type { Example } from '../data/example.js';
-import type { Subject, SubjectRow, SubjectUsage } from '../eval/types.js';
+import type { EvalRow, Subject, SubjectRow, SubjectUsage } from '../eval/types.js';
+import type { CausalLM, DecodeTokenizer, GeneralPassage, GeneralScore } from '../eval/index.js';
 import type { ArtifactRow, RunOutcome } from '../store/types.js';
 import type { StepMetric } from '../train/types.js';
 import type { ParentMessage, SweepContext, WorkerMessage } from './protocol.js';
@@ -75,14 +76,34 @@ export async function runVariantTask(msg: TaskMessage, send: (m: WorkerMessage) 
   const lm = await loadForInference(context.baseModelDir, summary.checkpointPath, backend.name);
   let evaluation;
   let validation;
+  const passages = await generalPassages(context);
+  let generalScores: GeneralScore[] | null = null;
   try {
     const provider = createLocalProvider({ model: lm.model, tokenizer: lm.tokenizer, name: runId });
     evaluation = await evaluateSubject(evaluationOptions('finetuned', provider, data, context));
     validation = data.val.length > 0
       ? await evaluateSubject({ ...evaluationOptions('finetuned', provider, data, context), test: data.val, perturbations: [], split: 'val' })
       : null;
+    if (passages) {
+      send({ type: 'phase', runId, phase: 'evaluate general text' });
+      const { scoreGeneral } = await import('../eval/index.js');
+      generalScores = await scoreGeneral(lm.model, lm.tokenizer, passages);
+    }
   } finally {
     lm.dispose();
+  }
+  // Forgetting: the same passages under the base model (cached per sweep), and the paired change.
+  const generalEval: EvalRow[] = [];
+  if (passages && generalScores) {
+    const { generalRows } = await import('../eval/index.js');
+    try {
+      const base = await baseGeneralScores(context, passages, backend.name);
+      generalEval.push(...generalRows('finetuned', generalScores, { base, ...(context.evaluate.bootstrap ? { bootstrap: context.evaluate.bootstrap } : {}) }));
+    } catch (err) {
+      // Without the base's scores the variant's own figures are still stored; the failure is reported.
+      send({ type: 'error', runId, message: `general-text comparison with the base model failed: ${(err as Error).message}` });
+      generalEval.push(...generalRows('finetuned', generalScores, context.evaluate.bootstrap ? { bootstrap: context.evaluate.bootstrap } : {}));
+    }
   }
 
   // 3. Cost: measured on this device, and what the same work costs on the spec's target device.
@@ -105,7 +126,7 @@ export async function runVariantTask(msg: TaskMessage, send: (m: WorkerMessage) 
     ...base,
     finishedAt: new Date().toISOString(),
     // Validation predictions are not stored: `predictions` holds the test examples (paired tests read them).
-    evalRows: [...evaluation.rows, ...(validation?.rows ?? [])],
+    evalRows: [...evaluation.rows, ...(validation?.rows ?? []), ...generalEval],
     confusion: [...evaluation.confusion, ...(validation?.confusion ?? [])],
     predictions: evaluation.predictions,
     subjects: [evaluation.subjectRow],
@@ -197,6 +218,22 @@ export async function runBaselinesTask(msg: BaselinesMessage, send: (m: WorkerMe
         await provider.close?.();
       }
     }
+    // Forgetting's reference: the base model on the general text (slice `general`).
+    const passages = await generalPassages(context);
+    if (passages) {
+      send({ type: 'phase', runId: `${context.sweepId}:baselines`, phase: 'evaluate general text' });
+      const { generalRows } = await import('../eval/index.js');
+      try {
+        const scores = await baseGeneralScores(context, passages, backend.name, async () => {
+          await local();
+          return baseLm!;
+        });
+        rows.push(...generalRows(baseSubjectName(context.evaluate), scores, context.evaluate.bootstrap ? { bootstrap: context.evaluate.bootstrap } : {}));
+      } catch (err) {
+        // Forgetting is a side measurement: its failure is reported, the subjects' results are kept.
+        send({ type: 'error', runId: `${context.sweepId}:baselines`, message: `general-text evaluation failed: ${(err as Error).message}` });
+      }
+    }
     if (baseLm) totalParams = countParams((baseLm as { config: Parameters<typeof countParams>[0] }).config);
   } finally {
     for (const lm of loaded) lm.dispose();
@@ -211,6 +248,81 @@ export async function runBaselinesTask(msg: BaselinesMessage, send: (m: WorkerMe
   return { type: 'baselines-done', rows, confusion, predictions, subjects, usage, costs };
 }
 
+
+/**
+ * The general-text passages of this sweep: `evaluate.general` (a resolved path), else the built-in
+ * base model's held-out pretraining passages; `evaluate.generalPassages` of them (default 128),
+ * evenly spaced. Null when `evaluate.general` is false.
+ */
+async function generalPassages(context: SweepContext): Promise<GeneralPassage[] | null> {
+  const e = context.evaluate;
+  if (e.general === false) return null;
+  const { readGeneralFile, evenlySpaced, DEFAULT_GENERAL_PASSAGES } = await import('../eval/index.js');
+  const all = typeof e.general === 'string' ? readGeneralFile(e.general) : (await import('../train/corpus.js')).heldOutPassages();
+  return evenlySpaced(all, e.generalPassages ?? DEFAULT_GENERAL_PASSAGES);
+}
+
+/**
+ * The base model's scores of the general passages, computed once per sweep and kept in
+ * `<outDir>/general-base-<hash>.json` (hash of the base model's files and the passages), so each
+ * variant's worker pairs with them without scoring the base again. Written atomically (a race
+ * between workers writes the same content twice).
+ * @param loadBase gives the loaded base model (default: load it here, disposed after scoring)
+ */
+async function baseGeneralScores(
+  context: SweepContext,
+  passages: GeneralPassage[],
+  backendName: string,
+  loadBase?: () => Promise<{ model: CausalLM; tokenizer: DecodeTokenizer }>,
+): Promise<GeneralScore[]> {
+  const h = createHash('sha256');
+  for (const f of ['config.json', 'model.safetensors']) {
+    const p = join(context.baseModelDir, f);
+    h.update(`${f}:${existsSync(p) ? `${statSync(p).size}:${statSync(p).mtimeMs}` : '-'}\n`);
+  }
+  h.update(JSON.stringify(passages));
+  const file = join(context.outDir, `general-base-${h.digest('hex').slice(0, 16)}.json`);
+  if (existsSync(file)) {
+    try {
+      const cached = JSON.parse(readFileSync(file, 'utf8')) as GeneralScore[];
+      if (Array.isArray(cached) && cached.length === passages.length && cached.every((c, i) => c.id === passages[i]!.id)) return cached;
+    } catch {
+      // unreadable (a partial write is impossible: renamed into place); score again
+    }
+  }
+  const { scoreGeneral } = await import('../eval/index.js');
+  let scores: GeneralScore[];
+  if (loadBase) {
+    const lm = await loadBase();
+    scores = await scoreGeneral(lm.model, lm.tokenizer, passages);
+  } else {
+    const { loadForInference } = await import('../train/index.js');
+    const lm = await loadForInference(context.baseModelDir, undefined, backendName);
+    try {
+      scores = await scoreGeneral(lm.model, lm.tokenizer, passages);
+    } finally {
+      lm.dispose();
+    }
+  }
+  mkdirSync(context.outDir, { recursive: true });
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, JSON.stringify(scores));
+  renameSync(tmp, file);
+  return scores;
+}
+
+/**
+ * The subject name the base model's general-text rows are stored under: the spec's local `base`
+ * baseline (its name), else `base` when no subject has that name, else `base-model`.
+ */
+function baseSubjectName(e: SweepContext['evaluate']): string {
+  for (const b of e.baselines) {
+    if (b === 'base') return 'base';
+    if (typeof b !== 'string' && b.kind === 'base' && b.provider.type === 'local' && !b.provider.checkpoint) return b.name ?? 'base';
+  }
+  const names = [...e.baselines.map((b) => (typeof b === 'string' ? b : (b.name ?? b.kind))), ...e.models.map((m) => m.name)];
+  return names.includes('base') ? 'base-model' : 'base';
+}
 
 /** The base model's name: its folder's name (`fte-tiny-base`). */
 function baseModelName(dir: string): string {

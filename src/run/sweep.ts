@@ -1,6 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { fmtDuration, paramLabel } from '../format.js';
 import { deltaText } from '../report/compare.js';
+import { generalForgetting, generalText, type GeneralForgetting } from '../report/general.js';
+import { GENERAL_SLICE } from '../eval/general.js';
 import { sweepVerdict, type SweepVerdict } from '../report/verdict.js';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, rmSync } from 'node:fs';
@@ -89,6 +91,11 @@ export interface SweepResult {
   variants: VariantSummary[];
   /** The sweep's baselines and extra models: how each was evaluated and its held-out test value of the objective metric. */
   subjects: SubjectSummary[];
+  /**
+   * Forgetting (src/eval/general.ts): the base model's perplexity on general held-out text and each
+   * variant's, with its change vs the base and the paired test; null when nothing was scored.
+   */
+  general?: { base: GeneralForgetting | null; runs: ({ runId: string } & GeneralForgetting)[] } | null;
   wallSeconds: number;
   db: string;
 }
@@ -538,7 +545,31 @@ export async function summarise(store: Store, sweepId: string, experiment: strin
   // Paired tests of the best variant on the test examples (selection was on validation).
   const verdict = best ? await sweepVerdict(store.db, sweepId, best.runId, completed[1]?.runId ?? null, objective.metric) : null;
   const subjects = await subjectSummaries(store, sweepId, objective.metric);
-  return { experiment, sweepId, status: sweep.status === 'running' ? 'completed' : (sweep.status as SweepResult['status']), objective, best, verdict, variants: ranked, subjects, wallSeconds: ms / 1000, db };
+  const general = await generalSummary(store, sweepId, ranked.map((v) => v.runId));
+  return { experiment, sweepId, status: sweep.status === 'running' ? 'completed' : (sweep.status as SweepResult['status']), objective, best, verdict, variants: ranked, subjects, general, wallSeconds: ms / 1000, db };
+}
+
+/** The `general` slice of the sweep's baselines run (the base model) and of its variants (see `SweepResult.general`). */
+async function generalSummary(store: Store, sweepId: string, runIds: string[]): Promise<SweepResult['general']> {
+  const baseRows = (await evalResults(store.db, { runIds: [baselineRunId(sweepId)], split: 'test' })).filter((r) => r.slice === GENERAL_SLICE);
+  const baseSubject = baseRows.find((r) => r.metric === 'perplexity')?.subject;
+  const base = baseSubject ? generalForgetting(baseRows, baseSubject) : null;
+  const rows = runIds.length > 0 ? (await evalResults(store.db, { runIds, split: 'test' })).filter((r) => r.slice === GENERAL_SLICE && r.subject === 'finetuned') : [];
+  const runs = runIds.flatMap((runId) => {
+    const g = generalForgetting(rows.filter((r) => r.runId === runId), 'finetuned');
+    return g ? [{ runId, ...g }] : [];
+  });
+  return base || runs.length > 0 ? { base, runs } : null;
+}
+
+/** The summary's forgetting line: the best variant's general-text perplexity vs the base (or the base's alone in an evaluation). */
+export function generalLines(result: Pick<SweepResult, 'best' | 'general' | 'variants'>): string[] {
+  const g = result.general;
+  if (!g) return [];
+  const best = result.best ? g.runs.find((r) => r.runId === result.best!.runId) : undefined;
+  if (best) return [`  ${generalText(best, g.base?.perplexity.value)}`];
+  if (result.variants.length === 0 && g.base) return [`base model: ${generalText(g.base)}`];
+  return [];
 }
 
 /** The sweep's subjects with their held-out test value of `objectiveKey` (none for `val_loss`, a training loss). */
@@ -603,6 +634,7 @@ export function printSummary(result: SweepResult, print: (line: string) => void,
   print(`${result.experiment}: ${result.variants.length === 0 ? 'evaluation' : 'sweep'} ${result.sweepId} ${result.status} in ${fmtDuration(result.wallSeconds)}${statusCounts(counts)}`);
   if (result.variants.length > 0) print(table.toString());
   for (const line of verdictLines(result)) print(line);
+  for (const line of generalLines(result)) print(line);
   for (const line of subjectLines(result)) print(line);
   print('next:');
   print(`  npx fte report --sweep ${result.sweepId}`);

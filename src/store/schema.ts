@@ -42,6 +42,11 @@
  *     -- openai; counts over clean examples except requests / errors / cached (every request);
  *     -- api_*: the same answered requests counted with an OpenAI tokenizer (api_tokenizer, o200k_base),
  *     -- the prompts as built before any truncation (NULL when the tokenizer is not installed, and before schema 5)
+ *   reviews(run_id, example_id, reviewer, seq, rubric_json, baseline_subject, baseline_run_id, run_position,
+ *           run_scores_json, baseline_scores_json, preference, note, complete, source, updated_at)
+ *     -- fte review: one row per (run, example, reviewer), rewritten after every answer (complete once all
+ *     -- are given); the baseline's output was shown blind at position A or B (run_position is the run's);
+ *     -- scores_json: {item: 1..5}; preference run | baseline | tie (NULL: not given); source terminal | csv
  *   costs(run_id, component, device, hours, tokens, usd, price_source)
  *   artifacts(run_id, kind, path, bytes, sha256)
  *   run_summary                                                          -- a VIEW, one row per variant run
@@ -65,7 +70,7 @@ import { paramsSchema } from '../experiment/schema.js';
 import type { TxHandle } from './db.js';
 
 /** The schema version this build writes and reads. */
-export const SCHEMA_VERSION = 7;
+export const SCHEMA_VERSION = 8;
 
 /** One forward migration: DDL run in one transaction, then `schema_version` gets a row. */
 export interface Migration {
@@ -315,6 +320,29 @@ export const MIGRATIONS: Migration[] = [
     version: 7,
     description: 'runs.host: the machine that ran each run (sweeps across machines: fte worker on other hosts)',
     statements: [`ALTER TABLE runs ADD COLUMN host VARCHAR`],
+  },
+  {
+    version: 8,
+    description: 'reviews: human review of a run\'s test outputs (fte review): rubric scores of the run\'s and a blind, shuffled baseline\'s output, the preference and a note, saved as given',
+    statements: [
+      `CREATE TABLE reviews (
+        run_id VARCHAR NOT NULL,
+        example_id VARCHAR NOT NULL,
+        reviewer VARCHAR NOT NULL,
+        seq INTEGER NOT NULL,
+        rubric_json VARCHAR NOT NULL,
+        baseline_subject VARCHAR,
+        baseline_run_id VARCHAR,
+        run_position VARCHAR CHECK (run_position IN ('A', 'B')),
+        run_scores_json VARCHAR NOT NULL,
+        baseline_scores_json VARCHAR NOT NULL,
+        preference VARCHAR CHECK (preference IN ('run', 'baseline', 'tie')),
+        note VARCHAR,
+        complete BOOLEAN NOT NULL,
+        source VARCHAR NOT NULL,
+        updated_at TIMESTAMP NOT NULL
+      )`,
+    ],
   },
 ];
 

@@ -68,6 +68,25 @@ function loadDocs(name: 'sotu' | 'moby-dick'): string[] {
 
 export const CORPUS_SOURCES = ['sotu', 'moby-dick'] as const;
 
+/**
+ * The held-out passages as text (the documents with i % 20 === 10, cut as in `loadPretrainCorpus`,
+ * without `<|endoftext|>`): the built-in base model never trained on them, so they measure what a
+ * fine-tuned model kept of its general language modelling (src/eval/general.ts).
+ * @returns `{ id: '<source>:<document>:<passage>', text }` in corpus order
+ */
+export function heldOutPassages(sources: readonly (typeof CORPUS_SOURCES)[number][] = CORPUS_SOURCES): { id: string; text: string }[] {
+  const out: { id: string; text: string }[] = [];
+  for (const s of sources) {
+    loadDocs(s).forEach((d, i) => {
+      if (i % 20 !== 10) return;
+      passages(d).forEach((p, j) => {
+        if (p.trim()) out.push({ id: `${s}:${i}:${j}`, text: p });
+      });
+    });
+  }
+  return out;
+}
+
 /** Load and split the corpus (see module doc). */
 export function loadPretrainCorpus(sources: readonly (typeof CORPUS_SOURCES)[number][] = CORPUS_SOURCES): Corpus {
   const tok = new ByteTokenizer();

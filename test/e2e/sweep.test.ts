@@ -77,7 +77,7 @@ describe('fte sweep (limited, two variants) end to end', () => {
     // every model subject has the same (perturbation, slice, metric) grid on test (majority: classification, clean only)
     const grid = await query<{ subject: string; n: number }>(
       db,
-      `SELECT subject, count(DISTINCT (perturbation, slice, metric))::INT AS n FROM eval_results WHERE split = 'test' AND subject <> 'majority' GROUP BY subject ORDER BY subject`,
+      `SELECT subject, count(DISTINCT (perturbation, slice, metric))::INT AS n FROM eval_results WHERE split = 'test' AND subject <> 'majority' AND slice <> 'general' GROUP BY subject ORDER BY subject`,
     );
     const counts = new Set(grid.map((g) => g.n));
     expect(counts.size).toBe(1);
@@ -88,6 +88,31 @@ describe('fte sweep (limited, two variants) end to end', () => {
     expect(costs.every((c) => c.price_source.length > 0)).toBe(true);
     const preds = await query<{ n: number }>(db, `SELECT count(*)::INT AS n FROM predictions WHERE subject = 'finetuned' AND perturbation = 'none'`);
     expect(preds[0]!.n).toBeGreaterThan(0);
+  });
+
+  it('scores forgetting: the base model and every variant on general held-out text, with the change vs base', async () => {
+    const rows = await query<{ run_id: string; subject: string; metric: string; value: number; n: number; ci_low: number | null; ci_high: number | null }>(
+      db,
+      `SELECT run_id, subject, metric, value, n, ci_low, ci_high FROM eval_results WHERE slice = 'general' AND split = 'test' AND perturbation = 'none' ORDER BY ALL`,
+    );
+    const base = rows.filter((r) => r.subject === 'base');
+    expect(base.map((r) => r.metric).sort()).toEqual(['bits_per_byte', 'perplexity']);
+    const ft = rows.filter((r) => r.subject === 'finetuned');
+    expect(new Set(ft.map((r) => r.run_id)).size).toBe(2);
+    for (const m of ['perplexity', 'bits_per_byte', 'perplexity_change', 'perplexity_change_p']) expect(ft.filter((r) => r.metric === m)).toHaveLength(2);
+    for (const r of rows.filter((x) => x.metric !== 'perplexity_change_p')) {
+      expect(r.n).toBe(128);
+      expect(r.ci_low!).toBeLessThanOrEqual(r.value + 1e-9);
+      expect(r.ci_high!).toBeGreaterThanOrEqual(r.value - 1e-9);
+    }
+    const basePpl = base.find((r) => r.metric === 'perplexity')!.value;
+    for (const c of ft.filter((r) => r.metric === 'perplexity_change')) {
+      const ppl = ft.find((r) => r.run_id === c.run_id && r.metric === 'perplexity')!.value;
+      expect(c.value).toBeCloseTo(ppl / basePpl - 1, 6);
+    }
+    const result = JSON.parse(out.stdout);
+    expect(result.general.base.perplexity.value).toBeCloseTo(basePpl, 6);
+    expect(result.general.runs).toHaveLength(2);
   });
 
   it('selects on validation, reports on test: the objective is the val number, test metrics stored separately', async () => {
@@ -117,7 +142,7 @@ describe('fte sweep (limited, two variants) end to end', () => {
   it('stores a 95% interval with every metric, the majority baseline and confusion matrices', async () => {
     const rows = await query<{ value: number; ci_low: number | null; ci_high: number | null; ci_signature: string | null; n: number; metric: string }>(
       db,
-      `SELECT value, ci_low, ci_high, ci_signature, n, metric FROM eval_results WHERE value IS NOT NULL AND n > 0`,
+      `SELECT value, ci_low, ci_high, ci_signature, n, metric FROM eval_results WHERE value IS NOT NULL AND n > 0 AND slice <> 'general'`,
     );
     const withCi = rows.filter((r) => r.ci_low !== null);
     expect(withCi.length / rows.length).toBeGreaterThan(0.95);

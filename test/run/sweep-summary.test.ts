@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { printSummary, verdictLines, type SweepResult, type VariantSummary } from '../../src/run/sweep.js';
+import { generalLines, printSummary, verdictLines, type SweepResult, type VariantSummary } from '../../src/run/sweep.js';
 
 const variant = (runId: string, objective: number, finalValLoss: number): VariantSummary => ({
   runId, key: `${runId}-key`, status: 'completed', skipped: false, params: { rank: 4 }, objective, finalValLoss, wallSeconds: 12, error: null,
@@ -67,4 +67,19 @@ it('names a named baseline by its name in the verdict lines (never "undefined")'
   });
   expect(lines.join('\n')).toContain('vs gpt-mini:');
   expect(lines.join('\n')).not.toContain('undefined');
+});
+
+describe('forgetting line under the verdict', () => {
+  it("states the best variant's general-text perplexity change vs the base with its paired test", () => {
+    const a = variant('run-a', 0.8123, 1.5);
+    const general: SweepResult['general'] = {
+      base: { perplexity: { value: 3.1, ciLow: 2.9, ciHigh: 3.3, n: 128 }, bitsPerByte: null, change: null, pValue: null },
+      runs: [{ runId: 'run-a', perplexity: { value: 3.2, ciLow: 3, ciHigh: 3.4, n: 128 }, bitsPerByte: null, change: { value: 0.0312, ciLow: -0.012, ciHigh: 0.074, n: 128 }, pValue: 0.04 }],
+    };
+    expect(generalLines({ best: a, variants: [a], general })).toEqual([
+      '  general text perplexity +3.1% vs base [−1.2%, +7.4%] (p = 0.04, n = 128 passages): 3.2 vs 3.1',
+    ]);
+    expect(generalLines({ best: null, variants: [], general })).toEqual(['base model: general text perplexity 3.1 [2.9, 3.3] (n = 128 passages)']);
+    expect(generalLines({ best: a, variants: [a], general: null })).toEqual([]);
+  });
 });

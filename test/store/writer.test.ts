@@ -20,7 +20,7 @@ describe('migrations', () => {
       `SELECT table_name, table_type FROM information_schema.tables WHERE table_schema = 'main' ORDER BY table_name`,
     );
     expect(rows.map((r) => r.table_name)).toEqual([
-      'artifacts', 'confusion_matrix', 'costs', 'eval_results', 'experiments', 'predictions', 'run_params', 'run_summary', 'runs',
+      'artifacts', 'confusion_matrix', 'costs', 'eval_results', 'experiments', 'predictions', 'reviews', 'run_params', 'run_summary', 'runs',
       'schema_version', 'step_metric_points', 'step_metrics', 'step_series', 'subjects', 'sweeps',
     ]);
     const v = await store.db.all<{ v: number }>('SELECT max(version) AS v FROM schema_version');

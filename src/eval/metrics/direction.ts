@@ -5,8 +5,8 @@
  */
 import { METRICS } from './registry.js';
 
-/** Quantities outside the registry where a smaller value is better (nats/token, bits/byte). */
-const LOWER_OUTSIDE_REGISTRY = new Set(['val_loss', 'loss', 'train_loss', 'bits_per_byte']);
+/** Quantities outside the registry where a smaller value is better (nats/token, bits/byte; forgetting's change vs the base and its p-value, src/eval/general.ts). */
+const LOWER_OUTSIDE_REGISTRY = new Set(['val_loss', 'loss', 'train_loss', 'bits_per_byte', 'perplexity_change', 'perplexity_change_p']);
 
 /**
  * True when a smaller value of `metric` is better. Accepts `<slice>/<metric>` (`classify/f1_macro`)

@@ -31,7 +31,8 @@ export function referenceWords(subject: string): string {
  * Without predictions for both subjects the delta stays uncoloured.
  */
 export function buildBaselines(rows: EvalRow[], preds: ReadonlyMap<string, readonly PredictionRow[]> = new Map()): BaselineSliceView[] {
-  const clean = rows.filter((r) => r.perturbation === 'none' && r.metric !== 'consistency');
+  // The forgetting test's p-value is shown beside its change (summary), not as a metric of its own.
+  const clean = rows.filter((r) => r.perturbation === 'none' && r.metric !== 'consistency' && r.metric !== 'perplexity_change_p');
   const subjects = subjectsPresent(clean);
   const ref = deltaReference(subjects);
   const refWords = ref ? referenceWords(ref) : '';

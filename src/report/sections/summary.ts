@@ -9,6 +9,9 @@ import { fmtBytes, fmtCount, fmtDelta, fmtDuration, fmtNum, fmtParam, variantLab
 import { baselineObjectiveValue, evalValue, isBetter, objectiveValue, rankValue, type Objective } from '../objective.js';
 import type { BestVariantView, KeyValue, SummaryView, TopSubjectView, VerdictView } from '../view-types.js';
 import { pText } from '../compare.js';
+import { generalForgetting, generalText, signedPct, type GeneralForgetting } from '../general.js';
+import { GENERAL_SLICE } from '../../eval/general.js';
+import type { ReviewSummary } from '../../review/summary.js';
 import { verdictOf, verdictText } from '../verdicts.js';
 import { fmtCi, fmtTime, isEvalOnly, keyLabel, otherSubjects, subjectLabel, subjectsPresent, uniq } from './common.js';
 import { severeNotes, subjectRows, testedMetric } from './subjects.js';
@@ -154,6 +157,11 @@ export function buildSummary(data: ReportData, objective: Objective, best: RunDa
       if (vs) verdicts.push(vs);
     }
     for (const vd of verdicts) why.push(`${capitalise(vd.text)}: test ${key} ${fmtNum(vd.bestValue)} vs ${fmtNum(vd.otherValue)}.`);
+    // Forgetting: the same model on general held-out text, against the base model (src/eval/general.ts).
+    const forgetting = bestForgetting(best, rows);
+    const review = data.reviews?.[best.runId];
+    if (review && review.started > 0) why.push(`Human review: ${reviewText(review)}.`);
+    if (forgetting) why.push(`Forgetting: ${generalText(forgetting.g, forgetting.basePerplexity)} (lower is better; the base model's own held-out text unless evaluate.general names another).`);
     if (best.selectionSplit === 'val' && best.selectionObjective !== undefined && objective.metric !== 'val_loss') {
       why.push(`Chosen on the validation split (${objective.key} ${fmtNum(best.selectionObjective)}); every metric in this report is on the held-out test split.`);
     } else if (best.selectionSplit === 'test') {
@@ -175,6 +183,11 @@ export function buildSummary(data: ReportData, objective: Objective, best: RunDa
     headline = vsBase
       ? `${label} is the best variant (${ranked}). On the test split it is ${vsBase.text}: ${key} ${fmtNum(vsBase.bestValue)} vs ${fmtNum(vsBase.otherValue)}.`
       : `${label} is the best variant (${ranked})${headV !== null ? `: test ${key} ${fmtNum(headV)}` : ''}.`;
+    const ch = forgetting?.g.change;
+    if (ch) {
+      const task = vsBase ? `task ${fmtDelta(vsBase.diff)} ${key}, ` : '';
+      headline += ` Against the base model: ${task}general text ${signedPct(ch.value)} perplexity${forgetting!.g.pValue !== null ? ` (${pText(forgetting!.g.pValue)})` : ''}.`;
+    }
   }
   return {
     experiment: data.sweep.experimentName,
@@ -195,9 +208,11 @@ export function buildSummary(data: ReportData, objective: Objective, best: RunDa
 
 /** Key figures for the summary: lift over the base model and the best alternative, worst case, monthly cost. */
 export function summaryTiles(objective: Objective, best: RunData | null, rows: EvalRow[], cost: CostSectionView, verdicts: readonly VerdictView[] = []): SummaryView['tiles'] {
-  if (!best || objective.metric === 'val_loss') return [];
+  if (!best) return [];
+  const forgetting = forgettingTile(best, rows);
+  if (objective.metric === 'val_loss') return forgetting ? [forgetting] : [];
   const v = objectiveValue(objective, best);
-  if (v === null) return [];
+  if (v === null) return forgetting ? [forgetting] : [];
   const tiles: SummaryView['tiles'] = [];
   // Green or red only when the paired test is significant (DESIGN.md, "Verdicts"); the p-value beside the values.
   const lift = (other: number, subject: string): { text: string; cls: string; p: string } => {
@@ -217,12 +232,48 @@ export function summaryTiles(objective: Objective, best: RunData | null, rows: E
   }
   const wc = evalValue(best.evalRows, 'finetuned', objective.slice, objective.metric, 'worst_case');
   if (wc !== null) tiles.push({ label: 'worst case (robustness)', value: fmtNum(wc), sub: `${fmtDelta(wc - v)} vs clean inputs`, cls: '' });
+  if (forgetting) tiles.push(forgetting);
   const ft = cost.roi.find((r) => r.approach === 'Fine-tuned');
   if (ft) {
     const others = cost.roi.filter((r) => r !== ft).map((r) => `${r.approach} ${r.monthly}`).join(' · ');
     tiles.push({ label: 'monthly cost', value: ft.monthly, sub: others ? `vs ${others}` : cost.assumptions, cls: '' });
   }
   return tiles;
+}
+
+/** `correct 4.2 [3.8, 4.6] vs baseline 3.1 [...]; ...; preferred over base in 7 of 10 (70% [40%, 89%]); 10 examples by ann` */
+export function reviewText(s: ReviewSummary): string {
+  const f = (v: number | null) => (v === null ? '—' : v.toFixed(2));
+  const items = s.items.map((it) => `${it.item} ${f(it.run.mean)} [${f(it.run.ciLow)}, ${f(it.run.ciHigh)}]${it.baseline.n > 0 ? ` vs baseline ${f(it.baseline.mean)} [${f(it.baseline.ciLow)}, ${f(it.baseline.ciHigh)}]` : ''}`);
+  const p = s.preference;
+  const pref = p.rate !== null ? `preferred over ${s.baselineSubjects.join(', ') || 'the baseline'} (blind) in ${p.run} of ${p.run + p.baseline} decided (${Math.round(100 * p.rate)}% [${Math.round(100 * p.ciLow!)}%, ${Math.round(100 * p.ciHigh!)}%], Wilson 95%; ${p.tie} tie${p.tie === 1 ? '' : 's'})` : '';
+  return [items.join('; '), pref, `${s.complete} of ${s.started} examples complete, by ${s.reviewers.join(', ')}`].filter(Boolean).join('; ');
+}
+
+/**
+ * The best run's forgetting: its general-text figures (slice `general`) and the base model's
+ * perplexity there (the baselines run's subject with general rows and no change of its own), or null.
+ */
+function bestForgetting(best: RunData, rows: readonly EvalRow[]): { g: GeneralForgetting; basePerplexity: number | null } | null {
+  const g = generalForgetting(best.evalRows, 'finetuned');
+  if (!g) return null;
+  const base = rows.find((r) => r.subject !== 'finetuned' && r.slice === GENERAL_SLICE && r.metric === 'perplexity' && r.perturbation === 'none');
+  return { g, basePerplexity: base ? base.value : null };
+}
+
+/** The forgetting tile: general-text perplexity change vs the base, red/green only when the paired test is significant at 0.05. */
+function forgettingTile(best: RunData, rows: readonly EvalRow[]): SummaryView['tiles'][number] | null {
+  const f = bestForgetting(best, rows);
+  const c = f?.g.change;
+  if (!f || !c) return null;
+  const p = f.g.pValue;
+  const significant = p !== null && p < 0.05;
+  return {
+    label: 'general text (forgetting)',
+    value: `${signedPct(c.value)} perplexity`,
+    sub: `${f.basePerplexity !== null ? `${fmtNum(f.basePerplexity)} → ` : ''}${fmtNum(f.g.perplexity.value)}${p !== null ? ` · ${pText(p)}` : ''}`,
+    cls: significant ? (c.value > 0 ? 'bad' : 'good') : '',
+  };
 }
 
 /**

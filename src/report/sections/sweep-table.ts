@@ -7,29 +7,34 @@ import { fmtBytes, fmtCount, fmtDuration, fmtNum, fmtParam, fmtUsd, truncate, va
 import { bestValLoss, evalRowOf, evalValue, objectiveValue, rankValue, type Objective } from '../objective.js';
 import type { SweepTableView, TableCell } from '../view-types.js';
 import { fmtCi, keyLabel, preferredMetric, uniq } from './common.js';
+import { GENERAL_SLICE } from '../../eval/general.js';
+import { signedPct } from '../general.js';
 
 /** Main metrics shown per run: the objective and the clean value of each (slice, metric) of slice `all`, at most `max`. */
 export function mainMetricKeys(objective: Objective, runs: readonly RunData[], max = 5): { slice: string; metric: string }[] {
   const keys: { slice: string; metric: string }[] = [];
   const seen = new Set<string>();
-  const add = (slice: string, metric: string): void => {
+  const add = (slice: string, metric: string, always = false): void => {
     const k = `${slice}/${metric}`;
-    if (!seen.has(k) && keys.length < max) {
+    if (!seen.has(k) && (keys.length < max || always)) {
       seen.add(k);
       keys.push({ slice, metric });
     }
   };
   if (objective.metric !== 'val_loss') add(objective.slice, objective.metric);
   const rows = runs.flatMap((r) => r.evalRows.filter((e) => e.subject === 'finetuned' && e.perturbation === 'none'));
-  const slices = uniq(rows.map((r) => r.slice)).filter((s) => s !== 'all');
+  const slices = uniq(rows.map((r) => r.slice)).filter((s) => s !== 'all' && s !== GENERAL_SLICE);
   // One headline metric per slice first, then slice `all`.
   for (const s of slices) {
     const m = preferredMetric(rows.filter((r) => r.slice === s).map((r) => r.metric));
     if (m) add(s, m);
   }
   if (rows.some((r) => r.slice === 'all' && r.metric === 'perplexity')) add('all', 'perplexity');
-  const inSlices = new Set(rows.filter((r) => r.slice !== 'all').map((r) => r.metric));
+  const inSlices = new Set(rows.filter((r) => r.slice !== 'all' && r.slice !== GENERAL_SLICE).map((r) => r.metric));
   for (const r of rows) if (r.slice === 'all' && !inSlices.has(r.metric)) add('all', r.metric);
+  // Forgetting (always shown, beyond `max`): each variant's general-text perplexity change vs the base, methods side by side.
+  if (rows.some((r) => r.slice === GENERAL_SLICE && r.metric === 'perplexity_change')) add(GENERAL_SLICE, 'perplexity_change', true);
+  else if (rows.some((r) => r.slice === GENERAL_SLICE && r.metric === 'perplexity')) add(GENERAL_SLICE, 'perplexity', true);
   return keys;
 }
 
@@ -56,7 +61,9 @@ export function buildSweepTable(data: ReportData, objective: Objective, best: Ru
       : { label: `${valRanked ? '' : '★ '}${objective.key} (test)`, numeric: true, title: `${valRanked ? 'the objective' : `objective (${objective.goal})`} on the held-out test split, fine-tuned, clean inputs, with its 95% bootstrap interval` },
   );
   if (objective.metric !== 'val_loss') columns.push({ label: 'val loss', numeric: true, title: 'best validation loss (nats/token)' });
-  for (const k of metricKeys) if (!(k.slice === objective.slice && k.metric === objective.metric)) columns.push({ label: keyLabel(k.slice, k.metric), numeric: true, title: `${k.slice}/${k.metric}, fine-tuned, clean inputs, test split, with its 95% bootstrap interval` });
+  for (const k of metricKeys) if (!(k.slice === objective.slice && k.metric === objective.metric)) columns.push(k.metric === 'perplexity_change'
+    ? { label: 'general text perplexity vs base', numeric: true, title: 'forgetting: perplexity on general held-out text relative to the base model (lower is better), with the 95% interval of a paired bootstrap over the passages' }
+    : { label: keyLabel(k.slice, k.metric), numeric: true, title: `${k.slice}/${k.metric}, fine-tuned, clean inputs, test split, with its 95% bootstrap interval` });
   columns.push(
     { label: 'Adapter', numeric: true, title: 'saved adapter (or weights) size; trainable parameters below' },
     { label: 'Peak memory', numeric: true, title: 'measured peak training memory (live tensor bytes, every allocation tracked); the pre-training estimate below' },
@@ -91,6 +98,13 @@ export function buildSweepTable(data: ReportData, objective: Objective, best: Ru
     for (const k of metricKeys) {
       if (k.slice === objective.slice && k.metric === objective.metric) continue;
       const v = evalValue(r.evalRows, 'finetuned', k.slice, k.metric);
+      if (k.metric === 'perplexity_change') {
+        // Forgetting as a signed percentage vs the base model, with its paired interval.
+        const row = evalRowOf(r.evalRows, 'finetuned', k.slice, k.metric);
+        const ci = row && row.ciLow != null && row.ciHigh != null ? `[${signedPct(row.ciLow)}, ${signedPct(row.ciHigh)}]` : '';
+        cells.push({ ...num(v, v === null ? '—' : signedPct(v)), ...(ci ? { ci } : {}) });
+        continue;
+      }
       const ci = fmtCi(evalRowOf(r.evalRows, 'finetuned', k.slice, k.metric));
       cells.push({ ...num(v, fmtNum(v)), ...(ci ? { ci } : {}) });
     }
