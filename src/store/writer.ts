@@ -147,8 +147,11 @@ const PREDICTION_COLUMNS: AppendColumn<PredictionRow & { runId: string }>[] = [
   { type: INTEGER, get: (r) => intOrNull(r.demonstrationsDropped) },
   { type: INTEGER, get: (r) => intOrNull(r.tokensCut) },
 ];
+/** A per-request count for an INTEGER column: rounded; NULL (unknown) when absent, not finite or outside the int32 range, so one absurd figure never fails a write. */
 function intOrNull(x: number | undefined): number | null {
-  return x === undefined || !Number.isFinite(x) ? null : Math.round(x);
+  if (x === undefined || !Number.isFinite(x)) return null;
+  const v = Math.round(x);
+  return v >= -2147483648 && v <= 2147483647 ? v : null;
 }
 const SUBJECT_COLUMNS: AppendColumn<SubjectRow & { runId: string }>[] = [
   { type: VARCHAR, get: (r) => r.runId },

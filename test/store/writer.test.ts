@@ -150,6 +150,14 @@ describe('migration 4: subjects by name, per-request usage, errors and truncatio
     await store.writeBaselineResults(sweepId, [], [], [], [], []);
     expect(await store.db.all(`SELECT count(*)::INTEGER AS n FROM subjects`)).toEqual([{ n: 0 }]);
   });
+
+  it('a per-request count outside INTEGER range is stored as NULL (unknown), never a failed write', async () => {
+    store = await openStore(':memory:');
+    const { sweepId } = await seed(store, { metric: 'classify/f1_macro', goal: 'maximize' });
+    const preds = [{ subject: 'gpt', perturbation: 'none', exampleId: 'L1', input: 'i', reference: ' spam', prediction: ' spam', scores: {}, promptTokens: 1e30, completionTokens: -3e12, demonstrations: 2 ** 31 }];
+    const runId = await store.writeBaselineResults(sweepId, [], preds, [], [], []);
+    expect(await store.db.all(`SELECT prompt_tokens, completion_tokens, demonstrations FROM predictions WHERE run_id = $1`, [runId])).toEqual([{ prompt_tokens: null, completion_tokens: null, demonstrations: null }]);
+  });
 });
 
 describe('selection on validation', () => {
