@@ -59,10 +59,40 @@ export interface WhatIfs {
   trainingMfu?: number;
 }
 
+/** The stored subject each baseline approach is: `prompting`, `rag`, `base` by default, or the spec's names. */
+export type ApproachSubjects = Record<'prompting' | 'rag' | 'base', Subject>;
+
+/**
+ * The subject each baseline approach takes: the first subject of its kind in spec order (the
+ * baselines' `subjects` rows, stored in evaluation order), else one named after the kind (stores
+ * before schema 4, and a kind the sweep did not evaluate). `notes` says which subject an approach
+ * is when several share its kind, naming the others left out.
+ */
+export function approachSubjects(inputs: Pick<RoiInputs, 'subjects' | 'baselinesRunId' | 'sweep'>): { names: ApproachSubjects; notes: string[] } {
+  const rows = (inputs.subjects ?? []).filter((s) => s.runId === inputs.baselinesRunId);
+  const names = {} as ApproachSubjects;
+  const notes: string[] = [];
+  for (const kind of ['prompting', 'rag', 'base'] as const) {
+    const ofKind = rows.filter((s) => s.kind === kind);
+    names[kind] = ofKind[0]?.subject ?? kind;
+    if (ofKind.length > 1 && kind !== 'base') {
+      const [first, ...others] = ofKind;
+      const label = (s: SubjectRecord): string => `${s.subject} (${s.provider === 'local' || s.endpoint === 'in-process' ? `${s.provider} ${s.model}` : `${s.provider} ${s.model} @ ${s.endpoint}`})`;
+      notes.push(
+        `${NAME[kind]} is subject ${label(first!)}, the first of kind ${kind} in the spec; also of that kind, not priced here: ${others.map(label).join(', ')}: ` +
+          `compare them with fte compare --base ${inputs.sweep.sweepId}:${first!.subject} --head ${inputs.sweep.sweepId}:${others[0]!.subject}`,
+      );
+    }
+  }
+  return { names, notes };
+}
+
 /** What pricing the requests needs. */
 export interface RequestPricing {
   inputs: RoiInputs;
   bestRun: RunRecord;
+  /** The subject of each baseline approach (`approachSubjects`); default the approach's own name. */
+  subjects?: Partial<ApproachSubjects>;
   /** The cost section with the what-ifs applied and `servingDevice` resolved. */
   cost: CostSpec;
   prices: PriceTable;
@@ -74,7 +104,7 @@ export interface RequestPricing {
 const NAME: Record<Approach, string> = { finetuned: 'the fine-tuned model', prompting: 'prompting', rag: 'RAG' };
 
 /** The subject row of a baseline (how it was evaluated), undefined for stores before schema 4. */
-function subjectInfo(inputs: RoiInputs, subject: Subject): SubjectRecord | undefined {
+export function subjectInfo(inputs: Pick<RoiInputs, 'subjects' | 'baselinesRunId'>, subject: Subject): SubjectRecord | undefined {
   return (inputs.subjects ?? []).find((s) => s.subject === subject && s.runId === inputs.baselinesRunId) ?? (inputs.subjects ?? []).find((s) => s.subject === subject);
 }
 
@@ -88,24 +118,27 @@ export function priceRequests(p: RequestPricing): Record<Approach, PricedRequest
   const totalParams = bestRun.totalParams ?? 0;
   const serving = devicePrice(prices, cost.servingDevice ?? cost.targetDevice).key;
   const out = {} as Record<Approach, PricedRequest>;
-  for (const subject of ['finetuned', 'prompting', 'rag'] as const) {
-    const ids = subject === 'finetuned' ? [bestRun.runId] : [bestRun.runId, inputs.baselinesRunId];
-    const runId = subject === 'finetuned' ? bestRun.runId : inputs.baselinesRunId;
+  for (const approach of ['finetuned', 'prompting', 'rag'] as const) {
+    // The stored subject this approach is (its name in eval rows, costs rows and subjects rows).
+    const subject = approach === 'finetuned' ? approach : (p.subjects?.[approach] ?? approach);
+    const ids = approach === 'finetuned' ? [bestRun.runId] : [bestRun.runId, inputs.baselinesRunId];
+    const runId = approach === 'finetuned' ? bestRun.runId : inputs.baselinesRunId;
     const stored = storedTokens(inputs.costs, ids, subject);
-    const info = subject === 'finetuned' ? undefined : subjectInfo(inputs, subject);
-    const local = subject === 'finetuned' || !info || info.provider === 'local';
-    const evaluatedOn = subject === 'finetuned' ? `local ${bestRun.runId}` : info ? (local ? `local ${info.model}` : `${info.provider} ${info.model} (${info.endpoint})`) : 'local base model';
+    const info = approach === 'finetuned' ? undefined : subjectInfo(inputs, subject);
+    const who = subject === approach ? approach : `${approach} (${subject})`;
+    const local = approach === 'finetuned' || !info || info.provider === 'local';
+    const evaluatedOn = approach === 'finetuned' ? `local ${bestRun.runId}` : info ? (local ? `local ${info.model}` : `${info.provider} ${info.model} (${info.endpoint})`) : 'local base model';
     let tokens = stored?.tokens ?? (info && info.answered > 0 ? { inputTokens: info.promptTokens / info.answered, outputTokens: info.completionTokens / info.answered } : null);
     let tokenSource: PricedRequest['tokenSource'] = local ? 'measured' : 'reported';
-    let tokenBasis = local ? `tokens ${subject === 'finetuned' ? 'the fine-tuned model' : info?.model ?? 'the base model'} was fed and generated` : `tokens ${info!.model} reported`;
+    let tokenBasis = local ? `tokens ${approach === 'finetuned' ? 'the fine-tuned model' : info?.model ?? 'the base model'} was fed and generated` : `tokens ${info!.model} reported`;
     if (!tokens) {
       tokens = estimatedTokens(inputs.predictionLengths, ids, subject);
       tokenSource = 'estimated';
       tokenBasis = `tokens estimated from prediction lengths at ${CHARS_PER_TOKEN} characters per token (no token counts stored)`;
-      notes.push(`${subject}: no token counts stored; estimated from prediction lengths at ${CHARS_PER_TOKEN} characters per token`);
+      notes.push(`${who}: no token counts stored; estimated from prediction lengths at ${CHARS_PER_TOKEN} characters per token`);
     }
 
-    if (subject !== 'finetuned' && whatIf.apiModel) {
+    if (approach !== 'finetuned' && whatIf.apiModel) {
       // What-if: prompting and RAG as calls to another API model.
       const model = apiPrice(prices, whatIf.apiModel).key;
       if (local) {
@@ -121,18 +154,18 @@ export function priceRequests(p: RequestPricing): Record<Approach, PricedRequest
       } else {
         tokenBasis = `tokens ${info!.model} reported${info!.model !== model ? ` (${model}'s tokenizer may count differently)` : ''}`;
       }
-      out[subject] = { ...requestCost(subject, tokens, cost, prices, totalParams || 1, undefined, { apiModel: model }), tokenSource, tokenBasis, evaluatedOn, whatIf: true };
+      out[approach] = { ...requestCost(subject, tokens, cost, prices, totalParams || 1, undefined, { apiModel: model }), tokenSource, tokenBasis, evaluatedOn, whatIf: true };
       continue;
     }
     if (!local) {
       const priced = hasApiPrice(prices, info!.model);
       const model = priced ? apiPrice(prices, info!.model).key : apiPrice(prices, cost.apiModel).key;
-      if (!priced) notes.push(`${subject} ran on ${info!.model} at ${info!.endpoint}, which has no price entry: priced as ${model} (cost.apiModel) on the tokens it reported; add its price with cost.prices or --prices FILE`);
-      out[subject] = { ...requestCost(subject, tokens, cost, prices, totalParams || 1, undefined, { apiModel: model }), tokenSource, tokenBasis, evaluatedOn, whatIf: false };
+      if (!priced) notes.push(`${who} ran on ${info!.model} at ${info!.endpoint}, which has no price entry: priced as ${model} (cost.apiModel) on the tokens it reported; add its price with cost.prices or --prices FILE`);
+      out[approach] = { ...requestCost(subject, tokens, cost, prices, totalParams || 1, undefined, { apiModel: model }), tokenSource, tokenBasis, evaluatedOn, whatIf: false };
       continue;
     }
-    if (subject === 'finetuned' && cost.hostedFinetunedModel) {
-      out[subject] = { ...requestCost(subject, tokens, cost, prices, totalParams || 1), tokenSource, tokenBasis, evaluatedOn, whatIf: false };
+    if (approach === 'finetuned' && cost.hostedFinetunedModel) {
+      out[approach] = { ...requestCost(subject, tokens, cost, prices, totalParams || 1), tokenSource, tokenBasis, evaluatedOn, whatIf: false };
       continue;
     }
     if (!cost.servingThroughputTokensPerSecond && !(totalParams > 0)) {
@@ -142,7 +175,7 @@ export function priceRequests(p: RequestPricing): Record<Approach, PricedRequest
     // stored row was priced, when that ran on the serving device; else the run's whole evaluation
     // there; else from FLOPs.
     const measured = stored?.measuredTokensPerSecond && devicePrice(prices, stored.device).key === serving ? { device: serving, tokensPerSecond: stored.measuredTokensPerSecond } : evalThroughput(inputs.costs, runId, prices);
-    out[subject] = {
+    out[approach] = {
       ...requestCost(subject, tokens, { ...cost, ...(whatIf.servingMfu ? { servingMfu: whatIf.servingMfu } : {}) }, prices, totalParams || 1, measured, { selfHosted: true }),
       tokenSource, tokenBasis, evaluatedOn, whatIf: Boolean(whatIf.servingDevice || whatIf.servingMfu),
     };
@@ -297,7 +330,7 @@ export function pricingNotes(requests: Record<Approach, PricedRequest>, cost: Co
   const notes: string[] = [];
   for (const a of ['prompting', 'rag'] as const) {
     const r = requests[a];
-    const label = a === 'rag' ? 'RAG' : 'prompting';
+    const label = `${a === 'rag' ? 'RAG' : 'prompting'}${r.subject !== a ? ` (${r.subject})` : ''}`;
     if (r.whatIf) notes.push(`what-if: ${label} (evaluated on ${r.evaluatedOn}) is priced as ${r.priceKey} API calls on ${r.tokenBasis}; its quality is still that of ${r.evaluatedOn}`);
     else if (r.pricing === 'self-hosted') notes.push(`${label} was evaluated on ${r.evaluatedOn} and is priced as served on ${r.priceKey}, like the fine-tuned model, on the ${r.tokenBasis}`);
     else notes.push(`${label} was evaluated on ${r.evaluatedOn} and is priced at ${r.priceKey} on the ${r.tokenBasis}`);

@@ -62,7 +62,7 @@ export function renderRoi(r: RoiReport): string {
     const req = r.requests[a.approach];
     const be = r.breakEven.find((b) => b.against === a.approach);
     const row = [
-      a.approach + (a.approach === r.cheapest ? ' $' : '') + (a.approach === r.bestQuality ? ' *' : ''),
+      a.approach + (req.subject !== a.approach ? ` (${req.subject})` : '') + (a.approach === r.cheapest ? ' $' : '') + (a.approach === r.bestQuality ? ' *' : ''),
       a.pricing ?? '',
       a.qualityCi ? `${fmtQ(a.quality)} [${fmtQ(a.qualityCi[0])}, ${fmtQ(a.qualityCi[1])}]` : fmtQ(a.quality),
       `${Math.round(req.inputTokens + req.systemPromptTokens)}+${Math.round(req.outputTokens)}${tokenSuffix(req.tokenSource)}`,
