@@ -6,7 +6,10 @@
  * - Prompting and RAG evaluated locally (provider `local`, and every store before schema 4): the
  *   base model with those prompts, served on the same serving device, on the tokens it was fed.
  * - Prompting and RAG evaluated through an API: that model's token prices (its price entry, else
- *   `cost.apiModel`, said so in a note) on the tokens the API reported (`usage`).
+ *   `cost.apiModel`, said so in a note) on the tokens the API reported (`usage`). An API that reported
+ *   no usage (`subjects.usage_not_reported`; in older stores, prompts totalling 0 tokens) is priced on
+ *   estimated tokens (src/eval/subject-tokens.ts: o200k_base counts, else the requests that reported
+ *   it, else the text at `CHARS_PER_TOKEN`), with a note, never as $0.
  * - What-ifs, labelled wherever they appear: `--api-model M` prices prompting and RAG as calls to M;
  *   for a local subject its tokens are then the prompts as built counted with OpenAI's o200k_base
  *   tokenizer at evaluation time (`subjects.api_prompt_tokens`), never the local model's tokens;
@@ -19,6 +22,7 @@
 import type { CostRecord, RunRecord, SubjectRecord } from '../store/queries.js';
 import type { PredictionLengths, RoiInputs } from '../store/roi-inputs.js';
 import type { Subject } from '../eval/types.js';
+import { CHARS_PER_TOKEN, subjectTokensPerRequest, usageNotReported } from '../eval/subject-tokens.js';
 import { UserInputError } from '../errors.js';
 import { fmtUsd } from '../format.js';
 import type { Approach, ApproachInput, CostPart } from './curve.js';
@@ -32,8 +36,7 @@ import type { DriverSpec } from './uncertainty.js';
 /** Hours in an average month (8,760 / 12), for always-on serving devices. */
 export const HOURS_PER_MONTH = 730;
 
-/** Characters per token assumed when no token counts were stored (the usual English BPE rule of thumb). */
-export const CHARS_PER_TOKEN = 4;
+export { CHARS_PER_TOKEN };
 
 /** A request as priced, with where its figures come from. */
 export type PricedRequest = RequestCost & {
@@ -128,9 +131,24 @@ export function priceRequests(p: RequestPricing): Record<Approach, PricedRequest
     const who = subject === approach ? approach : `${approach} (${subject})`;
     const local = approach === 'finetuned' || !info || info.provider === 'local';
     const evaluatedOn = approach === 'finetuned' ? `local ${bestRun.runId}` : info ? (local ? `local ${info.model}` : `${info.provider} ${info.model} (${info.endpoint})`) : 'local base model';
-    let tokens = stored?.tokens ?? (info && info.answered > 0 ? { inputTokens: info.promptTokens / info.answered, outputTokens: info.completionTokens / info.answered } : null);
+    // An API that reported no usage stored 0 tokens (and $0 rows): estimate them, never price it as free.
+    const missing = info && !local ? usageNotReported(info) : 0;
+    let tokens = missing > 0 ? null : (stored?.tokens ?? (info && info.answered > 0 ? { inputTokens: info.promptTokens / info.answered, outputTokens: info.completionTokens / info.answered } : null));
     let tokenSource: PricedRequest['tokenSource'] = local ? 'measured' : 'reported';
     let tokenBasis = local ? `tokens ${approach === 'finetuned' ? 'the fine-tuned model' : info?.model ?? 'the base model'} was fed and generated` : `tokens ${info!.model} reported`;
+    if (missing > 0) {
+      const t = subjectTokensPerRequest(info!);
+      if (t) {
+        tokens = { inputTokens: t.inputTokens, outputTokens: t.outputTokens };
+        tokenSource = t.basis === 'counted' ? 'counted' : 'estimated';
+        tokenBasis = t.text;
+      } else {
+        tokens = estimatedTokens(inputs.predictionLengths, ids, subject);
+        tokenSource = 'estimated';
+        tokenBasis = `usage not reported by the API (${missing} of ${info!.answered} requests): tokens estimated from the test inputs and answers at ${CHARS_PER_TOKEN} characters per token (demonstrations and retrieved context not counted: a low estimate)`;
+      }
+      notes.push(`${who} on ${info!.model}: ${tokenBasis}; priced on that estimate, not as $0`);
+    }
     if (!tokens) {
       tokens = estimatedTokens(inputs.predictionLengths, ids, subject);
       tokenSource = 'estimated';
@@ -151,7 +169,7 @@ export function priceRequests(p: RequestPricing): Record<Approach, PricedRequest
           tokenSource = 'estimated';
           tokenBasis = `estimated: the local model's tokens / ${CHARS_PER_TOKEN} (about one local token per character, ${CHARS_PER_TOKEN} characters per API token); no tokenizer counts were stored: re-run the sweep with the tokenizer package installed to count them`;
         }
-      } else {
+      } else if (missing === 0) {
         tokenBasis = `tokens ${info!.model} reported${info!.model !== model ? ` (${model}'s tokenizer may count differently)` : ''}`;
       }
       out[approach] = { ...requestCost(subject, tokens, cost, prices, totalParams || 1, undefined, { apiModel: model }), tokenSource, tokenBasis, evaluatedOn, whatIf: true };
@@ -333,7 +351,7 @@ export function pricingNotes(requests: Record<Approach, PricedRequest>, cost: Co
     const label = `${a === 'rag' ? 'RAG' : 'prompting'}${r.subject !== a ? ` (${r.subject})` : ''}`;
     if (r.whatIf) notes.push(`what-if: ${label} (evaluated on ${r.evaluatedOn}) is priced as ${r.priceKey} API calls on ${r.tokenBasis}; its quality is still that of ${r.evaluatedOn}`);
     else if (r.pricing === 'self-hosted') notes.push(`${label} was evaluated on ${r.evaluatedOn} and is priced as served on ${r.priceKey}, like the fine-tuned model, on the ${r.tokenBasis}`);
-    else notes.push(`${label} was evaluated on ${r.evaluatedOn} and is priced at ${r.priceKey} on the ${r.tokenBasis}`);
+    else notes.push(`${label} was evaluated on ${r.evaluatedOn} and is priced at ${r.priceKey} on ${/^usage not reported/.test(r.tokenBasis) ? 'estimated tokens (its API reported no usage)' : `the ${r.tokenBasis}`}`);
   }
   const selfHosted = (['finetuned', 'prompting', 'rag'] as const).filter((a) => requests[a].pricing === 'self-hosted');
   if (selfHosted.length) {

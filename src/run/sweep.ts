@@ -20,7 +20,7 @@ import { createProgress, type ProgressSink } from './progress.js';
 import type { RunOutcome } from '../store/types.js';
 import type { SweepContext, WorkerMessage } from './protocol.js';
 import { evaluationSubjects } from '../experiment/subjects.js';
-import { promptLabel, providerLabel, subjectNotes, subjectStatusCell } from '../eval/subject-notes.js';
+import { promptLabel, providerLabel, subjectNotes, subjectStatusCell, tokensCell } from '../eval/subject-notes.js';
 import type { SubjectRow } from '../eval/types.js';
 import { baselineRunId, responseCacheDir } from '../store/ids.js';
 import { makeTable } from '../cli/table.js';
@@ -522,7 +522,7 @@ export function subjectLines(result: Pick<SweepResult, 'subjects' | 'objective'>
       providerLabel(x),
       promptLabel(x),
       v ? `${v.value.toFixed(4)}${v.ciLow !== null && v.ciHigh !== null ? ` [${v.ciLow.toFixed(4)}, ${v.ciHigh.toFixed(4)}]` : ''}` : '-',
-      x.answered > 0 ? `${Math.round(x.promptTokens / x.answered)}, ${Math.round(x.completionTokens / x.answered)}` : '-',
+      tokensCell(x),
       subjectStatusCell(x),
     ]);
   }

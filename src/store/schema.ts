@@ -27,16 +27,18 @@
  *               prompt_tokens, completion_tokens, error, cached, demonstrations, demonstrations_dropped, tokens_cut)
  *     -- category: the example's slice (NULL when uncategorised); labels_json: its classification
  *     -- slice's fixed label set (JSON array; NULL otherwise), so two subjects can be paired per slice;
- *     -- prompt/completion_tokens: the request's usage as the provider reported it; error: why the
+ *     -- prompt/completion_tokens: the request's usage as the provider reported it (NULL when it reported none); error: why the
  *     -- request failed (scored as an empty answer); demonstrations(_dropped), tokens_cut: what a local
  *     -- model's context cut (NULL in rows written before schema 4)
  *   subjects(run_id, subject, kind, prompt, k, provider, model, endpoint, examples, answered, requests, errors, first_error,
  *            cached, demonstrations_dropped, inputs_cut, no_demonstrations, prompt_tokens, completion_tokens, wall_seconds,
- *            api_prompt_tokens, api_completion_tokens, api_tokenizer)
+ *            api_prompt_tokens, api_completion_tokens, api_tokenizer, usage_not_reported)
  *     -- how each subject was evaluated: kind finetuned | base | prompting | rag | model; provider local |
  *     -- openai; counts over clean examples except requests / errors / cached (every request);
  *     -- api_*: the same answered requests counted with an OpenAI tokenizer (api_tokenizer, o200k_base),
- *     -- the prompts as built before any truncation (NULL when the tokenizer is not installed, and before schema 5)
+ *     -- the prompts as built before any truncation (NULL when the tokenizer is not installed, and before schema 5);
+ *     -- usage_not_reported: clean answered requests whose API reported no (or no sane) usage, so prompt/completion_tokens
+ *     -- leave them out and cost estimates their tokens (0 for local models; NULL before schema 6: unknown)
  *   costs(run_id, component, device, hours, tokens, usd, price_source)
  *   artifacts(run_id, kind, path, bytes, sha256)
  *   run_summary                                                          -- a VIEW, one row per variant run
@@ -60,7 +62,7 @@ import { paramsSchema } from '../experiment/schema.js';
 import type { TxHandle } from './db.js';
 
 /** The schema version this build writes and reads. */
-export const SCHEMA_VERSION = 5;
+export const SCHEMA_VERSION = 6;
 
 /** One forward migration: DDL run in one transaction, then `schema_version` gets a row. */
 export interface Migration {
@@ -300,6 +302,11 @@ export const MIGRATIONS: Migration[] = [
       `ALTER TABLE subjects ADD COLUMN api_completion_tokens BIGINT`,
       `ALTER TABLE subjects ADD COLUMN api_tokenizer VARCHAR`,
     ],
+  },
+  {
+    version: 6,
+    description: 'subjects: usage_not_reported (clean answered requests whose API reported no usage; their tokens are estimated, never priced as 0)',
+    statements: [`ALTER TABLE subjects ADD COLUMN usage_not_reported INTEGER`],
   },
 ];
 

@@ -177,6 +177,7 @@ const SUBJECT_COLUMNS: AppendColumn<SubjectRow & { runId: string }>[] = [
   { type: BIGINT, get: (r) => (r.apiPromptTokens !== undefined && Number.isFinite(r.apiPromptTokens) ? BigInt(Math.round(r.apiPromptTokens)) : null) },
   { type: BIGINT, get: (r) => (r.apiCompletionTokens !== undefined && Number.isFinite(r.apiCompletionTokens) ? BigInt(Math.round(r.apiCompletionTokens)) : null) },
   { type: VARCHAR, get: (r) => r.apiTokenizer ?? null },
+  { type: INTEGER, get: (r) => intOrNull(r.usageNotReported) },
 ];
 const COST_COLUMNS: AppendColumn<CostRow & { runId: string }>[] = [
   { type: VARCHAR, get: (r) => r.runId },

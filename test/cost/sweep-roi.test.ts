@@ -10,7 +10,7 @@ import { roiForSweep, type RoiReport } from '../../src/report/roi.js';
 import { renderRoi } from '../../src/cost/render.js';
 import { userSetPaths } from '../../src/cost/sweep-roi.js';
 import { openStore, type Store } from '../../src/store/index.js';
-import type { EvalRow, Subject, SubjectRow } from '../../src/eval/types.js';
+import type { EvalRow, PredictionRow, Subject, SubjectRow } from '../../src/eval/types.js';
 import type { RunOutcome } from '../../src/store/types.js';
 import Roi from '../../src/commands/roi.js';
 
@@ -106,7 +106,7 @@ const LOCAL = { provider: 'local', model: 'fte-tiny-base', endpoint: 'in-process
  * A sweep whose baselines (and extra models) are named subjects, stored as the evaluation stores them:
  * eval rows, subjects rows in spec order, and the costs rows priced at evaluation time.
  */
-async function namedSweep(store: Store, sweepId: string, runs: RunOutcome[], subjects: SubjectRow[], quality: Record<string, number>, specCost: Record<string, unknown> = costSection): Promise<void> {
+async function namedSweep(store: Store, sweepId: string, runs: RunOutcome[], subjects: SubjectRow[], quality: Record<string, number>, specCost: Record<string, unknown> = costSection, predictions: PredictionRow[] = []): Promise<void> {
   const objective = { metric: 'classify/f1_macro', goal: 'maximize' as const };
   await store.upsertExperiment({ name: 'email', specPath: 'experiments/x.ts', specHash: 'h', objective });
   await store.createSweep({ experimentId: 'email', sweepId, specJson: { name: 'email', cost: specCost }, objective, startedAt: `2026-11-29T07:${String(10 + seq++)}:00Z` });
@@ -118,7 +118,7 @@ async function namedSweep(store: Store, sweepId: string, runs: RunOutcome[], sub
   const apiModels = Object.fromEntries(subjects.filter((x) => x.provider !== 'local' && x.model === 'gpt-4o-mini').map((x) => [x.subject, x.model]));
   const providers = Object.fromEntries(subjects.map((x) => [x.subject, x.provider]));
   const rows = Object.entries(quality).map(([subject, v]) => evalRow(subject, v));
-  await store.writeBaselineResults(sweepId, rows, [], costOfRun({ method: 'lora', usage, apiModels, providers, totalParams: N, cost, prices }), [], subjects);
+  await store.writeBaselineResults(sweepId, rows, predictions, costOfRun({ method: 'lora', usage, apiModels, providers, totalParams: N, cost, prices }), [], subjects);
   await store.finishSweep(sweepId, 'completed');
 }
 
@@ -152,6 +152,17 @@ beforeAll(async () => {
     subjectRow('docs', 'rag', API, [3000, 50]),
   ], { zero: 0.3, 'api-few': 0.6, served: 0.55, docs: 0.65 });
   await namedSweep(store, 'named-norag', [outcome('m2', 'completed', 1e6, 3600, 0.7)], [subjectRow('api-few', 'prompting', API, [5000, 50])], { 'api-few': 0.6 });
+  // an API that reported no usage: o200k counts for prompting, nothing at all for RAG (text length), a store before schema 6 for the extra model
+  const noUsage = { usageNotReported: 10, promptTokens: 0, completionTokens: 0 };
+  const pred = (subject: string, i: number): PredictionRow => ({ subject, perturbation: 'none', exampleId: `L${i}`, input: 'x'.repeat(400), reference: ' spam', prediction: 'y'.repeat(8), scores: {} });
+  await namedSweep(store, 'no-usage', [outcome('u1', 'completed', 1e6, 3600, 0.7)], [
+    subjectRow('api-few', 'prompting', API, [0, 0], { ...noUsage, apiPromptTokens: 1250, apiCompletionTokens: 20, apiTokenizer: 'o200k_base' }),
+    subjectRow('docs', 'rag', API, [0, 0], noUsage),
+  ], { 'api-few': 0.6, docs: 0.65 }, costSection, Array.from({ length: 10 }, (_, i) => pred('docs', i)));
+  await namedSweep(store, 'no-usage-old', [outcome('u2', 'completed', 1e6, 3600, 0.7)], [
+    subjectRow('prompting', 'prompting', API, [0, 0], { apiPromptTokens: 1250, apiCompletionTokens: 20 }),
+    subjectRow('rag', 'rag', API, [3000, 50]),
+  ], { prompting: 0.6, rag: 0.65 });
   // the latest sweep (started last): two completed runs and a failed one
   await sweep(store, 'good-sweep', [outcome('r1', 'completed', 1e6, 3600, 0.7), outcome('r2', 'completed', 2e6, 7200, 0.8), outcome('r3', 'failed', 0, 0, null)], goodBaselines);
   await store.close();
@@ -371,6 +382,29 @@ describe('named baselines: each approach is the subject of its kind', () => {
   });
   it('no subject of kind rag: one line naming the kind and how to add it', async () => {
     await expect(roiForSweep(db.db, { sweepId: 'named-norag' })).rejects.toThrow(/^sweep named-norag has no rag baseline \(a subject of kind rag\) for classify\/f1_macro on clean inputs; include 'rag' \(or \{ kind: 'rag', name, provider \}\) in the spec's evaluate\.baselines and re-run/);
+  });
+});
+
+describe('an API that reported no usage is never priced as free', () => {
+  it('prompting on the o200k_base counts of its prompts, RAG from the text at 4 characters per token; each said in a note', async () => {
+    const r = await roiForSweep(db.db, { sweepId: 'no-usage' });
+    // 1,250 / 10 = 125 in, 20 / 10 = 2 out at gpt-4o-mini
+    expect(r.requests.prompting).toMatchObject({ subject: 'api-few', inputTokens: 125, outputTokens: 2, tokenSource: 'counted', pricing: 'api' });
+    expect(r.requests.prompting.usd).toBeCloseTo((125 * 0.15 + 2 * 0.6) / 1e6, 15);
+    // 400 characters in, 8 out, at 4 characters per token
+    expect(r.requests.rag).toMatchObject({ subject: 'docs', inputTokens: 100, outputTokens: 2, tokenSource: 'estimated' });
+    expect(r.requests.rag.usd).toBeCloseTo((100 * 0.15 + 2 * 0.6) / 1e6, 15);
+    expect(r.approaches.every((a) => a.perRequestUsd > 0)).toBe(true);
+    const notes = r.notes.join('\n');
+    expect(notes).toMatch(/prompting \(api-few\) on gpt-4o-mini: usage not reported by the API \(10 of 10 requests\): tokens estimated as o200k_base counts of the prompts as built and of the answers; priced on that estimate, not as \$0/);
+    expect(notes).toMatch(/rag \(docs\) on gpt-4o-mini: usage not reported by the API \(10 of 10 requests\): tokens estimated from the test inputs and answers at 4 characters per token \(demonstrations and retrieved context not counted: a low estimate\); priced on that estimate, not as \$0/);
+    expect(renderRoi(r)).toMatch(/125\+2 \(o200k\)/);
+  });
+  it('a store before schema 6: an API subject whose prompts total 0 tokens did not report usage', async () => {
+    const r = await roiForSweep(db.db, { sweepId: 'no-usage-old' });
+    expect(r.requests.prompting).toMatchObject({ inputTokens: 125, outputTokens: 2, tokenSource: 'counted' });
+    expect(r.requests.prompting.usd).toBeGreaterThan(0);
+    expect(r.requests.rag).toMatchObject({ inputTokens: 300, tokenSource: 'reported' });
   });
 });
 
