@@ -117,88 +117,132 @@ export function subjectInfo(inputs: Pick<RoiInputs, 'subjects' | 'baselinesRunId
  *   a subject has neither token counts nor predictions; UnknownNameError for unknown price names.
  */
 export function priceRequests(p: RequestPricing): Record<Approach, PricedRequest> {
-  const { inputs, bestRun, cost, prices, whatIf, notes } = p;
-  const totalParams = bestRun.totalParams ?? 0;
-  const serving = devicePrice(prices, cost.servingDevice ?? cost.targetDevice).key;
+  const { inputs, bestRun } = p;
   const out = {} as Record<Approach, PricedRequest>;
   for (const approach of ['finetuned', 'prompting', 'rag'] as const) {
     // The stored subject this approach is (its name in eval rows, costs rows and subjects rows).
     const subject = approach === 'finetuned' ? approach : (p.subjects?.[approach] ?? approach);
-    const ids = approach === 'finetuned' ? [bestRun.runId] : [bestRun.runId, inputs.baselinesRunId];
-    const runId = approach === 'finetuned' ? bestRun.runId : inputs.baselinesRunId;
-    const stored = storedTokens(inputs.costs, ids, subject);
-    const info = approach === 'finetuned' ? undefined : subjectInfo(inputs, subject);
-    const who = subject === approach ? approach : `${approach} (${subject})`;
-    const local = approach === 'finetuned' || !info || info.provider === 'local';
-    const evaluatedOn = approach === 'finetuned' ? `local ${bestRun.runId}` : info ? (local ? `local ${info.model}` : `${info.provider} ${info.model} (${info.endpoint})`) : 'local base model';
-    // An API that reported no usage stored 0 tokens (and $0 rows): estimate them, never price it as free.
-    const missing = info && !local ? usageNotReported(info) : 0;
-    let tokens = missing > 0 ? null : (stored?.tokens ?? (info && info.answered > 0 ? { inputTokens: info.promptTokens / info.answered, outputTokens: info.completionTokens / info.answered } : null));
-    let tokenSource: PricedRequest['tokenSource'] = local ? 'measured' : 'reported';
-    let tokenBasis = local ? `tokens ${approach === 'finetuned' ? 'the fine-tuned model' : info?.model ?? 'the base model'} was fed and generated` : `tokens ${info!.model} reported`;
-    if (missing > 0) {
-      const t = subjectTokensPerRequest(info!);
-      if (t) {
-        tokens = { inputTokens: t.inputTokens, outputTokens: t.outputTokens };
-        tokenSource = t.basis === 'counted' ? 'counted' : 'estimated';
-        tokenBasis = t.text;
-      } else {
-        tokens = estimatedTokens(inputs.predictionLengths, ids, subject);
-        tokenSource = 'estimated';
-        tokenBasis = `usage not reported by the API (${missing} of ${info!.answered} requests): tokens estimated from the test inputs and answers at ${CHARS_PER_TOKEN} characters per token (demonstrations and retrieved context not counted: a low estimate)`;
-      }
-      notes.push(`${who} on ${info!.model}: ${tokenBasis}; priced on that estimate, not as $0`);
-    }
-    if (!tokens) {
-      tokens = estimatedTokens(inputs.predictionLengths, ids, subject);
-      tokenSource = 'estimated';
-      tokenBasis = `tokens estimated from prediction lengths at ${CHARS_PER_TOKEN} characters per token (no token counts stored)`;
-      notes.push(`${who}: no token counts stored; estimated from prediction lengths at ${CHARS_PER_TOKEN} characters per token`);
-    }
-
-    if (approach !== 'finetuned' && whatIf.apiModel) {
-      // What-if: prompting and RAG as calls to another API model.
-      const model = apiPrice(prices, whatIf.apiModel).key;
-      if (local) {
-        if (info?.apiPromptTokens !== undefined && info.apiCompletionTokens !== undefined && info.answered > 0) {
-          tokens = { inputTokens: info.apiPromptTokens / info.answered, outputTokens: info.apiCompletionTokens / info.answered };
-          tokenSource = 'counted';
-          tokenBasis = `${info.apiTokenizer ?? 'o200k_base'} counts of the prompts built here and of the local answers${/^gpt-|^o\d/.test(model) ? '' : ` (OpenAI's tokenizer; ${model}'s own differs)`}`;
-        } else {
-          tokens = { inputTokens: tokens.inputTokens / CHARS_PER_TOKEN, outputTokens: tokens.outputTokens / CHARS_PER_TOKEN };
-          tokenSource = 'estimated';
-          tokenBasis = `estimated: the local model's tokens / ${CHARS_PER_TOKEN} (about one local token per character, ${CHARS_PER_TOKEN} characters per API token); no tokenizer counts were stored: re-run the sweep with the tokenizer package installed to count them`;
-        }
-      } else if (missing === 0) {
-        tokenBasis = `tokens ${info!.model} reported${info!.model !== model ? ` (${model}'s tokenizer may count differently)` : ''}`;
-      }
-      out[approach] = { ...requestCost(subject, tokens, cost, prices, totalParams || 1, undefined, { apiModel: model }), tokenSource, tokenBasis, evaluatedOn, whatIf: true };
-      continue;
-    }
-    if (!local) {
-      const priced = hasApiPrice(prices, info!.model);
-      const model = priced ? apiPrice(prices, info!.model).key : apiPrice(prices, cost.apiModel).key;
-      if (!priced) notes.push(`${who} ran on ${info!.model} at ${info!.endpoint}, which has no price entry: priced as ${model} (cost.apiModel) on the tokens it reported; add its price with cost.prices or --prices FILE`);
-      out[approach] = { ...requestCost(subject, tokens, cost, prices, totalParams || 1, undefined, { apiModel: model }), tokenSource, tokenBasis, evaluatedOn, whatIf: false };
-      continue;
-    }
-    if (approach === 'finetuned' && cost.hostedFinetunedModel) {
-      out[approach] = { ...requestCost(subject, tokens, cost, prices, totalParams || 1), tokenSource, tokenBasis, evaluatedOn, whatIf: false };
-      continue;
-    }
-    if (!cost.servingThroughputTokensPerSecond && !(totalParams > 0)) {
-      throw new UserInputError(`run ${bestRun.runId} has no total_params, so its serving throughput is unknown; set cost.servingThroughputTokensPerSecond in the spec`);
-    }
-    // Throughput (requestCost: the spec's figure first): what this subject's evaluation measured, as its
-    // stored row was priced, when that ran on the serving device; else the run's whole evaluation
-    // there; else from FLOPs.
-    const measured = stored?.measuredTokensPerSecond && devicePrice(prices, stored.device).key === serving ? { device: serving, tokensPerSecond: stored.measuredTokensPerSecond } : evalThroughput(inputs.costs, runId, prices);
-    out[approach] = {
-      ...requestCost(subject, tokens, { ...cost, ...(whatIf.servingMfu ? { servingMfu: whatIf.servingMfu } : {}) }, prices, totalParams || 1, measured, { selfHosted: true }),
-      tokenSource, tokenBasis, evaluatedOn, whatIf: Boolean(whatIf.servingDevice || whatIf.servingMfu),
-    };
+    out[approach] = priceSubject({
+      ...p,
+      subject,
+      who: subject === approach ? approach : `${approach} (${subject})`,
+      ids: approach === 'finetuned' ? [bestRun.runId] : [bestRun.runId, inputs.baselinesRunId],
+      runId: approach === 'finetuned' ? bestRun.runId : inputs.baselinesRunId,
+      finetuned: approach === 'finetuned' ? bestRun : undefined,
+      totalParams: bestRun.totalParams ?? 0,
+      sizeOf: `run ${bestRun.runId}`,
+      apiWhatIf: approach !== 'finetuned',
+    });
   }
   return out;
+}
+
+/** What pricing one subject needs (`priceSubject`). */
+export interface SubjectPricing {
+  inputs: RoiInputs;
+  /** The cost section with the what-ifs applied and `servingDevice` resolved. */
+  cost: CostSpec;
+  prices: PriceTable;
+  whatIf: WhatIfs;
+  /** Notes for the report (appended to). */
+  notes: string[];
+  /** The stored subject (its name in eval, costs and subjects rows). */
+  subject: Subject;
+  /** How notes name it (`prompting (api-few)`). */
+  who: string;
+  /** Runs whose stored costs rows and predictions may hold its tokens, in order of preference. */
+  ids: string[];
+  /** The run whose `eval` costs row gives a measured throughput. */
+  runId: string;
+  /** The fine-tuned run, when this subject is its model (always self-hosted or the hosted offer). */
+  finetuned?: RunRecord;
+  /** Parameters of the model served when self-hosted (0 = unknown). */
+  totalParams: number;
+  /** Whose size `totalParams` is, for the error when it is unknown (`run r1`). */
+  sizeOf: string;
+  /** Whether the `--api-model` what-if applies (prompting and RAG; not the fine-tuned or an extra model). */
+  apiWhatIf: boolean;
+}
+
+/**
+ * Per-request cost of one subject, priced as it ran (module comment): through an API at its model's
+ * prices on the tokens it reported (estimated when it reported none), or self-hosted on the serving
+ * device at the throughput the spec gives, the evaluation measured there, or FLOPs give.
+ * @throws UserInputError when a self-hosted model's size is unknown and no throughput is given or
+ *   measured, or the subject has neither token counts nor predictions; UnknownNameError for unknown
+ *   price names.
+ */
+export function priceSubject(p: SubjectPricing): PricedRequest {
+  const { inputs, cost, prices, whatIf, notes, subject, who, ids, runId, totalParams } = p;
+  const serving = devicePrice(prices, cost.servingDevice ?? cost.targetDevice).key;
+  const stored = storedTokens(inputs.costs, ids, subject);
+  const info = p.finetuned ? undefined : subjectInfo(inputs, subject);
+  const local = p.finetuned !== undefined || !info || info.provider === 'local';
+  const evaluatedOn = p.finetuned ? `local ${p.finetuned.runId}` : info ? (local ? `local ${info.model}` : `${info.provider} ${info.model} (${info.endpoint})`) : 'local base model';
+  // An API that reported no usage stored 0 tokens (and $0 rows): estimate them, never price it as free.
+  const missing = info && !local ? usageNotReported(info) : 0;
+  let tokens = missing > 0 ? null : (stored?.tokens ?? (info && info.answered > 0 ? { inputTokens: info.promptTokens / info.answered, outputTokens: info.completionTokens / info.answered } : null));
+  let tokenSource: PricedRequest['tokenSource'] = local ? 'measured' : 'reported';
+  let tokenBasis = local ? `tokens ${p.finetuned ? 'the fine-tuned model' : info?.model ?? 'the base model'} was fed and generated` : `tokens ${info!.model} reported`;
+  if (missing > 0) {
+    const t = subjectTokensPerRequest(info!);
+    if (t) {
+      tokens = { inputTokens: t.inputTokens, outputTokens: t.outputTokens };
+      tokenSource = t.basis === 'counted' ? 'counted' : 'estimated';
+      tokenBasis = t.text;
+    } else {
+      tokens = estimatedTokens(inputs.predictionLengths, ids, subject);
+      tokenSource = 'estimated';
+      tokenBasis = `usage not reported by the API (${missing} of ${info!.answered} requests): tokens estimated from the test inputs and answers at ${CHARS_PER_TOKEN} characters per token (demonstrations and retrieved context not counted: a low estimate)`;
+    }
+    notes.push(`${who} on ${info!.model}: ${tokenBasis}; priced on that estimate, not as $0`);
+  }
+  if (!tokens) {
+    tokens = estimatedTokens(inputs.predictionLengths, ids, subject);
+    tokenSource = 'estimated';
+    tokenBasis = `tokens estimated from prediction lengths at ${CHARS_PER_TOKEN} characters per token (no token counts stored)`;
+    notes.push(`${who}: no token counts stored; estimated from prediction lengths at ${CHARS_PER_TOKEN} characters per token`);
+  }
+
+  if (p.apiWhatIf && whatIf.apiModel) {
+    // What-if: prompting and RAG as calls to another API model.
+    const model = apiPrice(prices, whatIf.apiModel).key;
+    if (local) {
+      if (info?.apiPromptTokens !== undefined && info.apiCompletionTokens !== undefined && info.answered > 0) {
+        tokens = { inputTokens: info.apiPromptTokens / info.answered, outputTokens: info.apiCompletionTokens / info.answered };
+        tokenSource = 'counted';
+        tokenBasis = `${info.apiTokenizer ?? 'o200k_base'} counts of the prompts built here and of the local answers${/^gpt-|^o\d/.test(model) ? '' : ` (OpenAI's tokenizer; ${model}'s own differs)`}`;
+      } else {
+        tokens = { inputTokens: tokens.inputTokens / CHARS_PER_TOKEN, outputTokens: tokens.outputTokens / CHARS_PER_TOKEN };
+        tokenSource = 'estimated';
+        tokenBasis = `estimated: the local model's tokens / ${CHARS_PER_TOKEN} (about one local token per character, ${CHARS_PER_TOKEN} characters per API token); no tokenizer counts were stored: re-run the sweep with the tokenizer package installed to count them`;
+      }
+    } else if (missing === 0) {
+      tokenBasis = `tokens ${info!.model} reported${info!.model !== model ? ` (${model}'s tokenizer may count differently)` : ''}`;
+    }
+    return { ...requestCost(subject, tokens, cost, prices, totalParams || 1, undefined, { apiModel: model }), tokenSource, tokenBasis, evaluatedOn, whatIf: true };
+  }
+  if (!local) {
+    const priced = hasApiPrice(prices, info!.model);
+    const model = priced ? apiPrice(prices, info!.model).key : apiPrice(prices, cost.apiModel).key;
+    if (!priced) notes.push(`${who} ran on ${info!.model} at ${info!.endpoint}, which has no price entry: priced as ${model} (cost.apiModel) on the tokens it ${missing > 0 ? 'was estimated to use' : 'reported'}; add its price with cost.prices or --prices FILE`);
+    return { ...requestCost(subject, tokens, cost, prices, totalParams || 1, undefined, { apiModel: model }), tokenSource, tokenBasis, evaluatedOn, whatIf: false };
+  }
+  if (p.finetuned && cost.hostedFinetunedModel) {
+    return { ...requestCost('finetuned', tokens, cost, prices, totalParams || 1), tokenSource, tokenBasis, evaluatedOn, whatIf: false };
+  }
+  // Throughput (requestCost: the spec's figure first): what this subject's evaluation measured, as its
+  // stored row was priced, when that ran on the serving device; else the run's whole evaluation
+  // there; else from FLOPs.
+  const measured = stored?.measuredTokensPerSecond && devicePrice(prices, stored.device).key === serving ? { device: serving, tokensPerSecond: stored.measuredTokensPerSecond } : evalThroughput(inputs.costs, runId, prices);
+  const servingMeasured = measured !== undefined && measured.tokensPerSecond > 0 && devicePrice(prices, measured.device).key === serving;
+  if (!cost.servingThroughputTokensPerSecond && !(totalParams > 0) && !servingMeasured) {
+    throw new UserInputError(`${p.sizeOf} has no total_params, so its serving throughput is unknown; set cost.servingThroughputTokensPerSecond in the spec`);
+  }
+  return {
+    ...requestCost(subject, tokens, { ...cost, ...(whatIf.servingMfu ? { servingMfu: whatIf.servingMfu } : {}) }, prices, totalParams || 1, measured, { selfHosted: true }),
+    tokenSource, tokenBasis, evaluatedOn, whatIf: Boolean(whatIf.servingDevice || whatIf.servingMfu),
+  };
 }
 
 function hasApiPrice(prices: PriceTable, name: string): boolean {
