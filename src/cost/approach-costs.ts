@@ -324,8 +324,17 @@ export function alwaysOnMonthlyUsd(r: RequestCost, cost: CostSpec, prices: Price
 
 /** The cost parts of one approach (module comment). */
 export function approachParts(approach: Approach, ctx: PartsContext): CostPart[] {
-  const { requests, cost, prices, userSet } = ctx;
-  const r = requests[approach];
+  return costParts(approach, ctx.requests[approach], ctx);
+}
+
+/**
+ * The cost parts of a request priced as `r` for an approach or a subject kind: serving or API calls
+ * (and the always-on floor); fine-tuning's training, data preparation and retraining (`finetuned`
+ * only: `ctx.training` needed); RAG's index; people's time and labelling from `cost.effort.<kind>`
+ * (`finetuned`, `prompting`, `rag`; none for the base model or an extra model).
+ */
+export function costParts(approach: Approach | 'base' | 'model', r: PricedRequest, ctx: Pick<PartsContext, 'cost' | 'prices' | 'userSet'> & Partial<Pick<PartsContext, 'training' | 'oneTrainingUsd'>>): CostPart[] {
+  const { cost, prices, userSet } = ctx;
   const origin = (path: string, fallback: CostPart['origin'] = 'default'): CostPart['origin'] => (userSet.has(path) ? 'spec' : fallback);
   const parts: CostPart[] = [];
   if (r.pricing === 'self-hosted') {
@@ -337,17 +346,18 @@ export function approachParts(approach: Approach, ctx: PartsContext): CostPart[]
     const hosted = approach === 'finetuned';
     parts.push({ label: `${r.priceKey} API calls`, kind: 'per-request', usd: r.usd, drivers: { [hosted ? 'hosted-price' : 'api-price']: 1 }, origin: r.tokenSource === 'reported' || r.tokenSource === 'measured' ? 'measured' : 'estimated' });
   }
-  if (approach === 'finetuned') {
+  if (approach === 'finetuned' && ctx.training) {
     parts.push({ label: 'training', kind: 'one-off', usd: ctx.training.usd, drivers: { training: 1 }, origin: ctx.training.used === 'measured' ? 'measured' : 'estimated' });
     parts.push({ label: 'data preparation', kind: 'one-off', usd: cost.dataPreparationUsd, drivers: { 'data-preparation': 1 }, origin: origin('dataPreparationUsd', 'not set') });
     if (cost.retrainEveryMonths) {
-      const each = cost.retrainUsd ?? ctx.oneTrainingUsd;
+      const each = cost.retrainUsd ?? ctx.oneTrainingUsd ?? 0;
       parts.push({ label: `retraining every ${cost.retrainEveryMonths} months at ${fmtUsd(each)}`, kind: 'monthly', usd: each / cost.retrainEveryMonths, drivers: cost.retrainUsd !== undefined ? { retraining: 1 } : { training: 1 }, origin: cost.retrainUsd !== undefined ? 'spec' : 'estimated' });
     } else {
       parts.push({ label: 'retraining', kind: 'monthly', usd: 0, drivers: {}, origin: 'not set' });
     }
   }
   if (approach === 'rag') parts.push({ label: 'retrieval index', kind: 'monthly', usd: cost.ragIndexMonthlyUsd, drivers: { 'rag-index': 1 }, origin: origin('ragIndexMonthlyUsd') });
+  if (approach === 'base' || approach === 'model') return parts;
   const e = cost.effort[approach] ?? {};
   const rate = cost.hourlyRateUsd ?? 0;
   const hours = (field: 'engineeringHours' | 'evaluationHours' | 'maintenanceHoursPerMonth', label: string, kind: CostPart['kind'], driver: string): CostPart => {

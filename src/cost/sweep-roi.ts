@@ -75,6 +75,8 @@ export interface TrainingCost {
 }
 
 export interface RoiReport extends RoiResult {
+  /** Which report `fte roi` made: the ROI of fine-tuning (`roi`), or a comparison of evaluated subjects (src/cost/subjects-roi.ts, `subjects`). */
+  kind: 'roi';
   sweepId: string;
   experiment: string | null;
   /** The sweep ran with --limit-train, --limit-eval or --max-steps (numbers are from a cut-down run). */
@@ -186,6 +188,7 @@ export function computeSweepRoi(inputs: RoiInputs, opts: ComputeRoiOptions = {})
 
   return {
     ...roi,
+    kind: 'roi',
     sweepId: sweep.sweepId,
     experiment: sweep.experiment,
     limited,
@@ -204,7 +207,7 @@ export function computeSweepRoi(inputs: RoiInputs, opts: ComputeRoiOptions = {})
 }
 
 /** The cost settings in force: the stored spec's `cost` section with the what-ifs applied, the price table, volume and horizon. */
-interface RoiSettings {
+export interface RoiSettings {
   cost: CostSpec;
   prices: PriceTable;
   whatIf: WhatIfs;
@@ -217,7 +220,8 @@ interface RoiSettings {
   notes: string[];
 }
 
-function roiSettings(spec: unknown, opts: ComputeRoiOptions): RoiSettings {
+/** The cost settings of a stored spec with the options' what-ifs, prices file, volume and horizon applied. @throws UnknownNameError for unknown price names. */
+export function roiSettings(spec: unknown, opts: ComputeRoiOptions): RoiSettings {
   const { cost: specCostSection, notes, userSet } = specCost(spec);
   // The spec's serving throughput is a figure for its serving device (and utilisation): another drops it.
   const cost: CostSpec = {
@@ -318,7 +322,7 @@ function approachRow<R extends Pick<EvalResultRecord, 'subject' | 'runId'>>(onMe
 }
 
 /** Whether a sweep's stored limits (`limits_json`) name any flag (--limit-train, --limit-eval, --max-steps...). */
-function isLimited(limits: unknown): boolean {
+export function isLimited(limits: unknown): boolean {
   return typeof limits === 'object' && limits !== null && Object.values(limits).some((v) => v !== null && v !== undefined);
 }
 

@@ -54,5 +54,5 @@ export type WorkerMessage =
   | { type: 'eval'; runId: string; metrics: StepMetric[] }
   | { type: 'phase'; runId: string; phase: string }
   | { type: 'end'; outcome: RunOutcome }
-  | { type: 'baselines-done'; rows: EvalRow[]; confusion?: ConfusionRow[]; predictions: PredictionRow[]; subjects?: SubjectRow[]; usage: Partial<Record<Subject, SubjectUsage>>; costs: CostRow[] }
+  | { type: 'baselines-done'; rows: EvalRow[]; confusion?: ConfusionRow[]; predictions: PredictionRow[]; subjects?: SubjectRow[]; usage: Partial<Record<Subject, SubjectUsage>>; costs: CostRow[]; /** Parameters of the local base model, when one was loaded. */ totalParams?: number }
   | { type: 'error'; runId: string | null; message: string };

@@ -215,7 +215,7 @@ export async function runBaselinesTask(msg: BaselinesMessage, send: (m: WorkerMe
   confusion.push(...majority.confusion);
   const cost = costSpec(context.cost);
   const costs = costOfRun({ method: 'lora', eval: { wallSeconds, tokens }, usage, apiModels, providers, ...(totalParams ? { totalParams } : {}), cost, prices: resolvePrices(cost.prices) });
-  return { type: 'baselines-done', rows, confusion, predictions, subjects, usage, costs };
+  return { type: 'baselines-done', rows, confusion, predictions, subjects, usage, costs, ...(totalParams ? { totalParams } : {}) };
 }
 
 

@@ -277,7 +277,7 @@ export async function runSweep(opts: RunSweepOptions): Promise<RunSweepResult> {
           sink.variantStarted(runLabel, label);
           const r = await pool!.run({ runId: null, message: { type: 'baselines', context } });
           if (r.kind === 'done' && r.message.type === 'baselines-done') {
-            await store.writeBaselineResults(sweepId!, r.message.rows, r.message.predictions, r.message.costs, r.message.confusion, r.message.subjects);
+            await store.writeBaselineResults(sweepId!, r.message.rows, r.message.predictions, r.message.costs, r.message.confusion, r.message.subjects, r.message.totalParams !== undefined ? { totalParams: r.message.totalParams } : {});
             sink.variantEnded(runLabel, 'completed', `${r.message.rows.length} metric rows`);
           } else {
             count(cancelled ? 'interrupted' : 'failed');

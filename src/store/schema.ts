@@ -52,8 +52,8 @@
  * points when `fte show` reads a curve.
  *
  * Baselines (untuned base model, prompting, RAG) are evaluated once per sweep and stored under a
- * pseudo-run `<sweep_id>:baselines` with `runs.kind = 'baselines'`; `run_summary` and run listings
- * only show `kind = 'variant'`.
+ * pseudo-run `<sweep_id>:baselines` with `runs.kind = 'baselines'` (its `total_params`: the local base
+ * model's parameter count, when one was loaded); `run_summary` and run listings only show `kind = 'variant'`.
  *
  * No foreign-key constraints: DuckDB checks them eagerly and they forbid updating referenced rows;
  * the keys are documented above and kept by the one writer (src/store/writer.ts).

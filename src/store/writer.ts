@@ -454,18 +454,21 @@ export class Store extends StoreReader {
    * pseudo-run `baselineRunId(sweepId)` (`runs.kind = 'baselines'`, status `completed`), replacing
    * any earlier ones, in one transaction. Listings and `run_summary` ignore it; `evalResults`,
    * `predictions` and `costs` for the sweep include it.
+   * `opts.totalParams`: parameters of the local base model the subjects were evaluated on (kept in
+   * `runs.total_params` of the pseudo-run, so that `fte roi` can size its serving without a variant run).
    * @returns the pseudo-run id
    */
-  async writeBaselineResults(sweepId: string, rows: EvalRow[], predictions: PredictionRow[], costs: CostRow[], confusion: ConfusionRow[] = [], subjects: SubjectRow[] = []): Promise<string> {
+  async writeBaselineResults(sweepId: string, rows: EvalRow[], predictions: PredictionRow[], costs: CostRow[], confusion: ConfusionRow[] = [], subjects: SubjectRow[] = [], opts: { totalParams?: number } = {}): Promise<string> {
     this.writable();
     const runId = baselineRunId(sweepId);
     const now = nowSql();
+    const totalParams = opts.totalParams !== undefined && Number.isFinite(opts.totalParams) && opts.totalParams > 0 ? Math.round(opts.totalParams) : null;
     await this.db.transaction(async (tx) => {
       await tx.run(
-        `INSERT INTO runs (run_id, sweep_id, kind, variant_key, method, status, started_at, finished_at)
-         VALUES ($1, $2, 'baselines', NULL, NULL, 'completed', $3::TIMESTAMP, $3::TIMESTAMP)
-         ON CONFLICT (run_id) DO UPDATE SET finished_at = excluded.finished_at, status = 'completed'`,
-        [runId, sweepId, now],
+        `INSERT INTO runs (run_id, sweep_id, kind, variant_key, method, status, started_at, finished_at, total_params)
+         VALUES ($1, $2, 'baselines', NULL, NULL, 'completed', $3::TIMESTAMP, $3::TIMESTAMP, $4)
+         ON CONFLICT (run_id) DO UPDATE SET finished_at = excluded.finished_at, status = 'completed', total_params = excluded.total_params`,
+        [runId, sweepId, now, totalParams],
       );
       await this.replaceResults(tx, runId, rows, predictions, costs, [], true, confusion, subjects);
     });
