@@ -143,6 +143,11 @@ export function computeSweepRoi(inputs: RoiInputs, opts: ComputeRoiOptions = {})
   const { cost, prices, notes } = settings;
 
   const completed = runs.filter((r) => r.status === 'completed');
+  if (runs.length === 0 && (inputs.subjects ?? []).some((s) => s.runId === inputs.baselinesRunId)) {
+    // An fte eval evaluation: src/cost/subjects-roi.ts compares its subjects (fte roi does so).
+    const n = new Set((inputs.subjects ?? []).filter((s) => s.runId === inputs.baselinesRunId).map((s) => s.subject)).size;
+    throw new UserInputError(`sweep ${sweep.sweepId} is an evaluation (fte eval: ${n} subject${n === 1 ? '' : 's'}, no fine-tuned run), so there is no fine-tuning to price; fte roi --sweep ${sweep.sweepId} compares its subjects on cost and quality, and fte sweep ${sweep.specPath ?? '<spec>'} trains variants to price against them`);
+  }
   if (completed.length === 0) throw new UserInputError(noCompletedRun(inputs));
   // Each baseline approach is the subject of its kind (the first in spec order), whatever its name.
   const { names, notes: subjectNotes } = approachSubjects(inputs);

@@ -11,7 +11,7 @@ import { costOfRun } from '../../src/cost/run-cost.js';
 import { resolvePrices } from '../../src/cost/prices.js';
 import { costSpec } from '../../src/cost/spec.js';
 import { renderSubjectsCost } from '../../src/cost/render.js';
-import { costForSweep, type SubjectsCostReport } from '../../src/report/roi.js';
+import { costForSweep, roiForSweep, type SubjectsCostReport } from '../../src/report/roi.js';
 import { openStore, type Store } from '../../src/store/index.js';
 import { readRoiInputs } from '../../src/store/roi-inputs.js';
 import type { EvalRow, SubjectRow } from '../../src/eval/types.js';
@@ -176,6 +176,9 @@ describe('options and other cases', () => {
   it('the base model\'s size is recorded with the evaluation; unknown and needed: one line saying what to set', async () => {
     expect((await readRoiInputs(db.db, { sweepId: 'eval-1' })).baselinesTotalParams).toBe(N);
     await expect(costForSweep(db.db, { sweepId: 'eval-unknown-size', servingDevice: 'H100' })).rejects.toThrow(/^the evaluation of sweep eval-unknown-size has no total_params, so its serving throughput is unknown; set cost\.servingThroughputTokensPerSecond in the spec$/);
+  });
+  it('the fine-tuning ROI alone (the report, fte compare) says what the sweep is and what to run', async () => {
+    await expect(roiForSweep(db.db, { sweepId: 'eval-1' })).rejects.toThrow(/^sweep eval-1 is an evaluation \(fte eval: 4 subjects, no fine-tuned run\), so there is no fine-tuning to price; fte roi --sweep eval-1 compares its subjects on cost and quality, and fte sweep experiments\/x\.ts trains variants to price against them$/);
   });
   it('a sweep with variant runs still gets the fine-tuning ROI', async () => {
     // nothing else in this store has runs: the message is the usual one for a sweep without subjects

@@ -170,5 +170,6 @@ describe('fte eval, then fte roi on it (built CLI)', () => {
     const text = fte(['roi', '--db', db]).stdout;
     expect(text).toMatch(/^Decision: /);
     expect(text).not.toMatch(/has no runs/);
+    if (process.env.FTE_SHOW) process.stderr.write(`${summary}\n${text}\n`);
   }, 600_000);
 });
