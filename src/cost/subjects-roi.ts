@@ -92,6 +92,13 @@ export function isEvaluationOnly(inputs: Pick<RoiInputs, 'runs' | 'subjects' | '
 
 const KIND_WORDS: Record<string, string> = { base: 'base', prompting: 'prompting', rag: 'RAG', model: 'an extra model' };
 
+/** `api-few (prompting)`, `tuned-elsewhere (an extra model)`; `base` and `rag` alone when named after their kind. */
+function named(s: Pick<SubjectCost, 'subject' | 'kind'>, extra?: string): string {
+  const kind = s.subject === s.kind ? null : (KIND_WORDS[s.kind] ?? s.kind);
+  const inside = [kind, extra].filter((x): x is string => !!x);
+  return inside.length ? `${s.subject} (${inside.join(', ')})` : s.subject;
+}
+
 /**
  * The evaluated subjects of a sweep without a fine-tuned run, priced and compared (module comment).
  * Options as `computeSweepRoi` (`runId`, `amortise` and `trainingMfu` do not apply: nothing is trained).
@@ -178,17 +185,20 @@ export function computeSubjectsCost(inputs: RoiInputs, opts: ComputeRoiOptions =
   const cheapest = priced.reduce((b, s) => (s.monthlyUsd < b.monthlyUsd ? s : b));
   const better = (x: number, y: number): boolean => (goal === 'maximize' ? x > y : x < y);
   const withQ = priced.filter((s) => s.quality !== null && Number.isFinite(s.quality));
-  const bestQ = withQ.length ? withQ.reduce((b, s) => (better(s.quality!, b.quality!) ? s : b)) : null;
+  const top = withQ.length ? withQ.reduce((b, s) => (better(s.quality!, b.quality!) ? s : b)) : null;
+  // Subjects tied for the best quality: the cheapest of them is the best.
+  const tied = top ? withQ.filter((s) => s.quality === top.quality) : [];
+  const bestQ = tied.length ? tied.reduce((b, s) => (s.monthlyUsd < b.monthlyUsd ? s : b)) : null;
   const withNet = priced.filter((s) => s.netMonthlyUsd !== null);
   const bestNet = withNet.length ? withNet.reduce((b, s) => (s.netMonthlyUsd! > b.netMonthlyUsd! ? s : b)) : null;
-  const headline = headlineOf({ priced, cheapest, bestQ, bestNet, key, V, months });
+  const headline = headlineOf({ priced, cheapest, bestQ, tied, bestNet, key, V, months });
 
   // Notes: no fine-tuning here; how each subject is priced; serving; value; what is not set; limits.
   const spec = sweep.specPath ?? '<spec>';
   notes.unshift(`no fine-tuned run in sweep ${sweep.sweepId} (an fte eval evaluation): no fine-tuning and no training cost are priced; to price fine-tuning against these subjects, run: fte sweep ${spec}`);
   for (const s of priced) {
     const r = s.request;
-    const label = `${s.subject} (${KIND_WORDS[s.kind] ?? s.kind})`;
+    const label = named(s);
     if (r.whatIf && r.pricing === 'api') notes.push(`what-if: ${label} (evaluated on ${r.evaluatedOn}) is priced as ${r.priceKey} API calls on ${r.tokenBasis}; its quality is still that of ${r.evaluatedOn}`);
     else if (r.pricing === 'self-hosted') notes.push(`${label} was evaluated on ${r.evaluatedOn} and is priced as served on ${r.priceKey}, on the ${r.tokenBasis}`);
     else if (s.kind !== 'model') notes.push(`${label} was evaluated on ${r.evaluatedOn} and is priced at ${r.priceKey} on ${/^usage not reported/.test(r.tokenBasis) ? 'estimated tokens (its API reported no usage)' : `the ${r.tokenBasis}`}`);
@@ -206,7 +216,8 @@ export function computeSubjectsCost(inputs: RoiInputs, opts: ComputeRoiOptions =
   }
   if (!value) notes.push('no value per request is set (cost.value): the comparison is on cost and quality; set cost.value.usdPerCorrect, usdPerError, ... to weigh quality in dollars and get net per month');
   const notSet = priced.flatMap((s) => s.parts.filter((p) => p.origin === 'not set').map((p) => `${s.subject} ${p.label}`));
-  if (notSet.length) notes.push(`not set in the spec, counted as $0: ${notSet.join(', ')} (cost.effort.prompting, cost.effort.rag, cost.hourlyRateUsd, cost.labellingUsdPerExample)`);
+  const effortKinds = [...new Set(priced.filter((s) => s.kind === 'prompting' || s.kind === 'rag').map((s) => `cost.effort.${s.kind}`))];
+  if (notSet.length) notes.push(`not set in the spec, counted as $0: ${notSet.join(', ')} (${[...effortKinds, 'cost.hourlyRateUsd', 'cost.labellingUsdPerExample'].join(', ')})`);
   const limited = isLimited(sweep.limits);
   if (limited) notes.push(`the evaluation was limited (${limitFlags(sweep.limits as Record<string, unknown>)}): token counts are those of the cut-down run`);
   if (opts.trainingMfu) notes.push('--training-mfu has no effect here: nothing was trained');
@@ -241,22 +252,29 @@ export function computeSubjectsCost(inputs: RoiInputs, opts: ComputeRoiOptions =
   };
 }
 
-/** The comparison in one sentence: the best net (with value), else the best quality against the cheapest. */
-function headlineOf(a: { priced: SubjectCost[]; cheapest: SubjectCost; bestQ: SubjectCost | null; bestNet: SubjectCost | null; key: string; V: number; months: number }): string {
-  const { priced, cheapest, bestQ, bestNet, key, V, months } = a;
+/** The comparison in one sentence: the best net (with value), else the best quality (a tie said as one) against the cheapest. */
+function headlineOf(a: { priced: SubjectCost[]; cheapest: SubjectCost; bestQ: SubjectCost | null; tied: SubjectCost[]; bestNet: SubjectCost | null; key: string; V: number; months: number }): string {
+  const { priced, cheapest, bestQ, tied, bestNet, key, V, months } = a;
   const vol = `${Math.ceil(V).toLocaleString('en-US')} requests/month`;
   const short = (s: SubjectCost): string => (s.request.pricing === 'self-hosted' ? `self-hosted ${s.request.priceKey}` : `${s.request.priceKey} API`);
-  const label = (s: SubjectCost): string => `${s.subject} (${KIND_WORDS[s.kind] ?? s.kind}, ${short(s)})`;
+  const label = (s: SubjectCost): string => named(s, short(s));
   if (bestNet) {
     const others = priced.filter((s) => s !== bestNet && s.netMonthlyUsd !== null).map((s) => `${s.subject} ${fmtUsd(s.netMonthlyUsd)}`);
     return `${label(bestNet)} nets the most: ${fmtUsd(bestNet.netMonthlyUsd)}/month at ${vol}${others.length ? ` (${others.join(', ')})` : ''}.`;
   }
   if (!bestQ) return `${label(cheapest)} is the cheapest at ${vol} (${fmtUsd(cheapest.monthlyUsd)}/month); no subject has ${key}.`;
-  const vs = priced.filter((s) => s !== bestQ && s.quality !== null).map((s) => `${s.subject} ${fmtQuality(s.quality)}`);
-  const scores = `${label(bestQ)} scores best (${key} ${fmtQuality(bestQ.quality)}${vs.length ? ` vs ${vs.join(', ')}` : ''})`;
+  const vs = priced.filter((s) => !tied.includes(s) && s.quality !== null).map((s) => `${s.subject} ${fmtQuality(s.quality)}`);
+  const against = `${fmtQuality(bestQ.quality)}${vs.length ? ` vs ${vs.join(', ')}` : ''}`;
+  if (tied.length > 1) {
+    const names = tied.map((s) => s.subject);
+    const them = `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]} tie for the best ${key} (${against})`;
+    if (bestQ === cheapest) return `${them}; ${label(bestQ)} is the cheapest at ${vol} (${fmtUsd(bestQ.monthlyUsd)}/month).`;
+    return `${them}; ${label(bestQ)} is the ${tied.length === 2 ? 'cheaper' : 'cheapest'} of them at ${vol} (${fmtUsd(bestQ.monthlyUsd)}/month), ${label(cheapest)} the cheapest (${fmtUsd(cheapest.monthlyUsd)}/month).`;
+  }
+  const scores = `${label(bestQ)} scores best (${key} ${against})`;
   if (bestQ === cheapest) return `${scores} and is the cheapest at ${vol} (${fmtUsd(bestQ.monthlyUsd)}/month).`;
   // Where the best costs no more than the cheapest (exact, src/cost/curve.ts), when it does at a higher volume.
   const curve = (s: SubjectCost) => ({ fixed: s.oneOffUsd / months + s.fixedMonthlyUsd, perRequest: s.perRequestUsd, floor: s.alwaysOnMonthlyUsd, value: 0 });
   const from = noWorseIntervals(curve(bestQ), curve(cheapest)).find(([lo, hi]) => lo > V && !Number.isFinite(hi));
-  return `${scores} but costs ${fmtUsd(bestQ.monthlyUsd - cheapest.monthlyUsd)}/month more than ${cheapest.subject} (${KIND_WORDS[cheapest.kind] ?? cheapest.kind}, ${short(cheapest)}), the cheapest at ${vol}${from ? `; it becomes the cheaper from ${Math.ceil(from[0]).toLocaleString('en-US')} requests/month` : ''}.`;
+  return `${scores} but costs ${fmtUsd(bestQ.monthlyUsd - cheapest.monthlyUsd)}/month more than ${label(cheapest)}, the cheapest at ${vol}${from ? `; it becomes the cheaper from ${Math.ceil(from[0]).toLocaleString('en-US')} requests/month` : ''}.`;
 }

@@ -73,6 +73,8 @@ beforeAll(async () => {
   await evaluation(store, 'eval-always-on', subjects, quality, { ...costSection, servingAlwaysOnDevices: 1 });
   await evaluation(store, 'eval-value', subjects, quality, { ...costSection, value: { usdPerCorrect: 0.01, usdPerError: 0.02 } });
   await evaluation(store, 'eval-no-usage', [subjectRow('api-few', 'prompting', API, [0, 0], { usageNotReported: 10, apiPromptTokens: 1250, apiCompletionTokens: 20, apiTokenizer: 'o200k_base' })], { 'api-few': 0.6 });
+  await evaluation(store, 'eval-tie', [subjectRow('base', 'base', { provider: 'local', model: 'fte-tiny-base', endpoint: 'in-process' }, [400, 50]), subjectRow('api-few', 'prompting', API, [5000, 50]), subjectRow('docs', 'rag', API, [3000, 50])], { base: 0.6, 'api-few': 0.6, docs: 0.5 }, { ...costSection, servingAlwaysOnDevices: 1 });
+  await evaluation(store, 'eval-rag', subjects.slice(1, 3), { 'api-few': 0.6, docs: 0.65 });
   await evaluation(store, 'eval-unknown-size', subjects.slice(0, 1), { zero: 0.3 }, (({ servingThroughputTokensPerSecond: _t, ...c }) => c)(costSection), null);
   await store.close();
 });
@@ -150,6 +152,21 @@ describe('options and other cases', () => {
     expect(x.serving).toMatchObject({ key: 'cpu-core', basis: 'size' });
     expect(x.bestQuality).toBe('api-few');
     expect(x.headline).toMatch(/^api-few \(prompting, gpt-4o-mini API\) scores best \(classify\/f1_macro 0\.600 vs zero 0\.300\)/);
+  });
+  it('a tie for the best quality is said as a tie, with the cheapest of the tied', async () => {
+    const r = (await costForSweep(db.db, { sweepId: 'eval-tie' })) as SubjectsCostReport;
+    expect(r.bestQuality).toBe('api-few');
+    // a subject named after its kind is not labelled twice
+    expect(r.headline).toBe('base and api-few tie for the best classify/f1_macro (0.600 vs docs 0.500); api-few (prompting, gpt-4o-mini API) is the cheapest at 100,000 requests/month ($7.80/month).');
+    expect(r.notes).toContain('base was evaluated on local fte-tiny-base and is priced as served on L4, on the tokens fte-tiny-base was fed and generated');
+    expect(r.notes.join('\n')).toMatch(/counted as \$0: api-few engineering, .* \(cost\.effort\.prompting, cost\.effort\.rag, cost\.hourlyRateUsd, cost\.labellingUsdPerExample\)/);
+    const one = (await costForSweep(db.db, { sweepId: 'eval-no-usage' })) as SubjectsCostReport;
+    expect(one.notes.join('\n')).toMatch(/\(cost\.effort\.prompting, cost\.hourlyRateUsd, cost\.labellingUsdPerExample\)/);
+  });
+  it('the best costs more at this volume and less at a higher one: where it becomes the cheaper (exact)', async () => {
+    const r = (await costForSweep(db.db, { sweepId: 'eval-rag' })) as SubjectsCostReport;
+    // RAG: $70 index + $0.000048 a request; prompting $0.000078 a request: equal at 70 / 0.00003 requests
+    expect(r.headline).toBe('docs (RAG, gpt-4o-mini API) scores best (classify/f1_macro 0.650 vs api-few 0.600) but costs $67.00/month more than api-few (prompting, gpt-4o-mini API), the cheapest at 100,000 requests/month; it becomes the cheaper from 2,333,334 requests/month.');
   });
   it('with cost.value: value and net per subject; the decision is on net', async () => {
     const r = (await costForSweep(db.db, { sweepId: 'eval-value' })) as SubjectsCostReport;
