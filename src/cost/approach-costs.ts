@@ -6,7 +6,10 @@
  * - Prompting and RAG evaluated locally (provider `local`, and every store before schema 4): the
  *   base model with those prompts, served on the same serving device, on the tokens it was fed.
  * - Prompting and RAG evaluated through an API: that model's token prices (its price entry, else
- *   `cost.apiModel`, said so in a note) on the tokens the API reported (`usage`).
+ *   `cost.apiModel`, said so in a note) on the tokens the API reported (`usage`). An API that reported
+ *   no usage (`subjects.usage_not_reported`; in older stores, prompts totalling 0 tokens) is priced on
+ *   estimated tokens (src/eval/subject-tokens.ts: o200k_base counts, else the requests that reported
+ *   it, else the text at `CHARS_PER_TOKEN`), with a note, never as $0.
  * - What-ifs, labelled wherever they appear: `--api-model M` prices prompting and RAG as calls to M;
  *   for a local subject its tokens are then the prompts as built counted with OpenAI's o200k_base
  *   tokenizer at evaluation time (`subjects.api_prompt_tokens`), never the local model's tokens;
@@ -19,6 +22,7 @@
 import type { CostRecord, RunRecord, SubjectRecord } from '../store/queries.js';
 import type { PredictionLengths, RoiInputs } from '../store/roi-inputs.js';
 import type { Subject } from '../eval/types.js';
+import { CHARS_PER_TOKEN, subjectTokensPerRequest, usageNotReported } from '../eval/subject-tokens.js';
 import { UserInputError } from '../errors.js';
 import { fmtUsd } from '../format.js';
 import type { Approach, ApproachInput, CostPart } from './curve.js';
@@ -32,8 +36,7 @@ import type { DriverSpec } from './uncertainty.js';
 /** Hours in an average month (8,760 / 12), for always-on serving devices. */
 export const HOURS_PER_MONTH = 730;
 
-/** Characters per token assumed when no token counts were stored (the usual English BPE rule of thumb). */
-export const CHARS_PER_TOKEN = 4;
+export { CHARS_PER_TOKEN };
 
 /** A request as priced, with where its figures come from. */
 export type PricedRequest = RequestCost & {
@@ -59,10 +62,40 @@ export interface WhatIfs {
   trainingMfu?: number;
 }
 
+/** The stored subject each baseline approach is: `prompting`, `rag`, `base` by default, or the spec's names. */
+export type ApproachSubjects = Record<'prompting' | 'rag' | 'base', Subject>;
+
+/**
+ * The subject each baseline approach takes: the first subject of its kind in spec order (the
+ * baselines' `subjects` rows, stored in evaluation order), else one named after the kind (stores
+ * before schema 4, and a kind the sweep did not evaluate). `notes` says which subject an approach
+ * is when several share its kind, naming the others left out.
+ */
+export function approachSubjects(inputs: Pick<RoiInputs, 'subjects' | 'baselinesRunId' | 'sweep'>): { names: ApproachSubjects; notes: string[] } {
+  const rows = (inputs.subjects ?? []).filter((s) => s.runId === inputs.baselinesRunId);
+  const names = {} as ApproachSubjects;
+  const notes: string[] = [];
+  for (const kind of ['prompting', 'rag', 'base'] as const) {
+    const ofKind = rows.filter((s) => s.kind === kind);
+    names[kind] = ofKind[0]?.subject ?? kind;
+    if (ofKind.length > 1 && kind !== 'base') {
+      const [first, ...others] = ofKind;
+      const label = (s: SubjectRecord): string => `${s.subject} (${s.provider === 'local' || s.endpoint === 'in-process' ? `${s.provider} ${s.model}` : `${s.provider} ${s.model} @ ${s.endpoint}`})`;
+      notes.push(
+        `${NAME[kind]} is subject ${label(first!)}, the first of kind ${kind} in the spec; also of that kind, not priced here: ${others.map(label).join(', ')}: ` +
+          `compare them with fte compare --base ${inputs.sweep.sweepId}:${first!.subject} --head ${inputs.sweep.sweepId}:${others[0]!.subject}`,
+      );
+    }
+  }
+  return { names, notes };
+}
+
 /** What pricing the requests needs. */
 export interface RequestPricing {
   inputs: RoiInputs;
   bestRun: RunRecord;
+  /** The subject of each baseline approach (`approachSubjects`); default the approach's own name. */
+  subjects?: Partial<ApproachSubjects>;
   /** The cost section with the what-ifs applied and `servingDevice` resolved. */
   cost: CostSpec;
   prices: PriceTable;
@@ -74,7 +107,7 @@ export interface RequestPricing {
 const NAME: Record<Approach, string> = { finetuned: 'the fine-tuned model', prompting: 'prompting', rag: 'RAG' };
 
 /** The subject row of a baseline (how it was evaluated), undefined for stores before schema 4. */
-function subjectInfo(inputs: RoiInputs, subject: Subject): SubjectRecord | undefined {
+export function subjectInfo(inputs: Pick<RoiInputs, 'subjects' | 'baselinesRunId'>, subject: Subject): SubjectRecord | undefined {
   return (inputs.subjects ?? []).find((s) => s.subject === subject && s.runId === inputs.baselinesRunId) ?? (inputs.subjects ?? []).find((s) => s.subject === subject);
 }
 
@@ -84,70 +117,132 @@ function subjectInfo(inputs: RoiInputs, subject: Subject): SubjectRecord | undef
  *   a subject has neither token counts nor predictions; UnknownNameError for unknown price names.
  */
 export function priceRequests(p: RequestPricing): Record<Approach, PricedRequest> {
-  const { inputs, bestRun, cost, prices, whatIf, notes } = p;
-  const totalParams = bestRun.totalParams ?? 0;
-  const serving = devicePrice(prices, cost.servingDevice ?? cost.targetDevice).key;
+  const { inputs, bestRun } = p;
   const out = {} as Record<Approach, PricedRequest>;
-  for (const subject of ['finetuned', 'prompting', 'rag'] as const) {
-    const ids = subject === 'finetuned' ? [bestRun.runId] : [bestRun.runId, inputs.baselinesRunId];
-    const runId = subject === 'finetuned' ? bestRun.runId : inputs.baselinesRunId;
-    const stored = storedTokens(inputs.costs, ids, subject);
-    const info = subject === 'finetuned' ? undefined : subjectInfo(inputs, subject);
-    const local = subject === 'finetuned' || !info || info.provider === 'local';
-    const evaluatedOn = subject === 'finetuned' ? `local ${bestRun.runId}` : info ? (local ? `local ${info.model}` : `${info.provider} ${info.model} (${info.endpoint})`) : 'local base model';
-    let tokens = stored?.tokens ?? (info && info.answered > 0 ? { inputTokens: info.promptTokens / info.answered, outputTokens: info.completionTokens / info.answered } : null);
-    let tokenSource: PricedRequest['tokenSource'] = local ? 'measured' : 'reported';
-    let tokenBasis = local ? `tokens ${subject === 'finetuned' ? 'the fine-tuned model' : info?.model ?? 'the base model'} was fed and generated` : `tokens ${info!.model} reported`;
-    if (!tokens) {
-      tokens = estimatedTokens(inputs.predictionLengths, ids, subject);
-      tokenSource = 'estimated';
-      tokenBasis = `tokens estimated from prediction lengths at ${CHARS_PER_TOKEN} characters per token (no token counts stored)`;
-      notes.push(`${subject}: no token counts stored; estimated from prediction lengths at ${CHARS_PER_TOKEN} characters per token`);
-    }
-
-    if (subject !== 'finetuned' && whatIf.apiModel) {
-      // What-if: prompting and RAG as calls to another API model.
-      const model = apiPrice(prices, whatIf.apiModel).key;
-      if (local) {
-        if (info?.apiPromptTokens !== undefined && info.apiCompletionTokens !== undefined && info.answered > 0) {
-          tokens = { inputTokens: info.apiPromptTokens / info.answered, outputTokens: info.apiCompletionTokens / info.answered };
-          tokenSource = 'counted';
-          tokenBasis = `${info.apiTokenizer ?? 'o200k_base'} counts of the prompts built here and of the local answers${/^gpt-|^o\d/.test(model) ? '' : ` (OpenAI's tokenizer; ${model}'s own differs)`}`;
-        } else {
-          tokens = { inputTokens: tokens.inputTokens / CHARS_PER_TOKEN, outputTokens: tokens.outputTokens / CHARS_PER_TOKEN };
-          tokenSource = 'estimated';
-          tokenBasis = `estimated: the local model's tokens / ${CHARS_PER_TOKEN} (about one local token per character, ${CHARS_PER_TOKEN} characters per API token); no tokenizer counts were stored: re-run the sweep with the tokenizer package installed to count them`;
-        }
-      } else {
-        tokenBasis = `tokens ${info!.model} reported${info!.model !== model ? ` (${model}'s tokenizer may count differently)` : ''}`;
-      }
-      out[subject] = { ...requestCost(subject, tokens, cost, prices, totalParams || 1, undefined, { apiModel: model }), tokenSource, tokenBasis, evaluatedOn, whatIf: true };
-      continue;
-    }
-    if (!local) {
-      const priced = hasApiPrice(prices, info!.model);
-      const model = priced ? apiPrice(prices, info!.model).key : apiPrice(prices, cost.apiModel).key;
-      if (!priced) notes.push(`${subject} ran on ${info!.model} at ${info!.endpoint}, which has no price entry: priced as ${model} (cost.apiModel) on the tokens it reported; add its price with cost.prices or --prices FILE`);
-      out[subject] = { ...requestCost(subject, tokens, cost, prices, totalParams || 1, undefined, { apiModel: model }), tokenSource, tokenBasis, evaluatedOn, whatIf: false };
-      continue;
-    }
-    if (subject === 'finetuned' && cost.hostedFinetunedModel) {
-      out[subject] = { ...requestCost(subject, tokens, cost, prices, totalParams || 1), tokenSource, tokenBasis, evaluatedOn, whatIf: false };
-      continue;
-    }
-    if (!cost.servingThroughputTokensPerSecond && !(totalParams > 0)) {
-      throw new UserInputError(`run ${bestRun.runId} has no total_params, so its serving throughput is unknown; set cost.servingThroughputTokensPerSecond in the spec`);
-    }
-    // Throughput (requestCost: the spec's figure first): what this subject's evaluation measured, as its
-    // stored row was priced, when that ran on the serving device; else the run's whole evaluation
-    // there; else from FLOPs.
-    const measured = stored?.measuredTokensPerSecond && devicePrice(prices, stored.device).key === serving ? { device: serving, tokensPerSecond: stored.measuredTokensPerSecond } : evalThroughput(inputs.costs, runId, prices);
-    out[subject] = {
-      ...requestCost(subject, tokens, { ...cost, ...(whatIf.servingMfu ? { servingMfu: whatIf.servingMfu } : {}) }, prices, totalParams || 1, measured, { selfHosted: true }),
-      tokenSource, tokenBasis, evaluatedOn, whatIf: Boolean(whatIf.servingDevice || whatIf.servingMfu),
-    };
+  for (const approach of ['finetuned', 'prompting', 'rag'] as const) {
+    // The stored subject this approach is (its name in eval rows, costs rows and subjects rows).
+    const subject = approach === 'finetuned' ? approach : (p.subjects?.[approach] ?? approach);
+    out[approach] = priceSubject({
+      ...p,
+      subject,
+      who: subject === approach ? approach : `${approach} (${subject})`,
+      ids: approach === 'finetuned' ? [bestRun.runId] : [bestRun.runId, inputs.baselinesRunId],
+      runId: approach === 'finetuned' ? bestRun.runId : inputs.baselinesRunId,
+      finetuned: approach === 'finetuned' ? bestRun : undefined,
+      totalParams: bestRun.totalParams ?? 0,
+      sizeOf: `run ${bestRun.runId}`,
+      apiWhatIf: approach !== 'finetuned',
+    });
   }
   return out;
+}
+
+/** What pricing one subject needs (`priceSubject`). */
+export interface SubjectPricing {
+  inputs: RoiInputs;
+  /** The cost section with the what-ifs applied and `servingDevice` resolved. */
+  cost: CostSpec;
+  prices: PriceTable;
+  whatIf: WhatIfs;
+  /** Notes for the report (appended to). */
+  notes: string[];
+  /** The stored subject (its name in eval, costs and subjects rows). */
+  subject: Subject;
+  /** How notes name it (`prompting (api-few)`). */
+  who: string;
+  /** Runs whose stored costs rows and predictions may hold its tokens, in order of preference. */
+  ids: string[];
+  /** The run whose `eval` costs row gives a measured throughput. */
+  runId: string;
+  /** The fine-tuned run, when this subject is its model (always self-hosted or the hosted offer). */
+  finetuned?: RunRecord;
+  /** Parameters of the model served when self-hosted (0 = unknown). */
+  totalParams: number;
+  /** Whose size `totalParams` is, for the error when it is unknown (`run r1`). */
+  sizeOf: string;
+  /** Whether the `--api-model` what-if applies (prompting and RAG; not the fine-tuned or an extra model). */
+  apiWhatIf: boolean;
+}
+
+/**
+ * Per-request cost of one subject, priced as it ran (module comment): through an API at its model's
+ * prices on the tokens it reported (estimated when it reported none), or self-hosted on the serving
+ * device at the throughput the spec gives, the evaluation measured there, or FLOPs give.
+ * @throws UserInputError when a self-hosted model's size is unknown and no throughput is given or
+ *   measured, or the subject has neither token counts nor predictions; UnknownNameError for unknown
+ *   price names.
+ */
+export function priceSubject(p: SubjectPricing): PricedRequest {
+  const { inputs, cost, prices, whatIf, notes, subject, who, ids, runId, totalParams } = p;
+  const serving = devicePrice(prices, cost.servingDevice ?? cost.targetDevice).key;
+  const stored = storedTokens(inputs.costs, ids, subject);
+  const info = p.finetuned ? undefined : subjectInfo(inputs, subject);
+  const local = p.finetuned !== undefined || !info || info.provider === 'local';
+  const evaluatedOn = p.finetuned ? `local ${p.finetuned.runId}` : info ? (local ? `local ${info.model}` : `${info.provider} ${info.model} (${info.endpoint})`) : 'local base model';
+  // An API that reported no usage stored 0 tokens (and $0 rows): estimate them, never price it as free.
+  const missing = info && !local ? usageNotReported(info) : 0;
+  let tokens = missing > 0 ? null : (stored?.tokens ?? (info && info.answered > 0 ? { inputTokens: info.promptTokens / info.answered, outputTokens: info.completionTokens / info.answered } : null));
+  let tokenSource: PricedRequest['tokenSource'] = local ? 'measured' : 'reported';
+  let tokenBasis = local ? `tokens ${p.finetuned ? 'the fine-tuned model' : info?.model ?? 'the base model'} was fed and generated` : `tokens ${info!.model} reported`;
+  if (missing > 0) {
+    const t = subjectTokensPerRequest(info!);
+    if (t) {
+      tokens = { inputTokens: t.inputTokens, outputTokens: t.outputTokens };
+      tokenSource = t.basis === 'counted' ? 'counted' : 'estimated';
+      tokenBasis = t.text;
+    } else {
+      tokens = estimatedTokens(inputs.predictionLengths, ids, subject);
+      tokenSource = 'estimated';
+      tokenBasis = `usage not reported by the API (${missing} of ${info!.answered} requests): tokens estimated from the test inputs and answers at ${CHARS_PER_TOKEN} characters per token (demonstrations and retrieved context not counted: a low estimate)`;
+    }
+    notes.push(`${who} on ${info!.model}: ${tokenBasis}; priced on that estimate, not as $0`);
+  }
+  if (!tokens) {
+    tokens = estimatedTokens(inputs.predictionLengths, ids, subject);
+    tokenSource = 'estimated';
+    tokenBasis = `tokens estimated from prediction lengths at ${CHARS_PER_TOKEN} characters per token (no token counts stored)`;
+    notes.push(`${who}: no token counts stored; estimated from prediction lengths at ${CHARS_PER_TOKEN} characters per token`);
+  }
+
+  if (p.apiWhatIf && whatIf.apiModel) {
+    // What-if: prompting and RAG as calls to another API model.
+    const model = apiPrice(prices, whatIf.apiModel).key;
+    if (local) {
+      if (info?.apiPromptTokens !== undefined && info.apiCompletionTokens !== undefined && info.answered > 0) {
+        tokens = { inputTokens: info.apiPromptTokens / info.answered, outputTokens: info.apiCompletionTokens / info.answered };
+        tokenSource = 'counted';
+        tokenBasis = `${info.apiTokenizer ?? 'o200k_base'} counts of the prompts built here and of the local answers${/^gpt-|^o\d/.test(model) ? '' : ` (OpenAI's tokenizer; ${model}'s own differs)`}`;
+      } else {
+        tokens = { inputTokens: tokens.inputTokens / CHARS_PER_TOKEN, outputTokens: tokens.outputTokens / CHARS_PER_TOKEN };
+        tokenSource = 'estimated';
+        tokenBasis = `estimated: the local model's tokens / ${CHARS_PER_TOKEN} (about one local token per character, ${CHARS_PER_TOKEN} characters per API token); no tokenizer counts were stored: re-run the sweep with the tokenizer package installed to count them`;
+      }
+    } else if (missing === 0) {
+      tokenBasis = `tokens ${info!.model} reported${info!.model !== model ? ` (${model}'s tokenizer may count differently)` : ''}`;
+    }
+    return { ...requestCost(subject, tokens, cost, prices, totalParams || 1, undefined, { apiModel: model }), tokenSource, tokenBasis, evaluatedOn, whatIf: true };
+  }
+  if (!local) {
+    const priced = hasApiPrice(prices, info!.model);
+    const model = priced ? apiPrice(prices, info!.model).key : apiPrice(prices, cost.apiModel).key;
+    if (!priced) notes.push(`${who} ran on ${info!.model} at ${info!.endpoint}, which has no price entry: priced as ${model} (cost.apiModel) on the tokens it ${missing > 0 ? 'was estimated to use' : 'reported'}; add its price with cost.prices or --prices FILE`);
+    return { ...requestCost(subject, tokens, cost, prices, totalParams || 1, undefined, { apiModel: model }), tokenSource, tokenBasis, evaluatedOn, whatIf: false };
+  }
+  if (p.finetuned && cost.hostedFinetunedModel) {
+    return { ...requestCost('finetuned', tokens, cost, prices, totalParams || 1), tokenSource, tokenBasis, evaluatedOn, whatIf: false };
+  }
+  // Throughput (requestCost: the spec's figure first): what this subject's evaluation measured, as its
+  // stored row was priced, when that ran on the serving device; else the run's whole evaluation
+  // there; else from FLOPs.
+  const measured = stored?.measuredTokensPerSecond && devicePrice(prices, stored.device).key === serving ? { device: serving, tokensPerSecond: stored.measuredTokensPerSecond } : evalThroughput(inputs.costs, runId, prices);
+  const servingMeasured = measured !== undefined && measured.tokensPerSecond > 0 && devicePrice(prices, measured.device).key === serving;
+  if (!cost.servingThroughputTokensPerSecond && !(totalParams > 0) && !servingMeasured) {
+    throw new UserInputError(`${p.sizeOf} has no total_params, so its serving throughput is unknown; set cost.servingThroughputTokensPerSecond in the spec`);
+  }
+  return {
+    ...requestCost(subject, tokens, { ...cost, ...(whatIf.servingMfu ? { servingMfu: whatIf.servingMfu } : {}) }, prices, totalParams || 1, measured, { selfHosted: true }),
+    tokenSource, tokenBasis, evaluatedOn, whatIf: Boolean(whatIf.servingDevice || whatIf.servingMfu),
+  };
 }
 
 function hasApiPrice(prices: PriceTable, name: string): boolean {
@@ -229,8 +324,17 @@ export function alwaysOnMonthlyUsd(r: RequestCost, cost: CostSpec, prices: Price
 
 /** The cost parts of one approach (module comment). */
 export function approachParts(approach: Approach, ctx: PartsContext): CostPart[] {
-  const { requests, cost, prices, userSet } = ctx;
-  const r = requests[approach];
+  return costParts(approach, ctx.requests[approach], ctx);
+}
+
+/**
+ * The cost parts of a request priced as `r` for an approach or a subject kind: serving or API calls
+ * (and the always-on floor); fine-tuning's training, data preparation and retraining (`finetuned`
+ * only: `ctx.training` needed); RAG's index; people's time and labelling from `cost.effort.<kind>`
+ * (`finetuned`, `prompting`, `rag`; none for the base model or an extra model).
+ */
+export function costParts(approach: Approach | 'base' | 'model', r: PricedRequest, ctx: Pick<PartsContext, 'cost' | 'prices' | 'userSet'> & Partial<Pick<PartsContext, 'training' | 'oneTrainingUsd'>>): CostPart[] {
+  const { cost, prices, userSet } = ctx;
   const origin = (path: string, fallback: CostPart['origin'] = 'default'): CostPart['origin'] => (userSet.has(path) ? 'spec' : fallback);
   const parts: CostPart[] = [];
   if (r.pricing === 'self-hosted') {
@@ -242,17 +346,18 @@ export function approachParts(approach: Approach, ctx: PartsContext): CostPart[]
     const hosted = approach === 'finetuned';
     parts.push({ label: `${r.priceKey} API calls`, kind: 'per-request', usd: r.usd, drivers: { [hosted ? 'hosted-price' : 'api-price']: 1 }, origin: r.tokenSource === 'reported' || r.tokenSource === 'measured' ? 'measured' : 'estimated' });
   }
-  if (approach === 'finetuned') {
+  if (approach === 'finetuned' && ctx.training) {
     parts.push({ label: 'training', kind: 'one-off', usd: ctx.training.usd, drivers: { training: 1 }, origin: ctx.training.used === 'measured' ? 'measured' : 'estimated' });
     parts.push({ label: 'data preparation', kind: 'one-off', usd: cost.dataPreparationUsd, drivers: { 'data-preparation': 1 }, origin: origin('dataPreparationUsd', 'not set') });
     if (cost.retrainEveryMonths) {
-      const each = cost.retrainUsd ?? ctx.oneTrainingUsd;
+      const each = cost.retrainUsd ?? ctx.oneTrainingUsd ?? 0;
       parts.push({ label: `retraining every ${cost.retrainEveryMonths} months at ${fmtUsd(each)}`, kind: 'monthly', usd: each / cost.retrainEveryMonths, drivers: cost.retrainUsd !== undefined ? { retraining: 1 } : { training: 1 }, origin: cost.retrainUsd !== undefined ? 'spec' : 'estimated' });
     } else {
       parts.push({ label: 'retraining', kind: 'monthly', usd: 0, drivers: {}, origin: 'not set' });
     }
   }
   if (approach === 'rag') parts.push({ label: 'retrieval index', kind: 'monthly', usd: cost.ragIndexMonthlyUsd, drivers: { 'rag-index': 1 }, origin: origin('ragIndexMonthlyUsd') });
+  if (approach === 'base' || approach === 'model') return parts;
   const e = cost.effort[approach] ?? {};
   const rate = cost.hourlyRateUsd ?? 0;
   const hours = (field: 'engineeringHours' | 'evaluationHours' | 'maintenanceHoursPerMonth', label: string, kind: CostPart['kind'], driver: string): CostPart => {
@@ -297,10 +402,10 @@ export function pricingNotes(requests: Record<Approach, PricedRequest>, cost: Co
   const notes: string[] = [];
   for (const a of ['prompting', 'rag'] as const) {
     const r = requests[a];
-    const label = a === 'rag' ? 'RAG' : 'prompting';
+    const label = `${a === 'rag' ? 'RAG' : 'prompting'}${r.subject !== a ? ` (${r.subject})` : ''}`;
     if (r.whatIf) notes.push(`what-if: ${label} (evaluated on ${r.evaluatedOn}) is priced as ${r.priceKey} API calls on ${r.tokenBasis}; its quality is still that of ${r.evaluatedOn}`);
     else if (r.pricing === 'self-hosted') notes.push(`${label} was evaluated on ${r.evaluatedOn} and is priced as served on ${r.priceKey}, like the fine-tuned model, on the ${r.tokenBasis}`);
-    else notes.push(`${label} was evaluated on ${r.evaluatedOn} and is priced at ${r.priceKey} on the ${r.tokenBasis}`);
+    else notes.push(`${label} was evaluated on ${r.evaluatedOn} and is priced at ${r.priceKey} on ${/^usage not reported/.test(r.tokenBasis) ? 'estimated tokens (its API reported no usage)' : `the ${r.tokenBasis}`}`);
   }
   const selfHosted = (['finetuned', 'prompting', 'rag'] as const).filter((a) => requests[a].pricing === 'self-hosted');
   if (selfHosted.length) {

@@ -7,6 +7,7 @@ import { makeTable } from '../cli/table.js';
 import { fmtUsd } from '../format.js';
 import { breakEvenRangeText, breakEvenShort, fmtMonths, fmtMonthsRange, formatQuality } from './roi.js';
 import type { RoiReport } from './sweep-roi.js';
+import type { SubjectsCostReport } from './subjects-roi.js';
 
 const int = (v: number): string => Math.ceil(v).toLocaleString('en-US');
 
@@ -62,7 +63,7 @@ export function renderRoi(r: RoiReport): string {
     const req = r.requests[a.approach];
     const be = r.breakEven.find((b) => b.against === a.approach);
     const row = [
-      a.approach + (a.approach === r.cheapest ? ' $' : '') + (a.approach === r.bestQuality ? ' *' : ''),
+      a.approach + (req.subject !== a.approach ? ` (${req.subject})` : '') + (a.approach === r.cheapest ? ' $' : '') + (a.approach === r.bestQuality ? ' *' : ''),
       a.pricing ?? '',
       a.qualityCi ? `${fmtQ(a.quality)} [${fmtQ(a.qualityCi[0])}, ${fmtQ(a.qualityCi[1])}]` : fmtQ(a.quality),
       `${Math.round(req.inputTokens + req.systemPromptTokens)}+${Math.round(req.outputTokens)}${tokenSuffix(req.tokenSource)}`,
@@ -106,4 +107,47 @@ export function renderRoi(r: RoiReport): string {
     ...r.notes.map((n) => `Note: ${n}.`),
   ];
   return lines.join('\n');
+}
+
+/**
+ * `fte roi` on an evaluation without a fine-tuned run (src/cost/subjects-roi.ts): the decision line,
+ * the what-ifs, then the subjects table (kind, how each is priced, quality with its interval, tokens,
+ * cost per request and per month, cost per point or, with value, value and net), the cost inputs,
+ * the prices in use and the notes.
+ */
+export function renderSubjectsCost(r: SubjectsCostReport): string {
+  const withValue = r.value !== null;
+  const head = ['subject', 'kind', 'priced as', r.objective.metric, 'tokens/req in+out', 'USD/request', 'USD/month', ...(withValue ? ['value/month', 'net/month'] : ['USD/month per point'])];
+  const table = makeTable(head, { colAligns: head.map((_, i) => (i <= 2 ? 'left' : 'right')) });
+  for (const s of r.subjects) {
+    const req = s.request;
+    table.push([
+      s.subject + (s.subject === r.cheapest ? ' $' : '') + (s.subject === r.bestQuality ? ' *' : ''),
+      s.kind,
+      s.pricing,
+      s.qualityCi ? `${fmtQ(s.quality)} [${fmtQ(s.qualityCi[0])}, ${fmtQ(s.qualityCi[1])}]` : fmtQ(s.quality),
+      `${Math.round(req.inputTokens + req.systemPromptTokens)}+${Math.round(req.outputTokens)}${tokenSuffix(req.tokenSource)}`,
+      fmtUsd(s.perRequestUsd),
+      fmtUsd(s.monthlyUsd),
+      ...(withValue ? [fmtUsd(s.valueMonthlyUsd), fmtUsd(s.netMonthlyUsd)] : [s.usdPerQualityPoint === null ? '-' : fmtUsd(s.usdPerQualityPoint)]),
+    ]);
+  }
+  const inputs = makeTable(['subject', 'cost item', 'kind', 'USD', 'from'], { colAligns: ['left', 'left', 'left', 'right', 'left'] });
+  for (const p of r.costInputs.filter((x) => x.origin !== 'not set')) inputs.push([p.subject, p.label, p.kind, fmtUsd(p.usd), p.origin]);
+  const prices = makeTable(['price', 'figure', 'source', 'date', 'age'], { colAligns: ['left', 'right', 'left', 'left', 'right'] });
+  for (const p of r.prices) prices.push([p.key, p.price, p.url ? `${p.source} ${p.url}` : p.source, p.date, p.ageMonths === null ? '-' : `${p.ageMonths} mo${p.stale ? ' (stale)' : ''}`]);
+  return [
+    `Decision: ${r.headline}`,
+    ...r.whatIfs.map((w) => `What-if: ${w} (not how it ran).`),
+    ...(r.staleWarning ? [`Warning: ${r.staleWarning}.`] : []),
+    '',
+    `Evaluation ${r.sweepId}${r.experiment ? ` (${r.experiment})` : ''}: no fine-tuned run; the evaluated subjects compared on cost and quality, ${r.objective.metric} ${r.objective.goal === 'maximize' ? 'higher' : 'lower'} is better.`,
+    `At ${int(r.monthlyRequests)} requests/month over ${r.months} months. $ = cheapest, * = best quality; quality on the test split with its 95% bootstrap interval.`,
+    table.toString(),
+    'Cost inputs (from: spec = set in the spec; default, measured or estimated by fte; items not set count $0, listed in the notes):',
+    inputs.toString(),
+    'Prices in use:',
+    prices.toString(),
+    ...r.notes.map((n) => `Note: ${n}.`),
+  ].join('\n');
 }

@@ -10,7 +10,7 @@ import type { Subject } from '../eval/types.js';
 import { UserInputError } from '../errors.js';
 import type { CostRecord, EvalResultRecord, RunRecord } from '../store/queries.js';
 import type { RoiInputs } from '../store/roi-inputs.js';
-import { approachInputs, CHARS_PER_TOKEN, DRIVERS, HOURS_PER_MONTH, pricingNotes, priceRequests, type PricedRequest, type WhatIfs } from './approach-costs.js';
+import { approachInputs, approachSubjects, CHARS_PER_TOKEN, DRIVERS, HOURS_PER_MONTH, pricingNotes, priceRequests, type PricedRequest, type WhatIfs } from './approach-costs.js';
 import { secondsForFlops, trainingFlops } from './flops.js';
 import { apiPrice, applyPriceOverrides, BUILTIN_PRICES, devicePrice, priceSourceLabel, pricesInUse, STALE_PRICE_MONTHS, type PriceInUse, type PriceTable } from './prices.js';
 import { computeRoi, type Approach, type CostPart, type RoiResult } from './roi.js';
@@ -75,6 +75,8 @@ export interface TrainingCost {
 }
 
 export interface RoiReport extends RoiResult {
+  /** Which report `fte roi` made: the ROI of fine-tuning (`roi`), or a comparison of evaluated subjects (src/cost/subjects-roi.ts, `subjects`). */
+  kind: 'roi';
   sweepId: string;
   experiment: string | null;
   /** The sweep ran with --limit-train, --limit-eval or --max-steps (numbers are from a cut-down run). */
@@ -141,23 +143,32 @@ export function computeSweepRoi(inputs: RoiInputs, opts: ComputeRoiOptions = {})
   const { cost, prices, notes } = settings;
 
   const completed = runs.filter((r) => r.status === 'completed');
+  if (runs.length === 0 && (inputs.subjects ?? []).some((s) => s.runId === inputs.baselinesRunId)) {
+    // An fte eval evaluation: src/cost/subjects-roi.ts compares its subjects (fte roi does so).
+    const n = new Set((inputs.subjects ?? []).filter((s) => s.runId === inputs.baselinesRunId).map((s) => s.subject)).size;
+    throw new UserInputError(`sweep ${sweep.sweepId} is an evaluation (fte eval: ${n} subject${n === 1 ? '' : 's'}, no fine-tuned run), so there is no fine-tuning to price; fte roi --sweep ${sweep.sweepId} compares its subjects on cost and quality, and fte sweep ${sweep.specPath ?? '<spec>'} trains variants to price against them`);
+  }
   if (completed.length === 0) throw new UserInputError(noCompletedRun(inputs));
-  const metric = qualityMetric(inputs, completed, opts.metric);
+  // Each baseline approach is the subject of its kind (the first in spec order), whatever its name.
+  const { names, notes: subjectNotes } = approachSubjects(inputs);
+  notes.push(...subjectNotes);
+  const nameOf = (a: Approach | 'base'): Subject => (a === 'finetuned' ? a : names[a]);
+  const metric = qualityMetric(inputs, completed, opts.metric, nameOf);
   const { run: bestRun, quality: bestQuality } = pricedRun(inputs, completed, metric, opts.runId);
-  const quality = (s: Subject): number | null => approachQuality(metric.onMetric, s, bestRun.runId, inputs.baselinesRunId);
+  const quality = (a: Approach | 'base'): number | null => approachQuality(metric.onMetric, nameOf(a), bestRun.runId, inputs.baselinesRunId);
   for (const s of ['prompting', 'rag'] as const) {
     if (quality(s) === null) {
-      throw new UserInputError(`sweep ${sweep.sweepId} has no ${s} baseline for ${metric.key} on clean inputs; include '${s}' in the spec's evaluate.baselines and re-run: fte sweep <spec> --no-resume`);
+      throw new UserInputError(`sweep ${sweep.sweepId} has no ${s} baseline (a subject of kind ${s}) for ${metric.key} on clean inputs; include '${s}' (or { kind: '${s}', name, provider }) in the spec's evaluate.baselines and re-run: fte sweep <spec> --no-resume`);
     }
   }
 
   const serving = servingDevice(cost, prices, bestRun.totalParams ?? 0, opts.servingDevice);
   const served: CostSpec = { ...cost, servingDevice: serving.key };
-  const requests = priceRequests({ inputs, bestRun, cost: served, prices, whatIf: settings.whatIf, notes });
+  const requests = priceRequests({ inputs, bestRun, subjects: names, cost: served, prices, whatIf: settings.whatIf, notes });
   const trained = opts.amortise === 'best-run' ? [bestRun] : runs.filter((r) => (r.tokensTrained ?? 0) > 0);
   const training = trainingCost(trained, opts.amortise ?? 'sweep', cost, prices, inputs.costs);
   const oneTraining = trainingCost([bestRun], 'best-run', cost, prices, inputs.costs);
-  const ci = (s: Subject) => approachQualityCi(metric.onMetric, s, bestRun.runId, inputs.baselinesRunId);
+  const ci = (a: Approach) => approachQualityCi(metric.onMetric, nameOf(a), bestRun.runId, inputs.baselinesRunId);
   const partsCtx = { requests, cost: served, prices, training, oneTrainingUsd: oneTraining.usd, userSet: settings.userSet };
   const approaches = approachInputs(partsCtx, { finetuned: bestQuality, prompting: quality('prompting'), rag: quality('rag') }, { finetuned: ci('finetuned'), prompting: ci('prompting'), rag: ci('rag') });
   const baseQuality = quality('base');
@@ -182,6 +193,7 @@ export function computeSweepRoi(inputs: RoiInputs, opts: ComputeRoiOptions = {})
 
   return {
     ...roi,
+    kind: 'roi',
     sweepId: sweep.sweepId,
     experiment: sweep.experiment,
     limited,
@@ -200,7 +212,7 @@ export function computeSweepRoi(inputs: RoiInputs, opts: ComputeRoiOptions = {})
 }
 
 /** The cost settings in force: the stored spec's `cost` section with the what-ifs applied, the price table, volume and horizon. */
-interface RoiSettings {
+export interface RoiSettings {
   cost: CostSpec;
   prices: PriceTable;
   whatIf: WhatIfs;
@@ -213,7 +225,8 @@ interface RoiSettings {
   notes: string[];
 }
 
-function roiSettings(spec: unknown, opts: ComputeRoiOptions): RoiSettings {
+/** The cost settings of a stored spec with the options' what-ifs, prices file, volume and horizon applied. @throws UnknownNameError for unknown price names. */
+export function roiSettings(spec: unknown, opts: ComputeRoiOptions): RoiSettings {
   const { cost: specCostSection, notes, userSet } = specCost(spec);
   // The spec's serving throughput is a figure for its serving device (and utilisation): another drops it.
   const cost: CostSpec = {
@@ -260,7 +273,7 @@ interface QualityMetric {
   available: () => string;
 }
 
-function qualityMetric(inputs: RoiInputs, completed: RunRecord[], requested: string | undefined): QualityMetric {
+function qualityMetric(inputs: RoiInputs, completed: RunRecord[], requested: string | undefined, nameOf: (a: Approach) => Subject): QualityMetric {
   const { sweep, evals } = inputs;
   const completedIds = new Set(completed.map((r) => r.runId));
   const key = requested ?? sweep.objective.metric;
@@ -273,7 +286,7 @@ function qualityMetric(inputs: RoiInputs, completed: RunRecord[], requested: str
       if (!subjects.has(k)) subjects.set(k, new Set());
       subjects.get(k)!.add(e.subject);
     }
-    const full = [...subjects].filter(([, s]) => ['finetuned', 'prompting', 'rag'].every((x) => s.has(x))).map(([k]) => k).sort();
+    const full = [...subjects].filter(([, s]) => (['finetuned', 'prompting', 'rag'] as const).every((x) => s.has(nameOf(x)))).map(([k]) => k).sort();
     return full.length ? full.join(', ') : 'none';
   };
   if (key === 'val_loss') {
@@ -314,7 +327,7 @@ function approachRow<R extends Pick<EvalResultRecord, 'subject' | 'runId'>>(onMe
 }
 
 /** Whether a sweep's stored limits (`limits_json`) name any flag (--limit-train, --limit-eval, --max-steps...). */
-function isLimited(limits: unknown): boolean {
+export function isLimited(limits: unknown): boolean {
   return typeof limits === 'object' && limits !== null && Object.values(limits).some((v) => v !== null && v !== undefined);
 }
 

@@ -302,8 +302,8 @@ export async function evaluateSubject(opts: EvaluateSubjectOptions): Promise<Eva
     const c = completions[j]!;
     const t = c.truncation;
     return {
-      promptTokens: c.promptTokens,
-      completionTokens: c.completionTokens,
+      // An API that reported no usage: unknown (stored NULL), not 0 tokens.
+      ...(c.usageReported === false ? {} : { promptTokens: c.promptTokens, completionTokens: c.completionTokens }),
       ...(c.error !== undefined ? { error: c.error } : {}),
       ...(c.cached ? { cached: true } : {}),
       demonstrations: t ? t.demonstrations : jobs[j]!.prompt.contextIds.length,
@@ -366,6 +366,7 @@ export async function evaluateSubject(opts: EvaluateSubjectOptions): Promise<Eva
     inputsCut: cleanCompletions.filter((c) => (c.truncation?.tokensCut ?? 0) > 0).length,
     noDemonstrations: k > 0 ? cleanCompletions.filter((c, i) => clean[i]!.contextIds.length - (c.truncation?.demonstrationsDropped ?? 0) <= 0).length : 0,
     promptTokens, completionTokens, wallSeconds,
+    usageNotReported: cleanCompletions.filter((c) => c.error === undefined && c.usageReported === false).length,
     ...apiCounts,
   };
   return {

@@ -5,6 +5,7 @@
  * / `fte eval` summaries, `fte show`, `fte compare`, the report).
  */
 import type { SubjectRow } from '../eval/types.js';
+import { CHARS_PER_TOKEN, subjectTokensPerRequest, usageNotReported } from './subject-tokens.js';
 
 /** `local fte-tiny-base`, `openai gpt-4o-mini @ https://api.openai.com/v1`. */
 export function providerLabel(r: Pick<SubjectRow, 'provider' | 'model' | 'endpoint'>): string {
@@ -22,7 +23,7 @@ const ofN = (n: number, total: number): string => `${n} of ${total}`;
 
 /**
  * Plain-language notes on a subject's requests (one line each, prefixed with its name): what the
- * context cut, failed requests, cache hits. Empty when there is nothing to say.
+ * context cut, failed requests, usage the API did not report. Empty when there is nothing to say.
  */
 export function subjectNotes(r: SubjectRow): string[] {
   const out: string[] = [];
@@ -35,7 +36,29 @@ export function subjectNotes(r: SubjectRow): string[] {
   }
   if (r.inputsCut > 0) out.push(`${who}: ${ofN(r.inputsCut, r.examples)} inputs were cut from the left to fit the model's context`);
   if (r.errors > 0) out.push(`${who}: ${ofN(r.errors, r.requests)} requests failed after retries and were scored as empty answers${r.firstError ? ` (first: ${r.firstError})` : ''}`);
+  const missing = usageNotReported(r);
+  if (missing > 0) {
+    const t = subjectTokensPerRequest(r);
+    const how =
+      t?.basis === 'counted' ? `${r.apiTokenizer ?? 'o200k_base'} counts of the prompts as built and of the answers`
+      : t?.basis === 'partial' ? `from the ${r.answered - missing} that reported it`
+      : `fte roi: from the text, ${CHARS_PER_TOKEN} characters per token`;
+    out.push(`${who}: usage not reported by the API for ${ofN(missing, r.answered)} requests: tokens estimated (${how})`);
+  }
   return out;
+}
+
+/**
+ * Tokens per request, `in, out`, for a table cell: as reported (or measured); `~in, out (est.)` when
+ * the API did not report usage and they are estimated (src/eval/subject-tokens.ts); `not reported`
+ * when nothing is known; `-` when no request was answered.
+ */
+export function tokensCell(r: SubjectRow): string {
+  if (!(r.answered > 0)) return '-';
+  const t = subjectTokensPerRequest(r);
+  if (!t) return 'not reported';
+  const cell = `${Math.round(t.inputTokens)}, ${Math.round(t.outputTokens)}`;
+  return t.basis === 'counted' || t.basis === 'partial' ? `~${cell} (est.)` : cell;
 }
 
 /** One short cell: `ok`, `2 errors`, `no demos`, `12 cut`, `40 cached`. */

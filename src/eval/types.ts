@@ -46,7 +46,10 @@ export interface SubjectRow {
   inputsCut: number;
   /** Clean examples that saw no demonstration at all although k > 0. */
   noDemonstrations: number;
-  /** Clean-request totals as the model reported them (API `usage`; local: tokens fed and generated). */
+  /**
+   * Clean-request totals as the model reported them (API `usage`; local: tokens fed and generated).
+   * Requests whose API reported no usage add nothing (see `usageNotReported`).
+   */
   promptTokens: number;
   completionTokens: number;
   wallSeconds: number;
@@ -60,6 +63,13 @@ export interface SubjectRow {
   apiPromptTokens?: number;
   apiCompletionTokens?: number;
   apiTokenizer?: string;
+  /**
+   * Clean answered requests whose API reported no usage (or an absurd one: src/providers/openai.ts
+   * `reportedCount`): `promptTokens` / `completionTokens` leave them out, and cost accounting
+   * estimates their tokens (src/eval/subject-tokens.ts) rather than pricing them at 0. 0 for local
+   * models; absent in stores before schema 6 (unknown).
+   */
+  usageNotReported?: number;
 }
 
 /**
@@ -118,7 +128,7 @@ export interface PredictionRow {
   category?: string;
   /** The fixed label set of the example's classification slice; absent for generation slices. */
   labels?: string[];
-  /** Tokens of this request as the model reported them (API `usage`; local: fed / generated). */
+  /** Tokens of this request as the model reported them (API `usage`; local: fed / generated); absent when the API reported none. */
   promptTokens?: number;
   completionTokens?: number;
   /** Why the request failed (it is scored as an empty answer); absent on success. */

@@ -22,6 +22,7 @@ import { join } from 'node:path';
 import { canonicalJson } from '../canonical-json.js';
 import { UserInputError } from '../errors.js';
 import { makeDirs } from '../fsutil.js';
+import { MAX_REPORTED_TOKENS } from './types.js';
 
 /** What identifies one request: the endpoint, the model, and the request body exactly as sent. */
 export interface CacheKeyParts {
@@ -137,4 +138,5 @@ function isCachedResponse(r: unknown): r is CachedResponse {
   );
 }
 
-const isCount = (v: unknown): boolean => typeof v === 'number' && Number.isInteger(v) && v >= 0;
+/** A token count as the provider accepts one (an entry written before that bound, with an absurd count, is a miss). */
+const isCount = (v: unknown): boolean => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= MAX_REPORTED_TOKENS;

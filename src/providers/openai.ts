@@ -18,6 +18,11 @@
  * message>`, `timeout after 60000 ms (5 attempts)`, `cannot connect to <baseURL>: connect ECONNREFUSED ...`,
  * `malformed JSON response: ...` or `response has no choices`; `complete` never rejects for one request.
  *
+ * Usage: `usage.prompt_tokens` and `usage.completion_tokens` are taken only when both are finite counts
+ * in [0, MAX_REPORTED_TOKENS] (`reportedCount`); otherwise (missing, half missing, negative, absurd) the
+ * answer still counts but `usageReported` is false and both counts are 0, so a broken server can neither
+ * crash the store nor make a subject look free (cost accounting estimates its tokens instead).
+ *
  * With `cacheDir`, successful answers are stored in src/providers/cache.ts's response cache and a request
  * found there is answered from it (`cached: true`, nothing sent). `noCache` skips the lookups but still
  * writes, so it refreshes the cache.
@@ -30,7 +35,9 @@ import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError } from 
 import pLimit from 'p-limit';
 import { UserInputError } from '../errors.js';
 import { ResponseCache, responseCacheKey, type CachedResponse } from './cache.js';
-import type { ChatRequest, Completion, CompletionOptions, OpenAIProviderSpec, Provider } from './types.js';
+import { MAX_REPORTED_TOKENS, type ChatRequest, type Completion, type CompletionOptions, type OpenAIProviderSpec, type Provider } from './types.js';
+
+export { MAX_REPORTED_TOKENS };
 
 export interface OpenAIProviderOptions {
   /** Response cache folder (created when missing). Absent: nothing cached. */
@@ -186,7 +193,18 @@ export function requestOptions(model: string, o: CompletionOptions): Omit<ChatBo
 
 const failed = (error: string): Completion => ({ text: '', promptTokens: 0, completionTokens: 0, finishReason: 'error', error });
 
-/** A successful Completion from a parsed response body, or the one-line reason it is unusable. */
+/**
+ * A reported token count as stored: a finite number in [0, MAX_REPORTED_TOKENS], rounded; anything
+ * else (negative, NaN/Infinity, too large, not a number) is undefined: usage not reported.
+ */
+export function reportedCount(v: unknown): number | undefined {
+  return typeof v === 'number' && Number.isFinite(v) && v >= 0 && v <= MAX_REPORTED_TOKENS ? Math.round(v) : undefined;
+}
+
+/**
+ * A successful Completion from a parsed response body, or the one-line reason it is unusable. Usage is
+ * taken only when both counts pass `reportedCount`; else both are 0 and `usageReported` is false.
+ */
 function parseResponse(response: unknown): Completion | string {
   if (response === undefined || response === null) return 'empty response';
   if (typeof response === 'string') return `response is not JSON: ${quote(response)}`;
@@ -197,15 +215,17 @@ function parseResponse(response: unknown): Completion | string {
   const message = choice?.message;
   if (!message || typeof message !== 'object') return 'response choice has no message';
   if (message.content !== undefined && message.content !== null && typeof message.content !== 'string') return 'response message content is not a string';
-  const count = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? Math.round(v) : undefined);
-  const prompt = count(r.usage?.prompt_tokens);
-  const completion = count(r.usage?.completion_tokens);
+  const usage = r.usage && typeof r.usage === 'object' ? r.usage : undefined;
+  const prompt = reportedCount(usage?.prompt_tokens);
+  const completion = reportedCount(usage?.completion_tokens);
+  // Usage counts only when both numbers are sane: a half-reported or absurd usage is not reported.
+  const reported = prompt !== undefined && completion !== undefined;
   return {
     text: typeof message.content === 'string' ? message.content : '',
-    promptTokens: prompt ?? 0,
-    completionTokens: completion ?? 0,
+    promptTokens: reported ? prompt : 0,
+    completionTokens: reported ? completion : 0,
     finishReason: typeof choice!.finish_reason === 'string' && choice!.finish_reason !== '' ? choice!.finish_reason : 'unknown',
-    usageReported: prompt !== undefined && completion !== undefined,
+    usageReported: reported,
   };
 }
 

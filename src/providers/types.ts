@@ -55,6 +55,13 @@ export interface Truncation {
   tokensCut: number;
 }
 
+/**
+ * Most tokens one request may report (`usage.prompt_tokens` or `usage.completion_tokens`). No model's
+ * context is near it; a larger figure is a broken server, and taking it would overflow the store's
+ * per-request INTEGER columns (2^31 - 1) and price one request at millions of dollars.
+ */
+export const MAX_REPORTED_TOKENS = 1e9;
+
 /** One request's answer. */
 export interface Completion {
   /** The completion text, cut before a stop sequence ('' when `error` is set). */

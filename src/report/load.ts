@@ -177,7 +177,10 @@ function roiMetric(data: ReportData): string | undefined {
     if (!subjects.has(k)) subjects.set(k, new Set());
     subjects.get(k)!.add(r.subject);
   }
-  const full = [...subjects].filter(([, v]) => ['finetuned', 'prompting', 'rag'].every((x) => v.has(x))).map(([k]) => k.split('\u0000') as [string, string]);
+  // Prompting and RAG are the first subjects of their kind (as fte roi takes them), else the subjects named so.
+  const ofKind = (kind: string): string => data.baselines.subjects?.find((x) => x.kind === kind)?.subject ?? kind;
+  const names = ['finetuned', ofKind('prompting'), ofKind('rag')];
+  const full = [...subjects].filter(([, v]) => names.every((x) => v.has(x))).map(([k]) => k.split('\u0000') as [string, string]);
   if (full.length === 0) return undefined;
   const m = preferredMetric(full.map(([, metric]) => metric));
   const hit = full.find(([slice, metric]) => metric === m && slice !== 'all') ?? full.find(([, metric]) => metric === m)!;

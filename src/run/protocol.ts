@@ -55,5 +55,5 @@ export type WorkerMessage =
   | { type: 'phase'; runId: string; phase: string }
   /** `errorKind: 'input'`: the run failed on bad input (spec, data, model files: a UserInputError), which a retry cannot fix. */
   | { type: 'end'; outcome: RunOutcome; errorKind?: 'input' }
-  | { type: 'baselines-done'; rows: EvalRow[]; confusion?: ConfusionRow[]; predictions: PredictionRow[]; subjects?: SubjectRow[]; usage: Partial<Record<Subject, SubjectUsage>>; costs: CostRow[] }
+  | { type: 'baselines-done'; rows: EvalRow[]; confusion?: ConfusionRow[]; predictions: PredictionRow[]; subjects?: SubjectRow[]; usage: Partial<Record<Subject, SubjectUsage>>; costs: CostRow[]; /** Parameters of the local base model, when one was loaded. */ totalParams?: number }
   | { type: 'error'; runId: string | null; message: string };

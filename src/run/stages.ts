@@ -151,6 +151,7 @@ export async function runBaselinesTask(msg: BaselinesMessage, send: (m: WorkerMe
   const { createLocalProvider, openProvider } = await import('../providers/index.js');
   const { costOfRun, costSpec, resolvePrices } = await import('../cost/index.js');
   const { evaluationSubjects } = await import('../experiment/subjects.js');
+  const { subjectTokensPerRequest } = await import('../eval/subject-tokens.js');
   const backend = await initBackend(context.backend);
   const loaded: { dispose(): void }[] = [];
   let baseLm: Awaited<ReturnType<typeof loadForInference>> | null = null;
@@ -205,8 +206,14 @@ export async function runBaselinesTask(msg: BaselinesMessage, send: (m: WorkerMe
         confusion.push(...r.confusion);
         predictions.push(...r.predictions);
         subjects.push(r.subjectRow);
-        // Tokens per request are over the answered requests (a failed one reported no usage).
-        usage[subject.name] = { ...usageOf(r), examples: r.subjectRow.answered };
+        // Tokens per request are over the answered requests (a failed one reported no usage). An API
+        // that reported no usage is priced on estimated tokens (src/eval/subject-tokens.ts), never as
+        // 0; with nothing to estimate from here, no per-request row (fte roi estimates from the text).
+        const perRequest = subjectTokensPerRequest(r.subjectRow);
+        if (perRequest) {
+          const answered = r.subjectRow.answered;
+          usage[subject.name] = { ...usageOf(r), examples: answered, promptTokens: perRequest.inputTokens * answered, completionTokens: perRequest.outputTokens * answered };
+        }
         if (provider.type !== 'local' && hasApiPrice(provider.model)) apiModels[subject.name] = provider.model;
         providers[subject.name] = provider.type;
         if (provider.type === 'local') {
@@ -245,7 +252,7 @@ export async function runBaselinesTask(msg: BaselinesMessage, send: (m: WorkerMe
   confusion.push(...majority.confusion);
   const cost = costSpec(context.cost);
   const costs = costOfRun({ method: 'lora', eval: { wallSeconds, tokens }, usage, apiModels, providers, ...(totalParams ? { totalParams } : {}), cost, prices: resolvePrices(cost.prices) });
-  return { type: 'baselines-done', rows, confusion, predictions, subjects, usage, costs };
+  return { type: 'baselines-done', rows, confusion, predictions, subjects, usage, costs, ...(totalParams ? { totalParams } : {}) };
 }
 
 

@@ -22,7 +22,7 @@ import { createProgress, type ProgressSink } from './progress.js';
 import type { RunOutcome } from '../store/types.js';
 import type { SweepContext, WorkerMessage } from './protocol.js';
 import { evaluationSubjects } from '../experiment/subjects.js';
-import { promptLabel, providerLabel, subjectNotes, subjectStatusCell } from '../eval/subject-notes.js';
+import { promptLabel, providerLabel, subjectNotes, subjectStatusCell, tokensCell } from '../eval/subject-notes.js';
 import type { SubjectRow } from '../eval/types.js';
 import { baselineRunId, responseCacheDir } from '../store/ids.js';
 import { makeTable } from '../cli/table.js';
@@ -371,7 +371,7 @@ export async function runSweep(opts: RunSweepOptions): Promise<RunSweepResult> {
           sink.variantStarted(runLabel, label);
           const r = await pool!.run({ runId: null, message: { type: 'baselines', context } });
           if (r.kind === 'done' && r.message.type === 'baselines-done') {
-            await store.writeBaselineResults(sweepId!, r.message.rows, r.message.predictions, r.message.costs, r.message.confusion, r.message.subjects);
+            await store.writeBaselineResults(sweepId!, r.message.rows, r.message.predictions, r.message.costs, r.message.confusion, r.message.subjects, r.message.totalParams !== undefined ? { totalParams: r.message.totalParams } : {});
             sink.variantEnded(runLabel, 'completed', `${r.message.rows.length} metric rows`);
           } else {
             count(cancelled ? 'interrupted' : 'failed');
@@ -655,7 +655,7 @@ export function subjectLines(result: Pick<SweepResult, 'subjects' | 'objective'>
       providerLabel(x),
       promptLabel(x),
       v ? `${v.value.toFixed(4)}${v.ciLow !== null && v.ciHigh !== null ? ` [${v.ciLow.toFixed(4)}, ${v.ciHigh.toFixed(4)}]` : ''}` : '-',
-      x.answered > 0 ? `${Math.round(x.promptTokens / x.answered)}, ${Math.round(x.completionTokens / x.answered)}` : '-',
+      tokensCell(x),
       subjectStatusCell(x),
     ]);
   }

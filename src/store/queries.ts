@@ -679,6 +679,7 @@ export async function subjectRecords(db: Db, sel: ResultSelector): Promise<Subje
     ...(num(s.api_prompt_tokens) !== null ? { apiPromptTokens: num(s.api_prompt_tokens)! } : {}),
     ...(num(s.api_completion_tokens) !== null ? { apiCompletionTokens: num(s.api_completion_tokens)! } : {}),
     ...(s.api_tokenizer !== null && s.api_tokenizer !== undefined ? { apiTokenizer: String(s.api_tokenizer) } : {}),
+    ...(num(s.usage_not_reported) !== null ? { usageNotReported: num(s.usage_not_reported)! } : {}),
   }));
 }
 

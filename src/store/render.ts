@@ -7,7 +7,7 @@ import { makeTable } from '../cli/table.js';
 import { UnknownNameError } from '../errors.js';
 import { METRICS, scaleLabel } from '../eval/metrics/registry.js';
 import type { ConfusionRecord, CurveSummary, EvalResultRecord, RunDetail, RunList, RunRecord, SubjectRecord } from './queries.js';
-import { promptLabel, providerLabel, subjectNotes, subjectStatusCell } from '../eval/subject-notes.js';
+import { promptLabel, providerLabel, subjectNotes, subjectStatusCell, tokensCell } from '../eval/subject-notes.js';
 import type { QueryResult } from './sql.js';
 
 /** 4 significant digits; exponent form below 1e-3 (learning rates); integers as they are. */
@@ -247,7 +247,7 @@ function subjectsSection(rows: SubjectRecord[]): string[] {
   if (rows.length === 0) return [];
   const t = table(['subject', 'provider / model', 'prompt', 'examples', 'tokens/request in, out', 'requests']);
   for (const r of rows) {
-    t.push([r.subject, providerLabel(r), promptLabel(r), fmt(r.examples), r.answered > 0 ? `${Math.round(r.promptTokens / r.answered)}, ${Math.round(r.completionTokens / r.answered)}` : '-', subjectStatusCell(r)]);
+    t.push([r.subject, providerLabel(r), promptLabel(r), fmt(r.examples), tokensCell(r), subjectStatusCell(r)]);
   }
   return ['', 'subjects (how each was evaluated, test split)', t.toString(), ...rows.flatMap((r) => subjectNotes(r)).map((n) => `note: ${n}`)];
 }

@@ -41,6 +41,8 @@ export interface RoiInputs {
   sweepsWithCompletedRuns: SweepRecord[];
   /** How the baselines were evaluated (provider, model); empty for stores before schema 4. */
   subjects?: SubjectRecord[];
+  /** Parameters of the local base model the baselines were evaluated on (`runs.total_params` of the pseudo-run); null when not recorded. */
+  baselinesTotalParams?: number | null;
 }
 
 /**
@@ -66,7 +68,15 @@ export async function readRoiInputs(db: Db, opts: { sweepId?: string } = {}): Pr
     predictionLengths: await predictionLengths(db, sweep.sweepId),
     sweepsWithCompletedRuns,
     subjects: await subjectRecords(db, { runIds: [baselineRunId(sweep.sweepId)] }),
+    baselinesTotalParams: await baselinesTotalParams(db, sweep.sweepId),
   };
+}
+
+/** `runs.total_params` of a sweep's baselines pseudo-run, or null. */
+async function baselinesTotalParams(db: Db, sweepId: string): Promise<number | null> {
+  const rows = await db.all(`SELECT total_params FROM runs WHERE run_id = $1`, [baselineRunId(sweepId)]);
+  const v = rows[0]?.total_params;
+  return v === null || v === undefined ? null : Number(v);
 }
 
 /** Mean clean prediction lengths per (run, subject) of a sweep and its baselines: one grouped query. */

@@ -32,16 +32,18 @@
  *               prompt_tokens, completion_tokens, error, cached, demonstrations, demonstrations_dropped, tokens_cut)
  *     -- category: the example's slice (NULL when uncategorised); labels_json: its classification
  *     -- slice's fixed label set (JSON array; NULL otherwise), so two subjects can be paired per slice;
- *     -- prompt/completion_tokens: the request's usage as the provider reported it; error: why the
+ *     -- prompt/completion_tokens: the request's usage as the provider reported it (NULL when it reported none); error: why the
  *     -- request failed (scored as an empty answer); demonstrations(_dropped), tokens_cut: what a local
  *     -- model's context cut (NULL in rows written before schema 4)
  *   subjects(run_id, subject, kind, prompt, k, provider, model, endpoint, examples, answered, requests, errors, first_error,
  *            cached, demonstrations_dropped, inputs_cut, no_demonstrations, prompt_tokens, completion_tokens, wall_seconds,
- *            api_prompt_tokens, api_completion_tokens, api_tokenizer)
+ *            api_prompt_tokens, api_completion_tokens, api_tokenizer, usage_not_reported)
  *     -- how each subject was evaluated: kind finetuned | base | prompting | rag | model; provider local |
  *     -- openai; counts over clean examples except requests / errors / cached (every request);
  *     -- api_*: the same answered requests counted with an OpenAI tokenizer (api_tokenizer, o200k_base),
- *     -- the prompts as built before any truncation (NULL when the tokenizer is not installed, and before schema 5)
+ *     -- the prompts as built before any truncation (NULL when the tokenizer is not installed, and before schema 5);
+ *     -- usage_not_reported: clean answered requests whose API reported no (or no sane) usage, so prompt/completion_tokens
+ *     -- leave them out and cost estimates their tokens (0 for local models; NULL before schema 9: unknown)
  *   reviews(run_id, example_id, reviewer, seq, rubric_json, baseline_subject, baseline_run_id, run_position,
  *           run_scores_json, baseline_scores_json, preference, note, complete, source, updated_at)
  *     -- fte review: one row per (run, example, reviewer), rewritten after every answer (complete once all
@@ -60,8 +62,8 @@
  * points when `fte show` reads a curve.
  *
  * Baselines (untuned base model, prompting, RAG) are evaluated once per sweep and stored under a
- * pseudo-run `<sweep_id>:baselines` with `runs.kind = 'baselines'`; `run_summary` and run listings
- * only show `kind = 'variant'`.
+ * pseudo-run `<sweep_id>:baselines` with `runs.kind = 'baselines'` (its `total_params`: the local base
+ * model's parameter count, when one was loaded); `run_summary` and run listings only show `kind = 'variant'`.
  *
  * No foreign-key constraints: DuckDB checks them eagerly and they forbid updating referenced rows;
  * the keys are documented above and kept by the one writer (src/store/writer.ts).
@@ -70,7 +72,7 @@ import { paramsSchema } from '../experiment/schema.js';
 import type { TxHandle } from './db.js';
 
 /** The schema version this build writes and reads. */
-export const SCHEMA_VERSION = 8;
+export const SCHEMA_VERSION = 9;
 
 /** One forward migration: DDL run in one transaction, then `schema_version` gets a row. */
 export interface Migration {
@@ -343,6 +345,11 @@ export const MIGRATIONS: Migration[] = [
         updated_at TIMESTAMP NOT NULL
       )`,
     ],
+  },
+  {
+    version: 9,
+    description: 'subjects: usage_not_reported (clean answered requests whose API reported no usage; their tokens are estimated, never priced as 0)',
+    statements: [`ALTER TABLE subjects ADD COLUMN usage_not_reported INTEGER`],
   },
 ];
 

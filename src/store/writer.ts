@@ -149,8 +149,11 @@ const PREDICTION_COLUMNS: AppendColumn<PredictionRow & { runId: string }>[] = [
   { type: INTEGER, get: (r) => intOrNull(r.demonstrationsDropped) },
   { type: INTEGER, get: (r) => intOrNull(r.tokensCut) },
 ];
+/** A per-request count for an INTEGER column: rounded; NULL (unknown) when absent, not finite or outside the int32 range, so one absurd figure never fails a write. */
 function intOrNull(x: number | undefined): number | null {
-  return x === undefined || !Number.isFinite(x) ? null : Math.round(x);
+  if (x === undefined || !Number.isFinite(x)) return null;
+  const v = Math.round(x);
+  return v >= -2147483648 && v <= 2147483647 ? v : null;
 }
 const SUBJECT_COLUMNS: AppendColumn<SubjectRow & { runId: string }>[] = [
   { type: VARCHAR, get: (r) => r.runId },
@@ -176,6 +179,7 @@ const SUBJECT_COLUMNS: AppendColumn<SubjectRow & { runId: string }>[] = [
   { type: BIGINT, get: (r) => (r.apiPromptTokens !== undefined && Number.isFinite(r.apiPromptTokens) ? BigInt(Math.round(r.apiPromptTokens)) : null) },
   { type: BIGINT, get: (r) => (r.apiCompletionTokens !== undefined && Number.isFinite(r.apiCompletionTokens) ? BigInt(Math.round(r.apiCompletionTokens)) : null) },
   { type: VARCHAR, get: (r) => r.apiTokenizer ?? null },
+  { type: INTEGER, get: (r) => intOrNull(r.usageNotReported) },
 ];
 const COST_COLUMNS: AppendColumn<CostRow & { runId: string }>[] = [
   { type: VARCHAR, get: (r) => r.runId },
@@ -455,18 +459,21 @@ export class Store extends StoreReader {
    * pseudo-run `baselineRunId(sweepId)` (`runs.kind = 'baselines'`, status `completed`), replacing
    * any earlier ones, in one transaction. Listings and `run_summary` ignore it; `evalResults`,
    * `predictions` and `costs` for the sweep include it.
+   * `opts.totalParams`: parameters of the local base model the subjects were evaluated on (kept in
+   * `runs.total_params` of the pseudo-run, so that `fte roi` can size its serving without a variant run).
    * @returns the pseudo-run id
    */
-  async writeBaselineResults(sweepId: string, rows: EvalRow[], predictions: PredictionRow[], costs: CostRow[], confusion: ConfusionRow[] = [], subjects: SubjectRow[] = []): Promise<string> {
+  async writeBaselineResults(sweepId: string, rows: EvalRow[], predictions: PredictionRow[], costs: CostRow[], confusion: ConfusionRow[] = [], subjects: SubjectRow[] = [], opts: { totalParams?: number } = {}): Promise<string> {
     this.writable();
     const runId = baselineRunId(sweepId);
     const now = nowSql();
+    const totalParams = opts.totalParams !== undefined && Number.isFinite(opts.totalParams) && opts.totalParams > 0 ? Math.round(opts.totalParams) : null;
     await this.db.transaction(async (tx) => {
       await tx.run(
-        `INSERT INTO runs (run_id, sweep_id, kind, variant_key, method, status, started_at, finished_at)
-         VALUES ($1, $2, 'baselines', NULL, NULL, 'completed', $3::TIMESTAMP, $3::TIMESTAMP)
-         ON CONFLICT (run_id) DO UPDATE SET finished_at = excluded.finished_at, status = 'completed'`,
-        [runId, sweepId, now],
+        `INSERT INTO runs (run_id, sweep_id, kind, variant_key, method, status, started_at, finished_at, total_params)
+         VALUES ($1, $2, 'baselines', NULL, NULL, 'completed', $3::TIMESTAMP, $3::TIMESTAMP, $4)
+         ON CONFLICT (run_id) DO UPDATE SET finished_at = excluded.finished_at, status = 'completed', total_params = excluded.total_params`,
+        [runId, sweepId, now, totalParams],
       );
       await this.replaceResults(tx, runId, rows, predictions, costs, [], true, confusion, subjects);
     });

@@ -10,7 +10,7 @@ import { roiForSweep, type RoiReport } from '../../src/report/roi.js';
 import { renderRoi } from '../../src/cost/render.js';
 import { userSetPaths } from '../../src/cost/sweep-roi.js';
 import { openStore, type Store } from '../../src/store/index.js';
-import type { EvalRow, Subject, SubjectRow } from '../../src/eval/types.js';
+import type { EvalRow, PredictionRow, Subject, SubjectRow } from '../../src/eval/types.js';
 import type { RunOutcome } from '../../src/store/types.js';
 import Roi from '../../src/commands/roi.js';
 
@@ -93,6 +93,35 @@ async function sweep(
   await store.finishSweep(sweepId, 'completed');
 }
 
+/** A subjects row as the evaluation writes it: `tokens` are the clean totals over 10 answered requests. */
+const subjectRow = (subject: string, kind: SubjectRow['kind'], on: { provider: string; model: string; endpoint: string }, tokens: [number, number], extra: Partial<SubjectRow> = {}): SubjectRow => ({
+  subject, kind, prompt: kind === 'rag' ? 'bm25' : kind === 'prompting' ? 'few_shot' : 'zero_shot', k: kind === 'prompting' || kind === 'rag' ? 2 : 0,
+  ...on, examples: 10, answered: 10, requests: 10, errors: 0, cached: 0, demonstrationsDropped: 0, inputsCut: 0, noDemonstrations: 0,
+  promptTokens: tokens[0], completionTokens: tokens[1], wallSeconds: 1, ...extra,
+});
+const API = { provider: 'openai', model: 'gpt-4o-mini', endpoint: 'https://api.example.test/v1' };
+const LOCAL = { provider: 'local', model: 'fte-tiny-base', endpoint: 'in-process' };
+
+/**
+ * A sweep whose baselines (and extra models) are named subjects, stored as the evaluation stores them:
+ * eval rows, subjects rows in spec order, and the costs rows priced at evaluation time.
+ */
+async function namedSweep(store: Store, sweepId: string, runs: RunOutcome[], subjects: SubjectRow[], quality: Record<string, number>, specCost: Record<string, unknown> = costSection, predictions: PredictionRow[] = []): Promise<void> {
+  const objective = { metric: 'classify/f1_macro', goal: 'maximize' as const };
+  await store.upsertExperiment({ name: 'email', specPath: 'experiments/x.ts', specHash: 'h', objective });
+  await store.createSweep({ experimentId: 'email', sweepId, specJson: { name: 'email', cost: specCost }, objective, startedAt: `2026-11-29T07:${String(10 + seq++)}:00Z` });
+  for (const r of runs) {
+    await store.startRun({ runId: r.runId, sweepId, variantKey: r.variantKey, method: r.method, params: {} });
+    await store.writeRunOutcome(r);
+  }
+  const usage = Object.fromEntries(subjects.filter((x) => x.answered > 0).map((x) => [x.subject, { examples: x.answered, promptTokens: x.promptTokens, completionTokens: x.completionTokens }]));
+  const apiModels = Object.fromEntries(subjects.filter((x) => x.provider !== 'local' && x.model === 'gpt-4o-mini').map((x) => [x.subject, x.model]));
+  const providers = Object.fromEntries(subjects.map((x) => [x.subject, x.provider]));
+  const rows = Object.entries(quality).map(([subject, v]) => evalRow(subject, v));
+  await store.writeBaselineResults(sweepId, rows, predictions, costOfRun({ method: 'lora', usage, apiModels, providers, totalParams: N, cost, prices }), [], subjects);
+  await store.finishSweep(sweepId, 'completed');
+}
+
 const goodBaselines = [evalRow('prompting', 0.6), evalRow('rag', 0.65), evalRow('base', 0.3), evalRow('prompting', 0.4, 'rougeL', 'subject'), evalRow('rag', 0.45, 'rougeL', 'subject')];
 
 beforeAll(async () => {
@@ -115,6 +144,25 @@ beforeAll(async () => {
     retrainEveryMonths: 6,
     value: { usdPerCorrect: 0.01, usdPerError: 0.02 },
   });
+  // named baselines: two of kind prompting (the first in spec order is priced), one of kind rag
+  await namedSweep(store, 'named', [outcome('m1', 'completed', 1e6, 3600, 0.7)], [
+    subjectRow('zero', 'base', LOCAL, [400, 50]),
+    subjectRow('api-few', 'prompting', API, [5000, 50]),
+    subjectRow('served', 'prompting', { provider: 'openai', model: 'base:good', endpoint: 'http://127.0.0.1:8080/v1' }, [2000, 20]),
+    subjectRow('docs', 'rag', API, [3000, 50]),
+  ], { zero: 0.3, 'api-few': 0.6, served: 0.55, docs: 0.65 });
+  await namedSweep(store, 'named-norag', [outcome('m2', 'completed', 1e6, 3600, 0.7)], [subjectRow('api-few', 'prompting', API, [5000, 50])], { 'api-few': 0.6 });
+  // an API that reported no usage: o200k counts for prompting, nothing at all for RAG (text length), a store before schema 6 for the extra model
+  const noUsage = { usageNotReported: 10, promptTokens: 0, completionTokens: 0 };
+  const pred = (subject: string, i: number): PredictionRow => ({ subject, perturbation: 'none', exampleId: `L${i}`, input: 'x'.repeat(400), reference: ' spam', prediction: 'y'.repeat(8), scores: {} });
+  await namedSweep(store, 'no-usage', [outcome('u1', 'completed', 1e6, 3600, 0.7)], [
+    subjectRow('api-few', 'prompting', API, [0, 0], { ...noUsage, apiPromptTokens: 1250, apiCompletionTokens: 20, apiTokenizer: 'o200k_base' }),
+    subjectRow('docs', 'rag', API, [0, 0], noUsage),
+  ], { 'api-few': 0.6, docs: 0.65 }, costSection, Array.from({ length: 10 }, (_, i) => pred('docs', i)));
+  await namedSweep(store, 'no-usage-old', [outcome('u2', 'completed', 1e6, 3600, 0.7)], [
+    subjectRow('prompting', 'prompting', API, [0, 0], { apiPromptTokens: 1250, apiCompletionTokens: 20 }),
+    subjectRow('rag', 'rag', API, [3000, 50]),
+  ], { prompting: 0.6, rag: 0.65 });
   // the latest sweep (started last): two completed runs and a failed one
   await sweep(store, 'good-sweep', [outcome('r1', 'completed', 1e6, 3600, 0.7), outcome('r2', 'completed', 2e6, 7200, 0.8), outcome('r3', 'failed', 0, 0, null)], goodBaselines);
   await store.close();
@@ -307,6 +355,59 @@ describe('like with like: each approach priced as what it ran on', () => {
   });
 });
 
+describe('named baselines: each approach is the subject of its kind', () => {
+  let r: RoiReport;
+  beforeAll(async () => {
+    r = await roiForSweep(db.db, { sweepId: 'named' });
+  });
+  it('prompting is the first subject of kind prompting in spec order, RAG the subject of kind rag, the base the subject of kind base', () => {
+    expect(r.approaches.map((a) => [a.approach, a.quality])).toEqual([['finetuned', 0.7], ['prompting', 0.6], ['rag', 0.65]]);
+    expect(r.baseQuality).toBe(0.3);
+    expect(r.requests.prompting).toMatchObject({ subject: 'api-few', pricing: 'api', priceKey: 'gpt-4o-mini', inputTokens: 500, outputTokens: 5, tokenSource: 'reported' });
+    expect(r.requests.prompting.usd).toBeCloseTo(78e-6, 15);
+    expect(r.requests.rag).toMatchObject({ subject: 'docs', inputTokens: 300 });
+    expect(r.requests.rag.usd).toBeCloseTo(48e-6, 15);
+    const ci = r.approaches.find((a) => a.approach === 'prompting')!.qualityCi!;
+    expect(ci[0]).toBeCloseTo(0.5, 12);
+  });
+  it('says which subject each approach is, and which others of the same kind it left out', () => {
+    expect(r.notes).toContain("prompting is subject api-few (openai gpt-4o-mini @ https://api.example.test/v1), the first of kind prompting in the spec; also of that kind, not priced here: served (openai base:good @ http://127.0.0.1:8080/v1): compare them with fte compare --base named:api-few --head named:served");
+    expect(r.notes.join('\n')).not.toMatch(/rag is subject docs/);
+    expect(r.notes).toContain('prompting (api-few) was evaluated on openai gpt-4o-mini (https://api.example.test/v1) and is priced at gpt-4o-mini on the tokens gpt-4o-mini reported');
+  });
+  it('the table names the subject beside the approach', () => {
+    const text = renderRoi(r);
+    expect(text).toMatch(/│ prompting \(api-few\)/);
+    expect(text).toMatch(/│ rag \(docs\)/);
+  });
+  it('no subject of kind rag: one line naming the kind and how to add it', async () => {
+    await expect(roiForSweep(db.db, { sweepId: 'named-norag' })).rejects.toThrow(/^sweep named-norag has no rag baseline \(a subject of kind rag\) for classify\/f1_macro on clean inputs; include 'rag' \(or \{ kind: 'rag', name, provider \}\) in the spec's evaluate\.baselines and re-run/);
+  });
+});
+
+describe('an API that reported no usage is never priced as free', () => {
+  it('prompting on the o200k_base counts of its prompts, RAG from the text at 4 characters per token; each said in a note', async () => {
+    const r = await roiForSweep(db.db, { sweepId: 'no-usage' });
+    // 1,250 / 10 = 125 in, 20 / 10 = 2 out at gpt-4o-mini
+    expect(r.requests.prompting).toMatchObject({ subject: 'api-few', inputTokens: 125, outputTokens: 2, tokenSource: 'counted', pricing: 'api' });
+    expect(r.requests.prompting.usd).toBeCloseTo((125 * 0.15 + 2 * 0.6) / 1e6, 15);
+    // 400 characters in, 8 out, at 4 characters per token
+    expect(r.requests.rag).toMatchObject({ subject: 'docs', inputTokens: 100, outputTokens: 2, tokenSource: 'estimated' });
+    expect(r.requests.rag.usd).toBeCloseTo((100 * 0.15 + 2 * 0.6) / 1e6, 15);
+    expect(r.approaches.every((a) => a.perRequestUsd > 0)).toBe(true);
+    const notes = r.notes.join('\n');
+    expect(notes).toMatch(/prompting \(api-few\) on gpt-4o-mini: usage not reported by the API \(10 of 10 requests\): tokens estimated as o200k_base counts of the prompts as built and of the answers; priced on that estimate, not as \$0/);
+    expect(notes).toMatch(/rag \(docs\) on gpt-4o-mini: usage not reported by the API \(10 of 10 requests\): tokens estimated from the test inputs and answers at 4 characters per token \(demonstrations and retrieved context not counted: a low estimate\); priced on that estimate, not as \$0/);
+    expect(renderRoi(r)).toMatch(/125\+2 \(o200k\)/);
+  });
+  it('a store before schema 6: an API subject whose prompts total 0 tokens did not report usage', async () => {
+    const r = await roiForSweep(db.db, { sweepId: 'no-usage-old' });
+    expect(r.requests.prompting).toMatchObject({ inputTokens: 125, outputTokens: 2, tokenSource: 'counted' });
+    expect(r.requests.prompting.usd).toBeGreaterThan(0);
+    expect(r.requests.rag).toMatchObject({ inputTokens: 300, tokenSource: 'reported' });
+  });
+});
+
 describe('serving that fits the model', () => {
   it('a 100 M-parameter model with no serving device in the spec is served on a CPU core at the throughput its evaluation measured', async () => {
     const r = await roiForSweep(db.db, { sweepId: 'by-size' });
@@ -417,7 +518,7 @@ describe('bad input: one clear line naming what is missing and how to produce it
     [{ sweepId: 'nocompleted' }, /^sweep nocompleted has no completed run \(1 failed\); finish it with: fte sweep experiments\/x\.ts \(completed variants are kept/],
     // A sweep with no runs of its own: name the sweep that has completed runs, not "finish it".
     [{ sweepId: 'norun' }, /^sweep norun has no runs; sweep good-sweep \(email\) has 2 completed: fte roi --sweep good-sweep$/],
-    [{ sweepId: 'norag' }, /^sweep norag has no rag baseline for classify\/f1_macro on clean inputs; include 'rag' in the spec's evaluate\.baselines and re-run/],
+    [{ sweepId: 'norag' }, /^sweep norag has no rag baseline \(a subject of kind rag\) for classify\/f1_macro on clean inputs; include 'rag' \(or \{ kind: 'rag', name, provider \}\) in the spec's evaluate\.baselines and re-run/],
     [{ sweepId: 'valloss' }, /^the sweep's objective val_loss .* pass --metric <slice>\/<metric> \(measured for every approach: classify\/f1_macro, subject\/rougeL\)$/],
     [{ metric: 'subject/bleu' }, /^no completed run of sweep good-sweep has a fine-tuned subject\/bleu on clean inputs; pass --metric/],
     [{ sweepId: 'nope' }, /unknown sweep 'nope'/],

@@ -13,6 +13,7 @@ import { BIN, ROOT, fte } from '../serve/fixture.js';
 import { requireBuild } from '../cli/built.js';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { startChatServer, type ChatServer } from '../providers/chat-server.js';
 
 let dir: string;
 let server: ChildProcess;
@@ -55,8 +56,11 @@ beforeAll(async () => {
   );
 }, 600_000);
 
-afterAll(() => {
+let bare: ChatServer | undefined;
+
+afterAll(async () => {
   if (server && server.exitCode === null) server.kill('SIGTERM');
+  await bare?.close();
 });
 
 /** The built CLI, asynchronously: the server's stderr keeps flowing into `serverLog` while it runs. */
@@ -113,5 +117,59 @@ describe('a sweep whose prompting baseline is fte serve (openai provider, built 
     const text = readFileSync(html, 'utf8');
     expect(text).toContain(`openai base @ ${url}`);
     expect(text).toContain('local fte-tiny-base');
+  }, 600_000);
+});
+
+describe('fte eval, then fte roi on it (built CLI)', () => {
+  it('named baselines and a model served elsewhere compared on cost and quality; an API that reports no usage is estimated, never free', async () => {
+    // An OpenAI-compatible server that leaves `usage` out of every answer.
+    bare = await startChatServer({ noUsage: true });
+    const spec = join(dir, 'eval-only.mjs');
+    writeFileSync(
+      spec,
+      `export default {
+  name: 'eval-only',
+  model: { base: 'models/fte-tiny-base' },
+  dataset: 'evals/email-triage',
+  evaluate: {
+    perturbations: [],
+    maxNewTokens: 8,
+    baselines: ['base', { kind: 'prompting', name: 'api-few', provider: { type: 'openai', baseURL: '${bare.baseURL}', model: 'gpt-4o-mini', maxRetries: 0 } }],
+    models: [{ name: 'tuned-elsewhere', provider: { type: 'openai', baseURL: '${url}', model: 'base', maxRetries: 1 } }],
+  },
+  objective: { metric: 'classify/f1_macro', goal: 'maximize' },
+  cost: { servingAlwaysOnDevices: 0 },
+};
+`,
+    );
+    const db = join(dir, 'eval.duckdb');
+    const summary = await new Promise<string>((resolve, reject) => {
+      const child = spawn(process.execPath, [BIN, 'eval', spec, '--db', db, '--limit-eval', '6', '-q'], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      let err = '';
+      child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+      child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+      child.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`fte eval exited ${code}: ${err}`))));
+    });
+    expect(bare.count).toBeGreaterThanOrEqual(6);
+    expect(summary).toMatch(/api-few \(openai gpt-4o-mini @ .*\): usage not reported by the API for 6 of 6 requests: tokens estimated/);
+    expect(summary).toMatch(/npx fte roi --sweep /);
+    const [row] = query(db, `SELECT usage_not_reported, prompt_tokens FROM subjects WHERE subject = 'api-few'`);
+    expect(row).toMatchObject({ usage_not_reported: 6 });
+    expect(Number(row!.prompt_tokens)).toBe(0);
+
+    const report = JSON.parse(fte(['roi', '--db', db, '--json']).stdout) as { kind: string; subjects: { subject: string; kind: string; perRequestUsd: number; pricing: string; request: { tokenSource: string; pricing: string } }[]; notes: string[] };
+    expect(report.kind).toBe('subjects');
+    expect(report.subjects.map((x) => [x.subject, x.kind])).toEqual([['base', 'base'], ['api-few', 'prompting'], ['tuned-elsewhere', 'model']]);
+    const few = report.subjects.find((x) => x.subject === 'api-few')!;
+    expect(few.perRequestUsd).toBeGreaterThan(0);
+    expect(['counted', 'estimated']).toContain(few.request.tokenSource);
+    expect(report.subjects.find((x) => x.subject === 'tuned-elsewhere')!.pricing).toMatch(/API \(extra model: its API usage\)$/);
+    expect(report.subjects.find((x) => x.subject === 'base')!.request.pricing).toBe('self-hosted');
+    expect(report.notes.join('\n')).toMatch(/api-few on gpt-4o-mini: usage not reported by the API \(6 of 6 requests\): tokens estimated/);
+    const text = fte(['roi', '--db', db]).stdout;
+    expect(text).toMatch(/^Decision: /);
+    expect(text).not.toMatch(/has no runs/);
+    if (process.env.FTE_SHOW) process.stderr.write(`${summary}\n${text}\n`);
   }, 600_000);
 });

@@ -285,6 +285,28 @@ describe('evaluateSubject through a provider', () => {
     expect(r.rows.some((x) => x.metric === 'perplexity')).toBe(false);
   });
 
+  it('counts the clean answered requests whose API reported no usage; their per-request usage is stored as unknown (NULL), not 0', async () => {
+    const api: Provider = {
+      type: 'openai', model: 'gpt-test', endpoint: 'http://127.0.0.1:9/v1',
+      async complete(requests) {
+        // the first clean request reports usage, the others do not; the last one fails
+        return requests.map((r, i) => (i === requests.length - 1 && r.key.startsWith('none')
+          ? { text: '', promptTokens: 0, completionTokens: 0, finishReason: 'error', error: 'timeout' }
+          : i === 0 ? { text: ' spam', promptTokens: 40, completionTokens: 2, finishReason: 'stop', usageReported: true } : { text: ' spam', promptTokens: 0, completionTokens: 0, finishReason: 'stop', usageReported: false }));
+      },
+    };
+    const r = await evaluateSubject({ ...base, subject: 'gpt', provider: api, prompt: 'few_shot', k: 2, perturbations: [], apiTokenCounter: null });
+    const clean = r.predictions.filter((p) => p.perturbation === 'none');
+    expect(clean[0]).toMatchObject({ promptTokens: 40, completionTokens: 2 });
+    expect(clean[1]!.promptTokens).toBeUndefined();
+    expect(clean[1]!.completionTokens).toBeUndefined();
+    // failed requests are not answered, so not "not reported" either
+    expect(r.subjectRow).toMatchObject({ answered: test.length - 1, usageNotReported: test.length - 2, promptTokens: 40, completionTokens: 2 });
+    // a local model reports everything
+    const local = await evaluateSubject({ ...base, provider: textModelProvider(fakeGenerator(), 'fake'), perturbations: [], apiTokenCounter: null });
+    expect(local.subjectRow.usageNotReported).toBe(0);
+  });
+
   it('records what a local model\'s context cut: dropped demonstrations, examples that saw none, inputs cut', async () => {
     const g = fakeGenerator();
     const small = { ...g, nCtx: 16 + 96 }; // room for about one input (maxNewTokens 16)

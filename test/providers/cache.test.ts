@@ -72,6 +72,9 @@ describe('ResponseCache', () => {
     expect(await cache.get(key)).toBeUndefined();
     writeFileSync(cache.path(key), JSON.stringify({ version: 1, response: { ...response, promptTokens: -1 } }));
     expect(await cache.get(key)).toBeUndefined();
+    // an absurd count (written before the provider bounded usage) is a miss, never passed on to the store
+    writeFileSync(cache.path(key), JSON.stringify({ version: 1, response: { ...response, completionTokens: 1e30 } }));
+    expect(await cache.get(key)).toBeUndefined();
     writeFileSync(cache.path(key), JSON.stringify({ version: 2, response }));
     expect(await cache.get(key)).toBeUndefined();
     await cache.put(parts, response); // replaced on the next success

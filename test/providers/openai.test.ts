@@ -89,6 +89,34 @@ describe('openai provider: requests', () => {
     expect(await p.complete([], { maxTokens: 8 })).toEqual([]);
   });
 
+  it('absurd usage (huge, negative, not a number, half missing) is treated as not reported, never passed on', async () => {
+    const usages: unknown[] = [
+      { prompt_tokens: 5, completion_tokens: 1e30 },
+      { prompt_tokens: -3, completion_tokens: 2 },
+      { prompt_tokens: 'many', completion_tokens: 2 },
+      { prompt_tokens: 1e9 + 1, completion_tokens: 2 },
+      { prompt_tokens: 7 },
+      null,
+      { prompt_tokens: 1e9, completion_tokens: 0 },
+    ];
+    const s = await server({
+      reply: (n) => ({ status: 200, json: { id: `c${n}`, object: 'chat.completion', created: 0, model: 'm', choices: [{ index: 0, message: { role: 'assistant', content: `a${n}` }, finish_reason: 'stop' }], usage: usages[n - 1] } }),
+    });
+    const p = createOpenAIProvider({ ...spec(s), concurrency: 1 }, { env: {} });
+    const cs = await p.complete(usages.map((_, i) => req(`k${i}`, `in${i}`)), { maxTokens: 8 });
+    expect(cs.map((c) => [c.text, c.promptTokens, c.completionTokens, c.usageReported])).toEqual([
+      ['a1', 0, 0, false],
+      ['a2', 0, 0, false],
+      ['a3', 0, 0, false],
+      ['a4', 0, 0, false],
+      ['a5', 0, 0, false],
+      ['a6', 0, 0, false],
+      // the bound itself is a count
+      ['a7', 1e9, 0, true],
+    ]);
+    expect(cs.every((c) => c.error === undefined)).toBe(true);
+  });
+
   it('throws one line naming the variable when apiKeyEnv is unset or empty, before any request', async () => {
     const s = await server();
     for (const e of [{}, { FTE_TEST_KEY: '' }]) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { generalLines, printSummary, verdictLines, type SweepResult, type VariantSummary } from '../../src/run/sweep.js';
+import { generalLines, printSummary, subjectLines, verdictLines, type SubjectSummary, type SweepResult, type VariantSummary } from '../../src/run/sweep.js';
 
 const variant = (runId: string, objective: number, finalValLoss: number): VariantSummary => ({
   runId, key: `${runId}-key`, status: 'completed', skipped: false, params: { rank: 4 }, objective, finalValLoss, wallSeconds: 12, error: null,
@@ -81,5 +81,27 @@ describe('forgetting line under the verdict', () => {
     ]);
     expect(generalLines({ best: null, variants: [], general })).toEqual(['base model: general text perplexity 3.1 [2.9, 3.3] (n = 128 passages)']);
     expect(generalLines({ best: a, variants: [a], general: null })).toEqual([]);
+  });
+});
+
+describe('subjects table', () => {
+  const subject = (extra: Partial<SubjectSummary>): SubjectSummary => ({
+    subject: 'api-few', kind: 'prompting', prompt: 'few_shot', k: 2, provider: 'openai', model: 'gpt-4o-mini', endpoint: 'http://127.0.0.1:9/v1',
+    examples: 10, answered: 10, requests: 10, errors: 0, cached: 0, demonstrationsDropped: 0, inputsCut: 0, noDemonstrations: 0,
+    promptTokens: 5000, completionTokens: 50, wallSeconds: 1, usageNotReported: 0, test: { value: 0.6, ciLow: 0.5, ciHigh: 0.7, n: 10 }, ...extra,
+  });
+  const objective = { metric: 'classify/f1_macro', goal: 'maximize' };
+  it('tokens per request as reported', () => {
+    const text = subjectLines({ objective, subjects: [subject({})] }).join('\n');
+    expect(text).toMatch(/│ 500, 5 +│/);
+    expect(text).not.toMatch(/not reported/);
+  });
+  it('an API that reported no usage: tokens shown as an estimate, and a note says so (never 0, 0)', () => {
+    const lines = subjectLines({ objective, subjects: [subject({ usageNotReported: 10, promptTokens: 0, completionTokens: 0, apiPromptTokens: 1250, apiCompletionTokens: 20, apiTokenizer: 'o200k_base' }), subject({ subject: 'bare', usageNotReported: 10, promptTokens: 0, completionTokens: 0 })] });
+    const text = lines.join('\n');
+    expect(text).toMatch(/│ ~125, 2 \(est\.\) +│/);
+    expect(text).toMatch(/│ not reported +│/);
+    expect(text).not.toMatch(/│ 0, 0 /);
+    expect(lines.filter((l) => /usage not reported by the API for 10 of 10 requests: tokens estimated/.test(l))).toHaveLength(2);
   });
 });

@@ -127,6 +127,44 @@ describe('migration 2: eval_results split and intervals', () => {
   });
 });
 
+describe('migration 6: subjects.usage_not_reported', () => {
+  it('a schema-5 store keeps its subjects (usage unknown: NULL), and a new row round-trips the count', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fte-mig6-'));
+    const file = path.join(dir, 'old.duckdb');
+    try {
+      const db = await openDb(file);
+      try {
+        await db.exclusive((tx) => migrate(tx, 0, '2026-11-01 08:00:00', MIGRATIONS.filter((m) => m.version <= 5)));
+        await db.run(
+          `INSERT INTO subjects (run_id, subject, kind, prompt, k, provider, model, endpoint, examples, answered, requests, errors, cached, demonstrations_dropped, inputs_cut, no_demonstrations, prompt_tokens, completion_tokens)
+           VALUES ('old:baselines', 'prompting', 'prompting', 'few_shot', 2, 'openai', 'm', 'http://127.0.0.1:9/v1', 2, 2, 2, 0, 0, 0, 0, 0, 0, 0)`,
+        );
+      } finally {
+        await db.close();
+      }
+      store = await openStore(file);
+      expect(MIGRATIONS.find((m) => m.version === 6)!.statements).toEqual(['ALTER TABLE subjects ADD COLUMN usage_not_reported INTEGER']);
+      expect(await store.db.all(`SELECT subject, usage_not_reported FROM subjects`)).toEqual([{ subject: 'prompting', usage_not_reported: null }]);
+      const { sweepId } = await seed(store, { metric: 'classify/f1_macro', goal: 'maximize' });
+      const row = {
+        subject: 'gpt', kind: 'prompting' as const, prompt: 'few_shot', k: 4, provider: 'openai', model: 'gpt-4o-mini', endpoint: 'http://127.0.0.1:9/v1',
+        examples: 2, answered: 2, requests: 2, errors: 0, cached: 0, demonstrationsDropped: 0, inputsCut: 0, noDemonstrations: 0, promptTokens: 0, completionTokens: 0, wallSeconds: 1,
+        usageNotReported: 2,
+      };
+      const runId = await store.writeBaselineResults(sweepId, [], [], [], [], [row]);
+      const { subjectRecords } = await import('../../src/store/queries.js');
+      expect((await subjectRecords(store.db, { runIds: [runId] }))[0]).toMatchObject({ subject: 'gpt', usageNotReported: 2 });
+      // a row without the count (a local model) reads back without it
+      await store.writeBaselineResults(sweepId, [], [], [], [], [{ ...row, usageNotReported: undefined }]);
+      expect((await subjectRecords(store.db, { runIds: [runId] }))[0]).not.toHaveProperty('usageNotReported');
+    } finally {
+      await store?.close();
+      store = null;
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('migration 4: subjects by name, per-request usage, errors and truncation', () => {
   it('a schema-3 store keeps its rows, accepts a named subject, and round-trips subjects and request fields', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fte-mig4-'));
@@ -176,6 +214,14 @@ describe('migration 4: subjects by name, per-request usage, errors and truncatio
     ]);
     await store.writeBaselineResults(sweepId, [], [], [], [], []);
     expect(await store.db.all(`SELECT count(*)::INTEGER AS n FROM subjects`)).toEqual([{ n: 0 }]);
+  });
+
+  it('a per-request count outside INTEGER range is stored as NULL (unknown), never a failed write', async () => {
+    store = await openStore(':memory:');
+    const { sweepId } = await seed(store, { metric: 'classify/f1_macro', goal: 'maximize' });
+    const preds = [{ subject: 'gpt', perturbation: 'none', exampleId: 'L1', input: 'i', reference: ' spam', prediction: ' spam', scores: {}, promptTokens: 1e30, completionTokens: -3e12, demonstrations: 2 ** 31 }];
+    const runId = await store.writeBaselineResults(sweepId, [], preds, [], [], []);
+    expect(await store.db.all(`SELECT prompt_tokens, completion_tokens, demonstrations FROM predictions WHERE run_id = $1`, [runId])).toEqual([{ prompt_tokens: null, completion_tokens: null, demonstrations: null }]);
   });
 });
 

@@ -5,6 +5,7 @@
  * src/eval/subject-notes.ts (a baseline that saw no demonstrations at all is said in so many words).
  */
 import { promptLabel, providerLabel, subjectNotes } from '../../eval/subject-notes.js';
+import { subjectTokensPerRequest } from '../../eval/subject-tokens.js';
 import type { EvalRow, SubjectRow } from '../../eval/types.js';
 import { fmtNum } from '../../format.js';
 import type { ReportData, RunData } from '../data.js';
@@ -78,8 +79,7 @@ export function buildSubjects(data: ReportData, best: RunData | null, rows: read
       value: fmtNum(v),
       ci: fmtCi(evalRowOf(source, r.subject, t.slice, t.metric)),
       examples: String(r.examples),
-      tokensIn: r.answered > 0 ? String(Math.round(r.promptTokens / r.answered)) : '—',
-      tokensOut: r.answered > 0 ? String(Math.round(r.completionTokens / r.answered)) : '—',
+      ...tokenCells(r),
       errors: ofN(r.errors, r.requests),
       errorsTitle: r.firstError ? `first failure: ${r.firstError}` : '',
       cached: ofN(r.cached, r.requests),
@@ -112,4 +112,13 @@ export function buildBaselinesIntro(rows: readonly EvalRow[], evalOnly: boolean)
   const who = evalOnly ? 'Every evaluated subject (no variants were trained)' : 'The best variant and every baseline and extra model';
   const lede = classic ? BUILTIN_LEDE : `${who}, on the same clean test split; the Subjects table says how each was prompted and served.`;
   return { title, lede, reference };
+}
+
+/** Tokens per request in and out: as reported (or measured), `~N` when estimated because the API reported no usage, `not reported` when unknown. */
+function tokenCells(r: SubjectRow): { tokensIn: string; tokensOut: string } {
+  if (!(r.answered > 0)) return { tokensIn: '—', tokensOut: '—' };
+  const t = subjectTokensPerRequest(r);
+  if (!t) return { tokensIn: 'not reported', tokensOut: 'not reported' };
+  const est = t.basis === 'counted' || t.basis === 'partial' ? '~' : '';
+  return { tokensIn: `${est}${Math.round(t.inputTokens)}`, tokensOut: `${est}${Math.round(t.outputTokens)}` };
 }
