@@ -18,6 +18,8 @@ export interface Variant {
   params: ResolvedParams;
   /** Just the parameters the sweep varies (name -> value), for tables. */
   swept: Record<string, unknown>;
+  /** A grid variant's position in the full grid (0-based, first parameter slowest), before runCap. */
+  gridIndex?: number;
 }
 
 /** Fingerprints that make a variant key change when the model or the data change. */
@@ -64,8 +66,10 @@ type ParamDef = unknown[] | Distribution | ((resolved: Record<string, unknown>) 
  *
  * - grid: the cartesian product of the list parameters in declaration order (the first parameter
  *   varies slowest), then derived (function) parameters evaluated per combination in declaration order.
- *   Combinations are generated lazily and `runCap` counts distinct variants, so a capped sweep of a
- *   huge grid only resolves its first variants.
+ *   With `runCap` below the grid's size the sweep runs a seeded random subset of the grid
+ *   (`sweep.seed`; a lazy Fisher-Yates permutation of the combination indices, so a huge grid is never
+ *   built, and a larger cap with the same seed runs a superset), listed in grid order; `runCap`
+ *   counts distinct variants. Every grid variant carries its `gridIndex`.
  * - random: `runCap` seeded draws (mulberry32, `sweep.seed`) from lists and distributions, with no
  *   repeated variant; a sweep of finite lists stops when every combination was drawn.
  *
@@ -81,9 +85,13 @@ export function expandSweep(spec: ExperimentSpec, fp: Fingerprints): Variant[] {
 
   let combos: Iterable<Record<string, unknown>>;
   let cap = Infinity;
+  let gridSubset = false;
   if (spec.sweep.strategy === 'grid') {
-    combos = gridCombinations(listNames.map((name) => [name, listValues(params[name]!)] as const));
+    const lists = listNames.map((name) => [name, listValues(params[name]!)] as const);
     cap = spec.sweep.runCap ?? Infinity;
+    const size = lists.reduce((n, [, values]) => n * values.length, 1);
+    gridSubset = cap < size;
+    combos = gridSubset ? randomGridCombinations(lists, size, spec.sweep.seed) : indexed(gridCombinations(lists));
   } else {
     combos = randomCombinations(spec, params, listNames);
   }
@@ -93,6 +101,7 @@ export function expandSweep(spec: ExperimentSpec, fp: Fingerprints): Variant[] {
   for (const combo of combos) {
     if (variants.length >= cap) break;
     const resolved: Record<string, unknown> = { method: spec.method, ...spec.params, ...combo };
+    delete (resolved as { [GRID_INDEX]?: number })[GRID_INDEX];
     for (const name of derivedNames) {
       let value: unknown;
       try {
@@ -122,9 +131,50 @@ export function expandSweep(spec: ExperimentSpec, fp: Fingerprints): Variant[] {
     keys.add(key);
     const swept: Record<string, unknown> = {};
     for (const n of names) swept[n] = n === 'method' ? method : (full as Record<string, unknown>)[n];
-    variants.push({ key, index: variants.length, method, params: full, swept });
+    const gridIndex = (combo as { [GRID_INDEX]?: number })[GRID_INDEX];
+    variants.push({ key, index: variants.length, method, params: full, swept, ...(gridIndex !== undefined ? { gridIndex } : {}) });
+  }
+  if (gridSubset) {
+    variants.sort((a, b) => a.gridIndex! - b.gridIndex!);
+    variants.forEach((v, i) => (v.index = i));
   }
   return variants;
+}
+
+/** Where a grid combination sits in the full grid (a symbol: never a parameter name). */
+const GRID_INDEX = Symbol('gridIndex');
+
+function* indexed(combos: Iterable<Record<string, unknown>>): Generator<Record<string, unknown>> {
+  let i = 0;
+  for (const c of combos) yield Object.assign(c, { [GRID_INDEX]: i++ });
+}
+
+/**
+ * The grid's combinations in a seeded random order (mulberry32(seed)): a lazy Fisher-Yates shuffle of
+ * the indices 0..size-1 that stores only the swapped positions, each index decoded as an odometer
+ * reading (first parameter slowest). The first N draws are the same for every N (nested subsets).
+ * @throws SpecError when the grid has more than 2^53 combinations.
+ */
+export function* randomGridCombinations(lists: ReadonlyArray<readonly [string, readonly unknown[]]>, size: number, seed: number): Generator<Record<string, unknown>> {
+  if (!Number.isSafeInteger(size)) throw new SpecError(undefined, 'sweep.parameters', `a grid of ${size} combinations is too large to sample; use strategy 'random'`);
+  const rand = mulberry32(seed);
+  const swapped = new Map<number, number>();
+  for (let i = 0; i < size; i++) {
+    const j = i + Math.floor(rand() * (size - i));
+    const at = swapped.get(j) ?? j;
+    swapped.set(j, swapped.get(i) ?? i);
+    swapped.delete(i);
+    let rest = at;
+    const combo: Record<string, unknown> = {};
+    for (let p = lists.length - 1; p >= 0; p--) {
+      const [name, values] = lists[p]!;
+      combo[name] = values[rest % values.length];
+      rest = Math.floor(rest / values.length);
+    }
+    const ordered: Record<string, unknown> = {};
+    for (const [name] of lists) ordered[name] = combo[name];
+    yield Object.assign(ordered, { [GRID_INDEX]: at });
+  }
 }
 
 /** The values of a list parameter (a list, or a categorical distribution's values). */

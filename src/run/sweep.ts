@@ -36,7 +36,7 @@ export interface RunSweepOptions {
   parallel?: number;
   /** Skip variants whose key already has a completed run. */
   resume: boolean;
-  /** Run at most the first N variants (overrides sweep.runCap). */
+  /** Run at most N variants (overrides sweep.runCap; a capped grid runs a seeded random subset). */
   runCap?: number;
   limits: { limitTrain?: number; limitEval?: number; maxSteps?: number };
   quiet: boolean;

@@ -54,6 +54,30 @@ describe('grid expansion', () => {
     const s = spec({ sweep: { strategy: 'grid', parameters: { rank: [4, 8, 16] }, runCap: 2 } });
     expect(expandSweep(s, fp)).toHaveLength(2);
   });
+
+  it('a capped grid runs a seeded random subset that explores every parameter, in grid order', () => {
+    // rank slowest: the first 4 of grid order would all be rank 4 (the complaint)
+    const parameters = { rank: [4, 8, 16, 32], learningRate: [1e-4, 3e-4, 1e-3, 3e-3] };
+    const ranksSeen: number[] = [];
+    for (let seed = 0; seed < 20; seed++) {
+      const vs = expandSweep(spec({ sweep: { strategy: 'grid', parameters, runCap: 4, seed } }), fp);
+      expect(vs).toHaveLength(4);
+      expect(vs.map((v) => v.index)).toEqual([0, 1, 2, 3]);
+      const positions = vs.map((v) => v.gridIndex!);
+      expect([...positions].sort((a, b) => a - b)).toEqual(positions);
+      expect(new Set(positions).size).toBe(4);
+      for (const v of vs) expect([v.params.rank, v.params.learningRate]).toEqual([parameters.rank[Math.floor(v.gridIndex! / 4)], parameters.learningRate[v.gridIndex! % 4]]);
+      ranksSeen.push(new Set(vs.map((v) => v.params.rank)).size);
+    }
+    expect(ranksSeen.filter((n) => n > 1).length).toBeGreaterThan(15);
+    // deterministic for a seed; a larger cap with the same seed runs a superset (resume reuses runs)
+    const a = expandSweep(spec({ sweep: { strategy: 'grid', parameters, runCap: 4, seed: 3 } }), fp).map((v) => v.key);
+    expect(expandSweep(spec({ sweep: { strategy: 'grid', parameters, runCap: 4, seed: 3 } }), fp).map((v) => v.key)).toEqual(a);
+    const b = expandSweep(spec({ sweep: { strategy: 'grid', parameters, runCap: 7, seed: 3 } }), fp).map((v) => v.key);
+    for (const k of a) expect(b).toContain(k);
+    // an uncapped (or cap >= size) grid is the full grid in order
+    expect(expandSweep(spec({ sweep: { strategy: 'grid', parameters, runCap: 16 } }), fp).map((v) => v.gridIndex)).toEqual([...Array(16).keys()]);
+  });
 });
 
 describe('random expansion', () => {
@@ -183,7 +207,9 @@ describe('lazy grid', () => {
     const s = spec({ sweep: { strategy: 'grid', runCap: 3, parameters: { seed: big, warmupSteps: big, rank: [4, 4] } } });
     expect(sweepSpaceSize(s)).toBe(8_000_000);
     // rank [4, 4] merges pairs of combinations: runCap counts the distinct variants
-    expect(expandSweep(s, fp).map((v) => [v.params.seed, v.params.warmupSteps, v.params.rank])).toEqual([[0, 0, 4], [0, 1, 4], [0, 2, 4]]);
+    const vs = expandSweep(s, fp);
+    expect(new Set(vs.map((v) => v.key)).size).toBe(3);
+    for (const v of vs) expect([v.params.seed, v.params.warmupSteps]).toEqual([Math.floor(v.gridIndex! / 4000), Math.floor(v.gridIndex! / 2) % 2000]);
     expect(sweepSpaceSize(spec({ sweep: { strategy: 'random', runCap: 2, parameters: { learningRate: { distribution: 'log_uniform_values', min: 1e-4, max: 1e-2 } } } }))).toBeNull();
   });
 
