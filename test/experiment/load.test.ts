@@ -95,4 +95,21 @@ fte:
     await expect(loadSpec(write('n.yaml', 'method: grid\nparameters: {}\n'))).rejects.toThrow(/n\.yaml: name: missing/);
     await expect(loadSpec(write('m.yaml', 'name: x\nmethod: grid\nparameters: {}\n'))).rejects.toThrow(/m\.yaml: fte\.model: missing: a W&B sweep YAML needs an `fte:` block/);
   });
+
+  it.each([
+    ['program: train.py\n', /\/p\.yaml: program: not supported by fte: fte trains in process/],
+    ['command: [python, x]\n', /\/p\.yaml: command: not supported by fte/],
+    ['project: p\n', /\/p\.yaml: project: not supported by fte/],
+    ['entity: e\n', /\/p\.yaml: entity: not supported by fte/],
+    ['early_terminate: { type: hyperband, min_iter: 3 }\n', /\/p\.yaml: early_terminate: not supported by fte/],
+    ['metric: { name: val_loss, goal: minimize, target: 0.1 }\n', /\/p\.yaml: metric\.target: not supported by fte/],
+    ['metric: { name: val_loss, gaol: minimize }\n', /\/p\.yaml: metric\.gaol: unknown W&B metric key/],
+    ['parameters: { lr: { distribution: normal, mu: 0, sigma: 1 } }\n', /\/p\.yaml: parameters\.lr\.mu: not supported by fte: normal distributions/],
+    ['parameters: { lr: { distribution: inv_log_uniform_values, min: 1, max: 2 } }\n', /\/p\.yaml: parameters\.lr\.distribution: "inv_log_uniform_values" is not supported by fte/],
+    ['parameters: { rank: { values: [4, 8], probabilities: [0.5, 0.5] } }\n', /\/p\.yaml: parameters\.rank\.probabilities: not supported by fte: weighted/],
+    ['parameters: { opt: { parameters: { lr: { value: 1 } } } }\n', /\/p\.yaml: parameters\.opt\.parameters: not supported by fte: nested/],
+    ['parameters: { rank: { vaues: [4, 8] } }\n', /\/p\.yaml: parameters\.rank\.vaues: unknown W&B parameter key \(did you mean 'values'\?\)/],
+  ])('names the unsupported W&B field in %s', async (extra, message) => {
+    await expect(loadSpec(write('p.yaml', `name: x\nmethod: grid\n${extra}fte: { model: { base: models/m }, dataset: evals/d }\n`))).rejects.toThrow(message);
+  });
 });
