@@ -14,18 +14,27 @@ export interface DryRunResult {
   experiment: string;
   /** The spec file as given. */
   spec: string;
-  strategy: 'grid' | 'random';
+  strategy: 'grid' | 'random' | 'bayes';
   /** Combinations of a grid before runCap; null for a random sweep or a continuous distribution. */
   gridSize: number | null;
   /**
    * How the variants were chosen: `all` (the whole grid), `seeded-subset` (runCap below the grid's
-   * size: a random subset drawn with `seed`, listed in grid order), `random` (seeded draws).
+   * size: a random subset drawn with `seed`, listed in grid order), `random` (seeded draws), `bayes`
+   * (the listed variants are the seeded random start; `proposed` more are proposed by TPE during the sweep).
    */
-  selection: 'all' | 'seeded-subset' | 'random';
+  selection: 'all' | 'seeded-subset' | 'random' | 'bayes';
+  /** Variants a bayes sweep proposes during the sweep from the results so far (0 for other strategies). */
+  proposed: number;
   /** `sweep.seed`. */
   seed: number;
   /** `gridIndex`: the variant's 1-based position in the full grid (grid sweeps only). */
   variants: { key: string; method: Method; params: Record<string, unknown>; gridIndex?: number }[];
+}
+
+/** Variants a bayes sweep proposes while it runs: runCap minus the seeded random start. */
+function proposedLater(plan: PlannedSweep): number {
+  const { strategy, runCap } = plan.loaded.spec.sweep;
+  return strategy === 'bayes' && runCap !== undefined ? Math.max(0, runCap - plan.variants.length) : 0;
 }
 
 /** A grid whose runCap leaves some of its combinations out (the variants are a seeded random subset). */
@@ -42,7 +51,8 @@ export function dryRunResult(plan: PlannedSweep): DryRunResult {
     spec: plan.loaded.file,
     strategy,
     gridSize: strategy === 'grid' ? plan.gridSize : null,
-    selection: strategy !== 'grid' ? 'random' : isSubset(plan) ? 'seeded-subset' : 'all',
+    selection: strategy === 'bayes' ? 'bayes' : strategy !== 'grid' ? 'random' : isSubset(plan) ? 'seeded-subset' : 'all',
+    proposed: proposedLater(plan),
     seed: plan.loaded.spec.sweep.seed,
     variants: plan.variants.map((v) => ({ key: v.key, method: v.method, params: v.params as Record<string, unknown>, ...(v.gridIndex !== undefined ? { gridIndex: v.gridIndex + 1 } : {}) })),
   };
@@ -65,5 +75,9 @@ export function renderDryRun(plan: PlannedSweep): string {
   const subjectLine = subjects.length
     ? `\nbaselines and models, evaluated once on the test split: ${subjects.map((x) => `${x.name} (${describeProvider(x.provider, baseName)}${x.k > 0 ? `, k = ${x.k}` : ''})`).join(', ')}`
     : '';
+  if (strategy === 'bayes') {
+    const later = proposedLater(plan);
+    return `${plan.loaded.spec.name}: bayes (TPE), runCap ${runCap}: ${plan.variants.length} seeded random start variant(s) (sweep.seed ${plan.loaded.spec.sweep.seed}) listed below; ${later} more proposed during the sweep from the validation ${plan.loaded.spec.objective.metric} of the runs so far\n${table.toString()}${subjectLine}`;
+  }
   return `${plan.loaded.spec.name}: ${plan.variants.length} variant(s) ${capped ? `of a grid of ${plan.gridSize} (runCap ${runCap}): a seeded random subset (sweep.seed ${plan.loaded.spec.sweep.seed}), in grid order` : `(${strategy})`}\n${table.toString()}${subjectLine}`;
 }

@@ -77,8 +77,12 @@ export type SweepParameter = unknown[] | z.input<typeof distributionSchema> | ((
 
 export const sweepSchema = z
   .object({
-    /** `grid`: the cartesian product in declaration order; `random`: seeded draws. */
-    strategy: z.enum(['grid', 'random']).default('grid'),
+    /**
+     * `grid`: the cartesian product in declaration order; `random`: seeded draws; `bayes`: seeded
+     * sequential model-based search (TPE, src/experiment/tpe.ts) proposing each variant from the
+     * validation objective of the runs so far (needs runCap).
+     */
+    strategy: z.enum(['grid', 'random', 'bayes']).default('grid'),
     /** Parameter name -> values | distribution | function of the others. Names are `params` fields or `method`. */
     parameters: z.record(z.string(), z.any()).default({}),
     /** Maximum number of variants (required for random sweeps over continuous distributions). */

@@ -4,6 +4,7 @@ import { mulberry32 } from '../random.js';
 import { checkParamValue } from './define.js';
 import { SpecError } from './errors.js';
 import { paramsSchema, type Distribution, type ExperimentSpec, type Method, type Params } from './schema.js';
+import { tpePropose, type SearchDimension, type TpeTrial } from './tpe.js';
 
 /** A variant's fully resolved hyperparameters: every params field, with alpha resolved. */
 export type ResolvedParams = Params & { alpha: number };
@@ -73,6 +74,9 @@ type ParamDef = unknown[] | Distribution | ((resolved: Record<string, unknown>) 
  * - random: `runCap` seeded draws (mulberry32, `sweep.seed`) from lists and distributions, with no
  *   repeated variant; a sweep of finite lists stops when every combination was drawn.
  *
+ * - bayes: the first `bayesStartup(runCap)` seeded random draws (as `random`); the rest of the
+ *   runCap are proposed during the sweep by `proposeVariant` (TPE) from the runs' results.
+ *
  * Alpha defaults to 2 x rank when neither params nor the sweep sets it. Every variant is validated.
  *
  * @throws SpecError naming the field path (`sweep.parameters.alpha`) and the variant, on a bad value.
@@ -92,6 +96,9 @@ export function expandSweep(spec: ExperimentSpec, fp: Fingerprints): Variant[] {
     const size = lists.reduce((n, [, values]) => n * values.length, 1);
     gridSubset = cap < size;
     combos = gridSubset ? randomGridCombinations(lists, size, spec.sweep.seed) : indexed(gridCombinations(lists));
+  } else if (spec.sweep.strategy === 'bayes') {
+    if (spec.sweep.runCap === undefined) throw new SpecError(undefined, 'sweep.runCap', 'a bayes sweep needs runCap (the number of variants to run), got nothing');
+    combos = randomCombinations(spec, params, listNames, bayesStartup(spec.sweep.runCap));
   } else {
     combos = randomCombinations(spec, params, listNames);
   }
@@ -100,6 +107,90 @@ export function expandSweep(spec: ExperimentSpec, fp: Fingerprints): Variant[] {
   const keys = new Set<string>();
   for (const combo of combos) {
     if (variants.length >= cap) break;
+    const v = resolveCombo(spec, combo, fp, variants.length);
+    if (keys.has(v.key)) continue; // two combinations that resolve to the same variant run once
+    keys.add(v.key);
+    variants.push(v);
+  }
+  if (gridSubset) {
+    variants.sort((a, b) => a.gridIndex! - b.gridIndex!);
+    variants.forEach((v, i) => (v.index = i));
+  }
+  return variants;
+}
+
+/**
+ * Seeded random variants a bayes sweep of `runCap` runs starts with, before TPE proposes from their
+ * results: ceil(runCap / 3), at least 2 and at most 10 (Optuna's default startup), and never more than runCap.
+ */
+export function bayesStartup(runCap: number): number {
+  return Math.min(runCap, Math.max(2, Math.min(10, Math.ceil(runCap / 3))));
+}
+
+/** The TPE search space of a spec's list and distribution parameters (derived parameters are applied per variant). */
+export function searchSpace(spec: ExperimentSpec): SearchDimension[] {
+  const out: SearchDimension[] = [];
+  for (const [name, def] of Object.entries(spec.sweep.parameters as Record<string, ParamDef>)) {
+    if (typeof def === 'function') continue;
+    if (Array.isArray(def)) {
+      out.push({ name, kind: 'categorical', choices: def });
+      continue;
+    }
+    const d = def as Distribution;
+    const min = d.min ?? 0;
+    const max = d.max ?? 0;
+    switch (d.distribution) {
+      case 'categorical':
+        out.push({ name, kind: 'categorical', choices: d.values ?? [] });
+        break;
+      case 'int_uniform':
+        out.push({ name, kind: 'int', low: min, high: max });
+        break;
+      case 'uniform':
+      case 'q_uniform':
+        out.push({ name, kind: 'float', low: min, high: max, log: false, ...(d.q ? { q: d.q } : {}) });
+        break;
+      default:
+        out.push({ name, kind: 'float', low: min, high: max, log: true, ...(d.q ? { q: d.q } : {}) });
+    }
+  }
+  return out;
+}
+
+/** A finished (or running: objective null) variant of a bayes sweep, for `proposeVariant`. */
+export interface BayesTrial {
+  variant: Variant;
+  /** Validation objective; null while running, or when the run failed, diverged or was stopped before any value. */
+  objective: number | null;
+}
+
+/**
+ * The next variant of a bayes sweep: TPE (src/experiment/tpe.ts) over `searchSpace(spec)` from the
+ * trials so far (running ones count as bad: constant liar), seeded by `sweep.seed`, with the spec's
+ * objective goal; derived parameters and validation as in `expandSweep`. A proposal whose variant
+ * already exists (in `trials` or `taken`) is redrawn, up to 50 times; null when every draw repeats
+ * (a small finite space is exhausted).
+ * @throws SpecError as expandSweep for a bad resolved value.
+ */
+export function proposeVariant(spec: ExperimentSpec, fp: Fingerprints, trials: readonly BayesTrial[], index: number, taken: ReadonlySet<string> = new Set()): Variant | null {
+  const space = searchSpace(spec);
+  const history: TpeTrial[] = trials.map((t) => ({ values: t.variant.swept, objective: t.objective }));
+  const keys = new Set([...taken, ...trials.map((t) => t.variant.key)]);
+  const runCap = spec.sweep.runCap ?? trials.length + 1;
+  for (let draw = 0; draw < 50; draw++) {
+    const combo = tpePropose(space, history, { goal: spec.objective.goal, seed: spec.sweep.seed, startup: bayesStartup(runCap) }, draw);
+    const v = resolveCombo(spec, combo, fp, index);
+    if (!keys.has(v.key)) return v;
+  }
+  return null;
+}
+
+/** One combination of list/distribution values -> its validated variant (derived parameters, alpha default, method rules). */
+function resolveCombo(spec: ExperimentSpec, combo: Record<string, unknown>, fp: Fingerprints, index: number): Variant {
+  const params = spec.sweep.parameters as Record<string, ParamDef>;
+  const names = Object.keys(params);
+  const derivedNames = names.filter((n) => typeof params[n] === 'function');
+  {
     const resolved: Record<string, unknown> = { method: spec.method, ...spec.params, ...combo };
     delete (resolved as { [GRID_INDEX]?: number })[GRID_INDEX];
     for (const name of derivedNames) {
@@ -127,18 +218,11 @@ export function expandSweep(spec: ExperimentSpec, fp: Fingerprints): Variant[] {
     checkMethodRules(method, checked.data as ResolvedParams, combo);
     const full = checked.data as ResolvedParams;
     const key = variantKey(method, full, fp);
-    if (keys.has(key)) continue; // two combinations that resolve to the same variant run once
-    keys.add(key);
     const swept: Record<string, unknown> = {};
     for (const n of names) swept[n] = n === 'method' ? method : (full as Record<string, unknown>)[n];
     const gridIndex = (combo as { [GRID_INDEX]?: number })[GRID_INDEX];
-    variants.push({ key, index: variants.length, method, params: full, swept, ...(gridIndex !== undefined ? { gridIndex } : {}) });
+    return { key, index, method, params: full, swept, ...(gridIndex !== undefined ? { gridIndex } : {}) };
   }
-  if (gridSubset) {
-    variants.sort((a, b) => a.gridIndex! - b.gridIndex!);
-    variants.forEach((v, i) => (v.index = i));
-  }
-  return variants;
 }
 
 /** Where a grid combination sits in the full grid (a symbol: never a parameter name). */
@@ -215,10 +299,10 @@ export function sweepSpaceSize(spec: ExperimentSpec): number | null {
 }
 
 /** Seeded draws of a random sweep, without repeats (at most runCap, or every combination of finite lists). */
-function randomCombinations(spec: ExperimentSpec, params: Record<string, ParamDef>, listNames: string[]): Record<string, unknown>[] {
+function randomCombinations(spec: ExperimentSpec, params: Record<string, ParamDef>, listNames: string[], runCap = spec.sweep.runCap): Record<string, unknown>[] {
   const combos: Record<string, unknown>[] = [];
   const total = sweepSpaceSize(spec) ?? Infinity;
-  const cap = Math.min(spec.sweep.runCap ?? total, total);
+  const cap = Math.min(runCap ?? total, total);
   if (!Number.isFinite(cap)) throw new SpecError(undefined, 'sweep.runCap', 'a random sweep over continuous distributions needs runCap, got nothing');
   const rand = mulberry32(spec.sweep.seed);
   const seen = new Set<string>();

@@ -18,7 +18,9 @@ import type { ExperimentSpecInput } from './schema.js';
  * does not implement (`mu`, `sigma`, `probabilities`, nested `parameters`; normal, beta and inverse
  * log-uniform distributions).
  *
- * @throws SpecError naming the file and key for unknown or unsupported keys, `bayes`, or malformed YAML.
+ * `method: bayes` is fte's `strategy: 'bayes'` (TPE, src/experiment/tpe.ts; W&B uses a Gaussian process).
+ *
+ * @throws SpecError naming the file and key for unknown or unsupported keys, or malformed YAML.
  */
 export function specFromWandbYaml(text: string, file: string): ExperimentSpecInput {
   let doc: unknown;
@@ -48,8 +50,7 @@ export function specFromWandbYaml(text: string, file: string): ExperimentSpecInp
     }
   }
   const strategy = y.method ?? 'grid';
-  if (strategy === 'bayes') throw new SpecError(file, 'method', "bayes is not supported; use 'grid' or 'random'");
-  if (strategy !== 'grid' && strategy !== 'random') throw new SpecError(file, 'method', `expected grid or random, got ${JSON.stringify(strategy)}`);
+  if (strategy !== 'grid' && strategy !== 'random' && strategy !== 'bayes') throw new SpecError(file, 'method', `expected grid, random or bayes, got ${JSON.stringify(strategy)}`);
 
   const fte = (y.fte ?? {}) as Record<string, unknown>;
   const params: Record<string, unknown> = { ...((fte.params as Record<string, unknown>) ?? {}) };

@@ -87,9 +87,10 @@ fte:
     }
   });
 
-  it('loads from a file and rejects bayes and unknown keys', async () => {
+  it('loads from a file, maps method: bayes, and rejects unknown methods and keys', async () => {
     expect((await loadSpec(write('s.yaml', yaml))).spec.name).toBe('lr-sweep');
-    await expect(loadSpec(write('b.yaml', 'method: bayes\nparameters: {}\n'))).rejects.toThrow(/b\.yaml: method: bayes is not supported/);
+    expect((await loadSpec(write('s2.yaml', yaml.replace('method: random', 'method: bayes')))).spec.sweep.strategy).toBe('bayes');
+    await expect(loadSpec(write('b.yaml', 'method: hyperopt\nparameters: {}\n'))).rejects.toThrow(/b\.yaml: method: expected grid, random or bayes, got "hyperopt"/);
     await expect(loadSpec(write('u.yaml', 'methd: grid\n'))).rejects.toThrow(/u\.yaml: methd: unknown W&B sweep key \(did you mean 'method'\?\)/);
     await expect(loadSpec(write('i.yaml', 'a: [\n'))).rejects.toThrow(/i\.yaml: invalid YAML/);
     await expect(loadSpec(write('n.yaml', 'method: grid\nparameters: {}\n'))).rejects.toThrow(/n\.yaml: name: missing/);

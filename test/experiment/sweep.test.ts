@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { defineExperiment } from '../../src/experiment/define.js';
-import { duplicateGridValues, expandSweep, gridCombinations, sweepSpaceSize, variantKey } from '../../src/experiment/sweep.js';
+import { bayesStartup, duplicateGridValues, expandSweep, gridCombinations, proposeVariant, sweepSpaceSize, variantKey, type BayesTrial } from '../../src/experiment/sweep.js';
 import { canonicalJson } from '../../src/canonical-json.js';
 import { SpecError } from '../../src/experiment/errors.js';
 import type { ExperimentSpecInput } from '../../src/experiment/schema.js';
@@ -220,5 +220,55 @@ describe('lazy grid', () => {
       'sweep.parameters.targetModules[1]: duplicate value ["c_attn"] (same as targetModules[0]; the grid runs it once)',
     ]);
     expect(duplicateGridValues(spec({ sweep: { strategy: 'grid', parameters: { rank: [4, 8] } } }))).toEqual([]);
+  });
+});
+
+describe('bayes strategy', () => {
+  const bayes = (runCap?: number) =>
+    spec({
+      objective: { metric: 'val_loss', goal: 'minimize' },
+      sweep: {
+        strategy: 'bayes',
+        seed: 4,
+        ...(runCap !== undefined ? { runCap } : {}),
+        parameters: {
+          rank: [4, 8, 16],
+          learningRate: { distribution: 'log_uniform_values', min: 1e-5, max: 1e-2 },
+          alpha: ({ rank }: { rank: number }) => 4 * rank,
+        },
+      },
+    });
+
+  it('plans the seeded random start (bayesStartup) and needs runCap', () => {
+    expect([1, 2, 6, 8, 9, 30, 100].map(bayesStartup)).toEqual([1, 2, 2, 3, 3, 10, 10]);
+    const vs = expandSweep(bayes(8), fp);
+    expect(vs).toHaveLength(3);
+    expect(expandSweep(bayes(8), fp).map((v) => v.key)).toEqual(vs.map((v) => v.key));
+    for (const v of vs) expect(v.params.alpha).toBe(4 * v.params.rank);
+    expect(() => expandSweep(bayes(), fp)).toThrow(/sweep\.runCap: a bayes sweep needs runCap/);
+  });
+
+  it('proposes new, valid variants from the results, derived parameters applied, running trials as liars', () => {
+    const s = bayes(12);
+    const trials: BayesTrial[] = expandSweep(s, fp).map((variant) => ({ variant, objective: (Math.log10(variant.params.learningRate) + 3) ** 2 }));
+    for (let i = trials.length; i < 12; i++) {
+      const v = proposeVariant(s, fp, trials, i)!;
+      expect(v).not.toBeNull();
+      expect(v.index).toBe(i);
+      expect(trials.map((t) => t.variant.key)).not.toContain(v.key);
+      expect(v.params.alpha).toBe(4 * v.params.rank);
+      expect(v.params.learningRate).toBeGreaterThanOrEqual(1e-5);
+      expect(v.params.learningRate).toBeLessThanOrEqual(1e-2);
+      trials.push({ variant: v, objective: (Math.log10(v.params.learningRate) + 3) ** 2 });
+    }
+    const running = proposeVariant(s, fp, [...trials, { variant: proposeVariant(s, fp, trials, 12)!, objective: null }], 13);
+    expect(running).not.toBeNull();
+  });
+
+  it('returns null when a small finite space is exhausted', () => {
+    const s = spec({ sweep: { strategy: 'bayes', runCap: 4, parameters: { rank: [4, 8] } } });
+    const trials: BayesTrial[] = expandSweep(s, fp).map((variant) => ({ variant, objective: 1 }));
+    expect(trials).toHaveLength(2);
+    expect(proposeVariant(s, fp, trials, 2)).toBeNull();
   });
 });
