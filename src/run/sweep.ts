@@ -10,6 +10,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { UserInputError } from '../errors.js';
 import { planSweep, type PlannedSweep, type Variant } from '../experiment/index.js';
+import { proposeVariant, type BayesTrial } from '../experiment/sweep.js';
 import { loadDataset } from '../data/index.js';
 import { openStore, type Store } from '../store/index.js';
 import { evalResults, getSweep, listRuns, subjectRecords } from '../store/queries.js';
@@ -236,6 +237,19 @@ export async function runSweep(opts: RunSweepOptions): Promise<RunSweepResult> {
     }
     for (const s of skipped) opts.log(`skip ${s.key} (${describe(s.params)}): already completed as run ${s.runId}`);
 
+    // A bayes sweep runs runCap variants in all: the planned start, then TPE's proposals.
+    const bayes = spec.sweep.strategy === 'bayes' && !opts.evalOnly;
+    const runCapTotal = bayes ? spec.sweep.runCap ?? plan.variants.length : 0;
+    const trials: BayesTrial[] = [];
+    if (bayes && skipped.length > 0) {
+      const listed = await listRuns(store.db, { runIds: skipped.map((x) => x.runId) });
+      for (const x of skipped) {
+        const v = plan.variants.find((p) => p.key === x.key)!;
+        trials.push({ variant: v, objective: listed.runs.find((r) => r.runId === x.runId)?.objective.value ?? null });
+      }
+    }
+    const toRun = bayes ? Math.max(0, runCapTotal - trials.length) : todo.length;
+
     const needBaselines = evaluationSubjects(spec.evaluate).length > 0 && !(await hasCompletedBaselines(store.db, sweepId));
     if (!needBaselines && evaluationSubjects(spec.evaluate).length > 0) {
       const failed = (await subjectRecords(store.db, { runIds: [baselineRunId(sweepId)] })).filter((x) => x.errors > 0);
@@ -260,12 +274,12 @@ export async function runSweep(opts: RunSweepOptions): Promise<RunSweepResult> {
     await publish();
 
     // 4. Workers: baselines (once per sweep) and the variants share the pool.
-    progress = createProgress({ total: todo.length + (needBaselines ? 1 : 0), quiet: opts.quiet, log: opts.log });
+    progress = createProgress({ total: toRun + (needBaselines ? 1 : 0), quiet: opts.quiet, log: opts.log });
     const labels = new Map<string, string>();
     const sink = progress;
     const writes: Promise<unknown>[] = [];
     pool = new WorkerPool(
-      Math.max(1, Math.min(parallel, todo.length + (needBaselines ? 1 : 0))),
+      Math.max(1, Math.min(parallel, toRun + (needBaselines ? 1 : 0))),
       workerScript(),
       (msg) => {
         writes.push(onWorkerMessage(store, sink, msg).catch((err: Error) => opts.log(`warning: could not store progress: ${err.message}`)));
@@ -296,10 +310,9 @@ export async function runSweep(opts: RunSweepOptions): Promise<RunSweepResult> {
         })(),
       );
     }
-    for (const v of todo) {
-      jobs.push(
-        (async () => {
-          if (cancelled) return;
+    /** Train, evaluate and store one variant; its outcome, or null when cancelled before it started. */
+    const runOne = async (v: Variant): Promise<RunOutcome | null> => {
+          if (cancelled) return null;
           const runId = `${v.key.slice(0, 8)}-${randomBytes(3).toString('hex')}`;
           const label = `#${v.index + 1} ${v.method} ${describe(v.swept)}`;
           labels.set(runId, label);
@@ -312,7 +325,7 @@ export async function runSweep(opts: RunSweepOptions): Promise<RunSweepResult> {
               void publish();
             })
             .catch(() => null);
-          if (r === null || !startedAt) return; // cancelled before a worker was free: never started, a resumed sweep runs it
+          if (r === null || !startedAt) return null; // cancelled before a worker was free: never started, a resumed sweep runs it
           await Promise.allSettled(writes.splice(0));
           let outcome: RunOutcome;
           if (r.kind === 'done' && r.message.type === 'end') {
@@ -331,8 +344,38 @@ export async function runSweep(opts: RunSweepOptions): Promise<RunSweepResult> {
           const detail = outcome.status === 'completed' ? objectiveDetail(outcome, spec.objective) : outcome.status === 'diverged' ? outcome.train?.divergenceReason ?? '' : outcome.error ?? '';
           sink.variantEnded(runId, outcome.status, detail);
           ended.push({ runId, key: v.key, status: outcome.status, skipped: false, params: v.swept, objective: null, finalValLoss: outcome.train?.finalValLoss ?? null, wallSeconds: outcome.train?.wallSeconds ?? null, error: outcome.error ?? null });
-        })(),
-      );
+          return outcome;
+    };
+    if (bayes) {
+      // Sequential model-based search: each lane takes the next planned start variant, then asks TPE
+      // for a new one from every trial so far (running ones count as bad: constant liar).
+      const queue = [...todo];
+      const taken = new Set(plan.variants.map((v) => v.key));
+      const nextVariant = (): BayesTrial | null => {
+        if (cancelled || trials.length >= runCapTotal) return null;
+        let v = queue.shift() ?? null;
+        if (!v) {
+          v = proposeVariant(spec, plan.fingerprints, trials, trials.length, taken);
+          if (!v) return null;
+          progress?.note(`bayes: proposed #${v.index + 1} ${describe(v.swept)} from ${trials.filter((t) => t.objective !== null).length} result(s)`);
+        }
+        taken.add(v.key);
+        const trial: BayesTrial = { variant: v, objective: null };
+        trials.push(trial);
+        return trial;
+      };
+      for (let lane = 0; lane < Math.max(1, Math.min(parallel, runCapTotal - trials.length)); lane++) {
+        jobs.push(
+          (async () => {
+            for (let t = nextVariant(); t; t = nextVariant()) {
+              const outcome = await runOne(t.variant);
+              if (outcome) t.objective = validationObjective(outcome, spec.objective.metric);
+            }
+          })(),
+        );
+      }
+    } else {
+      for (const v of todo) jobs.push(runOne(v).then(() => undefined));
     }
     await Promise.all(jobs);
     await Promise.allSettled(writes.splice(0));
@@ -421,6 +464,20 @@ export function serialisableSpec(spec: unknown): unknown {
 
 /** `r=4 lr=1e-3 alpha=8`: the swept parameters of a variant, compactly (src/format.ts `paramLabel`). */
 export const describe = (params: Record<string, unknown>): string => paramLabel(params);
+
+/**
+ * A finished run's validation objective, as the store ranks it (src/store/schema.ts `objective`):
+ * `val_loss` is the best validation loss (else the final one); any other metric is the fine-tuned
+ * model's unperturbed `val` value of `<slice>/<metric>` (slice `all` when none is named). Null when
+ * the run did not complete or has no such value.
+ */
+export function validationObjective(outcome: RunOutcome, metricKey: string): number | null {
+  if (outcome.status !== 'completed') return null;
+  if (metricKey === 'val_loss') return outcome.train?.bestValLoss ?? outcome.train?.finalValLoss ?? null;
+  const [slice, metric] = metricKey.includes('/') ? metricKey.split('/', 2) : ['all', metricKey];
+  const row = outcome.evalRows.find((r) => r.subject === 'finetuned' && r.split === 'val' && r.perturbation === 'none' && r.slice === slice && r.metric === metric);
+  return row && Number.isFinite(row.value) ? row.value : null;
+}
 
 function objectiveDetail(outcome: RunOutcome, objective: { metric: string }): string {
   const [slice, metric] = objective.metric.includes('/') ? objective.metric.split('/', 2) : ['all', objective.metric];
