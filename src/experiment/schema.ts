@@ -89,6 +89,23 @@ export const sweepSchema = z
     runCap: z.number().int().positive().optional(),
     /** Seed of the random strategy. Default 0. */
     seed: z.number().int().min(0).default(0),
+    /**
+     * Stop bad variants early (src/experiment/hyperband.ts): `{ type: 'hyperband', minIter, eta?, maxIter? }`,
+     * brackets at minIter * eta^k validation evaluations; a run worse than the best 1/eta of the runs
+     * at its bracket (on validation loss) ends with status `stopped`. Default: none.
+     */
+    earlyTerminate: z
+      .object({
+        type: z.literal('hyperband'),
+        /** First bracket, in validation evaluations. */
+        minIter: z.number().int().positive(),
+        /** Bracket spacing; the best 1/eta of the runs at a bracket go on. Default 3 (W&B's). */
+        eta: z.number().gt(1).default(3),
+        /** No bracket beyond this many validation evaluations. */
+        maxIter: z.number().int().positive().optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 

@@ -14,7 +14,7 @@ import type { ExperimentSpecInput } from './schema.js';
  *
  * Every W&B field fte does not support is an error naming it (never silently ignored): the launch
  * and logging fields (`program`, `command`, `project`, `entity`: fte trains in process and stores in
- * its own database), `early_terminate`, `metric.target`, and the parameter keys and distributions fte
+ * its own database), `metric.target`, early termination other than hyperband, and the parameter keys and distributions fte
  * does not implement (`mu`, `sigma`, `probabilities`, nested `parameters`; normal, beta and inverse
  * log-uniform distributions).
  *
@@ -52,6 +52,7 @@ export function specFromWandbYaml(text: string, file: string): ExperimentSpecInp
   const strategy = y.method ?? 'grid';
   if (strategy !== 'grid' && strategy !== 'random' && strategy !== 'bayes') throw new SpecError(file, 'method', `expected grid, random or bayes, got ${JSON.stringify(strategy)}`);
 
+  const earlyTerminate = y.early_terminate === undefined ? undefined : hyperbandFromWandb(y.early_terminate, file);
   const fte = (y.fte ?? {}) as Record<string, unknown>;
   const params: Record<string, unknown> = { ...((fte.params as Record<string, unknown>) ?? {}) };
   const sweepParams: Record<string, unknown> = {};
@@ -107,9 +108,31 @@ export function specFromWandbYaml(text: string, file: string): ExperimentSpecInp
       strategy,
       parameters: sweepParams,
       ...(y.run_cap !== undefined ? { runCap: y.run_cap as number } : {}),
+      ...(earlyTerminate ? { earlyTerminate } : {}),
     },
     ...(metric?.name ? { objective: { metric: metric.name, goal: (metric.goal as 'minimize' | 'maximize') ?? 'minimize' } } : {}),
   } as ExperimentSpecInput;
+}
+
+/**
+ * W&B's `early_terminate: { type: hyperband, min_iter | (max_iter and s), eta? }` -> fte's
+ * `sweep.earlyTerminate` (min_iter = max_iter / eta^s, rounded, when only max_iter and s are given).
+ * @throws SpecError naming `early_terminate.<key>` for another type or an unknown key.
+ */
+function hyperbandFromWandb(raw: unknown, file: string): { type: 'hyperband'; minIter: number; eta?: number; maxIter?: number } {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new SpecError(file, 'early_terminate', 'expected a mapping such as { type: hyperband, min_iter: 3 }');
+  const e = raw as Record<string, unknown>;
+  for (const key of Object.keys(e)) {
+    if (!['type', 'min_iter', 'max_iter', 'eta', 's'].includes(key)) throw new SpecError(file, `early_terminate.${key}`, 'not supported by fte; known: type, min_iter, max_iter, eta, s');
+  }
+  if (e.type !== 'hyperband') throw new SpecError(file, 'early_terminate.type', `only hyperband is supported, got ${JSON.stringify(e.type)}`);
+  const eta = e.eta as number | undefined;
+  let minIter = e.min_iter as number | undefined;
+  if (minIter === undefined) {
+    if (typeof e.max_iter !== 'number' || typeof e.s !== 'number') throw new SpecError(file, 'early_terminate.min_iter', 'missing: give min_iter, or max_iter and s');
+    minIter = Math.max(1, Math.round(e.max_iter / (eta ?? 3) ** e.s));
+  }
+  return { type: 'hyperband', minIter, ...(eta !== undefined ? { eta } : {}), ...(e.max_iter !== undefined ? { maxIter: e.max_iter as number } : {}) };
 }
 
 /** W&B top-level fields fte reads nothing from, with the reason (each is an error naming it). */
@@ -118,7 +141,6 @@ const UNSUPPORTED_TOP: Record<string, string> = {
   command: 'fte trains in process (W&B\'s command is how its agent launches the program)',
   project: 'fte stores runs in its own database (--db), not in a W&B project',
   entity: 'fte stores runs in its own database (--db), not under a W&B entity',
-  early_terminate: 'early termination (hyperband) is not implemented yet',
 };
 
 /** The keys of a W&B parameter fte reads. */

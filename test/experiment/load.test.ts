@@ -97,12 +97,19 @@ fte:
     await expect(loadSpec(write('m.yaml', 'name: x\nmethod: grid\nparameters: {}\n'))).rejects.toThrow(/m\.yaml: fte\.model: missing: a W&B sweep YAML needs an `fte:` block/);
   });
 
+  it('maps early_terminate (hyperband) to sweep.earlyTerminate', async () => {
+    const head = 'name: x\nmethod: random\nrun_cap: 2\nparameters: { lr: { distribution: uniform, min: 0.001, max: 0.01 } }\nfte: { model: { base: models/m }, dataset: evals/d }\n';
+    expect((await loadSpec(write('h1.yaml', `${head}early_terminate: { type: hyperband, min_iter: 2, eta: 2 }\n`))).spec.sweep.earlyTerminate).toEqual({ type: 'hyperband', minIter: 2, eta: 2 });
+    expect((await loadSpec(write('h2.yaml', `${head}early_terminate: { type: hyperband, max_iter: 27, s: 2 }\n`))).spec.sweep.earlyTerminate).toEqual({ type: 'hyperband', minIter: 3, eta: 3, maxIter: 27 });
+  });
+
   it.each([
     ['program: train.py\n', /\/p\.yaml: program: not supported by fte: fte trains in process/],
     ['command: [python, x]\n', /\/p\.yaml: command: not supported by fte/],
     ['project: p\n', /\/p\.yaml: project: not supported by fte/],
     ['entity: e\n', /\/p\.yaml: entity: not supported by fte/],
-    ['early_terminate: { type: hyperband, min_iter: 3 }\n', /\/p\.yaml: early_terminate: not supported by fte/],
+    ['early_terminate: { type: envelope }\n', /\/p\.yaml: early_terminate\.type: only hyperband is supported, got "envelope"/],
+    ['early_terminate: { type: hyperband, min_iter: 3, strict: true }\n', /\/p\.yaml: early_terminate\.strict: not supported by fte/],
     ['metric: { name: val_loss, goal: minimize, target: 0.1 }\n', /\/p\.yaml: metric\.target: not supported by fte/],
     ['metric: { name: val_loss, gaol: minimize }\n', /\/p\.yaml: metric\.gaol: unknown W&B metric key/],
     ['parameters: { lr: { distribution: normal, mu: 0, sigma: 1 } }\n', /\/p\.yaml: parameters\.lr\.mu: not supported by fte: normal distributions/],
