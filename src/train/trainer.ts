@@ -48,6 +48,12 @@ export interface TrainerOptions {
   valLimit?: number;
   signal?: AbortSignal;
   onEvent: (e: TrainEvent) => void;
+  /**
+   * Asked after each validation evaluation with its 1-based count and the best validation loss so
+   * far; resolving true stops the run here (early termination by the sweep, e.g. hyperband): the
+   * summary's status is then `stopped`, the best checkpoint so far is kept.
+   */
+  onValidation?: (iteration: number, bestValLoss: number) => Promise<boolean>;
   /** Extra fields for trainer_state.json (e.g. the variant key, the resolved spec). */
   state?: Record<string, unknown>;
 }
@@ -108,6 +114,8 @@ export async function runTraining(o: TrainerOptions): Promise<TrainSummary> {
   let lastVal: number | null = null;
   let badEvals = 0;
   let stoppedEarly = false;
+  let terminated = false;
+  let evaluations = 0;
   let diverged: string | undefined;
   let adapterBytes = 0;
   let lastEvalStep = -1;
@@ -136,13 +144,19 @@ export async function runTraining(o: TrainerOptions): Promise<TrainSummary> {
       diverged = d.reason;
       return true;
     }
-    if (bestVal === null || v < bestVal - o.earlyStopping.minDelta) {
+    evaluations++;
+    const improved = bestVal === null || v < bestVal - o.earlyStopping.minDelta;
+    if (improved) {
       bestVal = v;
       bestStep = step;
       badEvals = 0;
       await saveBest(v);
-      return false;
     }
+    if (o.onValidation && step < totalSteps && (await o.onValidation(evaluations, Math.min(bestVal ?? v, v)))) {
+      terminated = true;
+      return true;
+    }
+    if (improved) return false;
     badEvals++;
     if (badEvals >= o.earlyStopping.patience) {
       // Stopping here ends the run: a rise that is still standing now is divergence, not an early stop.
@@ -234,7 +248,8 @@ export async function runTraining(o: TrainerOptions): Promise<TrainSummary> {
   opt.dispose();
 
   const summary: TrainSummary = {
-    status: diverged ? 'diverged' : 'completed',
+    status: diverged ? 'diverged' : terminated ? 'stopped' : 'completed',
+    plannedSteps: totalSteps,
     bestStep,
     bestValLoss: bestVal,
     finalValLoss: lastVal,
