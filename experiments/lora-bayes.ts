@@ -1,7 +1,9 @@
 /**
  * The default experiment as a Bayesian search: 8 runs, the first 3 seeded random draws, then each
  * next variant proposed by TPE (src/experiment/tpe.ts) from the validation macro-F1 of the runs so
- * far, over rank {4, 8, 16, 32} x a log-uniform learning rate in [1e-3, 1e-2]. Everything else is
+ * far, over rank {4, 8, 16, 32} x a log-uniform learning rate in [1e-3, 1e-2], with hyperband early
+ * termination (brackets at 2, 6, 18 validation evaluations; a run worse than the best third of the
+ * runs at its bracket stops, status `stopped`). Everything else is
  * experiments/lora-rank.ts (the 8-run grid), so the two compare run for run.
  *
  * The grid's notes:
@@ -45,6 +47,7 @@ export default defineExperiment({
       learningRate: { distribution: 'log_uniform_values', min: 1e-3, max: 1e-2 },
       alpha: ({ rank }) => 2 * rank,
     },
+    earlyTerminate: { type: 'hyperband', minIter: 2, eta: 3 },
   },
   earlyStopping: { metric: 'val_loss', patience: 3, minDelta: 0.001 },
   evaluate: {

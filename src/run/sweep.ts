@@ -11,6 +11,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { UserInputError } from '../errors.js';
 import { planSweep, type PlannedSweep, type Variant } from '../experiment/index.js';
 import { proposeVariant, type BayesTrial } from '../experiment/sweep.js';
+import { HyperbandState } from '../experiment/hyperband.js';
 import { loadDataset } from '../data/index.js';
 import { openStore, type Store } from '../store/index.js';
 import { evalResults, getSweep, listRuns, subjectRecords } from '../store/queries.js';
@@ -68,6 +69,21 @@ export interface VariantSummary {
   finalValLoss: number | null;
   wallSeconds: number | null;
   error: string | null;
+  /** A `stopped` run (hyperband): optimizer steps it did not train (planned minus trained); absent otherwise. */
+  stepsSaved?: number;
+  /** A `stopped` run: wall seconds those steps would have taken at its measured pace; absent otherwise. */
+  wallSecondsSaved?: number;
+}
+
+/** What the sweep's early termination (hyperband) saved in this invocation. */
+export interface EarlyTerminationSummary {
+  type: 'hyperband';
+  /** Runs stopped at a bracket. */
+  stopped: number;
+  /** Optimizer steps not trained (sum over stopped runs of planned minus trained steps). */
+  stepsSaved: number;
+  /** Wall seconds not spent: each stopped run's steps saved x its measured seconds per step. */
+  wallSecondsSaved: number;
 }
 
 /** The `--json` output of `fte sweep`. */
@@ -82,6 +98,8 @@ export interface SweepResult {
   variants: VariantSummary[];
   /** The sweep's baselines and extra models: how each was evaluated and its held-out test value of the objective metric. */
   subjects: SubjectSummary[];
+  /** Present when the spec sets sweep.earlyTerminate. */
+  earlyTermination?: EarlyTerminationSummary;
   wallSeconds: number;
   db: string;
 }
@@ -267,6 +285,7 @@ export async function runSweep(opts: RunSweepOptions): Promise<RunSweepResult> {
       limits: opts.limits,
       evaluate: opts.noCache ? { ...spec.evaluate, cache: false } : spec.evaluate,
       earlyStopping: spec.earlyStopping,
+      ...(spec.sweep.earlyTerminate ? { earlyTerminate: spec.sweep.earlyTerminate } : {}),
       cost: spec.cost,
       ...(spec.evaluate.cache && opts.db !== ':memory:' ? { responseCacheDir: responseCacheDir(opts.db) } : {}),
     };
@@ -278,10 +297,18 @@ export async function runSweep(opts: RunSweepOptions): Promise<RunSweepResult> {
     const labels = new Map<string, string>();
     const sink = progress;
     const writes: Promise<unknown>[] = [];
+    const hyperband = spec.sweep.earlyTerminate ? new HyperbandState(spec.sweep.earlyTerminate) : null;
     pool = new WorkerPool(
       Math.max(1, Math.min(parallel, toRun + (needBaselines ? 1 : 0))),
       workerScript(),
       (msg) => {
+        if (msg.type === 'milestone') {
+          // Hyperband: the parent sees every run, so it decides; the worker waits for the verdict.
+          const d = hyperband ? hyperband.decide(msg.iteration, msg.value) : { stop: false, cutoff: null };
+          if (d.stop) sink.note(`hyperband: stopping ${labels.get(msg.runId) ?? msg.runId} after ${msg.iteration} validation(s): val_loss ${msg.value.toFixed(4)} above the bracket's cut-off ${d.cutoff?.toFixed(4) ?? '-'}`);
+          pool?.sendTo(msg.runId, { type: 'verdict', runId: msg.runId, stop: d.stop });
+          return;
+        }
         writes.push(onWorkerMessage(store, sink, msg).catch((err: Error) => opts.log(`warning: could not store progress: ${err.message}`)));
       },
       ['--import', pathToFileURL(join(dirname(workerScript()), '..', 'tfjs-hooks.js')).href],
@@ -343,7 +370,7 @@ export async function runSweep(opts: RunSweepOptions): Promise<RunSweepResult> {
           count(outcome.status);
           const detail = outcome.status === 'completed' ? objectiveDetail(outcome, spec.objective) : outcome.status === 'diverged' ? outcome.train?.divergenceReason ?? '' : outcome.error ?? '';
           sink.variantEnded(runId, outcome.status, detail);
-          ended.push({ runId, key: v.key, status: outcome.status, skipped: false, params: v.swept, objective: null, finalValLoss: outcome.train?.finalValLoss ?? null, wallSeconds: outcome.train?.wallSeconds ?? null, error: outcome.error ?? null });
+          ended.push({ runId, key: v.key, status: outcome.status, skipped: false, params: v.swept, objective: null, finalValLoss: outcome.train?.finalValLoss ?? null, wallSeconds: outcome.train?.wallSeconds ?? null, error: outcome.error ?? null, ...savedBy(outcome) });
           return outcome;
     };
     if (bayes) {
@@ -386,6 +413,7 @@ export async function runSweep(opts: RunSweepOptions): Promise<RunSweepResult> {
     const status: SweepResult['status'] = cancelled ? 'interrupted' : 'completed';
     await store.finishSweep(sweepId, status);
     const result = await summarise(store, sweepId, spec.name, spec.objective, [...skipped, ...ended], Date.now() - t0, opts.db);
+    if (spec.sweep.earlyTerminate) result.earlyTermination = earlyTerminationSummary(ended);
     printSummary(result, opts.print, counts);
     const exitCode = stopSignal ? 128 + os.constants.signals[stopSignal] : (counts.get('failed') ?? 0) > 0 ? 1 : 0;
     return { exitCode, interruption: stopSignal ? { signal: stopSignal } : null, result };
@@ -400,6 +428,25 @@ export async function runSweep(opts: RunSweepOptions): Promise<RunSweepResult> {
     store.removeSnapshot();
     if (storeIsNew && !wroteRows) for (const f of [opts.db, `${opts.db}.wal`]) rmSync(f, { force: true });
   }
+}
+
+/** Steps and wall time a stopped run did not spend (planned minus trained steps, at its measured pace). */
+function savedBy(outcome: RunOutcome): Pick<VariantSummary, 'stepsSaved' | 'wallSecondsSaved'> {
+  const t = outcome.train;
+  if (outcome.status !== 'stopped' || !t || t.plannedSteps === undefined) return {};
+  const stepsSaved = Math.max(0, t.plannedSteps - t.steps);
+  return { stepsSaved, wallSecondsSaved: t.steps > 0 ? (t.wallSeconds / t.steps) * stepsSaved : 0 };
+}
+
+/** The early-termination line's numbers over this invocation's runs. */
+export function earlyTerminationSummary(variants: readonly VariantSummary[]): EarlyTerminationSummary {
+  const stopped = variants.filter((v) => v.status === 'stopped');
+  return {
+    type: 'hyperband',
+    stopped: stopped.length,
+    stepsSaved: stopped.reduce((a, v) => a + (v.stepsSaved ?? 0), 0),
+    wallSecondsSaved: stopped.reduce((a, v) => a + (v.wallSecondsSaved ?? 0), 0),
+  };
 }
 
 /** Progress messages: curves are appended to the store as they arrive (the parent is the only writer). */
@@ -543,10 +590,10 @@ export function verdictLines(result: Pick<SweepResult, 'best' | 'verdict' | 'obj
 
 /**
  * ` (2 interrupted, 1 failed)`: how many runs of this invocation ended other than completed, by
- * status (failed, diverged, interrupted, then any other), or '' when all completed.
+ * status (failed, diverged, interrupted, stopped, then any other), or '' when all completed.
  */
 export function statusCounts(counts: ReadonlyMap<string, number>): string {
-  const order = ['failed', 'diverged', 'interrupted'];
+  const order = ['failed', 'diverged', 'interrupted', 'stopped'];
   const keys = [...counts.keys()].filter((k) => k !== 'completed' && (counts.get(k) ?? 0) > 0);
   keys.sort((a, b) => (order.indexOf(a) + 1 || 99) - (order.indexOf(b) + 1 || 99));
   return keys.length ? ` (${keys.map((k) => `${counts.get(k)} ${k}`).join(', ')})` : '';
@@ -569,6 +616,8 @@ export function printSummary(result: SweepResult, print: (line: string) => void,
   }
   print(`${result.experiment}: ${result.variants.length === 0 ? 'evaluation' : 'sweep'} ${result.sweepId} ${result.status} in ${fmtDuration(result.wallSeconds)}${statusCounts(counts)}`);
   if (result.variants.length > 0) print(table.toString());
+  const et = result.earlyTermination;
+  if (et) print(`hyperband: ${et.stopped} run(s) stopped early; ${et.stepsSaved} optimizer step(s) not trained, about ${fmtDuration(et.wallSecondsSaved)} of training not spent`);
   for (const line of verdictLines(result)) print(line);
   for (const line of subjectLines(result)) print(line);
   print('next:');
