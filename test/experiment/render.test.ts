@@ -32,4 +32,13 @@ describe('fte sweep --dry-run output (experiment stage)', () => {
     const all = dryRunResult(await planSweep(spec));
     for (const v of r.variants) expect(all.variants[v.gridIndex! - 1]!.key).toBe(v.key);
   });
+
+  it('a bayes plan lists its seeded start and says how many variants are proposed during the sweep', async () => {
+    const plan = await planSweep(resolve(import.meta.dirname, '../../experiments/lora-bayes.ts'));
+    const r = dryRunResult(plan);
+    expect([r.strategy, r.selection, r.variants.length, r.proposed]).toEqual(['bayes', 'bayes', 3, 5]);
+    expect(renderDryRun(plan).split('\n')[0]).toBe(
+      'lora-bayes: bayes (TPE), runCap 8: 3 seeded random start variant(s) (sweep.seed 0) listed below; 5 more proposed during the sweep from the validation classify/f1_macro of the runs so far',
+    );
+  });
 });
