@@ -29,7 +29,7 @@ perturbations), prices it, and stores everything in DuckDB. Finished variants ar
     'limit-eval': Flags.integer({ description: 'evaluate at most N test examples', min: 1 }),
     'max-bad-rows': Flags.string({ description: 'a JSONL dataset may have at most this many unusable rows, dropped with a warning: a count (5) or a share (default 1%)' }),
     'max-steps': Flags.integer({ description: 'stop each variant after N optimizer steps', min: 1 }),
-    'run-cap': Flags.integer({ description: 'run at most the first N variants (overrides sweep.runCap)', min: 1 }),
+    'run-cap': Flags.integer({ description: 'run at most N variants (overrides sweep.runCap; a grid runs a seeded random subset, see --dry-run)', min: 1 }),
     cache: Flags.boolean({ description: 'answer API requests from the response cache kept with the store (--no-cache sends them again)', default: true, allowNo: true }),
     queue: Flags.string({
       description: 'run the variants on `fte worker`s through this Redis queue: redis://HOST:PORT[/DB] (default: $FTE_QUEUE, else the spec\'s queue:; none: local worker processes)',

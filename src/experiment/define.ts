@@ -74,7 +74,7 @@ function checkNames(where: string, kind: string, names: readonly string[], known
 }
 
 /** Validate the names of sweep parameters and every listed value against the params schema. */
-export function validateSweepParameters(parameters: Record<string, unknown>, strategy: 'grid' | 'random'): void {
+export function validateSweepParameters(parameters: Record<string, unknown>, strategy: 'grid' | 'random' | 'bayes'): void {
   for (const [name, def] of Object.entries(parameters)) {
     const where = `sweep.parameters.${name}`;
     if (!(SWEEPABLE as readonly string[]).includes(name)) {
@@ -94,7 +94,7 @@ export function validateSweepParameters(parameters: Record<string, unknown>, str
         throw new SpecError(undefined, path ? `${where}.${path}` : where, detail);
       }
       if (strategy === 'grid' && dist.data.distribution !== 'categorical') {
-        throw new SpecError(undefined, where, `a grid needs a list of values, got a ${dist.data.distribution} distribution (use strategy 'random')`);
+        throw new SpecError(undefined, where, `a grid needs a list of values, got a ${dist.data.distribution} distribution (use strategy 'random' or 'bayes')`);
       }
       const d = dist.data;
       if (d.distribution === 'categorical') {

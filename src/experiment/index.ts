@@ -30,7 +30,7 @@ export interface PlannedSweep {
 /**
  * Load a spec file, expand its sweep (what `fte sweep --dry-run` prints) and check it against the
  * base model's config.json and the dataset's tasks (src/experiment/plan-checks.ts). `runCap`
- * overrides the spec's `sweep.runCap` (the first N variants of a grid).
+ * overrides the spec's `sweep.runCap` (a capped grid runs a seeded random subset, see expandSweep).
  * @throws SpecError naming the file and field path.
  */
 export async function planSweep(file: string, opts: { runCap?: number } = {}): Promise<PlannedSweep> {

@@ -77,14 +77,35 @@ export type SweepParameter = unknown[] | z.input<typeof distributionSchema> | ((
 
 export const sweepSchema = z
   .object({
-    /** `grid`: the cartesian product in declaration order; `random`: seeded draws. */
-    strategy: z.enum(['grid', 'random']).default('grid'),
+    /**
+     * `grid`: the cartesian product in declaration order; `random`: seeded draws; `bayes`: seeded
+     * sequential model-based search (TPE, src/experiment/tpe.ts) proposing each variant from the
+     * validation objective of the runs so far (needs runCap).
+     */
+    strategy: z.enum(['grid', 'random', 'bayes']).default('grid'),
     /** Parameter name -> values | distribution | function of the others. Names are `params` fields or `method`. */
     parameters: z.record(z.string(), z.any()).default({}),
     /** Maximum number of variants (required for random sweeps over continuous distributions). */
     runCap: z.number().int().positive().optional(),
     /** Seed of the random strategy. Default 0. */
     seed: z.number().int().min(0).default(0),
+    /**
+     * Stop bad variants early (src/experiment/hyperband.ts): `{ type: 'hyperband', minIter, eta?, maxIter? }`,
+     * brackets at minIter * eta^k validation evaluations; a run worse than the best 1/eta of the runs
+     * at its bracket (on validation loss) ends with status `stopped`. Default: none.
+     */
+    earlyTerminate: z
+      .object({
+        type: z.literal('hyperband'),
+        /** First bracket, in validation evaluations. */
+        minIter: z.number().int().positive(),
+        /** Bracket spacing; the best 1/eta of the runs at a bracket go on. Default 3 (W&B's). */
+        eta: z.number().gt(1).default(3),
+        /** No bracket beyond this many validation evaluations. */
+        maxIter: z.number().int().positive().optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 

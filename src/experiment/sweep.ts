@@ -4,6 +4,7 @@ import { mulberry32 } from '../random.js';
 import { checkParamValue } from './define.js';
 import { SpecError } from './errors.js';
 import { paramsSchema, type Distribution, type ExperimentSpec, type Method, type Params } from './schema.js';
+import { tpePropose, type SearchDimension, type TpeTrial } from './tpe.js';
 
 /** A variant's fully resolved hyperparameters: every params field, with alpha resolved. */
 export type ResolvedParams = Params & { alpha: number };
@@ -18,6 +19,8 @@ export interface Variant {
   params: ResolvedParams;
   /** Just the parameters the sweep varies (name -> value), for tables. */
   swept: Record<string, unknown>;
+  /** A grid variant's position in the full grid (0-based, first parameter slowest), before runCap. */
+  gridIndex?: number;
 }
 
 /** Fingerprints that make a variant key change when the model or the data change. */
@@ -64,10 +67,15 @@ type ParamDef = unknown[] | Distribution | ((resolved: Record<string, unknown>) 
  *
  * - grid: the cartesian product of the list parameters in declaration order (the first parameter
  *   varies slowest), then derived (function) parameters evaluated per combination in declaration order.
- *   Combinations are generated lazily and `runCap` counts distinct variants, so a capped sweep of a
- *   huge grid only resolves its first variants.
+ *   With `runCap` below the grid's size the sweep runs a seeded random subset of the grid
+ *   (`sweep.seed`; a lazy Fisher-Yates permutation of the combination indices, so a huge grid is never
+ *   built, and a larger cap with the same seed runs a superset), listed in grid order; `runCap`
+ *   counts distinct variants. Every grid variant carries its `gridIndex`.
  * - random: `runCap` seeded draws (mulberry32, `sweep.seed`) from lists and distributions, with no
  *   repeated variant; a sweep of finite lists stops when every combination was drawn.
+ *
+ * - bayes: the first `bayesStartup(runCap)` seeded random draws (as `random`); the rest of the
+ *   runCap are proposed during the sweep by `proposeVariant` (TPE) from the runs' results.
  *
  * Alpha defaults to 2 x rank when neither params nor the sweep sets it. Every variant is validated.
  *
@@ -81,9 +89,16 @@ export function expandSweep(spec: ExperimentSpec, fp: Fingerprints): Variant[] {
 
   let combos: Iterable<Record<string, unknown>>;
   let cap = Infinity;
+  let gridSubset = false;
   if (spec.sweep.strategy === 'grid') {
-    combos = gridCombinations(listNames.map((name) => [name, listValues(params[name]!)] as const));
+    const lists = listNames.map((name) => [name, listValues(params[name]!)] as const);
     cap = spec.sweep.runCap ?? Infinity;
+    const size = lists.reduce((n, [, values]) => n * values.length, 1);
+    gridSubset = cap < size;
+    combos = gridSubset ? randomGridCombinations(lists, size, spec.sweep.seed) : indexed(gridCombinations(lists));
+  } else if (spec.sweep.strategy === 'bayes') {
+    if (spec.sweep.runCap === undefined) throw new SpecError(undefined, 'sweep.runCap', 'a bayes sweep needs runCap (the number of variants to run), got nothing');
+    combos = randomCombinations(spec, params, listNames, bayesStartup(spec.sweep.runCap));
   } else {
     combos = randomCombinations(spec, params, listNames);
   }
@@ -92,7 +107,92 @@ export function expandSweep(spec: ExperimentSpec, fp: Fingerprints): Variant[] {
   const keys = new Set<string>();
   for (const combo of combos) {
     if (variants.length >= cap) break;
+    const v = resolveCombo(spec, combo, fp, variants.length);
+    if (keys.has(v.key)) continue; // two combinations that resolve to the same variant run once
+    keys.add(v.key);
+    variants.push(v);
+  }
+  if (gridSubset) {
+    variants.sort((a, b) => a.gridIndex! - b.gridIndex!);
+    variants.forEach((v, i) => (v.index = i));
+  }
+  return variants;
+}
+
+/**
+ * Seeded random variants a bayes sweep of `runCap` runs starts with, before TPE proposes from their
+ * results: ceil(runCap / 3), at least 2 and at most 10 (Optuna's default startup), and never more than runCap.
+ */
+export function bayesStartup(runCap: number): number {
+  return Math.min(runCap, Math.max(2, Math.min(10, Math.ceil(runCap / 3))));
+}
+
+/** The TPE search space of a spec's list and distribution parameters (derived parameters are applied per variant). */
+export function searchSpace(spec: ExperimentSpec): SearchDimension[] {
+  const out: SearchDimension[] = [];
+  for (const [name, def] of Object.entries(spec.sweep.parameters as Record<string, ParamDef>)) {
+    if (typeof def === 'function') continue;
+    if (Array.isArray(def)) {
+      out.push({ name, kind: 'categorical', choices: def });
+      continue;
+    }
+    const d = def as Distribution;
+    const min = d.min ?? 0;
+    const max = d.max ?? 0;
+    switch (d.distribution) {
+      case 'categorical':
+        out.push({ name, kind: 'categorical', choices: d.values ?? [] });
+        break;
+      case 'int_uniform':
+        out.push({ name, kind: 'int', low: min, high: max });
+        break;
+      case 'uniform':
+      case 'q_uniform':
+        out.push({ name, kind: 'float', low: min, high: max, log: false, ...(d.q ? { q: d.q } : {}) });
+        break;
+      default:
+        out.push({ name, kind: 'float', low: min, high: max, log: true, ...(d.q ? { q: d.q } : {}) });
+    }
+  }
+  return out;
+}
+
+/** A finished (or running: objective null) variant of a bayes sweep, for `proposeVariant`. */
+export interface BayesTrial {
+  variant: Variant;
+  /** Validation objective; null while running, or when the run failed, diverged or was stopped before any value. */
+  objective: number | null;
+}
+
+/**
+ * The next variant of a bayes sweep: TPE (src/experiment/tpe.ts) over `searchSpace(spec)` from the
+ * trials so far (running ones count as bad: constant liar), seeded by `sweep.seed`, with the spec's
+ * objective goal; derived parameters and validation as in `expandSweep`. A proposal whose variant
+ * already exists (in `trials` or `taken`) is redrawn, up to 50 times; null when every draw repeats
+ * (a small finite space is exhausted).
+ * @throws SpecError as expandSweep for a bad resolved value.
+ */
+export function proposeVariant(spec: ExperimentSpec, fp: Fingerprints, trials: readonly BayesTrial[], index: number, taken: ReadonlySet<string> = new Set()): Variant | null {
+  const space = searchSpace(spec);
+  const history: TpeTrial[] = trials.map((t) => ({ values: t.variant.swept, objective: t.objective }));
+  const keys = new Set([...taken, ...trials.map((t) => t.variant.key)]);
+  const runCap = spec.sweep.runCap ?? trials.length + 1;
+  for (let draw = 0; draw < 50; draw++) {
+    const combo = tpePropose(space, history, { goal: spec.objective.goal, seed: spec.sweep.seed, startup: bayesStartup(runCap) }, draw);
+    const v = resolveCombo(spec, combo, fp, index);
+    if (!keys.has(v.key)) return v;
+  }
+  return null;
+}
+
+/** One combination of list/distribution values -> its validated variant (derived parameters, alpha default, method rules). */
+function resolveCombo(spec: ExperimentSpec, combo: Record<string, unknown>, fp: Fingerprints, index: number): Variant {
+  const params = spec.sweep.parameters as Record<string, ParamDef>;
+  const names = Object.keys(params);
+  const derivedNames = names.filter((n) => typeof params[n] === 'function');
+  {
     const resolved: Record<string, unknown> = { method: spec.method, ...spec.params, ...combo };
+    delete (resolved as { [GRID_INDEX]?: number })[GRID_INDEX];
     for (const name of derivedNames) {
       let value: unknown;
       try {
@@ -118,13 +218,47 @@ export function expandSweep(spec: ExperimentSpec, fp: Fingerprints): Variant[] {
     checkMethodRules(method, checked.data as ResolvedParams, combo);
     const full = checked.data as ResolvedParams;
     const key = variantKey(method, full, fp);
-    if (keys.has(key)) continue; // two combinations that resolve to the same variant run once
-    keys.add(key);
     const swept: Record<string, unknown> = {};
     for (const n of names) swept[n] = n === 'method' ? method : (full as Record<string, unknown>)[n];
-    variants.push({ key, index: variants.length, method, params: full, swept });
+    const gridIndex = (combo as { [GRID_INDEX]?: number })[GRID_INDEX];
+    return { key, index, method, params: full, swept, ...(gridIndex !== undefined ? { gridIndex } : {}) };
   }
-  return variants;
+}
+
+/** Where a grid combination sits in the full grid (a symbol: never a parameter name). */
+const GRID_INDEX = Symbol('gridIndex');
+
+function* indexed(combos: Iterable<Record<string, unknown>>): Generator<Record<string, unknown>> {
+  let i = 0;
+  for (const c of combos) yield Object.assign(c, { [GRID_INDEX]: i++ });
+}
+
+/**
+ * The grid's combinations in a seeded random order (mulberry32(seed)): a lazy Fisher-Yates shuffle of
+ * the indices 0..size-1 that stores only the swapped positions, each index decoded as an odometer
+ * reading (first parameter slowest). The first N draws are the same for every N (nested subsets).
+ * @throws SpecError when the grid has more than 2^53 combinations.
+ */
+export function* randomGridCombinations(lists: ReadonlyArray<readonly [string, readonly unknown[]]>, size: number, seed: number): Generator<Record<string, unknown>> {
+  if (!Number.isSafeInteger(size)) throw new SpecError(undefined, 'sweep.parameters', `a grid of ${size} combinations is too large to sample; use strategy 'random'`);
+  const rand = mulberry32(seed);
+  const swapped = new Map<number, number>();
+  for (let i = 0; i < size; i++) {
+    const j = i + Math.floor(rand() * (size - i));
+    const at = swapped.get(j) ?? j;
+    swapped.set(j, swapped.get(i) ?? i);
+    swapped.delete(i);
+    let rest = at;
+    const combo: Record<string, unknown> = {};
+    for (let p = lists.length - 1; p >= 0; p--) {
+      const [name, values] = lists[p]!;
+      combo[name] = values[rest % values.length];
+      rest = Math.floor(rest / values.length);
+    }
+    const ordered: Record<string, unknown> = {};
+    for (const [name] of lists) ordered[name] = combo[name];
+    yield Object.assign(ordered, { [GRID_INDEX]: at });
+  }
 }
 
 /** The values of a list parameter (a list, or a categorical distribution's values). */
@@ -165,10 +299,10 @@ export function sweepSpaceSize(spec: ExperimentSpec): number | null {
 }
 
 /** Seeded draws of a random sweep, without repeats (at most runCap, or every combination of finite lists). */
-function randomCombinations(spec: ExperimentSpec, params: Record<string, ParamDef>, listNames: string[]): Record<string, unknown>[] {
+function randomCombinations(spec: ExperimentSpec, params: Record<string, ParamDef>, listNames: string[], runCap = spec.sweep.runCap): Record<string, unknown>[] {
   const combos: Record<string, unknown>[] = [];
   const total = sweepSpaceSize(spec) ?? Infinity;
-  const cap = Math.min(spec.sweep.runCap ?? total, total);
+  const cap = Math.min(runCap ?? total, total);
   if (!Number.isFinite(cap)) throw new SpecError(undefined, 'sweep.runCap', 'a random sweep over continuous distributions needs runCap, got nothing');
   const rand = mulberry32(spec.sweep.seed);
   const seen = new Set<string>();

@@ -12,7 +12,15 @@ import type { ExperimentSpecInput } from './schema.js';
  * `{ distribution, min, max, q? }` draws. W&B's `log_uniform` takes *natural-log* bounds
  * (exp(uniform(min, max))); it is converted to fte's `log_uniform` whose bounds are values.
  *
- * @throws SpecError naming the file and key for unknown keys, `bayes`, or malformed YAML.
+ * Every W&B field fte does not support is an error naming it (never silently ignored): the launch
+ * and logging fields (`program`, `command`, `project`, `entity`: fte trains in process and stores in
+ * its own database), `metric.target`, early termination other than hyperband, and the parameter keys and distributions fte
+ * does not implement (`mu`, `sigma`, `probabilities`, nested `parameters`; normal, beta and inverse
+ * log-uniform distributions).
+ *
+ * `method: bayes` is fte's `strategy: 'bayes'` (TPE, src/experiment/tpe.ts; W&B uses a Gaussian process).
+ *
+ * @throws SpecError naming the file and key for unknown or unsupported keys, or malformed YAML.
  */
 export function specFromWandbYaml(text: string, file: string): ExperimentSpecInput {
   let doc: unknown;
@@ -30,10 +38,21 @@ export function specFromWandbYaml(text: string, file: string): ExperimentSpecInp
       throw new SpecError(file, key, `unknown W&B sweep key${hint ? ` (did you mean '${hint}'?)` : ''}; known: ${known.join(', ')}`);
     }
   }
+  for (const key of Object.keys(y)) {
+    const why = UNSUPPORTED_TOP[key];
+    if (why) throw new SpecError(file, key, `not supported by fte: ${why}; remove it`);
+  }
+  if (y.metric !== undefined) {
+    if (y.metric === null || typeof y.metric !== 'object' || Array.isArray(y.metric)) throw new SpecError(file, 'metric', 'expected a mapping with name and goal');
+    for (const key of Object.keys(y.metric)) {
+      if (key === 'target') throw new SpecError(file, 'metric.target', 'not supported by fte: a sweep runs all its variants (stop early with run_cap); remove it');
+      if (key !== 'name' && key !== 'goal') throw new SpecError(file, `metric.${key}`, 'unknown W&B metric key; known: name, goal');
+    }
+  }
   const strategy = y.method ?? 'grid';
-  if (strategy === 'bayes') throw new SpecError(file, 'method', "bayes is not supported; use 'grid' or 'random'");
-  if (strategy !== 'grid' && strategy !== 'random') throw new SpecError(file, 'method', `expected grid or random, got ${JSON.stringify(strategy)}`);
+  if (strategy !== 'grid' && strategy !== 'random' && strategy !== 'bayes') throw new SpecError(file, 'method', `expected grid, random or bayes, got ${JSON.stringify(strategy)}`);
 
+  const earlyTerminate = y.early_terminate === undefined ? undefined : hyperbandFromWandb(y.early_terminate, file);
   const fte = (y.fte ?? {}) as Record<string, unknown>;
   const params: Record<string, unknown> = { ...((fte.params as Record<string, unknown>) ?? {}) };
   const sweepParams: Record<string, unknown> = {};
@@ -43,6 +62,16 @@ export function specFromWandbYaml(text: string, file: string): ExperimentSpecInp
     const where = `parameters.${rawName}`;
     if (def === null || typeof def !== 'object' || Array.isArray(def)) throw new SpecError(file, where, 'expected a mapping with value, values or distribution');
     const d = def as Record<string, unknown>;
+    for (const key of Object.keys(d)) {
+      if (PARAMETER_KEYS.includes(key)) continue;
+      const why = UNSUPPORTED_PARAMETER_KEYS[key];
+      if (why) throw new SpecError(file, `${where}.${key}`, `not supported by fte: ${why}`);
+      const hint = didYouMean(key, PARAMETER_KEYS);
+      throw new SpecError(file, `${where}.${key}`, `unknown W&B parameter key${hint ? ` (did you mean '${hint}'?)` : ''}; known: ${PARAMETER_KEYS.join(', ')}`);
+    }
+    if ('distribution' in d && typeof d.distribution === 'string' && !WANDB_DISTRIBUTIONS.includes(d.distribution)) {
+      throw new SpecError(file, `${where}.distribution`, `${JSON.stringify(d.distribution)} is not supported by fte; supported: ${WANDB_DISTRIBUTIONS.join(', ')}`);
+    }
     if ('value' in d) {
       if (name === 'method') fte.method = d.value;
       else params[name] = d.value;
@@ -79,10 +108,56 @@ export function specFromWandbYaml(text: string, file: string): ExperimentSpecInp
       strategy,
       parameters: sweepParams,
       ...(y.run_cap !== undefined ? { runCap: y.run_cap as number } : {}),
+      ...(earlyTerminate ? { earlyTerminate } : {}),
     },
     ...(metric?.name ? { objective: { metric: metric.name, goal: (metric.goal as 'minimize' | 'maximize') ?? 'minimize' } } : {}),
   } as ExperimentSpecInput;
 }
+
+/**
+ * W&B's `early_terminate: { type: hyperband, min_iter | (max_iter and s), eta? }` -> fte's
+ * `sweep.earlyTerminate` (min_iter = max_iter / eta^s, rounded, when only max_iter and s are given).
+ * @throws SpecError naming `early_terminate.<key>` for another type or an unknown key.
+ */
+function hyperbandFromWandb(raw: unknown, file: string): { type: 'hyperband'; minIter: number; eta?: number; maxIter?: number } {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new SpecError(file, 'early_terminate', 'expected a mapping such as { type: hyperband, min_iter: 3 }');
+  const e = raw as Record<string, unknown>;
+  for (const key of Object.keys(e)) {
+    if (!['type', 'min_iter', 'max_iter', 'eta', 's'].includes(key)) throw new SpecError(file, `early_terminate.${key}`, 'not supported by fte; known: type, min_iter, max_iter, eta, s');
+  }
+  if (e.type !== 'hyperband') throw new SpecError(file, 'early_terminate.type', `only hyperband is supported, got ${JSON.stringify(e.type)}`);
+  const eta = e.eta as number | undefined;
+  let minIter = e.min_iter as number | undefined;
+  if (minIter === undefined) {
+    if (typeof e.max_iter !== 'number' || typeof e.s !== 'number') throw new SpecError(file, 'early_terminate.min_iter', 'missing: give min_iter, or max_iter and s');
+    minIter = Math.max(1, Math.round(e.max_iter / (eta ?? 3) ** e.s));
+  }
+  return { type: 'hyperband', minIter, ...(eta !== undefined ? { eta } : {}), ...(e.max_iter !== undefined ? { maxIter: e.max_iter as number } : {}) };
+}
+
+/** W&B top-level fields fte reads nothing from, with the reason (each is an error naming it). */
+const UNSUPPORTED_TOP: Record<string, string> = {
+  program: 'fte trains in process (W&B\'s program is the script its agent launches)',
+  command: 'fte trains in process (W&B\'s command is how its agent launches the program)',
+  project: 'fte stores runs in its own database (--db), not in a W&B project',
+  entity: 'fte stores runs in its own database (--db), not under a W&B entity',
+};
+
+/** The keys of a W&B parameter fte reads. */
+const PARAMETER_KEYS = ['value', 'values', 'distribution', 'min', 'max', 'q'];
+
+/** W&B parameter keys fte does not implement. */
+const UNSUPPORTED_PARAMETER_KEYS: Record<string, string> = {
+  mu: 'normal distributions are not implemented (use uniform or log_uniform_values with min and max)',
+  sigma: 'normal distributions are not implemented (use uniform or log_uniform_values with min and max)',
+  probabilities: 'weighted categorical values are not implemented (values are drawn uniformly)',
+  parameters: 'nested parameters are not implemented (flatten them)',
+  a: 'beta distributions are not implemented',
+  b: 'beta distributions are not implemented',
+};
+
+/** W&B distributions fte implements (W&B's log_uniform / q_log_uniform take natural-log bounds). */
+const WANDB_DISTRIBUTIONS = ['constant', 'categorical', 'int_uniform', 'uniform', 'q_uniform', 'log_uniform', 'log_uniform_values', 'q_log_uniform', 'q_log_uniform_values'];
 
 /** PEFT / HF Trainer argument names -> fte parameter names. */
 export const PARAMETER_ALIASES: Record<string, string> = {

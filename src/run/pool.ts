@@ -65,6 +65,17 @@ export class WorkerPool {
     });
   }
 
+  /** Send a message to the worker running `runId` (a hyperband verdict); false when none runs it. */
+  sendTo(runId: string, message: ParentMessage): boolean {
+    for (const [worker, entry] of this.busy) {
+      if (entry.task.runId === runId && worker.connected) {
+        worker.send(message);
+        return true;
+      }
+    }
+    return false;
+  }
+
   /** Run ids of the tasks in flight. */
   inFlight(): string[] {
     return [...this.busy.values()].map((b) => b.task.runId).filter((id): id is string => id !== null);

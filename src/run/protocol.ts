@@ -13,6 +13,7 @@ import type { CostRow } from '../cost/types.js';
 import type { ConfusionRow, EvalRow, PredictionRow, Subject, SubjectRow, SubjectUsage } from '../eval/types.js';
 import type { RunOutcome } from '../store/types.js';
 import type { StepMetric } from '../train/types.js';
+import type { HyperbandSpec } from '../experiment/hyperband.js';
 
 /** A variant as the sweep engine resolved it. */
 export interface VariantTask {
@@ -25,6 +26,8 @@ export interface VariantTask {
 export type ParentMessage =
   | { type: 'task'; runId: string; variant: VariantTask; context: SweepContext }
   | { type: 'baselines'; context: SweepContext }
+  /** The answer to a `milestone`: stop the run there (hyperband) or go on. */
+  | { type: 'verdict'; runId: string; stop: boolean }
   | { type: 'shutdown' };
 
 /** Shared per-sweep context a worker needs (paths only, so a remote worker can fetch them). */
@@ -42,6 +45,8 @@ export interface SweepContext {
   evaluate: ExperimentSpec['evaluate'];
   earlyStopping: ExperimentSpec['earlyStopping'];
   cost: ExperimentSpec['cost'];
+  /** Early termination of the sweep (hyperband); absent: none. */
+  earlyTerminate?: HyperbandSpec;
   /** Response cache of API providers, kept beside the store (`<db>.responses/`); absent: no caching. */
   responseCacheDir?: string;
 }
@@ -52,6 +57,8 @@ export type WorkerMessage =
   | { type: 'started'; runId: string; backend: string; device: string; pid: number }
   | { type: 'step'; runId: string; metrics: StepMetric[]; totalSteps: number; tokensPerSecond: number }
   | { type: 'eval'; runId: string; metrics: StepMetric[] }
+  /** A run reached a hyperband bracket (`iteration` validation evaluations, best validation loss `value`); the worker waits for a `verdict`. */
+  | { type: 'milestone'; runId: string; iteration: number; value: number }
   | { type: 'phase'; runId: string; phase: string }
   /** `errorKind: 'input'`: the run failed on bad input (spec, data, model files: a UserInputError), which a retry cannot fix. */
   | { type: 'end'; outcome: RunOutcome; errorKind?: 'input' }

@@ -3,6 +3,7 @@
  * -> cost. Each stage is its own module (src/data, src/train, src/eval, src/cost); this file only
  * calls them in order and turns their results into the protocol's plain messages.
  */
+import { hyperbandBrackets, type HyperbandSpec } from '../experiment/hyperband.js';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -25,7 +26,11 @@ type BaselinesDone = Extract<WorkerMessage, { type: 'baselines-done' }>;
  * Train, evaluate and price one variant.
  * @returns the run's outcome (`completed` or `diverged`); throws on a failure (the worker reports it as `failed`).
  */
-export async function runVariantTask(msg: TaskMessage, send: (m: WorkerMessage) => void): Promise<RunOutcome> {
+export async function runVariantTask(
+  msg: TaskMessage,
+  send: (m: WorkerMessage) => void,
+  ask?: (m: Extract<WorkerMessage, { type: 'milestone' }>) => Promise<boolean>,
+): Promise<RunOutcome> {
   const { runId, variant, context } = msg;
   const startedAt = new Date().toISOString();
   const data = readPrepared(context.dataDir, context.limits);
@@ -47,6 +52,7 @@ export async function runVariantTask(msg: TaskMessage, send: (m: WorkerMessage) 
     outDir: join(context.outDir, runId),
     backend: backend.name,
     maxSteps: context.limits.maxSteps,
+    ...(context.earlyTerminate && ask ? { onValidation: hyperbandAsk(context.earlyTerminate, runId, ask) } : {}),
     onEvent: (e) => {
       if (e.type === 'step') {
         stepBuffer.push(...e.metrics);
@@ -62,7 +68,8 @@ export async function runVariantTask(msg: TaskMessage, send: (m: WorkerMessage) 
     startedAt, finishedAt: startedAt, train: summary, stepMetrics: [], evalRows: [], predictions: [], costs: [], artifacts: [],
     ...(summary.divergenceReason ? { error: summary.divergenceReason } : {}),
   };
-  if (summary.status === 'diverged') {
+  // A stopped run (hyperband) keeps its curves and checkpoint; it is not evaluated.
+  if (summary.status === 'diverged' || summary.status === 'stopped') {
     base.finishedAt = new Date().toISOString();
     return base;
   }
@@ -383,4 +390,10 @@ export function artifactsIn(dir: string): ArtifactRow[] {
       const kind = n === 'adapter_model.safetensors' ? 'adapter' : n === 'adapter_config.json' ? 'adapter_config' : n === 'model.safetensors' || /^model-\d{5}-of-\d{5}\.safetensors$/.test(n) || n === 'model.safetensors.index.json' ? 'model' : n === 'config.json' ? 'config' : 'checkpoint';
       return { kind, path, bytes: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') };
     });
+}
+
+/** The trainer's onValidation for hyperband: at a bracket, ask the parent (the one place that sees every run) whether to stop. */
+function hyperbandAsk(spec: HyperbandSpec, runId: string, ask: (m: Extract<WorkerMessage, { type: 'milestone' }>) => Promise<boolean>) {
+  const brackets = new Set(hyperbandBrackets(spec));
+  return async (iteration: number, value: number): Promise<boolean> => (brackets.has(iteration) ? ask({ type: 'milestone', runId, iteration, value }) : false);
 }

@@ -12,6 +12,8 @@ import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { UserInputError } from '../errors.js';
 import { planSweep, type PlannedSweep, type Variant } from '../experiment/index.js';
+import { proposeVariant, type BayesTrial } from '../experiment/sweep.js';
+import { HyperbandState } from '../experiment/hyperband.js';
 import { loadDataset } from '../data/index.js';
 import { openStore, type Store } from '../store/index.js';
 import { evalResults, getSweep, listRuns, subjectRecords } from '../store/queries.js';
@@ -41,7 +43,7 @@ export interface RunSweepOptions {
   parallel?: number;
   /** Skip variants whose key already has a completed run. */
   resume: boolean;
-  /** Run at most the first N variants (overrides sweep.runCap). */
+  /** Run at most N variants (overrides sweep.runCap; a capped grid runs a seeded random subset). */
   runCap?: number;
   limits: { limitTrain?: number; limitEval?: number; maxSteps?: number };
   quiet: boolean;
@@ -77,6 +79,21 @@ export interface VariantSummary {
   finalValLoss: number | null;
   wallSeconds: number | null;
   error: string | null;
+  /** A `stopped` run (hyperband): optimizer steps it did not train (planned minus trained); absent otherwise. */
+  stepsSaved?: number;
+  /** A `stopped` run: wall seconds those steps would have taken at its measured pace; absent otherwise. */
+  wallSecondsSaved?: number;
+}
+
+/** What the sweep's early termination (hyperband) saved in this invocation. */
+export interface EarlyTerminationSummary {
+  type: 'hyperband';
+  /** Runs stopped at a bracket. */
+  stopped: number;
+  /** Optimizer steps not trained (sum over stopped runs of planned minus trained steps). */
+  stepsSaved: number;
+  /** Wall seconds not spent: each stopped run's steps saved x its measured seconds per step. */
+  wallSecondsSaved: number;
 }
 
 /** The `--json` output of `fte sweep`. */
@@ -96,6 +113,8 @@ export interface SweepResult {
    * variant's, with its change vs the base and the paired test; null when nothing was scored.
    */
   general?: { base: GeneralForgetting | null; runs: ({ runId: string } & GeneralForgetting)[] } | null;
+  /** Present when the spec sets sweep.earlyTerminate. */
+  earlyTermination?: EarlyTerminationSummary;
   wallSeconds: number;
   db: string;
 }
@@ -154,6 +173,12 @@ export async function runSweep(opts: RunSweepOptions): Promise<RunSweepResult> {
   checkBaseModel(plan);
   checkBackendAvailable(opts.backend);
   const queueUrl = opts.evalOnly ? null : resolveQueueUrl(opts.queue, process.env.FTE_QUEUE, spec.queue);
+  if (queueUrl && spec.sweep.earlyTerminate) {
+    throw new UserInputError(`${plan.loaded.file}: sweep.earlyTerminate: hyperband decides from every run's validation losses as they arrive and does not run on a queue yet; leave it out with --queue`);
+  }
+  if (queueUrl && spec.sweep.strategy === 'bayes') {
+    throw new UserInputError(`${plan.loaded.file}: sweep.strategy: 'bayes' proposes each variant from the results so far and does not run on a queue yet; use grid or random with --queue`);
+  }
   const queueSettingsInForce = queueUrl ? queueSettings() : null;
   // Before any row is written: an unreachable queue is one line, and leaves the store as it was.
   // (BullMQ is loaded only for a queued sweep.)
@@ -268,6 +293,19 @@ export async function runSweep(opts: RunSweepOptions): Promise<RunSweepResult> {
     }
     for (const s of skipped) opts.log(`skip ${s.key} (${describe(s.params)}): already completed as run ${s.runId}`);
 
+    // A bayes sweep runs runCap variants in all: the planned start, then TPE's proposals.
+    const bayes = spec.sweep.strategy === 'bayes' && !opts.evalOnly;
+    const runCapTotal = bayes ? spec.sweep.runCap ?? plan.variants.length : 0;
+    const trials: BayesTrial[] = [];
+    if (bayes && skipped.length > 0) {
+      const listed = await listRuns(store.db, { runIds: skipped.map((x) => x.runId) });
+      for (const x of skipped) {
+        const v = plan.variants.find((p) => p.key === x.key)!;
+        trials.push({ variant: v, objective: listed.runs.find((r) => r.runId === x.runId)?.objective.value ?? null });
+      }
+    }
+    const toRun = bayes ? Math.max(0, runCapTotal - trials.length) : todo.length;
+
     const needBaselines = evaluationSubjects(spec.evaluate).length > 0 && !(await hasCompletedBaselines(store.db, sweepId));
     if (!needBaselines && evaluationSubjects(spec.evaluate).length > 0) {
       const failed = (await subjectRecords(store.db, { runIds: [baselineRunId(sweepId)] })).filter((x) => x.errors > 0);
@@ -285,6 +323,7 @@ export async function runSweep(opts: RunSweepOptions): Promise<RunSweepResult> {
       limits: opts.limits,
       evaluate: opts.noCache ? { ...spec.evaluate, cache: false } : spec.evaluate,
       earlyStopping: spec.earlyStopping,
+      ...(spec.sweep.earlyTerminate ? { earlyTerminate: spec.sweep.earlyTerminate } : {}),
       cost: spec.cost,
       ...(spec.evaluate.cache && opts.db !== ':memory:' ? { responseCacheDir: responseCacheDir(opts.db) } : {}),
     };
@@ -293,14 +332,22 @@ export async function runSweep(opts: RunSweepOptions): Promise<RunSweepResult> {
 
     // 4. Workers: baselines (once per sweep) and the variants share the pool; with a queue, the
     //    baselines run here and the variants on `fte worker`s.
-    progress = createProgress({ total: todo.length + (needBaselines ? 1 : 0), quiet: opts.quiet, log: opts.log });
+    progress = createProgress({ total: toRun + (needBaselines ? 1 : 0), quiet: opts.quiet, log: opts.log });
     const labels = new Map<string, string>();
     const sink = progress;
     const writes: Promise<unknown>[] = [];
+    const hyperband = spec.sweep.earlyTerminate ? new HyperbandState(spec.sweep.earlyTerminate) : null;
     pool = new WorkerPool(
-      queueUrl ? 1 : Math.max(1, Math.min(parallel, todo.length + (needBaselines ? 1 : 0))),
+      queueUrl ? 1 : Math.max(1, Math.min(parallel, toRun + (needBaselines ? 1 : 0))),
       workerScript(),
       (msg) => {
+        if (msg.type === 'milestone') {
+          // Hyperband: the parent sees every run, so it decides; the worker waits for the verdict.
+          const d = hyperband ? hyperband.decide(msg.iteration, msg.value) : { stop: false, cutoff: null };
+          if (d.stop) sink.note(`hyperband: stopping ${labels.get(msg.runId) ?? msg.runId} after ${msg.iteration} validation(s): val_loss ${msg.value.toFixed(4)} above the bracket's cut-off ${d.cutoff?.toFixed(4) ?? '-'}`);
+          pool?.sendTo(msg.runId, { type: 'verdict', runId: msg.runId, stop: d.stop });
+          return;
+        }
         writes.push(onWorkerMessage(store, sink, msg).catch((err: Error) => opts.log(`warning: could not store progress: ${err.message}`)));
       },
       workerExecArgv(),
@@ -381,10 +428,9 @@ export async function runSweep(opts: RunSweepOptions): Promise<RunSweepResult> {
         })(),
       );
     }
-    for (const v of queueUrl ? [] : todo) {
-      jobs.push(
-        (async () => {
-          if (cancelled) return;
+    /** Train, evaluate and store one variant; its outcome, or null when cancelled before it started. */
+    const runOne = async (v: Variant): Promise<RunOutcome | null> => {
+          if (cancelled) return null;
           const runId = `${v.key.slice(0, 8)}-${randomBytes(3).toString('hex')}`;
           const label = variantLabel(v);
           labels.set(runId, label);
@@ -397,7 +443,7 @@ export async function runSweep(opts: RunSweepOptions): Promise<RunSweepResult> {
               void publish();
             })
             .catch(() => null);
-          if (r === null || !startedAt) return; // cancelled before a worker was free: never started, a resumed sweep runs it
+          if (r === null || !startedAt) return null; // cancelled before a worker was free: never started, a resumed sweep runs it
           await Promise.allSettled(writes.splice(0));
           let outcome: RunOutcome;
           if (r.kind === 'done' && r.message.type === 'end') {
@@ -414,9 +460,39 @@ export async function runSweep(opts: RunSweepOptions): Promise<RunSweepResult> {
           void publish();
           count(outcome.status);
           sink.variantEnded(runId, outcome.status, detailOf(outcome));
-          ended.push({ runId, key: v.key, status: outcome.status, skipped: false, params: v.swept, objective: null, finalValLoss: outcome.train?.finalValLoss ?? null, wallSeconds: outcome.train?.wallSeconds ?? null, error: outcome.error ?? null });
-        })(),
-      );
+          ended.push({ runId, key: v.key, status: outcome.status, skipped: false, params: v.swept, objective: null, finalValLoss: outcome.train?.finalValLoss ?? null, wallSeconds: outcome.train?.wallSeconds ?? null, error: outcome.error ?? null, ...savedBy(outcome) });
+          return outcome;
+    };
+    if (bayes) {
+      // Sequential model-based search: each lane takes the next planned start variant, then asks TPE
+      // for a new one from every trial so far (running ones count as bad: constant liar).
+      const queue = [...todo];
+      const taken = new Set(plan.variants.map((v) => v.key));
+      const nextVariant = (): BayesTrial | null => {
+        if (cancelled || trials.length >= runCapTotal) return null;
+        let v = queue.shift() ?? null;
+        if (!v) {
+          v = proposeVariant(spec, plan.fingerprints, trials, trials.length, taken);
+          if (!v) return null;
+          progress?.note(`bayes: proposed #${v.index + 1} ${describe(v.swept)} from ${trials.filter((t) => t.objective !== null).length} result(s)`);
+        }
+        taken.add(v.key);
+        const trial: BayesTrial = { variant: v, objective: null };
+        trials.push(trial);
+        return trial;
+      };
+      for (let lane = 0; lane < Math.max(1, Math.min(parallel, runCapTotal - trials.length)); lane++) {
+        jobs.push(
+          (async () => {
+            for (let t = nextVariant(); t; t = nextVariant()) {
+              const outcome = await runOne(t.variant);
+              if (outcome) t.objective = validationObjective(outcome, spec.objective.metric);
+            }
+          })(),
+        );
+      }
+    } else {
+      for (const v of queueUrl ? [] : todo) jobs.push(runOne(v).then(() => undefined));
     }
     await Promise.all(jobs);
     await Promise.allSettled(writes.splice(0));
@@ -432,6 +508,7 @@ export async function runSweep(opts: RunSweepOptions): Promise<RunSweepResult> {
     const status: SweepResult['status'] = cancelled ? 'interrupted' : 'completed';
     await store.finishSweep(sweepId, status);
     const result = await summarise(store, sweepId, spec.name, spec.objective, [...skipped, ...ended], Date.now() - t0, opts.db);
+    if (spec.sweep.earlyTerminate) result.earlyTermination = earlyTerminationSummary(ended);
     printSummary(result, opts.print, counts);
     const exitCode = stopSignal ? 128 + os.constants.signals[stopSignal] : (counts.get('failed') ?? 0) > 0 ? 1 : 0;
     return { exitCode, interruption: stopSignal ? { signal: stopSignal } : null, result };
@@ -447,6 +524,25 @@ export async function runSweep(opts: RunSweepOptions): Promise<RunSweepResult> {
     store.removeSnapshot();
     if (storeIsNew && !wroteRows) for (const f of [opts.db, `${opts.db}.wal`]) rmSync(f, { force: true });
   }
+}
+
+/** Steps and wall time a stopped run did not spend (planned minus trained steps, at its measured pace). */
+function savedBy(outcome: RunOutcome): Pick<VariantSummary, 'stepsSaved' | 'wallSecondsSaved'> {
+  const t = outcome.train;
+  if (outcome.status !== 'stopped' || !t || t.plannedSteps === undefined) return {};
+  const stepsSaved = Math.max(0, t.plannedSteps - t.steps);
+  return { stepsSaved, wallSecondsSaved: t.steps > 0 ? (t.wallSeconds / t.steps) * stepsSaved : 0 };
+}
+
+/** The early-termination line's numbers over this invocation's runs. */
+export function earlyTerminationSummary(variants: readonly VariantSummary[]): EarlyTerminationSummary {
+  const stopped = variants.filter((v) => v.status === 'stopped');
+  return {
+    type: 'hyperband',
+    stopped: stopped.length,
+    stepsSaved: stopped.reduce((a, v) => a + (v.stepsSaved ?? 0), 0),
+    wallSecondsSaved: stopped.reduce((a, v) => a + (v.wallSecondsSaved ?? 0), 0),
+  };
 }
 
 /** Progress messages: curves are appended to the store as they arrive (the parent is the only writer). */
@@ -518,6 +614,20 @@ export function serialisableSpec(spec: unknown): unknown {
 
 /** `r=4 lr=1e-3 alpha=8`: the swept parameters of a variant, compactly (src/format.ts `paramLabel`). */
 export const describe = (params: Record<string, unknown>): string => paramLabel(params);
+
+/**
+ * A finished run's validation objective, as the store ranks it (src/store/schema.ts `objective`):
+ * `val_loss` is the best validation loss (else the final one); any other metric is the fine-tuned
+ * model's unperturbed `val` value of `<slice>/<metric>` (slice `all` when none is named). Null when
+ * the run did not complete or has no such value.
+ */
+export function validationObjective(outcome: RunOutcome, metricKey: string): number | null {
+  if (outcome.status !== 'completed') return null;
+  if (metricKey === 'val_loss') return outcome.train?.bestValLoss ?? outcome.train?.finalValLoss ?? null;
+  const [slice, metric] = metricKey.includes('/') ? metricKey.split('/', 2) : ['all', metricKey];
+  const row = outcome.evalRows.find((r) => r.subject === 'finetuned' && r.split === 'val' && r.perturbation === 'none' && r.slice === slice && r.metric === metric);
+  return row && Number.isFinite(row.value) ? row.value : null;
+}
 
 function objectiveDetail(outcome: RunOutcome, objective: { metric: string }): string {
   const [slice, metric] = objective.metric.includes('/') ? objective.metric.split('/', 2) : ['all', objective.metric];
@@ -607,10 +717,10 @@ export function verdictLines(result: Pick<SweepResult, 'best' | 'verdict' | 'obj
 
 /**
  * ` (2 interrupted, 1 failed)`: how many runs of this invocation ended other than completed, by
- * status (failed, diverged, interrupted, then any other), or '' when all completed.
+ * status (failed, diverged, interrupted, stopped, then any other), or '' when all completed.
  */
 export function statusCounts(counts: ReadonlyMap<string, number>): string {
-  const order = ['failed', 'diverged', 'interrupted'];
+  const order = ['failed', 'diverged', 'interrupted', 'stopped'];
   const keys = [...counts.keys()].filter((k) => k !== 'completed' && (counts.get(k) ?? 0) > 0);
   keys.sort((a, b) => (order.indexOf(a) + 1 || 99) - (order.indexOf(b) + 1 || 99));
   return keys.length ? ` (${keys.map((k) => `${counts.get(k)} ${k}`).join(', ')})` : '';
@@ -633,6 +743,8 @@ export function printSummary(result: SweepResult, print: (line: string) => void,
   }
   print(`${result.experiment}: ${result.variants.length === 0 ? 'evaluation' : 'sweep'} ${result.sweepId} ${result.status} in ${fmtDuration(result.wallSeconds)}${statusCounts(counts)}`);
   if (result.variants.length > 0) print(table.toString());
+  const et = result.earlyTermination;
+  if (et) print(`hyperband: ${et.stopped} run(s) stopped early; ${et.stepsSaved} optimizer step(s) not trained, about ${fmtDuration(et.wallSecondsSaved)} of training not spent`);
   for (const line of verdictLines(result)) print(line);
   for (const line of generalLines(result)) print(line);
   for (const line of subjectLines(result)) print(line);

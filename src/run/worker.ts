@@ -45,10 +45,25 @@ process.on('SIGINT', () => {
 process.on('disconnect', () => process.exit());
 
 let busy = false;
+/** The run waiting for the parent's verdict at a hyperband bracket. */
+let awaitingVerdict: ((stop: boolean) => void) | null = null;
+/** Send a milestone and wait for the parent's verdict (true: stop the run). */
+function ask(msg: Extract<WorkerMessage, { type: 'milestone' }>): Promise<boolean> {
+  return new Promise((resolve) => {
+    awaitingVerdict = resolve;
+    send(msg);
+  });
+}
 process.on('message', (raw) => {
   const msg = raw as ParentMessage;
   if (msg.type === 'shutdown') {
     process.disconnect();
+    return;
+  }
+  if (msg.type === 'verdict') {
+    const resolve = awaitingVerdict;
+    awaitingVerdict = null;
+    resolve?.(msg.stop);
     return;
   }
   if (busy) {
@@ -56,7 +71,7 @@ process.on('message', (raw) => {
     return;
   }
   busy = true;
-  const work = msg.type === 'task' ? runVariantTask(msg, send).then((outcome) => send({ type: 'end', outcome })) : runBaselinesTask(msg, send).then((done) => send(done));
+  const work = msg.type === 'task' ? runVariantTask(msg, send, ask).then((outcome) => send({ type: 'end', outcome })) : runBaselinesTask(msg, send).then((done) => send(done));
   work
     .catch((err: Error) => {
       const message = process.env.FTE_DEBUG === '1' ? String(err.stack) : err.message;

@@ -18,7 +18,7 @@ import type { ParamValue, RunStatus } from '../store/types.js';
 import { quoteIdent, stringList, type Bindable, type Db, type PlainRow } from './db.js';
 import { paramColumns, runMetricsSql, snakeCase, type ParamColumn } from './schema.js';
 
-export const RUN_STATUSES: readonly RunStatus[] = ['queued', 'running', 'completed', 'failed', 'diverged', 'interrupted'];
+export const RUN_STATUSES: readonly RunStatus[] = ['queued', 'running', 'completed', 'failed', 'diverged', 'interrupted', 'stopped'];
 
 /** One run as listings show it (a `run_summary` row plus its params in their spec form). */
 export interface RunRecord {

@@ -15,6 +15,8 @@
  *     -- estimated_memory_bytes: the pre-training estimate (src/train/memory.ts), NULL before schema 5
  *     -- host: the machine that ran the run (os.hostname() of the local sweep, or of the `fte worker`
  *     -- that took its queue job); NULL in runs stored before schema 7
+ *     -- status: queued -> running -> completed | failed | diverged | interrupted | stopped (schema 10:
+ *     -- ended early by the sweep's hyperband early termination; curves kept, not evaluated)
  *   run_params(run_id, name, value_double, value_text, value_json)      -- long form, one row per hyperparameter
  *   step_metrics(run_id, step, epoch, split, name, value)               -- a VIEW, see below
  *   eval_results(run_id, subject, perturbation, slice, metric, value, n, signature, split, ci_low, ci_high, ci_signature)
@@ -72,7 +74,7 @@ import { paramsSchema } from '../experiment/schema.js';
 import type { TxHandle } from './db.js';
 
 /** The schema version this build writes and reads. */
-export const SCHEMA_VERSION = 9;
+export const SCHEMA_VERSION = 10;
 
 /** One forward migration: DDL run in one transaction, then `schema_version` gets a row. */
 export interface Migration {
@@ -82,6 +84,8 @@ export interface Migration {
 }
 
 const RUN_STATUSES = `('queued', 'running', 'completed', 'failed', 'diverged', 'interrupted')`;
+/** Run statuses from schema 6 on: `stopped` (ended early by the sweep's hyperband early termination). */
+const RUN_STATUSES_V10 = `('queued', 'running', 'completed', 'failed', 'diverged', 'interrupted', 'stopped')`;
 export const SWEEP_STATUSES = ['running', 'completed', 'failed', 'interrupted'] as const;
 
 /** Forward migrations, in order. Never edit a shipped one: add the next. */
@@ -350,6 +354,55 @@ export const MIGRATIONS: Migration[] = [
     version: 9,
     description: 'subjects: usage_not_reported (clean answered requests whose API reported no usage; their tokens are estimated, never priced as 0)',
     statements: [`ALTER TABLE subjects ADD COLUMN usage_not_reported INTEGER`],
+  },
+  {
+    version: 10,
+    description: "runs.status: 'stopped' (a run ended early by the sweep's hyperband early termination; curves kept, not evaluated)",
+    statements: [
+      // DuckDB cannot alter a CHECK constraint: the runs table is rebuilt with the same columns.
+      `DROP VIEW IF EXISTS run_summary`,
+      `DROP VIEW IF EXISTS step_metrics`,
+      `CREATE TABLE runs_v10 (
+        run_id VARCHAR PRIMARY KEY,
+        run_seq INTEGER NOT NULL DEFAULT nextval('run_seq_counter'),
+        sweep_id VARCHAR NOT NULL,
+        kind VARCHAR NOT NULL DEFAULT 'variant' CHECK (kind IN ('variant', 'baselines')),
+        variant_key VARCHAR,
+        method VARCHAR,
+        status VARCHAR NOT NULL CHECK (status IN ${RUN_STATUSES_V10}),
+        started_at TIMESTAMP,
+        finished_at TIMESTAMP,
+        wall_seconds DOUBLE,
+        device VARCHAR,
+        backend VARCHAR,
+        tokens_trained BIGINT,
+        trainable_params BIGINT,
+        total_params BIGINT,
+        adapter_bytes BIGINT,
+        peak_memory_bytes BIGINT,
+        base_weight_bytes BIGINT,
+        best_step INTEGER,
+        steps INTEGER,
+        best_val_loss DOUBLE,
+        final_val_loss DOUBLE,
+        stopped_early BOOLEAN,
+        divergence_reason VARCHAR,
+        checkpoint_path VARCHAR,
+        error VARCHAR,
+        estimated_memory_bytes BIGINT,
+        host VARCHAR
+      )`,
+      `INSERT INTO runs_v10 SELECT run_id, run_seq, sweep_id, kind, variant_key, method, status, started_at, finished_at, wall_seconds, device, backend,
+        tokens_trained, trainable_params, total_params, adapter_bytes, peak_memory_bytes, base_weight_bytes, best_step, steps, best_val_loss,
+        final_val_loss, stopped_early, divergence_reason, checkpoint_path, error, estimated_memory_bytes, host FROM runs`,
+      `DROP TABLE runs`,
+      `ALTER TABLE runs_v10 RENAME TO runs`,
+      `CREATE VIEW step_metrics AS
+        SELECT r.run_id, p.step, p.epoch, s.split, s.name, p.value
+        FROM step_metric_points p
+        JOIN runs r ON r.run_seq = p.run_seq
+        JOIN step_series s ON s.series_id = p.series_id`,
+    ],
   },
 ];
 

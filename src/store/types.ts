@@ -17,8 +17,13 @@ export interface Objective {
 /** A hyperparameter value as a spec resolves it (stored in `run_params`). */
 export type ParamValue = number | string | boolean | string[] | null;
 
-/** Status lifecycle of a run: queued -> running -> completed | failed | diverged | interrupted. */
-export type RunStatus = 'queued' | 'running' | 'completed' | 'failed' | 'diverged' | 'interrupted';
+/**
+ * Status lifecycle of a run: queued -> running -> completed | failed | diverged | interrupted | stopped.
+ * `stopped`: ended early by the sweep's early termination (hyperband, src/experiment/hyperband.ts);
+ * its curves and best checkpoint so far are kept, it is not evaluated and never ranked as best
+ * (schema 6).
+ */
+export type RunStatus = 'queued' | 'running' | 'completed' | 'failed' | 'diverged' | 'interrupted' | 'stopped';
 
 /** One `artifacts` row. kind: `adapter`, `checkpoint`, `adapter_config`, `model`. */
 export interface ArtifactRow {

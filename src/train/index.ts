@@ -45,6 +45,8 @@ export interface TrainVariantOptions {
   doubleQuant?: boolean;
   signal?: AbortSignal;
   onEvent: (e: TrainEvent) => void;
+  /** See TrainerOptions.onValidation. */
+  onValidation?: (iteration: number, bestValLoss: number) => Promise<boolean>;
   /** Extra fields stored in the checkpoint's trainer_state.json (variant key, resolved spec...). */
   state?: Record<string, unknown>;
 }
@@ -68,7 +70,7 @@ export async function trainVariant(opts: TrainVariantOptions): Promise<TrainSumm
     const memory = estimateTrainingMemory(model.config, opts.method, { rank: p.rank, targetModules: lora.targetModules, batchSize: p.batchSize, seqLen: maxLen, doubleQuant: opts.doubleQuant });
     return await runTraining({
       model, method, tokenizer, train: opts.train, val: opts.val, params: p, earlyStopping: opts.earlyStopping,
-      outDir: opts.outDir, backend, memory, maxSteps: opts.maxSteps, valLimit: opts.valLimit, signal: opts.signal, onEvent: opts.onEvent, state: opts.state,
+      outDir: opts.outDir, backend, memory, maxSteps: opts.maxSteps, valLimit: opts.valLimit, signal: opts.signal, onEvent: opts.onEvent, onValidation: opts.onValidation, state: opts.state,
     });
   } finally {
     model.dispose();

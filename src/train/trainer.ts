@@ -51,6 +51,12 @@ export interface TrainerOptions {
   valLimit?: number;
   signal?: AbortSignal;
   onEvent: (e: TrainEvent) => void;
+  /**
+   * Asked after each validation evaluation with its 1-based count and the best validation loss so
+   * far; resolving true stops the run here (early termination by the sweep, e.g. hyperband): the
+   * summary's status is then `stopped`, the best checkpoint so far is kept.
+   */
+  onValidation?: (iteration: number, bestValLoss: number) => Promise<boolean>;
   /** Extra fields for trainer_state.json (e.g. the variant key, the resolved spec). */
   state?: Record<string, unknown>;
 }
@@ -116,6 +122,8 @@ export async function runTraining(o: TrainerOptions): Promise<TrainSummary> {
   let lastVal: number | null = null;
   let badEvals = 0;
   let stoppedEarly = false;
+  let terminated = false;
+  let evaluations = 0;
   let diverged: string | undefined;
   let adapterBytes = 0;
   let lastEvalStep = -1;
@@ -144,6 +152,7 @@ export async function runTraining(o: TrainerOptions): Promise<TrainSummary> {
       diverged = d.reason;
       return true;
     }
+    evaluations++;
     // HF Trainer + EarlyStoppingCallback (./early-stopping.ts): any improvement is the best
     // checkpoint; only one larger than minDelta resets the patience counter.
     const es = earlyStoppingStep({ best: bestVal, badEvals }, v, o.earlyStopping);
@@ -152,6 +161,11 @@ export async function runTraining(o: TrainerOptions): Promise<TrainSummary> {
       bestVal = v;
       bestStep = step;
       await saveBest(v);
+    }
+    // Hyperband (the sweep's early termination) judges the best validation loss so far at each bracket.
+    if (o.onValidation && step < totalSteps && (await o.onValidation(evaluations, bestVal ?? v))) {
+      terminated = true;
+      return true;
     }
     if (es.stop) {
       // Stopping here ends the run: a rise that is still standing now is divergence, not an early stop.
@@ -249,7 +263,8 @@ export async function runTraining(o: TrainerOptions): Promise<TrainSummary> {
   const peaks = meter.stop();
 
   const summary: TrainSummary = {
-    status: diverged ? 'diverged' : 'completed',
+    status: diverged ? 'diverged' : terminated ? 'stopped' : 'completed',
+    plannedSteps: totalSteps,
     bestStep,
     bestValLoss: bestVal,
     finalValLoss: lastVal,

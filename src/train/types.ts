@@ -14,7 +14,10 @@ export interface StepMetric {
 
 /** What the trainer reports at the end of a run (src/train emits it in its `end` event). */
 export interface TrainSummary {
-  status: 'completed' | 'diverged';
+  /** `stopped`: ended early by the sweep (hyperband, see TrainerOptions.onValidation). */
+  status: 'completed' | 'diverged' | 'stopped';
+  /** Optimizer steps the run would have trained had it not stopped (early stopping, hyperband); absent in older outcomes. */
+  plannedSteps?: number;
   bestStep: number;
   bestValLoss: number | null;
   finalValLoss: number | null;

@@ -87,12 +87,37 @@ fte:
     }
   });
 
-  it('loads from a file and rejects bayes and unknown keys', async () => {
+  it('loads from a file, maps method: bayes, and rejects unknown methods and keys', async () => {
     expect((await loadSpec(write('s.yaml', yaml))).spec.name).toBe('lr-sweep');
-    await expect(loadSpec(write('b.yaml', 'method: bayes\nparameters: {}\n'))).rejects.toThrow(/b\.yaml: method: bayes is not supported/);
+    expect((await loadSpec(write('s2.yaml', yaml.replace('method: random', 'method: bayes')))).spec.sweep.strategy).toBe('bayes');
+    await expect(loadSpec(write('b.yaml', 'method: hyperopt\nparameters: {}\n'))).rejects.toThrow(/b\.yaml: method: expected grid, random or bayes, got "hyperopt"/);
     await expect(loadSpec(write('u.yaml', 'methd: grid\n'))).rejects.toThrow(/u\.yaml: methd: unknown W&B sweep key \(did you mean 'method'\?\)/);
     await expect(loadSpec(write('i.yaml', 'a: [\n'))).rejects.toThrow(/i\.yaml: invalid YAML/);
     await expect(loadSpec(write('n.yaml', 'method: grid\nparameters: {}\n'))).rejects.toThrow(/n\.yaml: name: missing/);
     await expect(loadSpec(write('m.yaml', 'name: x\nmethod: grid\nparameters: {}\n'))).rejects.toThrow(/m\.yaml: fte\.model: missing: a W&B sweep YAML needs an `fte:` block/);
+  });
+
+  it('maps early_terminate (hyperband) to sweep.earlyTerminate', async () => {
+    const head = 'name: x\nmethod: random\nrun_cap: 2\nparameters: { lr: { distribution: uniform, min: 0.001, max: 0.01 } }\nfte: { model: { base: models/m }, dataset: evals/d }\n';
+    expect((await loadSpec(write('h1.yaml', `${head}early_terminate: { type: hyperband, min_iter: 2, eta: 2 }\n`))).spec.sweep.earlyTerminate).toEqual({ type: 'hyperband', minIter: 2, eta: 2 });
+    expect((await loadSpec(write('h2.yaml', `${head}early_terminate: { type: hyperband, max_iter: 27, s: 2 }\n`))).spec.sweep.earlyTerminate).toEqual({ type: 'hyperband', minIter: 3, eta: 3, maxIter: 27 });
+  });
+
+  it.each([
+    ['program: train.py\n', /\/p\.yaml: program: not supported by fte: fte trains in process/],
+    ['command: [python, x]\n', /\/p\.yaml: command: not supported by fte/],
+    ['project: p\n', /\/p\.yaml: project: not supported by fte/],
+    ['entity: e\n', /\/p\.yaml: entity: not supported by fte/],
+    ['early_terminate: { type: envelope }\n', /\/p\.yaml: early_terminate\.type: only hyperband is supported, got "envelope"/],
+    ['early_terminate: { type: hyperband, min_iter: 3, strict: true }\n', /\/p\.yaml: early_terminate\.strict: not supported by fte/],
+    ['metric: { name: val_loss, goal: minimize, target: 0.1 }\n', /\/p\.yaml: metric\.target: not supported by fte/],
+    ['metric: { name: val_loss, gaol: minimize }\n', /\/p\.yaml: metric\.gaol: unknown W&B metric key/],
+    ['parameters: { lr: { distribution: normal, mu: 0, sigma: 1 } }\n', /\/p\.yaml: parameters\.lr\.mu: not supported by fte: normal distributions/],
+    ['parameters: { lr: { distribution: inv_log_uniform_values, min: 1, max: 2 } }\n', /\/p\.yaml: parameters\.lr\.distribution: "inv_log_uniform_values" is not supported by fte/],
+    ['parameters: { rank: { values: [4, 8], probabilities: [0.5, 0.5] } }\n', /\/p\.yaml: parameters\.rank\.probabilities: not supported by fte: weighted/],
+    ['parameters: { opt: { parameters: { lr: { value: 1 } } } }\n', /\/p\.yaml: parameters\.opt\.parameters: not supported by fte: nested/],
+    ['parameters: { rank: { vaues: [4, 8] } }\n', /\/p\.yaml: parameters\.rank\.vaues: unknown W&B parameter key \(did you mean 'values'\?\)/],
+  ])('names the unsupported W&B field in %s', async (extra, message) => {
+    await expect(loadSpec(write('p.yaml', `name: x\nmethod: grid\n${extra}fte: { model: { base: models/m }, dataset: evals/d }\n`))).rejects.toThrow(message);
   });
 });

@@ -92,9 +92,12 @@ describe('large grids expand lazily', () => {
     const out = JSON.parse(r.stdout);
     expect(out.gridSize).toBe(1_000_000);
     expect(out.variants).toHaveLength(2);
-    expect(out.variants.map((v: { params: { seed: number; warmupSteps: number } }) => [v.params.seed, v.params.warmupSteps])).toEqual([[0, 0], [0, 1]]);
+    expect(out.selection).toBe('seeded-subset');
+    for (const v of out.variants as { gridIndex: number; params: { seed: number; warmupSteps: number } }[]) {
+      expect([v.params.seed, v.params.warmupSteps]).toEqual([Math.floor((v.gridIndex - 1) / 1000), (v.gridIndex - 1) % 1000]);
+    }
     const text = dryRun('big.ts', grid('runCap: 2,'));
-    expect(text.stdout).toContain('v: 2 variant(s) of a grid of 1000000 (runCap 2)');
+    expect(text.stdout).toContain('v: 2 variant(s) of a grid of 1000000 (runCap 2): a seeded random subset (sweep.seed 0), in grid order');
   });
 
   it('--run-cap caps an uncapped grid the same way', () => {

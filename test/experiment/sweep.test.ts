@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { defineExperiment } from '../../src/experiment/define.js';
-import { duplicateGridValues, expandSweep, gridCombinations, sweepSpaceSize, variantKey } from '../../src/experiment/sweep.js';
+import { bayesStartup, duplicateGridValues, expandSweep, gridCombinations, proposeVariant, sweepSpaceSize, variantKey, type BayesTrial } from '../../src/experiment/sweep.js';
 import { canonicalJson } from '../../src/canonical-json.js';
 import { SpecError } from '../../src/experiment/errors.js';
 import type { ExperimentSpecInput } from '../../src/experiment/schema.js';
@@ -53,6 +53,30 @@ describe('grid expansion', () => {
   it('honours runCap', () => {
     const s = spec({ sweep: { strategy: 'grid', parameters: { rank: [4, 8, 16] }, runCap: 2 } });
     expect(expandSweep(s, fp)).toHaveLength(2);
+  });
+
+  it('a capped grid runs a seeded random subset that explores every parameter, in grid order', () => {
+    // rank slowest: the first 4 of grid order would all be rank 4 (the complaint)
+    const parameters = { rank: [4, 8, 16, 32], learningRate: [1e-4, 3e-4, 1e-3, 3e-3] };
+    const ranksSeen: number[] = [];
+    for (let seed = 0; seed < 20; seed++) {
+      const vs = expandSweep(spec({ sweep: { strategy: 'grid', parameters, runCap: 4, seed } }), fp);
+      expect(vs).toHaveLength(4);
+      expect(vs.map((v) => v.index)).toEqual([0, 1, 2, 3]);
+      const positions = vs.map((v) => v.gridIndex!);
+      expect([...positions].sort((a, b) => a - b)).toEqual(positions);
+      expect(new Set(positions).size).toBe(4);
+      for (const v of vs) expect([v.params.rank, v.params.learningRate]).toEqual([parameters.rank[Math.floor(v.gridIndex! / 4)], parameters.learningRate[v.gridIndex! % 4]]);
+      ranksSeen.push(new Set(vs.map((v) => v.params.rank)).size);
+    }
+    expect(ranksSeen.filter((n) => n > 1).length).toBeGreaterThan(15);
+    // deterministic for a seed; a larger cap with the same seed runs a superset (resume reuses runs)
+    const a = expandSweep(spec({ sweep: { strategy: 'grid', parameters, runCap: 4, seed: 3 } }), fp).map((v) => v.key);
+    expect(expandSweep(spec({ sweep: { strategy: 'grid', parameters, runCap: 4, seed: 3 } }), fp).map((v) => v.key)).toEqual(a);
+    const b = expandSweep(spec({ sweep: { strategy: 'grid', parameters, runCap: 7, seed: 3 } }), fp).map((v) => v.key);
+    for (const k of a) expect(b).toContain(k);
+    // an uncapped (or cap >= size) grid is the full grid in order
+    expect(expandSweep(spec({ sweep: { strategy: 'grid', parameters, runCap: 16 } }), fp).map((v) => v.gridIndex)).toEqual([...Array(16).keys()]);
   });
 });
 
@@ -183,7 +207,9 @@ describe('lazy grid', () => {
     const s = spec({ sweep: { strategy: 'grid', runCap: 3, parameters: { seed: big, warmupSteps: big, rank: [4, 4] } } });
     expect(sweepSpaceSize(s)).toBe(8_000_000);
     // rank [4, 4] merges pairs of combinations: runCap counts the distinct variants
-    expect(expandSweep(s, fp).map((v) => [v.params.seed, v.params.warmupSteps, v.params.rank])).toEqual([[0, 0, 4], [0, 1, 4], [0, 2, 4]]);
+    const vs = expandSweep(s, fp);
+    expect(new Set(vs.map((v) => v.key)).size).toBe(3);
+    for (const v of vs) expect([v.params.seed, v.params.warmupSteps]).toEqual([Math.floor(v.gridIndex! / 4000), Math.floor(v.gridIndex! / 2) % 2000]);
     expect(sweepSpaceSize(spec({ sweep: { strategy: 'random', runCap: 2, parameters: { learningRate: { distribution: 'log_uniform_values', min: 1e-4, max: 1e-2 } } } }))).toBeNull();
   });
 
@@ -194,5 +220,55 @@ describe('lazy grid', () => {
       'sweep.parameters.targetModules[1]: duplicate value ["c_attn"] (same as targetModules[0]; the grid runs it once)',
     ]);
     expect(duplicateGridValues(spec({ sweep: { strategy: 'grid', parameters: { rank: [4, 8] } } }))).toEqual([]);
+  });
+});
+
+describe('bayes strategy', () => {
+  const bayes = (runCap?: number) =>
+    spec({
+      objective: { metric: 'val_loss', goal: 'minimize' },
+      sweep: {
+        strategy: 'bayes',
+        seed: 4,
+        ...(runCap !== undefined ? { runCap } : {}),
+        parameters: {
+          rank: [4, 8, 16],
+          learningRate: { distribution: 'log_uniform_values', min: 1e-5, max: 1e-2 },
+          alpha: ({ rank }: { rank: number }) => 4 * rank,
+        },
+      },
+    });
+
+  it('plans the seeded random start (bayesStartup) and needs runCap', () => {
+    expect([1, 2, 6, 8, 9, 30, 100].map(bayesStartup)).toEqual([1, 2, 2, 3, 3, 10, 10]);
+    const vs = expandSweep(bayes(8), fp);
+    expect(vs).toHaveLength(3);
+    expect(expandSweep(bayes(8), fp).map((v) => v.key)).toEqual(vs.map((v) => v.key));
+    for (const v of vs) expect(v.params.alpha).toBe(4 * v.params.rank);
+    expect(() => expandSweep(bayes(), fp)).toThrow(/sweep\.runCap: a bayes sweep needs runCap/);
+  });
+
+  it('proposes new, valid variants from the results, derived parameters applied, running trials as liars', () => {
+    const s = bayes(12);
+    const trials: BayesTrial[] = expandSweep(s, fp).map((variant) => ({ variant, objective: (Math.log10(variant.params.learningRate) + 3) ** 2 }));
+    for (let i = trials.length; i < 12; i++) {
+      const v = proposeVariant(s, fp, trials, i)!;
+      expect(v).not.toBeNull();
+      expect(v.index).toBe(i);
+      expect(trials.map((t) => t.variant.key)).not.toContain(v.key);
+      expect(v.params.alpha).toBe(4 * v.params.rank);
+      expect(v.params.learningRate).toBeGreaterThanOrEqual(1e-5);
+      expect(v.params.learningRate).toBeLessThanOrEqual(1e-2);
+      trials.push({ variant: v, objective: (Math.log10(v.params.learningRate) + 3) ** 2 });
+    }
+    const running = proposeVariant(s, fp, [...trials, { variant: proposeVariant(s, fp, trials, 12)!, objective: null }], 13);
+    expect(running).not.toBeNull();
+  });
+
+  it('returns null when a small finite space is exhausted', () => {
+    const s = spec({ sweep: { strategy: 'bayes', runCap: 4, parameters: { rank: [4, 8] } } });
+    const trials: BayesTrial[] = expandSweep(s, fp).map((variant) => ({ variant, objective: 1 }));
+    expect(trials).toHaveLength(2);
+    expect(proposeVariant(s, fp, trials, 2)).toBeNull();
   });
 });

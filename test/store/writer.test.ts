@@ -408,3 +408,34 @@ describe('migration: measured peak memory, the estimate kept beside it', () => {
     }
   });
 });
+
+describe('migration: runs.status stopped (hyperband)', () => {
+  // Found by its description, so that renumbering it at a merge changes nothing here.
+  const mine = MIGRATIONS.find((m) => m.description.includes("'stopped'"))!;
+  it('a store from before it keeps its runs and curves, and accepts status stopped', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fte-mig6-'));
+    const file = path.join(dir, 'old.duckdb');
+    try {
+      const db = await openDb(file);
+      try {
+        await db.exclusive((tx) => migrate(tx, 0, '2026-11-29 08:00:00', MIGRATIONS.filter((m) => m.version < mine.version)));
+        await db.run(`INSERT INTO runs (run_id, sweep_id, variant_key, method, status) VALUES ('r1', 's1', 'k', 'lora', 'completed')`);
+        await db.run(`INSERT INTO step_series VALUES (1, 'val', 'loss')`);
+        await db.run(`INSERT INTO step_metric_points SELECT run_seq, 5, 1.0, 1, 2.5 FROM runs WHERE run_id = 'r1'`);
+        await expect(db.run(`UPDATE runs SET status = 'stopped' WHERE run_id = 'r1'`)).rejects.toThrow(/CHECK/i);
+      } finally {
+        await db.close();
+      }
+      store = await openStore(file);
+      expect(await store.db.all(`SELECT max(version) AS v FROM schema_version`)).toEqual([{ v: SCHEMA_VERSION }]);
+      expect(await store.db.all(`SELECT run_id, status FROM runs`)).toEqual([{ run_id: 'r1', status: 'completed' }]);
+      expect(await store.db.all(`SELECT run_id, step, split, name, value FROM step_metrics`)).toEqual([{ run_id: 'r1', step: 5, split: 'val', name: 'loss', value: 2.5 }]);
+      await store.db.run(`INSERT INTO runs (run_id, sweep_id, variant_key, method, status) VALUES ('r2', 's1', 'k2', 'lora', 'stopped')`);
+      expect(await store.db.all(`SELECT run_id, run_seq FROM runs ORDER BY run_seq`)).toEqual([{ run_id: 'r1', run_seq: 1 }, { run_id: 'r2', run_seq: 2 }]);
+    } finally {
+      await store?.close();
+      store = null;
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

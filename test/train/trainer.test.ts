@@ -168,6 +168,24 @@ describe('trainer', () => {
     expect(summary.steps).toBeLessThan(80);
   });
 
+  it('onValidation true stops the run there with status stopped, keeping the best checkpoint and the planned steps', async () => {
+    const asked: [number, number][] = [];
+    const summary = await trainVariant({
+      baseModelDir: base, method: 'lora', params: params({ learningRate: 1e-2, epochs: 10, batchSize: 2, evalEvery: 1 }), train: FOUR, val: FOUR,
+      earlyStopping: { patience: 100, minDelta: 0 }, outDir: tmp(), backend: 'wasm', onEvent: () => {},
+      onValidation: async (iteration, best) => {
+        asked.push([iteration, best]);
+        return iteration === 3;
+      },
+    });
+    expect(asked.map(([i]) => i)).toEqual([1, 2, 3]);
+    expect(summary.status).toBe('stopped');
+    expect(summary.steps).toBe(3);
+    expect(summary.plannedSteps).toBe(20);
+    expect(summary.bestValLoss).toBe(Math.min(...asked.map(([, b]) => b)));
+    expect(existsSync(summary.checkpointPath)).toBe(true);
+  });
+
   it('a trained full checkpoint and a LoRA adapter load for inference', async () => {
     for (const method of ['full', 'lora', 'qlora'] as const) {
       const { summary } = await run(method, { learningRate: 1e-2, epochs: 2, batchSize: 4 });
