@@ -127,14 +127,16 @@ describe('migration 2: eval_results split and intervals', () => {
   });
 });
 
-describe('migration 6: subjects.usage_not_reported', () => {
-  it('a schema-5 store keeps its subjects (usage unknown: NULL), and a new row round-trips the count', async () => {
+describe('migration: subjects.usage_not_reported', () => {
+  // Found by its statement, so that renumbering it at a merge changes nothing here.
+  const mine = MIGRATIONS.find((m) => m.statements.some((st) => st.includes('usage_not_reported')))!;
+  it('a store from before it keeps its subjects (usage unknown: NULL), and a new row round-trips the count', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fte-mig6-'));
     const file = path.join(dir, 'old.duckdb');
     try {
       const db = await openDb(file);
       try {
-        await db.exclusive((tx) => migrate(tx, 0, '2026-11-01 08:00:00', MIGRATIONS.filter((m) => m.version <= 5)));
+        await db.exclusive((tx) => migrate(tx, 0, '2026-11-01 08:00:00', MIGRATIONS.filter((m) => m.version < mine.version)));
         await db.run(
           `INSERT INTO subjects (run_id, subject, kind, prompt, k, provider, model, endpoint, examples, answered, requests, errors, cached, demonstrations_dropped, inputs_cut, no_demonstrations, prompt_tokens, completion_tokens)
            VALUES ('old:baselines', 'prompting', 'prompting', 'few_shot', 2, 'openai', 'm', 'http://127.0.0.1:9/v1', 2, 2, 2, 0, 0, 0, 0, 0, 0, 0)`,
@@ -143,7 +145,7 @@ describe('migration 6: subjects.usage_not_reported', () => {
         await db.close();
       }
       store = await openStore(file);
-      expect(MIGRATIONS.find((m) => m.version === 6)!.statements).toEqual(['ALTER TABLE subjects ADD COLUMN usage_not_reported INTEGER']);
+      expect(mine.statements).toEqual(['ALTER TABLE subjects ADD COLUMN usage_not_reported INTEGER']);
       expect(await store.db.all(`SELECT subject, usage_not_reported FROM subjects`)).toEqual([{ subject: 'prompting', usage_not_reported: null }]);
       const { sweepId } = await seed(store, { metric: 'classify/f1_macro', goal: 'maximize' });
       const row = {
