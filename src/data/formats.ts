@@ -12,6 +12,8 @@
  *   absent or empty, rendered as in `renderInstructionPrompt`.
  *
  * An optional `category` (or `label`) string is kept for stratified splits and per-slice evaluation.
+ * An optional `"ood": true` marks an out-of-distribution example: it is kept out of train/val/test
+ * and evaluated as the `ood` split (src/data/prepare.ts), recorded as `meta.ood`.
  */
 import type { Example } from '../data/example.js';
 
@@ -29,7 +31,8 @@ export type RowErrorKind =
   | 'non_string_content'
   | 'roles_out_of_order'
   | 'unknown_role'
-  | 'bad_category';
+  | 'bad_category'
+  | 'bad_ood';
 
 /** A row that cannot become an example: 1-based source line, kind and one readable sentence. */
 export interface RowError {
@@ -169,7 +172,11 @@ export function normalizeRow(value: unknown, line: number): NormalizeResult {
     const category = String(rawCategory).trim();
     if (category !== '') example.category = category;
   }
+  if (row.ood !== undefined && row.ood !== null && typeof row.ood !== 'boolean') {
+    return fail(line, 'bad_ood', `"ood" is ${typeName(row.ood)}, expected true or false`);
+  }
   const meta: Record<string, unknown> = { line, format };
+  if (row.ood === true) meta.ood = true;
   if (typeof row.id === 'string' || typeof row.id === 'number') meta.sourceId = row.id;
   if (row.meta !== null && typeof row.meta === 'object' && !Array.isArray(row.meta)) Object.assign(meta, row.meta as object);
   if (chatMessages) meta.chatMessages = chatMessages;

@@ -14,13 +14,14 @@ import { readJsonlFile } from './read.js';
 import { takeStratified } from './split.js';
 import { buildSuite, type SuiteSizes } from './suites/index.js';
 import { resolveSuiteDir } from './suites/suite.js';
+import { withOodFile } from './ood.js';
 
 export { detectFormat, normalizeRow, DATASET_FORMATS, type DatasetFormat, type RowError, type RowErrorKind } from './formats.js';
 export { readJsonlFile, parseJsonlBytes, type ReadResult, type SourceRow } from './read.js';
 export { findPii, scrubPii, maskPii, luhnValid, PII_KINDS, PII_PLACEHOLDERS, type PiiKind, type PiiMatch, type PiiCounts } from './pii.js';
 export { normalizeText } from './normalize.js';
 export { stratifiedSplit, splitSizes, takeStratified } from './split.js';
-export { fingerprintSplits, NO_CATEGORY, SPLIT_NAMES, type DatasetManifest, type SplitName } from './manifest.js';
+export { fingerprintSplits, isOod, NO_CATEGORY, OOD_SPLIT, SPLIT_NAMES, type DatasetManifest, type SplitName } from './manifest.js';
 export { prepareDataset, prepareRows, writePrepared, writeFilesAtomically, parseSplit, DEFAULT_SPLIT, DEFAULT_SEED, type PrepareOptions, type PrepareResult, type RejectRow } from './prepare.js';
 export { buildSuite, SUITE_BUILDERS, type SuiteSizes, type SuiteBuildResult } from './suites/index.js';
 export { prepareSource, prepareSuite, type PrepareSourceOptions } from './prepare-source.js';
@@ -69,6 +70,12 @@ export interface LoadDatasetOptions {
    * (`'1%'`). Default DEFAULT_MAX_BAD_ROWS (`'1%'`).
    */
   maxBadRows?: number | string;
+  /**
+   * The out-of-distribution split (`evaluate.ood`): a JSONL file that replaces the dataset's own
+   * (src/data/ood.ts), or false for none (the dataset's `ood.jsonl` is not read). Default: the
+   * dataset's own, if it has one.
+   */
+  ood?: string | false;
 }
 
 /** Default share of unusable rows a raw JSONL dataset may have (dropped with a warning); above it is refused. */
@@ -78,6 +85,8 @@ export interface LoadedDataset {
   train: Example[];
   val: Example[];
   test: Example[];
+  /** Out-of-distribution examples (`ood.jsonl`), evaluated only; empty when the dataset has none. */
+  ood: Example[];
   manifest: DatasetManifest;
   /** Folder holding train/val/test.jsonl + manifest.json (the full splits, before limits). */
   dir: string;
@@ -128,9 +137,10 @@ export function readPrepared(dir: string, limits: { limitTrain?: number; limitEv
   } catch {
     throw new UserInputError(`${manifestPath}: malformed JSON; re-run fte data prepare`);
   }
-  const contents = {} as Record<SplitName, string>;
-  for (const name of SPLIT_NAMES) {
-    const file = join(dir, manifest.files?.[name] ?? `${name}.jsonl`);
+  const contents = {} as Record<SplitName, string> & { ood?: string };
+  const oodFile = typeof manifest.files?.ood === 'string' ? manifest.files.ood : undefined;
+  for (const name of [...SPLIT_NAMES, ...(oodFile ? (['ood'] as const) : [])]) {
+    const file = join(dir, name === 'ood' ? oodFile! : (manifest.files?.[name] ?? `${name}.jsonl`));
     try {
       contents[name] = readFileSync(file, 'utf8');
     } catch {
@@ -150,6 +160,7 @@ export function readPrepared(dir: string, limits: { limitTrain?: number; limitEv
     train: lim(splits.train, limits.limitTrain),
     val: lim(splits.val, limits.limitEval),
     test: lim(splits.test, limits.limitEval),
+    ood: oodFile ? lim(readPreparedSplit(join(dir, oodFile)), limits.limitEval) : [],
     manifest,
     dir,
     warnings: [],
@@ -191,13 +202,24 @@ function checkBadRows(src: string, data: LoadedDataset, maxBadRows: number | str
  * - a prepared folder (`train.jsonl`, `val.jsonl`, `test.jsonl`, `manifest.json`): read as is;
  * - a JSONL file: prepared with default options (no PII scrub, no dedup, `split`, `seed`) into
  *   `<cacheDir>/files/<name>-<key>/`, key = sha256 of the file bytes, seed and split.
- * Limits keep a stratified subset (by category and label) of the loaded splits. Unusable rows of a
+ * Limits keep a stratified subset (by category and label) of the loaded splits (the OOD split counts
+ * as an evaluation split). `ood` replaces or turns off the out-of-distribution split. Unusable rows of a
  * JSONL file (malformed, unknown format, over the byte cap) are dropped with a warning in
  * `warnings`, or refused above `maxBadRows`.
  * @throws UserInputError when the path does not exist, its content is invalid, a prepared folder no
  *   longer matches its fingerprint, or a JSONL file has more unusable rows than `maxBadRows`.
  */
 export async function loadDataset(pathOrSuite: string, opts: LoadDatasetOptions): Promise<LoadedDataset> {
+  const data = await loadInDistribution(pathOrSuite, opts);
+  if (opts.ood === false) return { ...data, ood: [] };
+  if (typeof opts.ood !== 'string') return data;
+  const full = readPrepared(data.dir);
+  const derived = withOodFile(data.dir, data.manifest, opts.ood, opts.cacheDir ?? join('.fte', 'cache'), [...full.train, ...full.val, ...full.test]);
+  const withOod = readPrepared(derived.dir, { limitTrain: opts.limitTrain, limitEval: opts.limitEval });
+  return { ...withOod, warnings: [...data.warnings, ...derived.warnings] };
+}
+
+async function loadInDistribution(pathOrSuite: string, opts: LoadDatasetOptions): Promise<LoadedDataset> {
   const cacheDir = opts.cacheDir ?? join('.fte', 'cache');
   const limits = { limitTrain: opts.limitTrain, limitEval: opts.limitEval };
   const suiteDir = resolveSuiteDir(pathOrSuite);

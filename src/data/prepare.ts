@@ -10,7 +10,7 @@ import { UserInputError } from '../errors.js';
 import { isInside, makeDirs, samePath } from '../fsutil.js';
 import type { Example } from '../data/example.js';
 import type { DatasetFormat } from './formats.js';
-import { fingerprintSplits, NO_CATEGORY, SPLIT_NAMES, type DatasetManifest, type SplitName } from './manifest.js';
+import { fingerprintSplits, isOod, NO_CATEGORY, SPLIT_NAMES, type DatasetManifest, type SplitName } from './manifest.js';
 import { exactKey, normalizedKey, normalizeText } from './normalize.js';
 import { emptyPiiCounts, scrubPii, type PiiCounts, type PiiKind } from './pii.js';
 import { readJsonlFile, type ReadResult } from './read.js';
@@ -68,14 +68,18 @@ export interface PrepareCoreOptions extends PrepareOptions {
   /** Stratum of an example for the split. Default: its category. */
   stratum?: (e: Example) => string;
   suite?: Record<string, unknown>;
+  /** How the examples marked `ood` differ from the rest (the manifest's `ood.description`). Default: a generic sentence. */
+  oodDescription?: string;
 }
 
 export interface PreparedDataset {
   splits: Record<SplitName, Example[]>;
+  /** Out-of-distribution examples (marked `ood`), never in train/val/test; empty when none. */
+  ood: Example[];
   rejects: RejectRow[];
   manifest: DatasetManifest;
-  /** Exact JSONL contents that are (or will be) written, one per file. */
-  contents: Record<SplitName | 'rejects', string>;
+  /** Exact JSONL contents that are (or will be) written, one per file (`ood` only when there are OOD examples). */
+  contents: Record<SplitName | 'rejects', string> & { ood?: string };
   /** Same as `manifest.warnings`: empty splits, kept conflicts, prompts in two splits. */
   warnings: string[];
 }
@@ -210,8 +214,12 @@ export function prepareRows(read: ReadResult, opts: PrepareCoreOptions): Prepare
     for (const d of dropped) rejects.push({ line: lineOf(d.example), kind: d.kind, reason: d.reason, example: d.example });
     kept = selected;
   }
+  // 3b. Out-of-distribution examples are evaluated only: kept out of the split. Dedup (when on) has
+  // already rejected any that repeat an earlier in-distribution example; without it a repeat is a warning.
+  const ood = kept.filter(isOod);
+  kept = kept.filter((e) => !isOod(e));
   if (kept.length === 0) {
-    const first = rejects[0]?.reason ?? 'no rows';
+    const first = rejects[0]?.reason ?? (ood.length ? `all ${ood.length} kept rows are marked "ood"` : 'no rows');
     throw new UserInputError(`${opts.source}: no valid examples (${rejects.length} rejected; first: ${first})`);
   }
 
@@ -238,19 +246,23 @@ export function prepareRows(read: ReadResult, opts: PrepareCoreOptions): Prepare
   }
   const leaked = [...splitOf.values()].filter((s) => s.size > 1).length;
   if (leaked) warnings.push(`${leaked} prompts appear in more than one split (duplicates or conflicts); --dedup prevents it`);
+  const oodLeaked = ood.filter((e) => splitOf.has(normalizeText(e.prompt, true))).length;
+  if (oodLeaked) warnings.push(`${oodLeaked} out-of-distribution prompts also appear in train/val/test; --dedup rejects them`);
 
-  const contents = {
+  const contents: PreparedDataset['contents'] = {
     train: toJsonl(train),
     val: toJsonl(val),
     test: toJsonl(test),
     rejects: toJsonl(rejects),
+    ...(ood.length ? { ood: toJsonl(ood) } : {}),
   };
   const categories = {} as Record<SplitName, Record<string, number>>;
-  for (const name of SPLIT_NAMES) {
+  const countCategories = (xs: Example[]): Record<string, number> => {
     const c: Record<string, number> = {};
-    for (const e of splits[name]) c[e.category ?? NO_CATEGORY] = (c[e.category ?? NO_CATEGORY] ?? 0) + 1;
-    categories[name] = Object.fromEntries(Object.entries(c).sort(([a], [b]) => (a < b ? -1 : 1)));
-  }
+    for (const e of xs) c[e.category ?? NO_CATEGORY] = (c[e.category ?? NO_CATEGORY] ?? 0) + 1;
+    return Object.fromEntries(Object.entries(c).sort(([a], [b]) => (a < b ? -1 : 1)));
+  };
+  for (const name of SPLIT_NAMES) categories[name] = countCategories(splits[name]);
   const rejectKinds: Record<string, number> = {};
   for (const r of rejects) rejectKinds[r.kind] = (rejectKinds[r.kind] ?? 0) + 1;
   const total = sizes[0] + sizes[1] + sizes[2];
@@ -266,22 +278,24 @@ export function prepareRows(read: ReadResult, opts: PrepareCoreOptions): Prepare
       lines: read.lines,
       blankLines: read.blankLines,
       input: read.rows.length,
-      kept: kept.length,
+      kept: kept.length + ood.length,
       rejected: rejects.length,
       train: train.length,
       val: val.length,
       test: test.length,
+      ...(ood.length ? { ood: ood.length } : {}),
     },
-    categories,
+    categories: ood.length ? { ...categories, ood: countCategories(ood) } : categories,
     formats,
     rejects: rejectKinds,
     pii,
     fingerprint: fingerprintSplits(contents),
     warnings,
-    files: { train: 'train.jsonl', val: 'val.jsonl', test: 'test.jsonl', rejects: 'rejects.jsonl' },
+    files: { train: 'train.jsonl', val: 'val.jsonl', test: 'test.jsonl', rejects: 'rejects.jsonl', ...(ood.length ? { ood: 'ood.jsonl' } : {}) },
+    ...(ood.length ? { ood: { description: opts.oodDescription ?? 'rows marked "ood": true in the source', source: opts.source } } : {}),
     ...(opts.suite ? { suite: opts.suite } : {}),
   };
-  return { splits, rejects, manifest, contents, warnings };
+  return { splits, ood, rejects, manifest, contents, warnings };
 }
 
 /**
@@ -371,6 +385,7 @@ export function writeFilesAtomically(outDir: string, files: Record<string, strin
 export function writePrepared(outDir: string, prepared: PreparedDataset, force = false, extraFiles: Record<string, string> = {}, inputs: readonly string[] = []): void {
   const files: Record<string, string> = {};
   for (const name of [...SPLIT_NAMES, 'rejects'] as const) files[`${name}.jsonl`] = prepared.contents[name];
+  if (prepared.contents.ood !== undefined) files['ood.jsonl'] = prepared.contents.ood;
   Object.assign(files, extraFiles);
   files['manifest.json'] = `${JSON.stringify(prepared.manifest, null, 2)}\n`;
   writeFilesAtomically(outDir, files, force, inputs);

@@ -310,8 +310,10 @@ export async function evaluateSubject(opts: EvaluateSubjectOptions): Promise<Eva
       ...(t ? { demonstrationsDropped: t.demonstrationsDropped, tokensCut: t.tokensCut } : {}),
     };
   };
+  const predSplit = split === 'ood' ? { split: 'ood' as const } : {};
   const predictions: PredictionRow[] = test.map((ex, i) => ({
     subject,
+    ...predSplit,
     perturbation: NONE,
     exampleId: ex.id,
     input: ex.prompt,
@@ -326,6 +328,7 @@ export async function evaluateSubject(opts: EvaluateSubjectOptions): Promise<Eva
       if (!c) return;
       predictions.push({
         subject,
+        ...predSplit,
         perturbation: v.p.name,
         exampleId: test[i]!.id,
         input: v.examples[i]!.prompt,

@@ -19,6 +19,8 @@ export interface MajorityOptions {
   /** Declared label set per category. */
   labels?: Record<string, string[]>;
   bootstrap?: BootstrapSpec;
+  /** Which split `test` is: `test` (default) or `ood`. */
+  split?: 'test' | 'ood';
 }
 
 /**
@@ -38,11 +40,12 @@ export function majorityLabel(trainCompletions: readonly string[], labels: reado
 
 /**
  * Score the majority-class baseline on every classification slice of `test`.
- * @returns eval rows (subject `majority`, split `test`, perturbation `none`) and confusion cells;
+ * @returns eval rows (subject `majority`, split `opts.split` (default `test`), perturbation `none`) and confusion cells;
  *   empty when no slice is classification
  */
 export function evaluateMajority(opts: MajorityOptions): { rows: EvalRow[]; confusion: ConfusionRow[] } {
   const { test, train } = opts;
+  const split = opts.split ?? 'test';
   const kinds = inferSliceKinds(test, train, opts.sliceKinds);
   const labelSets = sliceLabelSets(test, train, kinds, opts.labels);
   const rows: EvalRow[] = [];
@@ -57,7 +60,7 @@ export function evaluateMajority(opts: MajorityOptions): { rows: EvalRow[]; conf
     for (const m of metricsFor('classification', opts.metrics)) {
       const v = m.compute(input);
       rows.push({
-        subject: 'majority', split: 'test', perturbation: 'none', slice: s.name, metric: m.name, value: v.value, n: v.n,
+        subject: 'majority', split, perturbation: 'none', slice: s.name, metric: m.name, value: v.value, n: v.n,
         signature: `${m.signature}|baseline:majority`, ...metricInterval(m, input, opts.bootstrap ?? DEFAULT_BOOTSTRAP),
       });
     }
@@ -66,7 +69,7 @@ export function evaluateMajority(opts: MajorityOptions): { rows: EvalRow[]; conf
       const gold = mapToLabel(test[i]!.completion, labels) ?? test[i]!.completion.trim();
       cells.set(gold, (cells.get(gold) ?? 0) + 1);
     }
-    for (const [gold, count] of cells) confusion.push({ subject: 'majority', split: 'test', slice: s.name, gold, predicted: answer, count });
+    for (const [gold, count] of cells) confusion.push({ subject: 'majority', split, slice: s.name, gold, predicted: answer, count });
   }
   return { rows, confusion };
 }

@@ -74,9 +74,10 @@ export interface SubjectRow {
 
 /**
  * Which split a number is computed on: `val` ranks variants (the objective), `test` is the held-out
- * result reported once per variant. Baselines are scored on `test` only.
+ * result reported once per variant, `ood` the out-of-distribution examples (when the dataset has
+ * them), scored like `test`. Baselines are scored on `test` and `ood` only.
  */
-export type EvalSplit = 'val' | 'test';
+export type EvalSplit = 'val' | 'test' | 'ood';
 
 /** One `eval_results` row: metric value for a subject x split x perturbation x slice. */
 export interface EvalRow {
@@ -117,6 +118,8 @@ export interface ConfusionRow {
 /** One `predictions` row. */
 export interface PredictionRow {
   subject: Subject;
+  /** `test` (default) or `ood`; validation predictions are not stored. */
+  split?: 'test' | 'ood';
   perturbation: string;
   exampleId: string;
   input: string;

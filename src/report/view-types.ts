@@ -206,6 +206,47 @@ export interface SamplesView {
   note: string;
 }
 
+/** One subject's headline metric in and out of distribution (section 6b). */
+export interface OodShiftRow {
+  subject: string;
+  label: string;
+  /** Value on the in-distribution test split, its 95% interval and n. */
+  inDist: string;
+  inCi: string;
+  inN: string;
+  /** Value on the out-of-distribution examples, its 95% interval and n. */
+  ood: string;
+  oodCi: string;
+  oodN: string;
+  /** OOD − test, signed; `changeCls` bad/good only when the two intervals do not overlap. */
+  change: string;
+  changeCls: string;
+  changeTitle: string;
+}
+
+export interface OodShiftTable {
+  slice: string;
+  metric: string;
+  /** `classify/f1_macro`, or the bare metric for slice `all`. */
+  title: string;
+  direction: 'higher' | 'lower';
+  rows: OodShiftRow[];
+}
+
+/** Section 6b: the out-of-distribution examples beside the test split. */
+export interface OodSectionView {
+  /** How the OOD examples differ from the training data (the dataset manifest's `ood.description`). */
+  description: string;
+  examples: number | null;
+  /** The summary's sentence for the best variant; null without one. */
+  headline: string | null;
+  shift: OodShiftTable[];
+  /** Every subject on the OOD examples, with paired tests against the reference subject (as section 5). */
+  baselines: BaselineSliceView[];
+  /** Robustness on the OOD examples (as section 6). */
+  robustness: RobustnessTableView[];
+}
+
 export interface ReportViewModel {
   title: string;
   generatedAt: string;
@@ -221,6 +262,8 @@ export interface ReportViewModel {
   heatmap: HeatmapView | null;
   baselines: BaselineSliceView[];
   robustness: RobustnessTableView[];
+  /** Null when the sweep scored no out-of-distribution examples. */
+  ood: OodSectionView | null;
   cost: CostSectionView;
   samples: SamplesView;
   warnings: string[];

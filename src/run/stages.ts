@@ -83,6 +83,7 @@ export async function runVariantTask(
   const lm = await loadForInference(context.baseModelDir, summary.checkpointPath, backend.name);
   let evaluation;
   let validation;
+  let outOfDistribution: Awaited<ReturnType<typeof evaluateSubject>> | null = null;
   const passages = await generalPassages(context);
   let generalScores: GeneralScore[] | null = null;
   try {
@@ -91,6 +92,10 @@ export async function runVariantTask(
     validation = data.val.length > 0
       ? await evaluateSubject({ ...evaluationOptions('finetuned', provider, data, context), test: data.val, perturbations: [], split: 'val' })
       : null;
+    if (oodOf(data, context).length > 0) {
+      send({ type: 'phase', runId, phase: 'evaluate out-of-distribution' });
+      outOfDistribution = await evaluateSubject({ ...evaluationOptions('finetuned', provider, data, context), test: oodOf(data, context), split: 'ood' });
+    }
     if (passages) {
       send({ type: 'phase', runId, phase: 'evaluate general text' });
       const { scoreGeneral } = await import('../eval/index.js');
@@ -121,8 +126,8 @@ export async function runVariantTask(
     method: variant.method,
     train: summary,
     eval: {
-      wallSeconds: evaluation.wallSeconds + (validation?.wallSeconds ?? 0),
-      tokens: evaluation.evalPromptTokens + evaluation.evalCompletionTokens + (validation ? validation.evalPromptTokens + validation.evalCompletionTokens : 0),
+      wallSeconds: evaluation.wallSeconds + (validation?.wallSeconds ?? 0) + (outOfDistribution?.wallSeconds ?? 0),
+      tokens: [evaluation, validation, outOfDistribution].reduce((a, r) => a + (r ? r.evalPromptTokens + r.evalCompletionTokens : 0), 0),
     },
     usage: { finetuned: usageOf(evaluation) },
     cost,
@@ -132,10 +137,10 @@ export async function runVariantTask(
   return {
     ...base,
     finishedAt: new Date().toISOString(),
-    // Validation predictions are not stored: `predictions` holds the test examples (paired tests read them).
-    evalRows: [...evaluation.rows, ...(validation?.rows ?? []), ...generalEval],
-    confusion: [...evaluation.confusion, ...(validation?.confusion ?? [])],
-    predictions: evaluation.predictions,
+    // Validation predictions are not stored: `predictions` holds the test (and OOD) examples (paired tests read them).
+    evalRows: [...evaluation.rows, ...(validation?.rows ?? []), ...(outOfDistribution?.rows ?? []), ...generalEval],
+    confusion: [...evaluation.confusion, ...(validation?.confusion ?? []), ...(outOfDistribution?.confusion ?? [])],
+    predictions: [...evaluation.predictions, ...(outOfDistribution?.predictions ?? [])],
     subjects: [evaluation.subjectRow],
     costs,
     artifacts: artifactsIn(summary.checkpointPath),
@@ -213,6 +218,22 @@ export async function runBaselinesTask(msg: BaselinesMessage, send: (m: WorkerMe
         confusion.push(...r.confusion);
         predictions.push(...r.predictions);
         subjects.push(r.subjectRow);
+        // The out-of-distribution examples: same prompts and decoding; scored, not priced (serving cost is the test requests').
+        if (oodOf(data, context).length > 0) {
+          const o = await evaluateSubject({
+            ...evaluationOptions(subject.name, provider, data, context),
+            kind: subject.kind, prompt: subject.prompt, k: subject.k,
+            ...(subject.system ? { system: subject.system } : {}),
+            test: oodOf(data, context), split: 'ood',
+          });
+          rows.push(...o.rows);
+          confusion.push(...o.confusion);
+          predictions.push(...o.predictions);
+          if (provider.type === 'local') {
+            wallSeconds += o.wallSeconds;
+            tokens += o.evalPromptTokens + o.evalCompletionTokens;
+          }
+        }
         // Tokens per request are over the answered requests (a failed one reported no usage). An API
         // that reported no usage is priced on estimated tokens (src/eval/subject-tokens.ts), never as
         // 0; with nothing to estimate from here, no per-request row (fte roi estimates from the text).
@@ -257,6 +278,11 @@ export async function runBaselinesTask(msg: BaselinesMessage, send: (m: WorkerMe
   const majority = evaluateMajority({ test: data.test, train: data.train, ...labelOptions(data), ...(context.evaluate.metrics ? { metrics: context.evaluate.metrics } : {}), bootstrap: context.evaluate.bootstrap });
   rows.push(...majority.rows);
   confusion.push(...majority.confusion);
+  if (oodOf(data, context).length > 0) {
+    const m = evaluateMajority({ test: oodOf(data, context), train: data.train, ...labelOptions(data), ...(context.evaluate.metrics ? { metrics: context.evaluate.metrics } : {}), bootstrap: context.evaluate.bootstrap, split: 'ood' });
+    rows.push(...m.rows);
+    confusion.push(...m.confusion);
+  }
   const cost = costSpec(context.cost);
   const costs = costOfRun({ method: 'lora', eval: { wallSeconds, tokens }, usage, apiModels, providers, ...(totalParams ? { totalParams } : {}), cost, prices: resolvePrices(cost.prices) });
   return { type: 'baselines-done', rows, confusion, predictions, subjects, usage, costs, ...(totalParams ? { totalParams } : {}) };
@@ -343,7 +369,7 @@ function baseModelName(dir: string): string {
   return dir.replace(/[\\/]+$/, '').split(/[\\/]/).pop() || dir;
 }
 
-type Splits = { train: Example[]; test: Example[]; manifest?: { suite?: Record<string, unknown> } };
+type Splits = { train: Example[]; test: Example[]; ood?: Example[]; manifest?: { suite?: Record<string, unknown> } };
 
 /**
  * A built-in suite's task kinds and declared label sets, by category (its manifest's `suite.tasks`);
@@ -360,6 +386,11 @@ function labelOptions(data: Splits): { sliceKinds?: Record<string, 'classificati
     if (Array.isArray(t.labels) && t.labels.every((l) => typeof l === 'string')) labels[t.category] = t.labels as string[];
   }
   return { sliceKinds, labels };
+}
+
+/** The out-of-distribution examples every subject is scored on: the dataset's `ood` split, none when `evaluate.ood` is false. */
+function oodOf(data: Splits, context: SweepContext): Example[] {
+  return context.evaluate.ood === false ? [] : (data.ood ?? []);
 }
 
 /** The same test split, metrics, perturbations, label sets and decoding for every subject (the spec's `evaluate` section). */

@@ -255,7 +255,7 @@ export async function runSweep(opts: RunSweepOptions): Promise<RunSweepResult> {
     // 1. Data: prepared once per sweep (cached by fingerprint), read by the workers from its folder.
     const cacheDir = opts.cacheDir ?? join('.fte', 'cache');
     for (const w of plan.warnings) opts.log(`warning: ${w}`);
-    const data = await loadDataset(plan.datasetPath, { seed: spec.params.seed, cacheDir, maxBadRows: opts.maxBadRows, ...opts.limits });
+    const data = await loadDataset(plan.datasetPath, { seed: spec.params.seed, cacheDir, maxBadRows: opts.maxBadRows, ...opts.limits, ...(spec.evaluate.ood !== undefined ? { ood: spec.evaluate.ood } : {}) });
     for (const w of data.warnings) opts.log(`warning: ${w}`);
     if (data.train.length === 0 || data.test.length === 0) throw new UserInputError(`${plan.loaded.file}: dataset: ${plan.loaded.spec.dataset} has an empty train or test split`);
 
@@ -379,7 +379,7 @@ export async function runSweep(opts: RunSweepOptions): Promise<RunSweepResult> {
         origin: {
           specPath: rel(plan.loaded.path),
           baseModel: { path: rel(plan.baseModelDir), spec: spec.model.base, fingerprint: plan.fingerprints.baseModel },
-          dataset: { path: rel(plan.datasetPath), spec: spec.dataset, fingerprint: data.manifest.fingerprint, seed: spec.params.seed, ...(opts.maxBadRows ? { maxBadRows: opts.maxBadRows } : {}) },
+          dataset: { path: rel(plan.datasetPath), spec: spec.dataset, fingerprint: data.manifest.fingerprint, seed: spec.params.seed, ...(opts.maxBadRows ? { maxBadRows: opts.maxBadRows } : {}), ...(typeof spec.evaluate.ood === 'string' ? { ood: { path: rel(spec.evaluate.ood), spec: spec.evaluate.ood } } : spec.evaluate.ood === false ? { ood: false as const } : {}) },
           coordinator: { host: os.hostname(), pid: process.pid },
         },
         progress: sink,

@@ -124,7 +124,7 @@ export interface EvalResultRecord {
   n: number | null;
   signature: string | null;
   /** `val` (selection) or `test` (held-out result). */
-  split: 'val' | 'test';
+  split: 'val' | 'test' | 'ood';
   /** 95% bootstrap interval of `value` (null where undefined) and its procedure. */
   ciLow: number | null;
   ciHigh: number | null;
@@ -135,7 +135,7 @@ export interface EvalResultRecord {
 export interface ConfusionRecord {
   runId: string;
   subject: Subject;
-  split: 'val' | 'test';
+  split: 'val' | 'test' | 'ood';
   slice: string;
   gold: string;
   predicted: string | null;
@@ -156,6 +156,8 @@ export interface PredictionRecord {
   category: string | null;
   /** Its classification slice's fixed label set, or null. */
   labels: string[] | null;
+  /** `test`, or `ood` for an out-of-distribution example (schema 11). */
+  split: 'test' | 'ood';
 }
 
 export interface CostRecord {
@@ -218,15 +220,17 @@ export interface ResultSelector {
   includeBaselines?: boolean;
   /**
    * Which split's eval rows: `test` (default: the held-out result every verdict reports), `val`
-   * (the selection numbers), or `both`.
+   * (the selection numbers), `ood` (the out-of-distribution examples), or `both` (every split).
    */
-  split?: 'val' | 'test' | 'both';
+  split?: 'val' | 'test' | 'ood' | 'both';
 }
 
 export interface PredictionSelector extends ResultSelector {
   subject?: Subject;
   perturbation?: string;
   limit?: number;
+  /** Which examples: `test` (default: the held-out split every verdict pairs on), `ood`, or `both`. */
+  split?: 'test' | 'ood' | 'both';
 }
 
 export interface SweepRecord {
@@ -510,7 +514,7 @@ export async function getRun(db: Db, runId: string): Promise<RunDetail> {
   evals.sort((a, b) => Number(a.kind !== 'variant') - Number(b.kind !== 'variant'));
   const confusionRows = await db.all(
     `SELECT c.* FROM confusion_matrix c JOIN runs r ON r.run_id = c.run_id WHERE c.run_id IN (SELECT unnest($1::VARCHAR[]))
-     ORDER BY r.kind = 'baselines', c.subject, c.split = 'val', c.slice, c.gold, c.predicted NULLS LAST`,
+     ORDER BY r.kind = 'baselines', c.subject, CASE c.split WHEN 'test' THEN 0 WHEN 'ood' THEN 1 ELSE 2 END, c.slice, c.gold, c.predicted NULLS LAST`,
     [list(ids)],
   );
   const subjects = await subjectRecords(db, { runIds: ids });
@@ -533,7 +537,7 @@ export async function getRun(db: Db, runId: string): Promise<RunDetail> {
     confusion: confusionRows.map((c) => ({
       runId: String(c.run_id),
       subject: c.subject as Subject,
-      split: c.split as 'val' | 'test',
+      split: c.split as 'val' | 'test' | 'ood',
       slice: String(c.slice),
       gold: String(c.gold),
       predicted: str(c.predicted),
@@ -583,7 +587,7 @@ export async function evalResults(db: Db, sel: ResultSelector): Promise<EvalResu
   }
   const rows = await db.all(
     `SELECT e.*, r.sweep_id, r.kind FROM eval_results e JOIN runs r ON r.run_id = e.run_id ${where}
-     ORDER BY r.run_seq, e.subject, e.split = 'val', e.perturbation, e.slice, e.metric`,
+     ORDER BY r.run_seq, e.subject, CASE e.split WHEN 'test' THEN 0 WHEN 'ood' THEN 1 ELSE 2 END, e.perturbation, e.slice, e.metric`,
     params,
   );
   return rows.map((e) => ({
@@ -597,7 +601,7 @@ export async function evalResults(db: Db, sel: ResultSelector): Promise<EvalResu
     value: num(e.value),
     n: num(e.n),
     signature: str(e.signature),
-    split: e.split as 'val' | 'test',
+    split: e.split as 'val' | 'test' | 'ood',
     ciLow: num(e.ci_low),
     ciHigh: num(e.ci_high),
     ciSignature: str(e.ci_signature),
@@ -617,6 +621,10 @@ export async function predictions(db: Db, sel: PredictionSelector): Promise<Pred
     params.push(sel.perturbation);
     extra.push(`p.perturbation = $${params.length}`);
   }
+  if ((sel.split ?? 'test') !== 'both') {
+    params.push(sel.split ?? 'test');
+    extra.push(`coalesce(p.split, 'test') = $${params.length}`);
+  }
   if (extra.length) where = where ? `${where} AND ${extra.join(' AND ')}` : `WHERE ${extra.join(' AND ')}`;
   let limit = '';
   if (sel.limit !== undefined) {
@@ -625,7 +633,7 @@ export async function predictions(db: Db, sel: PredictionSelector): Promise<Pred
   }
   const rows = await db.all(
     `SELECT p.*, r.sweep_id FROM predictions p JOIN runs r ON r.run_id = p.run_id ${where}
-     ORDER BY r.run_seq, p.subject, p.perturbation, p.example_id ${limit}`,
+     ORDER BY r.run_seq, p.split, p.subject, p.perturbation, p.example_id ${limit}`,
     params,
   );
   return rows.map((p) => ({
@@ -640,6 +648,7 @@ export async function predictions(db: Db, sel: PredictionSelector): Promise<Pred
     scores: (parseJson(p.scores_json) as Record<string, number>) ?? {},
     category: str(p.category),
     labels: (parseJson(p.labels_json) as string[] | null) ?? null,
+    split: (str(p.split) ?? 'test') as 'test' | 'ood',
   }));
 }
 

@@ -85,7 +85,7 @@ export async function predictionLengths(db: Db, sweepId: string): Promise<Predic
     `SELECT p.run_id, p.subject, count(*) AS n,
             avg(length(coalesce(p.input, ''))) AS input_chars, avg(length(coalesce(p.prediction, ''))) AS output_chars
        FROM predictions p JOIN runs r ON r.run_id = p.run_id
-      WHERE r.sweep_id = $1 AND p.perturbation = 'none'
+      WHERE r.sweep_id = $1 AND p.perturbation = 'none' AND coalesce(p.split, 'test') = 'test'
       GROUP BY p.run_id, p.subject ORDER BY p.run_id, p.subject`,
     [sweepId],
   );

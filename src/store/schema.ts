@@ -22,7 +22,7 @@
  *   eval_results(run_id, subject, perturbation, slice, metric, value, n, signature, split, ci_low, ci_high, ci_signature)
  *     -- subject: finetuned | majority | a baseline or extra model by name (base, prompting, rag by
  *     -- default; see subjects); split 'val' (selection: the objective)
- *     -- or 'test' (the held-out result); ci_low/ci_high: 95% bootstrap interval of value (same unit),
+ *     -- or 'test' (the held-out result) or 'ood' (schema 11: the out-of-distribution examples, scored like test); ci_low/ci_high: 95% bootstrap interval of value (same unit),
  *     -- NULL where undefined; ci_signature names the procedure (resamples, seed, corpus/mean level)
  *     -- perturbation: 'none' (clean, whole slice); '<p>' (perturbed, only the examples p changed:
  *     -- n = changed count, as HELM); '<p>:original' (clean, those same examples: drop = paired
@@ -31,7 +31,8 @@
  *   confusion_matrix(run_id, subject, split, slice, gold, predicted, count)
  *     -- classification slices, clean inputs; predicted NULL = an invalid answer (maps to no label)
  *   predictions(run_id, subject, perturbation, example_id, input, reference, prediction, scores_json, category, labels_json,
- *               prompt_tokens, completion_tokens, error, cached, demonstrations, demonstrations_dropped, tokens_cut)
+ *               prompt_tokens, completion_tokens, error, cached, demonstrations, demonstrations_dropped, tokens_cut, split)
+ *     -- split: 'test' or 'ood' (schema 11; rows before it are test)
  *     -- category: the example's slice (NULL when uncategorised); labels_json: its classification
  *     -- slice's fixed label set (JSON array; NULL otherwise), so two subjects can be paired per slice;
  *     -- prompt/completion_tokens: the request's usage as the provider reported it (NULL when it reported none); error: why the
@@ -74,7 +75,7 @@ import { paramsSchema } from '../experiment/schema.js';
 import type { TxHandle } from './db.js';
 
 /** The schema version this build writes and reads. */
-export const SCHEMA_VERSION = 10;
+export const SCHEMA_VERSION = 11;
 
 /** One forward migration: DDL run in one transaction, then `schema_version` gets a row. */
 export interface Migration {
@@ -402,6 +403,44 @@ export const MIGRATIONS: Migration[] = [
         FROM step_metric_points p
         JOIN runs r ON r.run_seq = p.run_seq
         JOIN step_series s ON s.series_id = p.series_id`,
+    ],
+  },
+  {
+    version: 11,
+    description: "split 'ood': out-of-distribution test examples in eval_results, confusion_matrix and predictions (predictions.split; existing rows test)",
+    statements: [
+      // DuckDB cannot alter a CHECK constraint: eval_results and confusion_matrix are rebuilt with the same columns.
+      `DROP VIEW IF EXISTS run_summary`,
+      `CREATE TABLE eval_results_v11 (
+        run_id VARCHAR NOT NULL,
+        subject VARCHAR NOT NULL CHECK (subject <> ''),
+        perturbation VARCHAR NOT NULL,
+        slice VARCHAR NOT NULL,
+        metric VARCHAR NOT NULL,
+        value DOUBLE,
+        n INTEGER,
+        signature VARCHAR,
+        split VARCHAR NOT NULL DEFAULT 'test' CHECK (split IN ('val', 'test', 'ood')),
+        ci_low DOUBLE,
+        ci_high DOUBLE,
+        ci_signature VARCHAR
+      )`,
+      `INSERT INTO eval_results_v11 SELECT run_id, subject, perturbation, slice, metric, value, n, signature, split, ci_low, ci_high, ci_signature FROM eval_results`,
+      `DROP TABLE eval_results`,
+      `ALTER TABLE eval_results_v11 RENAME TO eval_results`,
+      `CREATE TABLE confusion_matrix_v11 (
+        run_id VARCHAR NOT NULL,
+        subject VARCHAR NOT NULL,
+        split VARCHAR NOT NULL CHECK (split IN ('val', 'test', 'ood')),
+        slice VARCHAR NOT NULL,
+        gold VARCHAR NOT NULL,
+        predicted VARCHAR,
+        count INTEGER NOT NULL
+      )`,
+      `INSERT INTO confusion_matrix_v11 SELECT run_id, subject, split, slice, gold, predicted, count FROM confusion_matrix`,
+      `DROP TABLE confusion_matrix`,
+      `ALTER TABLE confusion_matrix_v11 RENAME TO confusion_matrix`,
+      `ALTER TABLE predictions ADD COLUMN split VARCHAR DEFAULT 'test'`,
     ],
   },
 ];

@@ -148,6 +148,7 @@ const PREDICTION_COLUMNS: AppendColumn<PredictionRow & { runId: string }>[] = [
   { type: INTEGER, get: (r) => intOrNull(r.demonstrations) },
   { type: INTEGER, get: (r) => intOrNull(r.demonstrationsDropped) },
   { type: INTEGER, get: (r) => intOrNull(r.tokensCut) },
+  { type: VARCHAR, get: (r) => r.split ?? 'test' },
 ];
 /** A per-request count for an INTEGER column: rounded; NULL (unknown) when absent, not finite or outside the int32 range, so one absurd figure never fails a write. */
 function intOrNull(x: number | undefined): number | null {

@@ -27,7 +27,7 @@ import { splitSizes } from '../split.js';
 import type { SuiteDescription } from './suite.js';
 
 /** Bump on any change that alters the generated rows: it is part of the cache key. */
-export const EMAIL_TRIAGE_BUILDER_VERSION = 2;
+export const EMAIL_TRIAGE_BUILDER_VERSION = 3;
 
 export type Label = 'spam' | 'ham';
 
@@ -43,7 +43,7 @@ export interface SuiteSourceRow {
   prompt: string;
   completion: string;
   category: string;
-  meta: { label: Label; group: string; file: string };
+  meta: { label: Label; group: string; file: string; ood?: true };
 }
 
 const byteLength = (s: string): number => Buffer.byteLength(s, 'utf8');
@@ -180,8 +180,9 @@ export interface CandidateStats {
  */
 export async function emailTriageCandidates(
   suite: SuiteDescription,
-  opts: { seed: number; total: number; margin?: number },
+  opts: { seed: number; total: number; margin?: number; ood?: boolean },
 ): Promise<{ rows: SuiteSourceRow[]; stats: CandidateStats }> {
+  if (opts.ood && !suite.ood) throw new FteError(`suite ${suite.name}: no ood section`);
   const classify = suite.tasks.find((t) => t.name === 'classify');
   const subject = suite.tasks.find((t) => t.name === 'subject');
   if (!classify || !subject) throw new FteError(`suite ${suite.name}: the email-triage builder needs tasks 'classify' and 'subject'`);
@@ -192,7 +193,12 @@ export async function emailTriageCandidates(
 
   const dir = corpusDir();
   const files = JSON.parse(readFileSync(join(dir, 'file_list.json'), 'utf8')) as string[];
-  const groups = suite.source.groups as Record<Label, string[]>;
+  const groups = (opts.ood ? suite.ood!.groups : suite.source.groups) as Record<Label, string[]>;
+  if (opts.ood) {
+    const inDist = new Set(Object.values(suite.source.groups as Record<string, string[]>).flat());
+    const shared = Object.values(groups).flat().filter((g) => inDist.has(g));
+    if (shared.length) throw new FteError(`suite ${suite.name}: ood.groups: ${shared.join(', ')} is also an in-distribution group (source.groups)`);
+  }
   const byLabel: Record<Label, string[]> = { spam: [], ham: [] };
   for (const f of files) {
     const group = f.split('/')[0]!;
@@ -246,7 +252,7 @@ export async function emailTriageCandidates(
         skip('subject_not_usable');
         continue;
       }
-      const meta = { label, group: msg.group, file: file.replace(/\.txt$/, '') };
+      const meta: SuiteSourceRow['meta'] = { label, group: msg.group, file: file.replace(/\.txt$/, ''), ...(opts.ood ? { ood: true as const } : {}) };
       if (task === 'classify') {
         const s = cutAtWord(subj, suite.maxSubjectBytes);
         const budget = Math.min(suite.excerptBytes, suite.maxExampleBytes - classifyFixed - byteLength(s));
@@ -266,7 +272,7 @@ export async function emailTriageCandidates(
     for (const task of ['classify', 'subject']) {
       if ((have[`${task}:${label}`] ?? 0) < quotas[`${task}:${label}`]!) {
         throw new FteError(
-          `suite ${suite.name}: the corpus has only ${have[`${task}:${label}`] ?? 0} usable ${label} e-mails for '${task}', ${quotas[`${task}:${label}`]} needed; choose smaller sizes`,
+          `suite ${suite.name}: the corpus has only ${have[`${task}:${label}`] ?? 0} usable ${label} e-mails for '${task}'${opts.ood ? ' (ood groups)' : ''}, ${quotas[`${task}:${label}`]} needed; choose smaller sizes`,
         );
       }
     }
@@ -287,9 +293,11 @@ export function emailTriageStratum(e: Example): string {
 export function selectEmailTriage(
   suite: SuiteDescription,
   total: number,
+  oodTotal = 0,
 ): (kept: Example[]) => { selected: Example[]; dropped: { example: Example; kind: string; reason: string }[] } {
   return (kept) => {
     const quotas = bucketQuotas(suite, total);
+    if (oodTotal > 0) for (const [k, q] of Object.entries(bucketQuotas(suite, oodTotal))) quotas[`ood:${k}`] = q;
     const taken: Record<string, number> = {};
     const seenPrompt = new Map<string, number>();
     const selected: Example[] = [];
@@ -303,7 +311,7 @@ export function selectEmailTriage(
         continue;
       }
       seenPrompt.set(key, line);
-      const bucket = emailTriageStratum(e);
+      const bucket = `${e.meta?.ood === true ? 'ood:' : ''}${emailTriageStratum(e)}`;
       if ((taken[bucket] ?? 0) >= (quotas[bucket] ?? 0)) {
         dropped.push({ example: e, kind: 'over_size', reason: `line ${line}: not needed (bucket ${bucket} already has ${quotas[bucket] ?? 0})` });
         continue;

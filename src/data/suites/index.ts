@@ -26,6 +26,8 @@ export interface SuiteSizes {
   train: number;
   val: number;
   test: number;
+  /** Out-of-distribution examples (a suite with an `ood` section; default its `ood.size`). */
+  ood?: number;
 }
 
 export interface SuiteBuildOptions {
@@ -55,6 +57,16 @@ const emailTriageBuilder: SuiteBuilder = {
   async build(suite, { seed, sizes, outDir, key }) {
     const total = sizes.train + sizes.val + sizes.test;
     const { rows, stats } = await emailTriageCandidates(suite, { seed, total });
+    // The out-of-distribution candidates follow the in-distribution ones, so a duplicate of an
+    // in-distribution message is the one left out.
+    const oodTotal = suite.ood ? (sizes.ood ?? suite.ood.size) : 0;
+    if (oodTotal > 0) {
+      const ood = await emailTriageCandidates(suite, { seed, total: oodTotal, ood: true });
+      rows.push(...ood.rows);
+      stats.parsed += ood.stats.parsed;
+      stats.parseMs += ood.stats.parseMs;
+      for (const [k, n] of Object.entries(ood.stats.skipped)) stats.skipped[k] = (stats.skipped[k] ?? 0) + n;
+    }
     const source = rows.map((r) => `${JSON.stringify(r)}\n`).join('');
     const bytes = Buffer.from(source, 'utf8');
     const read = { path: 'source.jsonl', sha256: createHash('sha256').update(bytes).digest('hex'), ...parseJsonlBytes(bytes) };
@@ -66,14 +78,15 @@ const emailTriageBuilder: SuiteBuilder = {
       dedup: suite.dedup,
       foldCase: true, // e-mail subjects and bodies: duplicates are case-insensitive (as built since v1)
       sizes: [sizes.train, sizes.val, sizes.test],
-      select: selectEmailTriage(suite, total),
+      select: selectEmailTriage(suite, total, oodTotal),
+      ...(suite.ood ? { oodDescription: suite.ood.description } : {}),
       stratum: emailTriageStratum,
       suite: {
         name: suite.name,
         key,
         builderVersion: EMAIL_TRIAGE_BUILDER_VERSION,
         corpus: `${String(suite.source.package)}@${corpusVersion()}`,
-        sizes,
+        sizes: oodTotal > 0 ? { ...sizes, ood: oodTotal } : sizes,
         tasks: suite.tasks,
         excerptBytes: suite.excerptBytes,
         maxExampleBytes: suite.maxExampleBytes,

@@ -42,6 +42,21 @@ export const suiteSchema = z
     maxExampleBytes: z.number().int().positive(),
     scrubPii: z.boolean(),
     dedup: z.boolean(),
+    /**
+     * An out-of-distribution split drawn from other corpus groups than `source.groups`, rendered
+     * with the same templates, test-only (src/data/manifest.ts `OOD_SPLIT`). Absent: none.
+     */
+    ood: z
+      .object({
+        /** How this split differs from the training distribution (shown in reports and the card). */
+        description: z.string().min(1),
+        /** Corpus groups per label, as `source.groups`; none may also be an in-distribution group. */
+        groups: z.record(z.string(), z.array(z.string().min(1)).min(1)),
+        /** Examples, all tasks together (split by `taskShare`, half of each label). */
+        size: z.number().int().positive(),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 

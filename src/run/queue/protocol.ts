@@ -65,7 +65,7 @@ export interface JobOrigin {
   specPath: string;
   baseModel: { path: string; spec: string; fingerprint: string };
   /** `fingerprint`: the prepared splits' (manifest.json `fingerprint`), before limits. */
-  dataset: { path: string; spec: string; fingerprint: string; seed: number; maxBadRows?: string };
+  dataset: { path: string; spec: string; fingerprint: string; seed: number; maxBadRows?: string; /** `evaluate.ood`: the OOD file (relative to the coordinator's cwd) and as the spec wrote it, or false for none. */ ood?: { path: string; spec: string } | false };
   coordinator: { host: string; pid: number };
 }
 

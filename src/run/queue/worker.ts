@@ -106,7 +106,13 @@ export async function runQueueWorker(o: QueueWorkerOptions): Promise<number> {
       throw new UserInputError(`base model ${modelDir} on ${host} differs from the coordinator's (fingerprint ${fp.slice(0, 12)}, job ${origin.baseModel.fingerprint.slice(0, 12)})`);
     }
     const datasetPath = firstExisting([resolve(origin.dataset.path), resolveSpecPath(spec, origin.dataset.spec)]) ?? origin.dataset.spec;
-    const prepared = await loadDataset(datasetPath, { seed: origin.dataset.seed, cacheDir: o.cacheDir ?? join('.fte', 'cache'), ...(origin.dataset.maxBadRows ? { maxBadRows: origin.dataset.maxBadRows } : {}) });
+    const oodSpec = origin.dataset.ood;
+    const ood = oodSpec ? firstExisting([resolve(oodSpec.path), resolveSpecPath(spec, oodSpec.spec)]) ?? oodSpec.spec : oodSpec;
+    const prepared = await loadDataset(datasetPath, {
+      seed: origin.dataset.seed, cacheDir: o.cacheDir ?? join('.fte', 'cache'),
+      ...(origin.dataset.maxBadRows ? { maxBadRows: origin.dataset.maxBadRows } : {}),
+      ...(ood !== undefined ? { ood } : {}),
+    });
     if (prepared.manifest.fingerprint !== origin.dataset.fingerprint) {
       throw new UserInputError(`dataset ${datasetPath} on ${host} prepares differently from the coordinator's (fingerprint ${prepared.manifest.fingerprint.slice(0, 12)}, job ${origin.dataset.fingerprint.slice(0, 12)})`);
     }
