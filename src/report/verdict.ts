@@ -31,7 +31,9 @@ export interface SweepVerdict {
   /** The objective as `<slice>/<metric>` (or a bare metric for slice `all`). */
   metric: string;
   alpha: number;
-  /** The best variant's held-out test value of the objective metric and its 95% interval. */
+  /** Which examples: `test` (the held-out split) or `ood` (the out-of-distribution examples). */
+  split: 'test' | 'ood';
+  /** The best variant's value of the objective metric on `split` and its 95% interval. */
   test: { value: number; ciLow: number | null; ciHigh: number | null; n: number | null } | null;
   comparisons: VerdictComparison[];
   /** Why a comparison is missing (e.g. predictions on different examples), one line each. */
@@ -39,8 +41,10 @@ export interface SweepVerdict {
 }
 
 /**
- * Paired verdicts for the best run of `sweepId`.
- * @returns null for the `val_loss` objective (no test predictions measure it)
+ * Paired verdicts for the best run of `sweepId` on the test examples (or, with `split` `ood`, on the
+ * out-of-distribution examples).
+ * @returns null for the `val_loss` objective (no test predictions measure it), and on `ood` when the
+ *   best run has no value there
  */
 export async function sweepVerdict(
   db: Db,
@@ -49,6 +53,7 @@ export async function sweepVerdict(
   runnerUpRunId: string | null,
   objectiveKey: string,
   alpha = DEFAULT_ALPHA,
+  split: 'test' | 'ood' = 'test',
 ): Promise<SweepVerdict | null> {
   if (objectiveKey === 'val_loss') return null;
   const slash = objectiveKey.indexOf('/');
@@ -56,14 +61,16 @@ export async function sweepVerdict(
   const metric = slash >= 0 ? objectiveKey.slice(slash + 1) : objectiveKey;
   const baselines = baselineRunId(sweepId);
   const ids = [bestRunId, ...(runnerUpRunId ? [runnerUpRunId] : []), baselines];
-  const rows = await predictions(db, { runIds: ids, perturbation: 'none' });
+  const rows = await predictions(db, { runIds: ids, perturbation: 'none', split });
   const of = (runId: string, subject: Subject) => rows.filter((p) => p.runId === runId && p.subject === subject);
   const best = of(bestRunId, 'finetuned');
-  const evals = await evalResults(db, { runIds: [bestRunId], split: 'test' });
+  const evals = await evalResults(db, { runIds: [bestRunId], split });
   const row = evals.find((e) => e.subject === 'finetuned' && e.perturbation === 'none' && e.slice === slice && e.metric === metric && e.value !== null);
+  if (split === 'ood' && !row) return null;
   const verdict: SweepVerdict = {
     metric: objectiveKey,
     alpha,
+    split,
     test: row ? { value: row.value!, ciLow: row.ciLow, ciHigh: row.ciHigh, n: row.n } : null,
     comparisons: [],
     notes: [],

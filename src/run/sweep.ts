@@ -1,8 +1,10 @@
 import { execFileSync } from 'node:child_process';
-import { fmtDuration, paramLabel } from '../format.js';
+import { fmtDelta, fmtDuration, paramLabel } from '../format.js';
 import { deltaText } from '../report/compare.js';
 import { generalForgetting, generalText, type GeneralForgetting } from '../report/general.js';
 import { GENERAL_SLICE } from '../eval/general.js';
+import { lowerIsBetter } from '../eval/metrics/direction.js';
+import { intervalShift } from '../report/sections/ood.js';
 import { sweepVerdict, type SweepVerdict } from '../report/verdict.js';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, rmSync } from 'node:fs';
@@ -113,6 +115,12 @@ export interface SweepResult {
    * variant's, with its change vs the base and the paired test; null when nothing was scored.
    */
   general?: { base: GeneralForgetting | null; runs: ({ runId: string } & GeneralForgetting)[] } | null;
+  /**
+   * The out-of-distribution examples (split `ood`): what they are, and the best variant's objective
+   * there with its paired tests against the baselines (`verdict.test` holds its OOD value); absent
+   * when the sweep scored none.
+   */
+  ood?: { description: string; verdict: SweepVerdict } | null;
   /** Present when the spec sets sweep.earlyTerminate. */
   earlyTermination?: EarlyTerminationSummary;
   wallSeconds: number;
@@ -656,7 +664,10 @@ export async function summarise(store: Store, sweepId: string, experiment: strin
   const verdict = best ? await sweepVerdict(store.db, sweepId, best.runId, completed[1]?.runId ?? null, objective.metric) : null;
   const subjects = await subjectSummaries(store, sweepId, objective.metric);
   const general = await generalSummary(store, sweepId, ranked.map((v) => v.runId));
-  return { experiment, sweepId, status: sweep.status === 'running' ? 'completed' : (sweep.status as SweepResult['status']), objective, best, verdict, variants: ranked, subjects, general, wallSeconds: ms / 1000, db };
+  const oodVerdict = best ? await sweepVerdict(store.db, sweepId, best.runId, null, objective.metric, undefined, 'ood') : null;
+  const manifestOod = (sweep.datasetManifest as { ood?: { description?: unknown } } | null)?.ood;
+  const ood = oodVerdict ? { description: typeof manifestOod?.description === 'string' ? manifestOod.description : 'examples marked out-of-distribution', verdict: oodVerdict } : null;
+  return { experiment, sweepId, status: sweep.status === 'running' ? 'completed' : (sweep.status as SweepResult['status']), objective, best, verdict, variants: ranked, subjects, general, ood, wallSeconds: ms / 1000, db };
 }
 
 /** The `general` slice of the sweep's baselines run (the base model) and of its variants (see `SweepResult.general`). */
@@ -716,6 +727,33 @@ export function verdictLines(result: Pick<SweepResult, 'best' | 'verdict' | 'obj
 }
 
 /**
+ * The out-of-distribution lines: the best variant's objective on the OOD examples beside its test
+ * value (a change is called clear only when the two 95% intervals do not overlap: different
+ * examples, no paired test), then its paired tests against the baselines there.
+ */
+export function oodLines(result: Pick<SweepResult, 'ood' | 'verdict'>): string[] {
+  const o = result.ood;
+  const t = o?.verdict.test;
+  if (!o || !t) return [];
+  const ci = (x: { ciLow: number | null; ciHigh: number | null }) => (x.ciLow !== null && x.ciHigh !== null ? ` [${x.ciLow.toFixed(4)}, ${x.ciHigh.toFixed(4)}]` : '');
+  const inDist = result.verdict?.test ?? null;
+  let line = `  out of distribution: ${o.verdict.metric} ${t.value.toFixed(4)}${ci(t)}${t.n !== null ? ` (n = ${t.n})` : ''}`;
+  if (inDist) {
+    const lower = lowerIsBetter(o.verdict.metric.split('/').pop()!);
+    const shift = intervalShift({ ciLow: inDist.ciLow ?? undefined, ciHigh: inDist.ciHigh ?? undefined }, { ciLow: t.ciLow ?? undefined, ciHigh: t.ciHigh ?? undefined }, lower);
+    const words = shift === 'overlap' ? 'the 95% intervals overlap' : shift === 'unknown' ? 'no intervals to compare' : `clearly ${shift}: the 95% intervals do not overlap`;
+    line += ` vs ${inDist.value.toFixed(4)} on the test split (${fmtDelta(t.value - inDist.value)}; ${words})`;
+  }
+  const lines = [line, `    ${o.description}`];
+  for (const c of o.verdict.comparisons) {
+    const words = c.outcome === 'ns' ? `no significant difference at α = ${o.verdict.alpha}` : `significantly ${c.outcome} at α = ${o.verdict.alpha}`;
+    lines.push(`    vs ${AGAINST_LABEL[c.against] ?? c.against} there: ${deltaText({ delta: c.diff, ci95: c.ci95, pValue: c.pValue })} (${c.test}, n = ${c.n}): ${words}`);
+  }
+  for (const n of o.verdict.notes) lines.push(`    note: ${n}`);
+  return lines;
+}
+
+/**
  * ` (2 interrupted, 1 failed)`: how many runs of this invocation ended other than completed, by
  * status (failed, diverged, interrupted, stopped, then any other), or '' when all completed.
  */
@@ -747,6 +785,7 @@ export function printSummary(result: SweepResult, print: (line: string) => void,
   if (et) print(`hyperband: ${et.stopped} run(s) stopped early; ${et.stepsSaved} optimizer step(s) not trained, about ${fmtDuration(et.wallSecondsSaved)} of training not spent`);
   for (const line of verdictLines(result)) print(line);
   for (const line of generalLines(result)) print(line);
+  for (const line of oodLines(result)) print(line);
   for (const line of subjectLines(result)) print(line);
   print('next:');
   print(`  npx fte report --sweep ${result.sweepId}`);

@@ -222,7 +222,7 @@ function metricsSection(d: RunDetail, view: ShowView): string[] {
     t.push(onePerturbation ? [e.subject, ...cellsOf] : [e.subject, e.perturbation, ...cellsOf]);
   }
   out.push(rows.length ? t.toString() : '(no rows)');
-  out.push('split: val = validation (selects the best variant: the objective), test = held-out result; 95% CI: bootstrap over examples');
+  out.push(`split: val = validation (selects the best variant: the objective), test = held-out result${rows.some((e) => e.split === 'ood') ? ', ood = out-of-distribution examples (never trained or selected on)' : ''}; 95% CI: bootstrap over examples`);
   if (rows.length < d.evals.length) {
     out.push(`${rows.length} of ${d.evals.length} metric rows shown (--subject S, --perturbation P|all, --all; --json has every row)`);
   }

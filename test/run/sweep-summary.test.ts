@@ -42,7 +42,7 @@ describe('verdict lines under the table', () => {
       variants: [a, b],
       objective: { metric: 'classify/f1_macro', goal: 'maximize' },
       verdict: {
-        metric: 'classify/f1_macro', alpha: 0.05, notes: ['vs rag: the two sides were scored on different examples (head 50, base 48, 48 in common); a paired comparison needs the same test examples'],
+        metric: 'classify/f1_macro', alpha: 0.05, split: 'test', notes: ['vs rag: the two sides were scored on different examples (head 50, base 48, 48 in common); a paired comparison needs the same test examples'],
         test: { value: 0.7971, ciLow: 0.68, ciHigh: 0.9, n: 50 },
         comparisons: [
           { against: 'runner-up', runId: 'run-b', diff: 0.077, ci95: [-0.05, 0.2], pValue: 0.34, test: 'paired-bootstrap:1000:seed=12345', n: 50, outcome: 'ns' },
@@ -63,7 +63,7 @@ it('names a named baseline by its name in the verdict lines (never "undefined")'
   const a: VariantSummary = { runId: 'run-a', key: 'k', status: 'completed', skipped: false, params: { rank: 4 }, objective: 0.8, finalValLoss: 1.5, wallSeconds: 12, error: null };
   const lines = verdictLines({
     best: a, variants: [a], objective: { metric: 'classify/f1_macro', goal: 'maximize' },
-    verdict: { metric: 'classify/f1_macro', alpha: 0.05, test: null, notes: [], comparisons: [{ against: 'gpt-mini', runId: null, diff: 0.1, ci95: [0, 0.2], pValue: 0.04, test: 'paired-bootstrap', n: 10, outcome: 'better' }] },
+    verdict: { metric: 'classify/f1_macro', alpha: 0.05, split: 'test', test: null, notes: [], comparisons: [{ against: 'gpt-mini', runId: null, diff: 0.1, ci95: [0, 0.2], pValue: 0.04, test: 'paired-bootstrap', n: 10, outcome: 'better' }] },
   });
   expect(lines.join('\n')).toContain('vs gpt-mini:');
   expect(lines.join('\n')).not.toContain('undefined');
