@@ -70,6 +70,25 @@ describe('email-triage suite', () => {
     for (const f of ['source.jsonl', 'train.jsonl', 'val.jsonl', 'test.jsonl', 'rejects.jsonl']) expect(existsSync(join(ds.dir, f))).toBe(true);
     expect(readFileSync(join(ds.dir, 'rejects.jsonl'), 'utf8').trim().split('\n')).toHaveLength(m.counts.rejected);
 
+    // The out-of-distribution split: the suite's ood groups only (the second collections), balanced
+    // like the others, never a prompt of train/val/test, in the manifest with its description.
+    expect(ds.ood).toHaveLength(100);
+    const oodBuckets: Record<string, number> = {};
+    for (const e of ds.ood) oodBuckets[`${e.category}:${String(e.meta?.label)}`] = (oodBuckets[`${e.category}:${String(e.meta?.label)}`] ?? 0) + 1;
+    expect(oodBuckets).toEqual({ 'classify:spam': 25, 'classify:ham': 25, 'subject:spam': 25, 'subject:ham': 25 });
+    expect(new Set(ds.ood.map((e) => e.meta?.group))).toEqual(new Set(['easy-ham-2', 'spam-2']));
+    expect(new Set(all.map((e) => e.meta?.group))).toEqual(new Set(['easy-ham-1', 'hard-ham-1', 'spam-1']));
+    const inPrompts = new Set(all.map((e) => normalizeText(e.prompt, true)));
+    for (const e of ds.ood) {
+      expect(inPrompts.has(normalizeText(e.prompt, true))).toBe(false);
+      expect(findPii(e.prompt + e.completion)).toEqual([]);
+      expect(e.meta?.ood).toBe(true);
+    }
+    expect(m.counts.ood).toBe(100);
+    expect(m.files.ood).toBe('ood.jsonl');
+    expect(m.ood?.description).toMatch(/second collections/);
+    expect(m.counts.kept).toBe(660);
+
     // Cached: the second call reads the same folder; a fresh cache rebuilds the same content.
     const again = await buildSuite(resolveSuiteDir('email-triage')!, { seed: 7, cacheDir });
     expect(again.built).toBe(false);
@@ -78,6 +97,7 @@ describe('email-triage suite', () => {
     expect(fresh.manifest.fingerprint).toBe(m.fingerprint);
     expect(fresh.train).toHaveLength(40);
     expect(fresh.test).toHaveLength(8);
+    expect(fresh.ood).toHaveLength(8); // --limit-eval applies to the OOD split too
     expect(fresh.train.filter((e) => e.category === 'classify')).toHaveLength(20);
 
     // `fte data prepare email-triage --out DIR` copies the cached build, atomically, never over DIR without force.

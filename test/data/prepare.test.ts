@@ -213,3 +213,75 @@ describe('prepareDataset output errors (QA)', () => {
     expect((err as Error).message).not.toContain('\n');
   });
 });
+
+describe('out-of-distribution rows', () => {
+  const rows = (n: number, ood: (i: number) => boolean) =>
+    Array.from({ length: n }, (_, i) => JSON.stringify({ prompt: `Question ${i}?`, completion: ` answer ${i % 3}`, category: i % 2 ? 'odd' : 'even', ...(ood(i) ? { ood: true } : {}) })).join('\n');
+
+  it('rows marked "ood": true are kept out of train/val/test and written to ood.jsonl; the fingerprint covers them', async () => {
+    const file = join(tmp, 'with-ood.jsonl');
+    writeFileSync(file, `${rows(60, (i) => i >= 50)}\n`);
+    const out = join(tmp, 'with-ood');
+    const { manifest: m } = await prepareDataset(file, { out, seed: 1 });
+    expect(m.counts).toMatchObject({ input: 60, kept: 60, train: 40, val: 5, test: 5, ood: 10 });
+    expect(m.files.ood).toBe('ood.jsonl');
+    expect(m.ood?.description).toMatch(/"ood": true/);
+    const ood = readJsonl<{ prompt: string; meta: { ood: boolean } }>(join(out, 'ood.jsonl'));
+    expect(ood.map((e) => e.prompt).sort()).toEqual(Array.from({ length: 10 }, (_, i) => `Question ${50 + i}?`).sort());
+    const inDist = ['train', 'val', 'test'].flatMap((s) => readJsonl<{ prompt: string }>(join(out, `${s}.jsonl`)).map((e) => e.prompt));
+    expect(inDist.some((p) => Number(/\d+/.exec(p)![0]) >= 50)).toBe(false);
+    const ds = await loadDataset(out, { seed: 1 });
+    expect(ds.ood).toHaveLength(10);
+    // Editing ood.jsonl after prepare is caught like any split.
+    writeFileSync(join(out, 'ood.jsonl'), readFileSync(join(out, 'ood.jsonl'), 'utf8').replace('Question 5', 'Question 9'));
+    await expect(loadDataset(out, { seed: 1 })).rejects.toThrow(/files changed since fte data prepare/);
+    // --limit-eval keeps a stratified subset of the OOD split too.
+    writeFileSync(file, `${rows(60, (i) => i >= 50)}\n`);
+    const limited = await loadDataset(file, { seed: 1, cacheDir: join(tmp, 'cache-ood'), limitEval: 4 });
+    expect(limited.ood).toHaveLength(4);
+  });
+
+  it('a dataset without ood rows keeps the fingerprint it always had (sha256 over train, val, test)', async () => {
+    const file = join(tmp, 'no-ood.jsonl');
+    writeFileSync(file, `${rows(40, () => false)}\n`);
+    const out = join(tmp, 'no-ood');
+    const { manifest: m } = await prepareDataset(file, { out, seed: 1 });
+    const h = createHash('sha256');
+    for (const s of ['train', 'val', 'test']) h.update(`${s}\n`).update(readFileSync(join(out, `${s}.jsonl`), 'utf8'));
+    expect(m.fingerprint).toBe(h.digest('hex'));
+    expect(m.files.ood).toBeUndefined();
+    expect(m.counts.ood).toBeUndefined();
+    expect(existsSync(join(out, 'ood.jsonl'))).toBe(false);
+    expect((await loadDataset(out, { seed: 1 })).ood).toEqual([]);
+  });
+
+  it('"ood" that is not a boolean rejects the row, naming the line', async () => {
+    const file = join(tmp, 'bad-ood.jsonl');
+    writeFileSync(file, `${rows(20, () => false)}\n${JSON.stringify({ prompt: 'x', completion: ' y', ood: 'yes' })}\n`);
+    const out = join(tmp, 'bad-ood');
+    const { manifest: m } = await prepareDataset(file, { out, seed: 1 });
+    expect(m.rejects).toEqual({ bad_ood: 1 });
+    expect(readJsonl<RejectRow>(join(out, 'rejects.jsonl'))[0]!.reason).toBe('line 21: "ood" is a string, expected true or false');
+  });
+
+  it('evaluate.ood: a separate file replaces the OOD split; rows also in train/val/test are left out with a warning; a bad row names file and line', async () => {
+    const file = join(tmp, 'in-dist.jsonl');
+    writeFileSync(file, `${rows(40, () => false)}\n`);
+    const oodFile = join(tmp, 'shifted.jsonl');
+    writeFileSync(oodFile, `${[JSON.stringify({ prompt: 'Question 3?', completion: ' answer 0', category: 'odd' }), JSON.stringify({ prompt: 'A different question?', completion: ' answer 1', category: 'odd' }), JSON.stringify({ instruction: 'Another one', output: ' answer 2', category: 'even' })].join('\n')}\n`);
+    const cacheDir = join(tmp, 'cache-evaluate-ood');
+    const base = await loadDataset(file, { seed: 1, cacheDir });
+    const ds = await loadDataset(file, { seed: 1, cacheDir, ood: oodFile });
+    expect(ds.ood.map((e) => e.id)).toEqual(['ood:L2', 'ood:L3']);
+    expect(ds.warnings).toEqual([`${oodFile}: 1 out-of-distribution rows left out: their prompts are in train/val/test`]);
+    expect(ds.train).toEqual(base.train);
+    expect(ds.test).toEqual(base.test);
+    expect(ds.manifest.fingerprint).not.toBe(base.manifest.fingerprint);
+    expect(ds.manifest.ood?.source).toBe(oodFile);
+    // false turns the dataset's own OOD split off.
+    expect((await loadDataset(file, { seed: 1, cacheDir, ood: false })).ood).toEqual([]);
+    const bad = join(tmp, 'shifted-bad.jsonl');
+    writeFileSync(bad, `${JSON.stringify({ prompt: 'ok?', completion: ' fine' })}\n{"prompt": 1}\n`);
+    await expect(loadDataset(file, { seed: 1, cacheDir, ood: bad })).rejects.toThrow(`${bad}: line 2: `);
+  });
+});

@@ -441,3 +441,62 @@ describe('migration: runs.status stopped (hyperband)', () => {
     }
   });
 });
+
+describe("migration: split 'ood'", () => {
+  // Found by its description, so that renumbering it at a merge changes nothing here.
+  const mine = MIGRATIONS.find((m) => m.description.includes("split 'ood'"))!;
+  it('a store from before it keeps its rows (predictions become test) and accepts ood in eval_results, confusion_matrix and predictions', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fte-mig-ood-'));
+    const file = path.join(dir, 'old.duckdb');
+    try {
+      const db = await openDb(file);
+      try {
+        await db.exclusive((tx) => migrate(tx, 0, '2026-12-02 08:00:00', MIGRATIONS.filter((m) => m.version < mine.version)));
+        await db.run(`INSERT INTO eval_results (run_id, subject, perturbation, slice, metric, value, n, split) VALUES ('r1', 'finetuned', 'none', 'all', 'accuracy', 0.5, 10, 'test')`);
+        await db.run(`INSERT INTO confusion_matrix VALUES ('r1', 'finetuned', 'test', 'all', 'spam', 'spam', 3)`);
+        await db.run(`INSERT INTO predictions (run_id, subject, perturbation, example_id, input, reference, prediction, scores_json) VALUES ('r1', 'finetuned', 'none', 'L1', 'in', 'ref', 'out', '{}')`);
+        await expect(db.run(`INSERT INTO eval_results (run_id, subject, perturbation, slice, metric, value, n, split) VALUES ('r1', 'finetuned', 'none', 'all', 'accuracy', 0.4, 10, 'ood')`)).rejects.toThrow(/CHECK/i);
+      } finally {
+        await db.close();
+      }
+      store = await openStore(file);
+      expect(await store.db.all(`SELECT max(version) AS v FROM schema_version`)).toEqual([{ v: SCHEMA_VERSION }]);
+      expect(await store.db.all(`SELECT run_id, split, value FROM eval_results`)).toEqual([{ run_id: 'r1', split: 'test', value: 0.5 }]);
+      expect(await store.db.all(`SELECT split, count FROM confusion_matrix`)).toEqual([{ split: 'test', count: 3 }]);
+      expect(await store.db.all(`SELECT example_id, split FROM predictions`)).toEqual([{ example_id: 'L1', split: 'test' }]);
+      await store.db.run(`INSERT INTO eval_results (run_id, subject, perturbation, slice, metric, value, n, split) VALUES ('r1', 'finetuned', 'none', 'all', 'accuracy', 0.4, 10, 'ood')`);
+      await store.db.run(`INSERT INTO confusion_matrix VALUES ('r1', 'finetuned', 'ood', 'all', 'spam', 'ham', 2)`);
+      await expect(store.db.run(`INSERT INTO eval_results (run_id, subject, perturbation, slice, metric, value, n, split) VALUES ('r1', 'finetuned', 'none', 'all', 'accuracy', 0.4, 10, 'train')`)).rejects.toThrow(/CHECK/i);
+    } finally {
+      await store?.close();
+      store = null;
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a run outcome with OOD rows and predictions is stored under split ood; queries default to test', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fte-ood-'));
+    try {
+      store = await openStore(path.join(dir, 'fte.duckdb'));
+      const { sweepId } = await seed(store);
+      await store.startRun({ runId: 'r1', sweepId, variantKey: 'key-r1', method: 'lora', params: PARAMS });
+      const o = outcome('r1');
+      const testPred = o.predictions[0]!;
+      o.predictions.push({ ...testPred, split: 'ood', exampleId: 'ood:L9' });
+      o.evalRows.push({ ...o.evalRows.find((r) => (r.split ?? 'test') === 'test')!, split: 'ood', value: 0.125 });
+      await store.writeRunOutcome(o);
+      const { predictions, evalResults } = await import('../../src/store/queries.js');
+      const test = await predictions(store.db, { runIds: ['r1'] });
+      const ood = await predictions(store.db, { runIds: ['r1'], split: 'ood' });
+      expect(test.every((p) => p.split === 'test')).toBe(true);
+      expect(test.some((p) => p.exampleId === 'ood:L9')).toBe(false);
+      expect(ood.map((p) => [p.exampleId, p.split])).toEqual([['ood:L9', 'ood']]);
+      expect((await evalResults(store.db, { runIds: ['r1'], split: 'ood' })).map((e) => e.value)).toEqual([0.125]);
+      expect((await evalResults(store.db, { runIds: ['r1'] })).some((e) => e.split === 'ood')).toBe(false);
+    } finally {
+      await store?.close();
+      store = null;
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
