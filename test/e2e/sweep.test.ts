@@ -115,17 +115,40 @@ describe('fte sweep (limited, two variants) end to end', () => {
     expect(result.general.runs).toHaveLength(2);
   });
 
+  it("scores every subject on the e-mail suite's out-of-distribution examples (split ood), beside test", async () => {
+    const rows = await query<{ subject: string; runs: number; slices: string; perturbations: number }>(
+      db,
+      `SELECT subject, count(DISTINCT run_id)::INT AS runs, string_agg(DISTINCT slice, ',' ORDER BY slice) AS slices, count(DISTINCT perturbation)::INT AS perturbations
+         FROM eval_results WHERE split = 'ood' GROUP BY subject ORDER BY subject`,
+    );
+    expect(rows.map((r) => r.subject)).toEqual(['base', 'finetuned', 'majority', 'prompting', 'rag']);
+    expect(rows.find((r) => r.subject === 'finetuned')!.runs).toBe(2);
+    expect(rows.find((r) => r.subject === 'finetuned')!.slices).toBe('all,classify,subject');
+    expect(rows.find((r) => r.subject === 'finetuned')!.perturbations).toBeGreaterThan(5); // robustness out of distribution too
+    const preds = await query<{ split: string; n: number; ids: number }>(db, `SELECT split, count(*)::INT AS n, count(DISTINCT example_id)::INT AS ids FROM predictions WHERE subject = 'base' AND perturbation = 'none' GROUP BY split ORDER BY split`);
+    expect(preds).toEqual([{ split: 'ood', n: 4, ids: 4 }, { split: 'test', n: 4, ids: 4 }]);
+    const overlap = await query<{ n: number }>(db, `SELECT count(*)::INT AS n FROM predictions a JOIN predictions b ON a.input = b.input WHERE a.split = 'ood' AND b.split = 'test'`);
+    expect(overlap[0]!.n).toBe(0);
+    const result = JSON.parse(out.stdout);
+    expect(result.ood.description).toMatch(/second collections/);
+    expect(result.ood.verdict.split).toBe('ood');
+    expect(result.ood.verdict.test.n).toBe(2);
+    expect(result.ood.verdict.comparisons.map((c: { against: string }) => c.against)).toEqual(['base', 'prompting', 'rag']);
+  });
+
   it('selects on validation, reports on test: the objective is the val number, test metrics stored separately', async () => {
     const splits = await query<{ subject: string; split: string; p: string }>(
       db,
       `SELECT DISTINCT subject, split, CASE WHEN perturbation = 'none' THEN 'none' ELSE 'perturbed' END AS p FROM eval_results ORDER BY ALL`,
     );
     expect(splits.filter((r) => r.subject === 'finetuned')).toEqual([
+      { subject: 'finetuned', split: 'ood', p: 'none' },
+      { subject: 'finetuned', split: 'ood', p: 'perturbed' },
       { subject: 'finetuned', split: 'test', p: 'none' },
       { subject: 'finetuned', split: 'test', p: 'perturbed' },
       { subject: 'finetuned', split: 'val', p: 'none' },
     ]);
-    expect(splits.filter((r) => r.subject !== 'finetuned').every((r) => r.split === 'test')).toBe(true); // baselines are not selected
+    expect(splits.filter((r) => r.subject !== 'finetuned').every((r) => r.split !== 'val')).toBe(true); // baselines are not selected
     const objective = await query<{ run_id: string; objective: number; objective_split: string; val: number; test: number }>(
       db,
       `SELECT s.run_id, s.objective, s.objective_split, v.value AS val, t.value AS test FROM run_summary s
