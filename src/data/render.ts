@@ -78,7 +78,9 @@ export function renderPrepare(outDir: string, m: DatasetManifest): string {
   const cats = [...new Set(Object.values(m.categories).flatMap((c) => Object.keys(c)))].sort();
   const t = makeTable(['split', 'examples', ...cats], { colAligns: ['left', 'right', ...cats.map(() => 'right' as const)] });
   for (const s of ['train', 'val', 'test'] as const) t.push([s, m.counts[s], ...cats.map((c) => m.categories[s][c] ?? 0)]);
+  if (m.counts.ood) t.push(['ood', m.counts.ood, ...cats.map((c) => m.categories.ood?.[c] ?? 0)]);
   out.push(t.toString());
+  if (m.ood) out.push(`ood.jsonl: out-of-distribution examples, evaluated only (never trained or selected on): ${m.ood.description}`);
   const rej = Object.entries(m.rejects);
   if (rej.length) out.push(`rejects.jsonl: ${rej.map(([k, n]) => `${k} ${n}`).join(', ')}`);
   const pii = Object.entries(m.pii).filter(([, n]) => n > 0);

@@ -226,6 +226,10 @@ describe('out-of-distribution rows', () => {
     expect(m.counts).toMatchObject({ input: 60, kept: 60, train: 40, val: 5, test: 5, ood: 10 });
     expect(m.files.ood).toBe('ood.jsonl');
     expect(m.ood?.description).toMatch(/"ood": true/);
+    const { renderPrepare } = await import('../../src/data/index.js');
+    const printed = renderPrepare(out, m);
+    expect(printed).toMatch(/│ ood +│ +10 │/);
+    expect(printed).toContain('ood.jsonl: out-of-distribution examples, evaluated only');
     const ood = readJsonl<{ prompt: string; meta: { ood: boolean } }>(join(out, 'ood.jsonl'));
     expect(ood.map((e) => e.prompt).sort()).toEqual(Array.from({ length: 10 }, (_, i) => `Question ${50 + i}?`).sort());
     const inDist = ['train', 'val', 'test'].flatMap((s) => readJsonl<{ prompt: string }>(join(out, `${s}.jsonl`)).map((e) => e.prompt));

@@ -105,3 +105,21 @@ describe('subjects table', () => {
     expect(lines.filter((l) => /usage not reported by the API for 10 of 10 requests: tokens estimated/.test(l))).toHaveLength(2);
   });
 });
+
+describe('oodLines', () => {
+  const verdict = (split: 'test' | 'ood', value: number, ciLow: number, ciHigh: number) => ({
+    metric: 'classify/f1_macro', alpha: 0.05, split, notes: [], test: { value, ciLow, ciHigh, n: 50 },
+    comparisons: split === 'ood' ? [{ against: 'base', runId: null, diff: 0.4, ci95: [0.3, 0.5] as [number, number], pValue: 0.0001, test: 'mcnemar-exact', n: 50, outcome: 'better' as const }] : [],
+  });
+  it('the OOD value beside the test value; a shift is clear only when the intervals do not overlap; paired tests vs the baselines there', async () => {
+    const { oodLines } = await import('../../src/run/sweep.js');
+    const lines = oodLines({ verdict: verdict('test', 0.8, 0.7, 0.9), ood: { description: 'later e-mails', verdict: verdict('ood', 0.5, 0.4, 0.6) } });
+    expect(lines).toEqual([
+      '  out of distribution: classify/f1_macro 0.5000 [0.4000, 0.6000] (n = 50) vs 0.8000 on the test split (−0.3; clearly worse: the 95% intervals do not overlap)',
+      '    later e-mails',
+      '    vs base model there: +0.4 [+0.3, +0.5], p < 0.001 (mcnemar-exact, n = 50): significantly better at α = 0.05',
+    ]);
+    expect(oodLines({ verdict: verdict('test', 0.8, 0.7, 0.9), ood: { description: 'x', verdict: verdict('ood', 0.75, 0.65, 0.85) } })[0]).toContain('(−0.05; the 95% intervals overlap)');
+    expect(oodLines({ verdict: null, ood: null })).toEqual([]);
+  });
+});
