@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { UserInputError } from '../errors.js';
 import { DEFAULT_SPLIT, assertWritable, parseSplit, prepareDataset, writeFilesAtomically, type PrepareOptions, type PrepareResult } from './prepare.js';
 import { buildSuite, type SuiteSizes } from './suites/index.js';
-import { resolveSuiteDir } from './suites/suite.js';
+import { loadSuiteDescription, resolveSuiteDir } from './suites/suite.js';
 
 /**
  * The options of `prepareDataset` (JSONL sources only: `split` as the `train,val,test` text,
@@ -26,6 +26,8 @@ export interface PrepareSourceOptions extends Omit<PrepareOptions, 'split'> {
   train?: number;
   val?: number;
   test?: number;
+  /** Suite sources with an `ood` section: out-of-distribution examples (default its `ood.size`). */
+  ood?: number;
 }
 
 /**
@@ -42,12 +44,18 @@ export async function prepareSource(src: string, o: PrepareSourceOptions): Promi
     if (sizeFlags.some((s) => s !== undefined) && sizeFlags.some((s) => s === undefined)) {
       throw new UserInputError('--train, --val and --test: give all three or none');
     }
-    const sizes = o.train !== undefined ? { train: o.train, val: o.val!, test: o.test! } : undefined;
+    let sizes: SuiteSizes | undefined = o.train !== undefined ? { train: o.train, val: o.val!, test: o.test! } : undefined;
+    if (o.ood !== undefined) {
+      const { suite } = loadSuiteDescription(resolveSuiteDir(src)!);
+      if (!suite.ood) throw new UserInputError(`--ood: suite ${suite.name} has no ood section (suite.json)`);
+      sizes = { ...(sizes ?? suite.sizes), ood: o.ood };
+    }
     return prepareSuite(src, { out: o.out, seed: o.seed, sizes, force: o.force });
   }
   if (o.train !== undefined || o.val !== undefined || o.test !== undefined) {
     throw new UserInputError('--train/--val/--test: only for suite sources; use --split for a JSONL file');
   }
+  if (o.ood !== undefined) throw new UserInputError('--ood: only for suite sources; in a JSONL file, mark out-of-distribution rows with "ood": true');
   return prepareDataset(src, {
     out: o.out,
     seed: o.seed,

@@ -40,6 +40,7 @@ examples per split when given, and OUT gets the prepared folder plus the raw can
     train: Flags.integer({ description: 'suite sources: training examples, all tasks together', min: 4 }),
     val: Flags.integer({ description: 'suite sources: validation examples', min: 4 }),
     test: Flags.integer({ description: 'suite sources: test examples', min: 4 }),
+    ood: Flags.integer({ description: 'suite sources with an ood section: out-of-distribution examples (evaluated only)', min: 4 }),
     force: Flags.boolean({ description: 'replace an output folder a previous prepare wrote (never one with other files)' }),
   };
 
@@ -57,6 +58,7 @@ examples per split when given, and OUT gets the prepared folder plus the raw can
       train: flags.train,
       val: flags.val,
       test: flags.test,
+      ood: flags.ood,
     });
     for (const w of result.manifest.warnings ?? []) process.stderr.write(`fte: warning: ${termSafe(w)}\n`);
     if (!this.jsonEnabled()) this.log(renderPrepare(result.outDir, result.manifest));
