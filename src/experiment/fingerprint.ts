@@ -30,14 +30,16 @@ export function baseModelFingerprint(dir: string): string {
 
 /**
  * Fingerprint of a dataset as the spec names it, before preparation: a JSONL file's bytes, or every
- * regular file of a folder (an eval suite's `suite.json`, or a prepared folder's splits) sorted by name.
+ * regular file of a folder but its documentation (`*.md`, e.g. a dataset card) sorted by name (an eval
+ * suite's `suite.json`, or a prepared folder's splits).
  * The prepared content has its own fingerprint in its manifest (src/data).
  */
 export function datasetSourceFingerprint(path: string): string {
   if (!existsSync(path)) return `missing:${basename(path)}`;
   if (statSync(path).isFile()) return hashFiles([path]);
   const files = readdirSync(path)
-    .filter((n) => !n.startsWith('.') && statSync(join(path, n)).isFile())
+    // A folder's documentation (its dataset card) does not change the data: editing it keeps the keys.
+    .filter((n) => !n.startsWith('.') && !/\.md$/i.test(n) && statSync(join(path, n)).isFile())
     .sort()
     .map((n) => join(path, n));
   return hashFiles(files);

@@ -42,3 +42,18 @@ describe('evaluate.ood', () => {
     await expect(planSweep(spec(3))).rejects.toThrow(/evaluate\.ood/);
   });
 });
+
+describe('datasetSourceFingerprint', () => {
+  it("a folder's documentation (*.md, a dataset card) does not change it; any other file does", async () => {
+    const { datasetSourceFingerprint } = await import('../../src/experiment/fingerprint.js');
+    const suite = mkdtempSync(join(tmpdir(), 'fte-fp-'));
+    writeFileSync(join(suite, 'suite.json'), '{"name":"x"}');
+    const before = datasetSourceFingerprint(suite);
+    writeFileSync(join(suite, 'README.md'), '# card\n');
+    expect(datasetSourceFingerprint(suite)).toBe(before);
+    writeFileSync(join(suite, 'README.md'), '# card, edited\n');
+    expect(datasetSourceFingerprint(suite)).toBe(before);
+    writeFileSync(join(suite, 'extra.json'), '{}');
+    expect(datasetSourceFingerprint(suite)).not.toBe(before);
+  });
+});
