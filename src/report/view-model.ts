@@ -24,6 +24,7 @@ import { buildCurves } from './sections/curves.js';
 import { buildHeatmap } from './sections/heatmap.js';
 import { buildRobustness } from './sections/robustness.js';
 import { buildSamples } from './sections/samples.js';
+import { buildReview } from './sections/review.js';
 import { buildBaselinesIntro, buildSubjects } from './sections/subjects.js';
 import { buildSummary, summaryTiles } from './sections/summary.js';
 import { buildSweepTable } from './sections/sweep-table.js';
@@ -114,6 +115,7 @@ export function buildReportViewModel(data: ReportData, opts: ViewModelOptions = 
     robustness: buildRobustness(rows, objective, data.sweep.spec),
     cost,
     samples: buildSamples(data, best, objective, opts.samples ?? 10, summary.top?.subject ?? null),
+    review: buildReview(data),
     warnings,
   };
 }
