@@ -14,8 +14,10 @@ change", and each row shows Δ with its 95% interval and p. A thresholded metric
 interval of the change lies below the threshold, or (threshold >= 0) when it is significantly worse:
 f1_macro=-0.02 fails only when a drop of more than 0.02 is certain; without thresholds the objective must
 not regress significantly. Both sides must be completed runs (or baselines) scored on the same examples,
-else fte compare exits 2 with one line. The markdown starts with <!-- fte:compare --> so CI can update
-one comment.`;
+else fte compare exits 2 with one line. Human ratings (fte review) of either side's run are shown too: per
+rubric item the mean with its 95% interval, and the blind preference rate with its Wilson interval (side by
+side when both sides share a rubric); they are information and never change the verdict or the exit code.
+The markdown starts with <!-- fte:compare --> so CI can update one comment.`;
   static override examples = [
     '<%= config.bin %> compare',
     '<%= config.bin %> compare --base 20261129-075804-8be9:base --head best:lora-rank --threshold f1_macro=-0.01 --fail-on-regression',

@@ -78,6 +78,8 @@ async function runSide(db: Db, ref: string, data: ReportData, run: RunData): Pro
     pricing: ft?.pricing ?? null,
     objective,
     limited: Object.keys(data.sweep.limits).length > 0,
+    // Human review (fte review) of this run: shown in the comment, never part of the verdict.
+    review: data.reviews?.[run.runId] ?? null,
   };
 }
 

@@ -10,6 +10,7 @@ import { pairedExamples, pairedTest, type PairedTestResult } from '../eval/paire
 import { ORIGINAL_SUFFIX, originalOf } from '../eval/slices.js';
 import type { EvalRow, PredictionRow, Subject } from '../eval/types.js';
 import { fmtParam } from '../format.js';
+import type { ReviewSummary } from '../review/summary.js';
 import { lowerIsBetter, type Objective } from './objective.js';
 import { preferredMetric } from './view-model.js';
 
@@ -48,6 +49,21 @@ export interface CompareSide {
   limited: boolean;
   /** How this side's subject was evaluated, in words: a baseline without demonstrations, cut inputs, failed requests (src/report/subjects.ts). */
   notes?: string[];
+  /** Human review of this side's run (`fte review`, src/review/summary.ts); absent or null when not reviewed (a baseline side never is). */
+  review?: ReviewSummary | null;
+}
+
+/**
+ * Both sides' human ratings (`fte review`) in a comparison. Ratings are information for the reader of
+ * the pull request: they never change the headline, the thresholds, `regression` or the exit code of
+ * `fte compare --fail-on-regression` (only the paired tests of the metrics do).
+ */
+export interface ReviewComparison {
+  /** Each side's ratings: mean and 95% interval per rubric item, the blind preference rate with its Wilson interval; null when that side was not reviewed. */
+  base: ReviewSummary | null;
+  head: ReviewSummary | null;
+  /** Both sides reviewed on the same rubric (the same items on the same scales): shown side by side. */
+  sameRubric: boolean;
 }
 
 export interface MetricDelta {
@@ -119,6 +135,8 @@ export interface Comparison {
   limited: boolean;
   /** Both sides' notes on how they were evaluated (truncation, failed requests). */
   notes: string[];
+  /** Human review of either side (`fte review`); null when neither was reviewed. Never part of the verdict. */
+  review: ReviewComparison | null;
 }
 
 /**
@@ -212,7 +230,8 @@ function meanOf(xs: number[]): number | null {
  * Main metrics: every clean metric of every slice, plus slice `all`'s metrics that no slice has
  * (perplexity); `perSlice`: every clean (slice, metric), `all` included. Thresholds apply to main
  * and per-slice rows whose key or bare metric name matches; with none given, the objective must
- * not regress (0).
+ * not regress (0). The sides' human ratings (`review`) are carried to `Comparison.review` as they are:
+ * they never enter the headline, the thresholds or `regression` (so never the exit code).
  */
 export function compareSides(base: CompareSide, head: CompareSide, thresholds: Threshold[] = [], opts: CompareSidesOptions = {}): Comparison {
   const alpha = opts.alpha ?? DEFAULT_ALPHA;
@@ -310,7 +329,7 @@ export function compareSides(base: CompareSide, head: CompareSide, thresholds: T
   const oh = objective.metric === 'val_loss' ? null : value(head.evalRows, objective.slice, objective.metric);
   const objDelta = objKey ? delta(objKey, objective.slice, objective.metric, ob, oh, null, ob !== null && oh !== null ? testOf(objective.slice, objective.metric) : null, alpha) : null;
   const { headline, summary } = headlineOf(objective, objDelta, main, failed, effective.length > 0, alpha);
-  const strip = ({ evalRows: _e, predictions: _p, ...rest }: CompareSide) => rest;
+  const strip = ({ evalRows: _e, predictions: _p, review: _r, ...rest }: CompareSide) => rest;
   return {
     marker: '<!-- fte:compare -->',
     headline,
@@ -330,7 +349,18 @@ export function compareSides(base: CompareSide, head: CompareSide, thresholds: T
     regression: failed.length > 0,
     limited: base.limited || head.limited,
     notes: [...(base.notes ?? []), ...(head.notes ?? [])],
+    review: reviewComparison(base.review ?? null, head.review ?? null),
   };
+}
+
+/** The sides' ratings, or null when neither side's run was reviewed. Information only (see ReviewComparison). */
+function reviewComparison(base: ReviewSummary | null, head: ReviewSummary | null): ReviewComparison | null {
+  const b = base && base.started > 0 ? base : null;
+  const h = head && head.started > 0 ? head : null;
+  if (!b && !h) return null;
+  const rubric = (s: ReviewSummary): string[] => s.items.map((it) => `${it.item}:${it.scale ? `${it.scale.min}-${it.scale.max}` : '?'}`).sort();
+  const sameRubric = b !== null && h !== null && b.items.every((it) => it.scale !== null) && JSON.stringify(rubric(b)) === JSON.stringify(rubric(h));
+  return { base: b, head: h, sameRubric };
 }
 
 /**

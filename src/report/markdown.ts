@@ -7,6 +7,8 @@
  */
 import type { Comparison, MetricDelta } from './compare.js';
 import { fmtDelta, fmtNum, fmtUsd, truncate } from '../format.js';
+import type { ItemSummary, ReviewSummary } from '../review/summary.js';
+import { reviewBaseline, reviewCoverageText, reviewEstimate, reviewPreferenceText, reviewScale } from './sections/review.js';
 
 /**
  * Text safe to place anywhere in a GitHub comment, including a table cell:
@@ -134,6 +136,7 @@ export function renderCompareMarkdown(c: Comparison, opts: { version?: string } 
       L.push('');
     }
   }
+  if (c.review) L.push(...reviewSection(c), '');
   const changed = c.paramsDiff.filter((p) => p.changed).length;
   L.push(`<details><summary>Parameters (${changed} changed)</summary>`);
   L.push('');
@@ -165,4 +168,48 @@ export function renderCompareMarkdown(c: Comparison, opts: { version?: string } 
   L.push('');
   L.push(`<sub>fte ${mdText(opts.version ?? '')} · base ${mdText(c.base.ref)} · head ${mdText(c.head.ref)} · thresholds: ${c.thresholds.length === 0 ? 'none' : c.thresholds.map((t) => `${mdText(t.metric)}=${t.minImprovement}`).join(', ')}</sub>`);
   return `${L.join('\n')}\n`;
+}
+
+/**
+ * `#### Human review`: each reviewed side's mean score and 95% interval per rubric item (its run's
+ * outputs and the blind baseline's), its blind preference rate with the Wilson interval and counts,
+ * and who reviewed how much. Both sides on the same rubric share one table, side by side. Ratings
+ * are information: the verdict and the exit code do not use them.
+ */
+function reviewSection(c: Comparison): string[] {
+  const r = c.review!;
+  const sides = (['base', 'head'] as const).flatMap((side) => (r[side] ? [{ side, label: c[side].label, s: r[side]! }] : []));
+  const est = (x: ItemSummary['run']): string => (x.mean === null ? '—' : `${reviewEstimate(x)} (n = ${x.n})`);
+  const table = (group: typeof sides): string[] => {
+    // Per side: the run's scores, and the blind baseline's when it was scored.
+    const cols: { title: string; cell: (it: ItemSummary) => string; s: ReviewSummary }[] = [];
+    for (const { side, s } of group) {
+      const prefix = group.length > 1 ? `${side}: ` : '';
+      cols.push({ title: `${prefix}run`, cell: (it) => est(it.run), s });
+      if (s.items.some((it) => it.baseline.n > 0)) cols.push({ title: `${prefix}blind baseline (${mdText(reviewBaseline(s))})`, cell: (it) => est(it.baseline), s });
+    }
+    const items: { name: string; scale: string }[] = [];
+    for (const { s } of group) for (const it of s.items) if (!items.some((x) => x.name === it.item)) items.push({ name: it.item, scale: reviewScale(it) });
+    const cellOf = (col: (typeof cols)[number], name: string): string => {
+      const it = col.s.items.find((y) => y.item === name);
+      return it ? col.cell(it) : '—';
+    };
+    return [
+      `| rubric item | ${cols.map((x) => x.title).join(' | ')} |`,
+      `|---|${cols.map(() => '---:').join('|')}|`,
+      ...items.map((it) => `| ${mdText(it.name)}${it.scale ? ` (${it.scale})` : ''} | ${cols.map((col) => cellOf(col, it.name)).join(' | ')} |`),
+    ];
+  };
+  const line = ({ side, label, s }: (typeof sides)[number]): string => {
+    const pref = reviewPreferenceText(s);
+    const none = s.baselineSubjects.length > 0 ? `no decided blind comparison with ${reviewBaseline(s)} yet${s.preference.tie ? ` (${s.preference.tie} tie${s.preference.tie === 1 ? '' : 's'})` : ''}` : 'reviewed without a blind baseline';
+    return `- **${side}** ${mdText(label)}: ${mdText(pref ? `run ${pref}` : none, 400)}; ${mdText(reviewCoverageText(s), 400)}.`;
+  };
+  const L = ['#### Human review', ''];
+  L.push('Blind ratings from `fte review`: mean score per rubric item with its 95% bootstrap interval, and how often the run’s output was preferred (ties left out, 95% Wilson interval). For information only: they never change the verdict or the exit code.');
+  L.push('');
+  if (r.sameRubric) L.push(...table(sides), '');
+  else for (const g of sides) L.push(`**${g.side}** ${mdText(g.label)}`, '', ...table([g]), '');
+  for (const g of sides) L.push(line(g));
+  return L;
 }

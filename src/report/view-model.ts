@@ -26,6 +26,7 @@ import { buildHeatmap } from './sections/heatmap.js';
 import { buildRobustness } from './sections/robustness.js';
 import { buildSamples } from './sections/samples.js';
 import { buildOod } from './sections/ood.js';
+import { buildReview } from './sections/review.js';
 import { buildBaselinesIntro, buildSubjects } from './sections/subjects.js';
 import { buildSummary, summaryTiles } from './sections/summary.js';
 import { buildSweepTable } from './sections/sweep-table.js';
@@ -119,6 +120,7 @@ export function buildReportViewModel(data: ReportData, opts: ViewModelOptions = 
     ood,
     cost,
     samples: buildSamples(data, best, objective, opts.samples ?? 10, summary.top?.subject ?? null),
+    review: buildReview(data),
     warnings,
   };
 }

@@ -247,6 +247,27 @@ export interface OodSectionView {
   robustness: RobustnessTableView[];
 }
 
+/** One reviewed run's human ratings (`fte review`), as text cells. */
+export interface ReviewTableView {
+  runId: string;
+  /** `run-4 (r=8 lr=3e-4), the best variant`. */
+  label: string;
+  /** `10 of 11 examples complete, by ann, bo`. */
+  coverage: string;
+  /** The blind baseline's subject(s), '' when the run was reviewed alone. */
+  baseline: string;
+  /** Per rubric item: mean, its 95% interval and n, for the run and the blind baseline. */
+  items: { item: string; scale: string; run: string; runCi: string; runN: string; baseline: string; baselineCi: string; baselineN: string }[];
+  /** The blind preference rate (run preferred, ties left out) with its 95% Wilson interval; null without a baseline. */
+  preference: { rate: string; ci: string; decided: string; run: string; baseline: string; tie: string } | null;
+}
+
+export interface ReviewSectionView {
+  /** Every reviewed run of the sweep, the best first. */
+  tables: ReviewTableView[];
+  note: string;
+}
+
 export interface ReportViewModel {
   title: string;
   generatedAt: string;
@@ -266,6 +287,8 @@ export interface ReportViewModel {
   ood: OodSectionView | null;
   cost: CostSectionView;
   samples: SamplesView;
+  /** Human review of the sweep's runs (`fte review`); null when none was reviewed. */
+  review: ReviewSectionView | null;
   warnings: string[];
 }
 

@@ -10,6 +10,8 @@ import type { ReviewRecord } from '../store/reviews.js';
 
 export interface ItemSummary {
   item: string;
+  /** The item's scale in the stored rubrics; null when no rubric gives it or two reviews' rubrics disagree. */
+  scale: { min: number; max: number } | null;
   /** Mean score, its interval and the scores it is over; null mean when none. */
   run: { mean: number | null; ciLow: number | null; ciHigh: number | null; n: number };
   baseline: { mean: number | null; ciLow: number | null; ciHigh: number | null; n: number };
@@ -45,9 +47,16 @@ function meanCi(values: number[]): ItemSummary['run'] {
 /** Summarise the stored reviews of one run (every reviewer; items in the order first seen in the rubrics). */
 export function summarizeReviews(runId: string, reviews: readonly ReviewRecord[]): ReviewSummary {
   const names: string[] = [];
+  const scales = new Map<string, ItemSummary['scale']>();
   for (const r of reviews) {
     try {
-      for (const it of (JSON.parse(r.rubricJson) as { items: { name: string }[] }).items) if (!names.includes(it.name)) names.push(it.name);
+      for (const it of (JSON.parse(r.rubricJson) as { items: { name: string; min?: unknown; max?: unknown }[] }).items) {
+        if (!names.includes(it.name)) names.push(it.name);
+        const scale = typeof it.min === 'number' && typeof it.max === 'number' ? { min: it.min, max: it.max } : null;
+        const seen = scales.get(it.name);
+        if (seen === undefined) scales.set(it.name, scale);
+        else if (seen && (!scale || seen.min !== scale.min || seen.max !== scale.max)) scales.set(it.name, null);
+      }
     } catch {
       // a malformed rubric_json: its scores still count under their own names below
     }
@@ -65,6 +74,7 @@ export function summarizeReviews(runId: string, reviews: readonly ReviewRecord[]
     baselineSubjects: [...new Set(reviews.map((r) => r.baselineSubject).filter((s): s is string => s !== null))].sort(),
     items: names.map((item) => ({
       item,
+      scale: scales.get(item) ?? null,
       run: meanCi(reviews.map((r) => r.runScores[item]).filter((v): v is number => typeof v === 'number')),
       baseline: meanCi(reviews.map((r) => r.baselineScores[item]).filter((v): v is number => typeof v === 'number')),
     })),

@@ -159,6 +159,19 @@ describe('rubrics and intervals', () => {
     expect(() => parseRubric(['note'])).toThrow(/asked anyway/);
   });
 
+  it("each item's scale comes from the stored rubrics; null when two reviews' rubrics disagree", () => {
+    const rec = (id: string, rubric: unknown) => ({
+      runId: RUN, exampleId: id, reviewer: 'ann', seq: 0, rubricJson: JSON.stringify(rubric), baselineSubject: null, baselineRunId: null, runPosition: null,
+      runScores: { correct: 3 }, baselineScores: {}, preference: null, note: null, complete: false, source: 'terminal' as const,
+    });
+    const narrow = { items: [{ name: 'correct', question: '?', min: 0, max: 3 }] };
+    expect(summarizeReviews(RUN, [rec('a', DEFAULT_RUBRIC), rec('b', DEFAULT_RUBRIC)]).items.map((x) => [x.item, x.scale])).toEqual([
+      ['correct', { min: 1, max: 5 }], ['format', { min: 1, max: 5 }], ['tone', { min: 1, max: 5 }],
+    ]);
+    expect(summarizeReviews(RUN, [rec('a', DEFAULT_RUBRIC), rec('b', narrow)]).items[0]).toMatchObject({ item: 'correct', scale: null, run: { n: 2 } });
+    expect(summarizeReviews(RUN, [rec('a', 'not a rubric')]).items).toEqual([expect.objectContaining({ item: 'correct', scale: null })]);
+  });
+
   it('Wilson interval: known values', () => {
     const w = wilsonInterval(8, 10)!;
     expect(w.low).toBeCloseTo(0.4902, 3);

@@ -11,10 +11,12 @@ import type { BestVariantView, KeyValue, SummaryView, TopSubjectView, VerdictVie
 import { pText } from '../compare.js';
 import { generalForgetting, generalText, signedPct, type GeneralForgetting } from '../general.js';
 import { GENERAL_SLICE } from '../../eval/general.js';
-import type { ReviewSummary } from '../../review/summary.js';
+import { reviewText } from './review.js';
 import { verdictOf, verdictText } from '../verdicts.js';
 import { fmtCi, fmtTime, isEvalOnly, keyLabel, otherSubjects, subjectLabel, subjectsPresent, uniq } from './common.js';
 import { severeNotes, subjectRows, testedMetric } from './subjects.js';
+
+export { reviewText };
 
 const capitalise = (t: string): string => t.charAt(0).toUpperCase() + t.slice(1);
 
@@ -239,15 +241,6 @@ export function summaryTiles(objective: Objective, best: RunData | null, rows: E
     tiles.push({ label: 'monthly cost', value: ft.monthly, sub: others ? `vs ${others}` : cost.assumptions, cls: '' });
   }
   return tiles;
-}
-
-/** `correct 4.2 [3.8, 4.6] vs baseline 3.1 [...]; ...; preferred over base in 7 of 10 (70% [40%, 89%]); 10 examples by ann` */
-export function reviewText(s: ReviewSummary): string {
-  const f = (v: number | null) => (v === null ? '—' : v.toFixed(2));
-  const items = s.items.map((it) => `${it.item} ${f(it.run.mean)} [${f(it.run.ciLow)}, ${f(it.run.ciHigh)}]${it.baseline.n > 0 ? ` vs baseline ${f(it.baseline.mean)} [${f(it.baseline.ciLow)}, ${f(it.baseline.ciHigh)}]` : ''}`);
-  const p = s.preference;
-  const pref = p.rate !== null ? `preferred over ${s.baselineSubjects.join(', ') || 'the baseline'} (blind) in ${p.run} of ${p.run + p.baseline} decided (${Math.round(100 * p.rate)}% [${Math.round(100 * p.ciLow!)}%, ${Math.round(100 * p.ciHigh!)}%], Wilson 95%; ${p.tie} tie${p.tie === 1 ? '' : 's'})` : '';
-  return [items.join('; '), pref, `${s.complete} of ${s.started} examples complete, by ${s.reviewers.join(', ')}`].filter(Boolean).join('; ');
 }
 
 /**
