@@ -4,7 +4,7 @@
  * cost figures `fte roi` computes; then `compareRefs` compares (./compare.ts) and renders.
  */
 import { FteError, UnknownNameError, UserInputError } from '../errors.js';
-import type { Subject } from '../eval/types.js';
+import type { EvalRow, PredictionRow, Subject } from '../eval/types.js';
 import type { Db } from '../store/db.js';
 import { latestSweep } from '../store/queries.js';
 import { findRun, sweepExists } from '../store/report-queries.js';
@@ -80,6 +80,7 @@ async function runSide(db: Db, ref: string, data: ReportData, run: RunData): Pro
     limited: Object.keys(data.sweep.limits).length > 0,
     // Human review (fte review) of this run: shown in the comment, never part of the verdict.
     review: data.reviews?.[run.runId] ?? null,
+    ...oodOf(data, (data.ood?.runRows[run.runId] ?? []).filter((r) => r.subject === 'finetuned'), (data.ood?.runPredictions[run.runId] ?? []).filter((p) => p.subject === 'finetuned')),
   };
 }
 
@@ -148,7 +149,14 @@ async function baselineSide(db: Db, ref: string, data: ReportData, subject: Subj
     objective: parseObjective(data.sweep.spec),
     limited: Object.keys(data.sweep.limits).length > 0,
     notes,
+    ...oodOf(data, (data.ood?.baselineRows ?? []).filter((r) => r.subject === subject), (data.ood?.baselinePredictions ?? []).filter((p) => p.subject === subject)),
   };
+}
+
+/** A side's out-of-distribution results (`CompareSide.ood`), or nothing when its sweep scored none. */
+function oodOf(data: ReportData, evalRows: EvalRow[], predictions: PredictionRow[]): Pick<CompareSide, 'ood'> {
+  if (evalRows.length === 0) return {};
+  return { ood: { description: data.sweep.manifest?.ood?.description ?? 'examples marked out-of-distribution', evalRows, predictions } };
 }
 
 async function bestSide(db: Db, ref: string, data: ReportData): Promise<CompareSide> {

@@ -6,7 +6,7 @@
  * come from ./compare-refs.ts, which reads the store.
  */
 import { UnknownNameError, UserInputError } from '../errors.js';
-import { pairedExamples, pairedTest, type PairedTestResult } from '../eval/paired.js';
+import { ExampleMismatchError, pairedExamples, pairedTest, type PairedTestResult } from '../eval/paired.js';
 import { ORIGINAL_SUFFIX, originalOf } from '../eval/slices.js';
 import type { EvalRow, PredictionRow, Subject } from '../eval/types.js';
 import { fmtParam } from '../format.js';
@@ -49,6 +49,11 @@ export interface CompareSide {
   limited: boolean;
   /** How this side's subject was evaluated, in words: a baseline without demonstrations, cut inputs, failed requests (src/report/subjects.ts). */
   notes?: string[];
+  /**
+   * This side's results on the sweep's out-of-distribution examples (split `ood`) and what they are;
+   * absent when its sweep scored none.
+   */
+  ood?: { description: string; evalRows: EvalRow[]; predictions: PredictionRow[] };
   /** Human review of this side's run (`fte review`, src/review/summary.ts); absent or null when not reviewed (a baseline side never is). */
   review?: ReviewSummary | null;
 }
@@ -118,8 +123,8 @@ export interface Comparison {
   marker: '<!-- fte:compare -->';
   headline: 'better' | 'worse' | 'mixed' | 'unchanged';
   summary: string;
-  base: Omit<CompareSide, 'evalRows' | 'predictions'>;
-  head: Omit<CompareSide, 'evalRows' | 'predictions'>;
+  base: Omit<CompareSide, 'evalRows' | 'predictions' | 'ood'>;
+  head: Omit<CompareSide, 'evalRows' | 'predictions' | 'ood'>;
   objective: { key: string; goal: string; base: number | null; head: number | null; ci95: [number, number] | null; pValue: number | null; test: string | null; outcome: MetricDelta['outcome'] };
   /** Significance level of the verdicts. */
   alpha: number;
@@ -137,6 +142,12 @@ export interface Comparison {
   notes: string[];
   /** Human review of either side (`fte review`); null when neither was reviewed. Never part of the verdict. */
   review: ReviewComparison | null;
+  /**
+   * Both sides on the out-of-distribution examples (paired tests of their OOD predictions), the
+   * objective first, then each slice's headline metric; null unless both sides have OOD results.
+   * Information only: never in the headline, the thresholds or `regression` (so never the exit code).
+   */
+  ood: { description: string; metrics: MetricDelta[] } | null;
 }
 
 /**
@@ -183,7 +194,7 @@ function delta(key: string, slice: string, metric: string, b: number | null, h: 
  * side has none for the slice (older stores, or predictions without slices).
  * @throws ExampleMismatchError (src/eval/paired.ts) when both have predictions on different examples
  */
-function sidesTest(base: CompareSide, head: CompareSide, slice: string, metric: string, opts: CompareSidesOptions): PairedTestResult | null {
+function sidesTest(base: Pick<CompareSide, 'predictions'>, head: Pick<CompareSide, 'predictions'>, slice: string, metric: string, opts: CompareSidesOptions): PairedTestResult | null {
   const h = pairedExamples(head.predictions, slice);
   const b = pairedExamples(base.predictions, slice);
   if (h.examples.length === 0 || b.examples.length === 0) return null;
@@ -219,6 +230,35 @@ function cleanKeys(rows: readonly EvalRow[]): { slice: string; metric: string }[
 function value(rows: readonly EvalRow[], slice: string, metric: string, perturbation = 'none'): number | null {
   const r = rows.find((x) => x.slice === slice && x.metric === metric && x.perturbation === perturbation);
   return r && Number.isFinite(r.value) ? r.value : null;
+}
+
+/**
+ * The two sides on the out-of-distribution examples: the objective's key (when it is a test metric)
+ * and each slice's preferred higher-is-better metric, with the paired test of their OOD predictions.
+ * Null unless both sides have OOD rows. An OOD pair scored on different examples is left untested.
+ */
+function oodDeltas(base: CompareSide, head: CompareSide, objective: Objective, alpha: number, opts: CompareSidesOptions): Comparison['ood'] {
+  const b = base.ood;
+  const h = head.ood;
+  if (!b || !h || b.evalRows.length === 0 || h.evalRows.length === 0) return null;
+  const keys = cleanKeys([...h.evalRows, ...b.evalRows]).filter((k) => k.slice !== 'general');
+  const chosen: { slice: string; metric: string }[] = [];
+  if (objective.metric !== 'val_loss' && keys.some((k) => k.slice === objective.slice && k.metric === objective.metric)) chosen.push({ slice: objective.slice, metric: objective.metric });
+  for (const s of [...new Set(keys.map((k) => k.slice))].filter((x) => x !== 'all')) {
+    const m = preferredMetric(keys.filter((k) => k.slice === s && !lowerIsBetter(k.metric)).map((k) => k.metric));
+    if (m && !chosen.some((k) => k.slice === s && k.metric === m)) chosen.push({ slice: s, metric: m });
+  }
+  const metrics = chosen.map(({ slice, metric }) => {
+    let test: PairedTestResult | null = null;
+    try {
+      test = sidesTest(b, h, slice, metric, opts);
+    } catch (err) {
+      if (!(err instanceof ExampleMismatchError)) throw err;
+    }
+    const n = h.evalRows.find((r) => r.slice === slice && r.metric === metric && r.perturbation === 'none')?.n ?? null;
+    return delta(keyOf(slice, metric), slice, metric, value(b.evalRows, slice, metric), value(h.evalRows, slice, metric), n, test, alpha);
+  });
+  return metrics.length > 0 ? { description: h.description || b.description, metrics } : null;
 }
 
 function meanOf(xs: number[]): number | null {
@@ -329,7 +369,7 @@ export function compareSides(base: CompareSide, head: CompareSide, thresholds: T
   const oh = objective.metric === 'val_loss' ? null : value(head.evalRows, objective.slice, objective.metric);
   const objDelta = objKey ? delta(objKey, objective.slice, objective.metric, ob, oh, null, ob !== null && oh !== null ? testOf(objective.slice, objective.metric) : null, alpha) : null;
   const { headline, summary } = headlineOf(objective, objDelta, main, failed, effective.length > 0, alpha);
-  const strip = ({ evalRows: _e, predictions: _p, review: _r, ...rest }: CompareSide) => rest;
+  const strip = ({ evalRows: _e, predictions: _p, review: _r, ood: _o, ...rest }: CompareSide) => rest;
   return {
     marker: '<!-- fte:compare -->',
     headline,
@@ -350,6 +390,7 @@ export function compareSides(base: CompareSide, head: CompareSide, thresholds: T
     limited: base.limited || head.limited,
     notes: [...(base.notes ?? []), ...(head.notes ?? [])],
     review: reviewComparison(base.review ?? null, head.review ?? null),
+    ood: oodDeltas(base, head, objective, alpha, opts),
   };
 }
 

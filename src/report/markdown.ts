@@ -125,6 +125,14 @@ export function renderCompareMarkdown(c: Comparison, opts: { version?: string } 
     for (const m of c.robustness) L.push(`| ${mdText(m.key)} ${arrow(m)} | ${fmtNum(m.base)} | ${fmtNum(m.head)} | ${fmtDelta(m.delta)} | ${passMark(m)} |`);
     L.push('');
   }
+  if (c.ood) {
+    L.push('#### Out of distribution');
+    L.push('');
+    L.push(`${mdText(c.ood.description, 400)} Paired tests on those examples; shown for information, not part of the verdict or the thresholds.`);
+    L.push('');
+    L.push(...metricTable(c.ood.metrics, false));
+    L.push('');
+  }
   if (c.cost.length > 0) {
     L.push('#### Cost');
     L.push('');

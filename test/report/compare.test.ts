@@ -109,6 +109,46 @@ describe('comparison', () => {
   });
 });
 
+describe('out of distribution', () => {
+  const withOod = <T extends { evalRows: import('../../src/eval/types.js').EvalRow[]; predictions: import('../../src/eval/types.js').PredictionRow[] }>(side: T, shiftBy = 0) => ({
+    ...side,
+    ood: {
+      description: `Later e-mails ${HOSTILE}`,
+      evalRows: side.evalRows.map((r) => ({ ...r, split: 'ood' as const, value: r.value - shiftBy })),
+      predictions: side.predictions.map((p) => ({ ...p, split: 'ood' as const, exampleId: `ood:${p.exampleId}` })),
+    },
+  });
+
+  it('both sides on the OOD examples, paired there; never part of the verdict or the exit code', async () => {
+    const { base, head } = await resolveSides(store.db);
+    const plain = compareSides(base, head);
+    expect(plain.ood).toBeNull();
+    // The head much worse out of distribution (its OOD values lowered): reported, not gated.
+    const c = compareSides(withOod(base), withOod(head, 0.5), parseThresholds(['classify/f1_macro=0']));
+    expect(c.ood!.metrics.map((m) => m.key)).toEqual(['classify/f1_macro', 'subject/rougeL']);
+    const f1 = c.ood!.metrics[0]!;
+    expect(f1.head).toBeCloseTo(c.metrics[0]!.head! - 0.5, 9);
+    expect(f1.test).toBe(c.metrics[0]!.test); // the same paired test, on the OOD predictions
+    expect(f1.n).toBe(c.metrics[0]!.n);
+    expect(c.regression).toBe(plain.regression);
+    expect(c.headline).toBe(plain.headline);
+    const md = renderCompareMarkdown(c);
+    expect(md).toContain('#### Out of distribution');
+    expect(md).toContain('not part of the verdict or the thresholds');
+    expect(md).not.toContain('<script>');
+    // Only one side with OOD results: no section.
+    expect(compareSides(base, withOod(head)).ood).toBeNull();
+  });
+
+  it('OOD predictions on different examples are left untested, not compared', async () => {
+    const { base, head } = await resolveSides(store.db);
+    const b = withOod(base);
+    b.ood.predictions = b.ood.predictions.map((p) => ({ ...p, exampleId: `other:${p.exampleId}` }));
+    const c = compareSides(b, withOod(head));
+    expect(c.ood!.metrics.every((m) => m.test === null && m.pValue === null)).toBe(true);
+  });
+});
+
 describe('markdown', () => {
   it('matches the snapshot', async () => {
     const { text } = await compareRefs({ db: dbFile, version: 'test' });
