@@ -50,7 +50,7 @@ export function textModelProvider(gen: Generator, name: string): LocalProvider {
   const template = gen.tokenizer.chatTemplate;
   const formatOf = (r: ChatRequest): 'chat_template' | 'flat' => (template && r.chat ? 'chat_template' : 'flat');
   const fit = (r: ChatRequest, reserve: number): ReturnType<typeof fitChatText> => {
-    if (template && r.chat) { // formatOf(r) === 'chat_template'
+    if (template && r.chat) {
       // Over-long renderings are cut from the left by generate / tokenNll (the reply's end is what matters).
       const text = template.render(r.chat, true);
       return { text, tokens: gen.tokenizer.encode(text).length };
