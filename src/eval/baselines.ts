@@ -5,7 +5,11 @@
  * input as the final user message. Each provider renders it: an API sends the messages as they are; a
  * local model without a chat template reads them as text (`prompt + completion` per demonstration,
  * blank-line separated, src/providers/chat-text.ts) and fits them to its context there, recording
- * what it cut.
+ * what it cut. A local model with a chat template reads a chat row asked with no demonstrations
+ * (`BuiltPrompt.chat`) through its template, as it was trained, and everything else as flat text.
+ * Which of these a subject's model read is recorded with the subject (`SubjectRow.promptFormat` and
+ * `chatTemplate`) and shown beside its prompt (src/eval/subject-notes.ts `promptLabel`: `zero-shot,
+ * chat template <model>/tokenizer_config.json sha256:…`, `few-shot (k = 4), flat text`).
  *
  * - `zero_shot` (fine-tuned run, `base`): the example's prompt alone (the suite's template is already
  *   rendered into it).

@@ -57,6 +57,7 @@
 import type { Example } from '../data/example.js';
 import type { ConfusionRow, EvalRow, EvalSplit, PredictionRow, Subject, SubjectKind, SubjectRow } from '../eval/types.js';
 import type { ChatRequest, Completion, Provider } from '../providers/types.js';
+import { combinePromptFormats } from '../providers/chat-text.js';
 import { DEFAULT_BOOTSTRAP, meanInterval, metricInterval, type BootstrapSpec, type IntervalFields } from './intervals.js';
 import { labelSet, mapToLabel } from './labels.js';
 import { createPromptBuilder, SUBJECT_PROMPTS, type BuiltPrompt, type PromptStrategy } from './baselines.js';
@@ -356,8 +357,14 @@ export async function evaluateSubject(opts: EvaluateSubjectOptions): Promise<Eva
         apiTokenizer: counter.name,
       }
     : {};
+  // How the model read the clean requests: a local model says per request; an API gets messages.
+  const promptFormat = provider.promptFormat
+    ? combinePromptFormats(requests.slice(0, test.length).map((r) => provider.promptFormat!(r)))
+    : provider.type === 'openai' ? 'messages' : undefined;
   const subjectRow: SubjectRow = {
     subject, kind, prompt: strategy, k,
+    ...(promptFormat ? { promptFormat } : {}),
+    ...((promptFormat === 'chat_template' || promptFormat === 'mixed') && provider.chatTemplate ? { chatTemplate: provider.chatTemplate } : {}),
     provider: provider.type, model: provider.model, endpoint: provider.endpoint,
     examples: test.length,
     answered: cleanCompletions.filter((c) => c.error === undefined).length,

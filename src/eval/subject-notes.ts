@@ -5,6 +5,7 @@
  * / `fte eval` summaries, `fte show`, `fte compare`, the report).
  */
 import type { SubjectRow } from '../eval/types.js';
+import { promptFormatLabel } from '../providers/chat-text.js';
 import { CHARS_PER_TOKEN, subjectTokensPerRequest, usageNotReported } from './subject-tokens.js';
 
 /** `local fte-tiny-base`, `openai gpt-4o-mini @ https://api.openai.com/v1`. */
@@ -12,10 +13,15 @@ export function providerLabel(r: Pick<SubjectRow, 'provider' | 'model' | 'endpoi
   return r.provider === 'local' || r.endpoint === 'in-process' ? `${r.provider} ${r.model}` : `${r.provider} ${r.model} @ ${r.endpoint}`;
 }
 
-/** `few-shot (k = 4)`, `RAG BM25 (k = 3)`, `zero-shot`. */
-export function promptLabel(r: Pick<SubjectRow, 'prompt' | 'k'>): string {
+/**
+ * `few-shot (k = 4), flat text`, `RAG BM25 (k = 3), chat messages`, `zero-shot, chat template
+ * tiny-llama/tokenizer_config.json sha256:…`: the strategy, then how the model read it
+ * (src/providers/chat-text.ts `promptFormatLabel`, short) when the row records it.
+ */
+export function promptLabel(r: Pick<SubjectRow, 'prompt' | 'k' | 'promptFormat' | 'chatTemplate'>): string {
   const name = r.prompt === 'few_shot' ? 'few-shot' : r.prompt === 'bm25' ? 'RAG BM25' : r.prompt === 'zero_shot' ? 'zero-shot' : r.prompt;
-  return r.k > 0 ? `${name} (k = ${r.k})` : name;
+  const strategy = r.k > 0 ? `${name} (k = ${r.k})` : name;
+  return r.promptFormat ? `${strategy}, ${promptFormatLabel(r.promptFormat, r.chatTemplate, { short: true })}` : strategy;
 }
 
 /** `3 of 40` */

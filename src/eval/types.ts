@@ -1,4 +1,6 @@
 /** What the evaluation stage produces: subjects, metric rows, per-example predictions and token usage. */
+import type { PromptFormat } from '../providers/chat-text.js';
+
 /**
  * A subject scored on the test split, by name: `finetuned` (the run's own model), `majority` (the
  * majority-class baseline of classification slices: the most frequent training label, no model), and
@@ -20,6 +22,14 @@ export interface SubjectRow {
   kind: SubjectKind;
   /** `zero_shot` | `few_shot` | `bm25`; `none` for `majority`. */
   prompt: string;
+  /**
+   * How the model read the clean requests (src/providers/chat-text.ts `PromptFormat`): `chat_template`
+   * (a local model's own chat template: chat rows asked zero-shot), `flat` (fte's text format),
+   * `mixed`, or `messages` (an API). Absent for `majority`, and in stores before it was recorded.
+   */
+  promptFormat?: PromptFormat;
+  /** The chat template's label (model folder/file, sha256) when `promptFormat` is `chat_template` or `mixed`. */
+  chatTemplate?: string;
   /** Demonstrations asked for (few-shot k, RAG k); 0 for zero-shot. */
   k: number;
   /** `local` | `openai` | `none` (majority). */

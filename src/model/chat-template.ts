@@ -10,8 +10,14 @@
  * render(messages[..i], add_generation_prompt) and the turn is what render(messages[..i+1]) adds to
  * it. A template for which a prefix is not a prefix of the longer rendering (one that rewrites
  * earlier turns, e.g. drops reasoning) is refused with a clear error.
+ *
+ * `label` names a template where a run records it (run params, the `subjects` table): the model
+ * folder and file it came from and the first 12 hex digits of the sha256 of its source, e.g.
+ * `SmolLM2-135M-Instruct/tokenizer_config.json sha256:4f2b7c0d9e1a`.
  */
 import type { Template } from '@huggingface/jinja';
+import { createHash } from 'node:crypto';
+import { basename, dirname } from 'node:path';
 import { UserInputError } from '../errors.js';
 
 /** `@huggingface/jinja`'s Template class, loaded on first use (models without a template never load it). */
@@ -47,6 +53,13 @@ export class ChatTemplate {
     } catch (e) {
       throw new UserInputError(`${origin}: chat template does not parse (${(e as Error).message})`);
     }
+  }
+
+  /** `<model folder>/<file> sha256:<12 hex digits of the source's sha256>` (see the module comment). */
+  get label(): string {
+    const dir = basename(dirname(this.origin));
+    const where = dir && dir !== '.' && dir !== '/' ? `${dir}/${basename(this.origin)}` : this.origin;
+    return `${where} sha256:${createHash('sha256').update(this.source).digest('hex').slice(0, 12)}`;
   }
 
   /** Parse a template (see the constructor's parameters). @throws UserInputError when it does not parse. */

@@ -8,6 +8,10 @@
  * `fitChatText` keeps the text within a context budget: whole demonstrations are dropped oldest first;
  * when even no demonstrations do not fit, tokens are cut from the left (the input is kept whole when it
  * fits on its own). What was cut is returned as a `Truncation`.
+ *
+ * `PromptFormat` names which of the two a model read, so that a run and each evaluated subject can
+ * say it (the run parameter `promptFormat`, `subjects.prompt_format`), and `promptFormatLabel` says
+ * it in words wherever they are shown (`fte show`, the report, the sweep summary).
  */
 import type { ChatMessage, Truncation } from './types.js';
 
@@ -15,8 +19,66 @@ import type { ChatMessage, Truncation } from './types.js';
 export interface TextTokenizer {
   encode(text: string): number[];
   decode(ids: number[]): string;
-  /** The model's chat template, when it has one (src/providers/local.ts renders chat rows with it). */
-  readonly chatTemplate?: { render(messages: readonly ChatMessage[], addGenerationPrompt: boolean): string };
+  /**
+   * The model's chat template, when it has one (src/providers/local.ts renders chat rows with it);
+   * `label` names it (src/model/chat-template.ts: model folder/file and the sha256 of its source).
+   */
+  readonly chatTemplate?: { render(messages: readonly ChatMessage[], addGenerationPrompt: boolean): string; readonly label?: string };
+}
+
+/**
+ * How a model's input was built:
+ * - `chat_template`: the conversation rendered by the model's own chat template (training: chat rows,
+ *   loss on the assistant turns; evaluation: a chat row asked zero-shot, with the generation prompt);
+ * - `flat`: fte's text format, no template (training: prompt + completion; evaluation: this
+ *   module's system / demonstrations / input, blank-line separated);
+ * - `mixed`: some inputs one way and some the other (chat rows through the template, the rest flat);
+ * - `messages`: chat messages sent to an API, whose server applies its own template.
+ */
+export type PromptFormat = 'chat_template' | 'flat' | 'mixed' | 'messages';
+
+/** The format of a set of inputs each built one way: the one they share, `mixed` when they differ, undefined for none. */
+export function combinePromptFormats(formats: Iterable<PromptFormat>): PromptFormat | undefined {
+  const seen = new Set(formats);
+  return seen.size > 1 ? 'mixed' : [...seen][0];
+}
+
+/**
+ * A prompt format in words: `chat template <label>`, `flat text (no chat template)`, `chat template
+ * <label> for chat rows, flat text for the rest`, `chat messages (the endpoint applies its template)`;
+ * `not recorded` when absent (stored before fte recorded it). `short` (table cells): `chat template
+ * <label>`, `flat text`, `chat template <label> + flat text`, `chat messages`, `not recorded`.
+ */
+export function promptFormatLabel(format: string | null | undefined, chatTemplate?: string | null, opts: { short?: boolean } = {}): string {
+  const template = chatTemplate ? `chat template ${chatTemplate}` : 'chat template';
+  switch (format) {
+    case 'chat_template':
+      return template;
+    case 'flat':
+      return opts.short ? 'flat text' : 'flat text (no chat template)';
+    case 'mixed':
+      return opts.short ? `${template} + flat text` : `${template} for chat rows, flat text for the rest`;
+    case 'messages':
+      return opts.short ? 'chat messages' : 'chat messages (the endpoint applies its template)';
+    case null:
+    case undefined:
+      return 'not recorded';
+    default:
+      return format;
+  }
+}
+
+/** The run parameters a variant's training format is stored as (src/run/stages.ts, from the trainer's summary). */
+export const TRAINING_FORMAT_PARAMS: readonly string[] = ['promptFormat', 'chatTemplate'];
+
+/**
+ * A variant's training format from its run parameters `promptFormat` and `chatTemplate` (written by
+ * src/run/stages.ts from the trainer's summary), in words (`promptFormatLabel`).
+ */
+export function trainingFormatLabel(params: Readonly<Record<string, unknown>>): string {
+  const f = params.promptFormat;
+  const t = params.chatTemplate;
+  return promptFormatLabel(typeof f === 'string' ? f : undefined, typeof t === 'string' ? t : undefined);
 }
 
 export const TURN_SEPARATOR = '\n\n';

@@ -8,7 +8,8 @@
  * A model whose tokenizer has a chat template reads a request that carries its example's
  * conversation (`ChatRequest.chat`, chat rows asked zero-shot) as the template's rendering of it with
  * the generation prompt, exactly as it was trained (src/train/data.ts); every other request is flat
- * text as above. Which format each request got is not returned: it follows from the model and the row.
+ * text as above. `promptFormat(request)` says which of the two a request gets, and `chatTemplate`
+ * names the template, so that evaluation can record how each subject was prompted.
  */
 import { generate, tokenNll, type CausalLM, type DecodeTokenizer, type Generation, type GenerateOptions } from '../eval/generate.js';
 import { fitChatText, type TextTokenizer } from './chat-text.js';
@@ -47,6 +48,7 @@ export type LocalProvider = Provider & { readonly type: 'local'; readonly nCtx: 
  */
 export function textModelProvider(gen: Generator, name: string): LocalProvider {
   const template = gen.tokenizer.chatTemplate;
+  const formatOf = (r: ChatRequest): 'chat_template' | 'flat' => (template && r.chat ? 'chat_template' : 'flat');
   const fit = (r: ChatRequest, reserve: number): ReturnType<typeof fitChatText> => {
     if (template && r.chat) {
       // Over-long renderings are cut from the left by generate / tokenNll (the reply's end is what matters).
@@ -60,6 +62,8 @@ export function textModelProvider(gen: Generator, name: string): LocalProvider {
     model: name,
     endpoint: 'in-process',
     nCtx: gen.nCtx,
+    promptFormat: formatOf,
+    ...(template?.label ? { chatTemplate: template.label } : {}),
     async complete(requests: ChatRequest[], o: CompletionOptions): Promise<Completion[]> {
       const fitted = requests.map((r) => fit(r, o.maxTokens));
       const gens = await gen.generate(fitted.map((f) => f.text), {

@@ -121,6 +121,14 @@ export interface Provider {
   /** Answer every request; never throws for one request's failure (its `error` is set instead). */
   complete(requests: ChatRequest[], opts: CompletionOptions): Promise<Completion[]>;
   /**
+   * Local models: how a request becomes the model's input (`PromptFormat` of ./chat-text.ts): its
+   * conversation through the model's chat template, or flat text. Absent for APIs, which receive the
+   * messages and apply their own template (`messages`).
+   */
+  promptFormat?(request: ChatRequest): 'chat_template' | 'flat';
+  /** Local models with a chat template: its label (src/model/chat-template.ts: model folder/file, sha256). */
+  readonly chatTemplate?: string;
+  /**
    * Local models only: NLL (nats) of each completion token given its request's prompt (perplexity).
    * Absent for APIs (chat endpoints return no prompt log-probabilities), so perplexity is skipped.
    */

@@ -63,8 +63,11 @@ export async function runVariantTask(
     },
   });
 
+  // How the training examples became text, stored with the run's params (read by fte show and the
+  // report; checkpoints may be deleted): promptFormat chat_template | flat | mixed, and the template.
+  const format = summary.promptFormat ? { promptFormat: summary.promptFormat, ...(summary.chatTemplate ? { chatTemplate: summary.chatTemplate } : {}) } : {};
   const base: RunOutcome = {
-    runId, variantKey: variant.key, method: variant.method, status: summary.status, params: variant.params as never,
+    runId, variantKey: variant.key, method: variant.method, status: summary.status, params: { ...variant.params, ...format } as never,
     startedAt, finishedAt: startedAt, train: summary, stepMetrics: [], evalRows: [], predictions: [], costs: [], artifacts: [],
     ...(summary.divergenceReason ? { error: summary.divergenceReason } : {}),
   };

@@ -14,6 +14,7 @@ import { dirname } from 'node:path';
 import { UnknownNameError, UserInputError } from '../errors.js';
 import { lowerIsBetter } from '../eval/metrics/direction.js';
 import type { Subject, SubjectKind, SubjectRow } from '../eval/types.js';
+import type { PromptFormat } from '../providers/chat-text.js';
 import type { ParamValue, RunStatus } from '../store/types.js';
 import { quoteIdent, stringList, type Bindable, type Db, type PlainRow } from './db.js';
 import { paramColumns, runMetricsSql, snakeCase, type ParamColumn } from './schema.js';
@@ -689,6 +690,8 @@ export async function subjectRecords(db: Db, sel: ResultSelector): Promise<Subje
     ...(num(s.api_completion_tokens) !== null ? { apiCompletionTokens: num(s.api_completion_tokens)! } : {}),
     ...(s.api_tokenizer !== null && s.api_tokenizer !== undefined ? { apiTokenizer: String(s.api_tokenizer) } : {}),
     ...(num(s.usage_not_reported) !== null ? { usageNotReported: num(s.usage_not_reported)! } : {}),
+    ...(s.prompt_format !== null && s.prompt_format !== undefined ? { promptFormat: String(s.prompt_format) as PromptFormat } : {}),
+    ...(s.chat_template !== null && s.chat_template !== undefined ? { chatTemplate: String(s.chat_template) } : {}),
   }));
 }
 

@@ -9,6 +9,7 @@ import { METRICS, scaleLabel } from '../eval/metrics/registry.js';
 import type { ConfusionRecord, CurveSummary, EvalResultRecord, RunDetail, RunList, RunRecord, SubjectRecord } from './queries.js';
 import { promptLabel, providerLabel, subjectNotes, subjectStatusCell, tokensCell } from '../eval/subject-notes.js';
 import type { QueryResult } from './sql.js';
+import { TRAINING_FORMAT_PARAMS, trainingFormatLabel } from '../providers/chat-text.js';
 
 /** 4 significant digits; exponent form below 1e-3 (learning rates); integers as they are. */
 export function fmt(v: unknown): string {
@@ -318,11 +319,13 @@ export function renderRunDetail(d: RunDetail, view: ShowView = {}): string {
         `trainable ${fmt(r.trainableParams)} / ${dash(r.totalParams)} params   adapter ${bytes(r.adapterBytes) || '-'}   tokens trained ${dash(r.tokensTrained)}`,
       );
       out.push(memoryLine(r, d.curves));
+      out.push(`training format ${trainingFormatLabel(r.params)}`);
     }
   }
   if (r.divergenceReason) out.push(`diverged: ${r.divergenceReason}`);
   if (r.error) out.push(`error: ${r.error}`);
-  const keys = Object.keys(r.params);
+  // The training format is the line above, not a hyperparameter.
+  const keys = Object.keys(r.params).filter((k) => !TRAINING_FORMAT_PARAMS.includes(k));
   if (keys.length) {
     out.push('', 'params');
     const t = table(['name', 'value']);

@@ -18,6 +18,9 @@
  *     -- status: queued -> running -> completed | failed | diverged | interrupted | stopped (schema 10:
  *     -- ended early by the sweep's hyperband early termination; curves kept, not evaluated)
  *   run_params(run_id, name, value_double, value_text, value_json)      -- long form, one row per hyperparameter
+ *     -- plus, written when a variant's training ends: promptFormat (chat_template | flat | mixed: how
+ *     -- its training examples became text) and chatTemplate (the template's model folder/file and
+ *     -- sha256, when used); absent in runs stored before fte recorded them
  *   step_metrics(run_id, step, epoch, split, name, value)               -- a VIEW, see below
  *   eval_results(run_id, subject, perturbation, slice, metric, value, n, signature, split, ci_low, ci_high, ci_signature)
  *     -- subject: finetuned | majority | a baseline or extra model by name (base, prompting, rag by
@@ -40,13 +43,16 @@
  *     -- model's context cut (NULL in rows written before schema 4)
  *   subjects(run_id, subject, kind, prompt, k, provider, model, endpoint, examples, answered, requests, errors, first_error,
  *            cached, demonstrations_dropped, inputs_cut, no_demonstrations, prompt_tokens, completion_tokens, wall_seconds,
- *            api_prompt_tokens, api_completion_tokens, api_tokenizer, usage_not_reported)
+ *            api_prompt_tokens, api_completion_tokens, api_tokenizer, usage_not_reported, prompt_format, chat_template)
  *     -- how each subject was evaluated: kind finetuned | base | prompting | rag | model; provider local |
  *     -- openai; counts over clean examples except requests / errors / cached (every request);
  *     -- api_*: the same answered requests counted with an OpenAI tokenizer (api_tokenizer, o200k_base),
  *     -- the prompts as built before any truncation (NULL when the tokenizer is not installed, and before schema 5);
  *     -- usage_not_reported: clean answered requests whose API reported no (or no sane) usage, so prompt/completion_tokens
  *     -- leave them out and cost estimates their tokens (0 for local models; NULL before schema 9: unknown)
+ *     -- prompt_format: how the model read the clean prompts (src/providers/chat-text.ts PromptFormat:
+ *     -- chat_template, flat, mixed, messages for an API); chat_template: the template's model folder/file
+ *     -- and sha256 when one was used; both NULL for majority and before schema 11
  *   reviews(run_id, example_id, reviewer, seq, rubric_json, baseline_subject, baseline_run_id, run_position,
  *           run_scores_json, baseline_scores_json, preference, note, complete, source, updated_at)
  *     -- fte review: one row per (run, example, reviewer), rewritten after every answer (complete once all
@@ -75,7 +81,7 @@ import { paramsSchema } from '../experiment/schema.js';
 import type { TxHandle } from './db.js';
 
 /** The schema version this build writes and reads. */
-export const SCHEMA_VERSION = 11;
+export const SCHEMA_VERSION = 12;
 
 /** One forward migration: DDL run in one transaction, then `schema_version` gets a row. */
 export interface Migration {
@@ -442,6 +448,11 @@ export const MIGRATIONS: Migration[] = [
       `ALTER TABLE confusion_matrix_v11 RENAME TO confusion_matrix`,
       `ALTER TABLE predictions ADD COLUMN split VARCHAR DEFAULT 'test'`,
     ],
+  },
+  {
+    version: 12,
+    description: 'subjects: prompt_format (chat_template | flat | mixed | messages: how the model read the prompts) and chat_template (the template used)',
+    statements: [`ALTER TABLE subjects ADD COLUMN prompt_format VARCHAR`, `ALTER TABLE subjects ADD COLUMN chat_template VARCHAR`],
   },
 ];
 

@@ -181,6 +181,8 @@ const SUBJECT_COLUMNS: AppendColumn<SubjectRow & { runId: string }>[] = [
   { type: BIGINT, get: (r) => (r.apiCompletionTokens !== undefined && Number.isFinite(r.apiCompletionTokens) ? BigInt(Math.round(r.apiCompletionTokens)) : null) },
   { type: VARCHAR, get: (r) => r.apiTokenizer ?? null },
   { type: INTEGER, get: (r) => intOrNull(r.usageNotReported) },
+  { type: VARCHAR, get: (r) => r.promptFormat ?? null },
+  { type: VARCHAR, get: (r) => r.chatTemplate ?? null },
 ];
 const COST_COLUMNS: AppendColumn<CostRow & { runId: string }>[] = [
   { type: VARCHAR, get: (r) => r.runId },

@@ -98,7 +98,8 @@ export async function runTraining(o: TrainerOptions): Promise<TrainSummary> {
   if (train.length === 0) throw new FteError('training split is empty', 2);
   // Which prompt format the examples got: the model's chat template (chat rows on a model that has one) or fte's flat text.
   const formats = new Set(train.map((e) => e.format ?? 'flat'));
-  const promptFormat = formats.size > 1 ? 'mixed' : [...formats][0]!;
+  const promptFormat: 'chat_template' | 'flat' | 'mixed' = formats.size > 1 ? 'mixed' : [...formats][0]!;
+  const chatTemplate = promptFormat !== 'flat' ? o.tokenizer.chatTemplate?.label : undefined;
 
   // 2. Plan: optimizer steps per epoch and in total.
   const microPerEpoch = Math.ceil(train.length / p.batchSize);
@@ -134,7 +135,7 @@ export async function runTraining(o: TrainerOptions): Promise<TrainSummary> {
 
   const saveBest = async (valLoss: number | null) => {
     adapterBytes = await method.save(bestDir);
-    const state = { step, epoch: Math.floor(step / stepsPerEpoch), bestValLoss: valLoss, seed: p.seed, method: method.kind, params: p, promptFormat, ...o.state };
+    const state = { step, epoch: Math.floor(step / stepsPerEpoch), bestValLoss: valLoss, seed: p.seed, method: method.kind, params: p, promptFormat, ...(chatTemplate ? { chatTemplate } : {}), ...o.state };
     await writeFile(join(bestDir, 'trainer_state.json'), JSON.stringify(state, null, 2) + '\n');
     o.onEvent({ type: 'checkpoint', step, path: bestDir, valLoss, bytes: adapterBytes });
   };
@@ -282,6 +283,8 @@ export async function runTraining(o: TrainerOptions): Promise<TrainSummary> {
     backend: o.backend.name,
     device: o.backend.device,
     checkpointPath: bestStep >= 0 || valBatches.length === 0 ? bestDir : '',
+    promptFormat,
+    ...(chatTemplate ? { chatTemplate } : {}),
     ...(diverged ? { divergenceReason: diverged } : {}),
   };
   o.onEvent({ type: 'end', summary, memory: o.memory });

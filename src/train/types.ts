@@ -45,5 +45,14 @@ export interface TrainSummary {
   device: string;
   /** Folder holding the best checkpoint (adapter_config.json + adapter_model.safetensors, or config.json + model.safetensors). */
   checkpointPath: string;
+  /**
+   * How the training examples became text (./data.ts `promptFormat`): `chat_template` (chat rows
+   * through the model's chat template, loss on the assistant turns), `flat` (prompt + completion), or
+   * `mixed` (some of each). Also in the checkpoint's trainer_state.json; the run stores it as the run
+   * parameter `promptFormat`. Absent in outcomes from before it was recorded.
+   */
+  promptFormat?: 'chat_template' | 'flat' | 'mixed';
+  /** The chat template used (`ChatTemplate.label`: model folder/file and sha256), when promptFormat is not `flat`. */
+  chatTemplate?: string;
   divergenceReason?: string;
 }

@@ -5,6 +5,7 @@
  * by `fte generate --run`. Plus the spec checks a dry run makes against a Llama base.
  */
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -88,6 +89,27 @@ describe('a tiny Llama with a tokenizer.json and a chat template through fte swe
     expect(JSON.parse(readFileSync(join(run!.checkpoint_path, 'trainer_state.json'), 'utf8')).promptFormat).toBe('chat_template');
     const kinds = (await query<{ kind: string }>(db, `SELECT DISTINCT kind FROM artifacts WHERE run_id = '${run!.run_id}' ORDER BY 1`)).map((r) => r.kind);
     expect(kinds).toEqual(expect.arrayContaining(['adapter', 'adapter_config']));
+  });
+
+  it('stores and shows the training format: the chat template by model folder/file and sha256 (run params, fte show, the report, the base subject)', async () => {
+    const source = JSON.parse(readFileSync(join(dir, 'tiny-llama/tokenizer_config.json'), 'utf8')).chat_template as string;
+    const label = `tiny-llama/tokenizer_config.json sha256:${createHash('sha256').update(source).digest('hex').slice(0, 12)}`;
+    const [run] = await query<{ run_id: string }>(db, `SELECT run_id FROM runs WHERE kind = 'variant'`);
+    const params = await query<{ name: string; value_text: string }>(db, `SELECT name, value_text FROM run_params WHERE run_id = '${run!.run_id}' AND name IN ('promptFormat', 'chatTemplate') ORDER BY name`);
+    expect(params).toEqual([{ name: 'chatTemplate', value_text: label }, { name: 'promptFormat', value_text: 'chat_template' }]);
+    expect(await query(db, `SELECT subject, prompt_format, chat_template FROM subjects ORDER BY subject`)).toEqual([
+      { subject: 'base', prompt_format: 'chat_template', chat_template: label },
+      { subject: 'finetuned', prompt_format: 'chat_template', chat_template: label },
+    ]);
+    const show = fte(['show', run!.run_id, '--db', db], dir);
+    expect(show.status, show.stderr).toBe(0);
+    expect(show.stdout).toContain(`training format chat template ${label}`);
+    expect(show.stdout).toMatch(new RegExp(`│ base +│ local tiny-llama +│ zero-shot, chat template ${label.replace(/[.]/g, '\\.')} +│`));
+    const report = fte(['report', '--db', db, '--out', join(dir, 'report.html')], dir);
+    expect(report.status, report.stderr).toBe(0);
+    const html = readFileSync(join(dir, 'report.html'), 'utf8');
+    expect(html).toContain(`<li>Training format: chat template ${label}.</li>`);
+    expect(html).toContain(`<dt>Training format</dt><dd>chat template ${label}</dd>`);
   });
 
   it('fte generate --run loads the adapter over the base and renders the chat template', async () => {

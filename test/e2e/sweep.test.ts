@@ -3,7 +3,7 @@
  * then the database is checked; plus the fault paths (SIGINT + resume, a killed worker, the lock).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -191,6 +191,11 @@ describe('fte sweep (limited, two variants) end to end', () => {
     expect(show.stdout).toMatch(/│ finetuned +│ classify +│ f1_macro +│[^│]+│ \[[^│]+\] +│ \d+ +│ 0-1 +│ val +│/);
     expect(show.stdout).toMatch(/objective classify\/f1_macro ↑ = [^ ]+ \(val split\)/);
     expect(show.stdout).toContain('confusion matrix (finetuned | test | slice classify; clean inputs)');
+    // the built-in GPT-2 byte model has no chat template: trained and evaluated on flat text
+    expect(show.stdout).toContain('training format flat text (no chat template)');
+    expect(show.stdout).toMatch(/│ finetuned +│ local [^│]+│ zero-shot, flat text +│/);
+    expect(await query(db, `SELECT DISTINCT value_text FROM run_params WHERE name = 'promptFormat'`)).toEqual([{ value_text: 'flat' }]);
+    expect(await query(db, `SELECT count(*)::INT AS n FROM run_params WHERE name = 'chatTemplate'`)).toEqual([{ n: 0 }]);
   });
 
   it('skips completed variants on a re-run (resume)', () => {
@@ -208,6 +213,9 @@ describe('fte sweep (limited, two variants) end to end', () => {
     expect(runs.status).toBe(0);
     const report = fte(['report', '--db', db, '--out', join(dir, 'report.html')]);
     expect(report.status, report.stderr).toBe(0);
+    const html = readFileSync(join(dir, 'report.html'), 'utf8');
+    expect(html).toContain('<li>Training format: flat text (no chat template).</li>');
+    expect(html).toContain('<dt>Training format</dt><dd>flat text (no chat template)</dd>');
     const compare = fte(['compare', '--db', db]);
     expect(compare.status, compare.stderr).toBe(0);
     expect(compare.stdout).toContain('<!-- fte:compare -->');

@@ -307,6 +307,32 @@ describe('evaluateSubject through a provider', () => {
     expect(local.subjectRow.usageNotReported).toBe(0);
   });
 
+  it('records how the model read its prompts: a chat-template model reads chat rows asked zero-shot through its template, everything else flat; an API gets messages', async () => {
+    const label = 'tiny-llama/tokenizer_config.json sha256:0123456789ab';
+    const rendered: string[] = [];
+    const g = fakeGenerator();
+    const withTemplate = {
+      ...g,
+      tokenizer: { ...g.tokenizer, chatTemplate: { label, render: (m: readonly { content: string }[]) => (rendered.push(m.at(-1)!.content), m.map((x) => x.content).join('\n')) } },
+    };
+    const asChat = (ex: Example): Example => ({ ...ex, meta: { chatMessages: [{ role: 'user', content: ex.prompt }, { role: 'assistant', content: ex.completion }] } });
+    const chatTest = test.map(asChat);
+    const zero = await evaluateSubject({ ...base, test: chatTest, provider: textModelProvider(withTemplate, 'tiny-llama'), perturbations: [], apiTokenCounter: null });
+    expect(zero.subjectRow).toMatchObject({ prompt: 'zero_shot', promptFormat: 'chat_template', chatTemplate: label });
+    expect(new Set(rendered)).toEqual(new Set(chatTest.map((ex) => ex.prompt))); // generation and perplexity both read the template
+    // demonstrations are read as flat text even by a template model
+    const few = await evaluateSubject({ ...base, subject: 'prompting', test: chatTest, provider: textModelProvider(withTemplate, 'tiny-llama'), perturbations: [], apiTokenCounter: null });
+    expect(few.subjectRow).toMatchObject({ prompt: 'few_shot', promptFormat: 'flat' });
+    expect(few.subjectRow).not.toHaveProperty('chatTemplate');
+    const half = await evaluateSubject({ ...base, test: test.map((ex, i) => (i % 2 ? asChat(ex) : ex)), provider: textModelProvider(withTemplate, 'tiny-llama'), perturbations: [], apiTokenCounter: null });
+    expect(half.subjectRow).toMatchObject({ promptFormat: 'mixed', chatTemplate: label });
+    // no template: flat, whatever the rows are
+    const plain = await evaluateSubject({ ...base, test: chatTest, provider: textModelProvider(fakeGenerator(), 'fake'), perturbations: [], apiTokenCounter: null });
+    expect(plain.subjectRow).toMatchObject({ promptFormat: 'flat' });
+    const api: Provider = { type: 'openai', model: 'gpt-test', endpoint: 'http://127.0.0.1:9/v1', complete: async (rs) => rs.map(() => ({ text: ' spam', promptTokens: 1, completionTokens: 1, finishReason: 'stop' })) };
+    expect((await evaluateSubject({ ...base, test: chatTest, subject: 'gpt', provider: api, perturbations: [], apiTokenCounter: null })).subjectRow).toMatchObject({ promptFormat: 'messages' });
+  });
+
   it('records what a local model\'s context cut: dropped demonstrations, examples that saw none, inputs cut', async () => {
     const g = fakeGenerator();
     const small = { ...g, nCtx: 16 + 96 }; // room for about one input (maxNewTokens 16)

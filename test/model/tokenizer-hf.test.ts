@@ -3,6 +3,7 @@
  * templates, on the tiny Llama folder scripts/make-tiny-llama.ts writes; and how training encodes
  * chat rows with the template (loss on assistant turns only).
  */
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -70,6 +71,20 @@ describe('hf tokenizer', () => {
     // a chat_template.jinja file is the other place a template lives
     writeFileSync(join(d, 'chat_template.jinja'), CHAT_TEMPLATE);
     expect((await loadHfTokenizer(d)).chatTemplate).toBeDefined();
+  });
+
+  it("labels its chat template by model folder, file and the source's sha256 (what a run records)", async () => {
+    const d = join(mkdtempSync(join(tmpdir(), 'fte-hf-')), 'My-Model');
+    await makeTinyLlama(d);
+    const sha = createHash('sha256').update(CHAT_TEMPLATE).digest('hex').slice(0, 12);
+    expect((await loadHfTokenizer(d)).chatTemplate!.label).toBe(`My-Model/tokenizer_config.json sha256:${sha}`);
+    const cfg = JSON.parse(readFileSync(join(d, 'tokenizer_config.json'), 'utf8'));
+    delete cfg.chat_template;
+    writeFileSync(join(d, 'tokenizer_config.json'), JSON.stringify(cfg));
+    writeFileSync(join(d, 'chat_template.jinja'), `${CHAT_TEMPLATE} `);
+    const other = createHash('sha256').update(`${CHAT_TEMPLATE} `).digest('hex').slice(0, 12);
+    expect((await loadHfTokenizer(d)).chatTemplate!.label).toBe(`My-Model/chat_template.jinja sha256:${other}`);
+    expect((await ChatTemplate.load('x')).label).toMatch(/^chat_template sha256:[0-9a-f]{12}$/);
   });
 });
 

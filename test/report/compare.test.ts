@@ -143,8 +143,8 @@ describe('out of distribution', () => {
   it('OOD predictions on different examples are left untested, not compared', async () => {
     const { base, head } = await resolveSides(store.db);
     const b = withOod(base);
-    b.ood.predictions = b.ood.predictions.map((p) => ({ ...p, exampleId: `other:${p.exampleId}` }));
-    const c = compareSides(b, withOod(head));
+    const moved = { ...b, ood: { ...b.ood, predictions: b.ood.predictions.map((p) => ({ ...p, exampleId: `other:${p.exampleId}` })) } };
+    const c = compareSides(moved, withOod(head));
     expect(c.ood!.metrics.every((m) => m.test === null && m.pValue === null)).toBe(true);
   });
 });

@@ -119,6 +119,25 @@ describe('report view model', () => {
     expect(vm.summary.recommendation).toBe(vm.cost.recommendation);
   });
 
+  it('says how the variants were trained: flat text, or the chat template by model folder/file and sha256; not recorded for older runs', () => {
+    const withFormat = (params: Record<string, string>): ReportData => ({ ...data, runs: data.runs.map((r) => ({ ...r, params: { ...r.params, ...params } })) });
+    const flat = buildReportViewModel(withFormat({ promptFormat: 'flat' })).summary;
+    expect(flat.best?.why).toContain('Training format: flat text (no chat template).');
+    expect(flat.facts).toContainEqual({ label: 'Training format', value: 'flat text (no chat template)' });
+    expect(flat.best?.params.map((p) => p.label)).not.toContain('promptFormat');
+    const template = 'tiny-llama/tokenizer_config.json sha256:0123456789ab';
+    const chat = buildReportViewModel(withFormat({ promptFormat: 'chat_template', chatTemplate: template })).summary;
+    expect(chat.best?.why).toContain(`Training format: chat template ${template}.`);
+    expect(chat.facts).toContainEqual({ label: 'Training format', value: `chat template ${template}` });
+    expect(chat.best?.params.map((p) => p.label)).not.toContain('chatTemplate');
+    // the fixture's runs were stored without it
+    expect(vm.summary.best?.why).toContain('Training format: not recorded.');
+    expect(vm.summary.facts).toContainEqual({ label: 'Training format', value: 'not recorded' });
+    // a sweep whose runs differ says each with its count
+    const mixed: ReportData = { ...data, runs: data.runs.map((r, i) => ({ ...r, params: { ...r.params, promptFormat: i < 2 ? 'flat' : 'chat_template', ...(i < 2 ? {} : { chatTemplate: template }) } })) };
+    expect(buildReportViewModel(mixed).summary.facts).toContainEqual({ label: 'Training format', value: `flat text (no chat template) (2 runs); chat template ${template} (4 runs)` });
+  });
+
   it('a runner-up the paired test cannot tell apart: "not distinguishable", with the interval and p, never "better"', () => {
     const d = fixtureReportData();
     const best = d.runs.find((r) => r.runId === 'run-4')!;
@@ -367,6 +386,24 @@ describe('subjects: provider / model, named baselines and extra models', () => {
     expect(v.subjects.rows.find((r) => r.subject === 'prompting')).toMatchObject({ truncation: 'no demonstrations (k = 4)', truncationCls: 'bad' });
     expect(v.subjects.rows.find((r) => r.subject === 'rag')).toMatchObject({ truncation: '10 of 80 lost demonstrations', truncationCls: 'warn' });
     expect(v.subjects.metric).toBe('classify/f1_macro (test)');
+  });
+
+  it('the prompt column says how each subject read its prompts where the store records it (chat template, flat text, chat messages)', () => {
+    const d = fixtureSubjectsData();
+    const template = 'tiny-llama/tokenizer_config.json sha256:0123456789ab';
+    const format = (s: string) => (s === API_SUBJECT ? { promptFormat: 'messages' as const } : s === 'prompting' || s === 'rag' ? { promptFormat: 'flat' as const } : { promptFormat: 'chat_template' as const, chatTemplate: template });
+    const withFormats: ReportData = {
+      ...d,
+      runs: d.runs.map((r) => ({ ...r, subjects: r.subjects?.map((x) => ({ ...x, ...format(x.subject) })) })),
+      baselines: { ...d.baselines, subjects: d.baselines.subjects?.map((x) => ({ ...x, ...format(x.subject) })) },
+    };
+    expect(buildReportViewModel(withFormats).subjects.rows.map((r) => [r.subject, r.prompt])).toEqual([
+      ['finetuned', `zero-shot, chat template ${template}`],
+      ['base', `zero-shot, chat template ${template}`],
+      ['prompting', 'few-shot (k = 4), flat text'],
+      ['rag', 'RAG BM25 (k = 3), flat text'],
+      [API_SUBJECT, 'few-shot (k = 4), chat messages'],
+    ]);
   });
 
   it('the plain notes of every subject, and the severe ones (no demonstrations at all, failed requests) under the headline', () => {

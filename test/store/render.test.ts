@@ -122,3 +122,20 @@ describe('fte show memory line', () => {
     expect(text).toContain('estimate 2');
   });
 });
+
+describe('fte show training format', () => {
+  const trained = { ...run, trainableParams: 10, params: { rank: 8 } } as RunRecord;
+  const show = (params: Record<string, unknown>) => renderRunDetail({ ...detail(), run: { ...trained, params } as RunRecord }).split('\n');
+  it('says flat text, or the chat template by model folder/file and sha256, in one line; the params table keeps only hyperparameters', () => {
+    expect(show({ rank: 8, promptFormat: 'flat' })).toContain('training format flat text (no chat template)');
+    const t = show({ rank: 8, promptFormat: 'chat_template', chatTemplate: 'tiny-llama/tokenizer_config.json sha256:0123456789ab' });
+    expect(t).toContain('training format chat template tiny-llama/tokenizer_config.json sha256:0123456789ab');
+    expect(t.filter((l) => /promptFormat|chatTemplate/.test(l))).toEqual([]);
+    expect(t.some((l) => /│ rank +│ 8 +│/.test(l))).toBe(true);
+    expect(show({ rank: 8, promptFormat: 'mixed', chatTemplate: 'm/chat_template.jinja sha256:ab' })).toContain('training format chat template m/chat_template.jinja sha256:ab for chat rows, flat text for the rest');
+  });
+  it('a run stored before fte recorded it says so; an untrained run has no such line', () => {
+    expect(show({ rank: 8 })).toContain('training format not recorded');
+    expect(renderRunDetail(detail())).not.toContain('training format');
+  });
+});

@@ -127,23 +127,31 @@ describe('migration 2: eval_results split and intervals', () => {
   });
 });
 
+/**
+ * A store file as fte wrote it before `mine`: every earlier migration applied, and one subjects row
+ * (`values`: subject, kind, prompt, k, provider, endpoint). Returns the file's path.
+ */
+async function subjectsStoreBefore(mine: (typeof MIGRATIONS)[number], values: string): Promise<string> {
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'fte-mig-')), 'old.duckdb');
+  const db = await openDb(file);
+  try {
+    await db.exclusive((tx) => migrate(tx, 0, '2026-11-01 08:00:00', MIGRATIONS.filter((m) => m.version < mine.version)));
+    await db.run(
+      `INSERT INTO subjects (run_id, subject, kind, prompt, k, provider, model, endpoint, examples, answered, requests, errors, cached, demonstrations_dropped, inputs_cut, no_demonstrations, prompt_tokens, completion_tokens)
+       VALUES ('old:baselines', ${values}, 2, 2, 2, 0, 0, 0, 0, 0, 0, 0)`,
+    );
+  } finally {
+    await db.close();
+  }
+  return file;
+}
+
 describe('migration: subjects.usage_not_reported', () => {
   // Found by its statement, so that renumbering it at a merge changes nothing here.
   const mine = MIGRATIONS.find((m) => m.statements.some((st) => st.includes('usage_not_reported')))!;
   it('a store from before it keeps its subjects (usage unknown: NULL), and a new row round-trips the count', async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fte-mig6-'));
-    const file = path.join(dir, 'old.duckdb');
+    const file = await subjectsStoreBefore(mine, `'prompting', 'prompting', 'few_shot', 2, 'openai', 'm', 'http://127.0.0.1:9/v1'`);
     try {
-      const db = await openDb(file);
-      try {
-        await db.exclusive((tx) => migrate(tx, 0, '2026-11-01 08:00:00', MIGRATIONS.filter((m) => m.version < mine.version)));
-        await db.run(
-          `INSERT INTO subjects (run_id, subject, kind, prompt, k, provider, model, endpoint, examples, answered, requests, errors, cached, demonstrations_dropped, inputs_cut, no_demonstrations, prompt_tokens, completion_tokens)
-           VALUES ('old:baselines', 'prompting', 'prompting', 'few_shot', 2, 'openai', 'm', 'http://127.0.0.1:9/v1', 2, 2, 2, 0, 0, 0, 0, 0, 0, 0)`,
-        );
-      } finally {
-        await db.close();
-      }
       store = await openStore(file);
       expect(mine.statements).toEqual(['ALTER TABLE subjects ADD COLUMN usage_not_reported INTEGER']);
       expect(await store.db.all(`SELECT subject, usage_not_reported FROM subjects`)).toEqual([{ subject: 'prompting', usage_not_reported: null }]);
@@ -162,7 +170,39 @@ describe('migration: subjects.usage_not_reported', () => {
     } finally {
       await store?.close();
       store = null;
-      fs.rmSync(dir, { recursive: true, force: true });
+      fs.rmSync(path.dirname(file), { recursive: true, force: true });
+    }
+  });
+});
+
+describe('migration: subjects.prompt_format and chat_template', () => {
+  // Found by its statement, so that renumbering it at a merge changes nothing here.
+  const mine = MIGRATIONS.find((m) => m.statements.some((st) => st.includes('prompt_format')))!;
+  it('a store from before it keeps its subjects (format not recorded: NULL), and new rows round-trip the format and template', async () => {
+    const file = await subjectsStoreBefore(mine, `'base', 'base', 'zero_shot', 0, 'local', 'm', 'in-process'`);
+    try {
+      store = await openStore(file);
+      expect(mine.statements).toEqual(['ALTER TABLE subjects ADD COLUMN prompt_format VARCHAR', 'ALTER TABLE subjects ADD COLUMN chat_template VARCHAR']);
+      expect(await store.db.all(`SELECT subject, prompt_format, chat_template FROM subjects`)).toEqual([{ subject: 'base', prompt_format: null, chat_template: null }]);
+      const { subjectRecords } = await import('../../src/store/queries.js');
+      const { sweepId } = await seed(store, { metric: 'classify/f1_macro', goal: 'maximize' });
+      const row = {
+        subject: 'base', kind: 'base' as const, prompt: 'zero_shot', k: 0, provider: 'local', model: 'tiny-llama', endpoint: 'in-process',
+        examples: 2, answered: 2, requests: 2, errors: 0, cached: 0, demonstrationsDropped: 0, inputsCut: 0, noDemonstrations: 0, promptTokens: 10, completionTokens: 2, wallSeconds: 1,
+        promptFormat: 'chat_template' as const, chatTemplate: 'tiny-llama/tokenizer_config.json sha256:0123456789ab',
+      };
+      const runId = await store.writeBaselineResults(sweepId, [], [], [], [], [row, { ...row, subject: 'prompting', kind: 'prompting' as const, prompt: 'few_shot', k: 2, promptFormat: 'flat' as const, chatTemplate: undefined }]);
+      const [base, prompting] = await subjectRecords(store.db, { runIds: [runId] });
+      expect(base).toMatchObject({ subject: 'base', promptFormat: 'chat_template', chatTemplate: 'tiny-llama/tokenizer_config.json sha256:0123456789ab' });
+      expect(prompting).toMatchObject({ subject: 'prompting', promptFormat: 'flat' });
+      expect(prompting).not.toHaveProperty('chatTemplate');
+      // a row that does not say (majority, or a provider that cannot tell) reads back without it
+      await store.writeBaselineResults(sweepId, [], [], [], [], [{ ...row, promptFormat: undefined, chatTemplate: undefined }]);
+      expect((await subjectRecords(store.db, { runIds: [runId] }))[0]).not.toHaveProperty('promptFormat');
+    } finally {
+      await store?.close();
+      store = null;
+      fs.rmSync(path.dirname(file), { recursive: true, force: true });
     }
   });
 });

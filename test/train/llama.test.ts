@@ -57,6 +57,9 @@ describe('training a Llama-architecture model', () => {
     const lm = await loadForInference(base, ckpt, 'wasm');
     expect(lm.kind).toBe('lora');
     const template = lm.tokenizer.chatTemplate!;
+    // the summary (stored with the run) and the checkpoint name the template the run trained with
+    expect(summary).toMatchObject({ promptFormat: 'chat_template', chatTemplate: template.label });
+    expect(JSON.parse(readFileSync(join(ckpt, 'trainer_state.json'), 'utf8')).chatTemplate).toBe(template.label);
     const prompts = DATA.map((d) => template.render((d.meta!.chatMessages as { role: string; content: string }[]).slice(0, -1), true));
     const gens = await generate(lm.model, lm.tokenizer, prompts, { maxNewTokens: 8 });
     expect(gens.map((g) => g.text)).toEqual(['spam', 'ham', 'blue', 'Paris']);

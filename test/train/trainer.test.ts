@@ -134,6 +134,10 @@ describe('trainer', () => {
     expect(state.bestValLoss).toBe(summary.bestValLoss);
     expect(existsSync(join(outDir, 'best', 'adapter_config.json'))).toBe(true);
     expect(summary).toMatchObject({ status: 'completed', steps: 8, backend: 'wasm' });
+    // the built-in byte model has no chat template: flat prompt + completion text, said in the summary and the checkpoint
+    expect(summary.promptFormat).toBe('flat');
+    expect(summary).not.toHaveProperty('chatTemplate');
+    expect(state.promptFormat).toBe('flat');
     expect(summary.tokensTrained).toBeGreaterThan(0);
     expect(summary.peakMemoryBytes).toBeGreaterThan(summary.baseWeightBytes);
     // the measured peak is the highest step's tensor high-water mark (or an evaluation's)

@@ -2,6 +2,7 @@
  * Section 1: summary, the best variant by the objective and why, key-figure tiles.
  */
 import { providerLabel } from '../../eval/subject-notes.js';
+import { TRAINING_FORMAT_PARAMS, trainingFormatLabel } from '../../providers/chat-text.js';
 import type { EvalRow, PredictionRow } from '../../eval/types.js';
 import type { CostSectionView } from '../cost-view.js';
 import type { ReportData, RunData } from '../data.js';
@@ -41,6 +42,20 @@ export function runnerUpRun(objective: Objective, best: RunData, completed: read
   return out;
 }
 
+/**
+ * How the sweep's variants were trained (run params promptFormat / chatTemplate, src/run/stages.ts):
+ * the one format they share, or each with its count; `not recorded` for runs stored before fte
+ * recorded it. Runs that never trained (failed before a summary) are left out.
+ */
+export function trainingFormats(runs: readonly Pick<RunData, 'params' | 'trainableParams'>[]): string {
+  const trained = runs.filter((r) => r.trainableParams !== undefined || r.params.promptFormat !== undefined);
+  const counts = new Map<string, number>();
+  for (const r of trained) counts.set(trainingFormatLabel(r.params), (counts.get(trainingFormatLabel(r.params)) ?? 0) + 1);
+  if (counts.size === 0) return '—';
+  if (counts.size === 1) return [...counts.keys()][0]!;
+  return [...counts].map(([label, n]) => `${label} (${n} run${n === 1 ? '' : 's'})`).join('; ');
+}
+
 export function objectiveText(o: Objective, v: number | null): string {
   return v === null ? '—' : fmtNum(v);
 }
@@ -69,6 +84,7 @@ export function buildSummary(data: ReportData, objective: Objective, best: RunDa
     { label: 'Status', value: data.sweep.status },
     { label: 'Base model', value: model },
     { label: 'Method', value: uniq(runs.map((r) => r.method)).join(', ') || String(spec.method ?? '—') },
+    { label: 'Training format', value: trainingFormats(runs) },
     { label: 'Backend', value: backends.join(', ') || '—' },
     { label: 'Device', value: devices.join(', ') || '—' },
     { label: 'Runs', value: `${runs.length} (${[...byStatus.entries()].map(([s, n]) => `${n} ${s}`).join(', ')})` },
@@ -169,6 +185,7 @@ export function buildSummary(data: ReportData, objective: Objective, best: RunDa
     } else if (best.selectionSplit === 'test') {
       why.push(`Chosen on the test split: these runs were stored before fte scored validation, so the ranking saw the test numbers.`);
     }
+    why.push(`Training format: ${trainingFormatLabel(best.params)}.`);
     if (best.trainableParams && best.totalParams) {
       why.push(`Trains ${fmtCount(best.trainableParams)} of ${fmtCount(best.totalParams)} parameters (${((100 * best.trainableParams) / best.totalParams).toPrecision(2)}%); adapter ${fmtBytes(best.adapterBytes)}.`);
     }
@@ -177,7 +194,7 @@ export function buildSummary(data: ReportData, objective: Objective, best: RunDa
       label,
       objectiveText: objectiveText(objective, v),
       objectiveSplit: objective.metric === 'val_loss' ? 'validation' : 'test',
-      params: Object.entries({ method: best.method, ...best.params }).map(([k, x]) => ({ label: k, value: fmtParam(x) })),
+      params: Object.entries({ method: best.method, ...best.params }).filter(([k]) => !TRAINING_FORMAT_PARAMS.includes(k)).map(([k, x]) => ({ label: k, value: fmtParam(x) })),
       why,
     };
     const ranked =
