@@ -655,7 +655,10 @@ export async function summarise(store: Store, sweepId: string, experiment: strin
     if (saved) Object.assign(v, { stepsSaved: saved.steps, wallSecondsSaved: saved.wallSeconds });
     stored.push({ status: r.status, plannedSteps: r.plannedSteps, steps: r.steps, wallSeconds: r.wallSeconds, skipped: v.skipped });
   }
-  const ranked = [...variants].sort((a, b) => (rank.get(a.runId) ?? Infinity) - (rank.get(b.runId) ?? Infinity));
+  // Completed runs first, in the store's ranking, as the report's table: a stopped (or diverged) run
+  // whose validation loss so far is low never sits above the best.
+  const done = (v: VariantSummary): number => (v.status === 'completed' ? 0 : 1);
+  const ranked = [...variants].sort((a, b) => done(a) - done(b) || (rank.get(a.runId) ?? Infinity) - (rank.get(b.runId) ?? Infinity));
   const completed = ranked.filter((v) => v.status === 'completed' && v.objective !== null);
   const best = completed[0] ?? null;
   const sweep = await getSweep(store.db, sweepId);
