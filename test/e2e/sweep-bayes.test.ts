@@ -108,6 +108,9 @@ fte:
       expect(curve[0]!.n).toBeGreaterThanOrEqual(1);
       const evals = await query<{ n: number }>(db, `SELECT count(*)::INT AS n FROM eval_results WHERE run_id = '${r.run_id}'`);
       expect(evals[0]!.n).toBe(0);
+      // Not evaluated, but its training was spent all the same: priced (measured and on the target device).
+      const costs = await query<{ component: string }>(db, `SELECT component FROM costs WHERE run_id = '${r.run_id}' ORDER BY component`);
+      expect(costs.map((c) => c.component)).toEqual(['train', 'train_target_device']);
     }
   });
 
