@@ -48,6 +48,29 @@ export function fmtUsd(v: number | null | undefined): string {
   return `${sign}$${Number(a.toPrecision(3))}`.replace(/e-(\d+)/, 'e-$1');
 }
 
+/**
+ * Whether two USD amounts print as the same figure with `fmtUsd` (they differ by less than the
+ * precision shown: half a cent under $100, half a dollar from $100). Text that compares two costs
+ * says "the same" then, never "cheaper" over `$32.58 vs $32.58`.
+ */
+export function sameUsd(a: number, b: number): boolean {
+  return fmtUsd(a) === fmtUsd(b);
+}
+
+/** The precision `fmtUsd` prints an amount at, for "the same ...": `to the dollar` from $100, `to the cent` from $0.01, else `to 3 significant figures`. */
+export function sameUsdWords(v: number): string {
+  const a = Math.abs(v);
+  // As fmtUsd rounds: 99.996 prints as $100.00 (cents), 0.00996 as $0.00996.
+  if (a >= 100) return 'to the dollar';
+  if (a >= 0.01 || a === 0) return 'to the cent';
+  return 'to 3 significant figures';
+}
+
+/** Items in prose: `a`, `a and b`, `a, b and c`. */
+export function andList(xs: readonly string[]): string {
+  return xs.length <= 1 ? (xs[0] ?? '') : `${xs.slice(0, -1).join(', ')} and ${xs[xs.length - 1]}`;
+}
+
 /** Bytes in binary units: `1.5 MiB`. */
 export function fmtBytes(v: number | null | undefined): string {
   if (v === null || v === undefined || !Number.isFinite(v)) return '—';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fmtDuration, fmtUsd, paramLabel, variantLabel } from '../src/format.js';
+import { fmtDuration, fmtUsd, paramLabel, sameUsd, sameUsdWords, variantLabel } from '../src/format.js';
 
 describe('fmtDuration', () => {
   it.each([
@@ -25,6 +25,18 @@ describe('one style per quantity', () => {
     [null, '—'],
   ])('fmtUsd(%s) -> %s', (v, text) => {
     expect(fmtUsd(v)).toBe(text);
+  });
+
+  it.each([
+    [32.58, 32.583, true, 'to the cent'], // differ by < $0.005: print as $32.58 both
+    [32.58, 32.586, false, 'to the cent'], // $32.58 vs $32.59
+    [132.4, 132.2, true, 'to the dollar'], // whole dollars from $100
+    [0.000412, 0.0004121, true, 'to 3 significant figures'],
+    [0.000412, 0.000413, false, 'to 3 significant figures'],
+    [-0.001, 0.001, false, 'to 3 significant figures'],
+  ])('sameUsd(%s, %s) = %s: the figures fmtUsd prints are equal, %s', (a, b, same, words) => {
+    expect(sameUsd(a, b)).toBe(same);
+    expect(sameUsdWords(a)).toBe(words);
   });
 
   it('parameter labels: one short-name map for the sweep log and the report', () => {

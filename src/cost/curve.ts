@@ -13,7 +13,7 @@
  * floors, so the set is found exactly, segment by segment, as a union of intervals (one interval in
  * every case without a floor on the alternative: see the two half-lines of the no-floor case).
  */
-import { fmtUsd } from '../format.js';
+import { fmtUsd, sameUsd, sameUsdWords } from '../format.js';
 
 export const APPROACHES = ['finetuned', 'prompting', 'rag'] as const;
 export type Approach = (typeof APPROACHES)[number];
@@ -172,7 +172,9 @@ export function breakEven(ft: ApproachInput, alt: ApproachInput, months: number,
   if (intervals.length === 0) {
     const perReq = onNet ? 'per-request cost net of value' : 'per-request cost';
     const why = c >= d ? `its ${perReq} (${usd(c)}) is not below ${against}'s (${usd(d)})` : `${against} has no per-request cost to save`;
-    return { ...base, kind: 'never', fromVolume: null, untilVolume: null, reason: `fine-tuning ${onNet ? `never nets as much as ${against}` : `is never cheaper than ${against}`}: ${why} and its fixed cost is higher (${usd(ftFixed)} vs ${usd(altFixed)} per month)` };
+    // Fixed costs that print as the same figure: "not lower (the same to the cent)", never "higher ($10.00 vs $10.00)".
+    const fixed = sameUsd(ftFixed, altFixed) ? `is not lower (the same ${sameUsdWords(ftFixed)}: ${usd(ftFixed)} per month)` : `is higher (${usd(ftFixed)} vs ${usd(altFixed)} per month)`;
+    return { ...base, kind: 'never', fromVolume: null, untilVolume: null, reason: `fine-tuning ${onNet ? `never nets as much as ${against}` : `is never cheaper than ${against}`}: ${why} and its fixed cost ${fixed}` };
   }
   if (intervals.length > 1) {
     const txt = asOut.map(([lo, hi]) => (hi === null ? `from ${vol(lo)}` : `${vol(lo)}-${vol(hi)}`)).join(' and ');
@@ -180,7 +182,12 @@ export function breakEven(ft: ApproachInput, alt: ApproachInput, months: number,
   }
   const [lo, hi] = intervals[0]!;
   if (lo === 0 && hi === Infinity) {
-    return { ...base, kind: 'always', fromVolume: 0, untilVolume: null, reason: `fine-tuning ${better} at every volume (fixed ${usd(ftFixed)} vs ${usd(altFixed)} per month, ${usd(c)} vs ${usd(d)} per request${onNet ? ' net of value' : ''})` };
+    const netOf = onNet ? ' net of value' : '';
+    const sameFixed = sameUsd(ftFixed, altFixed);
+    // A tie at every volume counts as break-even; said as the same, not as cheaper.
+    if (sameFixed && sameUsd(c, d)) return { ...base, kind: 'always', fromVolume: 0, untilVolume: null, reason: `fine-tuning ${onNet ? `nets the same as ${against}` : `costs the same as ${against}`} at every volume (fixed ${usd(ftFixed)} per month and ${usd(c)} per request${netOf} each)` };
+    const fixed = sameFixed ? `the same fixed cost, ${usd(ftFixed)} per month;` : `fixed ${usd(ftFixed)} vs ${usd(altFixed)} per month,`;
+    return { ...base, kind: 'always', fromVolume: 0, untilVolume: null, reason: `fine-tuning ${better} at every volume (${fixed} ${usd(c)} vs ${usd(d)} per request${netOf})` };
   }
   if (hi === Infinity) {
     return { ...base, kind: 'above', fromVolume: lo, untilVolume: null, reason: `fine-tuning ${better} from ${vol(lo)} requests/month (${onNet ? 'gains' : 'saves'} ${usd(d - c)} per request against ${usd(ftFixed - altFixed)} more fixed cost per month)` };

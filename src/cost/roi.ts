@@ -9,7 +9,7 @@
  * Net (with `value`): valuePerRequest(quality) x V - monthly(V); over the horizon, months x net; ROI %
  * = net over the horizon / cost over the horizon; payback = one-off / (value - recurring cost) per month.
  */
-import { fmtUsd } from '../format.js';
+import { andList, fmtUsd, sameUsd, sameUsdWords } from '../format.js';
 import { monthlyCost, recurringMonthlyCost, type Approach, type ApproachInput, type BreakEven } from './curve.js';
 import { findFlips, fmtQuality, requestValue, scenarioBreakEven, sensitivityTable, type DriverSpec, type Flip, type Scenario, type SensitivityRow } from './uncertainty.js';
 import { hasValue, paybackMonths, valuePerRequest, type ValueSpec } from './value.js';
@@ -337,9 +337,17 @@ export function recommendOnNet(r: RoiResult): string {
   const next = ranked[1];
   const verb = w.approach === 'finetuned' ? 'Fine-tune' : w.approach === 'rag' ? 'Use RAG' : 'Use prompting';
   if (w.netMonthlyUsd! < 0) return `No approach pays for itself ${at}: the best, ${NAME[w.approach]}, nets ${fmtUsd(w.netMonthlyUsd)}/month (value ${fmtUsd(w.valueMonthlyUsd)} - cost ${fmtUsd(w.monthlyUsd)}).`;
-  const payback = w.oneOffUsd > 0 ? `; it pays back its ${fmtUsd(w.oneOffUsd)} one-off in ${fmtMonths(w.paybackMonths)} months${w.ranges ? ` (${fmtMonthsRange(w.ranges.paybackMonths)} across its quality interval)` : ''}` : '';
+  // Nets that print as the same figure are a tie: name them together, none ahead.
+  const level = ranked.filter((a) => a !== w && sameUsd(a.netMonthlyUsd!, w.netMonthlyUsd!));
+  const paysBack = (who: string): string => (w.oneOffUsd > 0 ? `; ${who} pays back its ${fmtUsd(w.oneOffUsd)} one-off in ${fmtMonths(w.paybackMonths)} months${w.ranges ? ` (${fmtMonthsRange(w.ranges.paybackMonths)} across its quality interval)` : ''}` : '');
+  if (level.length) {
+    const them = [w, ...level];
+    const names = `${cap(andList(them.map((a) => NAME[a.approach])))}`;
+    const each = them.map((a) => `${NAME[a.approach]}: value ${fmtUsd(a.valueMonthlyUsd)} - cost ${fmtUsd(a.monthlyUsd)}`).join(', ');
+    return `${names} net the same ${sameUsdWords(w.netMonthlyUsd!)} ${at} (${fmtUsd(w.netMonthlyUsd)}/month; ${each}); ${fmtUsd(w.netHorizonUsd)} over ${r.months} months${paysBack(NAME[w.approach])}.`;
+  }
   const vs = next ? `, ${fmtUsd(w.netMonthlyUsd! - next.netMonthlyUsd!)} more than ${NAME[next.approach]}` : '';
-  return `${verb}: it nets ${fmtUsd(w.netMonthlyUsd)}/month ${at} (value ${fmtUsd(w.valueMonthlyUsd)} - cost ${fmtUsd(w.monthlyUsd)})${vs}; ${fmtUsd(w.netHorizonUsd)} over ${r.months} months${payback}.`;
+  return `${verb}: it nets ${fmtUsd(w.netMonthlyUsd)}/month ${at} (value ${fmtUsd(w.valueMonthlyUsd)} - cost ${fmtUsd(w.monthlyUsd)})${vs}; ${fmtUsd(w.netHorizonUsd)} over ${r.months} months${paysBack('it')}.`;
 }
 
 /** A metric value for text: `n/a`, `0`, one decimal from 100 up, else 3 significant digits. */
@@ -347,6 +355,7 @@ export const formatQuality = fmtQuality;
 const fmtQ = formatQuality;
 const usd = fmtUsd;
 const vol = (v: number): string => Math.ceil(v).toLocaleString('en-US');
+const cap = (t: string): string => `${t.charAt(0).toUpperCase()}${t.slice(1)}`;
 
 /**
  * One line that follows from the numbers: which approach to take at this volume, on quality and
@@ -370,7 +379,10 @@ export function recommend(r: RoiResult, baseQuality: number | null): string {
   if (ftBest) {
     const vs = altsQ.map((a) => `${a.approach} ${fmtQ(a.quality)}`).join(', ');
     const qual = `${metric} ${fmtQ(ft.quality)}${vs ? ` vs ${vs}` : ''}`;
-    if (r.cheapest === 'finetuned') {
+    // Cheapest, or costing what the cheapest costs to the printed figure (then no "costs $0.003/month more").
+    if (r.cheapest === 'finetuned' || sameUsd(ft.monthlyUsd, cheapest.monthlyUsd)) {
+      const level = alts.filter((a) => sameUsd(a.monthlyUsd, ft.monthlyUsd));
+      if (level.length) return `Fine-tune: best ${qual}, and the cheapest ${at} with ${andList(level.map((a) => a.approach))}: they cost the same ${sameUsdWords(ft.monthlyUsd)} (${usd(ft.monthlyUsd)}/month)${baseNote}.`;
       const next = alts.length ? alts.reduce((b, a) => (a.monthlyUsd < b.monthlyUsd ? a : b)) : null;
       return `Fine-tune: best ${qual}, and cheapest ${at} (${usd(ft.monthlyUsd)}/month${next ? ` vs ${next.approach} ${usd(next.monthlyUsd)}` : ''})${baseNote}.`;
     }
@@ -380,11 +392,16 @@ export function recommend(r: RoiResult, baseQuality: number | null): string {
     return `Fine-tuning scores best (${qual}) but costs ${usd(extra)}/month more than ${r.cheapest} ${at}; ${when}${baseNote}.`;
   }
   const b = bestAlt!;
+  // Two monthly costs that print as the same figure are the same cost: said so, never "cheaper".
+  const sameCost = sameUsd(b.monthlyUsd, ft.monthlyUsd);
+  const costsSame = `the same ${sameUsdWords(ft.monthlyUsd)} ${at} (${usd(ft.monthlyUsd)}/month)`;
   if (b.quality === ft.quality) {
+    if (sameCost) return `Fine-tuning and ${b.approach} score the same on ${metric} (${fmtQ(ft.quality)}) and cost ${costsSame}${baseNote}.`;
     const [cheap, dear] = ft.monthlyUsd <= b.monthlyUsd ? [ft, b] : [b, ft];
     const name = cheap.approach === 'finetuned' ? 'fine-tuning' : cheap.approach;
     return `Fine-tuning and ${b.approach} score the same on ${metric} (${fmtQ(ft.quality)}); ${name} is cheaper ${at} (${usd(cheap.monthlyUsd)} vs ${usd(dear.monthlyUsd)}/month)${baseNote}.`;
   }
+  if (sameCost) return `Do not fine-tune: ${b.approach} scores higher on ${metric} (${fmtQ(b.quality)} vs ${fmtQ(ft.quality)}) and costs ${costsSame}${baseNote}.`;
   if (b.monthlyUsd <= ft.monthlyUsd) {
     return `Do not fine-tune: ${b.approach} scores higher on ${metric} (${fmtQ(b.quality)} vs ${fmtQ(ft.quality)}) and costs no more ${at} (${usd(b.monthlyUsd)} vs ${usd(ft.monthlyUsd)}/month)${baseNote}.`;
   }

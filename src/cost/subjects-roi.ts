@@ -16,7 +16,7 @@
 import { defaultGoal } from '../eval/metrics/direction.js';
 import type { Subject, SubjectKind } from '../eval/types.js';
 import { UserInputError } from '../errors.js';
-import { fmtUsd } from '../format.js';
+import { andList, fmtUsd, sameUsd, sameUsdWords } from '../format.js';
 import type { RoiInputs } from '../store/roi-inputs.js';
 import { alwaysOnMonthlyUsd, costParts, priceSubject, subjectInfo, type PricedRequest } from './approach-costs.js';
 import { noWorseIntervals, recurringMonthlyCost, sumParts, type CostPart } from './curve.js';
@@ -252,27 +252,54 @@ export function computeSubjectsCost(inputs: RoiInputs, opts: ComputeRoiOptions =
   };
 }
 
-/** The comparison in one sentence: the best net (with value), else the best quality (a tie said as one) against the cheapest. */
+/**
+ * The comparison in one sentence: the best net (with value), else the best quality (a tie said as one)
+ * against the cheapest. Figures that print the same (`sameUsd`) are said to be the same, never one
+ * "cheaper" or "$0.0015/month more" than the other.
+ */
 function headlineOf(a: { priced: SubjectCost[]; cheapest: SubjectCost; bestQ: SubjectCost | null; tied: SubjectCost[]; bestNet: SubjectCost | null; key: string; V: number; months: number }): string {
   const { priced, cheapest, bestQ, tied, bestNet, key, V, months } = a;
   const vol = `${Math.ceil(V).toLocaleString('en-US')} requests/month`;
   const short = (s: SubjectCost): string => (s.request.pricing === 'self-hosted' ? `self-hosted ${s.request.priceKey}` : `${s.request.priceKey} API`);
   const label = (s: SubjectCost): string => named(s, short(s));
   if (bestNet) {
-    const others = priced.filter((s) => s !== bestNet && s.netMonthlyUsd !== null).map((s) => `${s.subject} ${fmtUsd(s.netMonthlyUsd)}`);
-    return `${label(bestNet)} nets the most: ${fmtUsd(bestNet.netMonthlyUsd)}/month at ${vol}${others.length ? ` (${others.join(', ')})` : ''}.`;
+    const level = priced.filter((s) => s !== bestNet && s.netMonthlyUsd !== null && sameUsd(s.netMonthlyUsd, bestNet.netMonthlyUsd!));
+    const others = priced.filter((s) => s !== bestNet && !level.includes(s) && s.netMonthlyUsd !== null).map((s) => `${s.subject} ${fmtUsd(s.netMonthlyUsd)}`);
+    const rest = `${fmtUsd(bestNet.netMonthlyUsd)}/month at ${vol}${others.length ? ` (${others.join(', ')})` : ''}`;
+    if (level.length) return `${andList([bestNet, ...level].map(label))} net the most, the same ${sameUsdWords(bestNet.netMonthlyUsd!)}: ${rest}.`;
+    return `${label(bestNet)} nets the most: ${rest}.`;
   }
   if (!bestQ) return `${label(cheapest)} is the cheapest at ${vol} (${fmtUsd(cheapest.monthlyUsd)}/month); no subject has ${key}.`;
   const vs = priced.filter((s) => !tied.includes(s) && s.quality !== null).map((s) => `${s.subject} ${fmtQuality(s.quality)}`);
   const against = `${fmtQuality(bestQ.quality)}${vs.length ? ` vs ${vs.join(', ')}` : ''}`;
+  const cost = `${fmtUsd(bestQ.monthlyUsd)}/month`;
+  const words = sameUsdWords(bestQ.monthlyUsd);
+  // The best costs what the cheapest costs, as printed; and who else costs that much.
+  const isCheapest = sameUsd(bestQ.monthlyUsd, cheapest.monthlyUsd);
+  const withAlso = (xs: SubjectCost[]): string => (xs.length ? ` with ${andList(xs.map(label))}` : '');
   if (tied.length > 1) {
-    const names = tied.map((s) => s.subject);
-    const them = `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]} tie for the best ${key} (${against})`;
-    if (bestQ === cheapest) return `${them}; ${label(bestQ)} is the cheapest at ${vol} (${fmtUsd(bestQ.monthlyUsd)}/month).`;
-    return `${them}; ${label(bestQ)} is the ${tied.length === 2 ? 'cheaper' : 'cheapest'} of them at ${vol} (${fmtUsd(bestQ.monthlyUsd)}/month), ${label(cheapest)} the cheapest (${fmtUsd(cheapest.monthlyUsd)}/month).`;
+    const them = `${andList(tied.map((s) => s.subject))} tie for the best ${key} (${against})`;
+    const level = tied.filter((s) => sameUsd(s.monthlyUsd, bestQ.monthlyUsd));
+    const outside = isCheapest ? priced.filter((s) => !tied.includes(s) && sameUsd(s.monthlyUsd, bestQ.monthlyUsd)) : [];
+    if (level.length === tied.length) {
+      const all = `${them} and cost the same ${words}`;
+      if (isCheapest) return `${all}, the cheapest at ${vol}${withAlso(outside)} (${cost}).`;
+      return `${all} at ${vol} (${cost}); ${label(cheapest)} is the cheapest (${fmtUsd(cheapest.monthlyUsd)}/month).`;
+    }
+    const who = level.length > 1 ? `${andList(level.map(label))} are` : `${label(bestQ)} is`;
+    const same = level.length > 1 ? `, the same ${words}` : '';
+    if (isCheapest) {
+      if (outside.length) return `${them}; ${who} the cheapest at ${vol}${withAlso(outside)}: they cost the same ${words} (${cost}).`;
+      return `${them}; ${who} the cheapest at ${vol} (${cost}${same}).`;
+    }
+    return `${them}; ${who} the ${tied.length === 2 ? 'cheaper' : 'cheapest'} of them at ${vol} (${cost}${same}), ${label(cheapest)} the cheapest (${fmtUsd(cheapest.monthlyUsd)}/month).`;
   }
   const scores = `${label(bestQ)} scores best (${key} ${against})`;
-  if (bestQ === cheapest) return `${scores} and is the cheapest at ${vol} (${fmtUsd(bestQ.monthlyUsd)}/month).`;
+  if (isCheapest) {
+    const level = priced.filter((s) => s !== bestQ && sameUsd(s.monthlyUsd, bestQ.monthlyUsd));
+    if (level.length) return `${scores} and is the cheapest at ${vol}${withAlso(level)}: they cost the same ${words} (${cost}).`;
+    return `${scores} and is the cheapest at ${vol} (${cost}).`;
+  }
   // Where the best costs no more than the cheapest (exact, src/cost/curve.ts), when it does at a higher volume.
   const curve = (s: SubjectCost) => ({ fixed: s.oneOffUsd / months + s.fixedMonthlyUsd, perRequest: s.perRequestUsd, floor: s.alwaysOnMonthlyUsd, value: 0 });
   const from = noWorseIntervals(curve(bestQ), curve(cheapest)).find(([lo, hi]) => lo > V && !Number.isFinite(hi));

@@ -353,7 +353,7 @@ export function noCompletedRun(inputs: Pick<RoiInputs, 'sweep' | 'sweepsWithComp
     .filter(([k, n]) => k !== 'total' && n > 0)
     .map(([k, n]) => `${n} ${k}`)
     .join(', ');
-  if (sweep.runCounts.total > 0) return `sweep ${sweep.sweepId} has no completed run (${counts}); finish it with: fte sweep ${spec} (completed variants are kept, the rest re-run)`;
+  if (sweep.runCounts.total > 0) return `sweep ${sweep.sweepId} has no completed run (${counts}); finish it with: fte sweep ${spec} (completed variants${sweep.runCounts.stopped > 0 ? ' and those its hyperband stopped' : ''} are kept, the rest re-run)`;
   const others = inputs.sweepsWithCompletedRuns.filter((s) => s.sweepId !== sweep.sweepId && s.runCounts.completed > 0);
   const other = others.find((s) => s.experimentId === sweep.experimentId) ?? others[0];
   const head = `sweep ${sweep.sweepId} has no runs`;

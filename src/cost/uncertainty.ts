@@ -7,7 +7,7 @@
  * per month (value x V - monthly cost); without, by its monthly cost alone. Cost parts scale with their
  * drivers as usd x factor^elasticity (src/cost/curve.ts `CostPart`).
  */
-import { fmtUsd } from '../format.js';
+import { fmtUsd, sameUsd, sameUsdWords } from '../format.js';
 import { breakEven, breakEvenVolume, monthlyCost, sumParts, type Approach, type ApproachInput, type BreakEven } from './curve.js';
 import { valuePerRequest, type ValueSpec } from './value.js';
 
@@ -177,10 +177,12 @@ export function findFlips(s: Scenario, chosen: Approach, metric: string, goal: '
     const xBest = x.qualityCi ? (goal === 'maximize' ? x.qualityCi[1] : x.qualityCi[0]) : x.quality;
     if (s.value) {
       const wNet = score(s, w, worse);
+      // Nets that print as the same figure: "nets as much", not "more ($10.00 vs $10.00)".
+      const netsMore = (xNet: number): string => (sameUsd(xNet, wNet) ? `nets as much (the same ${sameUsdWords(wNet)}: ${fmtUsd(wNet)}/month)` : `nets more (${fmtUsd(xNet)} vs ${fmtUsd(wNet)}/month)`);
       if (score(s, x) > wNet) {
-        flips.push({ approach: chosen, over: x.approach, scenario: 'worst-end', text: `at the ${end} end of ${NAME[chosen]}'s ${metric} interval (${fmtQuality(worse)}), ${NAME[x.approach]} nets more (${fmtUsd(score(s, x))} vs ${fmtUsd(wNet)}/month)` });
+        flips.push({ approach: chosen, over: x.approach, scenario: 'worst-end', text: `at the ${end} end of ${NAME[chosen]}'s ${metric} interval (${fmtQuality(worse)}), ${NAME[x.approach]} ${netsMore(score(s, x))}` });
       } else if (score(s, x, xBest) > wNet) {
-        flips.push({ approach: chosen, over: x.approach, scenario: 'both-ends', text: `with ${NAME[chosen]} at the ${end} end of its ${metric} interval (${fmtQuality(worse)}) and ${NAME[x.approach]} at the other end of its own (${fmtQuality(xBest)}), ${NAME[x.approach]} nets more (${fmtUsd(score(s, x, xBest))} vs ${fmtUsd(wNet)}/month)` });
+        flips.push({ approach: chosen, over: x.approach, scenario: 'both-ends', text: `with ${NAME[chosen]} at the ${end} end of its ${metric} interval (${fmtQuality(worse)}) and ${NAME[x.approach]} at the other end of its own (${fmtQuality(xBest)}), ${NAME[x.approach]} ${netsMore(score(s, x, xBest))}` });
       }
     } else if (better(x.quality, worse)) {
       flips.push({ approach: chosen, over: x.approach, scenario: 'worst-end', text: `at the ${end} end of its ${metric} interval (${fmtQuality(worse)}) ${NAME[chosen]} scores ${goal === 'maximize' ? 'below' : 'above'} ${NAME[x.approach]} (${fmtQuality(x.quality)})` });

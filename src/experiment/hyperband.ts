@@ -73,3 +73,61 @@ export class HyperbandState {
     return { stop: value > cutoff, cutoff };
   }
 }
+
+/** A run as the savings of early termination need it (a `runs` row: status, steps, wall time, planned steps). */
+export interface RunSteps {
+  status: string;
+  /** Optimizer steps the run would have trained (`runs.planned_steps`; null for runs stored before fte recorded it). */
+  plannedSteps: number | null | undefined;
+  /** Optimizer steps it trained. */
+  steps: number | null | undefined;
+  /** Its training wall time, seconds. */
+  wallSeconds: number | null | undefined;
+}
+
+/** What early termination saved over a set of runs (`earlyTerminationSavings`). */
+export interface EarlyTerminationSavings {
+  /** Runs with status `stopped`. */
+  stopped: number;
+  /** Optimizer steps not trained: planned minus trained, summed over the stopped runs whose plan is known. */
+  stepsSaved: number;
+  /** Estimated wall seconds not spent: each such run's steps not trained x its measured seconds per step. */
+  wallSecondsSaved: number;
+  /** Stopped runs left out of the two sums: planned steps not recorded (stored before fte kept them) or no step trained. */
+  unknown: number;
+}
+
+/** How `earlyTerminationSavings` computes its figures, in one sentence for readers of the report. */
+export const SAVINGS_METHOD =
+  'Steps not run = each stopped run\'s planned optimizer steps minus the steps it trained, summed; time saved = each stopped run\'s measured seconds per step (its training wall time, validation passes included, divided by the steps it trained) x its steps not run, summed: an estimate at the pace it had.';
+
+/**
+ * The steps and time a sweep's early termination did not spend: over the runs with status `stopped`,
+ * planned minus trained optimizer steps, and those steps at each run's own measured pace
+ * (wall seconds / steps trained). The one computation behind `fte sweep`'s hyperband line and the
+ * report's sweep section. A stopped run whose planned steps are unknown (stored before they were
+ * recorded) or that trained no step is counted in `stopped` and `unknown`, not in the sums.
+ */
+export function earlyTerminationSavings(runs: readonly RunSteps[]): EarlyTerminationSavings {
+  const out: EarlyTerminationSavings = { stopped: 0, stepsSaved: 0, wallSecondsSaved: 0, unknown: 0 };
+  for (const r of runs) {
+    if (r.status !== 'stopped') continue;
+    out.stopped++;
+    const saved = stepsNotRun(r);
+    if (!saved) {
+      out.unknown++;
+      continue;
+    }
+    out.stepsSaved += saved.steps;
+    out.wallSecondsSaved += saved.wallSeconds;
+  }
+  return out;
+}
+
+/** One stopped run's steps not trained and their estimated wall seconds; null when it was not stopped or its plan or pace is unknown. */
+export function stepsNotRun(r: RunSteps): { steps: number; wallSeconds: number } | null {
+  const { plannedSteps: planned, steps, wallSeconds } = r;
+  if (r.status !== 'stopped' || planned == null || steps == null || !(steps > 0) || wallSeconds == null || !Number.isFinite(wallSeconds)) return null;
+  const left = Math.max(0, planned - steps);
+  return { steps: left, wallSeconds: (wallSeconds / steps) * left };
+}

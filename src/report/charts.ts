@@ -97,7 +97,7 @@ export function curvesSpec(c: CurvesView): VlSpec {
         encoding: {
           x: { field: 'step', type: 'quantitative' },
           y: { field: 'loss', type: 'quantitative' },
-          shape: { field: 'kind', type: 'nominal', title: 'marker', scale: { domain: ['early stop', 'diverged'], range: ['triangle-down', 'cross'] } },
+          shape: { field: 'kind', type: 'nominal', title: 'marker', scale: { domain: ['early stop', 'hyperband stop', 'diverged'], range: ['triangle-down', 'square', 'cross'] } },
           color: { field: 'variant', type: 'nominal', sort: variants },
         },
       },

@@ -86,6 +86,10 @@ export interface RunData {
   /** The pre-training memory estimate (absent in runs stored before schema 5). */
   estimatedMemoryBytes?: number;
   bestStep?: number;
+  /** Optimizer steps trained (`runs.steps`). */
+  steps?: number;
+  /** Optimizer steps it would have trained (`runs.planned_steps`; a `stopped` run trained fewer); absent in runs stored before schema 11. */
+  plannedSteps?: number;
   /** Best validation loss the trainer reported (nats/token); the curves' minimum when absent. */
   bestValLoss?: number;
   /**

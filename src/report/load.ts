@@ -140,6 +140,8 @@ export async function loadReportData(db: Db, sweepId?: string): Promise<ReportDa
     peakMemoryBytes: opt(r.peakMemoryBytes),
     estimatedMemoryBytes: opt(r.estimatedMemoryBytes),
     bestStep: opt(r.bestStep),
+    steps: opt(r.steps),
+    plannedSteps: opt(r.plannedSteps),
     bestValLoss: opt(r.bestValLoss),
     selectionObjective: opt(r.objective.value),
     selectionSplit: opt(r.objective.split),

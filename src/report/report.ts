@@ -9,6 +9,7 @@ import { openStore } from '../store/open.js';
 import { loadReportData } from './load.js';
 import { renderReportHtml } from './render.js';
 import { buildReportViewModel } from './view-model.js';
+import type { EarlyTerminationView } from './view-types.js';
 
 /** fte's version from package.json (`0.0.0` when it cannot be read). */
 export function fteVersion(): string {
@@ -40,6 +41,8 @@ export interface WriteReportResult {
   bestRunId: string | null;
   bytes: number;
   limited: boolean;
+  /** The sweep section's early termination figures (runs stopped, steps not run, estimated seconds saved); null when none. */
+  earlyTermination: Pick<EarlyTerminationView, 'rule' | 'stopped' | 'stepsSaved' | 'wallSecondsSaved' | 'unknown'> | null;
 }
 
 /** The one safe writer of user-named output files (see src/fsutil.ts); `fte compare --out` uses it too. */
@@ -81,5 +84,6 @@ export async function writeReport(opts: WriteReportOptions): Promise<WriteReport
     bestRunId: vm.summary.best?.runId ?? null,
     bytes: Buffer.byteLength(html),
     limited: vm.limited !== null,
+    earlyTermination: vm.sweepTable.earlyTermination ? (({ rule, stopped, stepsSaved, wallSecondsSaved, unknown }) => ({ rule, stopped, stepsSaved, wallSecondsSaved, unknown }))(vm.sweepTable.earlyTermination) : null,
   };
 }

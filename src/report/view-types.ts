@@ -138,6 +138,30 @@ export interface TableCell {
 export interface SweepTableView {
   columns: { label: string; numeric: boolean; title?: string }[];
   rows: { runId: string; label: string; best: boolean; status: string; cells: TableCell[] }[];
+  /** What the sweep's early termination did not spend; null when the spec sets none and no run was stopped. */
+  earlyTermination: EarlyTerminationView | null;
+}
+
+/**
+ * The sweep's early termination (hyperband): runs stopped, optimizer steps not run and the estimated
+ * time saved, from `earlyTerminationSavings` (src/experiment/hyperband.ts), the computation behind
+ * `fte sweep`'s hyperband line.
+ */
+export interface EarlyTerminationView {
+  /** The rule as the spec sets it: `hyperband (minIter 1, eta 3)`; `hyperband` when the spec does not say. */
+  rule: string;
+  /** Runs with status `stopped`. */
+  stopped: number;
+  /** Optimizer steps not trained (planned minus trained, summed over the stopped runs). */
+  stepsSaved: number;
+  /** Estimated wall seconds not spent (each stopped run's steps not trained at its measured seconds per step). */
+  wallSecondsSaved: number;
+  /** Stopped runs stored without planned steps (before schema 11): counted, not in the sums. */
+  unknown: number;
+  /** The three figures as shown: runs stopped, training steps not run, estimated time saved. */
+  facts: KeyValue[];
+  /** How the figures are computed, in one or two sentences. */
+  method: string;
 }
 
 export interface CurvePoint {
@@ -149,8 +173,8 @@ export interface CurvePoint {
 
 export interface CurvesView {
   points: CurvePoint[];
-  /** Final point of runs that stopped early or diverged, labelled. */
-  markers: { variant: string; step: number; loss: number; kind: 'early stop' | 'diverged' }[];
+  /** Final point of runs that stopped early (patience), were stopped by hyperband, or diverged, labelled. */
+  markers: { variant: string; step: number; loss: number; kind: 'early stop' | 'hyperband stop' | 'diverged' }[];
   notes: string[];
 }
 

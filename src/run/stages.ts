@@ -71,9 +71,13 @@ export async function runVariantTask(
     startedAt, finishedAt: startedAt, train: summary, stepMetrics: [], evalRows: [], predictions: [], costs: [], artifacts: [],
     ...(summary.divergenceReason ? { error: summary.divergenceReason } : {}),
   };
-  // A stopped run (hyperband) keeps its curves and checkpoint; it is not evaluated.
+  // A stopped run (hyperband) keeps its curves and checkpoint; it is not evaluated. Its training (and
+  // a diverged run's) was spent all the same: priced, so the report's cost column and fte runs show it.
   if (summary.status === 'diverged' || summary.status === 'stopped') {
     base.finishedAt = new Date().toISOString();
+    const { costOfRun, costSpec, resolvePrices } = await import('../cost/index.js');
+    const cost = costSpec(context.cost);
+    base.costs = costOfRun({ method: variant.method, train: summary, cost, prices: resolvePrices(cost.prices) });
     return base;
   }
 

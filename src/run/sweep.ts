@@ -15,11 +15,11 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { UserInputError } from '../errors.js';
 import { planSweep, type PlannedSweep, type Variant } from '../experiment/index.js';
 import { proposeVariant, type BayesTrial } from '../experiment/sweep.js';
-import { HyperbandState } from '../experiment/hyperband.js';
+import { earlyTerminationSavings, HyperbandState, stepsNotRun, type EarlyTerminationSavings, type RunSteps } from '../experiment/hyperband.js';
 import { loadDataset } from '../data/index.js';
 import { openStore, type Store } from '../store/index.js';
-import { evalResults, getSweep, listRuns, subjectRecords } from '../store/queries.js';
-import { completedRunForVariant, findResumableSweep, hasCompletedBaselines } from '../store/resume-queries.js';
+import { evalResults, getSweep, listRuns, subjectRecords, type RunRecord } from '../store/queries.js';
+import { doneRunForVariant, findResumableSweep, hasCompletedBaselines } from '../store/resume-queries.js';
 import { checkBackendAvailable } from './backends.js';
 import { WorkerPool, type TaskResult } from './pool.js';
 import { createProgress, type ProgressSink } from './progress.js';
@@ -87,15 +87,14 @@ export interface VariantSummary {
   wallSecondsSaved?: number;
 }
 
-/** What the sweep's early termination (hyperband) saved in this invocation. */
-export interface EarlyTerminationSummary {
+/**
+ * What the sweep's early termination (hyperband) saved over its variants, the stopped runs a resume
+ * kept included: `earlyTerminationSavings` (src/experiment/hyperband.ts) of their stored runs.
+ */
+export interface EarlyTerminationSummary extends EarlyTerminationSavings {
   type: 'hyperband';
-  /** Runs stopped at a bracket. */
-  stopped: number;
-  /** Optimizer steps not trained (sum over stopped runs of planned minus trained steps). */
-  stepsSaved: number;
-  /** Wall seconds not spent: each stopped run's steps saved x its measured seconds per step. */
-  wallSecondsSaved: number;
+  /** Of the stopped runs, those stopped in an earlier invocation of this sweep and kept by the resume (not trained again). */
+  kept: number;
 }
 
 /** The `--json` output of `fte sweep`. */
@@ -291,15 +290,16 @@ export async function runSweep(opts: RunSweepOptions): Promise<RunSweepResult> {
       });
     }
 
-    // 3. What to run: skip variants that already have a completed run (resume).
+    // 3. What to run: skip variants that already have a completed run, or that this sweep's hyperband
+    //    stopped (W&B does not re-run a run its early termination stopped); --no-resume runs them all.
     const todo: Variant[] = [];
     const skipped: VariantSummary[] = [];
     for (const v of opts.evalOnly ? [] : plan.variants) {
-      const done = opts.resume ? await completedRunForVariant(store.db, v.key, opts.limits, experimentId) : null;
-      if (done) skipped.push({ runId: done, key: v.key, status: 'completed', skipped: true, params: v.swept, objective: null, finalValLoss: null, wallSeconds: null, error: null });
+      const done = opts.resume ? await doneRunForVariant(store.db, v.key, opts.limits, experimentId, sweepId) : null;
+      if (done) skipped.push({ runId: done.runId, key: v.key, status: done.status, skipped: true, params: v.swept, objective: null, finalValLoss: null, wallSeconds: null, error: null });
       else todo.push(v);
     }
-    for (const s of skipped) opts.log(`skip ${s.key} (${describe(s.params)}): already completed as run ${s.runId}`);
+    for (const s of skipped) opts.log(`skip ${s.key} (${describe(s.params)}): ${s.status === 'stopped' ? `stopped early by hyperband as run ${s.runId}, kept (--no-resume trains it again)` : `already completed as run ${s.runId}`}`);
 
     // A bayes sweep runs runCap variants in all: the planned start, then TPE's proposals.
     const bayes = spec.sweep.strategy === 'bayes' && !opts.evalOnly;
@@ -307,10 +307,7 @@ export async function runSweep(opts: RunSweepOptions): Promise<RunSweepResult> {
     const trials: BayesTrial[] = [];
     if (bayes && skipped.length > 0) {
       const listed = await listRuns(store.db, { runIds: skipped.map((x) => x.runId) });
-      for (const x of skipped) {
-        const v = plan.variants.find((p) => p.key === x.key)!;
-        trials.push({ variant: v, objective: listed.runs.find((r) => r.runId === x.runId)?.objective.value ?? null });
-      }
+      trials.push(...resumedTrials(skipped, listed.runs, plan.variants));
     }
     const toRun = bayes ? Math.max(0, runCapTotal - trials.length) : todo.length;
 
@@ -468,7 +465,7 @@ export async function runSweep(opts: RunSweepOptions): Promise<RunSweepResult> {
           void publish();
           count(outcome.status);
           sink.variantEnded(runId, outcome.status, detailOf(outcome));
-          ended.push({ runId, key: v.key, status: outcome.status, skipped: false, params: v.swept, objective: null, finalValLoss: outcome.train?.finalValLoss ?? null, wallSeconds: outcome.train?.wallSeconds ?? null, error: outcome.error ?? null, ...savedBy(outcome) });
+          ended.push({ runId, key: v.key, status: outcome.status, skipped: false, params: v.swept, objective: null, finalValLoss: outcome.train?.finalValLoss ?? null, wallSeconds: outcome.train?.wallSeconds ?? null, error: outcome.error ?? null });
           return outcome;
     };
     if (bayes) {
@@ -515,8 +512,7 @@ export async function runSweep(opts: RunSweepOptions): Promise<RunSweepResult> {
     // 5. Finish the sweep and summarise.
     const status: SweepResult['status'] = cancelled ? 'interrupted' : 'completed';
     await store.finishSweep(sweepId, status);
-    const result = await summarise(store, sweepId, spec.name, spec.objective, [...skipped, ...ended], Date.now() - t0, opts.db);
-    if (spec.sweep.earlyTerminate) result.earlyTermination = earlyTerminationSummary(ended);
+    const result = await summarise(store, sweepId, spec.name, spec.objective, [...skipped, ...ended], Date.now() - t0, opts.db, { earlyTerminate: spec.sweep.earlyTerminate !== undefined });
     printSummary(result, opts.print, counts);
     const exitCode = stopSignal ? 128 + os.constants.signals[stopSignal] : (counts.get('failed') ?? 0) > 0 ? 1 : 0;
     return { exitCode, interruption: stopSignal ? { signal: stopSignal } : null, result };
@@ -534,23 +530,29 @@ export async function runSweep(opts: RunSweepOptions): Promise<RunSweepResult> {
   }
 }
 
-/** Steps and wall time a stopped run did not spend (planned minus trained steps, at its measured pace). */
-function savedBy(outcome: RunOutcome): Pick<VariantSummary, 'stepsSaved' | 'wallSecondsSaved'> {
-  const t = outcome.train;
-  if (outcome.status !== 'stopped' || !t || t.plannedSteps === undefined) return {};
-  const stepsSaved = Math.max(0, t.plannedSteps - t.steps);
-  return { stepsSaved, wallSecondsSaved: t.steps > 0 ? (t.wallSeconds / t.steps) * stepsSaved : 0 };
+/** The hyperband line's numbers over the sweep's variants as stored (`skipped`: kept by a resume): `earlyTerminationSavings`, plus how many stopped runs were kept. */
+export function earlyTerminationSummary(runs: readonly (RunSteps & { skipped?: boolean })[]): EarlyTerminationSummary {
+  return { type: 'hyperband', ...earlyTerminationSavings(runs), kept: runs.filter((r) => r.status === 'stopped' && r.skipped).length };
 }
 
-/** The early-termination line's numbers over this invocation's runs. */
-export function earlyTerminationSummary(variants: readonly VariantSummary[]): EarlyTerminationSummary {
-  const stopped = variants.filter((v) => v.status === 'stopped');
-  return {
-    type: 'hyperband',
-    stopped: stopped.length,
-    stepsSaved: stopped.reduce((a, v) => a + (v.stepsSaved ?? 0), 0),
-    wallSecondsSaved: stopped.reduce((a, v) => a + (v.wallSecondsSaved ?? 0), 0),
-  };
+/** The summary's hyperband line: runs stopped (those a resume kept), steps not trained and the time not spent. */
+export function earlyTerminationLine(et: EarlyTerminationSummary): string {
+  const kept = et.kept === 0 ? '' : et.kept === et.stopped ? ' in an earlier invocation, kept (not trained again)' : `, ${et.kept} of them in an earlier invocation, kept (not trained again)`;
+  const unknown = et.unknown > 0 ? `; ${et.unknown} stored without planned steps, not counted` : '';
+  return `hyperband: ${et.stopped} run(s) stopped early${kept}; ${et.stepsSaved} optimizer step(s) not trained, about ${fmtDuration(et.wallSecondsSaved)} of training not spent${unknown}`;
+}
+
+/**
+ * The trials a resumed bayes sweep starts from: each kept variant with its validation objective as
+ * the store ranks it; a kept `stopped` run counts as a trial without a result, as it did when it
+ * was stopped (`validationObjective` gives only completed runs a value).
+ */
+export function resumedTrials(kept: readonly Pick<VariantSummary, 'runId' | 'key' | 'status'>[], listed: readonly Pick<RunRecord, 'runId' | 'objective'>[], variants: readonly Variant[]): BayesTrial[] {
+  return kept.flatMap((x) => {
+    const v = variants.find((p) => p.key === x.key);
+    if (!v) return [];
+    return [{ variant: v, objective: x.status === 'completed' ? (listed.find((r) => r.runId === x.runId)?.objective.value ?? null) : null }];
+  });
 }
 
 /** Progress messages: curves are appended to the store as they arrive (the parent is the only writer). */
@@ -645,18 +647,26 @@ function objectiveDetail(outcome: RunOutcome, objective: { metric: string }): st
   return [row ? `${objective.metric} (val) ${row.value.toFixed(4)}` : '', val != null ? `val_loss ${val.toFixed(4)}` : ''].filter(Boolean).join(', ');
 }
 
-export async function summarise(store: Store, sweepId: string, experiment: string, objective: { metric: string; goal: string }, variants: VariantSummary[], ms: number, db: string): Promise<SweepResult> {
+export async function summarise(store: Store, sweepId: string, experiment: string, objective: { metric: string; goal: string }, variants: VariantSummary[], ms: number, db: string, opts: { earlyTerminate?: boolean } = {}): Promise<SweepResult> {
   // The store's one ranking rule (objective by the sweep's goal, then lower final validation loss,
   // then earlier run), over this sweep's variants including runs reused from earlier sweeps.
   const listed = await listRuns(store.db, { runIds: variants.map((v) => v.runId), sort: 'objective' });
   const rank = new Map(listed.runs.map((r, i) => [r.runId, i]));
+  const stored: (RunSteps & { skipped: boolean })[] = [];
   for (const r of listed.runs) {
     const v = variants.find((x) => x.runId === r.runId)!;
     v.objective = r.objective.value;
     v.finalValLoss = r.finalValLoss;
     v.wallSeconds = r.wallSeconds;
+    // A stopped run: the steps it did not train and their time at its pace, as the report computes them.
+    const saved = stepsNotRun(r);
+    if (saved) Object.assign(v, { stepsSaved: saved.steps, wallSecondsSaved: saved.wallSeconds });
+    stored.push({ status: r.status, plannedSteps: r.plannedSteps, steps: r.steps, wallSeconds: r.wallSeconds, skipped: v.skipped });
   }
-  const ranked = [...variants].sort((a, b) => (rank.get(a.runId) ?? Infinity) - (rank.get(b.runId) ?? Infinity));
+  // Completed runs first, in the store's ranking, as the report's table: a stopped (or diverged) run
+  // whose validation loss so far is low never sits above the best.
+  const done = (v: VariantSummary): number => (v.status === 'completed' ? 0 : 1);
+  const ranked = [...variants].sort((a, b) => done(a) - done(b) || (rank.get(a.runId) ?? Infinity) - (rank.get(b.runId) ?? Infinity));
   const completed = ranked.filter((v) => v.status === 'completed' && v.objective !== null);
   const best = completed[0] ?? null;
   const sweep = await getSweep(store.db, sweepId);
@@ -667,7 +677,11 @@ export async function summarise(store: Store, sweepId: string, experiment: strin
   const oodVerdict = best ? await sweepVerdict(store.db, sweepId, best.runId, null, objective.metric, undefined, 'ood') : null;
   const manifestOod = (sweep.datasetManifest as { ood?: { description?: unknown } } | null)?.ood;
   const ood = oodVerdict ? { description: typeof manifestOod?.description === 'string' ? manifestOod.description : 'examples marked out-of-distribution', verdict: oodVerdict } : null;
-  return { experiment, sweepId, status: sweep.status === 'running' ? 'completed' : (sweep.status as SweepResult['status']), objective, best, verdict, variants: ranked, subjects, general, ood, wallSeconds: ms / 1000, db };
+  return {
+    experiment, sweepId, status: sweep.status === 'running' ? 'completed' : (sweep.status as SweepResult['status']), objective, best, verdict, variants: ranked, subjects, general, ood,
+    ...(opts.earlyTerminate ? { earlyTermination: earlyTerminationSummary(stored) } : {}),
+    wallSeconds: ms / 1000, db,
+  };
 }
 
 /** The `general` slice of the sweep's baselines run (the base model) and of its variants (see `SweepResult.general`). */
@@ -772,7 +786,8 @@ export function printSummary(result: SweepResult, print: (line: string) => void,
     table.push([
       v === result.best ? '*' : '',
       v.runId,
-      v.skipped ? 'skipped' : v.status,
+      // Kept by a resume: a completed run is reused ("skipped"); a run hyperband stopped stays stopped.
+      v.skipped ? (v.status === 'completed' ? 'skipped' : `${v.status}, kept`) : v.status,
       describe(v.params),
       v.objective === null ? '-' : v.objective.toFixed(4),
       ...(valLossColumn ? [v.finalValLoss === null ? '-' : v.finalValLoss.toFixed(4)] : []),
@@ -782,7 +797,7 @@ export function printSummary(result: SweepResult, print: (line: string) => void,
   print(`${result.experiment}: ${result.variants.length === 0 ? 'evaluation' : 'sweep'} ${result.sweepId} ${result.status} in ${fmtDuration(result.wallSeconds)}${statusCounts(counts)}`);
   if (result.variants.length > 0) print(table.toString());
   const et = result.earlyTermination;
-  if (et) print(`hyperband: ${et.stopped} run(s) stopped early; ${et.stepsSaved} optimizer step(s) not trained, about ${fmtDuration(et.wallSecondsSaved)} of training not spent`);
+  if (et) print(earlyTerminationLine(et));
   for (const line of verdictLines(result)) print(line);
   for (const line of generalLines(result)) print(line);
   for (const line of oodLines(result)) print(line);

@@ -43,6 +43,8 @@ export interface RunRecord {
   /** Hyperparameters as resolved by the sweep, keyed by spec name (`learningRate`). */
   params: Record<string, ParamValue>;
   steps: number | null;
+  /** Optimizer steps the run would have trained (a `stopped` run trained fewer); null for runs stored before schema 11. */
+  plannedSteps: number | null;
   bestStep: number | null;
   stoppedEarly: boolean | null;
   bestValLoss: number | null;
@@ -292,6 +294,7 @@ function toRunRecord(r: PlainRow, params: Record<string, ParamValue>): RunRecord
     host: str(r.host),
     params,
     steps: num(r.steps),
+    plannedSteps: num(r.planned_steps),
     bestStep: num(r.best_step),
     stoppedEarly: r.stopped_early === null || r.stopped_early === undefined ? null : Boolean(r.stopped_early),
     bestValLoss: num(r.best_val_loss),
@@ -363,7 +366,7 @@ async function summaryColumns(db: Db): Promise<string[]> {
 /** Columns of the runs table itself (sortable without computing any metric). */
 const RUNS_COLUMNS = new Set([
   'run_id', 'run_seq', 'sweep_id', 'variant_key', 'method', 'status', 'started_at', 'finished_at', 'wall_seconds', 'device', 'backend', 'host',
-  'tokens_trained', 'trainable_params', 'total_params', 'adapter_bytes', 'peak_memory_bytes', 'estimated_memory_bytes', 'base_weight_bytes', 'best_step', 'steps',
+  'tokens_trained', 'trainable_params', 'total_params', 'adapter_bytes', 'peak_memory_bytes', 'estimated_memory_bytes', 'base_weight_bytes', 'best_step', 'steps', 'planned_steps',
   'best_val_loss', 'final_val_loss', 'stopped_early', 'divergence_reason', 'checkpoint_path', 'error',
 ]);
 let paramCols: Map<string, ParamColumn> | null = null;

@@ -322,6 +322,7 @@ export function renderRunDetail(d: RunDetail, view: ShowView = {}): string {
       out.push(`training format ${trainingFormatLabel(r.params)}`);
     }
   }
+  if (r.status === 'stopped') out.push(`stopped by the sweep's hyperband after ${r.steps ?? '?'}${r.plannedSteps !== null ? ` of ${r.plannedSteps} planned` : ''} optimizer steps: curves and checkpoint kept, not evaluated`);
   if (r.divergenceReason) out.push(`diverged: ${r.divergenceReason}`);
   if (r.error) out.push(`error: ${r.error}`);
   // The training format is the line above, not a hyperparameter.

@@ -38,18 +38,24 @@ export async function hasCompletedBaselines(db: Db, sweepId: string): Promise<bo
 }
 
 /**
- * The most recent completed run of a variant key in the experiment `experimentId` that ran under the
- * same limits (`--max-steps`, `--limit-train`, `--limit-eval`): a smoke-test run never stands in for
- * a full one, nor the reverse, and a run of another experiment (same parameters, data and base model,
- * but perhaps another objective) never stands in for this one's. Null when there is none.
+ * The run that stands for a variant when a sweep is resumed, so it is not trained again: the most
+ * recent `completed` run of the variant key in the experiment `experimentId` that ran under the same
+ * limits (`--max-steps`, `--limit-train`, `--limit-eval`); else a run that the resumed sweep
+ * `sweepId` itself `stopped` by its early termination (hyperband), as W&B keeps a run its early
+ * termination stopped. A smoke-test run never stands in for a full one, nor the reverse; a run of
+ * another experiment never stands in for this one's (its objective may differ); a stopped run never
+ * stands in for another sweep's (perhaps without early termination, or with other runs at its
+ * brackets). Failed, diverged and interrupted runs are trained again. Null when none.
  */
-export async function completedRunForVariant(db: Db, variantKey: string, limits: unknown, experimentId: string): Promise<string | null> {
-  const rows = await db.all<{ run_id: string; limits_json: string | null }>(
-    `SELECT r.run_id, s.limits_json FROM runs r JOIN sweeps s USING (sweep_id)
-      WHERE r.kind = 'variant' AND r.variant_key = $1 AND r.status = 'completed' AND s.experiment_id = $2
-      ORDER BY r.finished_at DESC NULLS LAST, r.run_seq DESC`,
-    [variantKey, experimentId],
+export async function doneRunForVariant(db: Db, variantKey: string, limits: unknown, experimentId: string, sweepId: string | null): Promise<{ runId: string; status: 'completed' | 'stopped' } | null> {
+  const rows = await db.all<{ run_id: string; status: 'completed' | 'stopped'; limits_json: string | null }>(
+    `SELECT r.run_id, r.status, s.limits_json FROM runs r JOIN sweeps s USING (sweep_id)
+      WHERE r.kind = 'variant' AND r.variant_key = $1 AND s.experiment_id = $2
+        AND (r.status = 'completed' OR (r.status = 'stopped' AND r.sweep_id = $3))
+      ORDER BY r.status = 'completed' DESC, r.finished_at DESC NULLS LAST, r.run_seq DESC`,
+    [variantKey, experimentId, sweepId],
   );
   const want = limitsKey(limits);
-  return rows.find((r) => limitsKey(r.limits_json ? JSON.parse(r.limits_json) : {}) === want)?.run_id ?? null;
+  const hit = rows.find((r) => limitsKey(r.limits_json ? JSON.parse(r.limits_json) : {}) === want);
+  return hit ? { runId: hit.run_id, status: hit.status } : null;
 }

@@ -9,7 +9,7 @@
  *   runs(run_id, sweep_id, variant_key, method, status, started_at, finished_at, wall_seconds, device, backend,
  *        tokens_trained, trainable_params, total_params, adapter_bytes, peak_memory_bytes, best_step,
  *        checkpoint_path, error, + run_seq, kind, steps, best_val_loss, final_val_loss, stopped_early,
- *        base_weight_bytes, divergence_reason, estimated_memory_bytes, host)
+ *        base_weight_bytes, divergence_reason, estimated_memory_bytes, host, planned_steps)
  *     -- peak_memory_bytes: MEASURED training peak (live tfjs tensor bytes, each buffer once, tracked at
  *     -- every allocation; src/train/memory-meter.ts), from schema 5 on (before: the estimate);
  *     -- estimated_memory_bytes: the pre-training estimate (src/train/memory.ts), NULL before schema 5
@@ -17,6 +17,8 @@
  *     -- that took its queue job); NULL in runs stored before schema 7
  *     -- status: queued -> running -> completed | failed | diverged | interrupted | stopped (schema 10:
  *     -- ended early by the sweep's hyperband early termination; curves kept, not evaluated)
+ *     -- planned_steps: the optimizer steps the run would have trained (steps: those it trained); NULL
+ *     -- in runs stored before schema 11
  *   run_params(run_id, name, value_double, value_text, value_json)      -- long form, one row per hyperparameter
  *     -- plus, written when a variant's training ends: promptFormat (chat_template | flat | mixed: how
  *     -- its training examples became text) and chatTemplate (the template's model folder/file and
@@ -81,7 +83,7 @@ import { paramsSchema } from '../experiment/schema.js';
 import type { TxHandle } from './db.js';
 
 /** The schema version this build writes and reads. */
-export const SCHEMA_VERSION = 12;
+export const SCHEMA_VERSION = 13;
 
 /** One forward migration: DDL run in one transaction, then `schema_version` gets a row. */
 export interface Migration {
@@ -454,6 +456,11 @@ export const MIGRATIONS: Migration[] = [
     description: 'subjects: prompt_format (chat_template | flat | mixed | messages: how the model read the prompts) and chat_template (the template used)',
     statements: [`ALTER TABLE subjects ADD COLUMN prompt_format VARCHAR`, `ALTER TABLE subjects ADD COLUMN chat_template VARCHAR`],
   },
+  {
+    version: 13,
+    description: 'runs.planned_steps: the optimizer steps a run would have trained (a run stopped by hyperband: planned minus trained is what it did not spend)',
+    statements: [`ALTER TABLE runs ADD COLUMN planned_steps INTEGER`],
+  },
 ];
 
 /** How a hyperparameter becomes a `run_summary` column. */
@@ -554,7 +561,7 @@ WITH p AS (
 SELECT m.run_id, m.run_seq, m.sweep_id, m.experiment_id, m.experiment, m.variant_key, m.method, m.status,
   m.started_at, m.finished_at, m.wall_seconds, m.device, m.backend, m.host,
   ${paramColumns().map((c) => `p.${c.column}`).join(', ')},
-  m.steps, m.best_step, m.stopped_early, m.best_val_loss, m.final_val_loss, m.perplexity,
+  m.steps, m.planned_steps, m.best_step, m.stopped_early, m.best_val_loss, m.final_val_loss, m.perplexity,
   m.objective_metric, m.objective_goal, m.objective, m.objective_split,
   m.tokens_trained, m.trainable_params, m.total_params, m.adapter_bytes, m.peak_memory_bytes, m.estimated_memory_bytes, m.base_weight_bytes,
   m.usd, m.divergence_reason, m.error

@@ -417,7 +417,7 @@ export class Store extends StoreReader {
            trainable_params = $11::BIGINT, total_params = $12::BIGINT, adapter_bytes = $13::BIGINT, peak_memory_bytes = $14::BIGINT,
            base_weight_bytes = $15::BIGINT, best_step = $16::INTEGER, steps = $17::INTEGER, best_val_loss = $18::DOUBLE,
            final_val_loss = $19::DOUBLE, stopped_early = $20::BOOLEAN, divergence_reason = $21, checkpoint_path = $22, error = $23,
-           estimated_memory_bytes = $24::BIGINT
+           estimated_memory_bytes = $24::BIGINT, planned_steps = $25::INTEGER
          WHERE run_id = $1`,
         [
           outcome.runId,
@@ -444,6 +444,7 @@ export class Store extends StoreReader {
           t?.checkpointPath ?? null,
           outcome.error ?? null,
           int(t?.estimatedMemoryBytes),
+          int(t?.plannedSteps),
         ],
       );
       if (JSON.stringify(outcome.params ?? {}) !== this.startedParams.get(outcome.runId)) {

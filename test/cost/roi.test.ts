@@ -34,6 +34,18 @@ describe('break-even', () => {
     // equal per-request cost, higher fixed cost: never
     expect(breakEven(ft({ perRequestUsd: 0.0011 }), prompting(), 12).kind).toBe('never');
   });
+  it('figures that print the same are said to be the same, not higher or cheaper', () => {
+    // fixed $10.003 vs $10.00 per month: higher by less than half a cent
+    const never = breakEven(ft({ perRequestUsd: 0.002, oneOffUsd: 0, fixedMonthlyUsd: 10.003 }), prompting({ fixedMonthlyUsd: 10 }), 12);
+    expect(never.reason).toBe("fine-tuning is never cheaper than prompting: its per-request cost ($0.002) is not below prompting's ($0.0011) and its fixed cost is not lower (the same to the cent: $10.00 per month)");
+    // the same curve: a tie at every volume, which counts as break-even
+    const same = breakEven(ft({ oneOffUsd: 0, perRequestUsd: 0.0011 }), prompting(), 12);
+    expect(same).toMatchObject({ kind: 'always' });
+    expect(same.reason).toBe('fine-tuning costs the same as prompting at every volume (fixed $0 per month and $0.0011 per request each)');
+    // the same fixed cost, a lower per-request cost
+    const lower = breakEven(ft({ oneOffUsd: 0 }), prompting(), 12);
+    expect(lower.reason).toBe('fine-tuning is cheaper than prompting at every volume (the same fixed cost, $0 per month; $0.0001 vs $0.0011 per request)');
+  });
   it('always: no more fixed cost and a lower per-request cost', () => {
     expect(breakEven(ft({ oneOffUsd: 0 }), prompting(), 12)).toMatchObject({ kind: 'always', fromVolume: 0, untilVolume: null });
     expect(breakEven(ft({ oneOffUsd: 600 }), rag(), 12)).toMatchObject({ kind: 'always' }); // 50 <= 70
@@ -143,6 +155,35 @@ describe('recommendation follows quality and cost', () => {
     const r = computeRoi({ ...base, approaches: [ft({ quality: 0.6 }), prompting()] });
     expect(r.recommendation).toBe('Fine-tuning and prompting score the same on classify/f1_macro (0.600); fine-tuning is cheaper at 1,000,000 requests/month ($200 vs $1,100/month).');
   });
+  // Costs that differ by less than half a cent print as the same figure ($32.58): the text says they
+  // cost the same rather than calling one cheaper ("$32.58 vs $32.58/month").
+  const tie = { ...base, monthlyRequests: 10_000 };
+  const ft3258 = (o: Partial<ApproachInput> = {}): ApproachInput => ft({ perRequestUsd: 0, oneOffUsd: 0, fixedMonthlyUsd: 32.58, ...o });
+  const p3258 = (o: Partial<ApproachInput> = {}): ApproachInput => prompting({ perRequestUsd: 0.0032583, ...o }); // $32.583/month
+  it('a tie on quality and on cost to the cent: says they cost the same', () => {
+    const r = computeRoi({ ...tie, approaches: [ft3258({ quality: 0.6 }), p3258()] });
+    expect(r.approaches[1]!.monthlyUsd - r.approaches[0]!.monthlyUsd).toBeGreaterThan(0);
+    expect(r.approaches[1]!.monthlyUsd - r.approaches[0]!.monthlyUsd).toBeLessThan(0.005);
+    expect(r.recommendation).toBe('Fine-tuning and prompting score the same on classify/f1_macro (0.600) and cost the same to the cent at 10,000 requests/month ($32.58/month).');
+  });
+  it('the same to the dollar from $100, as the figures are printed', () => {
+    const r = computeRoi({ ...tie, approaches: [ft3258({ quality: 0.6, fixedMonthlyUsd: 132.4 }), p3258({ perRequestUsd: 0.01322 })] });
+    expect(r.recommendation).toBe('Fine-tuning and prompting score the same on classify/f1_macro (0.600) and cost the same to the dollar at 10,000 requests/month ($132/month).');
+  });
+  it('best, and costs the same to the cent as the cheapest: no "costs $0.003/month more"', () => {
+    const dearer = computeRoi({ ...tie, approaches: [ft3258({ fixedMonthlyUsd: 32.584 }), p3258({ perRequestUsd: 0.003258 }), rag()] });
+    expect(dearer.cheapest).toBe('prompting');
+    const cheaper = computeRoi({ ...tie, approaches: [ft3258(), p3258(), rag()] });
+    expect(cheaper.cheapest).toBe('finetuned');
+    for (const r of [dearer, cheaper]) {
+      expect(r.recommendation).toBe('Fine-tune: best classify/f1_macro 0.800 vs prompting 0.600, rag 0.700, and the cheapest at 10,000 requests/month with prompting: they cost the same to the cent ($32.58/month).');
+    }
+  });
+  it('an alternative is better and costs the same to the cent: do not fine-tune, no "saving" to weigh', () => {
+    const r = computeRoi({ ...tie, approaches: [ft3258({ quality: 0.5 }), p3258()] });
+    expect(r.cheapest).toBe('finetuned');
+    expect(r.recommendation).toBe('Do not fine-tune: prompting scores higher on classify/f1_macro (0.600 vs 0.500) and costs the same to the cent at 10,000 requests/month ($32.58/month).');
+  });
   it('an alternative is better but dearer: names the saving', () => {
     const r = computeRoi({ ...base, approaches: [ft({ quality: 0.5 }), prompting()] });
     expect(r.recommendation).toBe('prompting scores higher on classify/f1_macro (0.600 vs 0.500) but fine-tuning is $900/month cheaper at 1,000,000 requests/month: fine-tune only if that saving outweighs the quality gap.');
@@ -205,6 +246,18 @@ describe('computeRoi with value: net, ROI, payback and their ranges, by hand', (
     expect(r.decision).toMatchObject({ choice: 'finetuned', basis: 'net value', headline: r.recommendation });
     expect(r.decision.flips.map((f) => [f.over, f.scenario])).toEqual([['rag', 'both-ends']]);
     expect(r.decision.drivers[0]).toBe('value per request (classify/accuracy read as the share answered correctly): finetuned $0.004, prompting -$0.002, rag $0.001');
+  });
+  it('two approaches that net the same printed figure: says so, names neither the winner', () => {
+    // ft nets 290 (above); prompting with value 0.004 x 1e5 = 400 and cost 110.004 nets 289.996
+    const same = computeRoi({ ...base, value, approaches: [ft(), prompting({ quality: 0.8, perRequestUsd: 0.00110004 })] });
+    expect(same.approaches[0]!.netMonthlyUsd! - same.approaches[1]!.netMonthlyUsd!).toBeLessThan(0.005);
+    expect(same.recommendation).toBe('Fine-tuning and prompting net the same to the dollar at 100,000 requests/month ($290/month; fine-tuning: value $400 - cost $110, prompting: value $400 - cost $110); $3,480 over 12 months; fine-tuning pays back its $1,200 one-off in 3.1 months.');
+  });
+  it('a flip to an approach that nets the same to the cent says "as much", not "more"', () => {
+    // ft at the low end of its interval (0.7) nets 100 - 110 = -10; prompting at 0.7 with cost 110.002 nets -10.002 -> no flip;
+    // with cost 109.998 it nets -9.998, more by $0.002: printed the same (-$10.00), so "nets as much"
+    const r = computeRoi({ ...base, value, approaches: [ft({ qualityCi: [0.7, 0.9] }), prompting({ quality: 0.7, perRequestUsd: 0.00109998 })] });
+    expect(r.decision.flips.map((f) => f.text)).toEqual(["at the low end of fine-tuning's classify/accuracy interval (0.700), prompting nets as much (the same to the cent: -$10.00/month)"]);
   });
   it('no approach pays', () => {
     const poor = computeRoi({ ...base, value: { usdPerError: 0.01 }, approaches });

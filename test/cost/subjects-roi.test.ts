@@ -75,6 +75,13 @@ beforeAll(async () => {
   await evaluation(store, 'eval-no-usage', [subjectRow('api-few', 'prompting', API, [0, 0], { usageNotReported: 10, apiPromptTokens: 1250, apiCompletionTokens: 20, apiTokenizer: 'o200k_base' })], { 'api-few': 0.6 });
   await evaluation(store, 'eval-tie', [subjectRow('base', 'base', { provider: 'local', model: 'fte-tiny-base', endpoint: 'in-process' }, [400, 50]), subjectRow('api-few', 'prompting', API, [5000, 50]), subjectRow('docs', 'rag', API, [3000, 50])], { base: 0.6, 'api-few': 0.6, docs: 0.5 }, { ...costSection, servingAlwaysOnDevices: 1 });
   await evaluation(store, 'eval-rag', subjects.slice(1, 3), { 'api-few': 0.6, docs: 0.65 });
+  // Two API subjects on the same tokens whose monthly costs differ by $0.0015 (an input price $0.00003/M
+  // above gpt-4o-mini's $0.15/M, at 500 tokens a request): $7.80 both as printed.
+  const level = [subjectRow('api-few', 'prompting', API, [5000, 50]), subjectRow('other', 'model', { ...API, model: 'acme-ft' }, [5000, 50])];
+  const near = { ...costSection, prices: { 'acme-ft': { inputUsdPerMTokens: 0.15003, outputUsdPerMTokens: 0.6, source: 'acme contract', date: '2026-11' } } };
+  await evaluation(store, 'eval-cent-best', level, { 'api-few': 0.6, other: 0.7 }, near);
+  await evaluation(store, 'eval-cent-tie', level, { 'api-few': 0.6, other: 0.6 }, near);
+  await evaluation(store, 'eval-cent-net', level, { 'api-few': 0.8, other: 0.8 }, { ...near, value: { usdPerCorrect: 0.01, usdPerError: 0.02 } });
   await evaluation(store, 'eval-unknown-size', subjects.slice(0, 1), { zero: 0.3 }, (({ servingThroughputTokensPerSecond: _t, ...c }) => c)(costSection), null);
   await store.close();
 });
@@ -167,6 +174,18 @@ describe('options and other cases', () => {
     const r = (await costForSweep(db.db, { sweepId: 'eval-rag' })) as SubjectsCostReport;
     // RAG: $70 index + $0.000048 a request; prompting $0.000078 a request: equal at 70 / 0.00003 requests
     expect(r.headline).toBe('docs (RAG, gpt-4o-mini API) scores best (classify/f1_macro 0.650 vs api-few 0.600) but costs $67.00/month more than api-few (prompting, gpt-4o-mini API), the cheapest at 100,000 requests/month; it becomes the cheaper from 2,333,334 requests/month.');
+  });
+  it('costs that print as the same figure (they differ by < $0.005) are said to be the same, never "costs $0.0015/month more"', async () => {
+    const best = (await costForSweep(db.db, { sweepId: 'eval-cent-best' })) as SubjectsCostReport;
+    const diff = bySubject(best, 'other').monthlyUsd - bySubject(best, 'api-few').monthlyUsd;
+    expect(diff).toBeGreaterThan(0);
+    expect(diff).toBeLessThan(0.005);
+    expect(best.cheapest).toBe('api-few');
+    expect(best.headline).toBe('other (an extra model, acme-ft API) scores best (classify/f1_macro 0.700 vs api-few 0.600) and is the cheapest at 100,000 requests/month with api-few (prompting, gpt-4o-mini API): they cost the same to the cent ($7.80/month).');
+    const tie = (await costForSweep(db.db, { sweepId: 'eval-cent-tie' })) as SubjectsCostReport;
+    expect(tie.headline).toBe('api-few and other tie for the best classify/f1_macro (0.600) and cost the same to the cent, the cheapest at 100,000 requests/month ($7.80/month).');
+    const net = (await costForSweep(db.db, { sweepId: 'eval-cent-net' })) as SubjectsCostReport;
+    expect(net.headline).toBe('api-few (prompting, gpt-4o-mini API) and other (an extra model, acme-ft API) net the most, the same to the dollar: $392/month at 100,000 requests/month.');
   });
   it('with cost.value: value and net per subject; the decision is on net', async () => {
     const r = (await costForSweep(db.db, { sweepId: 'eval-value' })) as SubjectsCostReport;

@@ -8,7 +8,7 @@ import { resolvePrices } from '../../src/cost/prices.js';
 import { costSpec } from '../../src/cost/spec.js';
 import { roiForSweep, type RoiReport } from '../../src/report/roi.js';
 import { renderRoi } from '../../src/cost/render.js';
-import { userSetPaths } from '../../src/cost/sweep-roi.js';
+import { noCompletedRun, userSetPaths } from '../../src/cost/sweep-roi.js';
 import { openStore, type Store } from '../../src/store/index.js';
 import type { EvalRow, PredictionRow, Subject, SubjectRow } from '../../src/eval/types.js';
 import type { RunOutcome } from '../../src/store/types.js';
@@ -507,6 +507,13 @@ describe('userSetPaths: what the spec set, told from the defaults a stored spec 
   it('values that differ from the schema defaults, with their parents', () => {
     const p = userSetPaths({ targetDevice: 'A100-80GB', monthlyRequests: 5, dataPreparationUsd: 0, effort: { finetuned: { engineeringHours: 40 } }, prices: {}, value: { usdPerCorrect: 0.1 } });
     expect([...p].sort()).toEqual(['effort', 'effort.finetuned', 'effort.finetuned.engineeringHours', 'monthlyRequests', 'value', 'value.usdPerCorrect']);
+  });
+});
+
+describe('noCompletedRun: what a resume keeps', () => {
+  it('a sweep whose only runs hyperband stopped (and one failed): the resume keeps the stopped ones, says so', () => {
+    const sweep = { sweepId: 'hb', specPath: 'experiments/hb.ts', experimentId: 'e', runCounts: { total: 3, completed: 0, stopped: 2, failed: 1 } } as unknown as Parameters<typeof noCompletedRun>[0]['sweep'];
+    expect(noCompletedRun({ sweep, sweepsWithCompletedRuns: [], dbFile: 'x.duckdb' })).toBe('sweep hb has no completed run (2 stopped, 1 failed); finish it with: fte sweep experiments/hb.ts (completed variants and those its hyperband stopped are kept, the rest re-run)');
   });
 });
 

@@ -3,7 +3,8 @@
  * `early_terminate: {type: hyperband}`): a bayes + hyperband sweep completes with every variant
  * distinct (those after the seeded start proposed by TPE); a grid whose second learning rate is
  * far worse (hyperband decides in run order, so the grid makes the stop certain) stores that run
- * `stopped` with its curve and no evaluation, and the summary counts it.
+ * `stopped` with its curve, its planned steps and no evaluation, and the summary counts it; the same
+ * command again (resume) keeps the stopped run as W&B does, trains nothing, and says so.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -107,6 +108,24 @@ fte:
       expect(curve[0]!.n).toBeGreaterThanOrEqual(1);
       const evals = await query<{ n: number }>(db, `SELECT count(*)::INT AS n FROM eval_results WHERE run_id = '${r.run_id}'`);
       expect(evals[0]!.n).toBe(0);
+      // Not evaluated, but its training was spent all the same: priced (measured and on the target device).
+      const costs = await query<{ component: string }>(db, `SELECT component FROM costs WHERE run_id = '${r.run_id}' ORDER BY component`);
+      expect(costs.map((c) => c.component)).toEqual(['train', 'train_target_device']);
     }
   });
+
+  it('a resumed sweep keeps the stopped run (not trained again), and its summary says so with the same savings', async () => {
+    const before = await query<{ run_id: string; status: string; steps: number; planned_steps: number }>(db, `SELECT run_id, status, steps, planned_steps FROM runs WHERE kind = 'variant' ORDER BY run_seq`);
+    const cut = before.find((r) => r.status === 'stopped')!;
+    expect(cut.planned_steps).toBe(5);
+    const again = spawnSync(process.execPath, [bin, 'sweep', join(dir, 'sweep.yaml'), '--db', db, '--parallel', '1', '--max-steps', '5', '--limit-train', '16', '--limit-eval', '4', '--json'], {
+      cwd: root, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, timeout: 300_000,
+    });
+    expect(again.status).toBe(0);
+    expect(String(again.stderr)).toContain(`stopped early by hyperband as run ${cut.run_id}, kept (--no-resume trains it again)`);
+    const resumed = JSON.parse(String(again.stdout)) as { sweepId: string; variants: { runId: string; status: string; skipped: boolean }[]; earlyTermination: Record<string, number> };
+    expect(resumed.variants.map((v) => [v.runId, v.status, v.skipped]).sort()).toEqual(before.map((r) => [r.run_id, r.status, true]).sort());
+    expect(resumed.earlyTermination).toMatchObject({ stopped: 1, kept: 1, stepsSaved: result.earlyTermination.stepsSaved });
+    expect(await query(db, `SELECT run_id FROM runs WHERE kind = 'variant' ORDER BY run_seq`)).toEqual(before.map((r) => ({ run_id: r.run_id })));
+  }, 300_000);
 });

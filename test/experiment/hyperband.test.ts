@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { HyperbandState, hyperbandBrackets, quantile } from '../../src/experiment/hyperband.js';
+import { earlyTerminationSavings, HyperbandState, hyperbandBrackets, quantile, stepsNotRun } from '../../src/experiment/hyperband.js';
 
 describe('hyperband (W&B semantics)', () => {
   it('puts brackets at round(minIter * eta^k), capped by maxIter', () => {
@@ -35,5 +35,29 @@ describe('hyperband (W&B semantics)', () => {
     expect(hb.decide(4, 1.9)).toEqual({ stop: true, cutoff: 1.8 });
     // a diverged value (NaN) at a bracket stops
     expect(hb.decide(8, NaN).stop).toBe(true);
+  });
+});
+
+describe('earlyTerminationSavings: what hyperband did not spend (the sweep summary and the report)', () => {
+  const run = (status: string, plannedSteps: number | null, steps: number | null, wallSeconds: number | null) => ({ status, plannedSteps, steps, wallSeconds });
+  it('sums planned minus trained steps over stopped runs, and those steps at each run\'s own pace', () => {
+    // stopped A: 100 planned, 25 trained in 50 s (2 s/step) -> 75 steps, 150 s
+    // stopped B: 40 planned, 10 trained in 5 s (0.5 s/step) -> 30 steps, 15 s
+    // completed and diverged runs are not savings, whatever their steps
+    const runs = [run('stopped', 100, 25, 50), run('completed', 100, 100, 200), run('stopped', 40, 10, 5), run('diverged', 100, 3, 6)];
+    expect(earlyTerminationSavings(runs)).toEqual({ stopped: 2, stepsSaved: 105, wallSecondsSaved: 165, unknown: 0 });
+  });
+  it('a stopped run with no recorded plan (older store) or no trained step counts as stopped, unknown, outside the sums', () => {
+    expect(earlyTerminationSavings([run('stopped', null, 25, 50), run('stopped', 10, 0, 1), run('stopped', 10, 5, 10)])).toEqual({ stopped: 3, stepsSaved: 5, wallSecondsSaved: 10, unknown: 2 });
+  });
+  it('nothing stopped: zeros', () => {
+    expect(earlyTerminationSavings([])).toEqual({ stopped: 0, stepsSaved: 0, wallSecondsSaved: 0, unknown: 0 });
+    expect(earlyTerminationSavings([run('completed', 10, 10, 10)])).toEqual({ stopped: 0, stepsSaved: 0, wallSecondsSaved: 0, unknown: 0 });
+  });
+  it('one run: the steps not run and their time; null unless stopped with a known plan', () => {
+    expect(stepsNotRun(run('stopped', 12, 4, 2))).toEqual({ steps: 8, wallSeconds: 4 });
+    expect(stepsNotRun(run('stopped', 4, 4, 2))).toEqual({ steps: 0, wallSeconds: 0 });
+    expect(stepsNotRun(run('completed', 12, 4, 2))).toBeNull();
+    expect(stepsNotRun(run('stopped', null, 4, 2))).toBeNull();
   });
 });

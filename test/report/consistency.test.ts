@@ -21,6 +21,7 @@ import { compareRefs, resolveRef, resolveSides } from '../../src/report/compare-
 import { loadReportData } from '../../src/report/load.js';
 import { writeOutputFile, writeReport } from '../../src/report/report.js';
 import { buildReportViewModel } from '../../src/report/view-model.js';
+import { renderReportHtml } from '../../src/report/render.js';
 import { openStore, type Store } from '../../src/store/index.js';
 import { bestRun, listRuns } from '../../src/store/queries.js';
 import { summarise } from '../../src/run/sweep.js';
@@ -30,6 +31,7 @@ import { fixtureBaselines, fixtureOutcomes, SPEC, SWEEP_ID } from './fixture.js'
 const dir = mkdtempSync(join(tmpdir(), 'fte-report-qa-'));
 const dbFile = join(dir, 'fte.duckdb');
 const TIE = 'sw-tie';
+const HB = 'sw-hb';
 let store: Store;
 
 beforeAll(async () => {
@@ -47,6 +49,30 @@ beforeAll(async () => {
     }
     await w.writeBaselineResults(TIE, b.evalRows, b.predictions, b.costs);
     await w.finishSweep(TIE, 'completed');
+
+    // A hyperband sweep (objective val_loss): hb-1 completed; hb-2 and hb-3 stopped at a bracket, each
+    // with a LOWER best validation loss so far than hb-1's (a stopped run is never the best, nor ranked
+    // among the completed). hb-2: 60 planned, 20 trained in 40 s (2 s/step) -> 40 steps, 80 s not
+    // spent; hb-3: 60 planned, 10 trained in 30 s (3 s/step) -> 50 steps, 150 s. In all: 90 steps, 230 s.
+    await w.upsertExperiment({ name: 'hb-exp', specPath: 'experiments/hb.ts', specHash: 'hb', objective: { metric: 'val_loss', goal: 'minimize' } });
+    const hbSpec = { ...SPEC, name: 'hb-exp', objective: { metric: 'val_loss', goal: 'minimize' }, sweep: { strategy: 'grid', earlyTerminate: { type: 'hyperband', minIter: 1, eta: 3 } } };
+    await w.createSweep({ experimentId: 'hb-exp', sweepId: HB, specJson: hbSpec, limits: {}, baseModel: 'models/fte-tiny-base', startedAt: '2026-11-29T07:30:00.000Z' });
+    const [done] = fixtureOutcomes().filter((x) => x.status === 'completed');
+    const hbRun = async (runId: string, status: 'completed' | 'stopped', steps: number, wallSeconds: number, bestValLoss: number) => {
+      await w.startRun({ runId, sweepId: HB, variantKey: `k-${runId}`, method: 'lora', params: done!.params });
+      const stopped = status === 'stopped';
+      await w.writeRunOutcome({
+        ...done!, runId, variantKey: `k-${runId}`, status,
+        train: { ...done!.train!, status, steps, plannedSteps: 60, wallSeconds, bestValLoss, finalValLoss: bestValLoss + 0.1, stoppedEarly: false },
+        stepMetrics: done!.stepMetrics.filter((m) => m.step <= steps),
+        ...(stopped ? { evalRows: [], predictions: [], costs: [], artifacts: [] } : {}),
+      });
+    };
+    await hbRun('hb-1', 'completed', 60, 100, 2.0);
+    await hbRun('hb-2', 'stopped', 20, 40, 1.0);
+    await hbRun('hb-3', 'stopped', 10, 30, 1.5);
+    await w.writeBaselineResults(HB, b.evalRows, b.predictions, b.costs);
+    await w.finishSweep(HB, 'completed');
   } finally {
     await w.close();
   }
@@ -91,6 +117,54 @@ describe('one best run everywhere (objective, then lower final validation loss, 
     const vm = buildReportViewModel(await loadReportData(store.db, TIE));
     expect(vm.sweepTable.rows[0]!.runId).toBe('tie-3');
     expect(vm.sweepTable.rows.filter((r) => r.best).map((r) => r.runId)).toEqual(['tie-3']);
+  });
+});
+
+describe('hyperband: stopped runs and what they did not spend, the same in fte sweep and the report', () => {
+  const v = (runId: string, status: string, skipped = false) => ({ runId, key: runId, status, skipped, params: {}, objective: null, finalValLoss: null, wallSeconds: null, error: null });
+  const variants = () => [v('hb-1', 'completed'), v('hb-2', 'stopped'), v('hb-3', 'stopped', true)];
+  it('fte sweep summary: savings from the stored runs (a kept stopped run included); the best and the table lead with completed runs', async () => {
+    const result = await summarise(store, HB, 'hb-exp', { metric: 'val_loss', goal: 'minimize' }, variants(), 1000, dbFile, { earlyTerminate: true });
+    expect(result.earlyTermination).toEqual({ type: 'hyperband', stopped: 2, stepsSaved: 90, wallSecondsSaved: 230, unknown: 0, kept: 1 });
+    expect(result.best?.runId).toBe('hb-1');
+    // A stopped run's partial validation loss does not rank it above a completed run (the report's table order too).
+    expect(result.variants.map((x) => x.runId)).toEqual(['hb-1', 'hb-2', 'hb-3']);
+    expect(result.variants.find((x) => x.runId === 'hb-2')).toMatchObject({ stepsSaved: 40, wallSecondsSaved: 80 });
+  });
+  it('report: the sweep section (view model and HTML) states runs stopped, steps not run and the estimated time saved, and how', async () => {
+    const vm = buildReportViewModel(await loadReportData(store.db, HB));
+    const result = await summarise(store, HB, 'hb-exp', { metric: 'val_loss', goal: 'minimize' }, variants(), 1000, dbFile, { earlyTerminate: true });
+    const et = vm.sweepTable.earlyTermination!;
+    expect({ stopped: et.stopped, stepsSaved: et.stepsSaved, wallSecondsSaved: et.wallSecondsSaved, unknown: et.unknown }).toEqual({
+      stopped: result.earlyTermination!.stopped, stepsSaved: result.earlyTermination!.stepsSaved, wallSecondsSaved: result.earlyTermination!.wallSecondsSaved, unknown: 0,
+    });
+    expect(et.rule).toBe('hyperband (minIter 1, eta 3)');
+    expect(et.facts).toEqual([
+      { label: 'Runs stopped', value: '2 of 3' },
+      { label: 'Training steps not run', value: '90' },
+      { label: 'Estimated time saved', value: '3m 50s' },
+    ]);
+    expect(et.method).toMatch(/planned optimizer steps minus the steps it trained.*seconds per step/);
+    expect(vm.sweepTable.rows.map((r) => r.runId)).toEqual(['hb-1', 'hb-2', 'hb-3']);
+    const html = await renderReportHtml(vm, { version: '0.0.0' });
+    const section = html.slice(html.indexOf('id="sweep"'), html.indexOf('</section>', html.indexOf('id="sweep"')));
+    expect(section).toContain('data-testid="early-termination"');
+    expect(section).toMatch(/<dt>Training steps not run<\/dt><dd>90<\/dd>/);
+    expect(section).toMatch(/<dt>Estimated time saved<\/dt><dd>3m 50s<\/dd>/);
+    // fte report --json carries the same figures
+    const written = await writeReport({ db: dbFile, sweepId: HB, out: join(dir, 'hb.html') });
+    expect(written.earlyTermination).toEqual({ rule: 'hyperband (minIter 1, eta 3)', stopped: 2, stepsSaved: 90, wallSecondsSaved: 230, unknown: 0 });
+    expect((await writeReport({ db: dbFile, sweepId: TIE, out: join(dir, 'tie-2.html') })).earlyTermination).toBeNull();
+  });
+  it('report: a stopped run says where hyperband stopped it (table and curves), never "validation loss stopped improving"', async () => {
+    const vm = buildReportViewModel(await loadReportData(store.db, HB));
+    const status = (runId: string) => vm.sweepTable.rows.find((r) => r.runId === runId)!.cells.find((c) => c.cls?.startsWith('status-'))!;
+    expect(status('hb-2')).toMatchObject({ text: 'stopped', sub: '20 of 60 steps · stopped by hyperband' });
+    expect(status('hb-1').sub).toBe('40 steps'); // its curve (the fixture's first run) has 40 steps
+    const label = (runId: string) => vm.sweepTable.rows.find((r) => r.runId === runId)!.label;
+    expect(vm.curves.markers.filter((m) => m.kind === 'hyperband stop').map((m) => m.variant).sort()).toEqual([label('hb-2'), label('hb-3')].sort());
+    expect(vm.curves.notes).toContain(`${label('hb-2')} stopped by hyperband at step 20 of 60 (its validation loss at a bracket was worse than the cut-off).`);
+    expect(vm.curves.notes.join('\n')).not.toMatch(/stopped improving/);
   });
 });
 

@@ -33,6 +33,18 @@ describe('sweep summary table', () => {
   });
 });
 
+describe('kept runs of a resumed sweep in the table', () => {
+  it('a kept completed run reads "skipped"; a kept run that hyperband stopped reads "stopped, kept", never only "skipped"', () => {
+    const a = { ...variant('run-a', 0.8123, 1.5), skipped: true };
+    const cut: VariantSummary = { ...variant('run-cut', 0.9, 2.5), status: 'stopped', skipped: true };
+    const lines: string[] = [];
+    printSummary({ experiment: 'x', sweepId: 's1', status: 'completed', objective: { metric: 'val_loss', goal: 'minimize' }, best: a, verdict: null, variants: [a, cut], subjects: [], wallSeconds: 3, db: 'x.duckdb' }, (l) => lines.push(l));
+    const text = lines.join('\n');
+    expect(text).toMatch(/│ \* │ run-a +│ skipped +│/);
+    expect(text).toMatch(/│ +│ run-cut +│ stopped, kept +│/);
+  });
+});
+
 describe('verdict lines under the table', () => {
   it('state the validation objective, the test value with its interval, and each paired test in words', () => {
     const a = variant('run-a', 0.8123, 1.5);

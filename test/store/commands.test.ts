@@ -59,7 +59,7 @@ describe('fte runs', () => {
       runId: 'r-b', sweepId: 's1', kind: 'variant', experimentId: 'demo', experiment: 'demo', variantKey: 'key-r-b', method: 'lora',
       status: 'completed', startedAt: '2026-11-29T07:01:00.000Z', finishedAt: '2026-11-29T07:01:30.000Z', wallSeconds: 90, device: 'cpu', backend: 'cpu', host: 'box-1',
       params: { alpha: 16, epochs: 3, learningRate: 2e-4, rank: 8, schedule: 'cosine', targetModules: ['c_attn'], useRslora: false },
-      steps: 20, bestStep: 19, stoppedEarly: false, bestValLoss: 2.9, finalValLoss: 2.95, perplexity: 12.5,
+      steps: 20, plannedSteps: null, bestStep: 19, stoppedEarly: false, bestValLoss: 2.9, finalValLoss: 2.95, perplexity: 12.5,
       objective: { metric: 'bleu', goal: 'maximize', value: 35, split: 'test' }, tokensTrained: 12345, trainableParams: 1000, totalParams: 100000,
       adapterBytes: 4096, peakMemoryBytes: 8000000, estimatedMemoryBytes: 6500000, baseWeightBytes: 400000, usd: 0.01, divergenceReason: null, error: null, sortValue: 35,
     });

@@ -139,3 +139,13 @@ describe('fte show training format', () => {
     expect(renderRunDetail(detail())).not.toContain('training format');
   });
 });
+
+describe('renderRunDetail of a run hyperband stopped', () => {
+  it('says it was stopped by the sweep\'s hyperband after how many of its planned steps, and that it was not evaluated', () => {
+    const stopped = { ...run, status: 'stopped', steps: 6, plannedSteps: 30, bestValLoss: 2.5, objective: { metric: 'val_loss', goal: 'minimize', value: 2.5, split: 'val' } } as RunRecord;
+    const text = renderRunDetail({ run: stopped, curves: [], evals: [], confusion: [], costs: [], artifacts: [] });
+    expect(text).toContain('stopped by the sweep\'s hyperband after 6 of 30 planned optimizer steps: curves and checkpoint kept, not evaluated');
+    const old = renderRunDetail({ run: { ...stopped, plannedSteps: null }, curves: [], evals: [], confusion: [], costs: [], artifacts: [] });
+    expect(old).toContain('stopped by the sweep\'s hyperband after 6 optimizer steps: curves and checkpoint kept, not evaluated');
+  });
+});

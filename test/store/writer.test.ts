@@ -540,3 +540,35 @@ describe("migration: split 'ood'", () => {
     }
   });
 });
+
+describe('migration: runs.planned_steps (what hyperband did not train)', () => {
+  it('a store from before it keeps its runs (planned_steps NULL); a run stores the steps it would have trained, listings return them', async () => {
+    // Found by its statement: renumbering the migration at a merge changes nothing here.
+    const mine = MIGRATIONS.find((m) => m.statements.some((s) => /ADD COLUMN planned_steps\b/.test(s)));
+    expect(mine).toBeDefined();
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fte-mig-planned-'));
+    const file = path.join(dir, 'old.duckdb');
+    try {
+      const db = await openDb(file);
+      try {
+        await db.exclusive((tx) => migrate(tx, 0, '2026-11-30 08:00:00', MIGRATIONS.filter((m) => m.version < mine!.version)));
+        await db.run(`INSERT INTO runs (run_id, sweep_id, status, steps) VALUES ('old', 's', 'stopped', 4)`);
+      } finally {
+        await db.close();
+      }
+      store = await openStore(file);
+      expect(await store.db.all(`SELECT run_id, planned_steps FROM runs`)).toEqual([{ run_id: 'old', planned_steps: null }]);
+      const { sweepId } = await seed(store);
+      await store.startRun({ runId: 'cut', sweepId, variantKey: 'k', method: 'lora', params: PARAMS });
+      const o = outcome('cut', { status: 'stopped', evalRows: [], predictions: [], costs: [], artifacts: [] });
+      await store.writeRunOutcome({ ...o, train: { ...o.train!, status: 'stopped', steps: 6, plannedSteps: 30 } });
+      expect(await store.db.all(`SELECT planned_steps, steps FROM run_summary WHERE run_id = 'cut'`)).toEqual([{ planned_steps: 30, steps: 6 }]);
+      const listed = await store.listRuns({ runIds: ['cut'] });
+      expect(listed.runs.map((r) => [r.status, r.plannedSteps, r.steps, r.wallSeconds])).toEqual([['stopped', 30, 6, 90]]);
+    } finally {
+      await store?.close();
+      store = null;
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,5 +1,5 @@
 /**
- * Section 3: train and validation loss per variant; early stops and divergences marked.
+ * Section 3: train and validation loss per variant; early stops, hyperband stops and divergences marked.
  */
 import type { StepMetric } from '../../train/types.js';
 import type { ReportData } from '../data.js';
@@ -19,6 +19,10 @@ export function buildCurves(data: ReportData, swept: string[]): CurvesView {
       const nonFinite = r.stepMetrics.some((m) => m.name === 'loss' && !Number.isFinite(m.value));
       if (last) markers.push({ variant: label, step: last.step, loss: last.value, kind: 'diverged' });
       notes.push(`${label} diverged${nonFinite ? ' (non-finite loss)' : ''}${last ? ` at step ${last.step}` : ''}.`);
+    } else if (r.status === 'stopped' && last) {
+      // Ended by the sweep's early termination, not by its own patience.
+      markers.push({ variant: label, step: last.step, loss: last.value, kind: 'hyperband stop' });
+      notes.push(`${label} stopped by hyperband at step ${last.step}${r.plannedSteps !== undefined ? ` of ${r.plannedSteps}` : ''} (its validation loss at a bracket was worse than the cut-off).`);
     } else if (r.stoppedEarly && last) {
       markers.push({ variant: label, step: last.step, loss: last.value, kind: 'early stop' });
       notes.push(`${label} stopped early at step ${last.step} (validation loss stopped improving).`);

@@ -5,7 +5,8 @@ import { runCostUsd } from '../cost-view.js';
 import type { ReportData, RunData } from '../data.js';
 import { fmtBytes, fmtCount, fmtDuration, fmtNum, fmtParam, fmtUsd, truncate, variantLabel } from '../../format.js';
 import { bestValLoss, evalRowOf, evalValue, objectiveValue, rankValue, type Objective } from '../objective.js';
-import type { SweepTableView, TableCell } from '../view-types.js';
+import type { EarlyTerminationView, SweepTableView, TableCell } from '../view-types.js';
+import { earlyTerminationSavings, SAVINGS_METHOD } from '../../experiment/hyperband.js';
 import { fmtCi, keyLabel, preferredMetric, uniq } from './common.js';
 import { GENERAL_SLICE } from '../../eval/general.js';
 import { signedPct } from '../general.js';
@@ -81,8 +82,9 @@ export function buildSweepTable(data: ReportData, objective: Objective, best: Ru
       cells.push(typeof v === 'number' ? num(v, fmtParam(v)) : { text: fmtParam(v), sort: fmtParam(v) });
     }
     const steps = r.stepMetrics.filter((m) => m.split === 'train').reduce((mx, m) => Math.max(mx, m.step), 0);
-    const stepText = steps > 0 ? `${fmtCount(steps)} steps` : '';
-    const note = r.stoppedEarly ? 'early stop' : r.status === 'diverged' || r.status === 'failed' ? truncate((r.error ?? '').replace(/^\/\S+?: /, ''), 60) : '';
+    const stopped = r.status === 'stopped';
+    const stepText = steps > 0 ? `${fmtCount(steps)}${stopped && r.plannedSteps !== undefined ? ` of ${fmtCount(r.plannedSteps)}` : ''} steps` : '';
+    const note = stopped ? 'stopped by hyperband' : r.stoppedEarly ? 'early stop' : r.status === 'diverged' || r.status === 'failed' ? truncate((r.error ?? '').replace(/^\/\S+?: /, ''), 60) : '';
     const sub = [stepText, note].filter((x) => x).join(' · ');
     cells.push({ text: String(r.status), sort: String(r.status), cls: `status-${r.status}`, ...(sub ? { sub } : {}) });
     if (valRanked) {
@@ -123,5 +125,29 @@ export function buildSweepTable(data: ReportData, objective: Objective, best: Ru
   // Then the store's ranking where it placed the run (its tie rule included), then the value.
   const place = (i: number): number => data.runs[i]!.storeRank ?? Infinity;
   order.sort((a, b) => first(a.i) - first(b.i) || (place(a.i) === place(b.i) ? 0 : place(a.i) - place(b.i)) || (a.v === null ? 1 : b.v === null ? -1 : goal === 'minimize' ? a.v - b.v : b.v - a.v) || a.i - b.i);
-  return { columns, rows: order.map((o) => rows[o.i]!) };
+  return { columns, rows: order.map((o) => rows[o.i]!), earlyTermination: buildEarlyTermination(data) };
+}
+
+/**
+ * What the sweep's early termination did not spend (`earlyTerminationSavings`, as `fte sweep`'s
+ * hyperband line computes it), when the spec sets one or a run was stopped; else null.
+ */
+export function buildEarlyTermination(data: ReportData): EarlyTerminationView | null {
+  const sweep = (data.sweep.spec.sweep ?? {}) as { earlyTerminate?: { type?: string; minIter?: number; eta?: number; maxIter?: number } };
+  const et = sweep.earlyTerminate;
+  if (!et && !data.runs.some((r) => r.status === 'stopped')) return null;
+  const s = earlyTerminationSavings(data.runs.map((r) => ({ status: String(r.status), plannedSteps: r.plannedSteps, steps: r.steps, wallSeconds: r.wallSeconds })));
+  const settings = et ? [et.minIter !== undefined ? `minIter ${et.minIter}` : '', et.eta !== undefined ? `eta ${et.eta}` : '', et.maxIter !== undefined ? `maxIter ${et.maxIter}` : ''].filter((x) => x) : [];
+  const rule = `${et?.type ?? 'hyperband'}${settings.length ? ` (${settings.join(', ')})` : ''}`;
+  const unknown = s.unknown > 0 ? ` (${s.unknown} stopped run${s.unknown === 1 ? '' : 's'} stored without planned steps not counted)` : '';
+  return {
+    rule,
+    ...s,
+    facts: [
+      { label: 'Runs stopped', value: `${s.stopped} of ${data.runs.length}` },
+      { label: 'Training steps not run', value: `${fmtCount(s.stepsSaved)}${unknown}` },
+      { label: 'Estimated time saved', value: `${fmtDuration(s.wallSecondsSaved)}${unknown}` },
+    ],
+    method: `${rule} stops a run whose best validation loss at a bracket is worse than the best 1/eta of the runs that reached it (its curves are kept; it is not evaluated). ${SAVINGS_METHOD}`,
+  };
 }
