@@ -78,6 +78,9 @@ export interface LoadDatasetOptions {
   ood?: string | false;
 }
 
+/** Version of how a raw JSONL file is prepared (part of its cache key). 2: rows marked "ood" are held out. */
+export const PREPARE_FORMAT_VERSION = 2;
+
 /** Default share of unusable rows a raw JSONL dataset may have (dropped with a warning); above it is refused. */
 export const DEFAULT_MAX_BAD_ROWS = '1%';
 
@@ -178,9 +181,12 @@ export function maxBadRowsOf(spec: number | string, rows: number): number {
 /** Drops/refuses unusable rows of a raw JSONL file prepared with default options (see LoadDatasetOptions.maxBadRows). */
 function checkBadRows(src: string, data: LoadedDataset, maxBadRows: number | string): LoadedDataset {
   const m = data.manifest;
-  const bad = m.counts.rejected;
+  // OOD rows left out because their prompt is in train/val/test are not unusable rows: said, not counted.
+  const oodLeft = m.rejects.ood_in_distribution ?? 0;
+  if (oodLeft > 0) data = { ...data, warnings: [...data.warnings, `${src}: ${oodLeft} rows marked "ood" left out: their prompts are in train/val/test`] };
+  const bad = m.counts.rejected - oodLeft;
   if (bad === 0) return data;
-  const kinds = Object.entries(m.rejects).map(([k, n]) => `${k} ${n}`).join(', ');
+  const kinds = Object.entries(m.rejects).filter(([k]) => k !== 'ood_in_distribution').map(([k, n]) => `${k} ${n}`).join(', ');
   let first = '';
   try {
     const line = readFileSync(join(data.dir, m.files.rejects), 'utf8').split('\n')[0];
@@ -231,7 +237,9 @@ async function loadInDistribution(pathOrSuite: string, opts: LoadDatasetOptions)
   if (statSync(pathOrSuite).isDirectory()) return readPrepared(resolve(pathOrSuite), limits);
   const split = opts.split ?? DEFAULT_SPLIT;
   const bytes = readFileSync(pathOrSuite);
-  const key = createHash('sha256').update(bytes).update(JSON.stringify({ seed: opts.seed, split })).digest('hex').slice(0, 16);
+  // `prepare` names the preparation's format: a cache written by an fte that prepared differently (before
+  // rows marked "ood" were held out) is never reused.
+  const key = createHash('sha256').update(bytes).update(JSON.stringify({ seed: opts.seed, split, prepare: PREPARE_FORMAT_VERSION })).digest('hex').slice(0, 16);
   const name = basename(pathOrSuite).replace(/\.jsonl?$/i, '');
   const dir = resolve(cacheDir, 'files', `${name}-${key}`);
   if (!existsSync(join(dir, 'manifest.json'))) {

@@ -25,7 +25,7 @@ export interface OodFileResult {
 
 /**
  * Reads an out-of-distribution file: every row must be a valid dataset row (chat, prompt/completion
- * or instruction; `category` as usual), ids become `ood:L<line>`. Rows whose normalised prompt repeats
+ * or instruction; `category` as usual), ids become `ood:<sha256 of the file, 8 hex>:L<line>`. Rows whose normalised prompt repeats
  * an earlier OOD row, or appears in `inDistribution` (train/val/test: a leak that would make the
  * slice in-distribution), are left out with a warning.
  * @throws UserInputError naming the file and line of the first bad row, or when no row is left.
@@ -53,7 +53,9 @@ export function oodFromFile(file: string, inDistribution: readonly Example[], op
       continue;
     }
     own.add(key);
-    examples.push({ ...ex, id: `ood:${ex.id}`, meta: { ...ex.meta, ood: true } });
+    // The file's hash in the id: two different OOD files never share an example id, so a paired test
+    // between runs scored on different OOD files is refused (different examples), never made on unrelated rows.
+    examples.push({ ...ex, id: `ood:${read.sha256.slice(0, 8)}:${ex.id}`, meta: { ...ex.meta, ood: true } });
   }
   const warnings: string[] = [];
   if (leaked) warnings.push(`${file}: ${leaked} out-of-distribution rows left out: their prompts are in train/val/test`);
@@ -72,7 +74,11 @@ export function withOodFile(dir: string, manifest: DatasetManifest, file: string
   const bytes = readFileSync(file);
   const key = createHash('sha256').update(manifest.fingerprint).update('\n').update(bytes).digest('hex').slice(0, 16);
   const out = resolve(cacheDir, 'ood', `${manifest.name}-${key}`);
-  if (existsSync(join(out, 'manifest.json'))) return { dir: out, warnings: [] };
+  if (existsSync(join(out, 'manifest.json'))) {
+    // Built before: the same warnings again (its manifest keeps them), so every run and worker says them.
+    const cached = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as DatasetManifest;
+    return { dir: out, warnings: (cached.warnings ?? []).filter((w) => w.includes('out-of-distribution rows left out')) };
+  }
   const { examples, warnings } = oodFromFile(file, inDistribution, { scrubPii: manifest.options?.scrubPii ?? false });
   const contents = {} as Record<SplitName, string> & { ood: string };
   for (const name of SPLIT_NAMES) contents[name] = readFileSync(join(dir, manifest.files[name]), 'utf8');

@@ -216,7 +216,7 @@ export function prepareRows(read: ReadResult, opts: PrepareCoreOptions): Prepare
   }
   // 3b. Out-of-distribution examples are evaluated only: kept out of the split. Dedup (when on) has
   // already rejected any that repeat an earlier in-distribution example; without it a repeat is a warning.
-  const ood = kept.filter(isOod);
+  const ood: Example[] = kept.filter(isOod);
   kept = kept.filter((e) => !isOod(e));
   if (kept.length === 0) {
     const first = rejects[0]?.reason ?? (ood.length ? `all ${ood.length} kept rows are marked "ood"` : 'no rows');
@@ -246,8 +246,18 @@ export function prepareRows(read: ReadResult, opts: PrepareCoreOptions): Prepare
   }
   const leaked = [...splitOf.values()].filter((s) => s.size > 1).length;
   if (leaked) warnings.push(`${leaked} prompts appear in more than one split (duplicates or conflicts); --dedup prevents it`);
-  const oodLeaked = ood.filter((e) => splitOf.has(normalizeText(e.prompt, true))).length;
-  if (oodLeaked) warnings.push(`${oodLeaked} out-of-distribution prompts also appear in train/val/test; --dedup rejects them`);
+  // An OOD example whose prompt is also in train/val/test is not out of distribution: it is left out
+  // (kind `ood_in_distribution`, not an unusable row), whatever --dedup says.
+  const oodLeaked = ood.filter((e) => splitOf.has(normalizeText(e.prompt, true)));
+  for (const e of oodLeaked) {
+    rejects.push({ line: lineOf(e), kind: 'ood_in_distribution', reason: `line ${lineOf(e)}: marked "ood" but its prompt is also in train/val/test`, example: e });
+  }
+  if (oodLeaked.length) {
+    const left = new Set(oodLeaked);
+    ood.splice(0, ood.length, ...ood.filter((e) => !left.has(e)));
+    rejects.sort((a, b) => a.line - b.line);
+    warnings.push(`${oodLeaked.length} out-of-distribution rows left out: their prompts are in train/val/test`);
+  }
 
   const contents: PreparedDataset['contents'] = {
     train: toJsonl(train),

@@ -43,9 +43,11 @@ export async function planSweep(file: string, opts: { runCap?: number } = {}): P
   resolveCheckpoints(loaded);
   resolveGeneral(loaded);
   const ood = resolveOod(loaded);
-  // An OOD file is part of what every variant is evaluated on: it joins the dataset's fingerprint (variant keys).
+  // What every variant is evaluated on joins the dataset's fingerprint (variant keys): an OOD file, or
+  // `ood: false` (so turning the split back on re-runs the variants that were never scored on it).
   const dataset = datasetSourceFingerprint(datasetPath);
-  const fingerprints = { baseModel: baseModelFingerprint(baseModelDir), dataset: ood ? createHash('sha256').update(`${dataset}\nood:${datasetSourceFingerprint(ood)}`).digest('hex') : dataset };
+  const oodPart = ood ? `ood:${datasetSourceFingerprint(ood)}` : loaded.spec.evaluate.ood === false ? 'ood:off' : null;
+  const fingerprints = { baseModel: baseModelFingerprint(baseModelDir), dataset: oodPart ? createHash('sha256').update(`${dataset}\n${oodPart}`).digest('hex') : dataset };
   let variants: Variant[];
   try {
     variants = await withoutProcessExit(() => expandSweep(loaded.spec, fingerprints)); // derived parameters are spec code
@@ -84,7 +86,8 @@ function resolveOod(loaded: LoadedSpec): string | null {
   const e = loaded.spec.evaluate;
   if (typeof e.ood !== 'string') return null;
   e.ood = resolveSpecPath(loaded, e.ood);
-  if (!existsSync(e.ood) || !statSync(e.ood).isFile()) throw new SpecError(loaded.file, 'evaluate.ood', `${e.ood}: no such file (expected a JSONL dataset of out-of-distribution examples)`);
+  if (!existsSync(e.ood)) throw new SpecError(loaded.file, 'evaluate.ood', `${e.ood}: no such file (expected a JSONL dataset of out-of-distribution examples)`);
+  if (!statSync(e.ood).isFile()) throw new SpecError(loaded.file, 'evaluate.ood', `${e.ood}: is a directory, expected a JSONL file of out-of-distribution examples`);
   return e.ood;
 }
 

@@ -128,7 +128,8 @@ export function renderCompareMarkdown(c: Comparison, opts: { version?: string } 
   if (c.ood) {
     L.push('#### Out of distribution');
     L.push('');
-    L.push(`${mdText(c.ood.description, 400)} Paired tests on those examples; shown for information, not part of the verdict or the thresholds.`);
+    const d = mdText(c.ood.description, 400);
+    L.push(`${d}${/[.!?]$/.test(d) ? '' : '.'} Paired tests on those examples; shown for information, not part of the verdict or the thresholds.`);
     L.push('');
     L.push(...metricTable(c.ood.metrics, false));
     L.push('');

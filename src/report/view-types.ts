@@ -264,6 +264,8 @@ export interface OodSectionView {
   examples: number | null;
   /** The summary's sentence for the best variant; null without one. */
   headline: string | null;
+  /** Why there is no side-by-side table (no slice and metric shared by both splits); null when there is one. */
+  note: string | null;
   shift: OodShiftTable[];
   /** Every subject on the OOD examples, with paired tests against the reference subject (as section 5). */
   baselines: BaselineSliceView[];

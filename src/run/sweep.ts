@@ -119,7 +119,7 @@ export interface SweepResult {
    * there with its paired tests against the baselines (`verdict.test` holds its OOD value); absent
    * when the sweep scored none.
    */
-  ood?: { description: string; verdict: SweepVerdict } | null;
+  ood?: { description: string; verdict: SweepVerdict | null; /** The OOD slices, when the objective's is not among them (verdict null). */ slices?: string[] } | null;
   /** Present when the spec sets sweep.earlyTerminate. */
   earlyTermination?: EarlyTerminationSummary;
   wallSeconds: number;
@@ -676,7 +676,14 @@ export async function summarise(store: Store, sweepId: string, experiment: strin
   const general = await generalSummary(store, sweepId, ranked.map((v) => v.runId));
   const oodVerdict = best ? await sweepVerdict(store.db, sweepId, best.runId, null, objective.metric, undefined, 'ood') : null;
   const manifestOod = (sweep.datasetManifest as { ood?: { description?: unknown } } | null)?.ood;
-  const ood = oodVerdict ? { description: typeof manifestOod?.description === 'string' ? manifestOod.description : 'examples marked out-of-distribution', verdict: oodVerdict } : null;
+  const oodDescription = typeof manifestOod?.description === 'string' ? manifestOod.description : 'examples marked out-of-distribution';
+  let ood: SweepResult['ood'] = oodVerdict ? { description: oodDescription, verdict: oodVerdict } : null;
+  if (!ood && best && objective.metric !== 'val_loss') {
+    // Scored out of distribution, but not on the objective's slice: say which slices it has.
+    const rows = await evalResults(store.db, { runIds: [best.runId], split: 'ood' });
+    const slices = [...new Set(rows.filter((r) => r.slice !== 'all').map((r) => r.slice))];
+    if (rows.length > 0) ood = { description: oodDescription, verdict: null, slices };
+  }
   return {
     experiment, sweepId, status: sweep.status === 'running' ? 'completed' : (sweep.status as SweepResult['status']), objective, best, verdict, variants: ranked, subjects, general, ood,
     ...(opts.earlyTerminate ? { earlyTermination: earlyTerminationSummary(stored) } : {}),
@@ -747,8 +754,9 @@ export function verdictLines(result: Pick<SweepResult, 'best' | 'verdict' | 'obj
  */
 export function oodLines(result: Pick<SweepResult, 'ood' | 'verdict'>): string[] {
   const o = result.ood;
-  const t = o?.verdict.test;
-  if (!o || !t) return [];
+  if (o && !o.verdict) return [`  out of distribution: no ${result.verdict?.metric ?? 'objective'} there (its slices: ${(o.slices ?? []).join(', ') || 'none'}); fte report shows them`, `    ${o.description}`];
+  const t = o?.verdict?.test;
+  if (!o || !o.verdict || !t) return [];
   const ci = (x: { ciLow: number | null; ciHigh: number | null }) => (x.ciLow !== null && x.ciHigh !== null ? ` [${x.ciLow.toFixed(4)}, ${x.ciHigh.toFixed(4)}]` : '');
   const inDist = result.verdict?.test ?? null;
   let line = `  out of distribution: ${o.verdict.metric} ${t.value.toFixed(4)}${ci(t)}${t.n !== null ? ` (n = ${t.n})` : ''}`;
@@ -759,11 +767,12 @@ export function oodLines(result: Pick<SweepResult, 'ood' | 'verdict'>): string[]
     line += ` vs ${inDist.value.toFixed(4)} on the test split (${fmtDelta(t.value - inDist.value)}; ${words})`;
   }
   const lines = [line, `    ${o.description}`];
-  for (const c of o.verdict.comparisons) {
-    const words = c.outcome === 'ns' ? `no significant difference at α = ${o.verdict.alpha}` : `significantly ${c.outcome} at α = ${o.verdict.alpha}`;
+  const v = o.verdict;
+  for (const c of v.comparisons) {
+    const words = c.outcome === 'ns' ? `no significant difference at α = ${v.alpha}` : `significantly ${c.outcome} at α = ${v.alpha}`;
     lines.push(`    vs ${AGAINST_LABEL[c.against] ?? c.against} there: ${deltaText({ delta: c.diff, ci95: c.ci95, pValue: c.pValue })} (${c.test}, n = ${c.n}): ${words}`);
   }
-  for (const n of o.verdict.notes) lines.push(`    note: ${n}`);
+  for (const n of v.notes) lines.push(`    note: ${n}`);
   return lines;
 }
 

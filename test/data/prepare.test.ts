@@ -259,6 +259,18 @@ describe('out-of-distribution rows', () => {
     expect((await loadDataset(out, { seed: 1 })).ood).toEqual([]);
   });
 
+  it('rows marked "ood" whose prompt is in train/val/test are left out (not unusable rows), with a warning the sweep prints', async () => {
+    const file = join(tmp, 'ood-leak.jsonl');
+    const base = rows(40, () => false);
+    const leak = Array.from({ length: 5 }, (_, i) => JSON.stringify({ prompt: `Question ${i}?`, completion: ` answer ${i % 3}`, category: i % 2 ? 'odd' : 'even', ood: true })).join('\n');
+    writeFileSync(file, `${base}\n${leak}\n${JSON.stringify({ prompt: 'Fresh?', completion: ' answer 1', category: 'odd', ood: true })}\n`);
+    const ds = await loadDataset(file, { seed: 1, cacheDir: join(tmp, 'cache-leak') });
+    expect(ds.ood.map((e) => e.prompt)).toEqual(['Fresh?']);
+    expect(ds.manifest.rejects).toEqual({ ood_in_distribution: 5 });
+    expect(ds.manifest.counts.kept + ds.manifest.counts.rejected).toBe(ds.manifest.counts.input);
+    expect(ds.warnings).toEqual([`${file}: 5 rows marked "ood" left out: their prompts are in train/val/test`]);
+  });
+
   it('"ood" that is not a boolean rejects the row, naming the line', async () => {
     const file = join(tmp, 'bad-ood.jsonl');
     writeFileSync(file, `${rows(20, () => false)}\n${JSON.stringify({ prompt: 'x', completion: ' y', ood: 'yes' })}\n`);
@@ -276,8 +288,11 @@ describe('out-of-distribution rows', () => {
     const cacheDir = join(tmp, 'cache-evaluate-ood');
     const base = await loadDataset(file, { seed: 1, cacheDir });
     const ds = await loadDataset(file, { seed: 1, cacheDir, ood: oodFile });
-    expect(ds.ood.map((e) => e.id)).toEqual(['ood:L2', 'ood:L3']);
+    const sha = createHash('sha256').update(readFileSync(oodFile)).digest('hex').slice(0, 8);
+    expect(ds.ood.map((e) => e.id)).toEqual([`ood:${sha}:L2`, `ood:${sha}:L3`]);
     expect(ds.warnings).toEqual([`${oodFile}: 1 out-of-distribution rows left out: their prompts are in train/val/test`]);
+    // Loaded again (from the cache): the same warning again.
+    expect((await loadDataset(file, { seed: 1, cacheDir, ood: oodFile })).warnings).toEqual(ds.warnings);
     expect(ds.train).toEqual(base.train);
     expect(ds.test).toEqual(base.test);
     expect(ds.manifest.fingerprint).not.toBe(base.manifest.fingerprint);

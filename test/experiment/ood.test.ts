@@ -25,17 +25,24 @@ describe('evaluate.ood', () => {
     const without = await planSweep(spec(undefined));
     expect(withFile.fingerprints.dataset).not.toBe(without.fingerprints.dataset);
     expect(withFile.variants[0]!.key).not.toBe(without.variants[0]!.key);
-    // Another file, another key; false keeps the dataset's own fingerprint (the split is only not scored).
+    // Another file, another key; false another (turning the split back on must re-run the variants never scored on it).
     writeFileSync(join(dir, 'shifted2.jsonl'), `${JSON.stringify({ prompt: 'q', completion: ' d' })}\n`);
     expect((await planSweep(spec('shifted2.jsonl'))).fingerprints.dataset).not.toBe(withFile.fingerprints.dataset);
     const off = await planSweep(spec(false));
     expect(off.loaded.spec.evaluate.ood).toBe(false);
-    expect(off.fingerprints.dataset).toBe(without.fingerprints.dataset);
+    expect(off.fingerprints.dataset).not.toBe(without.fingerprints.dataset);
+    expect(off.fingerprints.dataset).not.toBe(withFile.fingerprints.dataset);
   });
 
   it('a missing file stops the plan with one line naming the field', async () => {
     const p = spec('missing.jsonl');
     await expect(planSweep(p)).rejects.toThrow(/^.*\.mjs: evaluate\.ood: .*missing\.jsonl: no such file \(expected a JSONL dataset of out-of-distribution examples\)$/);
+  });
+
+  it('a directory is named as one', async () => {
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(join(dir, 'adir'), { recursive: true });
+    await expect(planSweep(spec('adir'))).rejects.toThrow(/evaluate\.ood: .*adir: is a directory, expected a JSONL file/);
   });
 
   it('a wrong type names the field', async () => {

@@ -74,6 +74,16 @@ describe('report section 6b: out of distribution', () => {
     expect(ft.changeTitle).toMatch(/overlap/);
   });
 
+  it('OOD examples with no slice in common with the test split: a note naming both, no empty table', () => {
+    const data = withOod(0);
+    const best = data.runs.find((r) => r.runId === data.bestRunId)!;
+    const rename = (rows: EvalRow[]) => rows.filter((r) => r.slice !== 'all').map((r) => ({ ...r, slice: 'emotion' }));
+    data.ood = { ...data.ood!, baselineRows: rename(data.ood!.baselineRows), runRows: { [best.runId]: rename(data.ood!.runRows[best.runId]!) } };
+    const ood = buildReportViewModel(data).ood!;
+    expect(ood.shift).toEqual([]);
+    expect(ood.note).toBe('No metric is measured both on the test split and on the out-of-distribution examples: their slices differ (out of distribution: emotion; test: classify, subject). The tables below show the OOD examples alone.');
+  });
+
   it('renders the section with the description escaped', async () => {
     const html = await renderReportHtml(buildReportViewModel(withOod(0.3, `Later mail ${HOSTILE}`)), { version: '0.1.0' });
     expect(html).toContain('id="ood"');

@@ -133,5 +133,10 @@ describe('oodLines', () => {
     ]);
     expect(oodLines({ verdict: verdict('test', 0.8, 0.7, 0.9), ood: { description: 'x', verdict: verdict('ood', 0.75, 0.65, 0.85) } })[0]).toContain('(−0.05; the 95% intervals overlap)');
     expect(oodLines({ verdict: null, ood: null })).toEqual([]);
+    // Scored out of distribution, but not on the objective's slice.
+    expect(oodLines({ verdict: verdict('test', 0.8, 0.7, 0.9), ood: { description: 'other task', verdict: null, slices: ['emotion'] } })).toEqual([
+      '  out of distribution: no classify/f1_macro there (its slices: emotion); fte report shows them',
+      '    other task',
+    ]);
   });
 });

@@ -101,7 +101,11 @@ export function buildOod(data: ReportData, objective: Objective, best: RunData |
   });
   const manifest = data.sweep.manifest;
   const examples = manifest?.counts?.ood ?? null;
+  const oodSlices = uniq(rows.filter((r) => r.perturbation === 'none' && r.slice !== 'all').map((r) => r.slice));
+  const testSlices = uniq(inRows.filter((r) => r.perturbation === 'none' && r.slice !== 'all' && r.slice !== 'general').map((r) => r.slice));
+  const note = shift.length > 0 ? null : `No metric is measured both on the test split and on the out-of-distribution examples: their slices differ (out of distribution: ${oodSlices.join(', ') || 'none'}; test: ${testSlices.join(', ') || 'none'}). The tables below show the OOD examples alone.`;
   return {
+    note,
     description: manifest?.ood?.description ?? 'Examples marked out-of-distribution.',
     examples: rows.find((r) => r.slice === 'all' && r.perturbation === 'none')?.n ?? examples,
     headline: oodHeadline(shift, rows, preds, best),

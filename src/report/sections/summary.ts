@@ -181,7 +181,7 @@ export function buildSummary(data: ReportData, objective: Objective, best: RunDa
     if (review && review.started > 0) why.push(`Human review: ${reviewText(review)}.`);
     if (forgetting) why.push(`Forgetting: ${generalText(forgetting.g, forgetting.basePerplexity)} (lower is better; the base model's own held-out text unless evaluate.general names another).`);
     if (best.selectionSplit === 'val' && best.selectionObjective !== undefined && objective.metric !== 'val_loss') {
-      why.push(`Chosen on the validation split (${objective.key} ${fmtNum(best.selectionObjective)}); every metric in this report is on the held-out test split.`);
+      why.push(`Chosen on the validation split (${objective.key} ${fmtNum(best.selectionObjective)}); every metric in this report is on the held-out test split${data.ood ? ' (section 6b: the out-of-distribution examples)' : ''}.`);
     } else if (best.selectionSplit === 'test') {
       why.push(`Chosen on the test split: these runs were stored before fte scored validation, so the ranking saw the test numbers.`);
     }
