@@ -213,11 +213,18 @@ function keyOf(slice: string, metric: string): string {
   return slice === 'all' ? metric : `${slice}/${metric}`;
 }
 
+/**
+ * Rows that are not a metric of the side itself: the forgetting test's paired change vs the base model
+ * and its p-value (slice `general`, src/eval/general.ts) belong to the run's comparison with its base,
+ * not to this one; the side's own general-text perplexity and bits per byte stay.
+ */
+const NOT_A_SIDE_METRIC = new Set(['perplexity_change', 'perplexity_change_p']);
+
 function cleanKeys(rows: readonly EvalRow[]): { slice: string; metric: string }[] {
   const seen = new Set<string>();
   const out: { slice: string; metric: string }[] = [];
   for (const r of rows) {
-    if (r.perturbation !== 'none' || r.metric === 'consistency') continue;
+    if (r.perturbation !== 'none' || r.metric === 'consistency' || NOT_A_SIDE_METRIC.has(r.metric)) continue;
     const k = `${r.slice}\u0000${r.metric}`;
     if (!seen.has(k)) {
       seen.add(k);

@@ -103,6 +103,18 @@ describe('comparison', () => {
     expect(c.paramsDiff.find((p) => p.name === 'subject')).toEqual({ name: 'subject', base: 'base', head: 'finetuned', changed: true });
   });
 
+  it("forgetting's change vs base and its p-value are not compared as metrics; general-text perplexity is", async () => {
+    const { base, head } = await resolveSides(store.db);
+    const g = (subject: string, metric: string, value: number) => ({ subject, perturbation: 'none', slice: 'general', metric, value, n: 128, split: 'test' as const });
+    const c = compareSides(
+      { ...base, evalRows: [...base.evalRows, g('base', 'perplexity', 4.5)] },
+      { ...head, evalRows: [...head.evalRows, g('finetuned', 'perplexity', 7.6), g('finetuned', 'perplexity_change', 0.69), g('finetuned', 'perplexity_change_p', 0.001)] },
+    );
+    const keys = [...c.metrics, ...c.perSlice].map((m) => m.key);
+    expect(keys).toContain('general/perplexity');
+    expect(keys.filter((k) => /perplexity_change/.test(k))).toEqual([]);
+  });
+
   it('run vs run: a params diff of what changed', async () => {
     const c = compareSides(await resolveRef(store.db, 'run-2'), await resolveRef(store.db, 'run-4'));
     expect(c.paramsDiff.filter((p) => p.changed).map((p) => p.name).sort()).toEqual(['alpha', 'rank']);
