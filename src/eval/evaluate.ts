@@ -393,6 +393,22 @@ export async function evaluateSubject(opts: EvaluateSubjectOptions): Promise<Eva
   };
 }
 
+/**
+ * A subject's row with the requests of another evaluation of the same subject added (the
+ * out-of-distribution examples): `requests`, `errors`, `cached` (and the first error) count every
+ * request the subject made; the clean test figures (examples, answered, tokens, truncation) stay the
+ * test split's, which serving cost is priced on.
+ */
+export function withRequestsOf(row: SubjectRow, other: SubjectRow): SubjectRow {
+  return {
+    ...row,
+    requests: row.requests + other.requests,
+    errors: row.errors + other.errors,
+    cached: row.cached + other.cached,
+    ...(row.firstError === undefined && other.firstError !== undefined ? { firstError: other.firstError } : {}),
+  };
+}
+
 function consistencySignature(of: string): string {
   return makeSignature({ metric: 'consistency', over: 'changed_inputs', compare: 'exact_output', of: of.replaceAll('|', ',') });
 }

@@ -2,7 +2,7 @@
  * The evaluation stage: batched generation, metrics, HELM-style perturbations, prompting and RAG
  * baselines, and the scoring harness the orchestrator calls (`evaluateSubject`).
  */
-export { evaluateSubject, modelGenerator } from './evaluate.js';
+export { evaluateSubject, modelGenerator, withRequestsOf } from './evaluate.js';
 export { inferSliceKinds, sliceLabelSets } from './slices.js';
 export { evaluateMajority, majorityLabel } from './majority.js';
 export { normalizeLabel, mapToLabel, labelSet } from './labels.js';

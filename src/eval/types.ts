@@ -42,13 +42,13 @@ export interface SubjectRow {
   examples: number;
   /** Clean requests answered (not failed): the denominator of tokens per request. */
   answered: number;
-  /** Requests sent or answered, perturbed ones included. */
+  /** Requests sent or answered, perturbed and out-of-distribution ones included. */
   requests: number;
-  /** Requests that failed after every retry (perturbed ones included); each scored as an empty answer. */
+  /** Requests that failed after every retry (perturbed and out-of-distribution ones included); each scored as an empty answer. */
   errors: number;
   /** One failure message, for the summary (the first). */
   firstError?: string;
-  /** Requests answered from the response cache. */
+  /** Requests answered from the response cache (every request, as `requests`). */
   cached: number;
   /** Clean examples whose prompt lost at least one demonstration to the context. */
   demonstrationsDropped: number;

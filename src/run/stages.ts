@@ -85,7 +85,7 @@ export async function runVariantTask(
   //    result, with perturbations), then on the validation split (clean inputs, same metrics): the
   //    validation numbers are the objective that ranks variants, so selection never sees test.
   send({ type: 'phase', runId, phase: 'evaluate' });
-  const { evaluateSubject } = await import('../eval/index.js');
+  const { evaluateSubject, withRequestsOf } = await import('../eval/index.js');
   const { createLocalProvider } = await import('../providers/index.js');
   const lm = await loadForInference(context.baseModelDir, summary.checkpointPath, backend.name);
   let evaluation;
@@ -148,7 +148,7 @@ export async function runVariantTask(
     evalRows: [...evaluation.rows, ...(validation?.rows ?? []), ...(outOfDistribution?.rows ?? []), ...generalEval],
     confusion: [...evaluation.confusion, ...(validation?.confusion ?? []), ...(outOfDistribution?.confusion ?? [])],
     predictions: [...evaluation.predictions, ...(outOfDistribution?.predictions ?? [])],
-    subjects: [evaluation.subjectRow],
+    subjects: [outOfDistribution ? withRequestsOf(evaluation.subjectRow, outOfDistribution.subjectRow) : evaluation.subjectRow],
     costs,
     artifacts: artifactsIn(summary.checkpointPath),
   };
@@ -166,7 +166,7 @@ export async function runBaselinesTask(msg: BaselinesMessage, send: (m: WorkerMe
   const data = readPrepared(context.dataDir, context.limits);
   const { loadForInference } = await import('../train/index.js');
   const { initBackend } = await import('../train/backend.js');
-  const { evaluateSubject } = await import('../eval/index.js');
+  const { evaluateSubject, withRequestsOf } = await import('../eval/index.js');
   const { createLocalProvider, openProvider } = await import('../providers/index.js');
   const { costOfRun, costSpec, resolvePrices } = await import('../cost/index.js');
   const { evaluationSubjects } = await import('../experiment/subjects.js');
@@ -236,6 +236,7 @@ export async function runBaselinesTask(msg: BaselinesMessage, send: (m: WorkerMe
           rows.push(...o.rows);
           confusion.push(...o.confusion);
           predictions.push(...o.predictions);
+          subjects[subjects.length - 1] = withRequestsOf(subjects[subjects.length - 1]!, o.subjectRow);
           if (provider.type === 'local') {
             wallSeconds += o.wallSeconds;
             tokens += o.evalPromptTokens + o.evalCompletionTokens;

@@ -42,6 +42,7 @@ beforeAll(async () => {
   dataset: 'email-triage',
   evaluate: {
     perturbations: [],
+    ood: false, // the faults are counted on the test requests alone
     baselines: [{ kind: 'prompting', name: 'flaky', k: 2, provider: { type: 'openai', baseURL: '${server.baseURL}', model: 'flaky-1', apiKeyEnv: 'FTE_TEST_FAULT_KEY', concurrency: 1, timeoutMs: 1500, maxRetries: 1 } }],
   },
   objective: { metric: 'classify/f1_macro', goal: 'maximize' },
